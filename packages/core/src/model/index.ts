@@ -1,0 +1,14 @@
+export {
+  BUILTIN_STEP_TYPES,
+  CODE_LANGUAGES,
+  DISPLAY_MODES,
+  DraftSchema,
+  HTTP_METHODS,
+  INPUT_FIELD_TYPES,
+  MESSAGE_ROLES,
+  RESPONSE_FORMATS,
+  StepSchema,
+  stepSchemas,
+  VersionSchema,
+} from './schema.js';
+export type * from './types.js';

@@ -1,0 +1,263 @@
+/**
+ * The workflow document model: the one source of truth. The TypeScript types (model/types.ts), the
+ * validator's shape checks (validate/) and the published JSON Schema (`workflowJsonSchema`) are all
+ * derived from these TypeBox definitions. Field names follow the Workflows API (snake_case).
+ *
+ * Every object schema allows additional properties: editors add their own fields and Weft keeps them
+ * on round-trip. Fields marked "Weft extension" are not in the platform's reference.
+ */
+import { type TSchema, Type } from '@sinclair/typebox';
+
+const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
+
+export const DISPLAY_MODES = ['expanded', 'collapsed', 'minimal'] as const;
+export const INPUT_FIELD_TYPES = [
+  'string',
+  'number',
+  'boolean',
+  'object',
+  'date',
+  'datetime',
+  'time',
+  'select',
+  'file',
+  'content',
+] as const;
+export const HTTP_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
+export const MESSAGE_ROLES = ['system', 'user', 'assistant'] as const;
+export const RESPONSE_FORMATS = ['text', 'json'] as const;
+export const CODE_LANGUAGES = ['jsonata'] as const;
+
+/** Built-in step types. Any other `type` needs a handler registered with `createEngine({ steps })`. */
+export const BUILTIN_STEP_TYPES = [
+  'note',
+  'input',
+  'branch',
+  'code',
+  'model',
+  'http_request',
+  'workflow',
+  'service',
+  'browser',
+] as const;
+
+const literalUnion = <T extends readonly string[]>(values: T, description: string) =>
+  Type.Union(
+    values.map((v) => Type.Literal(v)),
+    { description },
+  );
+
+export const AutoSchema = Type.Object(
+  {
+    provider: Type.Optional(Type.String({ description: 'Provider name, e.g. "openai".' })),
+    model: Type.Optional(Type.String({ description: 'Model name, e.g. "gpt-4o-mini".' })),
+    temperature: Type.Optional(Type.Number({ minimum: 0, maximum: 2 })),
+  },
+  { description: 'Defaults for model calls made by this step (provider, model, temperature).' },
+);
+
+export const RetrySchema = Type.Object(
+  {
+    max_attempts: Type.Optional(
+      Type.Integer({ minimum: 1, maximum: 100, description: 'Attempts in all, the first included.' }),
+    ),
+    interval_ms: Type.Optional(Type.Number({ minimum: 0, description: 'Delay before the first retry.' })),
+    backoff_rate: Type.Optional(
+      Type.Number({ minimum: 1, description: 'Each further delay is multiplied by this.' }),
+    ),
+    max_delay_ms: Type.Optional(Type.Number({ minimum: 0, description: 'Upper bound on any one delay.' })),
+    jitter: Type.Optional(
+      Type.Boolean({ description: 'Randomise each delay uniformly in [delay/2, delay].' }),
+    ),
+  },
+  { description: 'Weft extension: retry policy for a failing step attempt.' },
+);
+
+/** Fields every step has, whatever its type. */
+export const stepCommonFields = {
+  type: Type.String({ minLength: 1, description: 'The step type (note, input, branch, code, model, …).' }),
+  key: Type.String({ minLength: 1, description: 'Unique key of the step within the version.' }),
+  display: Type.Optional(literalUnion(DISPLAY_MODES, 'How the editor shows the step.')),
+  conditional: Type.Optional(
+    Nullable(Type.String({ description: 'JSONata; the step runs only when it evaluates to true.' })),
+  ),
+  loop: Type.Optional(
+    Nullable(
+      Type.String({
+        description: 'JSONata; an array (collection form) or an expression using $index (item form).',
+      }),
+    ),
+  ),
+  throw_on_error: Type.Optional(
+    Type.Boolean({ description: 'Default true: a failure of this step fails the run.' }),
+  ),
+  input_connected: Type.Optional(
+    Type.Boolean({ description: 'The step is an entry: it starts with the run.' }),
+  ),
+  destinations: Type.Optional(
+    Type.Array(Type.String(), { description: 'Keys of the steps that follow this one.' }),
+  ),
+  position: Type.Optional(Type.Array(Type.Number())),
+  size: Type.Optional(Type.Array(Type.Number())),
+  auto: Type.Optional(Nullable(AutoSchema)),
+  retry: Type.Optional(RetrySchema),
+  timeout_ms: Type.Optional(
+    Type.Number({ exclusiveMinimum: 0, description: 'Weft extension: fail an attempt that runs longer.' }),
+  ),
+  max_concurrency: Type.Optional(
+    Type.Integer({ minimum: 1, description: 'Weft extension: loop iterations in flight at once.' }),
+  ),
+};
+
+export const InputFieldSchema = Type.Object({
+  type: literalUnion(INPUT_FIELD_TYPES, 'The field type.'),
+  optional: Type.Optional(Type.Boolean()),
+  array: Type.Optional(Type.Boolean()),
+  default: Type.Optional(Type.Unknown()),
+  description: Type.Optional(Type.String()),
+  options: Type.Optional(Type.Array(Type.Unknown(), { description: 'Choices of a select field.' })),
+});
+
+const MessagePartSchema = Type.Object({ type: Type.String({ minLength: 1 }) });
+
+export const MessageSchema = Type.Object({
+  role: literalUnion(MESSAGE_ROLES, 'Who speaks.'),
+  content: Type.Union([Type.String(), Type.Array(MessagePartSchema)]),
+});
+
+export const ModelConfigSchema = Type.Object({
+  provider: Type.Optional(Type.String({ description: 'Provider name; falls back to auto.provider.' })),
+  model: Type.Optional(Type.String({ description: 'Model name; falls back to auto.model.' })),
+  messages: Type.Array(MessageSchema),
+  temperature: Type.Optional(Type.Number({ minimum: 0, maximum: 2 })),
+  response_format: Type.Optional(literalUnion(RESPONSE_FORMATS, 'text (default) or json.')),
+  max_tokens: Type.Optional(Type.Integer({ minimum: 1 })),
+});
+
+export const BranchConditionSchema = Type.Object({
+  condition: Type.String({ description: 'JSONata boolean.' }),
+  destinations: Type.Array(Type.String()),
+  order: Type.Number(),
+});
+
+export const ServiceConfigSchema = Type.Object({
+  type: Type.String({ minLength: 1, description: 'The service, e.g. "slack".' }),
+  action: Type.String({ minLength: 1, description: 'The action, e.g. "post_message".' }),
+  input: Type.Optional(Type.Unknown()),
+  connection_id: Type.Optional(Nullable(Type.String())),
+});
+
+/** The fields specific to each built-in step type. */
+export const stepTypeFields = {
+  note: { note: Type.Optional(Type.String({ description: 'Markdown.' })) },
+  input: {
+    input: Type.Optional(Type.Record(Type.String(), InputFieldSchema)),
+    webhook: Type.Optional(Type.Unknown()),
+  },
+  branch: {
+    conditions: Type.Record(Type.String(), BranchConditionSchema),
+    else: Type.Optional(Type.Array(Type.String())),
+  },
+  code: {
+    code: Type.String({ description: 'JSONata expression; its value is the step output.' }),
+    language: Type.Optional(literalUnion(CODE_LANGUAGES, 'Only jsonata is supported.')),
+  },
+  model: { provider: ModelConfigSchema },
+  http_request: {
+    url: Type.String({ minLength: 1 }),
+    method: Type.Optional(literalUnion(HTTP_METHODS, 'Default GET.')),
+    headers: Type.Optional(Type.Record(Type.String(), Type.String())),
+    body: Type.Optional(Type.Unknown()),
+  },
+  workflow: {
+    workflow_id: Type.String({ minLength: 1 }),
+    workflow_version_id: Type.Optional(Type.Union([Type.String(), Type.Number()])),
+    step_key: Type.Optional(Nullable(Type.String())),
+    input: Type.Optional(Type.Unknown()),
+  },
+  service: { service: ServiceConfigSchema },
+  browser: {
+    url: Type.String({ minLength: 1 }),
+    strip_html: Type.Optional(Type.Boolean()),
+    wait_for_selector: Type.Optional(Nullable(Type.String())),
+  },
+} as const;
+
+export type BuiltinStepType = keyof typeof stepTypeFields;
+
+const stepSchemaFor = <K extends BuiltinStepType>(type: K) =>
+  Type.Object(
+    { ...stepCommonFields, type: Type.Literal(type), ...stepTypeFields[type] },
+    { $id: `Step_${type}`, title: `${type} step` },
+  );
+
+export const NoteStepSchema = stepSchemaFor('note');
+export const InputStepSchema = stepSchemaFor('input');
+export const BranchStepSchema = stepSchemaFor('branch');
+export const CodeStepSchema = stepSchemaFor('code');
+export const ModelStepSchema = stepSchemaFor('model');
+export const HttpRequestStepSchema = stepSchemaFor('http_request');
+export const WorkflowStepSchema = stepSchemaFor('workflow');
+export const ServiceStepSchema = stepSchemaFor('service');
+export const BrowserStepSchema = stepSchemaFor('browser');
+/** A step of a host-registered type: the common fields, anything else kept as is. */
+export const CustomStepSchema = Type.Object(stepCommonFields, { $id: 'Step_custom', title: 'custom step' });
+
+export const stepSchemas = {
+  note: NoteStepSchema,
+  input: InputStepSchema,
+  branch: BranchStepSchema,
+  code: CodeStepSchema,
+  model: ModelStepSchema,
+  http_request: HttpRequestStepSchema,
+  workflow: WorkflowStepSchema,
+  service: ServiceStepSchema,
+  browser: BrowserStepSchema,
+} as const;
+
+export const StepSchema = Type.Union([...Object.values(stepSchemas), CustomStepSchema]);
+
+export const InputOptionsSchema = Type.Object({
+  display: Type.Optional(
+    Type.Object({
+      field: Type.Optional(Type.String()),
+      container: Type.Optional(Type.String()),
+      hidden: Type.Optional(Type.Boolean()),
+    }),
+  ),
+});
+
+/** Fields shared by a draft and a published version. */
+export const draftFields = {
+  key: Type.Optional(Type.String()),
+  input: Type.Optional(
+    Type.Record(Type.String(), Type.Unknown(), { description: 'Workflow-level input definition.' }),
+  ),
+  input_default: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+  input_options: Type.Optional(InputOptionsSchema),
+  steps: Type.Array(StepSchema),
+};
+
+export const DraftSchema = Type.Object(draftFields, {
+  $id: 'WorkflowVersionDraft',
+  title: 'Workflow version draft',
+});
+
+export const CreatedBySchema = Type.Object({ id: Type.String(), name: Type.Optional(Type.String()) });
+
+export const versionMetadataFields = {
+  id: Type.Optional(Type.String()),
+  app_id: Type.Optional(Type.String()),
+  workflow_id: Type.Optional(Type.String()),
+  description: Type.Optional(Nullable(Type.String())),
+  version: Type.Optional(Type.Integer({ minimum: 0 })),
+  rollback_version: Type.Optional(Nullable(Type.Integer({ minimum: 0 }))),
+  notes: Type.Optional(Nullable(Type.String())),
+  created_by: Type.Optional(Nullable(CreatedBySchema)),
+  created_at: Type.Optional(Type.String()),
+};
+
+export const VersionSchema = Type.Object(
+  { ...versionMetadataFields, ...draftFields },
+  { $id: 'WorkflowVersion', title: 'Workflow version' },
+);
