@@ -6,7 +6,7 @@
  * Every object schema allows additional properties: editors add their own fields and Weft keeps them
  * on round-trip. Fields marked "Weft extension" are not in the platform's reference.
  */
-import { type TSchema, Type } from '@sinclair/typebox';
+import { type TLiteral, type TSchema, Type } from '@sinclair/typebox';
 
 const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
 
@@ -41,11 +41,8 @@ export const BUILTIN_STEP_TYPES = [
   'browser',
 ] as const;
 
-const literalUnion = <T extends readonly string[]>(values: T, description: string) =>
-  Type.Union(
-    values.map((v) => Type.Literal(v)),
-    { description },
-  );
+const literalUnion = <const T extends readonly string[]>(values: T, description: string) =>
+  Type.Union(values.map((v) => Type.Literal(v)) as unknown as TLiteral<T[number]>[], { description });
 
 export const AutoSchema = Type.Object(
   {
@@ -185,21 +182,43 @@ export const stepTypeFields = {
 
 export type BuiltinStepType = keyof typeof stepTypeFields;
 
-const stepSchemaFor = <K extends BuiltinStepType>(type: K) =>
-  Type.Object(
-    { ...stepCommonFields, type: Type.Literal(type), ...stepTypeFields[type] },
-    { $id: `Step_${type}`, title: `${type} step` },
-  );
-
-export const NoteStepSchema = stepSchemaFor('note');
-export const InputStepSchema = stepSchemaFor('input');
-export const BranchStepSchema = stepSchemaFor('branch');
-export const CodeStepSchema = stepSchemaFor('code');
-export const ModelStepSchema = stepSchemaFor('model');
-export const HttpRequestStepSchema = stepSchemaFor('http_request');
-export const WorkflowStepSchema = stepSchemaFor('workflow');
-export const ServiceStepSchema = stepSchemaFor('service');
-export const BrowserStepSchema = stepSchemaFor('browser');
+// Written out per type (not through a generic helper) so that TypeBox's Static infers each field's type.
+export const NoteStepSchema = Type.Object(
+  { ...stepCommonFields, type: Type.Literal('note'), ...stepTypeFields.note },
+  { $id: 'Step_note', title: 'note step' },
+);
+export const InputStepSchema = Type.Object(
+  { ...stepCommonFields, type: Type.Literal('input'), ...stepTypeFields.input },
+  { $id: 'Step_input', title: 'input step' },
+);
+export const BranchStepSchema = Type.Object(
+  { ...stepCommonFields, type: Type.Literal('branch'), ...stepTypeFields.branch },
+  { $id: 'Step_branch', title: 'branch step' },
+);
+export const CodeStepSchema = Type.Object(
+  { ...stepCommonFields, type: Type.Literal('code'), ...stepTypeFields.code },
+  { $id: 'Step_code', title: 'code step' },
+);
+export const ModelStepSchema = Type.Object(
+  { ...stepCommonFields, type: Type.Literal('model'), ...stepTypeFields.model },
+  { $id: 'Step_model', title: 'model step' },
+);
+export const HttpRequestStepSchema = Type.Object(
+  { ...stepCommonFields, type: Type.Literal('http_request'), ...stepTypeFields.http_request },
+  { $id: 'Step_http_request', title: 'http_request step' },
+);
+export const WorkflowStepSchema = Type.Object(
+  { ...stepCommonFields, type: Type.Literal('workflow'), ...stepTypeFields.workflow },
+  { $id: 'Step_workflow', title: 'workflow step' },
+);
+export const ServiceStepSchema = Type.Object(
+  { ...stepCommonFields, type: Type.Literal('service'), ...stepTypeFields.service },
+  { $id: 'Step_service', title: 'service step' },
+);
+export const BrowserStepSchema = Type.Object(
+  { ...stepCommonFields, type: Type.Literal('browser'), ...stepTypeFields.browser },
+  { $id: 'Step_browser', title: 'browser step' },
+);
 /** A step of a host-registered type: the common fields, anything else kept as is. */
 export const CustomStepSchema = Type.Object(stepCommonFields, { $id: 'Step_custom', title: 'custom step' });
 

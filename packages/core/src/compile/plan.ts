@@ -1,0 +1,74 @@
+/** The execution plan: an immutable, pre-parsed form of a valid version, shared by all its runs. */
+import type { CompiledExpression } from '../expressions/jsonata.js';
+import type { CompiledTemplate } from '../expressions/template.js';
+import type { RetryPolicy, Step, VersionDocument } from '../model/types.js';
+
+export interface CompiledBranchCondition {
+  readonly key: string;
+  readonly order: number;
+  readonly expression: CompiledExpression;
+  /** Plan indices of the condition's destinations. */
+  readonly targets: readonly number[];
+}
+
+export interface CompiledBranch {
+  /** Sorted by ascending `order` (document order breaks ties). */
+  readonly conditions: readonly CompiledBranchCondition[];
+  readonly elseTargets: readonly number[];
+}
+
+/** The step's own fields (common fields removed) with every template compiled once. */
+export interface CompiledConfig {
+  readonly base: Readonly<Record<string, unknown>>;
+  readonly templates: ReadonlyArray<{
+    readonly path: ReadonlyArray<string | number>;
+    readonly template: CompiledTemplate;
+  }>;
+}
+
+export interface ResolvedRetry {
+  readonly max_attempts: number;
+  readonly interval_ms: number;
+  readonly backoff_rate: number;
+  readonly max_delay_ms: number;
+  readonly jitter: boolean;
+}
+
+export interface PlanStep {
+  /** Position in `Plan.steps` (notes are not in the plan). */
+  readonly index: number;
+  readonly key: string;
+  readonly type: string;
+  /** The step as written in the (frozen) document. */
+  readonly step: Readonly<Step>;
+  /** Distinct predecessor indices. */
+  readonly preds: readonly number[];
+  /** Distinct successor indices: `destinations`, plus branch condition and `else` targets. */
+  readonly succs: readonly number[];
+  /** For a branch: successors reached through its own `destinations` (always live when it completes). */
+  readonly direct: ReadonlySet<number> | null;
+  readonly branch: CompiledBranch | null;
+  readonly conditional: CompiledExpression | null;
+  readonly loop: CompiledExpression | null;
+  /** The `code` step's expression. */
+  readonly code: CompiledExpression | null;
+  readonly config: CompiledConfig;
+  readonly throwOnError: boolean;
+  /** Explicit per-step retry policy (merged with the engine default at run time). */
+  readonly retry: RetryPolicy | null;
+  readonly timeoutMs: number | null;
+  readonly maxConcurrency: number | null;
+}
+
+export interface Plan {
+  /** Content hash of the document (and the registered step types). */
+  readonly hash: string;
+  /** A frozen deep copy of the document the plan was compiled from. */
+  readonly document: Readonly<VersionDocument>;
+  readonly steps: readonly PlanStep[];
+  readonly byKey: ReadonlyMap<string, PlanStep>;
+  /** Default entries (rule 1), used when the run gives no `from_step_key`. */
+  readonly entries: readonly number[];
+  /** Keys of the note steps, which never run. */
+  readonly notes: readonly string[];
+}

@@ -1,0 +1,110 @@
+/**
+ * Run events: a typed eventemitter3 map. Every event carries `run_id`, a per-run monotonic `seq` and a
+ * `time` (ISO). Listeners are isolated: one that throws is reported (`onListenerError`, default a
+ * process warning) and never breaks the run or the listeners after it.
+ */
+import { EventEmitter } from 'eventemitter3';
+import type { ErrorRecord } from '../errors.js';
+import type { RunStatus } from '../lifecycle/lifecycle.js';
+import type { LogEntry, Run, SkipReason, UsageCall } from '../run/types.js';
+
+export interface EventBase {
+  run_id: string;
+  seq: number;
+  time: string;
+}
+
+export interface StepEventBase extends EventBase {
+  step_key: string;
+  type: string;
+}
+
+export interface WeftEventMap {
+  'run.started': EventBase & { status: RunStatus };
+  'run.completed': EventBase & { run: Run };
+  'run.failed': EventBase & { run: Run; error: ErrorRecord };
+  'run.cancelled': EventBase & { run: Run; reason: string };
+  'step.started': StepEventBase & { attempt: number };
+  'step.completed': StepEventBase & { output: unknown };
+  'step.skipped': StepEventBase & { reason: SkipReason };
+  'step.failed': StepEventBase & { error: ErrorRecord };
+  'step.cancelled': StepEventBase & { reason: string };
+  'step.retrying': StepEventBase & { attempt: number; delay_ms: number; error: ErrorRecord; index?: number };
+  'loop.iteration': StepEventBase & {
+    index: number;
+    count: number;
+    status: 'COMPLETED' | 'FAILED' | 'CANCELLED';
+    error?: ErrorRecord;
+  };
+  usage: EventBase & { step_key: string; call: UsageCall; total: number };
+  log: EventBase & { step_key?: string } & LogEntry;
+  'model.delta': EventBase & { step_key: string; delta: string; index?: number };
+}
+
+export type WeftEventName = keyof WeftEventMap;
+export type WeftEvent<K extends WeftEventName = WeftEventName> = WeftEventMap[K];
+export type WeftListener<K extends WeftEventName> = (event: WeftEventMap[K]) => void;
+
+/** A typed eventemitter3 emitter whose listeners cannot break the emitter's caller. */
+export class SafeEmitter {
+  readonly #emitter = new EventEmitter();
+  readonly #wrappers = new WeakMap<(...args: any[]) => void, (event: unknown) => void>();
+  readonly #onError: (error: unknown, event: string) => void;
+
+  constructor(onError?: (error: unknown, event: string) => void) {
+    this.#onError = onError ?? reportListenerError;
+  }
+
+  #wrap(event: string, fn: (event: any) => void): (event: unknown) => void {
+    let wrapper = this.#wrappers.get(fn);
+    if (wrapper === undefined) {
+      const onError = this.#onError;
+      wrapper = (payload: unknown) => {
+        try {
+          fn(payload);
+        } catch (error) {
+          try {
+            onError(error, event);
+          } catch {
+            // the error reporter itself failed: nothing more can be done safely
+          }
+        }
+      };
+      this.#wrappers.set(fn, wrapper);
+    }
+    return wrapper;
+  }
+
+  on<K extends WeftEventName>(event: K, fn: WeftListener<K>): this {
+    this.#emitter.on(event, this.#wrap(event, fn));
+    return this;
+  }
+
+  once<K extends WeftEventName>(event: K, fn: WeftListener<K>): this {
+    this.#emitter.once(event, this.#wrap(event, fn));
+    return this;
+  }
+
+  off<K extends WeftEventName>(event: K, fn?: WeftListener<K>): this {
+    this.#emitter.off(event, fn === undefined ? undefined : (this.#wrappers.get(fn) ?? fn));
+    return this;
+  }
+
+  /** True when anything listens to `event` (lets the engine skip building unobserved payloads). */
+  has(event: WeftEventName): boolean {
+    return this.#emitter.listenerCount(event) > 0;
+  }
+
+  emit<K extends WeftEventName>(event: K, payload: WeftEventMap[K]): void {
+    this.#emitter.emit(event, payload);
+  }
+
+  removeAllListeners(): void {
+    this.#emitter.removeAllListeners();
+  }
+}
+
+function reportListenerError(error: unknown, event: string): void {
+  const message = error instanceof Error ? error.message : String(error);
+  process.emitWarning(`A listener of "${event}" threw: ${message}`, { code: 'WEFT_LISTENER_ERROR' });
+}

@@ -1,0 +1,30 @@
+/** What a run needs from its engine: shared caps, handlers, providers, limits. Internal. */
+import type { LimitFunction } from 'p-limit';
+import type { SafeEmitter } from '../events/events.js';
+import type { RetryPolicy } from '../model/types.js';
+import type { StepHandler } from '../steps/types.js';
+import type { Clock, EngineLimits } from './options.js';
+import type { Variable } from './variables.js';
+
+export interface HandlerEntry {
+  run: StepHandler;
+  /**
+   * Whether an execution takes a slot of the run's and the engine's caps. Coordinators that only wait
+   * for other executions (the `workflow` step waits for its child run's steps) take none, or nested
+   * sub-workflows could deadlock on the very caps their children need.
+   */
+  slots: boolean;
+}
+
+export interface EngineCore {
+  readonly clock: Clock;
+  readonly ids: () => string;
+  readonly random: () => number;
+  readonly limits: EngineLimits;
+  readonly retry: RetryPolicy | undefined;
+  readonly variables: readonly Variable[];
+  readonly runConcurrency: number;
+  readonly engineLimit: LimitFunction;
+  readonly events: SafeEmitter;
+  handlerFor(type: string): HandlerEntry | undefined;
+}

@@ -1,0 +1,241 @@
+/**
+ * `createEngine(options)`: the embeddable engine. It owns the plan cache, the engine-wide caps (step
+ * executions, per-provider calls), the handler registry and the engine-level event stream; each
+ * `start` creates one RunExecution.
+ */
+import { randomUUID } from 'node:crypto';
+import type { LimitFunction } from 'p-limit';
+import pLimit from 'p-limit';
+import { PlanCache } from '../compile/compile.js';
+import type { Plan } from '../compile/plan.js';
+import { ERROR_CODES, invalidArgument, WeftError } from '../errors.js';
+import { SafeEmitter, type WeftEventName, type WeftListener } from '../events/events.js';
+import { DEFAULT_EXPRESSION_LIMITS } from '../expressions/jsonata.js';
+import type { VersionDocument } from '../model/types.js';
+import type { Provider } from '../providers/provider.js';
+import { branchStep } from '../steps/branch.js';
+import { codeStep } from '../steps/code.js';
+import { httpRequestStep } from '../steps/http-request.js';
+import { inputStep } from '../steps/input.js';
+import { internal } from '../steps/internal.js';
+import { modelStep } from '../steps/model.js';
+import { serviceStep } from '../steps/service.js';
+import type { StepHandler } from '../steps/types.js';
+import { workflowStep } from '../steps/workflow.js';
+import { mergePricing } from '../usage/pricing.js';
+import type { EngineCore, HandlerEntry } from './engine-core.js';
+import { RunExecution } from './execution.js';
+import type { CancelResult, RunHandle } from './handle.js';
+import type { EngineLimits, EngineOptions, StartOptions } from './options.js';
+import { normalizeRetention } from './retention.js';
+import { RUN_ORIGINS, type Run } from './types.js';
+
+export const DEFAULT_LIMITS: EngineLimits = {
+  maxLoopIterations: 10_000,
+  loopConcurrency: 8,
+  cancelGraceMs: 5_000,
+  maxCredits: Number.POSITIVE_INFINITY,
+  stepTimeoutMs: undefined,
+  httpTimeoutMs: 30_000,
+  expression: DEFAULT_EXPRESSION_LIMITS,
+};
+
+export const DEFAULT_CONCURRENCY = { run: 16, engine: 1024, providers: 64 } as const;
+
+export interface Engine {
+  /** Starts a run and returns its handle at once (the run begins on the next microtask). */
+  start(document: VersionDocument | unknown, options?: StartOptions): RunHandle;
+  /** `start(...).done`. */
+  run(document: VersionDocument | unknown, options?: StartOptions): Promise<Run>;
+  /** Validates and compiles (cached by content). Throws a ValidationError with every problem. */
+  compile(document: VersionDocument | unknown): Plan;
+  /** Events of every run of this engine. */
+  on<K extends WeftEventName>(event: K, listener: WeftListener<K>): Engine;
+  off<K extends WeftEventName>(event: K, listener?: WeftListener<K>): Engine;
+  /** Runs in progress, by id. */
+  readonly active: ReadonlyMap<string, RunHandle>;
+  /** The registered step types (built-in and host). */
+  readonly stepTypes: readonly string[];
+}
+
+interface ChildStartOptions extends StartOptions {
+  /** A sub-workflow run shares its parent's per-run cap. */
+  runLimit?: LimitFunction;
+}
+
+export function createEngine(options: EngineOptions = {}): Engine {
+  const limits: EngineLimits = {
+    ...DEFAULT_LIMITS,
+    ...stripUndefined(options.limits ?? {}),
+    expression: { ...DEFAULT_EXPRESSION_LIMITS, ...stripUndefined(options.limits?.expression ?? {}) },
+  };
+  checkPositive('limits.maxLoopIterations', limits.maxLoopIterations);
+  checkPositive('limits.loopConcurrency', limits.loopConcurrency);
+  const concurrency =
+    typeof options.concurrency === 'number' ? { run: options.concurrency } : (options.concurrency ?? {});
+  const runConcurrency = concurrency.run ?? DEFAULT_CONCURRENCY.run;
+  const engineConcurrency = concurrency.engine ?? DEFAULT_CONCURRENCY.engine;
+  checkPositive('concurrency.run', runConcurrency);
+  checkPositive('concurrency.engine', engineConcurrency);
+
+  const providers = new Map<string, Provider>();
+  if (Array.isArray(options.providers)) for (const p of options.providers) providers.set(p.name, p);
+  else for (const [name, p] of Object.entries(options.providers ?? {})) providers.set(name, p);
+  const providerLimits = new Map<string, LimitFunction>();
+  const providerLimit = (name: string): LimitFunction => {
+    let limit = providerLimits.get(name);
+    if (limit === undefined) {
+      const caps = concurrency.providers;
+      const cap = typeof caps === 'number' ? caps : (caps?.[name] ?? DEFAULT_CONCURRENCY.providers);
+      limit = pLimit(cap);
+      providerLimits.set(name, limit);
+    }
+    return limit;
+  };
+
+  const events = new SafeEmitter(options.onListenerError);
+  const active = new Map<string, RunHandle>();
+  const handlers = new Map<string, HandlerEntry>();
+  const slotted = (run: StepHandler): HandlerEntry => ({ run, slots: true });
+  handlers.set('input', slotted(inputStep));
+  handlers.set('code', slotted(codeStep));
+  handlers.set('branch', slotted(branchStep));
+  handlers.set(
+    'http_request',
+    slotted(httpRequestStep({ ...options.http, timeoutMs: limits.httpTimeoutMs })),
+  );
+  handlers.set(
+    'model',
+    slotted(modelStep({ providers, providerLimit, pricing: mergePricing(options.pricing) })),
+  );
+  handlers.set('service', slotted(serviceStep(options.services ?? {})));
+  handlers.set('workflow', {
+    slots: false,
+    run: workflowStep({
+      resolver: options.workflows,
+      startChild: (context, resolved, childOptions) => {
+        const parent = internal(context) as unknown as { execution: RunExecution };
+        return startRun(resolved.document, { ...childOptions, runLimit: parent.execution.runLimit }).done;
+      },
+    }),
+  });
+  for (const [type, handler] of Object.entries(options.steps ?? {})) {
+    if (typeof handler !== 'function')
+      throw invalidArgument(`steps.${type}`, 'a function (context) => output', handler);
+    handlers.set(type, slotted(handler));
+  }
+  const stepTypes = Object.keys(options.steps ?? {});
+  const plans = new PlanCache({
+    stepTypes,
+    expressionLimits: limits.expression,
+    ...(options.planCacheSize === undefined ? {} : { max: options.planCacheSize }),
+  });
+
+  const core: EngineCore = {
+    clock: options.clock ?? { now: Date.now },
+    ids: options.ids ?? randomUUID,
+    random: options.random ?? Math.random,
+    limits,
+    retry: options.retry,
+    variables: options.variables ?? [],
+    runConcurrency,
+    engineLimit: pLimit(engineConcurrency),
+    events,
+    handlerFor: (type) => handlers.get(type),
+  };
+
+  function startRun(document: unknown, startOptions: ChildStartOptions = {}): RunHandle {
+    const plan = plans.get(document);
+    checkStartOptions(plan, startOptions);
+    const localEvents = new SafeEmitter(options.onListenerError);
+    const execution = new RunExecution(core, plan, startOptions, localEvents);
+    if (active.has(execution.id)) {
+      throw new WeftError(ERROR_CODES.CONFLICT, `A run with id "${execution.id}" is already in progress.`);
+    }
+    const handle: RunHandle = {
+      id: execution.id,
+      done: execution.done,
+      snapshot: () => execution.snapshot(),
+      on(event, listener) {
+        localEvents.on(event, listener);
+        return handle;
+      },
+      off(event, listener) {
+        localEvents.off(event, listener);
+        return handle;
+      },
+      async cancel(reason?: string): Promise<CancelResult> {
+        const cancelled = execution.cancel(reason);
+        if (!cancelled) {
+          const status = execution.snapshot().status;
+          return {
+            cancelled: false,
+            status,
+            message: `Run ${execution.id} has already ended (${status}); there was nothing to cancel.`,
+          };
+        }
+        const run = await execution.done;
+        return { cancelled: true, status: run.status, message: `Run ${execution.id} was cancelled.` };
+      },
+    };
+    active.set(execution.id, handle);
+    void execution.done.then(() => {
+      active.delete(execution.id);
+      localEvents.removeAllListeners();
+    });
+    queueMicrotask(() => execution.begin());
+    return handle;
+  }
+
+  const engine: Engine = {
+    start: (document, startOptions) => startRun(document, startOptions),
+    run: (document, startOptions) => startRun(document, startOptions).done,
+    compile: (document) => plans.get(document),
+    on(event, listener) {
+      events.on(event, listener);
+      return engine;
+    },
+    off(event, listener) {
+      events.off(event, listener);
+      return engine;
+    },
+    active,
+    stepTypes: [...handlers.keys()],
+  };
+  return engine;
+}
+
+function checkStartOptions(plan: Plan, o: StartOptions): void {
+  if (o === null || typeof o !== 'object') throw invalidArgument('options', 'an object', o);
+  if (o.input !== undefined && (o.input === null || typeof o.input !== 'object' || Array.isArray(o.input))) {
+    throw invalidArgument('input', 'an object', o.input);
+  }
+  if (o.from_step_key !== undefined) {
+    const step = plan.byKey.get(o.from_step_key);
+    if (step === undefined) {
+      const keys = [...plan.byKey.keys()];
+      throw new WeftError(
+        ERROR_CODES.INVALID_ARGUMENT,
+        `Expected \`from_step_key\` to name a runnable step of the version, got ${JSON.stringify(o.from_step_key)}. ` +
+          `Steps: ${keys.slice(0, 20).join(', ')}${keys.length > 20 ? ', …' : ''}.`,
+        { details: { parameter: 'from_step_key' } },
+      );
+    }
+  }
+  if (o.origin !== undefined && !(RUN_ORIGINS as readonly string[]).includes(o.origin)) {
+    throw invalidArgument('origin', `one of ${RUN_ORIGINS.join(', ')}`, o.origin);
+  }
+  normalizeRetention(o.retention);
+}
+
+function checkPositive(parameter: string, value: number): void {
+  if (!(value === Number.POSITIVE_INFINITY || (Number.isInteger(value) && value >= 1))) {
+    throw invalidArgument(parameter, 'a positive integer or Infinity', value);
+  }
+}
+
+function stripUndefined<T extends object>(o: T): Partial<T> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(o)) if (v !== undefined) out[k] = v;
+  return out as Partial<T>;
+}

@@ -1,0 +1,119 @@
+/** Options of `createEngine` and `engine.start`, with their defaults. */
+import type { ExpressionLimits } from '../expressions/jsonata.js';
+import type { RetryPolicy, VersionDocument } from '../model/types.js';
+import type { PricingTable, Provider } from '../providers/provider.js';
+import type { ServiceRegistry, StepHandler } from '../steps/types.js';
+import type { Retention, RunOrigin } from './types.js';
+import type { Variable } from './variables.js';
+
+export interface EngineLimits {
+  /** Item-form loops fail with LOOP_LIMIT past this many elements (collection form too). Default 10,000. */
+  maxLoopIterations: number;
+  /** Default loop `max_concurrency`. Default 8. */
+  loopConcurrency: number;
+  /** After cancellation, handlers that ignore their signal are abandoned after this long. Default 5,000 ms. */
+  cancelGraceMs: number;
+  /** A run that spends more fails with BUDGET_EXCEEDED. Default Infinity. */
+  maxCredits: number;
+  /** Default per-attempt timeout for every step (a step's `timeout_ms` wins). Default none. */
+  stepTimeoutMs: number | undefined;
+  /** Timeout of `http_request` steps without `timeout_ms`. Default 30,000 ms. */
+  httpTimeoutMs: number;
+  /** Bounds on every expression evaluation. */
+  expression: ExpressionLimits;
+}
+
+export interface ConcurrencyOptions {
+  /** Step executions (attempts, loop iterations) in flight per run. Default 16. */
+  run?: number;
+  /** Step executions in flight across every run of the engine. Default 1,024. */
+  engine?: number;
+  /** Calls in flight per provider, across every run of the engine (a number applies to each). Default 64. */
+  providers?: number | Record<string, number>;
+}
+
+/** Where `workflow` steps find their sub-workflow. The registry (engine.app) provides one. */
+export interface WorkflowResolver {
+  resolve(reference: {
+    workflow_id: string;
+    workflow_version_id: string | number;
+    /** The app of the run that contains the `workflow` step. */
+    app_id: string | null;
+  }): Promise<ResolvedWorkflow> | ResolvedWorkflow;
+}
+
+export interface ResolvedWorkflow {
+  document: VersionDocument;
+  workflow_id?: string;
+  app_id?: string | null;
+  version?: number | null;
+  /** Whether the document is a draft (the run then carries `workflow_version_draft`). */
+  draft?: boolean;
+}
+
+export interface HttpOptions {
+  /** Return false to forbid an `http_request` URL (the step fails with HTTP_FORBIDDEN). */
+  allow?: (url: URL) => boolean | Promise<boolean>;
+  /** The fetch implementation. Default: global fetch. */
+  fetch?: typeof fetch;
+}
+
+export interface Clock {
+  /** Milliseconds since the epoch. */
+  now(): number;
+}
+
+export interface EngineOptions {
+  /** LLM providers, by name (`provider.name`). */
+  providers?: Provider[] | Record<string, Provider>;
+  /** Prices per provider and model (credits per million tokens); merged over nothing by default. */
+  pricing?: PricingTable;
+  /** Host step types: `{ [type]: handler }` (also overrides built-ins such as `browser`). */
+  steps?: Record<string, StepHandler>;
+  /** `services[type][action]` handlers for `service` steps. */
+  services?: ServiceRegistry;
+  /** Variables every run sees as `$vars` (runs can add or override). */
+  variables?: Variable[];
+  /** A number is the per-run cap. */
+  concurrency?: number | ConcurrencyOptions;
+  limits?: Partial<Omit<EngineLimits, 'expression'>> & { expression?: Partial<ExpressionLimits> };
+  /** Default retry policy of every step (a step's `retry` overrides it field by field). Default: 1 attempt. */
+  retry?: RetryPolicy;
+  workflows?: WorkflowResolver;
+  http?: HttpOptions;
+  clock?: Clock;
+  /** Run id generator. Default: crypto.randomUUID. */
+  ids?: () => string;
+  /** Randomness for retry jitter. Default Math.random. */
+  random?: () => number;
+  /** Called when an event listener throws. Default: a process warning. */
+  onListenerError?: (error: unknown, event: string) => void;
+  /** Plans kept in the compile cache. Default 256. */
+  planCacheSize?: number;
+}
+
+export interface StartOptions {
+  input?: Record<string, unknown>;
+  variables?: Variable[];
+  /** Start from this step only (it is the single entry). */
+  from_step_key?: string;
+  signal?: AbortSignal;
+  origin?: RunOrigin;
+  app_id?: string | null;
+  workflow_app_id?: string | null;
+  workflow_id?: string | null;
+  collection_id?: string | null;
+  record_id?: string | null;
+  version?: number | null;
+  retention?: Retention | number | null;
+  /** Whether the document is a draft. Default: a draft unless it has a numeric `version` or an `id`. */
+  draft?: boolean;
+  /** Fixes the run id (the registry uses it). */
+  id?: string;
+  replay_of?: string | null;
+  /**
+   * Step results to keep instead of running (replay): these steps are settled with the given
+   * record before the run starts, and are not run again.
+   */
+  preset?: Record<string, import('./types.js').StepRecord>;
+}

@@ -1,0 +1,97 @@
+/** The run object, with the seed's shape and field names. */
+import type { ErrorRecord } from '../errors.js';
+import type { RunStatus, StepStatus } from '../lifecycle/lifecycle.js';
+import type { WorkflowVersion, WorkflowVersionDraft } from '../model/types.js';
+
+export const RUN_ORIGINS = ['WORKFLOW', 'TRIGGER', 'RECORD', 'TEST', 'ENDPOINT', 'WEBHOOK'] as const;
+export type RunOrigin = (typeof RUN_ORIGINS)[number];
+
+/** Why a step ended SKIPPED. */
+export const SKIP_REASONS = {
+  /** Every incoming edge was dead (predecessors skipped, or a branch chose another way). */
+  NO_LIVE_INPUT: 'no_live_input',
+  /** Its `conditional` evaluated to false. */
+  CONDITIONAL_FALSE: 'conditional_false',
+  /** The run failed or was cancelled before the step could start. */
+  RUN_STOPPED: 'run_stopped',
+} as const;
+export type SkipReason = (typeof SKIP_REASONS)[keyof typeof SKIP_REASONS];
+
+export interface LogEntry {
+  level: 'debug' | 'info' | 'warn' | 'error';
+  message: string;
+  time: string;
+  data?: unknown;
+  index?: number;
+}
+
+/** One entry of the usage ledger: a model call, a sub-workflow (with its own calls nested), … */
+export interface UsageCall {
+  id: string;
+  total: number;
+  calls?: UsageCall[];
+  [extra: string]: unknown;
+}
+
+export interface StepUsage {
+  total: number;
+  calls: UsageCall[];
+}
+
+export interface RunUsage {
+  total: number;
+  calls: UsageCall[];
+  steps: Record<string, StepUsage>;
+}
+
+export interface StepRecord {
+  status: StepStatus;
+  type: string;
+  key: string;
+  output: unknown;
+  logs: LogEntry[];
+  calls: UsageCall[];
+  start: string | null;
+  end: string | null;
+  error: ErrorRecord | null;
+  /** Attempts made (retries included); 0 when the step never ran its body. */
+  attempts: number;
+  /** Set when status is SKIPPED. */
+  skip_reason?: SkipReason;
+  /** Loop steps: the number of elements, and each failed iteration's error by index. */
+  iterations?: { count: number; errors: Array<{ index: number; error: ErrorRecord }> };
+}
+
+export interface Retention {
+  /** Seconds after `ended_at` that the run's data is kept; -1 keeps it forever. */
+  max_age_in_seconds: number;
+  /** Keep failed runs whole whatever their age. */
+  preserve_on_failure: boolean;
+}
+
+export interface Run {
+  id: string;
+  result: unknown;
+  input: Record<string, unknown>;
+  output: Record<string, StepRecord>;
+  status: RunStatus;
+  origin: RunOrigin;
+  error: ErrorRecord | null;
+  started_at: string | null;
+  ended_at: string | null;
+  app_id: string | null;
+  workflow_app_id: string | null;
+  workflow_id: string | null;
+  workflow_version_draft: WorkflowVersionDraft | null;
+  workflow_version: WorkflowVersion | null;
+  collection_id: string | null;
+  record_id: string | null;
+  version: number | null;
+  usage: RunUsage;
+  retention: Retention | null;
+  retention_due_at: string | null;
+  created_at: string;
+  updated_at: string;
+  /** Weft extension: the id of the run this one replays. */
+  replay_of?: string | null;
+}

@@ -1,0 +1,13 @@
+/** What built-in handlers get beyond the public StepContext: the compiled step and the expression bindings. */
+import type { PlanStep } from '../compile/plan.js';
+import type { ExpressionBindings } from '../expressions/jsonata.js';
+import type { StepContext } from './types.js';
+
+export interface InternalStepContext<TConfig = Record<string, unknown>> extends StepContext<TConfig> {
+  readonly plan: PlanStep;
+  readonly bindings: ExpressionBindings;
+}
+
+export function internal<T>(context: StepContext<T>): InternalStepContext<T> {
+  return context as InternalStepContext<T>;
+}
