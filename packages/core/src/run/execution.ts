@@ -189,8 +189,10 @@ export class RunExecution {
   cancel(reason = 'Cancelled by the caller.'): boolean {
     if (runLifecycle.isFinal(this.status) || this.#ended || this.#stopReason !== null) return false;
     if (this.status === 'PENDING') {
+      // Cancelled before it began: no step ran, so every step ends SKIPPED.
       this.#stopReason = reason;
       this.#transition('CANCEL');
+      for (const s of this.plan.steps) this.#settle(s, { kind: 'skipped', reason: SKIP_REASONS.RUN_STOPPED });
       this.#end();
       return true;
     }
