@@ -26,10 +26,16 @@ describe('templates', () => {
       n: 1,
       list: [1, 2],
     });
-    expect(await renderTemplate(compileTemplate('n={{ a.output.n }}, l={{ a.output.list }}', { field: 'f' }), doc, bindings)).toBe(
-      'n=1, l=[1,2]',
+    expect(
+      await renderTemplate(
+        compileTemplate('n={{ a.output.n }}, l={{ a.output.list }}', { field: 'f' }),
+        doc,
+        bindings,
+      ),
+    ).toBe('n=1, l=[1,2]');
+    expect(await renderTemplate(compileTemplate('[{{ a.missing }}]', { field: 'f' }), doc, bindings)).toBe(
+      '[]',
     );
-    expect(await renderTemplate(compileTemplate('[{{ a.missing }}]', { field: 'f' }), doc, bindings)).toBe('[]');
     expect(await renderTemplate(compileTemplate('plain', { field: 'f' }), doc, bindings)).toBe('plain');
   });
 

@@ -87,7 +87,12 @@ describe('usage ledger', () => {
         },
       },
     });
-    const run = await engine.run(draft([{ type: 'spend', key: 'a' }, { type: 'spend', key: 'b' }]));
+    const run = await engine.run(
+      draft([
+        { type: 'spend', key: 'a' },
+        { type: 'spend', key: 'b' },
+      ]),
+    );
     expect(run.usage.total).toBe(4);
     expect(run.usage.steps.a).toEqual({
       total: 2,
@@ -121,17 +126,32 @@ describe('usage ledger', () => {
   it('model steps price their calls from the pricing table; unknown models cost 0 with a warning', async () => {
     const provider: Provider = {
       name: 'fake',
-      complete: async () => ({ message: 'hi', raw: {}, usage: { input_tokens: 1_000_000, output_tokens: 500_000 } }),
+      complete: async () => ({
+        message: 'hi',
+        raw: {},
+        usage: { input_tokens: 1_000_000, output_tokens: 500_000 },
+      }),
     };
     const engine = createEngine({
       providers: [provider],
       pricing: { fake: { known: { input_per_million: 2, output_per_million: 4 } } },
     });
     const doc = (model: string) =>
-      draft([{ type: 'model', key: 'm', provider: { provider: 'fake', model, messages: [{ role: 'user', content: 'x' }] } }]);
+      draft([
+        {
+          type: 'model',
+          key: 'm',
+          provider: { provider: 'fake', model, messages: [{ role: 'user', content: 'x' }] },
+        },
+      ]);
     const priced = await engine.run(doc('known'));
     expect(priced.usage.total).toBe(4);
-    expect(priced.usage.calls[0]).toMatchObject({ provider: 'fake', model: 'known', input_tokens: 1_000_000, output_tokens: 500_000 });
+    expect(priced.usage.calls[0]).toMatchObject({
+      provider: 'fake',
+      model: 'known',
+      input_tokens: 1_000_000,
+      output_tokens: 500_000,
+    });
     const unpriced = await engine.run(doc('other'));
     expect(unpriced.usage.total).toBe(0);
     expect(unpriced.usage.calls[0]).toMatchObject({ total: 0, input_tokens: 1_000_000 });
@@ -147,7 +167,9 @@ describe('variables and secrets', () => {
         { key: 'b', value: 2 },
       ],
     });
-    const run = await engine.run(draft([code('c', '$vars.a + $vars.b')]), { variables: [{ key: 'b', value: 40 }] });
+    const run = await engine.run(draft([code('c', '$vars.a + $vars.b')]), {
+      variables: [{ key: 'b', value: 40 }],
+    });
     expect(run.result).toBe(41);
   });
 
@@ -170,7 +192,8 @@ describe('variables and secrets', () => {
       ]),
     );
     const events: unknown[] = [];
-    for (const name of ['step.completed', 'step.failed', 'log', 'run.completed'] as const) handle.on(name, (e) => events.push(e));
+    for (const name of ['step.completed', 'step.failed', 'log', 'run.completed'] as const)
+      handle.on(name, (e) => events.push(e));
     const run = await handle.done;
     const text = JSON.stringify({ run, events });
     expect(text).not.toContain(secret);

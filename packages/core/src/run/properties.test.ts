@@ -23,6 +23,12 @@ interface GenStep {
   inputConnected: boolean;
   loop: number[] | null;
   spend: number;
+  /** When set, the step is a branch: each target goes to its own destinations, a condition, or else. */
+  branch: null | {
+    own: string[];
+    conditions: Array<{ key: string; value: boolean; order: number; targets: string[] }>;
+    elseTargets: string[];
+  };
 }
 
 const genWorkflow = (options: { throwing: boolean }) =>
@@ -32,14 +38,33 @@ const genWorkflow = (options: { throwing: boolean }) =>
         ...Array.from({ length: n }, (_, i) =>
           fc.record({
             targets: fc.subarray(Array.from({ length: n - i - 1 }, (_, k) => i + 1 + k)),
-            conditional: fc.constantFrom('none', 'none', 'true', 'false') as fc.Arbitrary<GenStep['conditional']>,
+            conditional: fc.constantFrom('none', 'none', 'true', 'false') as fc.Arbitrary<
+              GenStep['conditional']
+            >,
             throwOnError: options.throwing ? fc.boolean() : fc.constant(false),
             failTimes: fc.constantFrom(0, 0, 0, 1, 2),
             maxAttempts: fc.constantFrom(1, 1, 2, 3),
             delay: fc.integer({ min: 0, max: 3 }),
             inputConnected: fc.boolean(),
-            loop: fc.option(fc.array(fc.integer({ min: 0, max: 3 }), { maxLength: 5 }), { freq: 4 }),
+            loop: fc.oneof(
+              { arbitrary: fc.constant(null), weight: 3 },
+              { arbitrary: fc.array(fc.integer({ min: 0, max: 3 }), { maxLength: 5 }), weight: 2 },
+            ),
             spend: fc.constantFrom(0, 1, 2.5),
+            branch: fc.oneof(
+              { arbitrary: fc.constant(null), weight: 3 },
+              {
+                arbitrary: fc.record({
+                  values: fc.tuple(fc.boolean(), fc.boolean()),
+                  orders: fc.tuple(fc.integer({ min: 0, max: 2 }), fc.integer({ min: 0, max: 2 })),
+                  groups: fc.array(fc.constantFrom('own', 'c1', 'c2', 'else'), {
+                    minLength: n,
+                    maxLength: n,
+                  }),
+                }),
+                weight: 1,
+              },
+            ),
           }),
         ),
       )
@@ -53,27 +78,58 @@ const genWorkflow = (options: { throwing: boolean }) =>
           maxAttempts: r.maxAttempts,
           delay: r.delay,
           inputConnected: r.inputConnected,
-          loop: r.loop,
+          loop: r.branch === null ? r.loop : null,
           spend: r.spend,
+          branch:
+            r.branch === null
+              ? null
+              : {
+                  own: r.targets.filter((_, k) => r.branch!.groups[k] === 'own').map((t) => `s${t}`),
+                  conditions: (['c1', 'c2'] as const).map((key, c) => ({
+                    key,
+                    value: r.branch!.values[c]!,
+                    order: r.branch!.orders[c]!,
+                    targets: r.targets.filter((_, k) => r.branch!.groups[k] === key).map((t) => `s${t}`),
+                  })),
+                  elseTargets: r.targets.filter((_, k) => r.branch!.groups[k] === 'else').map((t) => `s${t}`),
+                },
         })),
       ),
   );
 
 function toDocument(steps: GenStep[]) {
   return draft(
-    steps.map((s) => ({
-      type: 'probe',
-      key: s.key,
-      destinations: s.destinations,
-      ...(s.conditional === 'none' ? {} : { conditional: s.conditional }),
-      throw_on_error: s.throwOnError,
-      ...(s.inputConnected ? { input_connected: true } : {}),
-      ...(s.loop === null ? {} : { loop: JSON.stringify(s.loop) }),
-      retry: { max_attempts: s.maxAttempts, interval_ms: 0 },
-      fail_times: s.failTimes,
-      delay: s.delay,
-      spend: s.spend,
-    })),
+    steps.map((s) =>
+      s.branch !== null
+        ? {
+            type: 'branch',
+            key: s.key,
+            destinations: s.branch.own,
+            ...(s.conditional === 'none' ? {} : { conditional: s.conditional }),
+            throw_on_error: s.throwOnError,
+            ...(s.inputConnected ? { input_connected: true } : {}),
+            conditions: Object.fromEntries(
+              s.branch.conditions.map((c) => [
+                c.key,
+                { condition: String(c.value), order: c.order, destinations: c.targets },
+              ]),
+            ),
+            else: s.branch.elseTargets,
+          }
+        : {
+            type: 'probe',
+            key: s.key,
+            destinations: s.destinations,
+            ...(s.conditional === 'none' ? {} : { conditional: s.conditional }),
+            throw_on_error: s.throwOnError,
+            ...(s.inputConnected ? { input_connected: true } : {}),
+            ...(s.loop === null ? {} : { loop: JSON.stringify(s.loop) }),
+            retry: { max_attempts: s.maxAttempts, interval_ms: 0 },
+            fail_times: s.failTimes,
+            delay: s.delay,
+            spend: s.spend,
+          },
+    ),
   );
 }
 
@@ -87,10 +143,22 @@ function referenceStatuses(steps: GenStep[]): Record<string, string> {
   const anyConnected = steps.some((s) => s.inputConnected);
   const isEntry = (i: number) => (anyConnected ? steps[i]!.inputConnected : preds[i]!.length === 0);
   const status: string[] = [];
+  /** Whether the edge p → i is live once p has settled (rule 2, and rule 6 for branches). */
+  const liveEdge = (p: number, i: number): boolean => {
+    const from = steps[p]!;
+    if (status[p] === 'FAILED') return true; // generated failures never throw here
+    if (status[p] !== 'COMPLETED') return false;
+    if (from.branch === null) return true;
+    const key = steps[i]!.key;
+    if (from.branch.own.includes(key)) return true;
+    const chosen = [...from.branch.conditions].sort((a, b) => a.order - b.order).find((c) => c.value);
+    return (chosen?.targets ?? from.branch.elseTargets).includes(key);
+  };
   // Edges go from lower to higher index, so index order is a topological order.
   steps.forEach((s, i) => {
-    const live = isEntry(i) || preds[i]!.some((p) => status[p] === 'COMPLETED' || status[p] === 'FAILED');
+    const live = isEntry(i) || preds[i]!.some((p) => liveEdge(p, i));
     if (!live || s.conditional === 'false') status.push('SKIPPED');
+    else if (s.branch !== null) status.push('COMPLETED');
     else if (s.loop !== null) {
       // Each iteration fails its first failTimes attempts; with no throw the loop step completes.
       status.push('COMPLETED');
@@ -210,11 +278,15 @@ describe('runtime properties', () => {
 
   it('4: no concurrency cap is ever exceeded', async () => {
     await fc.assert(
-      fc.asyncProperty(genWorkflow({ throwing: false }), fc.integer({ min: 1, max: 4 }), async (steps, cap) => {
-        const { engine, probe } = probeEngine(steps, { concurrency: cap });
-        await engine.run(toDocument(steps));
-        expect(probe.peak).toBeLessThanOrEqual(cap);
-      }),
+      fc.asyncProperty(
+        genWorkflow({ throwing: false }),
+        fc.integer({ min: 1, max: 4 }),
+        async (steps, cap) => {
+          const { engine, probe } = probeEngine(steps, { concurrency: cap });
+          await engine.run(toDocument(steps));
+          expect(probe.peak).toBeLessThanOrEqual(cap);
+        },
+      ),
       { numRuns: fcRuns(50) },
     );
   });
@@ -245,30 +317,36 @@ describe('runtime properties', () => {
 
   it('6: cancelling at a random moment ends CANCELLED, with no handler running and nothing started after', async () => {
     await fc.assert(
-      fc.asyncProperty(genWorkflow({ throwing: false }), fc.integer({ min: 0, max: 8 }), async (steps, wait) => {
-        const { engine, probe } = probeEngine(steps);
-        const handle = engine.start(toDocument(steps));
-        for (let i = 0; i < wait; i++) await tick();
-        probe.cancelIssued = true;
-        const result = await handle.cancel('property test');
-        const run = await handle.done;
-        expect(probe.inFlight).toBe(0);
-        if (result.cancelled) {
-          expect(run.status).toBe('CANCELLED');
-          expect(probe.startedAfterCancel).toEqual([]);
-          for (const s of steps) expect(run.output[s.key]!.status).not.toBe('RUNNING');
-        } else {
-          expect(run.status).toBe('COMPLETED');
-        }
-        checkTerminal(steps, run);
-      }),
+      fc.asyncProperty(
+        genWorkflow({ throwing: false }),
+        fc.integer({ min: 0, max: 8 }),
+        async (steps, wait) => {
+          const { engine, probe } = probeEngine(steps);
+          const handle = engine.start(toDocument(steps));
+          for (let i = 0; i < wait; i++) await tick();
+          probe.cancelIssued = true;
+          const result = await handle.cancel('property test');
+          const run = await handle.done;
+          expect(probe.inFlight).toBe(0);
+          if (result.cancelled) {
+            expect(run.status).toBe('CANCELLED');
+            expect(probe.startedAfterCancel).toEqual([]);
+            for (const s of steps) expect(run.output[s.key]!.status).not.toBe('RUNNING');
+          } else {
+            expect(run.status).toBe('COMPLETED');
+          }
+          checkTerminal(steps, run);
+        },
+      ),
       { numRuns: fcRuns(60) },
     );
   });
 
   it('8: the same document, input and deterministic handlers give the same statuses and outputs', async () => {
     const strip = (run: Run) =>
-      Object.fromEntries(Object.entries(run.output).map(([k, v]) => [k, [v.status, v.output, v.error?.code ?? null]]));
+      Object.fromEntries(
+        Object.entries(run.output).map(([k, v]) => [k, [v.status, v.output, v.error?.code ?? null]]),
+      );
     await fc.assert(
       fc.asyncProperty(genWorkflow({ throwing: true }), async (steps) => {
         const a = await probeEngine(steps).engine.run(toDocument(steps));

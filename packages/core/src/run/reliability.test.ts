@@ -102,7 +102,9 @@ describe('rule 9 — retries and timeouts', () => {
           return 'second';
         },
       },
-    }).run(draft([{ type: 'slowOnce', key: 's', timeout_ms: 10, retry: { max_attempts: 2, interval_ms: 0 } }]));
+    }).run(
+      draft([{ type: 'slowOnce', key: 's', timeout_ms: 10, retry: { max_attempts: 2, interval_ms: 0 } }]),
+    );
     expect(run.output.s).toMatchObject({ status: 'COMPLETED', output: 'second', attempts: 2 });
   });
 });
@@ -196,7 +198,12 @@ describe('rule 11 — cancellation', () => {
           }),
       },
     });
-    const handle = engine.start(draft([{ type: 'wait', key: 'a', destinations: ['b'] }, { type: 'wait', key: 'b' }]));
+    const handle = engine.start(
+      draft([
+        { type: 'wait', key: 'a', destinations: ['b'] },
+        { type: 'wait', key: 'b' },
+      ]),
+    );
     await tick();
     const result = await handle.cancel('user said stop');
     expect(result).toMatchObject({ cancelled: true, status: 'CANCELLED' });
@@ -210,7 +217,10 @@ describe('rule 11 — cancellation', () => {
   it("the caller's AbortSignal cancels the run", async () => {
     const controller = new AbortController();
     const engine = createEngine({
-      steps: { wait: (ctx) => new Promise((_, reject) => ctx.signal.addEventListener('abort', () => reject(new Error('x')))) },
+      steps: {
+        wait: (ctx) =>
+          new Promise((_, reject) => ctx.signal.addEventListener('abort', () => reject(new Error('x')))),
+      },
     });
     const done = engine.run(draft([{ type: 'wait', key: 'a' }]), { signal: controller.signal });
     await tick();

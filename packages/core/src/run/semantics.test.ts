@@ -115,7 +115,9 @@ describe('rule 2 — readiness and joins', () => {
         order.push(ctx.step.key);
         await gate;
       },
-    }).run(draft([{ type: 'hold', key: 'a1', destinations: ['a2'] }, task('a2'), task('b1', ['b2']), task('b2')]));
+    }).run(
+      draft([{ type: 'hold', key: 'a1', destinations: ['a2'] }, task('a2'), task('b1', ['b2']), task('b2')]),
+    );
     expect((await run).status).toBe('COMPLETED');
     // b2 ran while a1 (a sibling of b1) was still running.
     expect(order.indexOf('b2')).toBeLessThan(order.indexOf('a2'));
@@ -135,7 +137,10 @@ describe('rule 2 — readiness and joins', () => {
 describe('rule 3 — conditional', () => {
   it('true runs the step, false skips it', async () => {
     const run = await engineWith().run(
-      draft([task('yes', [], { conditional: 'input.n > 1' }), task('no', [], { conditional: 'input.n > 5' })]),
+      draft([
+        task('yes', [], { conditional: 'input.n > 1' }),
+        task('no', [], { conditional: 'input.n > 5' }),
+      ]),
       { input: { n: 2 } },
     );
     expect(statuses(run)).toEqual({ yes: 'COMPLETED', no: 'SKIPPED' });
@@ -154,7 +159,10 @@ describe('rule 3 — conditional', () => {
 
   it('can read settled steps by key', async () => {
     const run = await engineWith().run(
-      draft([code('a', '42', ['b']), task('b', [], { conditional: 'a.output = 42 and a.status = "COMPLETED"' })]),
+      draft([
+        code('a', '42', ['b']),
+        task('b', [], { conditional: 'a.output = 42 and a.status = "COMPLETED"' }),
+      ]),
     );
     expect(statuses(run)).toEqual({ a: 'COMPLETED', b: 'COMPLETED' });
   });
@@ -220,7 +228,7 @@ describe('rule 4 — loop', () => {
     let aborted = 0;
     const run = await engineWith({
       t: (ctx: any) =>
-        new Promise((resolve, reject) => {
+        new Promise((_resolve, reject) => {
           started.push(ctx.index);
           if (ctx.index === 1) return reject(new Error('nope'));
           ctx.signal.addEventListener('abort', () => {
@@ -264,7 +272,9 @@ describe('rule 5 — throw_on_error', () => {
             reject(new Error('stopped'));
           }),
         ),
-    }).run(draft([{ type: 'boom', key: 'a', destinations: ['after'] }, { type: 'wait', key: 'w' }, task('after')]));
+    }).run(
+      draft([{ type: 'boom', key: 'a', destinations: ['after'] }, { type: 'wait', key: 'w' }, task('after')]),
+    );
     expect(run.status).toBe('FAILED');
     expect(run.error).toMatchObject({ code: 'STEP_FAILED', step_key: 'a', message: 'boom' });
     expect(statuses(run)).toEqual({ a: 'FAILED', w: 'CANCELLED', after: 'SKIPPED' });
@@ -371,14 +381,21 @@ describe('rule 7 — scope', () => {
       show: (ctx: any) => {
         seen.push(ctx.config);
       },
-    }).run(draft([code('a', '{"x": 1}', ['s']), { type: 'show', key: 's', raw: '{{ a.output }}', text: 'x={{ a.output.x }}!' }]));
+    }).run(
+      draft([
+        code('a', '{"x": 1}', ['s']),
+        { type: 'show', key: 's', raw: '{{ a.output }}', text: 'x={{ a.output.x }}!' },
+      ]),
+    );
     expect(seen).toEqual([{ raw: { x: 1 }, text: 'x=1!' }]);
   });
 });
 
 describe('rule 8 — result', () => {
   it('is the output of the code step that completed last', async () => {
-    const run = await engineWith().run(draft([code('a', '"first"', ['b']), code('b', '"second"', ['t']), task('t')]));
+    const run = await engineWith().run(
+      draft([code('a', '"first"', ['b']), code('b', '"second"', ['t']), task('t')]),
+    );
     expect(run.result).toBe('second');
   });
 

@@ -29,10 +29,18 @@ describe('plans', () => {
 describe('retention', () => {
   it('normalises a bare number and computes the due date', () => {
     expect(normalizeRetention(60)).toEqual({ max_age_in_seconds: 60, preserve_on_failure: false });
-    expect(computeRetentionDueAt({ max_age_in_seconds: 60, preserve_on_failure: false }, '2026-01-01T00:00:00.000Z')).toBe(
-      '2026-01-01T00:01:00.000Z',
-    );
-    expect(computeRetentionDueAt({ max_age_in_seconds: -1, preserve_on_failure: false }, '2026-01-01T00:00:00.000Z')).toBeNull();
+    expect(
+      computeRetentionDueAt(
+        { max_age_in_seconds: 60, preserve_on_failure: false },
+        '2026-01-01T00:00:00.000Z',
+      ),
+    ).toBe('2026-01-01T00:01:00.000Z');
+    expect(
+      computeRetentionDueAt(
+        { max_age_in_seconds: -1, preserve_on_failure: false },
+        '2026-01-01T00:00:00.000Z',
+      ),
+    ).toBeNull();
     expect(computeRetentionDueAt({ max_age_in_seconds: 5, preserve_on_failure: false }, null)).toBeNull();
     expect(() => normalizeRetention(-5)).toThrow(/`retention`/);
   });

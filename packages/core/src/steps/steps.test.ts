@@ -37,7 +37,8 @@ describe('input', () => {
 describe('http_request', () => {
   let server: Server;
   let base: string;
-  const requests: Array<{ method: string; url: string; headers: IncomingMessage['headers']; body: string }> = [];
+  const requests: Array<{ method: string; url: string; headers: IncomingMessage['headers']; body: string }> =
+    [];
   beforeAll(async () => {
     server = createServer((req, res) => {
       let body = '';
@@ -51,7 +52,9 @@ describe('http_request', () => {
         } else if (req.url === '/slow') {
           setTimeout(() => res.end('late'), 500);
         } else {
-          res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ echoed: body || null }));
+          res
+            .writeHead(200, { 'content-type': 'application/json' })
+            .end(JSON.stringify({ echoed: body || null }));
         }
       });
     });
@@ -74,7 +77,11 @@ describe('http_request', () => {
       ]),
       { input: { base, id: 7, tag: 'a' } },
     );
-    expect(run.output.call!.output).toMatchObject({ ok: true, status: 200, body: { echoed: '{"id":7,"tags":["a"]}' } });
+    expect(run.output.call!.output).toMatchObject({
+      ok: true,
+      status: 200,
+      body: { echoed: '{"id":7,"tags":["a"]}' },
+    });
     const last = requests.at(-1)!;
     expect(last).toMatchObject({ method: 'POST', url: '/items/7' });
     expect(last.headers['x-id']).toBe('7');
@@ -83,7 +90,12 @@ describe('http_request', () => {
 
   it('a non-2xx answer completes with ok false and the status', async () => {
     const run = await createEngine().run(draft([{ type: 'http_request', key: 'c', url: `${base}/missing` }]));
-    expect(run.output.c!.output).toMatchObject({ ok: false, status: 404, body: 'nope', error: 'HTTP 404 Not Found' });
+    expect(run.output.c!.output).toMatchObject({
+      ok: false,
+      status: 404,
+      body: 'nope',
+      error: 'HTTP 404 Not Found',
+    });
   });
 
   it('the http.allow hook can forbid addresses', async () => {
@@ -160,18 +172,28 @@ describe('model', () => {
   });
 
   it('response_format json parses the reply; invalid JSON fails with the raw text', async () => {
-    const engine = createEngine({ providers: [fakeProvider((r) => (r.model === 'good' ? '{"a":1}' : 'not json'))] });
+    const engine = createEngine({
+      providers: [fakeProvider((r) => (r.model === 'good' ? '{"a":1}' : 'not json'))],
+    });
     const doc = (model: string) =>
       draft([
         {
           type: 'model',
           key: 'm',
-          provider: { provider: 'fake', model, response_format: 'json', messages: [{ role: 'user', content: 'q' }] },
+          provider: {
+            provider: 'fake',
+            model,
+            response_format: 'json',
+            messages: [{ role: 'user', content: 'q' }],
+          },
         },
       ]);
     expect((await engine.run(doc('good'))).output.m!.output).toMatchObject({ message: { a: 1 } });
     const bad = await engine.run(doc('bad'));
-    expect(bad.output.m!.error).toMatchObject({ code: 'INVALID_MODEL_OUTPUT', details: { raw_text: 'not json' } });
+    expect(bad.output.m!.error).toMatchObject({
+      code: 'INVALID_MODEL_OUTPUT',
+      details: { raw_text: 'not json' },
+    });
   });
 
   it('an unknown provider fails with a message listing the registered ones', async () => {
@@ -224,7 +246,13 @@ describe('workflow (sub-workflow)', () => {
   it('runs the child with templated input; output is its result (or a step’s output); usage nests', async () => {
     const run = await engine.run(
       draft([
-        { type: 'workflow', key: 'sub', workflow_id: 'doubler', input: { n: '{{ input.n }}' }, destinations: ['pick'] },
+        {
+          type: 'workflow',
+          key: 'sub',
+          workflow_id: 'doubler',
+          input: { n: '{{ input.n }}' },
+          destinations: ['pick'],
+        },
         { type: 'workflow', key: 'pick', workflow_id: 'doubler', step_key: 'double', input: { n: 1 } },
       ]),
       { input: { n: 21 } },
@@ -233,7 +261,10 @@ describe('workflow (sub-workflow)', () => {
     expect(run.output.sub!.output).toBe(42);
     expect(run.output.pick!.output).toBe(2);
     expect(run.usage.total).toBe(4);
-    expect(run.usage.steps.sub!.calls[0]).toMatchObject({ total: 2, calls: [{ id: 'child-call', total: 2 }] });
+    expect(run.usage.steps.sub!.calls[0]).toMatchObject({
+      total: 2,
+      calls: [{ id: 'child-call', total: 2 }],
+    });
   });
 
   it('a failing child fails the step with the child’s code', async () => {
@@ -242,6 +273,46 @@ describe('workflow (sub-workflow)', () => {
     });
     const run = await failing.run(draft([{ type: 'workflow', key: 'sub', workflow_id: 'any' }]));
     expect(run.output.sub!.error).toMatchObject({ code: 'EXPRESSION_ERROR', step_key: 'sub' });
+  });
+
+  it('loops nested in sub-workflows share the parent run’s cap; cancelling the parent cancels the child', async () => {
+    let inFlight = 0;
+    let peak = 0;
+    const looping = draft([{ type: 'w', key: 'l', loop: '[1..12]', max_concurrency: 12 }]);
+    const nested = createEngine({
+      concurrency: 3,
+      steps: {
+        w: async () => {
+          inFlight++;
+          peak = Math.max(peak, inFlight);
+          await new Promise((r) => setImmediate(r));
+          inFlight--;
+        },
+      },
+      workflows: { resolve: () => ({ document: looping }) },
+    });
+    const parent = draft([
+      { type: 'workflow', key: 'a', workflow_id: 'x' },
+      { type: 'workflow', key: 'b', workflow_id: 'x' },
+    ]);
+    const run = await nested.run(parent);
+    expect(run.status).toBe('COMPLETED');
+    expect(peak).toBe(3);
+
+    const blocking = createEngine({
+      steps: {
+        wait: (ctx) =>
+          new Promise((_, reject) => ctx.signal.addEventListener('abort', () => reject(new Error('x')))),
+      },
+      workflows: { resolve: () => ({ document: draft([{ type: 'wait', key: 'w' }]) }) },
+    });
+    const handle = blocking.start(draft([{ type: 'workflow', key: 'sub', workflow_id: 'x' }]));
+    await new Promise((r) => setTimeout(r, 5));
+    await handle.cancel();
+    const cancelled = await handle.done;
+    expect(cancelled.status).toBe('CANCELLED');
+    expect(cancelled.output.sub!.status).toBe('CANCELLED');
+    expect(blocking.active.size).toBe(0);
   });
 
   it('without a resolver the step fails with HANDLER_NOT_FOUND', async () => {
@@ -253,14 +324,24 @@ describe('workflow (sub-workflow)', () => {
 describe('service and browser', () => {
   it('service steps call services[type][action] with the resolved config', async () => {
     const engine = createEngine({
-      services: { slack: { post: (ctx) => ({ posted: (ctx.config.service.input as { text: string }).text }) } },
+      services: {
+        slack: { post: (ctx) => ({ posted: (ctx.config.service.input as { text: string }).text }) },
+      },
     });
     const run = await engine.run(
-      draft([{ type: 'service', key: 's', service: { type: 'slack', action: 'post', input: { text: 'hi {{ input.who }}' } } }]),
+      draft([
+        {
+          type: 'service',
+          key: 's',
+          service: { type: 'slack', action: 'post', input: { text: 'hi {{ input.who }}' } },
+        },
+      ]),
       { input: { who: 'team' } },
     );
     expect(run.output.s!.output).toEqual({ posted: 'hi team' });
-    const missing = await engine.run(draft([{ type: 'service', key: 's', service: { type: 'slack', action: 'nope' } }]));
+    const missing = await engine.run(
+      draft([{ type: 'service', key: 's', service: { type: 'slack', action: 'nope' } }]),
+    );
     expect(missing.output.s!.error).toMatchObject({ code: 'HANDLER_NOT_FOUND' });
     expect(missing.output.s!.error!.message).toMatch(/Registered: slack\.post/);
   });
@@ -269,7 +350,9 @@ describe('service and browser', () => {
     const doc = draft([{ type: 'browser', key: 'b', url: 'https://example.com' }]);
     const without = await createEngine().run(doc);
     expect(without.output.b!.error).toMatchObject({ code: 'HANDLER_NOT_FOUND' });
-    const withHandler = await createEngine({ steps: { browser: (ctx) => `visited ${ctx.config.url}` } }).run(doc);
+    const withHandler = await createEngine({ steps: { browser: (ctx) => `visited ${ctx.config.url}` } }).run(
+      doc,
+    );
     expect(withHandler.output.b!.output).toBe('visited https://example.com');
   });
 });

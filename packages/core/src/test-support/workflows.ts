@@ -1,16 +1,28 @@
 /** Builders for workflow documents in tests. */
 import type { Step, WorkflowVersionDraft } from '../model/types.js';
 
-export function draft(steps: Array<Record<string, unknown>>, extra: Record<string, unknown> = {}): WorkflowVersionDraft {
+export function draft(
+  steps: Array<Record<string, unknown>>,
+  extra: Record<string, unknown> = {},
+): WorkflowVersionDraft {
   return { key: 'test', steps: steps as Step[], ...extra } as WorkflowVersionDraft;
 }
 
 /** A step of a host type (default "task") with the given destinations. */
-export function task(key: string, destinations: string[] = [], extra: Record<string, unknown> = {}): Record<string, unknown> {
+export function task(
+  key: string,
+  destinations: string[] = [],
+  extra: Record<string, unknown> = {},
+): Record<string, unknown> {
   return { type: 'task', key, destinations, ...extra };
 }
 
-export function code(key: string, expression: string, destinations: string[] = [], extra: Record<string, unknown> = {}) {
+export function code(
+  key: string,
+  expression: string,
+  destinations: string[] = [],
+  extra: Record<string, unknown> = {},
+) {
   return { type: 'code', key, code: expression, destinations, ...extra };
 }
 
