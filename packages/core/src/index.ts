@@ -46,7 +46,44 @@ export {
   stepSchemas,
   VersionSchema,
 } from './model/index.js';
+export { getWorkflowJsonSchema, WORKFLOW_JSON_SCHEMA_ID, workflowJsonSchema } from './model/json-schema.js';
 export type * from './providers/provider.js';
+export type {
+  AppClient,
+  CreateTestInput,
+  CreateWorkflowInput,
+  DiscoverApi,
+  ListRunsQuery,
+  ListWorkflowsQuery,
+  PublishedVersionRef,
+  PublishInput,
+  ReplayInput,
+  RunsApi,
+  RunTestsInput,
+  RunWorkflowInput,
+  SweepResult,
+  TestRunMode,
+  TestRunReport,
+  TestsApi,
+  UpdateTestInput,
+  UpdateWorkflowInput,
+  VariablesApi,
+  VariableView,
+  VersionRef,
+  VersionsApi,
+  Weft,
+  WeftOptions,
+  WorkflowsApi,
+} from './registry/index.js';
+export {
+  assertValidInput,
+  createWeft,
+  downstreamKeys,
+  INPUT_PROBLEM_CODES,
+  inputDefinitions,
+  inputProblems,
+  TEST_RUN_MODES,
+} from './registry/index.js';
 export type { Engine } from './run/engine.js';
 export { createEngine, DEFAULT_CONCURRENCY, DEFAULT_LIMITS } from './run/engine.js';
 export type { CancelResult, RunHandle } from './run/handle.js';
@@ -84,4 +121,40 @@ export type {
   StepContext,
   StepHandler,
 } from './steps/types.js';
+export type {
+  AppVariable,
+  DiscoverableWorkflow,
+  DiscoverQuery,
+  ExpectationResult,
+  Page,
+  PageQuery,
+  PublishedVersion,
+  RunCondition,
+  RunPatch,
+  RunQuery,
+  RunRecord,
+  RunRow,
+  TestExpectation,
+  TestPatch,
+  TestQuery,
+  TestStatus,
+  TestsStats,
+  VersionQuery,
+  WeftStore,
+  Workflow,
+  WorkflowPatch,
+  WorkflowQuery,
+  WorkflowTest,
+} from './store/index.js';
+export {
+  decodeCursor,
+  encodeCursor,
+  MemoryStore,
+  PURGED_MESSAGE,
+  purgeRunRow,
+  purgeStepRecord,
+  TEST_STATUSES,
+} from './store/index.js';
 export { mergePricing, priceCall, UsageLedger } from './usage/index.js';
+export type { ProblemCode, ValidateOptions, ValidationResult } from './validate/index.js';
+export { PROBLEM_CODES, PROBLEM_SEVERITY, VALIDATION_LIMITS, validateVersion } from './validate/index.js';

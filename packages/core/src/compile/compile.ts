@@ -9,12 +9,14 @@ import {
   compileExpression,
   DEFAULT_EXPRESSION_LIMITS,
   type ExpressionLimits,
+  type ExpressionSite,
 } from '../expressions/jsonata.js';
 import { compileTemplate } from '../expressions/template.js';
 import { stepCommonFields } from '../model/schema.js';
 import { collectTemplateStrings } from '../model/template-fields.js';
 import type { BranchStep, CodeStep, Step, VersionDocument } from '../model/types.js';
 import { validateVersion } from '../validate/index.js';
+import { type FastCompiledExpression, withFastPath } from './fast-expression.js';
 import type { CompiledBranch, CompiledConfig, Plan, PlanStep } from './plan.js';
 
 export interface CompileOptions {
@@ -32,13 +34,20 @@ export function compile(document: unknown, options: CompileOptions = {}): Plan {
 }
 
 export function hashDocument(document: unknown, stepTypes: readonly string[]): string {
-  let text: string;
+  // Not JSON (cyclic, BigInt…): never cache it; validation reports the problem.
+  return hashText(documentText(document) ?? `uncacheable:${Math.random()}`, stepTypes);
+}
+
+/** The document's JSON text, or null when it has none (cyclic, BigInt…). */
+function documentText(document: unknown): string | null {
   try {
-    text = JSON.stringify(document) ?? 'undefined';
+    return JSON.stringify(document) ?? 'undefined';
   } catch {
-    // Not JSON (cyclic, BigInt…): never cache it; validation reports the problem.
-    text = `uncacheable:${Math.random()}`;
+    return null;
   }
+}
+
+function hashText(text: string, stepTypes: readonly string[]): string {
   return createHash('sha1').update(text).update('\0').update(stepTypes.join(',')).digest('hex');
 }
 
@@ -51,20 +60,24 @@ export function compileWithHash(
   const result = validateVersion(document, { stepTypes });
   if (!result.ok) throw new ValidationError(result.problems);
   const limits = options.expressionLimits ?? DEFAULT_EXPRESSION_LIMITS;
-  const doc = deepFreeze(structuredClone(document)) as VersionDocument;
+  const doc = frozenCopy(document) as VersionDocument;
 
+  // Indexed loops throughout: compiling runs once per document, as unoptimised code, where every
+  // for…of step allocates an iterator result (MBs for a 10,000-step document; docs/performance.md, W4).
   const notes: string[] = [];
   const runnable: Step[] = [];
-  for (const step of doc.steps) {
+  for (let i = 0; i < doc.steps.length; i++) {
+    const step = doc.steps[i]!;
     if (step.type === 'note') notes.push(step.key);
     else runnable.push(step);
   }
   const indexOf = new Map<string, number>();
-  for (const [i, step] of runnable.entries()) indexOf.set(step.key, i);
+  for (let i = 0; i < runnable.length; i++) indexOf.set(runnable[i]!.key, i);
   const targetsOf = (keys: readonly string[] | undefined): number[] => {
     const out: number[] = [];
-    for (const key of keys ?? []) {
-      const i = indexOf.get(key);
+    if (keys === undefined) return out;
+    for (let k = 0; k < keys.length; k++) {
+      const i = indexOf.get(keys[k]!);
       // Edges to notes are ignored: notes never run and never block.
       if (i !== undefined && !out.includes(i)) out.push(i);
     }
@@ -75,7 +88,7 @@ export function compileWithHash(
   const built = runnable.map((step, index) => {
     const direct = targetsOf(step.destinations);
     let branch: CompiledBranch | null = null;
-    const succs = [...direct];
+    const succs = direct.slice();
     if (step.type === 'branch') {
       const b = step as BranchStep;
       const conditions = Object.entries(b.conditions)
@@ -83,7 +96,7 @@ export function compileWithHash(
           key,
           order: c.order,
           position,
-          expression: compileExpression(
+          expression: expression(
             c.condition,
             { step_key: step.key, field: `conditions.${key}.condition` },
             limits,
@@ -96,59 +109,202 @@ export function compileWithHash(
       for (const c of conditions) for (const t of c.targets) if (!succs.includes(t)) succs.push(t);
       for (const t of branch.elseTargets) if (!succs.includes(t)) succs.push(t);
     }
-    for (const t of succs) preds[t]!.push(index);
-    const site = (field: string) => ({ step_key: step.key, field });
+    for (let k = 0; k < succs.length; k++) preds[succs[k]!]!.push(index);
     return {
+      step,
+      succs,
+      direct,
+      branch,
+      conditional: nonEmpty(step.conditional)
+        ? expression(step.conditional!, { step_key: step.key, field: 'conditional' }, limits)
+        : null,
+      loop: nonEmpty(step.loop)
+        ? expression(step.loop!, { step_key: step.key, field: 'loop' }, limits)
+        : null,
+      code:
+        step.type === 'code' && nonEmpty((step as CodeStep).code)
+          ? expression((step as CodeStep).code, { step_key: step.key, field: 'code' }, limits)
+          : null,
+      config: compileConfig(step, limits),
+    };
+  });
+  const cover = chainCover(built, preds);
+  // One object literal per step, built once: copying (spreading) 10,000 objects gave each one a
+  // hidden class of its own — ~500 bytes a step (docs/performance.md, W4).
+  const steps: PlanStep[] = built.map((b, index) => {
+    const step = b.step;
+    return Object.freeze({
       index,
       key: step.key,
       type: step.type,
       step,
-      succs,
-      direct: branch === null ? null : new Set(direct),
-      branch,
-      conditional: nonEmpty(step.conditional)
-        ? compileExpression(step.conditional!, site('conditional'), limits)
-        : null,
-      loop: nonEmpty(step.loop) ? compileExpression(step.loop!, site('loop'), limits) : null,
-      code:
-        step.type === 'code' && nonEmpty((step as CodeStep).code)
-          ? compileExpression((step as CodeStep).code, site('code'), limits)
-          : null,
-      config: compileConfig(step, limits),
+      succs: b.succs,
+      direct: b.branch === null ? null : new Set(b.direct),
+      branch: b.branch,
+      conditional: b.conditional,
+      loop: b.loop,
+      code: b.code,
+      config: b.config,
       throwOnError: step.throw_on_error !== false,
       retry: step.retry ?? null,
       timeoutMs: step.timeout_ms ?? null,
       maxConcurrency: step.max_concurrency ?? null,
-    };
+      preds: preds[index]!,
+      chain: cover.chainOf[index]!,
+    });
   });
-  const steps: PlanStep[] = built.map((s, i) => Object.freeze({ ...s, preds: preds[i]! }));
 
   const entries: number[] = [];
-  for (const s of steps) if (s.type === 'input' || s.step.input_connected === true) entries.push(s.index);
-  if (entries.length === 0) for (const s of steps) if (s.preds.length === 0) entries.push(s.index);
+  for (let i = 0; i < steps.length; i++) {
+    const s = steps[i]!;
+    if (s.type === 'input' || s.step.input_connected === true) entries.push(i);
+  }
+  if (entries.length === 0)
+    for (let i = 0; i < steps.length; i++) if (steps[i]!.preds.length === 0) entries.push(i);
+  const byKey = new Map<string, PlanStep>();
+  for (let i = 0; i < steps.length; i++) byKey.set(steps[i]!.key, steps[i]!);
 
   return Object.freeze({
     hash,
     document: doc,
     steps: Object.freeze(steps),
-    byKey: new Map(steps.map((s) => [s.key, s])),
+    byKey,
     entries: Object.freeze(entries),
     notes: Object.freeze(notes),
+    chains: cover.count,
+    usesSteps: steps.some(readsSteps),
   });
+}
+
+/** Whether a step may read `$steps`: an expression that mentions it, or any template (not scanned). */
+function readsSteps(s: PlanStep): boolean {
+  if (s.config.templates.length > 0) return true;
+  if (s.conditional?.usesSteps === true || s.loop?.usesSteps === true || s.code?.usesSteps === true)
+    return true;
+  return s.branch?.conditions.some((c) => c.expression.usesSteps) === true;
+}
+
+/**
+ * Covers the graph with chains, greedily in topological order: a step extends the chain of one of its
+ * predecessors that is still that chain's last step, or starts a new chain. Steps of one chain are
+ * pairwise ordered, so the number of chains bounds how many steps can run at once (it is at least the
+ * graph's width; exact for chains and trees). A cycle (which validation rejects) gets one chain per
+ * step, the trivial bound.
+ */
+function chainCover(
+  steps: ReadonlyArray<{ succs: readonly number[] }>,
+  preds: readonly number[][],
+): { chainOf: number[]; count: number } {
+  const n = steps.length;
+  const waiting = preds.map((p) => p.length);
+  const order: number[] = [];
+  for (let i = 0; i < n; i++) if (waiting[i] === 0) order.push(i);
+  for (let k = 0; k < order.length; k++) {
+    const succs = steps[order[k]!]!.succs;
+    for (let j = 0; j < succs.length; j++) if (--waiting[succs[j]!]! === 0) order.push(succs[j]!);
+  }
+  const chainOf = new Array<number>(n);
+  if (order.length < n) {
+    for (let i = 0; i < n; i++) chainOf[i] = i;
+    return { chainOf, count: n };
+  }
+  const isTail = new Uint8Array(n);
+  let count = 0;
+  for (let k = 0; k < n; k++) {
+    const v = order[k]!;
+    let chain = -1;
+    const from = preds[v]!;
+    for (let j = 0; j < from.length; j++) {
+      const u = from[j]!;
+      if (isTail[u] === 1) {
+        isTail[u] = 0;
+        chain = chainOf[u]!;
+        break;
+      }
+    }
+    chainOf[v] = chain === -1 ? count++ : chain;
+    isTail[v] = 1;
+  }
+  return { chainOf, count };
+}
+
+/** Parses once (errors carry the position) and adds the fast path for simple expressions. */
+function expression(source: string, site: ExpressionSite, limits: ExpressionLimits): FastCompiledExpression {
+  return withFastPath(compileExpression(source, site, limits));
 }
 
 function nonEmpty(text: string | null | undefined): boolean {
   return typeof text === 'string' && text.trim().length > 0;
 }
 
+/** The config of every step with no fields of its own (frozen, so one object serves them all). */
+const EMPTY_CONFIG: CompiledConfig = Object.freeze({ base: Object.freeze({}), templates: Object.freeze([]) });
+
 function compileConfig(step: Step, limits: ExpressionLimits): CompiledConfig {
   const base: Record<string, unknown> = {};
-  for (const [name, value] of Object.entries(step)) if (!COMMON_FIELDS.has(name)) base[name] = value;
+  let fields = 0;
+  const names = Object.keys(step);
+  for (let i = 0; i < names.length; i++) {
+    const name = names[i]!;
+    if (!COMMON_FIELDS.has(name)) {
+      base[name] = (step as Record<string, unknown>)[name];
+      fields++;
+    }
+  }
+  // Templates live in a step's own (non-common) fields: without any, there is nothing to scan.
+  if (fields === 0) return EMPTY_CONFIG;
   const templates = collectTemplateStrings(step as Record<string, unknown>).map(({ path, text }) => ({
     path,
     template: compileTemplate(text, { step_key: step.key, field: path.join('.') }, limits),
   }));
   return Object.freeze({ base: Object.freeze(base), templates: Object.freeze(templates) });
+}
+
+/**
+ * A frozen deep copy of a JSON-shaped document, iteratively (documents can be deep). Unlike
+ * structuredClone it shares the strings with the original (they are immutable): structuredClone copies
+ * every one, ~1 MB of keys and destinations for a 10,000-step document (docs/performance.md, W4). A value
+ * that is not a plain object, an array or a primitive (a Date, a Map, a class instance…) falls back to
+ * structuredClone, as before.
+ */
+function frozenCopy(document: unknown): unknown {
+  if (document === null || typeof document !== 'object') return document;
+  const root = copyShell(document);
+  if (root === null) return deepFreeze(structuredClone(document));
+  const copies: object[] = [root];
+  // Two parallel stacks (sources, their copies): no pair allocated per object.
+  const sources: Array<Record<string, unknown>> = [document as Record<string, unknown>];
+  const targets: Array<Record<string, unknown>> = [root as Record<string, unknown>];
+  while (sources.length > 0) {
+    const source = sources.pop()!;
+    const target = targets.pop()!;
+    const keys = Object.keys(source);
+    for (let i = 0; i < keys.length; i++) {
+      const key = keys[i]!;
+      const value = source[key];
+      if (value === null || typeof value !== 'object') {
+        if (typeof value === 'function' || typeof value === 'symbol')
+          return deepFreeze(structuredClone(document));
+        target[key] = value;
+        continue;
+      }
+      const copy = copyShell(value);
+      if (copy === null) return deepFreeze(structuredClone(document));
+      target[key] = copy;
+      copies.push(copy);
+      sources.push(value as Record<string, unknown>);
+      targets.push(copy as Record<string, unknown>);
+    }
+  }
+  for (let i = 0; i < copies.length; i++) Object.freeze(copies[i]!);
+  return root;
+}
+
+/** An empty array or object to copy `value` into, or null when it is neither a plain array nor object. */
+function copyShell(value: object): object | null {
+  const proto = Object.getPrototypeOf(value);
+  if (Array.isArray(value)) return proto === Array.prototype ? new Array(value.length) : null;
+  return proto === Object.prototype || proto === null ? {} : null;
 }
 
 /** Freezes a JSON value iteratively (documents can be deep; recursion could overflow). */
@@ -163,9 +319,19 @@ function deepFreeze<T>(value: T): T {
   return value;
 }
 
+/** Documents whose JSON text is longer are cached by its sha1 rather than by the text itself. */
+const TEXT_KEY_MAX = 64 * 1024;
+
 /** A small LRU of plans keyed by content hash, one per engine. */
 export class PlanCache {
+  /**
+   * By the document's JSON text: every run of a document looks its plan up, and a lookup by the text
+   * costs less than hashing it (sha1 is then done once, at compile time, for `plan.hash`). Texts longer
+   * than TEXT_KEY_MAX are keyed by their hash instead, so the cache never holds large texts.
+   */
   readonly #plans = new Map<string, Plan>();
+  /** The most recently used plan (its recency needs no refresh). */
+  #newest: Plan | null = null;
   readonly #max: number;
   readonly #stepTypes: readonly string[];
   readonly #options: CompileOptions;
@@ -182,16 +348,36 @@ export class PlanCache {
 
   /** The plan for `document`, compiled at most once per distinct content. */
   get(document: unknown): Plan {
-    const hash = hashDocument(document, this.#stepTypes);
-    const cached = this.#plans.get(hash);
+    const text = documentText(document);
+    if (text === null) {
+      return compileWithHash(
+        document,
+        hashDocument(document, this.#stepTypes),
+        this.#stepTypes,
+        this.#options,
+      );
+    }
+    const hash = text.length > TEXT_KEY_MAX ? hashText(text, this.#stepTypes) : null;
+    // Hex hashes and JSON texts never collide (a document's text is never 40 hex digits).
+    const key = hash ?? text;
+    const cached = this.#plans.get(key);
     if (cached !== undefined) {
-      // Refresh recency: Map iteration order is insertion order.
-      this.#plans.delete(hash);
-      this.#plans.set(hash, cached);
+      if (cached !== this.#newest) {
+        // Refresh recency: Map iteration order is insertion order.
+        this.#plans.delete(key);
+        this.#plans.set(key, cached);
+        this.#newest = cached;
+      }
       return cached;
     }
-    const plan = compileWithHash(document, hash, this.#stepTypes, this.#options);
-    this.#plans.set(hash, plan);
+    const plan = compileWithHash(
+      document,
+      hash ?? hashText(text, this.#stepTypes),
+      this.#stepTypes,
+      this.#options,
+    );
+    this.#plans.set(key, plan);
+    this.#newest = plan;
     if (this.#plans.size > this.#max) this.#plans.delete(this.#plans.keys().next().value!);
     return plan;
   }

@@ -1,12 +1,13 @@
 /** The execution plan: an immutable, pre-parsed form of a valid version, shared by all its runs. */
-import type { CompiledExpression } from '../expressions/jsonata.js';
+
 import type { CompiledTemplate } from '../expressions/template.js';
 import type { RetryPolicy, Step, VersionDocument } from '../model/types.js';
+import type { FastCompiledExpression } from './fast-expression.js';
 
 export interface CompiledBranchCondition {
   readonly key: string;
   readonly order: number;
-  readonly expression: CompiledExpression;
+  readonly expression: FastCompiledExpression;
   /** Plan indices of the condition's destinations. */
   readonly targets: readonly number[];
 }
@@ -48,16 +49,22 @@ export interface PlanStep {
   /** For a branch: successors reached through its own `destinations` (always live when it completes). */
   readonly direct: ReadonlySet<number> | null;
   readonly branch: CompiledBranch | null;
-  readonly conditional: CompiledExpression | null;
-  readonly loop: CompiledExpression | null;
+  /** Expressions carry a synchronous fast path when they are simple enough (fast-expression.ts). */
+  readonly conditional: FastCompiledExpression | null;
+  readonly loop: FastCompiledExpression | null;
   /** The `code` step's expression. */
-  readonly code: CompiledExpression | null;
+  readonly code: FastCompiledExpression | null;
   readonly config: CompiledConfig;
   readonly throwOnError: boolean;
   /** Explicit per-step retry policy (merged with the engine default at run time). */
   readonly retry: RetryPolicy | null;
   readonly timeoutMs: number | null;
   readonly maxConcurrency: number | null;
+  /**
+   * The step's chain in `Plan.chains` (a cover of the graph by chains: paths along its edges). Two steps
+   * of one chain are ordered (one is reachable from the other), so they never run at the same time.
+   */
+  readonly chain: number;
 }
 
 export interface Plan {
@@ -71,4 +78,15 @@ export interface Plan {
   readonly entries: readonly number[];
   /** Keys of the note steps, which never run. */
   readonly notes: readonly string[];
+  /**
+   * How many chains cover the steps (see `PlanStep.chain`): an upper bound on how many steps can run at
+   * once, since steps running together are pairwise unordered, so on distinct chains. The scheduler
+   * uses it to skip a concurrency cap the run can never reach. 0 for an empty plan.
+   */
+  readonly chains: number;
+  /**
+   * Whether anything in the plan may read `$steps` (an expression mentioning it, or any template): when
+   * not, runs do not maintain the `$steps` map (the scope, `ctx.scope`, is always maintained).
+   */
+  readonly usesSteps: boolean;
 }

@@ -47,8 +47,9 @@ export type WeftListener<K extends WeftEventName> = (event: WeftEventMap[K]) => 
 
 /** A typed eventemitter3 emitter whose listeners cannot break the emitter's caller. */
 export class SafeEmitter {
-  readonly #emitter = new EventEmitter();
-  readonly #wrappers = new WeakMap<(...args: any[]) => void, (event: unknown) => void>();
+  // Made on the first listener: every run has an emitter, and most runs are never listened to.
+  #emitter: EventEmitter | null = null;
+  #wrappers: WeakMap<(...args: any[]) => void, (event: unknown) => void> | null = null;
   readonly #onError: (error: unknown, event: string) => void;
 
   constructor(onError?: (error: unknown, event: string) => void) {
@@ -56,6 +57,7 @@ export class SafeEmitter {
   }
 
   #wrap(event: string, fn: (event: any) => void): (event: unknown) => void {
+    this.#wrappers ??= new WeakMap();
     let wrapper = this.#wrappers.get(fn);
     if (wrapper === undefined) {
       const onError = this.#onError;
@@ -76,31 +78,33 @@ export class SafeEmitter {
   }
 
   on<K extends WeftEventName>(event: K, fn: WeftListener<K>): this {
+    this.#emitter ??= new EventEmitter();
     this.#emitter.on(event, this.#wrap(event, fn));
     return this;
   }
 
   once<K extends WeftEventName>(event: K, fn: WeftListener<K>): this {
+    this.#emitter ??= new EventEmitter();
     this.#emitter.once(event, this.#wrap(event, fn));
     return this;
   }
 
   off<K extends WeftEventName>(event: K, fn?: WeftListener<K>): this {
-    this.#emitter.off(event, fn === undefined ? undefined : (this.#wrappers.get(fn) ?? fn));
+    this.#emitter?.off(event, fn === undefined ? undefined : (this.#wrappers?.get(fn) ?? fn));
     return this;
   }
 
   /** True when anything listens to `event` (lets the engine skip building unobserved payloads). */
   has(event: WeftEventName): boolean {
-    return this.#emitter.listenerCount(event) > 0;
+    return this.#emitter !== null && this.#emitter.listenerCount(event) > 0;
   }
 
   emit<K extends WeftEventName>(event: K, payload: WeftEventMap[K]): void {
-    this.#emitter.emit(event, payload);
+    this.#emitter?.emit(event, payload);
   }
 
   removeAllListeners(): void {
-    this.#emitter.removeAllListeners();
+    this.#emitter?.removeAllListeners();
   }
 }
 

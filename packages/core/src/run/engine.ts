@@ -26,8 +26,10 @@ import { mergePricing } from '../usage/pricing.js';
 import type { EngineCore, HandlerEntry } from './engine-core.js';
 import { RunExecution } from './execution.js';
 import type { CancelResult, RunHandle } from './handle.js';
+import { inlineCode } from './inline.js';
 import type { EngineLimits, EngineOptions, StartOptions } from './options.js';
 import { normalizeRetention } from './retention.js';
+import { EngineSlots } from './slots.js';
 import { RUN_ORIGINS, type Run } from './types.js';
 
 export const DEFAULT_LIMITS: EngineLimits = {
@@ -98,7 +100,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
   const handlers = new Map<string, HandlerEntry>();
   const slotted = (run: StepHandler): HandlerEntry => ({ run, slots: true });
   handlers.set('input', slotted(inputStep));
-  handlers.set('code', slotted(codeStep));
+  handlers.set('code', { ...slotted(codeStep), inline: inlineCode });
   handlers.set('branch', slotted(branchStep));
   handlers.set(
     'http_request',
@@ -131,6 +133,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
     ...(options.planCacheSize === undefined ? {} : { max: options.planCacheSize }),
   });
 
+  const engineSlots = new EngineSlots(engineConcurrency);
   const core: EngineCore = {
     clock: options.clock ?? { now: Date.now },
     ids: options.ids ?? randomUUID,
@@ -139,7 +142,8 @@ export function createEngine(options: EngineOptions = {}): Engine {
     retry: options.retry,
     variables: options.variables ?? [],
     runConcurrency,
-    engineLimit: pLimit(engineConcurrency),
+    engineLimit: engineSlots.limit,
+    engineSlots,
     events,
     handlerFor: (type) => handlers.get(type),
   };

@@ -6,6 +6,7 @@
  */
 import type { LimitFunction } from 'p-limit';
 import pLimit from 'p-limit';
+import { BAIL } from '../compile/fast-expression.js';
 import type { Plan, PlanStep } from '../compile/plan.js';
 import { CancelledError, ERROR_CODES, type ErrorRecord, ensureWeftError, WeftError } from '../errors.js';
 import type { WeftEventMap, WeftEventName } from '../events/events.js';
@@ -63,8 +64,16 @@ export class RunExecution {
   readonly #options: StartOptions;
   readonly #events: RunHandleEvents;
   readonly #states: StepState[];
-  readonly #controller = new AbortController();
-  readonly #runLimit: LimitFunction;
+  /** The run's AbortController, made on first use (a run whose steps are all skipped needs none). */
+  #controller: AbortController | null = null;
+  /** The per-run cap; created on first use (a run that can never reach it does not need one). */
+  #runLimit: LimitFunction | null;
+  /**
+   * True when the plan can never have more executions at once than the per-run cap (`maxParallel`): its
+   * executions then skip the run's p-limit, which could never make one wait. Never for a run sharing
+   * its parent's cap.
+   */
+  readonly #runCapUnreachable: boolean;
   readonly #ledger = new UsageLedger();
   readonly #vars: Record<string, unknown>;
   readonly #secrets: string[];
@@ -78,6 +87,10 @@ export class RunExecution {
   #unsettled: number;
   /** Handlers (attempts) whose promise has not settled yet, across the run. */
   #inFlight = 0;
+  /** Engine slots set aside for this run (slots.ts); while > 0 its executions skip the engine's p-limit. */
+  #reservedSlots = 0;
+  /** Executions that skipped the engine's p-limit and have not settled: the reservation outlives them. */
+  #holding = 0;
   #graceTimer: ReturnType<typeof setTimeout> | null = null;
   #graceExpired = false;
   #ended = false;
@@ -89,6 +102,7 @@ export class RunExecution {
   #stopReason: string | null = null;
   #lastCompleted = -1;
   #lastCompletedCode = -1;
+  #plainBindings: ExpressionBindings | null = null;
   #resolveDone!: (run: Run) => void;
   #run: Run | null = null;
 
@@ -100,7 +114,9 @@ export class RunExecution {
     this.id = options.id ?? core.ids();
     this.#createdAt = core.clock.now();
     // A sub-workflow run shares its parent's per-run cap (engine.ts passes it).
-    this.#runLimit = (options as { runLimit?: LimitFunction }).runLimit ?? pLimit(core.runConcurrency);
+    const shared = (options as { runLimit?: LimitFunction }).runLimit;
+    this.#runLimit = shared ?? null;
+    this.#runCapUnreachable = shared === undefined && maxParallel(core, plan) <= core.runConcurrency;
     const variables = resolveVariables(core.variables, options.variables);
     this.#vars = variables.values;
     this.#secrets = variables.secrets;
@@ -133,10 +149,12 @@ export class RunExecution {
   }
 
   get signal(): AbortSignal {
+    this.#controller ??= new AbortController();
     return this.#controller.signal;
   }
 
   get runLimit(): LimitFunction {
+    this.#runLimit ??= pLimit(this.#core.runConcurrency);
     return this.#runLimit;
   }
 
@@ -163,8 +181,13 @@ export class RunExecution {
       return;
     }
 
+    const width = Math.min(maxParallel(this.#core, this.plan), this.#core.runConcurrency);
+    if (this.#core.engineSlots.reserve(width)) this.#reservedSlots = width;
+
     const states = this.#states;
-    for (const s of this.plan.steps) states[s.index]!.waiting = s.preds.length;
+    const steps = this.plan.steps;
+    // Indexed loops here and in the other per-step loops: they run for every step of every run.
+    for (let i = 0; i < steps.length; i++) states[i]!.waiting = steps[i]!.preds.length;
     const from = this.#options.from_step_key;
     // engine.start has checked that from_step_key names a step.
     if (from !== undefined) states[this.plan.byKey.get(from)!.index]!.live = 1;
@@ -178,9 +201,9 @@ export class RunExecution {
         if (record !== undefined) this.#applyPreset(s, record);
       }
     }
-    for (const s of this.plan.steps) {
-      const st = states[s.index]!;
-      if (st.waiting === 0 && st.status === 'PENDING') this.#readyQueue.push(s);
+    for (let i = 0; i < steps.length; i++) {
+      const st = states[i]!;
+      if (st.waiting === 0 && st.status === 'PENDING') this.#readyQueue.push(steps[i]!);
     }
     this.#drain();
   }
@@ -215,6 +238,8 @@ export class RunExecution {
 
   #ready(s: PlanStep): void {
     const st = this.#states[s.index]!;
+    // A step can be queued twice when replay presets make it ready in begin(); it starts once.
+    if (st.status !== 'PENDING') return;
     if (this.#stopReason !== null || st.live === 0) {
       const reason = this.#stopReason !== null ? SKIP_REASONS.RUN_STOPPED : SKIP_REASONS.NO_LIVE_INPUT;
       this.#settle(s, { kind: 'skipped', reason });
@@ -222,10 +247,136 @@ export class RunExecution {
     }
     st.status = stepLifecycle.next(st.status, 'START')!;
     st.startedAt = this.#core.clock.now();
-    this.#runStep(s, st).then(
+    const quick = this.#fastStep(s, st);
+    if (quick !== null && !(quick instanceof Promise)) {
+      this.#settle(s, quick);
+      return;
+    }
+    (quick ?? this.#runStep(s, st)).then(
       (outcome) => this.#settle(s, outcome),
       (error) => this.#settle(s, { kind: 'failed', error: ensureWeftError(error, ERROR_CODES.INTERNAL) }),
     );
+  }
+
+  /**
+   * The fast path (docs/performance.md) of a plain step — no loop, no templates, no timeout, one attempt,
+   * a slotted handler — in a run that skips both p-limits, when the fast expression path answers its
+   * `conditional` (if any). It does what #runStep → #execute → #attempt do, in one synchronous call: a
+   * handler that returns a value (not a promise) settles its step without a single promise or microtask.
+   * Returns null when the step does not qualify: #runStep runs it (re-evaluating a conditional that the
+   * fast path left to JSONata — evaluation is pure).
+   */
+  #fastStep(s: PlanStep, st: StepState): Outcome | Promise<Outcome> | null {
+    if (this.#reservedSlots === 0 || !this.#runCapUnreachable || s.loop !== null) return null;
+    const entry = profileOf(this.#core, this.plan).fast[s.index]!;
+    if (entry === null || (s.conditional !== null && s.conditional.fast === null)) return null;
+    let bindings: ExpressionBindings | undefined;
+    if (s.conditional !== null) {
+      bindings = this.#bindings();
+      const value = s.conditional.fast!(this.#scope, bindings);
+      if (value === false) return CONDITIONAL_FALSE;
+      // BAIL, or not a boolean (an error #runStep reports).
+      if (value !== true) return null;
+    }
+    if (this.#listens('step.started')) this.#emitStarted(s);
+    st.attempts++;
+    bindings ??= this.#bindings();
+    if (entry.inline !== undefined) {
+      // A built-in handler answered synchronously (a `code` step whose expression the fast path takes).
+      const output = entry.inline(s, this.#scope, bindings);
+      if (output !== BAIL) {
+        return this.#stopReason === null
+          ? { kind: 'completed', output }
+          : { kind: 'cancelled', reason: this.#stopReason };
+      }
+    }
+    this.#holding++;
+    const context = this.#context(
+      s,
+      s.config.base as Record<string, unknown>,
+      undefined,
+      undefined,
+      1,
+      this.signal,
+      bindings,
+    );
+    this.#inFlight++;
+    let result: unknown;
+    try {
+      result = entry.run(context);
+    } catch (error) {
+      this.#fastSettled();
+      return this.#outcomeOf(ensureWeftError(error, ERROR_CODES.STEP_FAILED, { step_key: s.key }));
+    }
+    if (isPromiseLike(result)) return this.#fastAwait(s, result);
+    this.#fastSettled();
+    return this.#stopReason === null
+      ? { kind: 'completed', output: result }
+      : { kind: 'cancelled', reason: this.#stopReason };
+  }
+
+  async #fastAwait(s: PlanStep, pending: PromiseLike<unknown>): Promise<Outcome> {
+    let output: unknown;
+    try {
+      output = await pending;
+    } catch (error) {
+      this.#fastSettled();
+      return this.#outcomeOf(ensureWeftError(error, ERROR_CODES.STEP_FAILED, { step_key: s.key }));
+    }
+    this.#fastSettled();
+    return this.#stopReason === null
+      ? { kind: 'completed', output }
+      : { kind: 'cancelled', reason: this.#stopReason };
+  }
+
+  /**
+   * One loop iteration on the fast path: what #execute and #attempt do for a single attempt without a
+   * timeout or templates. Returns the output when the handler returns one, or the handler's pending
+   * promise — the caller then calls #fastSettled once it settles and turns a rejection into the
+   * WeftError #execute would. Throws that WeftError when the handler throws.
+   */
+  #fastIteration(
+    s: PlanStep,
+    st: StepState,
+    entry: HandlerEntry,
+    item: unknown,
+    index: number,
+    signal: AbortSignal,
+  ): unknown {
+    if (signal.aborted) throw new CancelledError(abortReason(signal));
+    st.attempts++;
+    const bindings = this.#bindings(item, index);
+    if (entry.inline !== undefined) {
+      const output = entry.inline(s, this.#scope, bindings);
+      if (output !== BAIL) return output;
+    }
+    this.#holding++;
+    const context = this.#context(
+      s,
+      s.config.base as Record<string, unknown>,
+      item,
+      index,
+      1,
+      signal,
+      bindings,
+    );
+    this.#inFlight++;
+    let result: unknown;
+    try {
+      result = entry.run(context);
+    } catch (error) {
+      this.#fastSettled();
+      throw ensureWeftError(error, ERROR_CODES.STEP_FAILED, { step_key: s.key });
+    }
+    if (isPromiseLike(result)) return result;
+    this.#fastSettled();
+    return result;
+  }
+
+  /** A fast-path handler settled: it is no longer in flight, nor holding one of the reserved slots. */
+  #fastSettled(): void {
+    this.#handlerSettled();
+    if (--this.#holding === 0 && this.#ended) this.#releaseSlots();
   }
 
   async #runStep(s: PlanStep, st: StepState): Promise<Outcome> {
@@ -300,22 +451,45 @@ export class RunExecution {
 
     // Iterations share one controller so that, with throw_on_error, the first failure aborts the others.
     const loop = linkedController(this.signal);
-    const limit = pLimit(Math.max(1, s.maxConcurrency ?? this.#core.limits.loopConcurrency));
+    const cap = Math.max(1, s.maxConcurrency ?? this.#core.limits.loopConcurrency);
+    const limit = pLimit(cap);
     const outputs: unknown[] = new Array(count).fill(null);
     let firstError: WeftError | null = null;
+    // Iterations take the fast path (#fastIteration) when the step and the run qualify, as for #fastStep.
+    const fast =
+      this.#reservedSlots > 0 &&
+      this.#runCapUnreachable &&
+      profileOf(this.#core, this.plan).fast[s.index] !== null;
     const iteration = async (index: number): Promise<void> => {
       // Checked here, when a queued iteration gets its slot: nothing new starts after a failure or stop.
       if (firstError !== null || loop.signal.aborted) return;
       try {
         // Output slots are written by index, so the array is in element order whatever the finishing order.
-        outputs[index] = await this.#execute(s, st, entry, elements[index], index, loop.signal);
-        this.#emit('loop.iteration', () => ({
-          step_key: s.key,
-          type: s.type,
-          index,
-          count,
-          status: 'COMPLETED' as const,
-        }));
+        if (fast) {
+          let output = this.#fastIteration(s, st, entry, elements[index], index, loop.signal);
+          if (isPromiseLike(output)) {
+            // The handler's own promise: account for it here rather than in one more async frame.
+            try {
+              output = await output;
+            } catch (error) {
+              this.#fastSettled();
+              throw ensureWeftError(error, ERROR_CODES.STEP_FAILED, { step_key: s.key });
+            }
+            this.#fastSettled();
+          }
+          outputs[index] = output;
+        } else {
+          outputs[index] = await this.#execute(s, st, entry, elements[index], index, loop.signal);
+        }
+        if (this.#listens('loop.iteration')) {
+          this.#emit('loop.iteration', () => ({
+            step_key: s.key,
+            type: s.type,
+            index,
+            count,
+            status: 'COMPLETED' as const,
+          }));
+        }
       } catch (error) {
         const e = ensureWeftError(error);
         const cancelled =
@@ -342,7 +516,7 @@ export class RunExecution {
       }
     };
     try {
-      await Promise.all(elements.map((_, index) => limit(iteration, index)));
+      await submitInOrder(count, cap, limit, iteration, () => firstError !== null || loop.signal.aborted);
     } finally {
       loop.dispose();
     }
@@ -391,6 +565,8 @@ export class RunExecution {
   /**
    * One execution unit (the step body, or one loop iteration) with its retries. Each attempt takes a
    * slot of the run's cap and of the engine's cap (p-limit); waiting between attempts holds none.
+   * Fast paths: the run's p-limit is skipped when the run can never reach its cap (#runCapUnreachable),
+   * the engine's when the run holds a reservation of engine slots (slots.ts).
    */
   async #execute(
     s: PlanStep,
@@ -406,8 +582,20 @@ export class RunExecution {
       if (signal.aborted) throw new CancelledError(abortReason(signal));
       st.attempts++;
       try {
+        if (entry.slots && this.#reservedSlots > 0) {
+          this.#holding++;
+          try {
+            return await (this.#runCapUnreachable
+              ? this.#attempt(s, entry, item, index, attempt, signal, timeoutMs)
+              : this.runLimit(() => this.#attempt(s, entry, item, index, attempt, signal, timeoutMs)));
+          } finally {
+            if (--this.#holding === 0 && this.#ended) this.#releaseSlots();
+          }
+        }
         const run = () => this.#attempt(s, entry, item, index, attempt, signal, timeoutMs);
-        return await (entry.slots ? this.#runLimit(() => this.#core.engineLimit(run)) : run());
+        if (!entry.slots) return await run();
+        if (this.#runCapUnreachable) return await this.#core.engineLimit(run);
+        return await this.runLimit(() => this.#core.engineLimit(run));
       } catch (error) {
         const e = ensureWeftError(error, ERROR_CODES.STEP_FAILED, { step_key: s.key });
         if (signal.aborted || e.code === ERROR_CODES.CANCELLED) throw e;
@@ -510,6 +698,18 @@ export class RunExecution {
   }
 
   #bindings(item?: unknown, index?: number): ExpressionBindings {
+    // Outside loops every evaluation of the run binds the same values: one object serves (it is read-only).
+    if (item === undefined && index === undefined) {
+      this.#plainBindings ??= {
+        input: this.#input,
+        steps: this.#stepsScope,
+        vars: this.#vars,
+        run: this.#runInfo,
+        item: undefined,
+        index: undefined,
+      };
+      return this.#plainBindings;
+    }
     return { input: this.#input, steps: this.#stepsScope, vars: this.#vars, run: this.#runInfo, item, index };
   }
 
@@ -629,10 +829,21 @@ export class RunExecution {
     // The scope keeps the real (unredacted) output: expressions may need what a secret-bearing step returned.
     this.#publish(s, record, output);
 
+    if (outcome.kind === 'completed') {
+      this.#lastCompleted = s.index;
+      if (s.type === 'code') this.#lastCompletedCode = s.index;
+    }
+    if (this.#listens(SETTLED_EVENT[outcome.kind])) this.#emitSettled(s, outcome, record);
+    if (outcome.kind === 'failed' && s.throwOnError && this.#stopReason === null) {
+      this.#failRun(error!);
+    }
+    this.#propagate(s, st);
+  }
+
+  /** The settling event (a method of its own: the payload closures would otherwise cost #settle a context). */
+  #emitSettled(s: PlanStep, outcome: Outcome, record: StepRecord): void {
     switch (outcome.kind) {
       case 'completed':
-        this.#lastCompleted = s.index;
-        if (s.type === 'code') this.#lastCompletedCode = s.index;
         this.#emit('step.completed', () => ({ step_key: s.key, type: s.type, output: record.output }));
         break;
       case 'failed':
@@ -645,15 +856,26 @@ export class RunExecution {
         this.#emit('step.skipped', () => ({ step_key: s.key, type: s.type, reason: outcome.reason }));
         break;
     }
-    if (outcome.kind === 'failed' && s.throwOnError && this.#stopReason === null) {
-      this.#failRun(error!);
-    }
-    this.#propagate(s, st);
+  }
+
+  #emitStarted(s: PlanStep): void {
+    this.#emit('step.started', () => ({ step_key: s.key, type: s.type, attempt: 1 }));
+  }
+
+  /**
+   * Whether anyone listens to `event`. When not, the event's `seq` is spent all the same (seq numbers
+   * count every event of the run) and the caller skips building its payload.
+   */
+  #listens(event: WeftEventName): boolean {
+    if (this.#events.has(event) || this.#core.events.has(event)) return true;
+    this.#seq++;
+    return false;
   }
 
   #publish(s: PlanStep, record: StepRecord, realOutput: unknown = record.output): void {
     const view = Object.freeze({ status: record.status, output: realOutput, error: record.error });
-    this.#stepsScope[s.key] = view;
+    // `$steps` is kept only for plans that may read it (plan.usesSteps): one map fewer to grow per step.
+    if (this.plan.usesSteps) this.#stepsScope[s.key] = view;
     // The run input keeps the name `input` even when a step is keyed "input" (reach it as $steps.input).
     if (s.key !== 'input') this.#scope[s.key] = view;
   }
@@ -665,7 +887,9 @@ export class RunExecution {
       st.status === 'COMPLETED' || (st.status === 'FAILED' && !s.throwOnError && this.#stopReason === null);
     const states = this.#states;
     const steps = this.plan.steps;
-    for (const t of s.succs) {
+    const succs = s.succs;
+    for (let i = 0; i < succs.length; i++) {
+      const t = succs[i]!;
       const target = states[t]!;
       if (live && (s.direct === null || s.direct.has(t) || (st.selected ?? EMPTY).includes(t))) target.live++;
       if (--target.waiting === 0 && target.status === 'PENDING') this.#readyQueue.push(steps[t]!);
@@ -689,6 +913,7 @@ export class RunExecution {
    */
   #stop(reason: string, error: WeftError | null): void {
     this.#stopReason = reason;
+    this.#controller ??= new AbortController();
     this.#controller.abort(error ?? new CancelledError(reason));
     this.#startGrace();
     this.#maybeEnd();
@@ -725,6 +950,7 @@ export class RunExecution {
   #end(): void {
     if (this.#ended) return;
     this.#ended = true;
+    if (this.#holding === 0) this.#releaseSlots();
     if (this.#graceTimer !== null) clearTimeout(this.#graceTimer);
     this.#endedAt = this.#core.clock.now();
     const run = this.snapshot();
@@ -733,6 +959,14 @@ export class RunExecution {
     else if (this.status === 'FAILED') this.#emit('run.failed', () => ({ run, error: run.error! }));
     else this.#emit('run.cancelled', () => ({ run, reason: this.#stopReason ?? 'Cancelled.' }));
     this.#resolveDone(run);
+  }
+
+  /** Gives the run's engine slots back (once it has ended and none of its executions is in flight). */
+  #releaseSlots(): void {
+    const n = this.#reservedSlots;
+    if (n === 0) return;
+    this.#reservedSlots = 0;
+    this.#core.engineSlots.release(n);
   }
 
   #transition(event: 'START' | 'COMPLETE' | 'FAIL' | 'CANCEL'): void {
@@ -752,8 +986,10 @@ export class RunExecution {
   snapshot(): Run {
     if (this.#run !== null) return this.#run;
     const output: Record<string, StepRecord> = {};
-    for (const s of this.plan.steps) {
-      const st = this.#states[s.index]!;
+    const steps = this.plan.steps;
+    for (let i = 0; i < steps.length; i++) {
+      const s = steps[i]!;
+      const st = this.#states[i]!;
       output[s.key] = st.record ?? {
         status: st.status,
         type: s.type,
@@ -826,7 +1062,7 @@ export class RunExecution {
   }
 
   #iso(ms: number): string {
-    return new Date(ms).toISOString();
+    return isoOf(ms);
   }
 
   /** Emits to the run's listeners and the engine's; the payload is built only when someone listens. */
@@ -847,6 +1083,123 @@ export class RunExecution {
     if (local) this.#events.emit(event, payload);
     if (global) this.#core.events.emit(event, payload);
   }
+}
+
+/**
+ * Calls `limit(task, i)` for i = 0 … count−1, in order, and resolves once every call has settled (rejects
+ * with the first rejection, as Promise.all would). p-limit enforces the cap; this only keeps at most
+ * 2 × cap calls waiting in its queue, so that a loop over 100,000 elements holds a few hundred promises
+ * rather than 100,000 (docs/performance.md, W7). Once `stopped()`, the calls not yet made are skipped:
+ * they would have returned at once (an iteration checks the same thing when it gets its slot).
+ */
+function submitInOrder(
+  count: number,
+  cap: number,
+  limit: LimitFunction,
+  task: (index: number) => Promise<void>,
+  stopped: () => boolean,
+): Promise<void> {
+  const window = cap >= count ? count : Math.min(count, 2 * cap);
+  return new Promise<void>((resolve, reject) => {
+    let next = 0;
+    let pending = 0;
+    let failed = false;
+    const settled = () => {
+      pending--;
+      submit();
+    };
+    const fail = (error: unknown) => {
+      failed = true;
+      reject(error);
+    };
+    const submit = () => {
+      if (failed) return;
+      if (stopped()) next = count;
+      while (next < count && pending < window) {
+        pending++;
+        limit(task, next++).then(settled, fail);
+      }
+      if (pending === 0) resolve();
+    };
+    submit();
+  });
+}
+
+const SETTLED_EVENT = {
+  completed: 'step.completed',
+  failed: 'step.failed',
+  cancelled: 'step.cancelled',
+  skipped: 'step.skipped',
+} as const;
+
+const CONDITIONAL_FALSE: Outcome = Object.freeze({ kind: 'skipped', reason: SKIP_REASONS.CONDITIONAL_FALSE });
+
+/** What the scheduler works out once per engine and plan. */
+interface PlanProfile {
+  /**
+   * An upper bound on the executions of one run in flight at once (each holding a slot of the run's
+   * cap): steps running together lie on distinct chains of the plan's chain cover, a step holds one slot
+   * at a time (its attempts are sequential; waiting between them holds none), and a loop at most its
+   * loop cap. Infinity when a step takes no slot itself (a `workflow` step: its child run's executions
+   * count against this run's cap).
+   */
+  maxParallel: number;
+  /**
+   * By step index: the handler when the step's executions qualify for the fast path (#fastStep,
+   * #fastIteration: a slotted handler, no templates, no timeout, one attempt); else null.
+   */
+  fast: Array<HandlerEntry | null>;
+}
+
+const PROFILES = new WeakMap<EngineCore, WeakMap<Plan, PlanProfile>>();
+
+function profileOf(core: EngineCore, plan: Plan): PlanProfile {
+  let byPlan = PROFILES.get(core);
+  if (byPlan === undefined) {
+    byPlan = new WeakMap();
+    PROFILES.set(core, byPlan);
+  }
+  let profile = byPlan.get(plan);
+  if (profile === undefined) {
+    const widest = new Array<number>(plan.chains).fill(0);
+    let bound = 0;
+    const fast: Array<HandlerEntry | null> = [];
+    for (const s of plan.steps) {
+      const entry = core.handlerFor(s.type);
+      if (entry?.slots === false) bound = Number.POSITIVE_INFINITY;
+      const w = s.loop === null ? 1 : Math.max(1, s.maxConcurrency ?? core.limits.loopConcurrency);
+      if (w > widest[s.chain]!) widest[s.chain] = w;
+      const plain =
+        entry?.slots === true &&
+        s.config.templates.length === 0 &&
+        (s.timeoutMs ?? core.limits.stepTimeoutMs) === undefined &&
+        resolveRetry(core.retry, s.retry).max_attempts <= 1;
+      fast.push(plain ? entry : null);
+    }
+    if (bound === 0) for (const w of widest) bound += w;
+    profile = { maxParallel: bound, fast };
+    byPlan.set(plan, profile);
+  }
+  return profile;
+}
+
+function maxParallel(core: EngineCore, plan: Plan): number {
+  return profileOf(core, plan).maxParallel;
+}
+
+let isoMs = Number.NaN;
+let isoText = '';
+
+/**
+ * `new Date(ms).toISOString()`, cached for the last millisecond seen: a run stamps every step's start
+ * and end, and many steps settle within one millisecond (formatting was the scheduler's top cost).
+ */
+function isoOf(ms: number): string {
+  if (ms !== isoMs) {
+    isoText = new Date(ms).toISOString();
+    isoMs = ms;
+  }
+  return isoText;
 }
 
 function selectedTargets(s: PlanStep, output: unknown): readonly number[] {

@@ -39,6 +39,8 @@ export interface WorkflowResolver {
     workflow_version_id: string | number;
     /** The app of the run that contains the `workflow` step. */
     app_id: string | null;
+    /** The id of the run that contains the `workflow` step. */
+    run_id?: string;
   }): Promise<ResolvedWorkflow> | ResolvedWorkflow;
 }
 

@@ -38,6 +38,7 @@ export function workflowStep(deps: WorkflowStepDeps) {
       workflow_id: workflowId,
       workflow_version_id: versionRef,
       app_id: context.run.app_id,
+      run_id: context.run.id,
     });
     const input = config.input === undefined || config.input === null ? {} : config.input;
     if (typeof input !== 'object' || Array.isArray(input)) {

@@ -36,7 +36,9 @@ export class UsageLedger {
   }
 
   forStep(stepKey: string): UsageCall[] {
-    return this.steps[stepKey]?.calls ?? [];
+    // Most runs record nothing: skip the keyed miss (a slow, megamorphic lookup per distinct step key).
+    if (this.calls.length === 0) return [];
+    return Object.hasOwn(this.steps, stepKey) ? this.steps[stepKey]!.calls : [];
   }
 
   toJSON(): RunUsage {

@@ -1,0 +1,200 @@
+/**
+ * The fast path must agree with JSONata: on generated expressions (the subset and beyond) over generated
+ * data, whenever the closure answers (does not BAIL), JSONata returns the same value — and never throws.
+ */
+import fc from 'fast-check';
+import jsonata from 'jsonata';
+import { describe, expect, it } from 'vitest';
+import { compileExpression, type ExpressionBindings } from '../expressions/jsonata.js';
+import { fcRuns } from '../test-support/fc.js';
+import { BAIL, compileFast, withFastPath } from './fast-expression.js';
+
+const NAMES = ['a', 'b', 'n', 's', 'x', 'input'];
+const VARIABLES = ['$', '$$', '$input', '$steps', '$vars', '$run', '$item', '$index', '$string', '$nope'];
+
+const literal = fc.oneof(
+  fc.integer({ min: -5, max: 5 }).map(String),
+  fc.constantFrom('0.5', '1e3', '-2.25', '"a"', '""', '"b"', 'true', 'false', 'null'),
+);
+const path = fc
+  .tuple(
+    fc.option(fc.constantFrom(...VARIABLES), { nil: undefined }),
+    fc.array(fc.constantFrom(...NAMES), { minLength: 0, maxLength: 3 }),
+  )
+  .filter(([head, names]) => head !== undefined || names.length > 0)
+  .map(([head, names]) => [...(head === undefined ? [] : [head]), ...names].join('.'));
+// Forms outside the subset, to check they are refused or bail.
+const outside = fc.constantFrom(
+  'a[0]',
+  'a.*',
+  '$string(n)',
+  'a.b[]',
+  '$exists(a)',
+  '[1, 2]',
+  'n in [1]',
+  '1..3',
+  'a.$item',
+);
+
+const { expr } = fc.letrec<{ expr: string }>((tie) => ({
+  expr: fc.oneof(
+    { maxDepth: 4, depthIdentifier: 'e' },
+    { arbitrary: literal, weight: 3 },
+    { arbitrary: path, weight: 4 },
+    { arbitrary: outside, weight: 1 },
+    fc
+      .tuple(
+        tie('expr'),
+        fc.constantFrom('+', '-', '*', '/', '%', '=', '!=', '<', '<=', '>', '>=', 'and', 'or', '&'),
+        tie('expr'),
+      )
+      .map(([l, op, r]) => `(${l}) ${op} (${r})`),
+    tie('expr').map((e) => `-(${e})`),
+    fc
+      .tuple(tie('expr'), tie('expr'), fc.option(tie('expr'), { nil: undefined }))
+      .map(([c, t, e]) => (e === undefined ? `(${c}) ? (${t})` : `(${c}) ? (${t}) : (${e})`)),
+    fc
+      .array(fc.tuple(fc.constantFrom('k', 'n', 'a', '_jsonata_lambda'), tie('expr')), { maxLength: 3 })
+      .map((pairs) => `{ ${pairs.map(([k, v]) => `"${k}": ${v}`).join(', ')} }`),
+    fc.array(tie('expr'), { minLength: 1, maxLength: 2 }).map((es) => `(${es.join('; ')})`),
+  ),
+}));
+
+const scalar = fc.oneof(
+  fc.integer({ min: -3, max: 3 }),
+  fc.constantFrom(0.5, -0, 1e308, Number.POSITIVE_INFINITY, Number.NaN),
+  fc.constantFrom('', 'a', 'b', 'ab'),
+  fc.boolean(),
+  fc.constant(null),
+);
+const value: fc.Arbitrary<unknown> = fc.letrec<{ v: unknown }>((tie) => ({
+  v: fc.oneof(
+    { maxDepth: 3, depthIdentifier: 'v' },
+    { arbitrary: scalar, weight: 5 },
+    { arbitrary: fc.dictionary(fc.constantFrom(...NAMES), tie('v'), { maxKeys: 3 }), weight: 3 },
+    { arbitrary: fc.array(tie('v'), { maxLength: 2 }), weight: 1 },
+    { arbitrary: fc.constant(() => 1), weight: 1 },
+  ),
+})).v;
+const document = fc.dictionary(fc.constantFrom(...NAMES), value, { maxKeys: 5 });
+const bindings: fc.Arbitrary<ExpressionBindings> = fc.record({
+  input: value,
+  steps: value,
+  vars: value,
+  run: value,
+  item: fc.option(value, { nil: undefined }),
+  index: fc.option(fc.integer({ min: 0, max: 3 }), { nil: undefined }),
+});
+
+async function outcome(p: Promise<unknown>): Promise<{ ok: true; value: unknown } | { ok: false }> {
+  try {
+    return { ok: true, value: await p };
+  } catch {
+    return { ok: false };
+  }
+}
+
+function show(v: unknown): string {
+  try {
+    return JSON.stringify(v) ?? String(v);
+  } catch {
+    return typeof v;
+  }
+}
+
+function sameValue(a: unknown, b: unknown): boolean {
+  if (Object.is(a, b)) return true;
+  if (a === null || b === null || typeof a !== 'object' || typeof b !== 'object') return false;
+  if (Array.isArray(a) !== Array.isArray(b) || Object.getPrototypeOf(a) !== Object.getPrototypeOf(b))
+    return false;
+  const ka = Object.keys(a);
+  const kb = Object.keys(b);
+  if (ka.length !== kb.length || ka.some((k, i) => k !== kb[i])) return false;
+  return ka.every((k) => sameValue((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
+}
+
+describe('the fast expression path', () => {
+  it('agrees with JSONata whenever it answers', async () => {
+    let answered = 0;
+    await fc.assert(
+      fc.asyncProperty(expr, document, bindings, async (source, doc, b) => {
+        let compiled: ReturnType<typeof compileExpression>;
+        try {
+          compiled = compileExpression(source, { field: 'x' });
+        } catch {
+          return; // not valid JSONata
+        }
+        const fast = withFastPath(compiled).fast;
+        const expected = await outcome(compiled.evaluate(doc, b));
+        if (fast === null) return;
+        const got = fast(doc, b);
+        if (got === BAIL) return;
+        answered++;
+        expect(expected.ok, `JSONata threw on ${source} but the fast path answered ${show(got)}`).toBe(true);
+        if (expected.ok) {
+          expect(
+            sameValue(got, expected.value),
+            `${source}: fast ${show(got)} vs ${show(expected.value)}`,
+          ).toBe(true);
+        }
+      }),
+      { numRuns: fcRuns(3000) },
+    );
+    expect(answered).toBeGreaterThan(100);
+  });
+
+  it('covers the usual expressions and answers them', async () => {
+    const doc = {
+      input: { start: 2, name: 'Ada' },
+      s0: { status: 'COMPLETED', output: { n: 3 }, error: null },
+    };
+    const b: ExpressionBindings = {
+      input: doc.input,
+      steps: { s0: doc.s0 },
+      vars: { k: 'v' },
+      run: { id: 'r' },
+      item: undefined,
+      index: undefined,
+    };
+    const cases: Array<[string, unknown]> = [
+      ['s0.output.n >= 0', true],
+      ['{ "n": s0.output.n + 1 }', Object.assign(Object.create(null), { n: 4 })],
+      ['$steps.s0.output.n * 2', 6],
+      ['input.name = "Ada" and $vars.k != "w"', true],
+      ['input.start > 5 ? "big" : "small"', 'small'],
+      ['input.missing', undefined],
+      ['$item', undefined],
+      ['"Hello " & input.name', 'Hello Ada'],
+    ];
+    for (const [source, expected] of cases) {
+      const compiled = withFastPath(compileExpression(source, { field: 'x' }));
+      expect(compiled.fast, source).not.toBeNull();
+      expect(sameValue(compiled.fast!(doc, b), expected), source).toBe(true);
+      expect(sameValue(await compiled.evaluate(doc, b), expected), source).toBe(true);
+    }
+  });
+
+  it('leaves other forms to JSONata', async () => {
+    for (const source of [
+      '$string(1)',
+      'a[0]',
+      'a.*',
+      '$x := 1',
+      'items.{ "v": $ }',
+      '$sum([1,2])',
+      'a.b[]',
+    ]) {
+      expect(compileFast(jsonata(source).ast()), source).toBeNull();
+    }
+    // In the subset but over an array: the closure bails and JSONata answers.
+    const compiled = withFastPath(compileExpression('input.items', { field: 'x' }));
+    expect(compiled.fast!({ input: { items: [1, 2] } }, {} as ExpressionBindings)).toBe(BAIL);
+    expect(await compiled.evaluate({ input: { items: [1, 2] } }, {} as ExpressionBindings)).toEqual([1, 2]);
+    // An error is JSONata's to raise.
+    const bad = withFastPath(compileExpression('input.s + 1', { field: 'x' }));
+    expect(bad.fast!({ input: { s: 'a' } }, {} as ExpressionBindings)).toBe(BAIL);
+    await expect(bad.evaluate({ input: { s: 'a' } }, {} as ExpressionBindings)).rejects.toMatchObject({
+      code: 'EXPRESSION_ERROR',
+    });
+  });
+});

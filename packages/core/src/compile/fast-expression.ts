@@ -1,0 +1,369 @@
+/**
+ * A fast path for simple JSONata expressions. JSONata evaluates every node through an async function
+ * (a promise per node, a new environment per call), which costs ~20 µs for `a.b.n >= 0` — more than
+ * the whole scheduler's cost of a step. Most expressions in workflow documents are field paths,
+ * comparisons, arithmetic, boolean logic, conditions and object constructors over plain values, so
+ * `compileFast` turns exactly that subset of the AST into a synchronous closure, once per plan.
+ *
+ * The closure reproduces JSONata 2.x's semantics for the values it accepts and gives up (returns BAIL)
+ * on anything else — an array or a function anywhere, a non-finite number, mixed-type comparisons,
+ * anything that would raise an error — and the caller then evaluates with JSONata itself, which
+ * produces the result or the error it always did. Evaluation is pure, so giving up half-way is safe.
+ * compile/fast-expression.test.ts checks the closure against JSONata on generated expressions and data.
+ */
+import { type CompiledExpression, type ExpressionBindings, parseExpression } from '../expressions/jsonata.js';
+
+/** Returned when the fast path cannot decide: evaluate with JSONata. */
+export const BAIL: unique symbol = Symbol('weft.fast-expression.bail');
+export type FastResult = unknown;
+export type FastEvaluator = (document: unknown, bindings: ExpressionBindings) => FastResult;
+
+/** A compiled expression with its fast path (when the expression is in the subset). */
+export interface FastCompiledExpression extends CompiledExpression {
+  readonly fast: FastEvaluator | null;
+  /** Whether the expression may read `$steps` (true when unsure). */
+  readonly usesSteps: boolean;
+}
+
+type Node = Record<string, unknown> & { type?: unknown };
+type Closure = (document: Record<string, unknown>, bindings: ExpressionBindings) => unknown;
+
+/** Variables the engine binds (docs/semantics.md, rule 7). Others are JSONata functions: not in the subset. */
+const BOUND = new Set(['input', 'steps', 'vars', 'run', 'item', 'index']);
+/** Deeper expressions are left to JSONata, which enforces the depth limit. */
+const MAX_HEIGHT = 48;
+
+const hasOwn = Object.prototype.hasOwnProperty;
+
+function onlyKeys(node: Node, allowed: readonly string[]): boolean {
+  for (const key of Object.keys(node)) if (!allowed.includes(key)) return false;
+  return true;
+}
+
+/** A value the subset may carry: not an array (sequence semantics), not a function, numbers finite. */
+function plain(value: unknown): boolean {
+  if (typeof value === 'number') return Number.isFinite(value);
+  if (typeof value === 'function' || Array.isArray(value)) return false;
+  return true;
+}
+
+/** JSONata's field lookup on one (non-array) value. */
+function field(input: unknown, key: string): unknown {
+  if (input === null || typeof input !== 'object') return undefined;
+  if (Array.isArray(input)) return BAIL;
+  const o = input as Record<string, unknown>;
+  if (o._jsonata_function === true || o._jsonata_lambda === true) return BAIL;
+  if (!hasOwn.call(o, key)) return undefined;
+  const value = o[key];
+  return Array.isArray(value) || typeof value === 'function' ? BAIL : value;
+}
+
+/** JSONata's effective boolean value, for the plain values of the subset (BAIL otherwise). */
+function truthy(value: unknown): boolean | typeof BAIL {
+  switch (typeof value) {
+    case 'undefined':
+      return false;
+    case 'boolean':
+      return value;
+    case 'string':
+      return value.length > 0;
+    case 'number':
+      return Number.isFinite(value) ? value !== 0 : BAIL;
+    default:
+      return value === null ? false : BAIL;
+  }
+}
+
+function compileNode(node: Node, height: number): Closure | null {
+  if (height > MAX_HEIGHT || node === null || typeof node !== 'object') return null;
+  switch (node.type) {
+    case 'number':
+    case 'string':
+    case 'value': {
+      if (!onlyKeys(node, ['type', 'value', 'position'])) return null;
+      const value = node.value;
+      if (!(value === null || ['number', 'string', 'boolean'].includes(typeof value)) || !plain(value))
+        return null;
+      return () => value;
+    }
+    case 'variable':
+      return compileVariable(node);
+    case 'path':
+      return compilePath(node);
+    case 'binary':
+      return compileBinary(node, height);
+    case 'unary':
+      return compileUnary(node, height);
+    case 'condition': {
+      if (!onlyKeys(node, ['type', 'position', 'condition', 'then', 'else'])) return null;
+      const condition = compileNode(node.condition as Node, height + 1);
+      const then = compileNode(node.then as Node, height + 1);
+      const otherwise =
+        node.else === undefined ? () => undefined : compileNode(node.else as Node, height + 1);
+      if (condition === null || then === null || otherwise === null) return null;
+      return (d, b) => {
+        const c = condition(d, b);
+        if (c === BAIL) return BAIL;
+        const t = truthy(c);
+        if (t === BAIL) return BAIL;
+        return t ? then(d, b) : otherwise(d, b);
+      };
+    }
+    case 'block': {
+      if (!onlyKeys(node, ['type', 'position', 'expressions']) || !Array.isArray(node.expressions))
+        return null;
+      const parts: Closure[] = [];
+      for (const e of node.expressions as Node[]) {
+        const c = compileNode(e, height + 1);
+        if (c === null) return null;
+        parts.push(c);
+      }
+      return (d, b) => {
+        let result: unknown;
+        for (const part of parts) {
+          result = part(d, b);
+          if (result === BAIL) return BAIL;
+        }
+        return result;
+      };
+    }
+    default:
+      return null;
+  }
+}
+
+function compileVariable(node: Node): Closure | null {
+  if (!onlyKeys(node, ['type', 'value', 'position'])) return null;
+  const name = node.value;
+  // `$` is the context (the document at the top level); `$$` the root (the document).
+  if (name === '' || name === '$') return (d) => d;
+  if (typeof name !== 'string' || !BOUND.has(name)) return null;
+  return (_d, b) => {
+    if (!hasOwn.call(b, name)) return BAIL;
+    const value = (b as unknown as Record<string, unknown>)[name];
+    return Array.isArray(value) || typeof value === 'function' ? BAIL : value;
+  };
+}
+
+/** `a.b.c` and `$var.b.c`: field steps only (no predicates, stages, wildcards, `[]`, …). */
+function compilePath(node: Node): Closure | null {
+  if (
+    !onlyKeys(node, ['type', 'position', 'steps']) ||
+    !Array.isArray(node.steps) ||
+    node.steps.length === 0
+  ) {
+    return null;
+  }
+  const steps = node.steps as Node[];
+  let head: Closure;
+  const keys: string[] = [];
+  for (const [i, step] of steps.entries()) {
+    if (!onlyKeys(step, ['type', 'value', 'position'])) return null;
+    if (step.type === 'name' && typeof step.value === 'string') keys.push(step.value);
+    else if (i === 0 && step.type === 'variable') {
+      const variable = compileVariable(step);
+      if (variable === null) return null;
+      head = variable;
+    } else return null;
+  }
+  const fromVariable = steps[0]!.type === 'variable';
+  return (d, b) => {
+    let value: unknown = fromVariable ? head(d, b) : d;
+    if (value === BAIL) return BAIL;
+    for (const key of keys) {
+      value = field(value, key);
+      if (value === BAIL) return BAIL;
+      if (value === undefined) return undefined;
+    }
+    return value;
+  };
+}
+
+function compileBinary(node: Node, height: number): Closure | null {
+  if (!onlyKeys(node, ['type', 'value', 'position', 'lhs', 'rhs'])) return null;
+  const lhs = compileNode(node.lhs as Node, height + 1);
+  const rhs = compileNode(node.rhs as Node, height + 1);
+  if (lhs === null || rhs === null) return null;
+  const op = node.value;
+  switch (op) {
+    case '+':
+    case '-':
+    case '*':
+    case '/':
+    case '%':
+      return (d, b) => {
+        const l = lhs(d, b);
+        if (l === BAIL) return BAIL;
+        const r = rhs(d, b);
+        if (r === BAIL) return BAIL;
+        // JSONata raises T2001/T2002 for non-numbers and D1001 for non-finite ones: let it.
+        if ((l !== undefined && !isFiniteNumber(l)) || (r !== undefined && !isFiniteNumber(r))) return BAIL;
+        if (l === undefined || r === undefined) return undefined;
+        const x = l as number;
+        const y = r as number;
+        const out = op === '+' ? x + y : op === '-' ? x - y : op === '*' ? x * y : op === '/' ? x / y : x % y;
+        return Number.isFinite(out) ? out : BAIL;
+      };
+    case '<':
+    case '<=':
+    case '>':
+    case '>=':
+      return (d, b) => {
+        const l = lhs(d, b);
+        if (l === BAIL) return BAIL;
+        const r = rhs(d, b);
+        if (r === BAIL) return BAIL;
+        const lt = typeof l;
+        const rt = typeof r;
+        // Non-comparable or mixed types raise T2010/T2009 in JSONata.
+        if (!(lt === 'undefined' || lt === 'string' || (lt === 'number' && Number.isFinite(l)))) return BAIL;
+        if (!(rt === 'undefined' || rt === 'string' || (rt === 'number' && Number.isFinite(r)))) return BAIL;
+        if (l === undefined || r === undefined) return undefined;
+        if (lt !== rt) return BAIL;
+        const x = l as string | number;
+        const y = r as string | number;
+        return op === '<' ? x < y : op === '<=' ? x <= y : op === '>' ? x > y : x >= y;
+      };
+    case '=':
+    case '!=':
+      return (d, b) => {
+        const l = lhs(d, b);
+        if (l === BAIL) return BAIL;
+        const r = rhs(d, b);
+        if (r === BAIL) return BAIL;
+        if (l === undefined || r === undefined) return false;
+        // Objects compare deeply in JSONata: leave them to it.
+        if ((typeof l === 'object' && l !== null) || (typeof r === 'object' && r !== null)) return BAIL;
+        return op === '=' ? l === r : l !== r;
+      };
+    case 'and':
+    case 'or':
+      return (d, b) => {
+        const l = lhs(d, b);
+        if (l === BAIL) return BAIL;
+        const lb = truthy(l);
+        if (lb === BAIL) return BAIL;
+        if (op === 'and' ? !lb : lb) return lb;
+        const r = rhs(d, b);
+        if (r === BAIL) return BAIL;
+        return truthy(r);
+      };
+    case '&':
+      return (d, b) => {
+        const l = lhs(d, b);
+        if (l === BAIL) return BAIL;
+        const r = rhs(d, b);
+        if (r === BAIL) return BAIL;
+        // Only strings: JSONata formats numbers and objects its own way.
+        if ((l !== undefined && typeof l !== 'string') || (r !== undefined && typeof r !== 'string'))
+          return BAIL;
+        return (l ?? '') + (r ?? '');
+      };
+    default:
+      return null;
+  }
+}
+
+function compileUnary(node: Node, height: number): Closure | null {
+  if (node.value === '-') {
+    if (!onlyKeys(node, ['type', 'value', 'position', 'expression'])) return null;
+    const inner = compileNode(node.expression as Node, height + 1);
+    if (inner === null) return null;
+    return (d, b) => {
+      const v = inner(d, b);
+      if (v === BAIL || v === undefined) return v;
+      return isFiniteNumber(v) ? -v : BAIL;
+    };
+  }
+  if (
+    node.value !== '{' ||
+    !onlyKeys(node, ['type', 'value', 'position', 'lhs']) ||
+    !Array.isArray(node.lhs)
+  ) {
+    return null;
+  }
+  // An object constructor with literal string keys, each once.
+  const keys: string[] = [];
+  const values: Closure[] = [];
+  for (const pair of node.lhs as unknown[]) {
+    if (!Array.isArray(pair) || pair.length !== 2) return null;
+    const k = pair[0] as Node;
+    if (k?.type !== 'string' || typeof k.value !== 'string' || !onlyKeys(k, ['type', 'value', 'position'])) {
+      return null;
+    }
+    const key = k.value;
+    if (keys.includes(key) || key === '_jsonata_lambda' || key === '_jsonata_function') return null;
+    const value = compileNode(pair[1] as Node, height + 1);
+    if (value === null) return null;
+    keys.push(key);
+    values.push(value);
+  }
+  return (d, b) => {
+    // JSONata builds objects without a prototype.
+    const out: Record<string, unknown> = Object.create(null);
+    for (let i = 0; i < keys.length; i++) {
+      const v = values[i]!(d, b);
+      if (v === BAIL) return BAIL;
+      if (v !== undefined) out[keys[i]!] = v;
+    }
+    return out;
+  };
+}
+
+function isFiniteNumber(v: unknown): v is number {
+  return typeof v === 'number' && Number.isFinite(v);
+}
+
+/** Whether an AST mentions the variable `$name` anywhere (true when too deep to tell). */
+export function referencesVariable(ast: unknown, name: string): boolean {
+  const stack: Array<[unknown, number]> = [[ast, 0]];
+  while (stack.length > 0) {
+    const [node, depth] = stack.pop()!;
+    if (node === null || typeof node !== 'object') continue;
+    if (depth > 2000) return true;
+    const n = node as { type?: unknown; value?: unknown };
+    if (n.type === 'variable' && n.value === name) return true;
+    for (const child of Object.values(node))
+      if (child !== null && typeof child === 'object') stack.push([child, depth + 1]);
+  }
+  return false;
+}
+
+/** The fast closure for an expression's AST, or null when the expression is outside the subset. */
+export function compileFast(ast: unknown): FastEvaluator | null {
+  const closure = compileNode(ast as Node, 0);
+  if (closure === null) return null;
+  return (document, bindings) => {
+    // The document is the run's scope; JSONata wraps an array document in a sequence: not the subset.
+    if (document === null || typeof document !== 'object' || Array.isArray(document)) return BAIL;
+    try {
+      return closure(document as Record<string, unknown>, bindings);
+    } catch {
+      // e.g. a getter that throws: JSONata reports it its own way.
+      return BAIL;
+    }
+  };
+}
+
+/**
+ * Adds the fast path to a compiled expression: `evaluate` answers from the closure when it can and from
+ * JSONata otherwise. The expression is parsed a second time here (once per plan) for its AST.
+ */
+export function withFastPath(compiled: CompiledExpression): FastCompiledExpression {
+  const parsed = parseExpression(compiled.source);
+  const ast = parsed.ok ? parsed.expression.ast() : null;
+  const fast = ast === null ? null : compileFast(ast);
+  const usesSteps = ast === null || referencesVariable(ast, 'steps');
+  if (fast === null) return { ...compiled, fast: null, usesSteps };
+  return {
+    source: compiled.source,
+    site: compiled.site,
+    usesIndex: compiled.usesIndex,
+    fast,
+    usesSteps,
+    evaluate(document, bindings) {
+      const value = fast(document, bindings);
+      return value === BAIL ? compiled.evaluate(document, bindings) : Promise.resolve(value);
+    },
+  };
+}

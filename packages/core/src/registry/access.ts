@@ -1,0 +1,144 @@
+/**
+ * Scoped reads shared by the operations: a workflow of this app, a discoverable workflow, a version by
+ * reference, a run of this app. Anything outside the caller's reach is NOT_FOUND, so that another app's
+ * private workflows and runs do not even leak their existence.
+ */
+import { ERROR_CODES, invalidArgument, WeftError } from '../errors.js';
+import type { VersionDocument } from '../model/types.js';
+import type { StepRecord } from '../run/types.js';
+import type { DiscoverableWorkflow, PublishedVersion, RunRecord, RunRow, Workflow } from '../store/types.js';
+import type { VersionRef } from './client.js';
+import type { RegistryContext } from './context.js';
+import { forbidden, notFound, runNotFound, workflowNotFound } from './errors.js';
+
+export async function ownWorkflow(ctx: RegistryContext, appId: string, id: string): Promise<Workflow> {
+  if (typeof id !== 'string' || id === '') throw invalidArgument('workflowId', 'a non-empty string', id);
+  const workflow = await ctx.store.getWorkflow(id);
+  if (workflow === null || workflow.app_id !== appId) throw workflowNotFound(id);
+  return workflow;
+}
+
+/** A discoverable, non-archived workflow (of any app). */
+export async function discoverableWorkflow(ctx: RegistryContext, id: string): Promise<Workflow> {
+  if (typeof id !== 'string' || id === '') throw invalidArgument('workflowId', 'a non-empty string', id);
+  const workflow = await ctx.store.getWorkflow(id);
+  if (workflow === null || !workflow.discoverable || workflow.archived_at !== null)
+    throw workflowNotFound(id);
+  return workflow;
+}
+
+export function publicView(workflow: Workflow): DiscoverableWorkflow {
+  const { draft: _draft, tests_stats: _stats, ...rest } = workflow;
+  return rest;
+}
+
+/** What a run will execute. */
+export interface Target {
+  document: VersionDocument;
+  draft: boolean;
+  version: number | null;
+}
+
+const versionHint = 'List the versions with versions.list, or run "latest".';
+
+/** A published version of `workflow` by number, id, numeric string or "latest". */
+export async function publishedVersion(
+  ctx: RegistryContext,
+  workflow: Workflow,
+  ref: unknown,
+): Promise<PublishedVersion> {
+  let version: PublishedVersion | null;
+  if (ref === 'latest' || ref === undefined) {
+    version = await ctx.store.getLatestVersion(workflow.id);
+    if (version === null) {
+      throw new WeftError(
+        ERROR_CODES.NOT_FOUND,
+        `Workflow "${workflow.id}" has no published version yet. Publish its draft (versions.publish), or run it with version: "draft".`,
+        { details: { workflow_id: workflow.id }, retryable: false },
+      );
+    }
+    return version;
+  }
+  if (typeof ref === 'number') {
+    if (!Number.isInteger(ref) || ref < 1) throw invalidArgument('version', 'a version number ≥ 1', ref);
+    version = await ctx.store.getVersionByNumber(workflow.id, ref);
+  } else if (typeof ref === 'string' && ref !== '') {
+    version = await ctx.store.getVersion(ref);
+    if (version === null && /^\d+$/.test(ref))
+      version = await ctx.store.getVersionByNumber(workflow.id, Number(ref));
+  } else {
+    throw invalidArgument('version', '"latest", "draft", a version number or a version id', ref);
+  }
+  if (version === null || version.workflow_id !== workflow.id) {
+    throw notFound(`Version ${JSON.stringify(ref)} of workflow`, workflow.id, versionHint);
+  }
+  return version;
+}
+
+/** What to run for a version reference; `"draft"` only when allowed (never through discover). */
+export async function targetOf(
+  ctx: RegistryContext,
+  workflow: Workflow,
+  ref: VersionRef | undefined,
+  allowDraft: boolean,
+): Promise<Target> {
+  if (ref === 'draft') {
+    if (!allowDraft) {
+      throw forbidden(
+        `Drafts of discoverable workflows are private to their app: run a published version of "${workflow.id}" ("latest" or a number).`,
+        { workflow_id: workflow.id },
+      );
+    }
+    return { document: workflow.draft, draft: true, version: null };
+  }
+  const version = await publishedVersion(ctx, workflow, ref);
+  return { document: version, draft: false, version: version.version };
+}
+
+/** Steps of the document that run (every step but notes), in document order. */
+function runnableSteps(document: VersionDocument | null): Array<{ key: string; type: string }> {
+  return (document?.steps ?? []).filter((s) => s.type !== 'note');
+}
+
+/** The full run: the row, plus its step records (steps not settled yet are PENDING). */
+export function assembleRun(row: RunRow, records: Record<string, StepRecord>): RunRecord {
+  const output: Record<string, StepRecord> = {};
+  for (const step of runnableSteps(row.workflow_version ?? row.workflow_version_draft)) {
+    output[step.key] = records[step.key] ?? {
+      status: 'PENDING',
+      type: step.type,
+      key: step.key,
+      output: null,
+      logs: [],
+      calls: [],
+      start: null,
+      end: null,
+      error: null,
+      attempts: 0,
+    };
+  }
+  for (const [key, record] of Object.entries(records)) if (!(key in output)) output[key] = record;
+  return { ...row, output };
+}
+
+export async function loadRun(ctx: RegistryContext, id: string): Promise<RunRecord | null> {
+  await ctx.recorder.flush(id);
+  const row = await ctx.store.getRun(id);
+  if (row === null) return null;
+  const records = await ctx.store.getStepResults([id]);
+  return assembleRun(row, records.get(id) ?? {});
+}
+
+export async function ownRunRow(ctx: RegistryContext, appId: string, id: string): Promise<RunRow> {
+  if (typeof id !== 'string' || id === '') throw invalidArgument('runId', 'a non-empty string', id);
+  await ctx.recorder.flush(id);
+  const row = await ctx.store.getRun(id);
+  if (row === null || row.app_id !== appId) throw runNotFound(id);
+  return row;
+}
+
+export async function ownRun(ctx: RegistryContext, appId: string, id: string): Promise<RunRecord> {
+  const row = await ownRunRow(ctx, appId, id);
+  const records = await ctx.store.getStepResults([id]);
+  return assembleRun(row, records.get(id) ?? {});
+}

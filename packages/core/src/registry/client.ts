@@ -1,0 +1,259 @@
+/**
+ * The public shape of the registry: `createWeft(options)` returns a `Weft`; `weft.app(appId)` returns
+ * an `AppClient` whose methods map one to one to the Workflows API operations (docs/api.md has the table).
+ * Every method is scoped to the app: another app's workflows, versions and runs are NOT_FOUND, except
+ * discoverable workflows through `discover`.
+ */
+
+import type { RunStatus } from '../lifecycle/lifecycle.js';
+import type { CreatedBy, WorkflowVersionDraft } from '../model/types.js';
+import type { Engine } from '../run/engine.js';
+import type { EngineOptions } from '../run/options.js';
+import type { Retention, RunOrigin } from '../run/types.js';
+import type { WeftStore } from '../store/store.js';
+import type {
+  DiscoverableWorkflow,
+  Page,
+  PageQuery,
+  PublishedVersion,
+  RunRecord,
+  TestExpectation,
+  TestsStats,
+  Workflow,
+  WorkflowTest,
+} from '../store/types.js';
+
+export interface WeftOptions extends Omit<EngineOptions, 'workflows'> {
+  /** Where everything is kept. Default: a new MemoryStore. */
+  store?: WeftStore;
+  /** Retention of runs whose workflow has none (a number is max_age_in_seconds). Default: keep forever. */
+  retention?: Retention | number | null;
+  /** Sweep retention every this many ms (the timer is unref'd; `close()` stops it). Default: no timer. */
+  sweepIntervalMs?: number;
+  /** Called when a store write fails; the run goes on. Default: a process warning. */
+  onStoreError?: (error: unknown, context: { operation: string; run_id?: string }) => void;
+}
+
+export interface SweepResult {
+  /** Ids of the runs whose data was purged by this sweep. */
+  purged: string[];
+}
+
+export interface Weft {
+  readonly engine: Engine;
+  readonly store: WeftStore;
+  /** Everything an app can do, scoped to it. */
+  app(appId: string): AppClient;
+  /** Purges the data of every run due at `now` (default: the clock's now). */
+  sweep(now?: Date | number | string): Promise<SweepResult>;
+  /** Resolves once every store write queued so far has been made. */
+  idle(): Promise<void>;
+  /** Stops the retention timer and waits for queued store writes. Runs in flight keep running. */
+  close(): Promise<void>;
+}
+
+// ── workflows ─────────────────────────────────────────────────────────────────────────────────────
+
+export interface CreateWorkflowInput {
+  name: string;
+  description?: string | null;
+  discoverable?: boolean;
+  /** Default retention of the workflow's runs. */
+  retention?: Retention | number | null;
+  /** The initial draft. Default `{ steps: [] }`. */
+  draft?: WorkflowVersionDraft;
+  /** Fixes the id (default: generated). */
+  id?: string;
+}
+
+export interface UpdateWorkflowInput {
+  name?: string;
+  description?: string | null;
+  discoverable?: boolean;
+  retention?: Retention | number | null;
+}
+
+export interface ListWorkflowsQuery extends PageQuery {
+  include_archived?: boolean;
+}
+
+export interface WorkflowsApi {
+  create(input: CreateWorkflowInput): Promise<Workflow>;
+  /** Get a Workflow. */
+  get(workflowId: string): Promise<Workflow>;
+  /** Get Workflows: newest first. */
+  list(query?: ListWorkflowsQuery): Promise<Page<Workflow>>;
+  update(workflowId: string, patch: UpdateWorkflowInput): Promise<Workflow>;
+  /** Replaces the draft (runs already started keep the snapshot they pinned). */
+  updateDraft(workflowId: string, draft: WorkflowVersionDraft): Promise<Workflow>;
+  /** Hides the workflow from lists and discovery; it can no longer be run, edited or published. */
+  archive(workflowId: string): Promise<Workflow>;
+  restore(workflowId: string): Promise<Workflow>;
+}
+
+// ── versions ──────────────────────────────────────────────────────────────────────────────────────
+
+/** `"latest"`, a version number, or a version id. */
+export type PublishedVersionRef = 'latest' | number | string;
+/** What to run: a published version, or `"draft"` (the draft as it is at start). Default `"latest"`. */
+export type VersionRef = PublishedVersionRef | 'draft';
+
+export interface PublishInput {
+  notes?: string | null;
+  /** Default: the workflow's description. */
+  description?: string | null;
+  created_by?: CreatedBy | null;
+}
+
+export interface VersionsApi {
+  /** Validates the draft and publishes it as the next version number. */
+  publish(workflowId: string, input?: PublishInput): Promise<PublishedVersion>;
+  /** Get Workflow Versions: highest number first. */
+  list(workflowId: string, query?: PageQuery): Promise<Page<PublishedVersion>>;
+  /** Get a Workflow Version: by number, id or "latest". */
+  get(workflowId: string, ref: PublishedVersionRef): Promise<PublishedVersion>;
+  /** Publishes a new version with version `version`'s document and `rollback_version: version`. */
+  rollback(workflowId: string, version: number, input?: PublishInput): Promise<PublishedVersion>;
+  /** Always fails with IMMUTABLE_VERSION (NOT_FOUND if there is no such version): versions never change. */
+  update(workflowId: string, ref: PublishedVersionRef, patch: unknown): Promise<never>;
+}
+
+// ── runs ──────────────────────────────────────────────────────────────────────────────────────────
+
+export interface RunWorkflowInput {
+  /** Default "latest". Discoverable workflows cannot run "draft". */
+  version?: VersionRef;
+  input?: Record<string, unknown>;
+  from_step_key?: string;
+  /** This run's retention (else the workflow's, else the engine's). */
+  retention?: Retention | number | null;
+  origin?: RunOrigin;
+  collection_id?: string | null;
+  record_id?: string | null;
+  /** Return the run at once (RUNNING) instead of when it ends. */
+  background?: boolean;
+  /** Aborting it cancels the run. */
+  signal?: AbortSignal;
+}
+
+export interface ListRunsQuery extends PageQuery {
+  workflow_id?: string;
+  status?: RunStatus | readonly RunStatus[];
+  origin?: RunOrigin | readonly RunOrigin[];
+  /** Inclusive. */
+  created_after?: Date | string | number;
+  /** Exclusive. */
+  created_before?: Date | string | number;
+}
+
+export interface ReplayInput {
+  /** Keep the original records of the steps not downstream of this step; run the rest again. */
+  from_step_key?: string;
+  background?: boolean;
+  /** Default: the original run's retention. */
+  retention?: Retention | number | null;
+  /** Default: the original run's origin. */
+  origin?: RunOrigin;
+  signal?: AbortSignal;
+}
+
+export interface RunsApi {
+  /** Run a Workflow. */
+  run(workflowId: string, input?: RunWorkflowInput): Promise<RunRecord>;
+  /** Get a Workflow Run. */
+  get(runId: string): Promise<RunRecord>;
+  /** Get Workflow Runs: newest first. */
+  list(query?: ListRunsQuery): Promise<Page<RunRecord>>;
+  /** Cancel a Workflow Run: PENDING or RUNNING → CANCELLED; an ended run fails with NOT_CANCELLABLE. */
+  cancel(runId: string, reason?: string): Promise<RunRecord>;
+  /** Replay a Workflow Run: a new run of the same pinned version and input, linked by `replay_of`. */
+  replay(runId: string, input?: ReplayInput): Promise<RunRecord>;
+  /** Update Run Data Retention Configuration: sets the run's retention and recomputes `retention_due_at`. */
+  updateRetention(runId: string, retention: Retention | number): Promise<RunRecord>;
+  /** Resolves with the run once it has ended and been stored (for `background` runs). */
+  wait(runId: string): Promise<RunRecord>;
+}
+
+// ── discover ──────────────────────────────────────────────────────────────────────────────────────
+
+export interface DiscoverApi {
+  /** Discover Workflows: other apps' discoverable workflows, newest first. */
+  list(query?: PageQuery): Promise<Page<DiscoverableWorkflow>>;
+  /** Get Discoverable Workflow. */
+  get(workflowId: string): Promise<DiscoverableWorkflow>;
+  /** The published versions of a discoverable workflow, highest first. */
+  listVersions(workflowId: string, query?: PageQuery): Promise<Page<PublishedVersion>>;
+  /** Get Discoverable Workflow Version (published only: "draft" is FORBIDDEN). */
+  getVersion(workflowId: string, ref: PublishedVersionRef): Promise<PublishedVersion>;
+  /** Run Discoverable Workflow: the run's `app_id` is this app, `workflow_app_id` the owner's. */
+  run(workflowId: string, input?: RunWorkflowInput): Promise<RunRecord>;
+  /** Cancel a Discoverable Workflow Run (one of this app's runs of that workflow). */
+  cancel(workflowId: string, runId: string, reason?: string): Promise<RunRecord>;
+}
+
+// ── tests ─────────────────────────────────────────────────────────────────────────────────────────
+
+export interface CreateTestInput {
+  name: string;
+  input?: Record<string, unknown>;
+  step_key?: string | null;
+  expectations?: TestExpectation[];
+}
+
+export type UpdateTestInput = Partial<CreateTestInput>;
+
+/** `all` runs every test; `failed` runs the tests whose last status is FAILED; `expectations` runs nothing
+ * and evaluates each test's expectations against its last run again. */
+export const TEST_RUN_MODES = ['all', 'failed', 'expectations'] as const;
+export type TestRunMode = (typeof TEST_RUN_MODES)[number];
+
+export interface RunTestsInput {
+  mode?: TestRunMode;
+  /** The version the tests run (not used by `expectations`). Default "draft". */
+  version?: VersionRef;
+  /** Only these tests (default: every test the mode selects). */
+  test_ids?: readonly string[];
+}
+
+export interface TestRunReport {
+  /** The tests that were run (or re-evaluated), with their new status and results. */
+  tests: WorkflowTest[];
+  stats: TestsStats;
+}
+
+export interface TestsApi {
+  create(workflowId: string, input: CreateTestInput): Promise<WorkflowTest>;
+  get(testId: string): Promise<WorkflowTest>;
+  list(workflowId: string, query?: PageQuery): Promise<Page<WorkflowTest>>;
+  update(testId: string, patch: UpdateTestInput): Promise<WorkflowTest>;
+  delete(testId: string): Promise<void>;
+  run(workflowId: string, input?: RunTestsInput): Promise<TestRunReport>;
+}
+
+// ── variables ─────────────────────────────────────────────────────────────────────────────────────
+
+/** A variable as listed: secret values are never returned. */
+export interface VariableView {
+  key: string;
+  secret: boolean;
+  /** Absent when `secret`. */
+  value?: unknown;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface VariablesApi {
+  set(key: string, value: unknown, options?: { secret?: boolean }): Promise<VariableView>;
+  list(): Promise<VariableView[]>;
+  delete(key: string): Promise<void>;
+}
+
+export interface AppClient {
+  readonly app_id: string;
+  readonly workflows: WorkflowsApi;
+  readonly versions: VersionsApi;
+  readonly runs: RunsApi;
+  readonly discover: DiscoverApi;
+  readonly tests: TestsApi;
+  readonly variables: VariablesApi;
+}

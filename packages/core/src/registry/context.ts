@@ -1,0 +1,28 @@
+/** What every registry operation shares. Internal. */
+import { invalidArgument } from '../errors.js';
+import type { Engine } from '../run/engine.js';
+import type { Retention } from '../run/types.js';
+import type { WeftStore } from '../store/store.js';
+import type { KeyedMutex } from './mutex.js';
+import type { RunRecorder } from './recorder.js';
+
+export interface RegistryContext {
+  readonly engine: Engine;
+  readonly store: WeftStore;
+  readonly recorder: RunRecorder;
+  readonly locks: KeyedMutex;
+  readonly ids: () => string;
+  /** The clock's now, as an ISO string. */
+  now(): string;
+  /** The engine-wide default retention (WeftOptions.retention). */
+  readonly defaultRetention: Retention | null;
+}
+
+/** An ISO timestamp from a Date, epoch milliseconds or a date string. */
+export function toIso(value: Date | number | string, parameter: string): string {
+  const ms = value instanceof Date ? value.getTime() : typeof value === 'number' ? value : Date.parse(value);
+  if (!Number.isFinite(ms)) {
+    throw invalidArgument(parameter, 'a Date, epoch milliseconds or an ISO date string', value);
+  }
+  return new Date(ms).toISOString();
+}

@@ -1,0 +1,73 @@
+/**
+ * Discoverable workflows: what an app sees of other apps' workflows marked `discoverable`. Only
+ * published versions are visible or runnable; the run belongs to the caller (`app_id`) and records the
+ * owner (`workflow_app_id`). A workflow that is not discoverable is NOT_FOUND, exactly like one that
+ * does not exist.
+ */
+import { invalidArgument } from '../errors.js';
+import { discoverableWorkflow, ownRunRow, publicView, publishedVersion, targetOf } from './access.js';
+import type { DiscoverApi } from './client.js';
+import type { RegistryContext } from './context.js';
+import { checkOptions, forbidden, runNotFound } from './errors.js';
+import { cancelRun } from './runs.js';
+import { startRun } from './start.js';
+
+export function discoverApi(ctx: RegistryContext, appId: string): DiscoverApi {
+  return {
+    async list(query = {}) {
+      checkOptions(query, 'query');
+      const page = await ctx.store.listDiscoverableWorkflows({ ...query, exclude_app_id: appId });
+      return { data: page.data.map(publicView), next_cursor: page.next_cursor };
+    },
+
+    async get(workflowId) {
+      return publicView(await discoverableWorkflow(ctx, workflowId));
+    },
+
+    async listVersions(workflowId, query = {}) {
+      checkOptions(query, 'query');
+      await discoverableWorkflow(ctx, workflowId);
+      return ctx.store.listVersions({ ...query, workflow_id: workflowId });
+    },
+
+    async getVersion(workflowId, ref) {
+      const workflow = await discoverableWorkflow(ctx, workflowId);
+      if (ref === 'draft') {
+        throw forbidden(
+          `Drafts of discoverable workflows are private to their app: ask for a published version of "${workflowId}" ("latest", a number or an id).`,
+          { workflow_id: workflowId },
+        );
+      }
+      return publishedVersion(ctx, workflow, ref);
+    },
+
+    async run(workflowId, input = {}) {
+      checkOptions(input, 'input');
+      const workflow = await discoverableWorkflow(ctx, workflowId);
+      const target = await targetOf(ctx, workflow, input.version, false);
+      return startRun(ctx, {
+        app_id: appId,
+        workflow,
+        target,
+        input: input.input,
+        checkInput: true,
+        from_step_key: input.from_step_key,
+        retention: input.retention,
+        origin: input.origin,
+        collection_id: input.collection_id,
+        record_id: input.record_id,
+        background: input.background,
+        signal: input.signal,
+      });
+    },
+
+    async cancel(workflowId, runId, reason) {
+      if (typeof workflowId !== 'string' || workflowId === '') {
+        throw invalidArgument('workflowId', 'a non-empty string', workflowId);
+      }
+      const row = await ownRunRow(ctx, appId, runId);
+      if (row.workflow_id !== workflowId) throw runNotFound(runId);
+      return cancelRun(ctx, row, reason);
+    },
+  };
+}

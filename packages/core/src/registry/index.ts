@@ -1,0 +1,32 @@
+export type {
+  AppClient,
+  CreateTestInput,
+  CreateWorkflowInput,
+  DiscoverApi,
+  ListRunsQuery,
+  ListWorkflowsQuery,
+  PublishedVersionRef,
+  PublishInput,
+  ReplayInput,
+  RunsApi,
+  RunTestsInput,
+  RunWorkflowInput,
+  SweepResult,
+  TestRunMode,
+  TestRunReport,
+  TestsApi,
+  UpdateTestInput,
+  UpdateWorkflowInput,
+  VariablesApi,
+  VariableView,
+  VersionRef,
+  VersionsApi,
+  Weft,
+  WeftOptions,
+  WorkflowsApi,
+} from './client.js';
+export { TEST_RUN_MODES } from './client.js';
+export { downstreamKeys } from './downstream.js';
+export { assertValidInput, INPUT_PROBLEM_CODES, inputDefinitions, inputProblems } from './input.js';
+export { KeyedMutex } from './mutex.js';
+export { createWeft } from './weft.js';

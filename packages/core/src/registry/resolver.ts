@@ -1,0 +1,36 @@
+/**
+ * The `WorkflowResolver` the registry plugs into its engine: a `workflow` step's `workflow_id` and
+ * `workflow_version_id` ("draft" | "latest" | a version id | a number) resolve among the workflows of
+ * the app that owns the calling workflow (and of the calling run's app), or else among discoverable
+ * workflows — published versions only.
+ */
+import type { ResolvedWorkflow, WorkflowResolver } from '../run/options.js';
+import { targetOf } from './access.js';
+import type { VersionRef } from './client.js';
+import type { RegistryContext } from './context.js';
+import { archived, workflowNotFound } from './errors.js';
+
+export function createResolver(context: () => RegistryContext): WorkflowResolver {
+  return {
+    async resolve(reference): Promise<ResolvedWorkflow> {
+      const ctx = context();
+      const home =
+        (reference.run_id === undefined ? undefined : ctx.recorder.workflowAppOf(reference.run_id)) ?? null;
+      const workflow = await ctx.store.getWorkflow(reference.workflow_id);
+      if (workflow === null) throw workflowNotFound(reference.workflow_id);
+      const own = workflow.app_id === home || workflow.app_id === reference.app_id;
+      if (!own && (!workflow.discoverable || workflow.archived_at !== null)) {
+        throw workflowNotFound(reference.workflow_id);
+      }
+      if (workflow.archived_at !== null) throw archived(workflow.id);
+      const target = await targetOf(ctx, workflow, reference.workflow_version_id as VersionRef, own);
+      return {
+        document: target.document,
+        workflow_id: workflow.id,
+        app_id: workflow.app_id,
+        version: target.version,
+        draft: target.draft,
+      };
+    },
+  };
+}

@@ -1,0 +1,211 @@
+/** Runs of this app: run, get, list, cancel, replay, retention. */
+import { ERROR_CODES, invalidArgument, WeftError } from '../errors.js';
+import type { RunStatus } from '../lifecycle/lifecycle.js';
+import { computeRetentionDueAt, normalizeRetention } from '../run/retention.js';
+import type { Retention, StepRecord } from '../run/types.js';
+import type { RunRecord, RunRow } from '../store/types.js';
+import { assembleRun, loadRun, ownRun, ownRunRow, ownWorkflow, targetOf } from './access.js';
+import type { ListRunsQuery, ReplayInput, RunsApi, RunWorkflowInput } from './client.js';
+import { type RegistryContext, toIso } from './context.js';
+import { downstreamKeys } from './downstream.js';
+import { checkOptions, conflict, forbidden } from './errors.js';
+import { startRun } from './start.js';
+
+const ENDED: ReadonlySet<RunStatus> = new Set(['COMPLETED', 'FAILED', 'CANCELLED']);
+const SETTLED: ReadonlySet<string> = new Set(['COMPLETED', 'FAILED', 'CANCELLED', 'SKIPPED']);
+
+function notCancellable(id: string, status: string): WeftError {
+  return new WeftError(
+    ERROR_CODES.NOT_CANCELLABLE,
+    `Run ${id} has already ended (${status}); there is nothing to cancel. Replay it (runs.replay) to run it again.`,
+    { details: { run_id: id, status }, retryable: false },
+  );
+}
+
+/**
+ * Cancels a run of the caller (already scope-checked). Exactly one terminal status wins: the engine
+ * decides between a cancel and a completion racing each other, and the loser is told (NOT_CANCELLABLE
+ * with the status the run ended with).
+ */
+export async function cancelRun(ctx: RegistryContext, row: RunRow, reason?: string): Promise<RunRecord> {
+  const handle = ctx.recorder.handleOf(row.id);
+  if (handle !== undefined) {
+    const result = await handle.cancel(reason ?? 'Cancelled through the registry.');
+    await ctx.recorder.ended(row.id);
+    const final = (await loadRun(ctx, row.id))!;
+    if (!result.cancelled) throw notCancellable(row.id, final.status);
+    return final;
+  }
+  if (ENDED.has(row.status)) throw notCancellable(row.id, row.status);
+  // Not running in this process (a durable store outlived the process that ran it): end the row.
+  const now = ctx.now();
+  const updated = await ctx.store.updateRun(
+    row.id,
+    {
+      status: 'CANCELLED',
+      ended_at: now,
+      updated_at: now,
+      retention_due_at: computeRetentionDueAt(row.retention, now),
+    },
+    { status_in: ['PENDING', 'RUNNING'] },
+  );
+  if (updated === null) {
+    const current = await ctx.store.getRun(row.id);
+    throw notCancellable(row.id, current?.status ?? 'unknown');
+  }
+  return (await loadRun(ctx, row.id))!;
+}
+
+/** A new run of the original's pinned version with its input; `from_step_key` keeps the upstream records. */
+export async function replayRun(
+  ctx: RegistryContext,
+  appId: string,
+  original: RunRecord,
+  options: ReplayInput,
+): Promise<RunRecord> {
+  if (original.purged_at !== null) {
+    throw conflict(
+      `Run ${original.id} cannot be replayed: its data (input and step outputs) was purged by retention at ${original.purged_at}. Start a new run instead.`,
+      { run_id: original.id },
+    );
+  }
+  const document = original.workflow_version ?? original.workflow_version_draft;
+  const workflow = original.workflow_id === null ? null : await ctx.store.getWorkflow(original.workflow_id);
+  if (document === null || workflow === null) {
+    throw conflict(
+      `Run ${original.id} is not a run of a registry workflow; replay it with engine.start instead.`,
+      {
+        run_id: original.id,
+      },
+    );
+  }
+  if (workflow.app_id !== appId && !workflow.discoverable) {
+    throw forbidden(
+      `Workflow "${workflow.id}" is no longer discoverable, so run ${original.id} cannot be replayed. Ask its owner to make it discoverable again.`,
+      { run_id: original.id, workflow_id: workflow.id },
+    );
+  }
+  let preset: Record<string, StepRecord> | undefined;
+  const from = options.from_step_key;
+  if (from !== undefined) {
+    const downstream = downstreamKeys(document, from);
+    preset = {};
+    for (const [key, record] of Object.entries(original.output)) {
+      if (!downstream.has(key) && SETTLED.has(record.status)) preset[key] = record;
+    }
+  }
+  return startRun(ctx, {
+    app_id: appId,
+    workflow,
+    target: {
+      document,
+      draft: original.workflow_version === null,
+      version: original.version,
+    },
+    input: original.input,
+    checkInput: false,
+    from_step_key: from,
+    retention: options.retention ?? original.retention,
+    origin: options.origin ?? original.origin,
+    collection_id: original.collection_id,
+    record_id: original.record_id,
+    background: options.background,
+    signal: options.signal,
+    preset,
+    replay_of: original.id,
+  });
+}
+
+export async function updateRetention(
+  ctx: RegistryContext,
+  appId: string,
+  runId: string,
+  value: Retention | number,
+): Promise<RunRecord> {
+  const row = await ownRunRow(ctx, appId, runId);
+  const retention = normalizeRetention(value);
+  if (retention === null) {
+    throw invalidArgument(
+      'retention',
+      '{ max_age_in_seconds, preserve_on_failure } or a number of seconds',
+      value,
+    );
+  }
+  const now = ctx.now();
+  const live = ctx.recorder.setRetention(row.id, retention, now);
+  if (live !== false) await live;
+  else {
+    await ctx.store.updateRun(row.id, {
+      retention,
+      retention_due_at: computeRetentionDueAt(retention, row.ended_at),
+      updated_at: now,
+    });
+  }
+  return ownRun(ctx, appId, row.id);
+}
+
+export function runsApi(ctx: RegistryContext, appId: string): RunsApi {
+  return {
+    async run(workflowId: string, input: RunWorkflowInput = {}) {
+      checkOptions(input, 'input');
+      const workflow = await ownWorkflow(ctx, appId, workflowId);
+      const target = await targetOf(ctx, workflow, input.version, true);
+      return startRun(ctx, {
+        app_id: appId,
+        workflow,
+        target,
+        input: input.input,
+        checkInput: true,
+        from_step_key: input.from_step_key,
+        retention: input.retention,
+        origin: input.origin,
+        collection_id: input.collection_id,
+        record_id: input.record_id,
+        background: input.background,
+        signal: input.signal,
+      });
+    },
+
+    get: (runId) => ownRun(ctx, appId, runId),
+
+    async list(query: ListRunsQuery = {}) {
+      checkOptions(query, 'query');
+      const page = await ctx.store.listRuns({
+        app_id: appId,
+        ...(query.workflow_id === undefined ? {} : { workflow_id: query.workflow_id }),
+        ...(query.status === undefined ? {} : { status: query.status }),
+        ...(query.origin === undefined ? {} : { origin: query.origin }),
+        ...(query.created_after === undefined
+          ? {}
+          : { created_after: toIso(query.created_after, 'created_after') }),
+        ...(query.created_before === undefined
+          ? {}
+          : { created_before: toIso(query.created_before, 'created_before') }),
+        ...(query.cursor === undefined ? {} : { cursor: query.cursor }),
+        ...(query.limit === undefined ? {} : { limit: query.limit }),
+      });
+      const records = await ctx.store.getStepResults(page.data.map((r) => r.id));
+      return {
+        data: page.data.map((row) => assembleRun(row, records.get(row.id) ?? {})),
+        next_cursor: page.next_cursor,
+      };
+    },
+
+    async cancel(runId, reason) {
+      return cancelRun(ctx, await ownRunRow(ctx, appId, runId), reason);
+    },
+
+    async replay(runId, input = {}) {
+      checkOptions(input, 'input');
+      return replayRun(ctx, appId, await ownRun(ctx, appId, runId), input);
+    },
+
+    updateRetention: (runId, retention) => updateRetention(ctx, appId, runId, retention),
+
+    async wait(runId) {
+      const row = await ownRunRow(ctx, appId, runId);
+      await ctx.recorder.ended(row.id);
+      return ownRun(ctx, appId, row.id);
+    },
+  };
+}

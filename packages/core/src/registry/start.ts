@@ -1,0 +1,69 @@
+/** Starting a run through the registry: input check, retention, variables, pinning, persistence. */
+
+import { normalizeRetention } from '../run/retention.js';
+import type { Retention, RunOrigin, StepRecord } from '../run/types.js';
+import type { RunRecord, Workflow } from '../store/types.js';
+import { loadRun, type Target } from './access.js';
+import type { RegistryContext } from './context.js';
+import { archived } from './errors.js';
+import { assertValidInput } from './input.js';
+
+export interface StartSpec {
+  /** The app the run belongs to (the caller). */
+  app_id: string;
+  workflow: Workflow;
+  target: Target;
+  input?: Record<string, unknown> | undefined;
+  /** Check the input against the document's input definition (replays skip it: the input is the original's). */
+  checkInput: boolean;
+  from_step_key?: string | undefined;
+  retention?: Retention | number | null | undefined;
+  origin?: RunOrigin | undefined;
+  collection_id?: string | null | undefined;
+  record_id?: string | null | undefined;
+  background?: boolean | undefined;
+  signal?: AbortSignal | undefined;
+  preset?: Record<string, StepRecord> | undefined;
+  replay_of?: string | undefined;
+}
+
+export async function startRun(ctx: RegistryContext, spec: StartSpec): Promise<RunRecord> {
+  const { workflow, target } = spec;
+  if (workflow.archived_at !== null) throw archived(workflow.id);
+  if (spec.checkInput) assertValidInput(target.document, spec.input);
+  const retention = normalizeRetention(spec.retention) ?? workflow.retention ?? ctx.defaultRetention;
+  // Runs see the variables of the app that owns the workflow (it was written against them).
+  const variables = (await ctx.store.listVariables(workflow.app_id)).map((v) => ({
+    key: v.key,
+    value: v.value,
+    secret: v.secret,
+  }));
+  const id = ctx.ids();
+  const handle = ctx.engine.start(target.document, {
+    id,
+    input: spec.input ?? {},
+    variables,
+    app_id: spec.app_id,
+    workflow_app_id: workflow.app_id,
+    workflow_id: workflow.id,
+    version: target.version,
+    draft: target.draft,
+    retention,
+    collection_id: spec.collection_id ?? null,
+    record_id: spec.record_id ?? null,
+    ...(spec.origin === undefined ? {} : { origin: spec.origin }),
+    ...(spec.from_step_key === undefined ? {} : { from_step_key: spec.from_step_key }),
+    ...(spec.signal === undefined ? {} : { signal: spec.signal }),
+    ...(spec.preset === undefined ? {} : { preset: spec.preset }),
+    ...(spec.replay_of === undefined ? {} : { replay_of: spec.replay_of }),
+  });
+  ctx.recorder.track(handle, spec.preset);
+  if (spec.background === true) {
+    // The run begins on the microtask engine.start queued; let it, then wait for its writes so far.
+    await null;
+    await ctx.recorder.flush(id);
+  } else {
+    await ctx.recorder.ended(id);
+  }
+  return (await loadRun(ctx, id))!;
+}

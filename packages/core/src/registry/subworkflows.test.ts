@@ -1,0 +1,81 @@
+/** `workflow` steps resolve their sub-workflow through the registry. */
+import { describe, expect, it } from 'vitest';
+import { code, draft, setup, valueDraft } from './test-support/fixtures.js';
+
+const caller = (workflowId: string, version: string | number) =>
+  draft([
+    { type: 'workflow', key: 'sub', workflow_id: workflowId, workflow_version_id: version, input: { n: 1 } },
+  ]);
+
+describe('sub-workflows', () => {
+  it('resolve "latest", a number, an id and "draft" within the caller’s app', async () => {
+    const { a } = setup();
+    const child = await a.workflows.create({ name: 'child', draft: valueDraft('c1') });
+    const v1 = await a.versions.publish(child.id);
+    await a.workflows.updateDraft(child.id, valueDraft('c2'));
+    await a.versions.publish(child.id);
+    await a.workflows.updateDraft(child.id, valueDraft('c-draft'));
+    const parent = await a.workflows.create({ name: 'parent', draft: caller(child.id, 'latest') });
+    expect((await a.runs.run(parent.id, { version: 'draft' })).result).toBe('c2');
+    for (const [ref, expected] of [
+      [1, 'c1'],
+      [v1.id, 'c1'],
+      ['draft', 'c-draft'],
+    ] as const) {
+      await a.workflows.updateDraft(parent.id, caller(child.id, ref));
+      expect((await a.runs.run(parent.id, { version: 'draft' })).result).toBe(expected);
+    }
+  });
+
+  it('the child run is stored too, in the caller’s app, with the owner as workflow_app_id', async () => {
+    const { a } = setup();
+    const child = await a.workflows.create({ name: 'child', draft: draft([code('c', 'input.n + 1')]) });
+    const parent = await a.workflows.create({ name: 'parent', draft: caller(child.id, 'draft') });
+    const run = await a.runs.run(parent.id, { version: 'draft' });
+    expect(run.result).toBe(2);
+    const childRunId = run.output.sub!.calls[0]!.run_id as string;
+    const childRun = await a.runs.get(childRunId);
+    expect(childRun).toMatchObject({
+      status: 'COMPLETED',
+      workflow_id: child.id,
+      app_id: 'app_a',
+      result: 2,
+    });
+  });
+
+  it('another app’s workflow resolves only when discoverable, and only its published versions', async () => {
+    const { a, b } = setup();
+    const hidden = await b.workflows.create({ name: 'hidden', draft: valueDraft('h') });
+    await b.versions.publish(hidden.id);
+    const shared = await b.workflows.create({ name: 'shared', discoverable: true, draft: valueDraft('s') });
+    await b.versions.publish(shared.id);
+    const p1 = await a.workflows.create({ name: 'p1', draft: caller(hidden.id, 'latest') });
+    const r1 = await a.runs.run(p1.id, { version: 'draft' });
+    expect(r1.status).toBe('FAILED');
+    expect(r1.error).toMatchObject({ code: 'NOT_FOUND' });
+    const p2 = await a.workflows.create({ name: 'p2', draft: caller(shared.id, 'latest') });
+    const r2 = await a.runs.run(p2.id, { version: 'draft' });
+    expect(r2.result).toBe('s');
+    const p3 = await a.workflows.create({ name: 'p3', draft: caller(shared.id, 'draft') });
+    expect((await a.runs.run(p3.id, { version: 'draft' })).error).toMatchObject({ code: 'FORBIDDEN' });
+  });
+
+  it('a discoverable workflow run by another app still reaches its owner’s private sub-workflows', async () => {
+    const { a, b } = setup();
+    const helper = await b.workflows.create({ name: 'helper', draft: valueDraft('from helper') });
+    await b.versions.publish(helper.id);
+    const shared = await b.workflows.create({
+      name: 'shared',
+      discoverable: true,
+      draft: caller(helper.id, 'latest'),
+    });
+    await b.versions.publish(shared.id);
+    const run = await a.discover.run(shared.id);
+    expect(run).toMatchObject({
+      status: 'COMPLETED',
+      result: 'from helper',
+      app_id: 'app_a',
+      workflow_app_id: 'app_b',
+    });
+  });
+});

@@ -1,0 +1,297 @@
+/**
+ * Workflow tests (the seed's Tests section): each test runs the workflow with its input (origin TEST)
+ * and checks expectations — JSONata booleans over the finished run. The scope of a script is
+ * `{ result, output, status, usage, error, input, step }`: `output` is the run's step records by key
+ * (`output.summarize.output` is that step's output), `step` is the record of the test's `step_key`.
+ */
+import { ERROR_CODES, invalidArgument, isWeftError, WeftError } from '../errors.js';
+import { compileExpression, normalizeValue, parseExpression, typeName } from '../expressions/jsonata.js';
+import type {
+  ExpectationResult,
+  PageQuery,
+  RunRecord,
+  TestExpectation,
+  TestsStats,
+  Workflow,
+  WorkflowTest,
+} from '../store/types.js';
+import { loadRun, ownWorkflow, targetOf } from './access.js';
+import { type CreateTestInput, TEST_RUN_MODES, type TestsApi, type UpdateTestInput } from './client.js';
+import type { RegistryContext } from './context.js';
+import { checkOptions, testNotFound } from './errors.js';
+import { startRun } from './start.js';
+
+function checkExpectations(value: unknown): TestExpectation[] {
+  if (!Array.isArray(value))
+    throw invalidArgument('expectations', 'an array of { key, name, script }', value);
+  const keys = new Set<string>();
+  return value.map((e, i) => {
+    if (e === null || typeof e !== 'object')
+      throw invalidArgument(`expectations[${i}]`, '{ key, name, script }', e);
+    const { key, name, script } = e as Record<string, unknown>;
+    if (typeof key !== 'string' || key === '')
+      throw invalidArgument(`expectations[${i}].key`, 'a non-empty string', key);
+    if (keys.has(key)) {
+      throw new WeftError(
+        ERROR_CODES.INVALID_ARGUMENT,
+        `Expectation key "${key}" is used twice; give each expectation of a test its own key.`,
+        { details: { parameter: `expectations[${i}].key` } },
+      );
+    }
+    keys.add(key);
+    if (name !== undefined && typeof name !== 'string')
+      throw invalidArgument(`expectations[${i}].name`, 'a string', name);
+    if (typeof script !== 'string' || script.trim() === '') {
+      throw invalidArgument(`expectations[${i}].script`, 'a JSONata boolean expression', script);
+    }
+    const parsed = parseExpression(script);
+    if (!parsed.ok) {
+      throw new WeftError(
+        ERROR_CODES.INVALID_ARGUMENT,
+        `The script of expectation "${key}" does not parse at position ${parsed.error.position}: ${parsed.error.message}. Fix the JSONata expression.`,
+        { details: { parameter: `expectations[${i}].script`, position: parsed.error.position } },
+      );
+    }
+    return { key, name: name ?? key, script };
+  });
+}
+
+function checkInputObject(value: unknown): Record<string, unknown> {
+  if (value === null || typeof value !== 'object' || Array.isArray(value))
+    throw invalidArgument('input', 'an object', value);
+  return structuredClone(value as Record<string, unknown>);
+}
+
+function checkStepKey(value: unknown): string | null {
+  if (value === undefined || value === null) return null;
+  if (typeof value !== 'string' || value === '')
+    throw invalidArgument('step_key', 'a step key or null', value);
+  return value;
+}
+
+/** Evaluates a test's expectations over a finished run (null: no run, every expectation fails with `why`). */
+export async function evaluateExpectations(
+  test: Pick<WorkflowTest, 'expectations' | 'step_key'>,
+  run: RunRecord | null,
+  why: string,
+): Promise<ExpectationResult[]> {
+  const results: ExpectationResult[] = [];
+  for (const e of test.expectations) {
+    if (run === null) {
+      results.push({ key: e.key, name: e.name, status: 'FAILED', message: why });
+      continue;
+    }
+    const scope = {
+      result: run.result,
+      output: run.output,
+      status: run.status,
+      usage: run.usage,
+      error: run.error,
+      input: run.input,
+      step: test.step_key === null ? null : (run.output[test.step_key] ?? null),
+    };
+    try {
+      const expression = compileExpression(e.script, { field: `expectations.${e.key}.script` });
+      const value = normalizeValue(
+        await expression.evaluate(scope, {
+          input: run.input,
+          steps: run.output,
+          vars: {},
+          run: {
+            id: run.id,
+            origin: run.origin,
+            app_id: run.app_id,
+            workflow_id: run.workflow_id,
+            version: run.version,
+          },
+        }),
+      );
+      if (value === true) results.push({ key: e.key, name: e.name, status: 'PASSED', message: null });
+      else if (value === false) {
+        results.push({
+          key: e.key,
+          name: e.name,
+          status: 'FAILED',
+          message: `The expectation is false: ${e.script}`,
+        });
+      } else {
+        results.push({
+          key: e.key,
+          name: e.name,
+          status: 'FAILED',
+          message: `The script must evaluate to true or false, got ${typeName(value)} (${e.script}).`,
+        });
+      }
+    } catch (error) {
+      results.push({
+        key: e.key,
+        name: e.name,
+        status: 'FAILED',
+        message: error instanceof Error ? error.message : String(error),
+      });
+    }
+  }
+  return results;
+}
+
+function testStatus(run: RunRecord | null, results: readonly ExpectationResult[]): 'PASSED' | 'FAILED' {
+  if (run === null) return 'FAILED';
+  if (results.length === 0) return run.status === 'COMPLETED' ? 'PASSED' : 'FAILED';
+  return results.every((r) => r.status === 'PASSED') ? 'PASSED' : 'FAILED';
+}
+
+async function allTests(ctx: RegistryContext, workflowId: string): Promise<WorkflowTest[]> {
+  const out: WorkflowTest[] = [];
+  let cursor: string | null = null;
+  do {
+    const page = await ctx.store.listTests({ workflow_id: workflowId, limit: 100, cursor });
+    out.push(...page.data);
+    cursor = page.next_cursor;
+  } while (cursor !== null);
+  return out;
+}
+
+async function refreshStats(ctx: RegistryContext, workflow: Workflow): Promise<TestsStats> {
+  const tests = await allTests(ctx, workflow.id);
+  const stats: TestsStats = { total: tests.length, passed: 0, failed: 0, not_run: 0, last_run_at: null };
+  for (const t of tests) {
+    if (t.status === 'PASSED') stats.passed++;
+    else if (t.status === 'FAILED') stats.failed++;
+    else stats.not_run++;
+    if (t.last_run_at !== null && (stats.last_run_at === null || t.last_run_at > stats.last_run_at)) {
+      stats.last_run_at = t.last_run_at;
+    }
+  }
+  await ctx.store.updateWorkflow(workflow.id, { tests_stats: stats, updated_at: ctx.now() });
+  return stats;
+}
+
+export function testsApi(ctx: RegistryContext, appId: string): TestsApi {
+  const ownTest = async (testId: string): Promise<WorkflowTest> => {
+    if (typeof testId !== 'string' || testId === '')
+      throw invalidArgument('testId', 'a non-empty string', testId);
+    const test = await ctx.store.getTest(testId);
+    if (test === null || test.app_id !== appId) throw testNotFound(testId);
+    return test;
+  };
+  const locked = <T>(workflowId: string, fn: () => Promise<T>) => ctx.locks.run(`tests:${workflowId}`, fn);
+
+  return {
+    async create(workflowId, input: CreateTestInput) {
+      checkOptions(input, 'input');
+      const workflow = await ownWorkflow(ctx, appId, workflowId);
+      if (typeof input?.name !== 'string' || input.name.trim() === '')
+        throw invalidArgument('name', 'a non-empty string', input?.name);
+      const now = ctx.now();
+      const test: WorkflowTest = {
+        id: ctx.ids(),
+        app_id: appId,
+        workflow_id: workflow.id,
+        name: input.name,
+        input: input.input === undefined ? {} : checkInputObject(input.input),
+        step_key: checkStepKey(input.step_key),
+        expectations: checkExpectations(input.expectations ?? []),
+        status: null,
+        results: [],
+        last_run_id: null,
+        last_run_at: null,
+        created_at: now,
+        updated_at: now,
+      };
+      return locked(workflow.id, async () => {
+        await ctx.store.insertTest(test);
+        await refreshStats(ctx, workflow);
+        return test;
+      });
+    },
+
+    get: ownTest,
+
+    async list(workflowId, query: PageQuery = {}) {
+      checkOptions(query, 'query');
+      await ownWorkflow(ctx, appId, workflowId);
+      return ctx.store.listTests({ ...query, workflow_id: workflowId });
+    },
+
+    async update(testId, patch: UpdateTestInput) {
+      checkOptions(patch, 'patch');
+      const test = await ownTest(testId);
+      const next: Parameters<typeof ctx.store.updateTest>[1] = { updated_at: ctx.now() };
+      if (patch.name !== undefined) {
+        if (typeof patch.name !== 'string' || patch.name.trim() === '')
+          throw invalidArgument('name', 'a non-empty string', patch.name);
+        next.name = patch.name;
+      }
+      if (patch.input !== undefined) next.input = checkInputObject(patch.input);
+      if (patch.step_key !== undefined) next.step_key = checkStepKey(patch.step_key);
+      if (patch.expectations !== undefined) next.expectations = checkExpectations(patch.expectations);
+      const updated = await ctx.store.updateTest(test.id, next);
+      if (updated === null) throw testNotFound(testId);
+      return updated;
+    },
+
+    async delete(testId) {
+      const test = await ownTest(testId);
+      const workflow = await ownWorkflow(ctx, appId, test.workflow_id);
+      await locked(workflow.id, async () => {
+        await ctx.store.deleteTest(test.id);
+        await refreshStats(ctx, workflow);
+      });
+    },
+
+    async run(workflowId, input = {}) {
+      checkOptions(input, 'input');
+      const mode = input.mode ?? 'all';
+      if (!(TEST_RUN_MODES as readonly string[]).includes(mode)) {
+        throw invalidArgument('mode', TEST_RUN_MODES.map((m) => `"${m}"`).join(', '), mode);
+      }
+      const workflow = await ownWorkflow(ctx, appId, workflowId);
+      return locked(workflow.id, async () => {
+        const only = input.test_ids === undefined ? null : new Set(input.test_ids);
+        const tests = (await allTests(ctx, workflow.id)).filter(
+          (t) => (only === null || only.has(t.id)) && (mode !== 'failed' || t.status === 'FAILED'),
+        );
+        let target: Awaited<ReturnType<typeof targetOf>> | null = null;
+        if (mode !== 'expectations' && tests.length > 0) {
+          target = await targetOf(ctx, workflow, input.version ?? 'draft', true);
+          // An invalid document fails the whole call (a ValidationError with every problem), not each test.
+          ctx.engine.compile(target.document);
+        }
+        const done = await Promise.all(
+          tests.map(async (test): Promise<WorkflowTest> => {
+            let run: RunRecord | null = null;
+            let why = 'The test has not run yet: run it with tests.run(workflowId).';
+            if (target === null) {
+              run = test.last_run_id === null ? null : await loadRun(ctx, test.last_run_id);
+            } else {
+              try {
+                run = await startRun(ctx, {
+                  app_id: appId,
+                  workflow,
+                  target,
+                  input: test.input,
+                  checkInput: true,
+                  origin: 'TEST',
+                });
+              } catch (error) {
+                if (!isWeftError(error)) throw error;
+                why = `The run could not start: ${error.message}`;
+              }
+            }
+            const results = await evaluateExpectations(test, run, why);
+            const now = ctx.now();
+            const updated = await ctx.store.updateTest(test.id, {
+              status: testStatus(run, results),
+              results,
+              ...(target === null ? {} : { last_run_id: run?.id ?? null, last_run_at: now }),
+              updated_at: now,
+            });
+            return updated ?? test;
+          }),
+        );
+        const stats = await refreshStats(ctx, workflow);
+        return { tests: done, stats };
+      });
+    },
+  };
+}
