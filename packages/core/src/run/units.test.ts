@@ -65,5 +65,6 @@ describe('secrets', () => {
     const input = { a: ['xabcx', { abc: 'abc' }], n: 1 };
     expect(redact(input, secrets)).toEqual({ a: ['x[secret]x', { '[secret]': '[secret]' }], n: 1 });
     expect(input.a[0]).toBe('xabcx');
+    expect(Object.keys(redact({ a: 1, b: 'abc', c: 3 }, secrets))).toEqual(['a', 'b', 'c']);
   });
 });

@@ -62,7 +62,10 @@ export function redact<T>(value: T, secrets: readonly string[]): T {
     } else {
       const copy: Record<string, unknown> = {};
       dst[key] = copy;
-      for (const [k, v] of Object.entries(src)) stack.push({ src: v, dst: copy, key: replace(k) });
+      // Keys are created in source order first: the stack fills the values in reverse.
+      const entries = Object.entries(src).map(([k, v]) => [replace(k), v] as const);
+      for (const [k] of entries) copy[k] = undefined;
+      for (const [k, v] of entries) stack.push({ src: v, dst: copy, key: k });
     }
   }
   return root.v as T;
