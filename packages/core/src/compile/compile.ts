@@ -319,15 +319,12 @@ function deepFreeze<T>(value: T): T {
   return value;
 }
 
-/** Documents whose JSON text is longer are cached by its sha1 rather than by the text itself. */
-const TEXT_KEY_MAX = 64 * 1024;
-
 /** A small LRU of plans keyed by content hash, one per engine. */
 export class PlanCache {
   /**
    * By the document's JSON text: every run of a document looks its plan up, and a lookup by the text
-   * costs less than hashing it (sha1 is then done once, at compile time, for `plan.hash`). Texts longer
-   * than TEXT_KEY_MAX are keyed by their hash instead, so the cache never holds large texts.
+   * costs less than hashing it (sha1 is then done once, at compile time, for `plan.hash`). The text
+   * costs ~50 bytes a step, a tenth of the plan it keys.
    */
   readonly #plans = new Map<string, Plan>();
   /** The most recently used plan (its recency needs no refresh). */
@@ -357,26 +354,18 @@ export class PlanCache {
         this.#options,
       );
     }
-    const hash = text.length > TEXT_KEY_MAX ? hashText(text, this.#stepTypes) : null;
-    // Hex hashes and JSON texts never collide (a document's text is never 40 hex digits).
-    const key = hash ?? text;
-    const cached = this.#plans.get(key);
+    const cached = this.#plans.get(text);
     if (cached !== undefined) {
       if (cached !== this.#newest) {
         // Refresh recency: Map iteration order is insertion order.
-        this.#plans.delete(key);
-        this.#plans.set(key, cached);
+        this.#plans.delete(text);
+        this.#plans.set(text, cached);
         this.#newest = cached;
       }
       return cached;
     }
-    const plan = compileWithHash(
-      document,
-      hash ?? hashText(text, this.#stepTypes),
-      this.#stepTypes,
-      this.#options,
-    );
-    this.#plans.set(key, plan);
+    const plan = compileWithHash(document, hashText(text, this.#stepTypes), this.#stepTypes, this.#options);
+    this.#plans.set(text, plan);
     this.#newest = plan;
     if (this.#plans.size > this.#max) this.#plans.delete(this.#plans.keys().next().value!);
     return plan;

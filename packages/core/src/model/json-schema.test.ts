@@ -80,11 +80,16 @@ function valid(schema: Schema, value: unknown, root: Schema = schema): boolean {
   if (typeof value === 'string' && typeof schema.minLength === 'number' && value.length < schema.minLength) {
     return false;
   }
-  if (Array.isArray(value) && isObject(schema.items) && !value.every((v) => valid(schema.items as Schema, v, root))) {
+  if (
+    Array.isArray(value) &&
+    isObject(schema.items) &&
+    !value.every((v) => valid(schema.items as Schema, v, root))
+  ) {
     return false;
   }
   if (isObject(value)) {
-    for (const name of (schema.required as string[] | undefined) ?? []) if (!Object.hasOwn(value, name)) return false;
+    for (const name of (schema.required as string[] | undefined) ?? [])
+      if (!Object.hasOwn(value, name)) return false;
     const properties = (schema.properties ?? {}) as Record<string, Schema>;
     const patterns = Object.entries((schema.patternProperties ?? {}) as Record<string, Schema>);
     for (const [name, v] of Object.entries(value)) {

@@ -23,7 +23,6 @@ export class ProblemList {
   readonly #kept = new Map<string, number>();
   readonly #cut = new Map<string, { count: number; error: boolean }>();
   readonly #max: number;
-  #errors = 0;
 
   constructor(max: number = VALIDATION_LIMITS.maxProblemsPerCode) {
     this.#max = max;
@@ -31,7 +30,6 @@ export class ProblemList {
 
   add(input: ProblemInput): Problem | undefined {
     const severity = input.severity ?? PROBLEM_SEVERITY[input.code];
-    if (severity === 'error') this.#errors++;
     const kept = this.#kept.get(input.code) ?? 0;
     if (kept >= this.#max) {
       const cut = this.#cut.get(input.code) ?? { count: 0, error: false };
@@ -52,10 +50,6 @@ export class ProblemList {
   /** False once `code` reached its cap: the caller may skip building an expensive message. */
   hasRoom(code: ProblemCode): boolean {
     return (this.#kept.get(code) ?? 0) < this.#max;
-  }
-
-  get errorCount(): number {
-    return this.#errors;
   }
 
   finish(): Problem[] {

@@ -14,7 +14,14 @@ import { parseExpression } from '../expressions/jsonata.js';
 import { fcRuns } from '../test-support/fc.js';
 import { PROBLEM_CODES } from './codes.js';
 import { type ValidationResult, validateVersion } from './index.js';
-import { anything, fuzzedDocument, generated, type Obj, OPTIONS } from './test-support/documents.js';
+import {
+  anything,
+  fuzzedDocument,
+  generated,
+  type Obj,
+  OPTIONS,
+  STEP_FIELD_NAMES,
+} from './test-support/documents.js';
 
 /** Every problem is well formed. */
 function wellFormed(result: ValidationResult): void {
@@ -188,6 +195,25 @@ describe('property 3: never throws', () => {
         checkAgainstCompile(doc, result);
       }),
       { numRuns: fcRuns(300) },
+    );
+  });
+
+  it('a valid document with one field of one step set to any value', () => {
+    fc.assert(
+      fc.property(
+        generated,
+        fc.nat(),
+        fc.constantFrom(...STEP_FIELD_NAMES),
+        anything,
+        (g, seed, field, value) => {
+          const steps = g.doc.steps as Obj[];
+          steps[seed % steps.length]![field] = value;
+          const result = validateVersion(g.doc, OPTIONS);
+          wellFormed(result);
+          checkAgainstCompile(g.doc, result);
+        },
+      ),
+      { numRuns: fcRuns(200) },
     );
   });
 

@@ -18,9 +18,10 @@ import { describeGot, fieldName, pointerSegments, quote } from './problems.js';
 import { closest } from './suggest.js';
 
 /**
- * A copy of a schema in which every Record also checks keys its pattern does not match: TypeBox's
- * `^(.*)$` skips keys containing a line break, which would let `{"a\nb": 5}` through as a branch
- * condition. Schemas are small and not recursive, so recursion here is bounded.
+ * A copy of a schema in which every Record checks all its keys: TypeBox's `^(.*)$` skips keys containing a
+ * line break, which would let `{"a\nb": 5}` through as a branch condition. The pattern becomes
+ * `^[\s\S]*$` (TypeBox's compiled check of `additionalProperties` on a Record reads the wrong value, so
+ * that is not an option). Schemas are small and not recursive, so recursion here is bounded.
  */
 export function strictRecords<T>(schema: T): T {
   if (Array.isArray(schema)) return schema.map(strictRecords) as T;
@@ -29,9 +30,8 @@ export function strictRecords<T>(schema: T): T {
   for (const key of Reflect.ownKeys(schema))
     out[key] = strictRecords((schema as Record<string | symbol, unknown>)[key]);
   const patterns = out.patternProperties as Record<string, unknown> | undefined;
-  if (patterns !== undefined && out.additionalProperties === undefined) {
-    const values = Object.values(patterns);
-    if (values.length === 1) out.additionalProperties = values[0];
+  if (patterns !== undefined && Object.keys(patterns).length === 1 && Object.hasOwn(patterns, '^(.*)$')) {
+    out.patternProperties = { '^[\\s\\S]*$': patterns['^(.*)$'] };
   }
   return out as T;
 }
@@ -322,5 +322,7 @@ function range(schema: SchemaLike): string {
 function about(schema: SchemaLike): string {
   const d = schema.description;
   if (typeof d !== 'string' || d === '') return '';
-  return ` (${d.replace(/\.$/, '')})`;
+  const text = d.replace(/\.$/, '');
+  // "Keys of the steps…" → "keys of the steps…", but "JSONata expression…" stays as it is.
+  return ` (${/^[A-Z][a-z]/.test(text) ? text[0]!.toLowerCase() + text.slice(1) : text})`;
 }

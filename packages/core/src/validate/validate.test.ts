@@ -273,6 +273,16 @@ describe('INVALID_VALUE', () => {
     expect(problems(doc).map((p) => [p.code, p.path])).toEqual([
       ['INVALID_TYPE', '/steps/1/conditions/a\nb'],
     ]);
+    const nested = steps(input('in', ['b']), {
+      type: 'branch',
+      key: 'b',
+      conditions: { 'x\ny': { conditions: { order: 1 } } },
+    });
+    expect(problems(nested).map((p) => [p.code, p.path])).toEqual([
+      ['MISSING_FIELD', '/steps/1/conditions/x\ny/condition'],
+      ['MISSING_FIELD', '/steps/1/conditions/x\ny/destinations'],
+      ['MISSING_FIELD', '/steps/1/conditions/x\ny/order'],
+    ]);
   });
 });
 

@@ -174,7 +174,7 @@ class Validation {
         !isBuiltinStepType(type) &&
         !this.#registered.has(type)
       ) {
-        this.#unknownType(i, key, subject, type);
+        this.#unknownType(i, key, key === undefined ? `Step #${i}` : `Step ${quote(key)}`, type);
       }
       if (key !== undefined && owner.get(key) !== i) this.#duplicateKey(i, key, owner);
       this.#stepExpressions(step, i, key, subject);

@@ -1,0 +1,62 @@
+/** The workflow documents of the workloads (drafts: `{ key, steps }`). */
+
+export interface Draft {
+  key: string;
+  steps: Array<Record<string, unknown>>;
+}
+
+/** `n` steps of a host type, each the only destination of the one before (W1, W2, W4, W7). */
+export function chain(n: number, type = 'noop'): Draft {
+  const steps: Array<Record<string, unknown>> = [];
+  for (let i = 0; i < n; i++) {
+    steps.push({ type, key: `s${i}`, destinations: i + 1 < n ? [`s${i + 1}`] : [] });
+  }
+  return { key: `chain-${type}-${n}`, steps };
+}
+
+/** One loop step over `input.items` (W3, W7). */
+export function fanOut(maxConcurrency: number, type = 'tick'): Draft {
+  return {
+    key: `fan-out-${maxConcurrency}`,
+    steps: [{ type, key: 'fan', loop: 'input.items', max_concurrency: maxConcurrency }],
+  };
+}
+
+/**
+ * W5: `n` chained `code` steps; step i runs when the previous output is a number (its `conditional`) and
+ * outputs `{ n: previous + 1 }` (its `code`). Every expression is distinct, as in a real document.
+ */
+export function expressionChain(n: number): Draft {
+  const steps: Array<Record<string, unknown>> = [];
+  for (let i = 0; i < n; i++) {
+    const prev = i === 0 ? 'input.start' : `s${i - 1}.output.n`;
+    steps.push({
+      type: 'code',
+      key: `s${i}`,
+      conditional: `${prev} >= 0`,
+      code: `{ "n": ${prev} + 1 }`,
+      destinations: i + 1 < n ? [`s${i + 1}`] : [],
+    });
+  }
+  return { key: `expressions-${n}`, steps };
+}
+
+/** W6: `n` chained `model` steps on the scripted provider. */
+export function modelChain(n: number, provider = 'scripted'): Draft {
+  const steps: Array<Record<string, unknown>> = [];
+  for (let i = 0; i < n; i++) {
+    steps.push({
+      type: 'model',
+      key: `m${i}`,
+      provider: { provider, model: 'm', messages: [{ role: 'user', content: 'hi' }] },
+      destinations: i + 1 < n ? [`m${i + 1}`] : [],
+    });
+  }
+  return { key: `model-chain-${n}`, steps };
+}
+
+export function range(n: number): number[] {
+  const out = new Array<number>(n);
+  for (let i = 0; i < n; i++) out[i] = i;
+  return out;
+}

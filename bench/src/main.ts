@@ -1,0 +1,116 @@
+/**
+ * Weft's benchmark suite: `npx pnpm@10 bench` from the repository root (builds @weft/core and this
+ * package with tsc, then runs the compiled JS: `node --expose-gc dist/main.js`).
+ *
+ *   --quick          every workload at a tiny size, sampled once (the CI smoke; timings meaningless)
+ *   --only W1,W3     run only these workloads (W7 reuses W1/W3 when they ran)
+ *   --json FILE      also write the results as JSON
+ *
+ * Profile one workload: `node --expose-gc --cpu-prof bench/dist/main.js --only W1`.
+ */
+import { writeFileSync } from 'node:fs';
+import { fmt, fmtStat, type Machine, machine } from './harness.js';
+import { FULL, QUICK, type Row, w1, w2, w3, w4, w5, w6, w7 } from './workloads.js';
+
+interface Args {
+  quick: boolean;
+  only: Set<string> | null;
+  json: string | null;
+}
+
+function parseArgs(argv: string[]): Args {
+  const args: Args = { quick: false, only: null, json: null };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--quick') args.quick = true;
+    else if (a === '--only') args.only = new Set(argv[++i]!.toUpperCase().split(','));
+    else if (a === '--json') args.json = argv[++i]!;
+    else if (a === '--') continue;
+    else throw new Error(`Unknown argument ${a}. Use --quick, --only W1,W2 or --json FILE.`);
+  }
+  return args;
+}
+
+export interface Report {
+  quick: boolean;
+  machine: Machine;
+  startedAt: string;
+  seconds: number;
+  rows: Row[];
+}
+
+function table(rows: readonly Row[]): string {
+  const lines = [
+    '| | workload | Weft | baseline (plain JS) | ratio | target | met |',
+    '| --- | --- | --- | --- | --- | --- | --- |',
+  ];
+  for (const r of rows) {
+    lines.push(
+      `| ${r.id} | ${r.workload} | ${fmtStat(r.weft)} ${r.unit} | ${fmtStat(r.baseline)} ${r.unit} (${r.baselineName}) | ${fmt(r.ratio)}× | ${r.target} | ${r.met ? 'yes' : '**no**'} |`,
+    );
+  }
+  return lines.join('\n');
+}
+
+function details(rows: readonly Row[]): string {
+  const lines: string[] = [];
+  for (const r of rows) {
+    for (const n of r.notes) lines.push(`- ${r.id}: ${n}`);
+    for (const [check, ok] of Object.entries(r.checks))
+      lines.push(`- ${r.id} ${ok ? 'ok' : 'FAILED'}: ${check}`);
+  }
+  return lines.join('\n');
+}
+
+async function main(): Promise<void> {
+  const args = parseArgs(process.argv.slice(2));
+  const sizes = args.quick ? QUICK : FULL;
+  const wants = (id: string) => args.only === null || args.only.has(id);
+  const m = machine();
+  const started = performance.now();
+  const startedAt = new Date().toISOString();
+  console.log(
+    `Weft benchmark suite${args.quick ? ' (--quick: tiny sizes, one sample; timings are not meaningful)' : ''}`,
+  );
+  console.log(
+    `Machine: ${m.cpu} × ${m.cores}, ${m.memoryGiB} GiB; Node ${m.node} (V8 ${m.v8}), ${m.platform}; load ${m.loadavg}`,
+  );
+  console.log('Figures: median [min–max] over the samples; ratio = Weft cost / baseline cost.\n');
+
+  const rows: Row[] = [];
+  const step = async <T extends Row | Row[]>(id: string, run: () => Promise<T>): Promise<T | undefined> => {
+    if (!wants(id)) return undefined;
+    const t = performance.now();
+    const out = await run();
+    for (const r of Array.isArray(out) ? out : [out]) {
+      rows.push(r);
+      console.log(
+        `${r.id.padEnd(4)} ${fmtStat(r.weft)} ${r.unit} vs ${fmtStat(r.baseline)} → ${fmt(r.ratio)}×; target ${r.target}: ${r.met ? 'met' : 'MISSED'}` +
+          ` (${((performance.now() - t) / 1000).toFixed(1)} s)`,
+      );
+    }
+    return out;
+  };
+  const r1 = await step('W1', () => w1(sizes));
+  await step('W2', () => w2(sizes));
+  const r3 = await step('W3', () => w3(sizes));
+  await step('W4', () => w4(sizes));
+  await step('W5', () => w5(sizes));
+  await step('W6', () => w6(sizes));
+  await step('W7', () => w7(sizes, r1, r3));
+
+  const seconds = (performance.now() - started) / 1000;
+  console.log(`\n${table(rows)}\n\n${details(rows)}\n`);
+  const failed = rows.filter((r) => Object.values(r.checks).some((ok) => !ok));
+  console.log(
+    `${rows.length} workloads in ${seconds.toFixed(0)} s; targets met: ${rows.filter((r) => r.met).length}/${rows.length}; correctness checks failed: ${failed.length}.`,
+  );
+  if (args.json !== null) {
+    const report: Report = { quick: args.quick, machine: m, startedAt, seconds, rows };
+    writeFileSync(args.json, `${JSON.stringify(report, null, 2)}\n`);
+  }
+  // Timings never fail the suite; a broken workload (wrong statuses, a cap exceeded) does.
+  if (failed.length > 0) process.exitCode = 1;
+}
+
+await main();

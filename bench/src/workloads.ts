@@ -1,0 +1,722 @@
+/**
+ * The workloads W1–W7 of issue 7, each beside a plain-JS baseline measured in the same process run.
+ * A workload returns a Row: Weft's and the baseline's figures (median, min–max), their ratio, the
+ * target, and the correctness checks the CI smoke asserts (never timings).
+ */
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { createEngine, type Run } from '@weft/core';
+import jsonata from 'jsonata';
+import pLimit from 'p-limit';
+import { chain, type Draft, expressionChain, fanOut, modelChain, range } from './documents.js';
+import { fmt, fmtStat, mapStat, type SampleOptions, type Stat, sample, stat } from './harness.js';
+import { countedScriptedProvider, sleep } from './provider.js';
+
+export interface Row {
+  id: string;
+  workload: string;
+  unit: string;
+  /** Whether a bigger figure is better (runs/s). */
+  higherIsBetter: boolean;
+  weft: Stat;
+  baseline: Stat;
+  baselineName: string;
+  /** How many times costlier Weft is than the baseline (time, memory; inverse for throughput). */
+  ratio: number;
+  target: string;
+  met: boolean;
+  /** Correctness facts (statuses, caps): what the CI smoke asserts. */
+  checks: Record<string, boolean>;
+  notes: string[];
+  /** Further baselines (per unit), for W7. */
+  extra?: Record<string, Stat>;
+}
+
+export interface Sizes {
+  w1Steps: number;
+  w2Runs: number;
+  w2Steps: number;
+  w3Items: number;
+  w3Cap: number;
+  w4Steps: number;
+  w4Children: number;
+  w5Steps: number;
+  w6Runs: number;
+  w6Steps: number;
+  w6LatencyMs: number;
+  w6ProviderCap: number;
+  w7Factor: number;
+  sampling: {
+    w1: SampleOptions;
+    w2: SampleOptions;
+    w3: SampleOptions;
+    w5: SampleOptions;
+    w6: SampleOptions;
+    w7Chain: SampleOptions;
+    w7Fan: SampleOptions;
+  };
+}
+
+export const FULL: Sizes = {
+  w1Steps: 1_000,
+  w2Runs: 2_000,
+  w2Steps: 10,
+  w3Items: 10_000,
+  w3Cap: 64,
+  w4Steps: 10_000,
+  w4Children: 5,
+  w5Steps: 1_000,
+  w6Runs: 1_000,
+  w6Steps: 5,
+  w6LatencyMs: 50,
+  w6ProviderCap: 100,
+  w7Factor: 10,
+  sampling: {
+    w1: { rounds: 4, iterations: 10, warmup: 20 },
+    w2: { rounds: 3, iterations: 2, warmup: 1 },
+    w3: { rounds: 6, iterations: 5, warmup: 5 },
+    w5: { rounds: 4, iterations: 5, warmup: 5 },
+    w6: { rounds: 3, iterations: 1, warmup: 0 },
+    w7Chain: { rounds: 3, iterations: 3, warmup: 2 },
+    w7Fan: { rounds: 4, iterations: 2, warmup: 1 },
+  },
+};
+
+const ONCE: SampleOptions = { rounds: 1, iterations: 1, warmup: 0 };
+
+/** `--quick`: every workload at a tiny size, sampled once — a smoke test that the suite still runs. */
+export const QUICK: Sizes = {
+  w1Steps: 100,
+  w2Runs: 50,
+  w2Steps: 10,
+  w3Items: 500,
+  w3Cap: 16,
+  w4Steps: 500,
+  w4Children: 1,
+  w5Steps: 50,
+  w6Runs: 100,
+  w6Steps: 3,
+  w6LatencyMs: 10,
+  w6ProviderCap: 20,
+  w7Factor: 10,
+  sampling: { w1: ONCE, w2: ONCE, w3: ONCE, w5: ONCE, w6: ONCE, w7Chain: ONCE, w7Fan: ONCE },
+};
+
+const noop = () => null;
+
+/** The plain-JS chain: each step awaited in turn, its output kept. */
+async function plainChain(n: number, step: (previous: unknown) => unknown): Promise<unknown[]> {
+  const outputs = new Array<unknown>(n);
+  let previous: unknown = null;
+  for (let i = 0; i < n; i++) {
+    previous = await step(previous);
+    outputs[i] = previous;
+  }
+  return outputs;
+}
+
+/**
+ * Plain JS that keeps what a run must keep per step (docs/semantics.md): a state, a record in an output
+ * map keyed by step, and a frozen `{ status, output, error }` view in two scope maps keyed by step. It
+ * shows what these data structures alone cost in V8 as the run grows (W7).
+ */
+async function recordKeepingChain(
+  keys: readonly string[],
+  step: (previous: unknown) => unknown,
+): Promise<unknown> {
+  const n = keys.length;
+  const states = keys.map(() => ({ status: 'PENDING', attempts: 0, record: null as unknown }));
+  const scope: Record<string, unknown> = { input: {} };
+  const stepsScope: Record<string, unknown> = {};
+  let previous: unknown = null;
+  // One timestamp for the run (Weft formats each millisecond once): the data structures are the point.
+  const start = new Date().toISOString();
+  for (let i = 0; i < n; i++) {
+    const st = states[i]!;
+    previous = await step(previous);
+    st.status = 'COMPLETED';
+    st.attempts = 1;
+    const record = {
+      status: st.status,
+      key: keys[i],
+      output: previous,
+      logs: [],
+      calls: [],
+      start,
+      end: start,
+      error: null,
+      attempts: 1,
+    };
+    st.record = record;
+    const view = Object.freeze({ status: record.status, output: previous, error: null });
+    stepsScope[keys[i]!] = view;
+    scope[keys[i]!] = view;
+  }
+  const output: Record<string, unknown> = {};
+  for (let i = 0; i < n; i++) output[keys[i]!] = states[i]!.record;
+  return output;
+}
+
+/** `limit(task)` for every item, at most 2 × cap waiting in p-limit's queue (Weft's loop submission). */
+function windowed(items: number, cap: number, task: () => Promise<unknown>): Promise<void> {
+  const limit = pLimit(cap);
+  const window = Math.min(items, 2 * cap);
+  return new Promise((resolve, reject) => {
+    let next = 0;
+    let pending = 0;
+    const settled = () => {
+      pending--;
+      submit();
+    };
+    const submit = () => {
+      while (next < items && pending < window) {
+        next++;
+        pending++;
+        limit(task).then(settled, reject);
+      }
+      if (pending === 0) resolve();
+    };
+    submit();
+  });
+}
+
+function allCompleted(run: Run | null, steps: number): boolean {
+  if (run === null || run.status !== 'COMPLETED') return false;
+  const records = Object.values(run.output);
+  return records.length === steps && records.every((r) => r.status === 'COMPLETED');
+}
+
+function row(
+  fields: Omit<Row, 'ratio' | 'met' | 'notes'> & { notes?: string[]; ratio?: number },
+  met: (row: Row) => boolean,
+): Row {
+  const ratio =
+    fields.ratio ??
+    (fields.higherIsBetter
+      ? fields.baseline.median / fields.weft.median
+      : fields.weft.median / fields.baseline.median);
+  const out: Row = { ...fields, ratio, met: false, notes: fields.notes ?? [] };
+  out.met = met(out);
+  return out;
+}
+
+// ── W1 / W7a: a chain of no-op host steps ────────────────────────────────────────────────────────────
+
+interface ChainFigures {
+  weft: Stat;
+  baseline: Stat;
+  /** recordKeepingChain, per step. */
+  records: Stat;
+  completed: boolean;
+}
+
+async function measureChain(n: number, o: SampleOptions): Promise<ChainFigures> {
+  const engine = createEngine({ steps: { noop } });
+  const doc = chain(n);
+  engine.compile(doc);
+  const keys = doc.steps.map((s) => s.key as string);
+  let completed = true;
+  const samples = await sample(
+    {
+      weft: async () => {
+        const run = await engine.run(doc);
+        completed &&= allCompleted(run, n);
+      },
+      baseline: () => plainChain(n, noop),
+      records: () => recordKeepingChain(keys, noop),
+    },
+    o,
+  );
+  const perStep = (ms: number) => (ms * 1000) / n;
+  return {
+    weft: mapStat(stat(samples.weft!), perStep),
+    baseline: mapStat(stat(samples.baseline!), perStep),
+    records: mapStat(stat(samples.records!), perStep),
+    completed,
+  };
+}
+
+export async function w1(sizes: Sizes): Promise<Row> {
+  const n = sizes.w1Steps;
+  const f = await measureChain(n, sizes.sampling.w1);
+  return row(
+    {
+      id: 'W1',
+      workload: `chain: one run of ${n.toLocaleString('en-US')} no-op host steps`,
+      unit: 'µs/step',
+      higherIsBetter: false,
+      weft: f.weft,
+      baseline: f.baseline,
+      baselineName: 'plain async loop',
+      target: '≤ 5 µs/step',
+      checks: { 'every run COMPLETED, every step COMPLETED': f.completed },
+      notes: [`plain JS keeping a record and scope entries per step: ${fmtStat(f.records)} µs/step`],
+      extra: { records: f.records },
+    },
+    (r) => r.weft.median <= 5,
+  );
+}
+
+// ── W2: many short runs ──────────────────────────────────────────────────────────────────────────────
+
+export async function w2(sizes: Sizes): Promise<Row> {
+  const runs = sizes.w2Runs;
+  const steps = sizes.w2Steps;
+  const engine = createEngine({ steps: { noop } });
+  const doc = chain(steps);
+  engine.compile(doc);
+  let completed = true;
+  const samples = await sample(
+    {
+      weft: async () => {
+        for (let i = 0; i < runs; i++) {
+          const run = await engine.run(doc);
+          if (!allCompleted(run, steps)) completed = false;
+        }
+      },
+      baseline: async () => {
+        for (let i = 0; i < runs; i++) await plainChain(steps, noop);
+      },
+    },
+    sizes.sampling.w2,
+  );
+  const perSecond = (ms: number) => (runs * 1000) / ms;
+  return row(
+    {
+      id: 'W2',
+      workload: `many runs: ${runs.toLocaleString('en-US')} sequential runs of a ${steps}-step chain`,
+      unit: 'runs/s',
+      higherIsBetter: true,
+      weft: mapStat(stat(samples.weft!), perSecond),
+      baseline: mapStat(stat(samples.baseline!), perSecond),
+      baselineName: 'plain async loop',
+      target: '≥ 10,000 runs/s',
+      checks: { 'every run COMPLETED, every step COMPLETED': completed },
+    },
+    (r) => r.weft.median >= 10_000,
+  );
+}
+
+// ── W3 / W7b: a loop fanning out over items ─────────────────────────────────────────────────────────
+
+interface FanFigures {
+  weft: Stat;
+  baseline: Stat;
+  /** p-limit fed 2 × cap at a time (how Weft submits loop iterations). */
+  windowed: Stat;
+  completed: boolean;
+  weftPeak: number;
+  baselinePeak: number;
+}
+
+async function measureFan(items: number, cap: number, o: SampleOptions): Promise<FanFigures> {
+  let inFlight = 0;
+  let weftPeak = 0;
+  const tick = async () => {
+    if (++inFlight > weftPeak) weftPeak = inFlight;
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    inFlight--;
+    return null;
+  };
+  let baseInFlight = 0;
+  let baselinePeak = 0;
+  const baseTick = async () => {
+    if (++baseInFlight > baselinePeak) baselinePeak = baseInFlight;
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    baseInFlight--;
+    return null;
+  };
+  // The per-run cap (default 16) counts loop iterations: it must be at least the loop's cap.
+  const engine = createEngine({
+    steps: { tick },
+    concurrency: { run: cap },
+    limits: { maxLoopIterations: Math.max(10_000, items) },
+  });
+  const doc = fanOut(cap);
+  engine.compile(doc);
+  const input = { items: range(items) };
+  let completed = true;
+  const samples = await sample(
+    {
+      weft: async () => {
+        const run = await engine.run(doc, { input });
+        const output = run.output.fan?.output;
+        completed &&= allCompleted(run, 1) && Array.isArray(output) && output.length === items;
+      },
+      baseline: async () => {
+        const limit = pLimit(cap);
+        const outputs = await Promise.all(input.items.map(() => limit(baseTick)));
+        completed &&= outputs.length === items;
+      },
+      windowed: () => windowed(items, cap, baseTick),
+    },
+    o,
+  );
+  return {
+    weft: stat(samples.weft!),
+    baseline: stat(samples.baseline!),
+    windowed: stat(samples.windowed!),
+    completed,
+    weftPeak,
+    baselinePeak,
+  };
+}
+
+export async function w3(sizes: Sizes): Promise<Row> {
+  const items = sizes.w3Items;
+  const cap = sizes.w3Cap;
+  const f = await measureFan(items, cap, sizes.sampling.w3);
+  return row(
+    {
+      id: 'W3',
+      workload: `fan-out: a loop over ${items.toLocaleString('en-US')} items, max_concurrency ${cap}, each awaiting setImmediate`,
+      unit: 'ms',
+      higherIsBetter: false,
+      weft: f.weft,
+      baseline: f.baseline,
+      baselineName: `p-limit(${cap})`,
+      target: '≤ 2× baseline',
+      checks: {
+        'the run COMPLETED with every iteration output': f.completed,
+        [`in-flight iterations peaked at exactly ${cap} (Weft: ${f.weftPeak})`]: f.weftPeak === cap,
+        [`in-flight baseline calls peaked at exactly ${cap} (baseline: ${f.baselinePeak})`]:
+          f.baselinePeak === cap,
+      },
+      notes: [
+        `concurrency: { run: ${cap} } (the per-run cap counts loop iterations; its default is 16)`,
+        `p-limit(${cap}) fed ${2 * cap} at a time, as Weft feeds its loop: ${fmtStat(f.windowed)} ms; Weft / that: ${fmt(f.weft.median / f.windowed.median)}×`,
+      ],
+      extra: { windowed: f.windowed },
+    },
+    (r) => r.ratio <= 2,
+  );
+}
+
+// ── W4: memory, one child process per measurement ───────────────────────────────────────────────────
+
+export interface ChildReport {
+  kind: 'weft' | 'baseline';
+  steps: number;
+  /** Peak heap growth of the first run (compile included) over its post-GC baseline, bytes. */
+  peak: number;
+  /** The same for a second run in the same process (the plan cached): the run alone. */
+  warmPeak: number;
+  /** Heap still used after a full GC with the first run's result held, bytes. */
+  retained: number;
+  completed: boolean;
+}
+
+interface ChildSamples {
+  sampledPeak: number;
+  base: number;
+  warmSampledPeak: number;
+  warmBase: number;
+  retained: number;
+  completed: boolean;
+}
+
+const CHILD = fileURLToPath(new URL('./memory-child.js', import.meta.url));
+/** A --trace-gc line: "... Scavenge 4.1 (5.8) -> 3.6 (6.8) MB, ..."; the first figure is the heap before. */
+const GC_LINE =
+  /(?:Scavenge|Mark-Compact|Mark-sweep|Minor Mark-Compact|Minor Mark-Sweep)\D*?([\d.]+) \([\d.]+\) -> /;
+
+/** The largest heap-before-GC (bytes) of the GCs traced between the n-th "MARK begin" and "MARK end". */
+function tracedPeaks(stdout: string): number[] {
+  const peaks: number[] = [];
+  let current: number | null = null;
+  for (const line of stdout.split('\n')) {
+    if (line === 'MARK begin') current = 0;
+    else if (line === 'MARK end') {
+      peaks.push(current ?? 0);
+      current = null;
+    } else if (current !== null) {
+      const m = GC_LINE.exec(line);
+      if (m !== null) current = Math.max(current, Number(m[1]) * 2 ** 20);
+    }
+  }
+  return peaks;
+}
+
+function runChild(kind: 'weft' | 'baseline', steps: number): Promise<ChildReport> {
+  return new Promise((resolve, reject) => {
+    execFile(
+      process.execPath,
+      ['--expose-gc', '--trace-gc', CHILD, kind, String(steps)],
+      { maxBuffer: 64 * 1024 * 1024 },
+      (error, stdout) => {
+        if (error) {
+          reject(error);
+          return;
+        }
+        const line = stdout.split('\n').find((l) => l.startsWith('SAMPLES '));
+        if (line === undefined) {
+          reject(new Error(`The memory child (${kind}) printed no report:\n${stdout.slice(-2000)}`));
+          return;
+        }
+        const s = JSON.parse(line.slice('SAMPLES '.length)) as ChildSamples;
+        const [cold = 0, warm = 0] = tracedPeaks(stdout);
+        resolve({
+          kind,
+          steps,
+          peak: Math.max(s.sampledPeak, cold - s.base),
+          warmPeak: Math.max(s.warmSampledPeak, warm - s.warmBase),
+          retained: s.retained,
+          completed: s.completed,
+        });
+      },
+    );
+  });
+}
+
+export async function w4(sizes: Sizes): Promise<Row> {
+  const steps = sizes.w4Steps;
+  const weft: ChildReport[] = [];
+  const baseline: ChildReport[] = [];
+  for (let i = 0; i < sizes.w4Children; i++) {
+    // Alternate which side goes first.
+    if (i % 2 === 0) {
+      weft.push(await runChild('weft', steps));
+      baseline.push(await runChild('baseline', steps));
+    } else {
+      baseline.push(await runChild('baseline', steps));
+      weft.push(await runChild('weft', steps));
+    }
+  }
+  const mb = (b: number) => b / 2 ** 20;
+  const weftPeak = mapStat(stat(weft.map((r) => r.peak)), mb);
+  const warm = mapStat(stat(weft.map((r) => r.warmPeak)), mb);
+  const retained = mapStat(stat(weft.map((r) => r.retained)), mb);
+  const basePeak = mapStat(stat(baseline.map((r) => r.peak)), mb);
+  return row(
+    {
+      id: 'W4',
+      workload: `memory: one ${steps.toLocaleString('en-US')}-step chain run (compile included), a fresh process each`,
+      unit: 'MB peak heap growth',
+      higherIsBetter: false,
+      weft: weftPeak,
+      baseline: basePeak,
+      baselineName: 'plain async loop keeping a record per step',
+      target: '≤ 30 MB',
+      checks: { 'every run COMPLETED, every step COMPLETED': weft.every((r) => r.completed) },
+      notes: [
+        `second run in the same process (plan cached): ${warm.median.toFixed(1)} MB peak growth`,
+        `retained after a full GC, the Run object held: ${retained.median.toFixed(1)} MB`,
+      ],
+    },
+    (r) => r.weft.median <= 30,
+  );
+}
+
+// ── W5: expressions ─────────────────────────────────────────────────────────────────────────────────
+
+export async function w5(sizes: Sizes): Promise<Row> {
+  const n = sizes.w5Steps;
+  const engine = createEngine();
+  const doc = expressionChain(n);
+  engine.compile(doc);
+  const input = { start: 0 };
+  // The same JSONata expressions, parsed once, evaluated in a plain loop (noted beside the baseline).
+  const compiled = doc.steps.map((s) => ({
+    key: s.key as string,
+    conditional: jsonata(s.conditional as string),
+    code: jsonata(s.code as string),
+  }));
+  // The plain-JS baseline: each step's conditional and code written as JS functions.
+  const plain = doc.steps.map((_, i) => {
+    const previous = i === 0 ? null : `s${i - 1}`;
+    const value = (scope: Record<string, any>): number =>
+      previous === null ? scope.input.start : scope[previous].output.n;
+    return {
+      key: `s${i}`,
+      conditional: (scope: Record<string, any>) => value(scope) >= 0,
+      code: (scope: Record<string, any>) => ({ n: value(scope) + 1 }),
+    };
+  });
+  let completed = true;
+  const samples = await sample(
+    {
+      weft: async () => {
+        const run = await engine.run(doc, { input });
+        completed &&= allCompleted(run, n) && (run.result as { n?: unknown } | null)?.n === n;
+      },
+      baseline: async () => {
+        const scope: Record<string, unknown> = { input };
+        for (const s of plain) {
+          if ((await s.conditional(scope)) !== true) throw new Error('conditional');
+          scope[s.key] = { status: 'COMPLETED', output: await s.code(scope), error: null };
+        }
+      },
+      jsonata: async () => {
+        const scope: Record<string, unknown> = { input };
+        for (const s of compiled) {
+          if ((await s.conditional.evaluate(scope)) !== true) throw new Error('conditional');
+          scope[s.key] = { status: 'COMPLETED', output: await s.code.evaluate(scope), error: null };
+        }
+      },
+    },
+    sizes.sampling.w5,
+  );
+  const perStep = (ms: number) => (ms * 1000) / n;
+  const alone = mapStat(stat(samples.jsonata!), perStep);
+  const weft = mapStat(stat(samples.weft!), perStep);
+  return row(
+    {
+      id: 'W5',
+      workload: `expressions: ${n.toLocaleString('en-US')} chained code steps, each a conditional + a JSONata code expression`,
+      unit: 'µs/step',
+      higherIsBetter: false,
+      weft,
+      baseline: mapStat(stat(samples.baseline!), perStep),
+      baselineName: 'plain JS functions',
+      target: '≤ 25 µs/step',
+      checks: { 'every run COMPLETED with the expected result': completed },
+      notes: [
+        `the same expressions evaluated by jsonata alone (parsed once): ${fmtStat(alone)} µs/step; Weft / that: ${fmt(weft.median / alone.median)}×`,
+      ],
+    },
+    (r) => r.weft.median <= 25,
+  );
+}
+
+// ── W6: provider-bound ──────────────────────────────────────────────────────────────────────────────
+
+export async function w6(sizes: Sizes): Promise<Row> {
+  const { w6Runs: runs, w6Steps: steps, w6LatencyMs: latency, w6ProviderCap: cap } = sizes;
+  const provider = countedScriptedProvider(latency);
+  const engine = createEngine({
+    providers: [provider],
+    concurrency: { providers: { scripted: cap } },
+    pricing: { scripted: { '*': { input_per_million: 0, output_per_million: 0 } } },
+  });
+  const doc = modelChain(steps);
+  engine.compile(doc);
+  let completed = true;
+  let basePeak = 0;
+  const samples = await sample(
+    {
+      weft: async () => {
+        const all = await Promise.all(range(runs).map(() => engine.run(doc)));
+        completed &&= all.every((run) => allCompleted(run, steps));
+        provider.reset();
+      },
+      baseline: async () => {
+        const limit = pLimit(cap);
+        let inFlight = 0;
+        const call = async () => {
+          if (++inFlight > basePeak) basePeak = inFlight;
+          await sleep(latency);
+          inFlight--;
+        };
+        await Promise.all(
+          range(runs).map(async () => {
+            for (let i = 0; i < steps; i++) await limit(call);
+          }),
+        );
+      },
+    },
+    sizes.sampling.w6,
+  );
+  const minimum = (runs * steps * latency) / cap;
+  const weft = mapStat(stat(samples.weft!), (ms) => ms / 1000);
+  const baseline = mapStat(stat(samples.baseline!), (ms) => ms / 1000);
+  const overMinimum = (weft.median * 1000) / minimum;
+  return row(
+    {
+      id: 'W6',
+      workload: `provider-bound: ${runs.toLocaleString('en-US')} concurrent runs × ${steps} model steps, ${latency} ms latency, provider cap ${cap}`,
+      unit: 's wall',
+      higherIsBetter: false,
+      weft,
+      baseline,
+      baselineName: `p-limit(${cap}) over the same sleeps`,
+      target: `≤ 1.10 × ${fmtSeconds(minimum)} (the minimum)`,
+      checks: {
+        'every run COMPLETED, every step COMPLETED': completed,
+        [`provider calls in flight peaked at exactly ${cap} (Weft: ${provider.stats.peak})`]:
+          provider.stats.peak === cap,
+        [`every model call reached the provider (${provider.stats.calls})`]:
+          provider.stats.calls ===
+          runs * steps * (sizes.sampling.w6.rounds * sizes.sampling.w6.iterations + sizes.sampling.w6.warmup),
+        'the baseline never exceeded its cap': basePeak === cap,
+      },
+      notes: [
+        `Weft wall time over the theoretical minimum (${fmtSeconds(minimum)}): ${overMinimum.toFixed(3)}; baseline: ${((baseline.median * 1000) / minimum).toFixed(3)}`,
+      ],
+    },
+    () => overMinimum <= 1.1,
+  );
+}
+
+function fmtSeconds(ms: number): string {
+  return `${(ms / 1000).toFixed(ms < 1000 ? 3 : 2)} s`;
+}
+
+// ── W7: scale ───────────────────────────────────────────────────────────────────────────────────────
+
+function growth(big: Stat, small: Stat | undefined): number {
+  return small === undefined ? Number.NaN : big.median / small.median;
+}
+
+export async function w7(sizes: Sizes, w1Row: Row | undefined, w3Row: Row | undefined): Promise<Row[]> {
+  const k = sizes.w7Factor;
+  const small = w1Row ?? (await w1(sizes));
+  const bigChain = await measureChain(sizes.w1Steps * k, sizes.sampling.w7Chain);
+  const items = sizes.w3Items;
+  const smallFan = w3Row ?? (await w3(sizes));
+  const bigFan = await measureFan(items * k, sizes.w3Cap, sizes.sampling.w7Fan);
+  const perItem = (ms: number) => (ms * 1000) / (items * k);
+  const perSmallItem = (s: Stat | undefined) =>
+    s === undefined ? undefined : mapStat(s, (ms) => (ms * 1000) / items);
+  const chainGrowth = growth(bigChain.weft, small.weft);
+  const fanWeft = mapStat(bigFan.weft, perItem);
+  const fanBase = mapStat(bigFan.baseline, perItem);
+  const fanWindowed = mapStat(bigFan.windowed, perItem);
+  const fanGrowth = growth(fanWeft, perSmallItem(smallFan.weft));
+  return [
+    row(
+      {
+        id: 'W7a',
+        workload: `scale: W1 at ${k}× (${(sizes.w1Steps * k).toLocaleString('en-US')} steps)`,
+        unit: 'µs/step',
+        higherIsBetter: false,
+        weft: bigChain.weft,
+        baseline: bigChain.baseline,
+        baselineName: 'plain async loop',
+        target: 'cost/step ≤ 1.2× W1',
+        checks: { 'every run COMPLETED, every step COMPLETED': bigChain.completed },
+        notes: [
+          `cost per step vs W1: Weft ${fmt(chainGrowth)}×, plain async loop ${fmt(growth(bigChain.baseline, small.baseline))}×, ` +
+            `plain JS keeping a record and scope entries per step ${fmt(growth(bigChain.records, small.extra?.records))}× ` +
+            `(${fmtStat(bigChain.records)} µs/step)`,
+        ],
+        extra: { records: bigChain.records },
+      },
+      () => chainGrowth <= 1.2,
+    ),
+    row(
+      {
+        id: 'W7b',
+        workload: `scale: W3 at ${k}× (${(items * k).toLocaleString('en-US')} items)`,
+        unit: 'µs/item',
+        higherIsBetter: false,
+        weft: fanWeft,
+        baseline: fanBase,
+        baselineName: `p-limit(${sizes.w3Cap})`,
+        target: 'cost/item ≤ 1.2× W3',
+        checks: {
+          'the run COMPLETED with every iteration output': bigFan.completed,
+          [`in-flight iterations peaked at exactly ${sizes.w3Cap} (Weft: ${bigFan.weftPeak})`]:
+            bigFan.weftPeak === sizes.w3Cap,
+        },
+        notes: [
+          `cost per item vs W3: Weft ${fmt(fanGrowth)}×, p-limit ${fmt(growth(fanBase, perSmallItem(smallFan.baseline)))}×, ` +
+            `p-limit fed ${2 * sizes.w3Cap} at a time ${fmt(growth(fanWindowed, perSmallItem(smallFan.extra?.windowed)))}× ` +
+            `(${fmtStat(fanWindowed)} µs/item)`,
+        ],
+      },
+      () => fanGrowth <= 1.2,
+    ),
+  ];
+}
+
+export type { Draft };

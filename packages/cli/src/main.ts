@@ -1,0 +1,194 @@
+/**
+ * The `weft` command line. `main(argv)` parses with commander, runs one command and returns the exit
+ * code: 0 success, 1 a failed/cancelled run, failed tests or an invalid document (validate), 2 bad
+ * input or usage, 130 a second Ctrl-C. Errors print one line; `--debug` adds the stack trace.
+ */
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { GRAPH_FORMATS, OUTPUT_MODES, PROVIDER_CHOICES } from './choices.js';
+import type { Io } from './commands/run.js';
+import { CliError, EXIT } from './errors.js';
+import { colorsFor, writeLine } from './output.js';
+
+export const VERSION = '0.1.0';
+
+function providerOption(description: string): Option {
+  return new Option('--provider <name>', description).choices(PROVIDER_CHOICES).env('WEFT_PROVIDER');
+}
+
+/** Commander collector for repeatable `KEY=VALUE` flags. */
+function keyValue(flag: string) {
+  return (value: string, previous: string[] | undefined) => {
+    if (!value.includes('=')) throw new InvalidArgumentError(`expected KEY=VALUE for ${flag}.`);
+    return [...(previous ?? []), value];
+  };
+}
+
+export function createProgram(io: Io, setExit: (code: number) => void): Command {
+  const program = new Command('weft')
+    .description('Validate, run, test and draw Weft workflow documents.')
+    .version(VERSION, '-V, --version')
+    .option('--debug', 'print stack traces of errors')
+    .showHelpAfterError('(add --help for usage)')
+    .exitOverride()
+    .configureOutput({
+      writeOut: (text) => io.stdout.write(text),
+      writeErr: (text) => io.stderr.write(text),
+      outputError: (text, write) => write(colorsFor(io.stderr, io.env).red(text)),
+    });
+
+  program
+    .command('validate')
+    .description('report every problem of every document (warnings apart); exit 1 on errors')
+    .argument('<file...>', 'workflow documents (JSON)')
+    .option('--json', 'print the reports as JSON')
+    .action(async (files: string[], flags: { json?: boolean }) => {
+      // Commands are loaded when used: startup stays fast and one command's imports never slow another.
+      const { validateCommand } = await import('./commands/validate.js');
+      setExit(validateCommand(files, { json: flags.json === true }, io));
+    });
+
+  program
+    .command('run')
+    .description('run a draft or version document locally, with live progress')
+    .argument('<file>', 'workflow document (JSON)')
+    .option('-i, --input <json|@file>', 'the run input: JSON, @file.json, or @- for stdin')
+    .option('--var <KEY=VALUE>', 'a variable ($vars.KEY); repeatable', keyValue('--var'))
+    .option(
+      '--secret <KEY=VALUE>',
+      'a secret variable (redacted from the run); repeatable',
+      keyValue('--secret'),
+    )
+    .option('--from-step <key>', 'start from this step only')
+    .addOption(
+      providerOption(
+        'who answers model steps (default: a real provider if its API key is set, else scripted)',
+      ),
+    )
+    .option(
+      '--fixtures <file>',
+      'scripted replies and HTTP answers (default: <name>.fixtures.json beside the file)',
+    )
+    .addOption(
+      new Option('-o, --output <mode>', 'what to print at the end').choices(OUTPUT_MODES).default('result'),
+    )
+    .option('--json', 'print the run events as NDJSON on stdout instead of progress')
+    .action(async (file: string, flags: Record<string, any>) => {
+      const { runCommand } = await import('./commands/run.js');
+      setExit(
+        await runCommand(
+          file,
+          {
+            input: flags.input,
+            var: flags.var ?? [],
+            secret: flags.secret ?? [],
+            fromStep: flags.fromStep,
+            provider: flags.provider,
+            fixtures: flags.fixtures,
+            output: flags.output,
+            json: flags.json === true,
+          },
+          io,
+        ),
+      );
+    });
+
+  program
+    .command('test')
+    .description(
+      "run the workflow's tests (<name>.tests.json beside it, or embedded) and check each expectation",
+    )
+    .argument('<file>', 'workflow document (or its .tests.json)')
+    .addOption(providerOption('who answers model steps (default: scripted, whatever keys are set)'))
+    .option('--fixtures <file>', 'base fixtures (default: <name>.fixtures.json beside the workflow)')
+    .option('--var <KEY=VALUE>', 'a variable ($vars.KEY); repeatable', keyValue('--var'))
+    .option('--secret <KEY=VALUE>', 'a secret variable; repeatable', keyValue('--secret'))
+    .option('--json', 'print the report as JSON')
+    .action(async (file: string, flags: Record<string, any>) => {
+      const { testCommand } = await import('./commands/test.js');
+      setExit(
+        await testCommand(
+          file,
+          {
+            provider: flags.provider,
+            fixtures: flags.fixtures,
+            var: flags.var ?? [],
+            secret: flags.secret ?? [],
+            json: flags.json === true,
+          },
+          io,
+        ),
+      );
+    });
+
+  program
+    .command('graph')
+    .description('draw the step graph (Mermaid or Graphviz DOT); with --run, mark each step with its status')
+    .argument('<file>', 'workflow document (JSON)')
+    .addOption(new Option('-f, --format <format>', 'output format').choices(GRAPH_FORMATS).default('mermaid'))
+    .option('--run <file>', 'a run (weft run --output run) or its events (weft run --json)')
+    .action(async (file: string, flags: { format: 'mermaid' | 'dot'; run?: string }) => {
+      const { graphCommand } = await import('./commands/graph.js');
+      setExit(graphCommand(file, flags, io));
+    });
+
+  program
+    .command('schema')
+    .description('print the JSON Schema of the workflow document model')
+    .action(async () => {
+      const { schemaCommand } = await import('./commands/schema.js');
+      setExit(schemaCommand(io));
+    });
+
+  return program;
+}
+
+/** Runs the CLI; resolves with the exit code. */
+export async function main(argv: readonly string[], io: Io = processIo()): Promise<number> {
+  let code: number = EXIT.OK;
+  const program = createProgram(io, (c) => {
+    code = c;
+  });
+  const debug = argv.includes('--debug') || (io.env.WEFT_DEBUG ?? '') !== '';
+  try {
+    if (argv.length === 0) {
+      program.outputHelp();
+      return EXIT.USAGE;
+    }
+    await program.parseAsync([...argv], { from: 'user' });
+    return code;
+  } catch (error) {
+    return report(error, io, debug);
+  }
+}
+
+function report(error: unknown, io: Io, debug: boolean): number {
+  const c = colorsFor(io.stderr, io.env);
+  if (error instanceof CommanderError) {
+    // commander has printed its message already; help and version are not errors.
+    if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version') return EXIT.OK;
+    if (error.code === 'commander.help') return EXIT.USAGE;
+    return EXIT.USAGE;
+  }
+  if (error instanceof CliError) {
+    writeLine(io.stderr, `${c.red('weft:')} ${error.message}`);
+    for (const line of error.lines) writeLine(io.stderr, line);
+    if (debug) writeLine(io.stderr, c.dim(String(error.stack)));
+    return error.exitCode;
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  writeLine(io.stderr, `${c.red('weft: internal error:')} ${message}`);
+  if (debug) writeLine(io.stderr, c.dim(error instanceof Error ? String(error.stack) : ''));
+  else writeLine(io.stderr, c.dim('(run again with --debug for the stack trace)'));
+  return EXIT.FAILED;
+}
+
+export function processIo(): Io {
+  // A reader that goes away (`weft run … --json | head -1`) is not an error.
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+      throw error;
+    });
+  }
+  return { stdout: process.stdout, stderr: process.stderr, env: process.env };
+}

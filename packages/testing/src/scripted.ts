@@ -1,0 +1,208 @@
+/**
+ * `scriptedProvider`: a deterministic Provider for dry runs and tests. A call is answered by the first
+ * of: `replies[step_key]`, the first `match` entry whose `when(request)` is true, `models[model]`,
+ * `default`, and finally the built-in echo (see `echoReply`).
+ */
+import {
+  CancelledError,
+  invalidArgument,
+  type ModelRequest,
+  type ModelResponse,
+  type Provider,
+  type TokenUsage,
+} from '@weft/core';
+import { type ResolvedReply, resolveReply, type ScriptedReply, type ScriptedRequest } from './reply.js';
+import { estimateTokens, messageText, splitWords } from './text.js';
+
+export interface ScriptedMatcher {
+  when: (request: ScriptedRequest) => boolean;
+  reply: ScriptedReply;
+}
+
+export interface ScriptedProviderOptions {
+  /** The provider name steps use. Default "scripted". */
+  name?: string;
+  /** Replies by step key (checked first). */
+  replies?: Record<string, ScriptedReply>;
+  /** Matchers, tried in order after the step keys. */
+  match?: ScriptedMatcher[];
+  /** Replies by model name (after the matchers). */
+  models?: Record<string, ScriptedReply>;
+  /** The reply when nothing else matched. Default: the echo (see README). */
+  default?: ScriptedReply;
+  /** Simulated latency before answering, in ms (the abort signal cuts it short → CANCELLED). */
+  latencyMs?: number | ((request: ScriptedRequest) => number);
+  /** Token counts. Default: `ceil(chars / 4)` of the prompt's text and of the reply. */
+  usage?: TokenUsage | ((request: ScriptedRequest, message: string) => TokenUsage);
+  /** Simulate streaming through `onDelta`, one word per delta, when the request has one. Default true. */
+  stream?: boolean;
+}
+
+export interface ScriptedProvider extends Provider {
+  /** Every request received, in order, without its signal and onDelta. */
+  readonly calls: ScriptedRequest[];
+  /** Forgets the calls and restarts every `$sequence`. */
+  reset(): void;
+  /** The same script, calls record and sequence positions under another provider name. */
+  withName(name: string): ScriptedProvider;
+}
+
+/** Where the reply of a call came from (in `raw.source`). */
+export type ReplySource = 'replies' | 'match' | 'models' | 'default' | 'echo';
+
+interface SharedState {
+  calls: ScriptedRequest[];
+  positions: WeakMap<object, number>;
+}
+
+const ECHO_LENGTH = 60;
+
+/**
+ * The built-in default reply: `echo: <last user message>` (whitespace collapsed, first 60 characters);
+ * for `response_format: "json"` the JSON `{"echo": "<same text>"}`.
+ */
+export function echoReply(request: Pick<ModelRequest, 'messages' | 'response_format'>): string {
+  let last = '';
+  for (let i = request.messages.length - 1; i >= 0; i--) {
+    const message = request.messages[i]!;
+    if (message.role === 'user') {
+      last = messageText(message);
+      break;
+    }
+  }
+  const snippet = last.replace(/\s+/g, ' ').trim().slice(0, ECHO_LENGTH);
+  return request.response_format === 'json' ? JSON.stringify({ echo: snippet }) : `echo: ${snippet}`;
+}
+
+export function scriptedProvider(options: ScriptedProviderOptions = {}): ScriptedProvider {
+  validateOptions(options);
+  return build(options, options.name ?? 'scripted', { calls: [], positions: new WeakMap() });
+}
+
+function build(options: ScriptedProviderOptions, name: string, state: SharedState): ScriptedProvider {
+  const pick = (request: ScriptedRequest): { reply: ScriptedReply; source: ReplySource } | undefined => {
+    if (options.replies !== undefined && Object.hasOwn(options.replies, request.step_key)) {
+      return { reply: options.replies[request.step_key] as ScriptedReply, source: 'replies' };
+    }
+    for (const matcher of options.match ?? []) {
+      if (matcher.when(request)) return { reply: matcher.reply, source: 'match' };
+    }
+    if (options.models !== undefined && Object.hasOwn(options.models, request.model)) {
+      return { reply: options.models[request.model] as ScriptedReply, source: 'models' };
+    }
+    if (options.default !== undefined) return { reply: options.default, source: 'default' };
+    return undefined;
+  };
+
+  async function complete(request: ModelRequest): Promise<ModelResponse> {
+    const { signal, onDelta, ...rest } = request;
+    const recorded = structuredClone(rest) as ScriptedRequest;
+    state.calls.push(recorded);
+    const view = structuredClone(rest) as ScriptedRequest;
+    const cancelled = () =>
+      new CancelledError(`${name}: the request was cancelled.`, { details: { provider: name } });
+    if (signal?.aborted) throw cancelled();
+
+    const latency =
+      typeof options.latencyMs === 'function' ? options.latencyMs(view) : (options.latencyMs ?? 0);
+    if (latency > 0) await delay(latency, signal, cancelled);
+
+    const picked = pick(view);
+    const resolved: ResolvedReply =
+      picked === undefined
+        ? { message: echoReply(view) }
+        : await resolveReply(picked.reply, view, name, state.positions);
+    if (signal?.aborted) throw cancelled();
+
+    if (onDelta !== undefined && options.stream !== false) {
+      for (const word of splitWords(resolved.message)) {
+        if (signal?.aborted) throw cancelled();
+        onDelta(word);
+        await Promise.resolve();
+      }
+      if (signal?.aborted) throw cancelled();
+    }
+
+    const usage = resolved.usage ?? usageFor(options, view, resolved.message);
+    const response: ModelResponse = {
+      message: resolved.message,
+      raw: {
+        scripted: true,
+        provider: name,
+        source: picked?.source ?? 'echo',
+        step_key: view.step_key,
+        message: resolved.message,
+      },
+      usage: { input_tokens: usage.input_tokens, output_tokens: usage.output_tokens },
+      model: resolved.model ?? view.model,
+    };
+    if (resolved.tool_calls !== undefined) response.tool_calls = resolved.tool_calls;
+    if (resolved.refusal !== undefined) response.refusal = resolved.refusal;
+    return response;
+  }
+
+  return {
+    name,
+    calls: state.calls,
+    complete,
+    reset() {
+      state.calls.length = 0;
+      state.positions = new WeakMap();
+    },
+    withName(other: string) {
+      if (typeof other !== 'string' || other === '')
+        throw invalidArgument('name', 'a non-empty string', other);
+      return build(options, other, state);
+    },
+  };
+}
+
+function usageFor(options: ScriptedProviderOptions, request: ScriptedRequest, message: string): TokenUsage {
+  if (typeof options.usage === 'function') return options.usage(request, message);
+  if (options.usage !== undefined) return options.usage;
+  const prompt = request.messages.map(messageText).join('\n');
+  return { input_tokens: estimateTokens(prompt), output_tokens: estimateTokens(message) };
+}
+
+function delay(ms: number, signal: AbortSignal | undefined, cancelled: () => Error): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(cancelled());
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+function validateOptions(options: ScriptedProviderOptions): void {
+  if (options === null || typeof options !== 'object') {
+    throw invalidArgument('options', 'an object', options);
+  }
+  if (options.name !== undefined && (typeof options.name !== 'string' || options.name === '')) {
+    throw invalidArgument('name', 'a non-empty string', options.name);
+  }
+  const latency = options.latencyMs;
+  if (latency !== undefined && typeof latency !== 'function') {
+    if (!(typeof latency === 'number' && Number.isFinite(latency) && latency >= 0)) {
+      throw invalidArgument('latencyMs', 'a number ≥ 0 or a function', latency);
+    }
+  }
+  for (const key of ['replies', 'models'] as const) {
+    const value = options[key];
+    if (value !== undefined && (value === null || typeof value !== 'object' || Array.isArray(value))) {
+      throw invalidArgument(key, 'an object', value);
+    }
+  }
+  if (options.match !== undefined) {
+    if (!Array.isArray(options.match)) throw invalidArgument('match', 'an array', options.match);
+    options.match.forEach((m, i) => {
+      if (m === null || typeof m !== 'object' || typeof m.when !== 'function') {
+        throw invalidArgument(`match[${i}].when`, 'a function', m?.when);
+      }
+    });
+  }
+}
