@@ -12,6 +12,7 @@ import {
   type ExpressionSite,
 } from '../expressions/jsonata.js';
 import { compileTemplate } from '../expressions/template.js';
+import { deepFreeze } from '../freeze.js';
 import { stepCommonFields } from '../model/schema.js';
 import { collectTemplateStrings } from '../model/template-fields.js';
 import type { BranchStep, CodeStep, Step, VersionDocument } from '../model/types.js';
@@ -305,18 +306,6 @@ function copyShell(value: object): object | null {
   const proto = Object.getPrototypeOf(value);
   if (Array.isArray(value)) return proto === Array.prototype ? new Array(value.length) : null;
   return proto === Object.prototype || proto === null ? {} : null;
-}
-
-/** Freezes a JSON value iteratively (documents can be deep; recursion could overflow). */
-function deepFreeze<T>(value: T): T {
-  const stack: unknown[] = [value];
-  while (stack.length > 0) {
-    const v = stack.pop();
-    if (v === null || typeof v !== 'object' || Object.isFrozen(v)) continue;
-    Object.freeze(v);
-    for (const child of Object.values(v)) if (child !== null && typeof child === 'object') stack.push(child);
-  }
-  return value;
 }
 
 /** A small LRU of plans keyed by content hash, one per engine. */

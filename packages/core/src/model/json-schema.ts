@@ -10,6 +10,8 @@
  * it as one plain document. The schema checks shapes only: graph rules (unique keys, destinations that
  * exist, no cycles) and expression syntax are the validator's (docs/errors.md).
  */
+
+import { deepFreeze } from '../freeze.js';
 import { BUILTIN_STEP_TYPES, CustomStepSchema, DraftSchema, stepSchemas, VersionSchema } from './schema.js';
 
 export const WORKFLOW_JSON_SCHEMA_ID = 'https://weft.dev/schemas/workflow-version.json';
@@ -91,17 +93,6 @@ function build(): Json {
     allOf: [{ $ref: '#/definitions/WorkflowVersion' }],
     definitions,
   };
-}
-
-function deepFreeze<T>(value: T): T {
-  const stack: unknown[] = [value];
-  while (stack.length > 0) {
-    const v = stack.pop();
-    if (v === null || typeof v !== 'object' || Object.isFrozen(v)) continue;
-    Object.freeze(v);
-    for (const child of Object.values(v)) stack.push(child);
-  }
-  return value;
 }
 
 /** The JSON Schema of the document model (frozen; `getWorkflowJsonSchema()` returns a mutable copy). */

@@ -3,6 +3,9 @@
  * and arrays are copied (iteratively: deep values are safe); frozen values are immutable and shared;
  * anything else (Date, class instances) is kept by reference.
  */
+import { deepFreeze } from '../freeze.js';
+
+export { deepFreeze };
 export function copy<T>(value: T): T {
   if (value === null || typeof value !== 'object' || Object.isFrozen(value)) return value;
   const root: { v: unknown } = { v: undefined };
@@ -30,16 +33,4 @@ export function copy<T>(value: T): T {
     }
   }
   return root.v as T;
-}
-
-/** Deep-freezes plain objects and arrays (iteratively). */
-export function deepFreeze<T>(value: T): T {
-  const stack: unknown[] = [value];
-  while (stack.length > 0) {
-    const v = stack.pop();
-    if (v === null || typeof v !== 'object' || Object.isFrozen(v)) continue;
-    Object.freeze(v);
-    for (const child of Object.values(v)) if (child !== null && typeof child === 'object') stack.push(child);
-  }
-  return value;
 }
