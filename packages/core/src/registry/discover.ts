@@ -5,12 +5,11 @@
  * does not exist.
  */
 import { invalidArgument } from '../errors.js';
-import { discoverableWorkflow, ownRunRow, publicView, publishedVersion, targetOf } from './access.js';
+import { discoverableWorkflow, ownRunRow, publicView, publishedVersion } from './access.js';
 import type { DiscoverApi } from './client.js';
 import type { RegistryContext } from './context.js';
 import { checkOptions, forbidden, runNotFound } from './errors.js';
-import { cancelRun } from './runs.js';
-import { startRun } from './start.js';
+import { cancelRun, runWorkflow } from './runs.js';
 
 export function discoverApi(ctx: RegistryContext, appId: string): DiscoverApi {
   return {
@@ -44,21 +43,8 @@ export function discoverApi(ctx: RegistryContext, appId: string): DiscoverApi {
     async run(workflowId, input = {}) {
       checkOptions(input, 'input');
       const workflow = await discoverableWorkflow(ctx, workflowId);
-      const target = await targetOf(ctx, workflow, input.version, false);
-      return startRun(ctx, {
-        app_id: appId,
-        workflow,
-        target,
-        input: input.input,
-        checkInput: true,
-        from_step_key: input.from_step_key,
-        retention: input.retention,
-        origin: input.origin,
-        collection_id: input.collection_id,
-        record_id: input.record_id,
-        background: input.background,
-        signal: input.signal,
-      });
+      // Other apps' workflows run published versions only, never a draft.
+      return runWorkflow(ctx, appId, workflow, input, { allowDraft: false });
     },
 
     async cancel(workflowId, runId, reason) {

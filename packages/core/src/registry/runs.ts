@@ -3,7 +3,7 @@ import { ERROR_CODES, invalidArgument, WeftError } from '../errors.js';
 import type { RunStatus } from '../lifecycle/lifecycle.js';
 import { computeRetentionDueAt, normalizeRetention } from '../run/retention.js';
 import type { Retention, StepRecord } from '../run/types.js';
-import type { RunRecord, RunRow } from '../store/types.js';
+import type { RunRecord, RunRow, Workflow } from '../store/types.js';
 import { assembleRun, loadRun, ownRun, ownRunRow, ownWorkflow, targetOf } from './access.js';
 import type { ListRunsQuery, ReplayInput, RunsApi, RunWorkflowInput } from './client.js';
 import { type RegistryContext, toIso } from './context.js';
@@ -144,26 +144,40 @@ export async function updateRetention(
   return ownRun(ctx, appId, row.id);
 }
 
+/**
+ * Run a Workflow (and Run Discoverable Workflow): the run belongs to `appId`; only an own workflow may
+ * run its draft. Input is checked against the version's definition before any step runs.
+ */
+export async function runWorkflow(
+  ctx: RegistryContext,
+  appId: string,
+  workflow: Workflow,
+  input: RunWorkflowInput,
+  options: { allowDraft: boolean },
+) {
+  const target = await targetOf(ctx, workflow, input.version, options.allowDraft);
+  return startRun(ctx, {
+    app_id: appId,
+    workflow,
+    target,
+    input: input.input,
+    checkInput: true,
+    from_step_key: input.from_step_key,
+    retention: input.retention,
+    origin: input.origin,
+    collection_id: input.collection_id,
+    record_id: input.record_id,
+    background: input.background,
+    signal: input.signal,
+  });
+}
+
 export function runsApi(ctx: RegistryContext, appId: string): RunsApi {
   return {
     async run(workflowId: string, input: RunWorkflowInput = {}) {
       checkOptions(input, 'input');
       const workflow = await ownWorkflow(ctx, appId, workflowId);
-      const target = await targetOf(ctx, workflow, input.version, true);
-      return startRun(ctx, {
-        app_id: appId,
-        workflow,
-        target,
-        input: input.input,
-        checkInput: true,
-        from_step_key: input.from_step_key,
-        retention: input.retention,
-        origin: input.origin,
-        collection_id: input.collection_id,
-        record_id: input.record_id,
-        background: input.background,
-        signal: input.signal,
-      });
+      return runWorkflow(ctx, appId, workflow, input, { allowDraft: true });
     },
 
     get: (runId) => ownRun(ctx, appId, runId),
