@@ -290,14 +290,39 @@ export class RunExecution {
           : { kind: 'cancelled', reason: this.#stopReason };
       }
     }
+    let result: unknown;
+    try {
+      result = this.#fastInvoke(s, entry, undefined, undefined, this.signal, bindings);
+    } catch (error) {
+      return this.#outcomeOf(error);
+    }
+    if (isPromiseLike(result)) return this.#fastAwait(s, result);
+    return this.#stopReason === null
+      ? { kind: 'completed', output: result }
+      : { kind: 'cancelled', reason: this.#stopReason };
+  }
+
+  /**
+   * Calls the handler of a fast-path execution (one attempt, no timeout, no templates). Returns its output,
+   * or its pending promise (the caller calls #fastSettled once that settles); a handler that throws
+   * synchronously is settled here and rethrown as the WeftError #execute would raise.
+   */
+  #fastInvoke(
+    s: PlanStep,
+    entry: HandlerEntry,
+    item: unknown,
+    index: number | undefined,
+    signal: AbortSignal,
+    bindings: ExpressionBindings,
+  ): unknown {
     this.#holding++;
     const context = this.#context(
       s,
       s.config.base as Record<string, unknown>,
-      undefined,
-      undefined,
+      item,
+      index,
       1,
-      this.signal,
+      signal,
       bindings,
     );
     this.#inFlight++;
@@ -306,13 +331,10 @@ export class RunExecution {
       result = entry.run(context);
     } catch (error) {
       this.#fastSettled();
-      return this.#outcomeOf(ensureWeftError(error, ERROR_CODES.STEP_FAILED, { step_key: s.key }));
+      throw ensureWeftError(error, ERROR_CODES.STEP_FAILED, { step_key: s.key });
     }
-    if (isPromiseLike(result)) return this.#fastAwait(s, result);
-    this.#fastSettled();
-    return this.#stopReason === null
-      ? { kind: 'completed', output: result }
-      : { kind: 'cancelled', reason: this.#stopReason };
+    if (!isPromiseLike(result)) this.#fastSettled();
+    return result;
   }
 
   async #fastAwait(s: PlanStep, pending: PromiseLike<unknown>): Promise<Outcome> {
@@ -350,27 +372,7 @@ export class RunExecution {
       const output = entry.inline(s, this.#scope, bindings);
       if (output !== BAIL) return output;
     }
-    this.#holding++;
-    const context = this.#context(
-      s,
-      s.config.base as Record<string, unknown>,
-      item,
-      index,
-      1,
-      signal,
-      bindings,
-    );
-    this.#inFlight++;
-    let result: unknown;
-    try {
-      result = entry.run(context);
-    } catch (error) {
-      this.#fastSettled();
-      throw ensureWeftError(error, ERROR_CODES.STEP_FAILED, { step_key: s.key });
-    }
-    if (isPromiseLike(result)) return result;
-    this.#fastSettled();
-    return result;
+    return this.#fastInvoke(s, entry, item, index, signal, bindings);
   }
 
   /** A fast-path handler settled: it is no longer in flight, nor holding one of the reserved slots. */
