@@ -45,6 +45,8 @@ export const ERROR_CODES = {
   NOT_CANCELLABLE: 'NOT_CANCELLABLE',
   FORBIDDEN: 'FORBIDDEN',
   IMMUTABLE_VERSION: 'IMMUTABLE_VERSION',
+  /** The store failed (disk, lock, corrupt file): the write did not happen. */
+  STORE_ERROR: 'STORE_ERROR',
   /** A bug in Weft: please report it. */
   INTERNAL: 'INTERNAL',
 } as const;
