@@ -18,17 +18,17 @@ const entry = (run_id: string, seq: number): JournalEntry => ({
   reason: `r${seq}`,
 });
 
-function owner(runId: string) {
+function owner(writer: JournalWriter, runId: string) {
   const failures: string[] = [];
-  return { journal: new RunJournal(runId, (e) => failures.push(e.code)), failures };
+  return { journal: new RunJournal(runId, writer, (e) => failures.push(e.code)), failures };
 }
 
 describe('JournalWriter', () => {
   it('appends everything written within one macrotask in one call, in order', async () => {
     const batches: number[][] = [];
     const writer = new JournalWriter({ append: (entries) => void batches.push(entries.map((e) => e.seq)) });
-    const a = owner('a');
-    const b = owner('b');
+    const a = owner(writer, 'a');
+    const b = owner(writer, 'b');
     writer.write(a.journal, entry('a', 1));
     writer.write(b.journal, entry('b', 1));
     await Promise.resolve();
@@ -51,7 +51,7 @@ describe('JournalWriter', () => {
         return calls.length === 1 ? gate.promise : undefined;
       },
     });
-    const a = owner('a');
+    const a = owner(writer, 'a');
     writer.write(a.journal, entry('a', 1));
     await tick();
     writer.write(a.journal, entry('a', 2));
@@ -77,7 +77,7 @@ describe('JournalWriter', () => {
         stored.push(...entries);
       },
     });
-    const a = owner('a');
+    const a = owner(writer, 'a');
     writer.write(a.journal, entry('a', 1));
     const first = a.journal.flushed();
     await tick();
@@ -105,8 +105,8 @@ describe('JournalWriter', () => {
         for (const e of entries) stored.push(`${e.run_id}${e.seq}`);
       },
     });
-    const a = owner('a');
-    const b = owner('b');
+    const a = owner(writer, 'a');
+    const b = owner(writer, 'b');
     writer.write(a.journal, entry('a', 1));
     writer.write(b.journal, entry('b', 1));
     await tick();

@@ -214,17 +214,24 @@ export class RunJournal {
   /** Once the run has given up on its journal, its queued entries are dropped instead of retried. */
   dropped = false;
   #waiters: Array<(ok: boolean) => void> = [];
+  readonly #writer: JournalWriter;
   readonly #onFailure: (error: WeftError) => void;
 
-  constructor(runId: string, onFailure: (error: WeftError) => void) {
+  constructor(runId: string, writer: JournalWriter, onFailure: (error: WeftError) => void) {
     this.runId = runId;
+    this.#writer = writer;
     this.#onFailure = onFailure;
   }
 
-  /** Resolves true once every entry written so far is acknowledged, false as soon as an append fails. */
+  /**
+   * Resolves true once every entry written so far is acknowledged, false as soon as an append fails.
+   * Asking is also a nudge: entries put back by a failed append are sent again.
+   */
   flushed(): Promise<boolean> {
     if (this.pending === 0) return Promise.resolve(true);
-    return new Promise((resolve) => this.#waiters.push(resolve));
+    const answer = new Promise<boolean>((resolve) => this.#waiters.push(resolve));
+    this.#writer.nudge();
+    return answer;
   }
 
   /** @internal */
@@ -289,6 +296,11 @@ export class JournalWriter {
     this.#owners = owners;
     // Entries of this run inside an append in flight are counted off when that append settles.
     owner.pending = 0;
+  }
+
+  /** Sends what is queued on the next macrotask (a run waits for its entries, say after a failure). */
+  nudge(): void {
+    if (this.#entries.length > 0) this.#schedule();
   }
 
   #schedule(): void {
@@ -359,7 +371,7 @@ export class JournalWriter {
       told.add(owner);
       owner.failed(error);
     }
-    // No retry of its own: the next entry written (the failed runs write theirs) schedules one.
+    // No retry of its own: the next entry written, or a run waiting for its entries, schedules one.
   }
 }
 

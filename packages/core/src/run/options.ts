@@ -3,6 +3,7 @@ import type { ExpressionLimits } from '../expressions/jsonata.js';
 import type { RetryPolicy, VersionDocument } from '../model/types.js';
 import type { PricingTable, Provider } from '../providers/provider.js';
 import type { ServiceRegistry, StepHandler } from '../steps/types.js';
+import type { JournalSink } from './journal.js';
 import type { Retention, RunOrigin } from './types.js';
 import type { Variable } from './variables.js';
 
@@ -92,6 +93,12 @@ export interface EngineOptions {
   onListenerError?: (error: unknown, event: string) => void;
   /** Plans kept in the compile cache. Default 256. */
   planCacheSize?: number;
+  /**
+   * Where every run's journal goes (run/journal.ts): the facts of each run, in order, batched per
+   * macrotask. A run's `done` then resolves once its entries are acknowledged; a sink that fails ends the
+   * run FAILED with STORE_ERROR. `engine.resume` continues a run from them. Default: none.
+   */
+  journal?: JournalSink;
 }
 
 export interface StartOptions {
@@ -118,4 +125,15 @@ export interface StartOptions {
    * record before the run starts, and are not run again.
    */
   preset?: Record<string, import('./types.js').StepRecord>;
+  /** This run's journal sink (overrides the engine's `journal`; null: no journal for this run). */
+  journal?: JournalSink | null;
+}
+
+/** Options of `engine.resume`: what a journal does not hold. */
+export interface ResumeOptions {
+  /** The run's variables (secrets are never journaled: give them again). */
+  variables?: Variable[];
+  signal?: AbortSignal;
+  /** Where the resumed run's further entries go (overrides the engine's `journal`; null: none). */
+  journal?: JournalSink | null;
 }

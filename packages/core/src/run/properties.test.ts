@@ -133,8 +133,11 @@ function toDocument(steps: GenStep[]) {
   );
 }
 
-/** The reference model: statuses from rules 1–5, for workflows whose failures do not throw. */
-function referenceStatuses(steps: GenStep[]): Record<string, string> {
+/**
+ * The reference model: statuses and skip reasons from rules 1–6, for workflows whose failures do not
+ * throw. Written independently of the scheduler, straight from docs/semantics.md rule 2.
+ */
+function reference(steps: GenStep[]): Record<string, string> {
   const index = new Map(steps.map((s, i) => [s.key, i]));
   const preds: number[][] = steps.map(() => []);
   steps.forEach((s, i) => {
@@ -143,28 +146,45 @@ function referenceStatuses(steps: GenStep[]): Record<string, string> {
   const anyConnected = steps.some((s) => s.inputConnected);
   const isEntry = (i: number) => (anyConnected ? steps[i]!.inputConnected : preds[i]!.length === 0);
   const status: string[] = [];
-  /** Whether the edge p → i is live once p has settled (rule 2, and rule 6 for branches). */
-  const liveEdge = (p: number, i: number): boolean => {
+  const reason: string[] = [];
+  /**
+   * Whether the edge p → i is taken once p has settled: p completed, was skipped by its own
+   * conditional, or failed (generated failures never throw here); a branch takes its own destinations,
+   * and the chosen condition's (or else's) only when it completed.
+   */
+  const taken = (p: number, i: number): boolean => {
     const from = steps[p]!;
-    if (status[p] === 'FAILED') return true; // generated failures never throw here
-    if (status[p] !== 'COMPLETED') return false;
+    const takes =
+      status[p] === 'COMPLETED' ||
+      status[p] === 'FAILED' ||
+      (status[p] === 'SKIPPED' && reason[p] === 'conditional');
+    if (!takes) return false;
     if (from.branch === null) return true;
     const key = steps[i]!.key;
     if (from.branch.own.includes(key)) return true;
+    if (status[p] !== 'COMPLETED') return false;
     const chosen = [...from.branch.conditions].sort((a, b) => a.order - b.order).find((c) => c.value);
     return (chosen?.targets ?? from.branch.elseTargets).includes(key);
   };
   // Edges go from lower to higher index, so index order is a topological order.
   steps.forEach((s, i) => {
-    const live = isEntry(i) || preds[i]!.some((p) => liveEdge(p, i));
-    if (!live || s.conditional === 'false') status.push('SKIPPED');
-    else if (s.branch !== null) status.push('COMPLETED');
+    const reached = isEntry(i) || preds[i]!.some((p) => taken(p, i));
+    reason.push('');
+    if (!reached) {
+      status.push('SKIPPED');
+      reason[i] = 'not_reached';
+    } else if (s.conditional === 'false') {
+      status.push('SKIPPED');
+      reason[i] = 'conditional';
+    } else if (s.branch !== null) status.push('COMPLETED');
     else if (s.loop !== null) {
       // Each iteration fails its first failTimes attempts; with no throw the loop step completes.
       status.push('COMPLETED');
     } else status.push(s.failTimes >= s.maxAttempts ? 'FAILED' : 'COMPLETED');
   });
-  return Object.fromEntries(steps.map((s, i) => [s.key, status[i]!]));
+  return Object.fromEntries(
+    steps.map((s, i) => [s.key, reason[i] ? `${status[i]}:${reason[i]}` : status[i]!]),
+  );
 }
 
 interface Probe {
@@ -263,13 +283,18 @@ describe('runtime properties', () => {
     );
   });
 
-  it('3: the skipped steps (and every status) match the reference model', async () => {
+  it('3: the skipped steps, their reasons and every status match the reference model', async () => {
     await fc.assert(
       fc.asyncProperty(genWorkflow({ throwing: false }), async (steps) => {
         const { engine } = probeEngine(steps);
         const run = await engine.run(toDocument(steps));
-        const actual = Object.fromEntries(Object.entries(run.output).map(([k, v]) => [k, v.status]));
-        expect(actual).toEqual(referenceStatuses(steps));
+        const actual = Object.fromEntries(
+          Object.entries(run.output).map(([k, v]) => [
+            k,
+            v.skip_reason ? `${v.status}:${v.skip_reason}` : v.status,
+          ]),
+        );
+        expect(actual).toEqual(reference(steps));
         expect(run.status).toBe('COMPLETED');
       }),
       { numRuns: fcRuns(80) },

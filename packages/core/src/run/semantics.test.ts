@@ -37,7 +37,7 @@ describe('rule 1 — entry', () => {
       y: 'SKIPPED',
       wired: 'COMPLETED',
     });
-    expect(run.output.orphan!.skip_reason).toBe('no_live_input');
+    expect(run.output.orphan!.skip_reason).toBe('not_reached');
   });
 
   it('from_step_key makes that step the only entry; steps outside its reach end SKIPPED', async () => {
@@ -63,7 +63,7 @@ describe('rule 1 — entry', () => {
 });
 
 describe('rule 2 — readiness and joins', () => {
-  it('a join runs when at least one incoming edge is live (dead-path elimination)', async () => {
+  it('a join runs when at least one incoming edge is taken', async () => {
     const run = await engineWith().run(
       draft([
         task('a', ['b', 'c']),
@@ -75,13 +75,74 @@ describe('rule 2 — readiness and joins', () => {
     expect(statuses(run)).toEqual({ a: 'COMPLETED', b: 'SKIPPED', c: 'COMPLETED', join: 'COMPLETED' });
   });
 
-  it('a step whose incoming edges are all dead is skipped, and so are its successors', async () => {
+  it('a step skipped by its own conditional does not cut the path: its edges are taken', async () => {
     const run = await engineWith().run(
       draft([task('a', ['b'], { conditional: 'false' }), task('b', ['c']), task('c')]),
     );
-    expect(statuses(run)).toEqual({ a: 'SKIPPED', b: 'SKIPPED', c: 'SKIPPED' });
-    expect(run.output.a!.skip_reason).toBe('conditional_false');
-    expect(run.output.b!.skip_reason).toBe('no_live_input');
+    expect(statuses(run)).toEqual({ a: 'SKIPPED', b: 'COMPLETED', c: 'COMPLETED' });
+    expect(run.output.a!.skip_reason).toBe('conditional');
+    expect(run.result).toBe('c');
+  });
+
+  it('a skipped step is null in the scope: its fields are simply missing', async () => {
+    const run = await engineWith().run(
+      draft([
+        task('a', ['b'], { conditional: 'false' }),
+        code('b', '{ "status": a.status, "x": a.output.x, "missing": $exists(a.output.x) }'),
+      ]),
+    );
+    expect(run.output.a!.output).toBeNull();
+    expect(run.result).toEqual({ status: 'SKIPPED', missing: false });
+  });
+
+  it('a step none of whose incoming edges was taken is not reached, and neither are its successors', async () => {
+    const run = await engineWith().run(
+      draft([
+        {
+          type: 'branch',
+          key: 'route',
+          conditions: { yes: { condition: 'true', destinations: ['chosen'], order: 1 } },
+          else: ['other'],
+        },
+        task('chosen'),
+        task('other', ['after']),
+        task('after'),
+      ]),
+    );
+    expect(statuses(run)).toEqual({
+      route: 'COMPLETED',
+      chosen: 'COMPLETED',
+      other: 'SKIPPED',
+      after: 'SKIPPED',
+    });
+    expect(run.output.other!.skip_reason).toBe('not_reached');
+    expect(run.output.after!.skip_reason).toBe('not_reached');
+  });
+
+  it('a branch skipped by its conditional takes only its own destinations', async () => {
+    const run = await engineWith().run(
+      draft([
+        {
+          type: 'branch',
+          key: 'route',
+          conditional: 'false',
+          destinations: ['always'],
+          conditions: { yes: { condition: 'true', destinations: ['chosen'], order: 1 } },
+          else: ['other'],
+        },
+        task('always'),
+        task('chosen'),
+        task('other'),
+      ]),
+    );
+    expect(statuses(run)).toEqual({
+      route: 'SKIPPED',
+      always: 'COMPLETED',
+      chosen: 'SKIPPED',
+      other: 'SKIPPED',
+    });
+    expect(run.output.route!.skip_reason).toBe('conditional');
+    expect(run.output.chosen!.skip_reason).toBe('not_reached');
   });
 
   it('a step waits for every predecessor to settle', async () => {
