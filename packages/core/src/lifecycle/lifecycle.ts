@@ -19,15 +19,15 @@ export interface Lifecycle<S extends string, E extends string> {
   next(state: S, event: E): S | undefined;
   isFinal(state: S): boolean;
   /**
-   * The checked move: the next state, or a thrown INTERNAL WeftError naming `subject` (e.g. `step "a"`),
-   * the state and the event when the machine does not accept the event there.
+   * The checked move: the next state, or a thrown INTERNAL WeftError naming the subject (`kind` and
+   * `name`, e.g. step "a"), the state and the event when the machine does not accept the event there.
    */
-  transition(state: S, event: E, subject: string): S;
+  transition(state: S, event: E, kind: string, name: string): S;
   /**
    * The same by index (into `states` and `events`), for the scheduler's per-step state arrays: the next
    * state's index, checked like `transition`.
    */
-  step(state: number, event: number, subject: string): number;
+  step(state: number, event: number, kind: string, name: string): number;
   /** Whether the state at this index is final. */
   isFinalAt(state: number): boolean;
 }
@@ -62,11 +62,12 @@ export function compileLifecycle<S extends string, E extends string>(
     }
     table.set(state, row);
   }
-  const refuse = (subject: string, state: string, event: string): WeftError =>
+  // The subject's name is only put into words on failure: a transition happens on every step of every run.
+  const refuse = (kind: string, name: string, state: string, event: string): WeftError =>
     new WeftError(
       ERROR_CODES.INTERNAL,
-      `The ${machine.id} lifecycle of ${subject} has no transition ${event} from ${state}. This is a bug in Weft: please report it.`,
-      { details: { machine: machine.id, state, event }, retryable: false },
+      `The ${machine.id} lifecycle of ${kind} "${name}" has no transition ${event} from ${state}. This is a bug in Weft: please report it.`,
+      { details: { machine: machine.id, [kind]: name, state, event }, retryable: false },
     );
   const width = events.length;
   return {
@@ -76,15 +77,15 @@ export function compileLifecycle<S extends string, E extends string>(
     events,
     next: (state, event) => table.get(state)?.get(event),
     isFinal: (state) => finals.has(state),
-    transition(state, event, subject) {
+    transition(state, event, kind, name) {
       const next = table.get(state)?.get(event);
-      if (next === undefined) throw refuse(subject, state, event);
+      if (next === undefined) throw refuse(kind, name, state, event);
       return next;
     },
-    step(state, event, subject) {
-      const next = moves[state * width + event]!;
-      if (next < 0 || next === undefined) {
-        throw refuse(subject, states[state] ?? String(state), events[event] ?? String(event));
+    step(state, event, kind, name) {
+      const next = moves[state * width + event];
+      if (next === undefined || next < 0) {
+        throw refuse(kind, name, states[state] ?? String(state), events[event] ?? String(event));
       }
       return next;
     },

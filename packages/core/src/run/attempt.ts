@@ -10,7 +10,7 @@ import type { JournalEntry, StepSettledEntry, TimerFiredEntry } from './journal.
 import { iterationCompleted, iterationFailed } from './loop.js';
 import { retryDelay } from './retry.js';
 import { cancelStep, completeStep, failStep, impossible } from './scheduler.js';
-import { type RunState, STAGE, UNIT, type Units } from './state.js';
+import { loopOf, type RunState, STAGE, UNIT, type Units } from './state.js';
 
 /** The plan index of the step an entry names. */
 export function stepIndex(state: RunState, entry: JournalEntry & { key: string | null }): number {
@@ -28,8 +28,8 @@ export function unitIndex(index: number | null): number {
 function unitsOf(state: RunState, i: number, index: number): Units | undefined {
   if (state.stepStatus[i] !== STEP.RUNNING) return undefined;
   if (index < 0) return state.stage[i] === STAGE.BODY ? state.body : undefined;
-  const loop = state.loops.get(i);
-  return loop !== undefined && state.stage[i] === STAGE.ITERATIONS && index < loop.elements.length
+  const loop = state.extras[i]?.loop;
+  return loop != null && state.stage[i] === STAGE.ITERATIONS && index < loop.elements.length
     ? loop.units
     : undefined;
 }
@@ -51,35 +51,36 @@ export function isCurrent(
   return units.attempt[slot] === attempt && units.phase[slot] === phase;
 }
 
+/** The units of the execution, checked to be at `attempt` in one of `phases` (a bit per UNIT phase). */
 function current(
   state: RunState,
   i: number,
   index: number,
   attempt: number,
   entry: JournalEntry,
-  phases: readonly number[],
+  phases: number,
 ): Units {
   const units = unitsOf(state, i, index);
   const slot = index < 0 ? i : index;
-  if (units === undefined || units.attempt[slot] !== attempt || !phases.includes(units.phase[slot]!)) {
+  if (units === undefined || units.attempt[slot] !== attempt || ((1 << units.phase[slot]!) & phases) === 0) {
     throw impossible(state, entry, `attempt ${attempt} of that execution is not ${phaseNames(phases)}`);
   }
   return units;
 }
 
-const QUEUED = [UNIT.QUEUED];
-const RUNNING = [UNIT.RUNNING];
-const WAITING = [UNIT.WAITING];
-const LIVE = [UNIT.QUEUED, UNIT.RUNNING];
+const QUEUED = 1 << UNIT.QUEUED;
+const RUNNING = 1 << UNIT.RUNNING;
+const WAITING = 1 << UNIT.WAITING;
+const LIVE = QUEUED | RUNNING;
 
-function phaseNames(phases: readonly number[]): string {
+function phaseNames(phases: number): string {
   const names = ['idle', 'queued', 'running', 'waiting to retry', 'settled'];
-  return phases.map((p) => names[p]).join(' or ');
+  return names.filter((_, p) => ((1 << p) & phases) !== 0).join(' or ');
 }
 
 /** Asks for the unit's next attempt. */
 export function queueAttempt(state: RunState, i: number, index: number, out: Commands): void {
-  const units = index < 0 ? state.body : state.loops.get(i)!.units;
+  const units = index < 0 ? state.body : loopOf(state, i).units;
   const slot = index < 0 ? i : index;
   const attempt = units.attempt[slot]! + 1;
   units.attempt[slot] = attempt;
@@ -181,7 +182,7 @@ function unitFailed(
   out: Commands,
 ): void {
   const slot = index < 0 ? i : index;
-  const stopped = state.stopReason !== null || (index >= 0 && state.loops.get(i)!.firstError !== null);
+  const stopped = state.stopReason !== null || (index >= 0 && loopOf(state, i).firstError !== null);
   if (!stopped && retryable && error.code !== ERROR_CODES.CANCELLED) {
     units.failures ??= new Int32Array(units.phase.length);
     const failures = ++units.failures[slot]!;

@@ -74,43 +74,62 @@ export const OP = {
 } as const;
 
 /**
- * A FIFO of commands in parallel arrays (no object per command). `op[i]` says which; the numbers and the
- * one object argument sit in `step`, `index`, `attempt`, `num` and `obj` at the same position.
+ * A FIFO of commands in one array used as a ring: each command takes six consecutive slots — its `op`,
+ * `step`, `index`, `attempt`, a number and one object argument. No object per command, and no array
+ * that grows and shrinks per step (a synchronous chain pushes and takes a handful of commands per step for
+ * its whole length). `take()` returns the slot of the next command's `op`, or -1; its arguments follow.
  */
 export class CommandQueue implements Commands {
-  readonly op: number[] = [];
-  readonly step: number[] = [];
-  readonly index: number[] = [];
-  readonly attempt: number[] = [];
-  readonly num: number[] = [];
-  readonly obj: unknown[] = [];
-  /** The next command to execute. */
-  head = 0;
+  /** The ring: capacity × 6 slots. */
+  slots: unknown[] = new Array<unknown>(8 * 6).fill(0);
+  #head = 0;
+  #size = 0;
 
   get size(): number {
-    return this.op.length - this.head;
+    return this.#size;
   }
 
-  /** Forgets executed commands once all are (keeps the arrays' capacity). */
-  compact(): void {
-    if (this.head === this.op.length) {
-      this.head = 0;
-      this.op.length = 0;
-      this.step.length = 0;
-      this.index.length = 0;
-      this.attempt.length = 0;
-      this.num.length = 0;
-      this.obj.length = 0;
-    }
+  /** The slot of the next command (valid until the next push), or -1 when there is none. */
+  take(): number {
+    if (this.#size === 0) return -1;
+    const p = this.#head;
+    this.#head = p + 6 === this.slots.length ? 0 : p + 6;
+    this.#size--;
+    return p;
+  }
+
+  /** Drops every command not yet taken. */
+  clear(): void {
+    this.#head = 0;
+    this.#size = 0;
+    this.slots.fill(0);
   }
 
   #push(op: number, step: number, index: number, attempt: number, num: number, obj: unknown): void {
-    this.op.push(op);
-    this.step.push(step);
-    this.index.push(index);
-    this.attempt.push(attempt);
-    this.num.push(num);
-    this.obj.push(obj);
+    const slots = this.slots;
+    if (this.#size * 6 === slots.length) {
+      this.#grow();
+      this.#push(op, step, index, attempt, num, obj);
+      return;
+    }
+    let p = this.#head + this.#size * 6;
+    if (p >= slots.length) p -= slots.length;
+    slots[p] = op;
+    slots[p + 1] = step;
+    slots[p + 2] = index;
+    slots[p + 3] = attempt;
+    slots[p + 4] = num;
+    slots[p + 5] = obj;
+    this.#size++;
+  }
+
+  /** Doubles the capacity, the commands in order from slot 0. */
+  #grow(): void {
+    const old = this.slots;
+    const slots = new Array<unknown>(old.length * 2).fill(0);
+    for (let k = 0; k < old.length; k++) slots[k] = old[(this.#head + k) % old.length];
+    this.slots = slots;
+    this.#head = 0;
   }
 
   runStarted(): void {

@@ -1,6 +1,7 @@
 /**
- * The `StepContext` a handler receives: one small object per execution. `usage`, `log` and `emit` are
- * made on first use (most handlers never touch them), and `idempotency_key` is computed when read.
+ * The `StepContext` a handler receives: one small object per execution. `signal`, `usage`, `log` and
+ * `emit` are made on first use (most handlers never touch them), and `idempotency_key` is computed when
+ * read.
  */
 import type { PlanStep } from '../compile/plan.js';
 import type { ExpressionBindings } from '../expressions/jsonata.js';
@@ -11,6 +12,8 @@ import type { UsageCall } from './types.js';
 
 /** What a context asks of its run (run/runner.ts). */
 export interface ContextHost {
+  /** The run's signal (made on first use). */
+  readonly signal: AbortSignal;
   /** `ctx.usage.record`: throws BUDGET_EXCEEDED when the call takes the run over its budget. */
   recordUsage(step: number, index: number | undefined, call: UsageCall): void;
   log(step: number, index: number | undefined, level: LogLevel, message: string, data: unknown): void;
@@ -35,13 +38,13 @@ export class ExecutionContext implements InternalStepContext {
   readonly item: unknown;
   readonly index: number | undefined;
   readonly attempt: number;
-  readonly signal: AbortSignal;
   readonly vars: Readonly<Record<string, unknown>>;
   readonly run: RunInfo;
   readonly plan: PlanStep;
   readonly bindings: ExpressionBindings;
   /** The run (workflow steps reach their parent's per-run cap through it). */
   readonly execution: ContextHost;
+  #signal: AbortSignal | null;
   #usage: { record(call: UsageCall): void } | null = null;
   #log: InternalStepContext['log'] | null = null;
   #emit: InternalStepContext['emit'] | null = null;
@@ -54,7 +57,8 @@ export class ExecutionContext implements InternalStepContext {
     item: unknown,
     index: number | undefined,
     attempt: number,
-    signal: AbortSignal,
+    /** Null: the run's signal, asked of the host when read (most handlers never read it). */
+    signal: AbortSignal | null,
     vars: Readonly<Record<string, unknown>>,
     run: RunInfo,
     bindings: ExpressionBindings,
@@ -65,12 +69,17 @@ export class ExecutionContext implements InternalStepContext {
     this.item = item;
     this.index = index;
     this.attempt = attempt;
-    this.signal = signal;
+    this.#signal = signal;
     this.vars = vars;
     this.run = run;
     this.plan = plan;
     this.bindings = bindings;
     this.execution = host;
+  }
+
+  get signal(): AbortSignal {
+    this.#signal ??= this.execution.signal;
+    return this.#signal;
   }
 
   get idempotency_key(): string {

@@ -8,7 +8,7 @@ import { stepLifecycle } from '../lifecycle/lifecycle.js';
 import { cancelWaiting, queueAttempt, WAITING_CANCELLED } from './attempt.js';
 import type { Commands } from './commands.js';
 import { cancelStep, completeStep, failStep } from './scheduler.js';
-import { createUnits, type LoopState, type RunState, STAGE, UNIT } from './state.js';
+import { createUnits, extraOf, type LoopState, loopOf, type RunState, STAGE, UNIT } from './state.js';
 
 export function startLoop(
   state: RunState,
@@ -27,7 +27,7 @@ export function startLoop(
     firstError: null,
     errors: [],
   };
-  state.loops.set(i, loop);
+  extraOf(state, i).loop = loop;
   state.stage[i] = STAGE.ITERATIONS;
   out.stepStarted(i);
   settleIfIdle(state, i, loop, at, out);
@@ -66,7 +66,7 @@ export function iterationCompleted(
   at: string,
   out: Commands,
 ): void {
-  const loop = state.loops.get(i)!;
+  const loop = loopOf(state, i);
   // Output slots are written by index: the array is in element order whatever the finishing order.
   loop.outputs[index] = output;
   out.iterationSettled(i, index, 'COMPLETED', null);
@@ -82,7 +82,7 @@ export function iterationFailed(
   at: string,
   out: Commands,
 ): void {
-  const loop = state.loops.get(i)!;
+  const loop = loopOf(state, i);
   const cancelled =
     error.code === ERROR_CODES.CANCELLED && (loop.firstError !== null || state.stopReason !== null);
   if (cancelled) {

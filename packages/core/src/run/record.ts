@@ -27,26 +27,26 @@ export function skipReasonOf(state: RunState, i: number): SkipReason | undefined
 }
 
 export function stepRecord(state: RunState, i: number, redact: Redact): StepRecord {
-  const preset = state.presets.get(i);
-  if (preset !== undefined) return preset;
+  const extra = state.extras[i];
+  if (extra?.preset != null) return extra.preset;
   const s = state.plan.steps[i]!;
   const status = state.stepStatus[i]!;
-  const error = state.errors.get(i);
+  const error = extra?.error ?? null;
   const record: StepRecord = {
     status: stepLifecycle.states[status]!,
     type: s.type,
     key: s.key,
     output: status === STEP.COMPLETED ? redact(state.outputs[i]) : null,
-    logs: state.logs.get(i) ?? [],
+    logs: extra?.logs ?? [],
     calls: state.ledger.forStep(s.key),
     start: state.stepStartedAt[i]!,
     end: state.stepEndedAt[i]!,
-    error: error === undefined ? null : redact(error),
+    error: error === null ? null : redact(error),
     attempts: state.attempts[i]!,
   };
   if (status === STEP.SKIPPED) record.skip_reason = skipReasonOf(state, i)!;
-  const loop = state.loops.get(i);
-  if (loop !== undefined) {
+  const loop = extra?.loop ?? null;
+  if (loop !== null) {
     record.iterations = { count: loop.elements.length, errors: redact(loop.errors) };
   }
   return record;

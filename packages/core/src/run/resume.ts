@@ -18,7 +18,7 @@ import { type Commands, EVALUATION, TIMER } from './commands.js';
 import { JOURNAL_ENTRY_TYPES, type JournalEntry, type RunResumedEntry } from './journal.js';
 import { settleIfIdle } from './loop.js';
 import { cancelStep, impossible } from './scheduler.js';
-import { type RunState, STAGE, UNIT, type Units } from './state.js';
+import { loopOf, type RunState, STAGE, UNIT, type Units } from './state.js';
 
 export function resumed(state: RunState, entry: RunResumedEntry, out: Commands): void {
   if (state.status !== 'RUNNING') throw impossible(state, entry, `the run is ${state.status}`);
@@ -44,7 +44,7 @@ export function resumed(state: RunState, entry: RunResumedEntry, out: Commands):
         if (resumeUnit(state, i, -1, state.body, out)) cancelStep(state, i, entry.at, out);
         break;
       case STAGE.ITERATIONS: {
-        const loop = state.loops.get(i)!;
+        const loop = loopOf(state, i);
         for (let index = 0; index < loop.next; index++) {
           if (resumeUnit(state, i, index, loop.units, out)) {
             loop.running--;

@@ -38,7 +38,7 @@ import {
 import { type PlanProfile, profileOf } from './profile.js';
 import { runRecord, skipReasonOf } from './record.js';
 import { decide } from './scheduler.js';
-import { createRunState, type RunInit, type RunState, STAGE, UNIT } from './state.js';
+import { createRunState, errorOf, loopOf, type RunInit, type RunState, STAGE, UNIT } from './state.js';
 import type { LogEntry, Run, StepRecord, UsageCall } from './types.js';
 import { redact, resolveVariables, type Variable } from './variables.js';
 
@@ -254,12 +254,15 @@ export class Runner implements ContextHost {
 
   // ── feeding decide ──────────────────────────────────────────────────────────────────────────────
 
-  /** Numbers the entry, journals it, lets `decide` consume it, and performs what it asks for. */
-  #feed(entry: JournalEntry): void {
+  /**
+   * Numbers the entry, journals it, lets `decide` consume it, and performs what it asks for. `step`: the
+   * plan index of the step the entry names, when known.
+   */
+  #feed(entry: JournalEntry, step = -1): void {
     entry.seq = this.state.seq + 1;
     if (this.#journal !== null && !this.#journal.dropped) this.#write(entry);
     try {
-      decide(this.state, entry, this.#queue);
+      decide(this.state, entry, this.#queue, step);
     } catch (error) {
       this.#crash(error);
       return;
@@ -277,22 +280,30 @@ export class Runner implements ContextHost {
     this.#draining = true;
     const q = this.#queue;
     try {
-      while (q.head < q.op.length) {
-        const h = q.head++;
-        const op = q.op[h]!;
+      for (let p = q.take(); p >= 0; p = q.take()) {
+        const slots = q.slots;
+        const op = slots[p] as number;
         if (this.#replaying) {
-          if (op === OP.STEP_SETTLED) this.#publish(q.step[h]!);
+          if (op === OP.STEP_SETTLED) this.#publish(slots[p + 1] as number);
           continue;
         }
-        this.#execute(op, q.step[h]!, q.index[h]!, q.attempt[h]!, q.num[h]!, q.obj[h]);
+        const obj = slots[p + 5];
+        slots[p + 5] = 0;
+        this.#execute(
+          op,
+          slots[p + 1] as number,
+          slots[p + 2] as number,
+          slots[p + 3] as number,
+          slots[p + 4] as number,
+          obj,
+        );
       }
     } catch (error) {
-      q.head = q.op.length;
+      q.clear();
       if (this.#replaying) throw error;
       this.#crash(error);
     } finally {
       this.#draining = false;
-      q.compact();
     }
   }
 
@@ -303,7 +314,7 @@ export class Runner implements ContextHost {
         break;
       case OP.STEP_SETTLED:
         this.#publish(i);
-        if (!this.state.presets.has(i)) this.#emitSettled(i);
+        if (this.state.extras[i]?.preset == null) this.#emitSettled(i);
         break;
       case OP.STEP_STARTED:
         if (this.#listens('step.started')) this.#emitStarted(i);
@@ -323,33 +334,24 @@ export class Runner implements ContextHost {
       case OP.RETRYING:
         this.#emitRetrying(i, index, attempt, num, obj as ErrorRecord);
         break;
-      case OP.USAGE: {
-        const key = this.plan.steps[i]!.key;
-        this.#emit('usage', () => ({ step_key: key, call: obj as UsageCall, total: num }));
+      case OP.USAGE:
+        this.#emitUsage(i, obj as UsageCall, num);
         break;
-      }
-      case OP.LOG: {
-        const key = this.plan.steps[i]!.key;
-        this.#emit('log', () => ({ step_key: key, ...(obj as LogEntry) }));
+      case OP.LOG:
+        this.#emitLog(i, obj as LogEntry);
         break;
-      }
       case OP.ABORT:
         this.#abortExecution(i, index, attempt);
         break;
       case OP.ABORT_LOOP:
         this.#loopController(i).abort();
         break;
-      case OP.STOP: {
-        const state = this.state;
-        this.#controller ??= new AbortController();
-        this.#controller.abort(
-          state.error !== null ? weftErrorOf(state.error) : new CancelledError(state.stopReason ?? undefined),
-        );
+      case OP.STOP:
+        this.#abortRun();
         break;
-      }
       case OP.RUN_STARTED:
         this.#reserveSlots();
-        this.#emit('run.started', () => ({ status: this.state.status }));
+        this.#emitRunStarted();
         break;
       case OP.END:
         this.#beginEnd();
@@ -358,6 +360,30 @@ export class Runner implements ContextHost {
         this.#finish();
         break;
     }
+  }
+
+  // Each event payload is built in a method of its own: a closure in #execute would cost it a context
+  // allocation on every call, whatever the command.
+  #emitUsage(i: number, call: UsageCall, total: number): void {
+    const key = this.plan.steps[i]!.key;
+    this.#emit('usage', () => ({ step_key: key, call, total }));
+  }
+
+  #emitLog(i: number, entry: LogEntry): void {
+    const key = this.plan.steps[i]!.key;
+    this.#emit('log', () => ({ step_key: key, ...entry }));
+  }
+
+  #emitRunStarted(): void {
+    this.#emit('run.started', () => ({ status: this.state.status }));
+  }
+
+  #abortRun(): void {
+    const state = this.state;
+    this.#controller ??= new AbortController();
+    this.#controller.abort(
+      state.error !== null ? weftErrorOf(state.error) : new CancelledError(state.stopReason ?? undefined),
+    );
   }
 
   /** A bug: `decide` refused a fact the runner produced. The run ends FAILED with the INTERNAL error. */
@@ -435,18 +461,27 @@ export class Runner implements ContextHost {
     const entry = this.#profile.handlers[i]!;
     if (!entry.slots) {
       this.#start(i, index, attempt);
-      return;
+    } else if (this.#reservedSlots > 0 && this.#runCapUnreachable) {
+      this.#holding++;
+      const pending = this.#start(i, index, attempt);
+      if (pending === undefined) this.#released();
+      else pending.then(this.#releaseHolding, this.#releaseHolding);
+    } else {
+      this.#invokeLimited(i, index, attempt);
     }
+  }
+
+  /** Through the run's cap, the engine's, or both (a method of its own: its closure costs a context). */
+  #invokeLimited(i: number, index: number, attempt: number): void {
     const task = () => this.#start(i, index, attempt);
     if (this.#reservedSlots > 0) {
       this.#holding++;
-      const pending = this.#runCapUnreachable ? task() : this.runLimit(task);
-      if (pending === undefined) this.#released();
-      else pending.then(this.#releaseHolding, this.#releaseHolding);
-      return;
+      this.runLimit(task).then(this.#releaseHolding, this.#releaseHolding);
+    } else if (this.#runCapUnreachable) {
+      void this.#core.engineLimit(task);
+    } else {
+      void this.runLimit(() => this.#core.engineLimit(task));
     }
-    if (this.#runCapUnreachable) void this.#core.engineLimit(task);
-    else void this.runLimit(() => this.#core.engineLimit(task));
   }
 
   readonly #releaseHolding = () => this.#released();
@@ -465,12 +500,15 @@ export class Runner implements ContextHost {
     // The step may have ended while this attempt waited for its slot (the grace period, a failure).
     if (this.#ended || !isCurrent(state, i, index, attempt, UNIT.QUEUED)) return undefined;
     const s = this.plan.steps[i]!;
-    const signal = index < 0 ? this.signal : this.#loopController(i).signal;
-    if (signal.aborted) {
-      this.#settled(i, index, attempt, ensureWeftError(new CancelledError(abortReason(signal))));
+    // A step's body gets the run's signal, made only if the handler reads it: an AbortController costs
+    // microseconds in Node 20, more than a whole synchronous step. Iterations get their loop's.
+    const signal = index < 0 ? null : this.#loopController(i).signal;
+    const aborted = signal === null ? this.#controller?.signal : signal;
+    if (aborted?.aborted === true) {
+      this.#settled(i, index, attempt, ensureWeftError(new CancelledError(abortReason(aborted))));
       return undefined;
     }
-    const item = index < 0 ? undefined : state.loops.get(i)!.elements[index];
+    const item = index < 0 ? undefined : loopOf(state, i).elements[index];
     const itemIndex = index < 0 ? undefined : index;
     const bindings = this.#bindings(item, itemIndex);
     const entry = this.#profile.handlers[i]!;
@@ -484,26 +522,42 @@ export class Runner implements ContextHost {
       }
     }
     const config = configNow(s);
-    if (config !== undefined)
-      return this.#call(i, index, attempt, entry, config, item, itemIndex, signal, bindings);
-    return renderConfig(s, this.#scope, bindings).then(
-      (rendered) => {
-        if (this.#ended || !isCurrent(this.state, i, index, attempt, UNIT.QUEUED)) return;
-        return this.#call(i, index, attempt, entry, rendered, item, itemIndex, signal, bindings);
-      },
-      (error) => {
-        if (this.#ended || !isCurrent(this.state, i, index, attempt, UNIT.QUEUED)) return;
-        this.#started(i, index, attempt);
-        this.#settled(
-          i,
-          index,
-          attempt,
-          ensureWeftError(error, ERROR_CODES.EXPRESSION_ERROR, { step_key: s.key }),
-        );
-      },
-    );
+    if (config === undefined)
+      return this.#render(i, index, attempt, entry, item, itemIndex, signal, bindings);
+    return this.#call(i, index, attempt, entry, config, item, itemIndex, signal, bindings);
   }
 
+  /** Templates first (they may be asynchronous), then the handler. */
+  async #render(
+    i: number,
+    index: number,
+    attempt: number,
+    entry: HandlerEntry,
+    item: unknown,
+    itemIndex: number | undefined,
+    signal: AbortSignal | null,
+    bindings: ExpressionBindings,
+  ): Promise<void> {
+    const s = this.plan.steps[i]!;
+    let config: Record<string, unknown>;
+    try {
+      config = await renderConfig(s, this.#scope, bindings);
+    } catch (error) {
+      if (this.#ended || !isCurrent(this.state, i, index, attempt, UNIT.QUEUED)) return;
+      this.#started(i, index, attempt);
+      this.#settled(
+        i,
+        index,
+        attempt,
+        ensureWeftError(error, ERROR_CODES.EXPRESSION_ERROR, { step_key: s.key }),
+      );
+      return;
+    }
+    if (this.#ended || !isCurrent(this.state, i, index, attempt, UNIT.QUEUED)) return;
+    await this.#call(i, index, attempt, entry, config, item, itemIndex, signal, bindings);
+  }
+
+  /** `signal` null: the step body's, the run's signal (made when the handler reads it). */
   #call(
     i: number,
     index: number,
@@ -512,14 +566,14 @@ export class Runner implements ContextHost {
     config: Record<string, unknown>,
     item: unknown,
     itemIndex: number | undefined,
-    signal: AbortSignal,
+    signal: AbortSignal | null,
     bindings: ExpressionBindings,
   ): Promise<void> | undefined {
     const s = this.plan.steps[i]!;
     let execution: Execution | null = null;
     let ctxSignal = signal;
     if (this.state.settings.timeoutMs[i] !== undefined) {
-      execution = { controller: linkedController(signal), release: null };
+      execution = { controller: linkedController(signal ?? this.signal), release: null };
       this.#executions ??= new Map();
       this.#executions.set(executionKey(i, index, attempt), execution);
       ctxSignal = execution.controller.signal;
@@ -552,6 +606,20 @@ export class Runner implements ContextHost {
       this.#handlerAnswered(i, index, attempt, execution, true, result);
       return undefined;
     }
+    return this.#await(i, index, attempt, execution, result);
+  }
+
+  /**
+   * Waits for a handler's promise; resolves when the attempt's slot is free: when the handler answers, or
+   * earlier when the attempt times out (its `release`).
+   */
+  #await(
+    i: number,
+    index: number,
+    attempt: number,
+    execution: Execution | null,
+    result: PromiseLike<unknown>,
+  ): Promise<void> {
     return new Promise<void>((release) => {
       if (execution !== null) execution.release = release;
       result.then(
@@ -592,15 +660,18 @@ export class Runner implements ContextHost {
   }
 
   #started(i: number, index: number, attempt: number): void {
-    this.#feed({
-      run_id: this.id,
-      seq: 0,
-      type: 'step.started',
-      at: this.#now(),
-      key: this.plan.steps[i]!.key,
-      index: index < 0 ? null : index,
-      attempt,
-    });
+    this.#feed(
+      {
+        run_id: this.id,
+        seq: 0,
+        type: 'step.started',
+        at: this.#now(),
+        key: this.plan.steps[i]!.key,
+        index: index < 0 ? null : index,
+        attempt,
+      },
+      i,
+    );
   }
 
   #completed(i: number, index: number, attempt: number, output: unknown): void {
@@ -618,7 +689,7 @@ export class Runner implements ContextHost {
       retryable: false,
       jitter: 0,
     };
-    this.#feed(entry);
+    this.#feed(entry, i);
   }
 
   #settled(i: number, index: number, attempt: number, error: WeftError): void {
@@ -637,7 +708,7 @@ export class Runner implements ContextHost {
       retryable: error.retryable,
       jitter: this.#jitter(),
     };
-    this.#feed(entry);
+    this.#feed(entry, i);
   }
 
   #jitter(): number {
@@ -893,12 +964,12 @@ export class Runner implements ContextHost {
     const state = this.state;
     const s = this.plan.steps[i]!;
     const status = state.stepStatus[i]!;
-    const error = state.errors.get(i);
+    const error = errorOf(state, i);
     const view = Object.freeze({
       status: stepLifecycle.states[status]!,
       // The scope keeps the real (unredacted) output: expressions may need what a secret-bearing step returned.
       output: status === STEP.COMPLETED ? state.outputs[i] : null,
-      error: error === undefined ? null : this.#redact(error),
+      error: error === null ? null : this.#redact(error),
     });
     // `$steps` is kept only for plans that may read it (plan.usesSteps): one map fewer to grow per step.
     if (this.plan.usesSteps) this.#stepsScope[s.key] = view;
@@ -995,7 +1066,7 @@ export class Runner implements ContextHost {
         this.#emit('step.failed', () => ({
           step_key: s.key,
           type: s.type,
-          error: this.#redact(state.errors.get(i)!),
+          error: this.#redact(errorOf(state, i)!),
         }));
         break;
       case STEP.CANCELLED:
@@ -1017,7 +1088,7 @@ export class Runner implements ContextHost {
 
   #emitIteration(i: number, index: number, obj: unknown): void {
     const s = this.plan.steps[i]!;
-    const count = this.state.loops.get(i)!.elements.length;
+    const count = loopOf(this.state, i).elements.length;
     const status = (
       typeof obj === 'string' ? obj : (obj as { status: IterationStatus }).status
     ) as IterationStatus;

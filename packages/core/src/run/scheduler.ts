@@ -29,22 +29,32 @@ import { type Commands, EVALUATION } from './commands.js';
 import type { JournalEntry, RunEndedEntry, RunStartedEntry, StepEvaluatedEntry } from './journal.js';
 import { startLoop } from './loop.js';
 import { resumed } from './resume.js';
-import { type RunState, SKIP, STAGE } from './state.js';
+import { extraOf, type RunState, SKIP, STAGE } from './state.js';
 import { cancelRequested, failRun, graceFired, journalFailed } from './stop.js';
 import type { StepRecord, UsageCall } from './types.js';
 
-/** Consumes one entry: updates `state`, writes the commands that follow to `out`. */
-export function decide(state: RunState, entry: JournalEntry, out: Commands): void {
+/**
+ * Consumes one entry: updates `state`, writes the commands that follow to `out`. `step`, when given, is
+ * the plan index of the step the entry names (the runner knows it; it saves a lookup by key per entry).
+ */
+export function decide(state: RunState, entry: JournalEntry, out: Commands, step = -1): void {
   if (entry.seq !== state.seq + 1) {
     throw impossible(state, entry, `its seq should be ${state.seq + 1}`);
   }
   state.seq = entry.seq;
   switch (entry.type) {
     case 'step.started':
-      attemptStarted(state, stepIndex(state, entry), unitIndex(entry.index), entry.attempt, entry, out);
+      attemptStarted(
+        state,
+        step >= 0 ? step : stepIndex(state, entry),
+        unitIndex(entry.index),
+        entry.attempt,
+        entry,
+        out,
+      );
       break;
     case 'step.settled':
-      attemptSettled(state, stepIndex(state, entry), unitIndex(entry.index), entry, out);
+      attemptSettled(state, step >= 0 ? step : stepIndex(state, entry), unitIndex(entry.index), entry, out);
       break;
     case 'step.evaluated':
       evaluated(state, entry, out);
@@ -57,12 +67,9 @@ export function decide(state: RunState, entry: JournalEntry, out: Commands): voi
       break;
     case 'step.logged': {
       const i = stepIndex(state, entry);
-      let logs = state.logs.get(i);
-      if (logs === undefined) {
-        logs = [];
-        state.logs.set(i, logs);
-      }
-      logs.push(entry.log);
+      const extra = extraOf(state, i);
+      extra.logs ??= [];
+      extra.logs.push(entry.log);
       out.log(i, entry.log);
       break;
     }
@@ -103,7 +110,7 @@ export function impossible(state: RunState, entry: JournalEntry, why: string): W
 // ── beginning ───────────────────────────────────────────────────────────────────────────────────
 
 function runStarted(state: RunState, entry: RunStartedEntry, out: Commands): void {
-  state.status = runLifecycle.transition(state.status, 'START', `run ${state.runId}`);
+  state.status = runLifecycle.transition(state.status, 'START', 'run', state.runId);
   state.startedAt = entry.at;
   state.createdAt = entry.created_at;
   state.input = entry.input;
@@ -130,9 +137,8 @@ function runStarted(state: RunState, entry: RunStartedEntry, out: Commands): voi
       if (record !== undefined) applyPreset(state, i, record, entry.at, out);
     }
   }
-  const ready = state.ready;
   for (let i = 0; i < steps.length; i++) {
-    if (waiting[i] === 0 && state.stepStatus[i] === STEP.PENDING) ready.push(i);
+    if (waiting[i] === 0 && state.stepStatus[i] === STEP.PENDING) state.ready[state.readyCount++] = i;
   }
 }
 
@@ -146,7 +152,7 @@ function applyPreset(state: RunState, i: number, record: StepRecord, at: string,
       { details: { parameter: 'preset' } },
     );
   }
-  state.presets.set(i, record);
+  extraOf(state, i).preset = record;
   state.stepStatus[i] = index;
   state.attempts[i] = record.attempts ?? 0;
   if (record.status === 'COMPLETED') {
@@ -154,7 +160,7 @@ function applyPreset(state: RunState, i: number, record: StepRecord, at: string,
     const s = state.plan.steps[i]!;
     if (s.branch !== null) takeSelected(state, s, record.output);
   }
-  if (record.error !== null && record.error !== undefined) state.errors.set(i, record.error);
+  if (record.error !== null && record.error !== undefined) extraOf(state, i).error = record.error;
   if (record.status === 'SKIPPED') state.skip[i] = skipOf(record.skip_reason);
   for (const call of record.calls ?? []) state.ledger.record(record.key, call);
   settled(state, i, at, out);
@@ -180,9 +186,9 @@ function skipOf(reason: string | undefined): number {
  * of skipped steps settles without growing the stack.
  */
 function drainReady(state: RunState, at: string, out: Commands): void {
+  if (state.readyCount === 0) return;
   const ready = state.ready;
-  if (ready.length === 0) return;
-  for (let k = 0; k < ready.length; k++) {
+  for (let k = 0; k < state.readyCount; k++) {
     const i = ready[k]!;
     // A step can be queued twice when replay presets make it ready in run.started; it starts once.
     if (state.stepStatus[i] !== STEP.PENDING) continue;
@@ -190,12 +196,12 @@ function drainReady(state: RunState, at: string, out: Commands): void {
     else if (state.taken[i] === 0) skipStep(state, i, SKIP.NOT_REACHED, at, out);
     else startStep(state, i, at, out);
   }
-  ready.length = 0;
+  state.readyCount = 0;
 }
 
 function startStep(state: RunState, i: number, at: string, out: Commands): void {
   const s = state.plan.steps[i]!;
-  state.stepStatus[i] = stepLifecycle.step(state.stepStatus[i]!, STEP_EVENT.START, `step "${s.key}"`);
+  state.stepStatus[i] = stepLifecycle.step(state.stepStatus[i]!, STEP_EVENT.START, 'step', s.key);
   state.stepStartedAt[i] = at;
   if (s.conditional !== null) {
     state.stage[i] = STAGE.CONDITIONAL;
@@ -256,7 +262,7 @@ function evaluated(state: RunState, entry: StepEvaluatedEntry, out: Commands): v
 export function completeStep(state: RunState, i: number, output: unknown, at: string, out: Commands): void {
   const s = state.plan.steps[i]!;
   state.outputs[i] = output;
-  state.stepStatus[i] = stepLifecycle.step(state.stepStatus[i]!, STEP_EVENT.COMPLETE, `step "${s.key}"`);
+  state.stepStatus[i] = stepLifecycle.step(state.stepStatus[i]!, STEP_EVENT.COMPLETE, 'step', s.key);
   state.lastCompleted = i;
   if (s.type === 'code') state.lastCompletedCode = i;
   if (s.branch !== null) takeSelected(state, s, output);
@@ -266,22 +272,23 @@ export function completeStep(state: RunState, i: number, output: unknown, at: st
 /** Rule 5: a failure with `throw_on_error` fails the run; without, the step's edges are still taken. */
 export function failStep(state: RunState, i: number, error: ErrorRecord, at: string, out: Commands): void {
   const s = state.plan.steps[i]!;
-  state.errors.set(i, error.step_key === undefined ? { ...error, step_key: s.key } : error);
-  state.stepStatus[i] = stepLifecycle.step(state.stepStatus[i]!, STEP_EVENT.FAIL, `step "${s.key}"`);
+  const recorded = error.step_key === undefined ? { ...error, step_key: s.key } : error;
+  extraOf(state, i).error = recorded;
+  state.stepStatus[i] = stepLifecycle.step(state.stepStatus[i]!, STEP_EVENT.FAIL, 'step', s.key);
   settled(state, i, at, out);
-  if (s.throwOnError && state.stopReason === null) failRun(state, state.errors.get(i)!, at, out);
+  if (s.throwOnError && state.stopReason === null) failRun(state, recorded, at, out);
 }
 
 export function cancelStep(state: RunState, i: number, at: string, out: Commands): void {
   const s = state.plan.steps[i]!;
-  state.stepStatus[i] = stepLifecycle.step(state.stepStatus[i]!, STEP_EVENT.CANCEL, `step "${s.key}"`);
+  state.stepStatus[i] = stepLifecycle.step(state.stepStatus[i]!, STEP_EVENT.CANCEL, 'step', s.key);
   settled(state, i, at, out);
 }
 
 export function skipStep(state: RunState, i: number, reason: number, at: string, out: Commands): void {
   const s = state.plan.steps[i]!;
   state.skip[i] = reason;
-  state.stepStatus[i] = stepLifecycle.step(state.stepStatus[i]!, STEP_EVENT.SKIP, `step "${s.key}"`);
+  state.stepStatus[i] = stepLifecycle.step(state.stepStatus[i]!, STEP_EVENT.SKIP, 'step', s.key);
   settled(state, i, at, out);
 }
 
@@ -308,10 +315,9 @@ function settled(state: RunState, i: number, at: string, out: Commands): void {
     else for (const t of s.direct) taken[t] = 1;
   }
   const waiting = state.waiting;
-  const ready = state.ready;
   for (let k = 0; k < succs.length; k++) {
     const t = succs[k]!;
-    if (--waiting[t] === 0 && state.stepStatus[t] === STEP.PENDING) ready.push(t);
+    if (--waiting[t] === 0 && state.stepStatus[t] === STEP.PENDING) state.ready[state.readyCount++] = t;
   }
 }
 
@@ -375,7 +381,7 @@ function runEnded(state: RunState, entry: RunEndedEntry, out: Commands): void {
   if (state.ending === null || entry.status !== state.ending) {
     throw impossible(state, entry, `the run's outcome is ${state.ending ?? 'not known yet'}`);
   }
-  state.status = runLifecycle.transition(state.status, END_EVENT[entry.status], `run ${state.runId}`);
+  state.status = runLifecycle.transition(state.status, END_EVENT[entry.status], 'run', state.runId);
   state.endedAt = entry.at;
   out.ended();
 }

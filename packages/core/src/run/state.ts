@@ -5,7 +5,7 @@
  *
  * Per-step data is kept as arrays indexed by plan step (struct of arrays): a run allocates a handful of
  * arrays, not an object per step, and the scheduler's hot paths touch numbers in typed arrays. The rare
- * per-step data (errors, logs, loops, replay presets) lives in maps filled on demand.
+ * per-step data (an error, logs, a loop, a replay preset) lives in a `StepExtra` made on demand.
  */
 import type { Plan, ResolvedRetry } from '../compile/plan.js';
 import type { ErrorRecord } from '../errors.js';
@@ -82,6 +82,33 @@ export interface LoopState {
   readonly errors: Array<{ index: number; error: ErrorRecord }>;
 }
 
+/** A step's rarer data. */
+export interface StepExtra {
+  error: ErrorRecord | null;
+  logs: LogEntry[] | null;
+  loop: LoopState | null;
+  /** Replay: the record kept from the original run. */
+  preset: StepRecord | null;
+}
+
+export function extraOf(state: RunState, i: number): StepExtra {
+  let extra = state.extras[i];
+  if (extra === undefined) {
+    extra = { error: null, logs: null, loop: null, preset: null };
+    state.extras[i] = extra;
+  }
+  return extra;
+}
+
+export function errorOf(state: RunState, i: number): ErrorRecord | null {
+  return state.extras[i]?.error ?? null;
+}
+
+/** The step's loop (the caller knows it has one). */
+export function loopOf(state: RunState, i: number): LoopState {
+  return state.extras[i]!.loop!;
+}
+
 /** What the scheduler knows of the engine and the plan: fixed for the run. */
 export interface RunSettings {
   /** Per step: the retry policy (the engine's merged under the step's). */
@@ -126,15 +153,16 @@ export interface RunState {
   readonly stepEndedAt: Array<string | null>;
   /** The output a settled step publishes (null unless COMPLETED), unredacted: expressions read it. */
   readonly outputs: unknown[];
-  readonly errors: Map<number, ErrorRecord>;
-  readonly logs: Map<number, LogEntry[]>;
+  /** What few steps have (see `extraOf`); undefined for the others. */
+  readonly extras: Array<StepExtra | undefined>;
   /** The step bodies' attempts (steps without a loop). */
   readonly body: Units;
-  readonly loops: Map<number, LoopState>;
-  /** Replay: the records kept from the original run. */
-  readonly presets: Map<number, StepRecord>;
-  /** Steps made ready and not yet started or skipped (a worklist `decide` empties before it returns). */
+  /**
+   * Steps made ready and not yet started or skipped: a worklist `decide` empties before it returns
+   * (`readyCount` entries; the array keeps its capacity from step to step).
+   */
   readonly ready: number[];
+  readyCount: number;
   /** Steps in the order they settled (the scope is rebuilt in that order on resume). */
   readonly settleOrder: Int32Array;
   settled: number;
@@ -189,12 +217,10 @@ export function createRunState(plan: Plan, settings: RunSettings, init: RunInit)
     stepStartedAt: new Array<string | null>(n).fill(null),
     stepEndedAt: new Array<string | null>(n).fill(null),
     outputs: new Array<unknown>(n).fill(null),
-    errors: new Map(),
-    logs: new Map(),
+    extras: new Array<StepExtra | undefined>(n),
     body: createUnits(n),
-    loops: new Map(),
-    presets: new Map(),
     ready: [],
+    readyCount: 0,
     settleOrder: new Int32Array(n),
     settled: 0,
     ledger: new UsageLedger(),

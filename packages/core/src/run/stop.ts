@@ -11,7 +11,7 @@ import { type Commands, TIMER } from './commands.js';
 import type { CancelRequestedEntry, JournalFailedEntry, TimerFiredEntry } from './journal.js';
 import { cancelWaitingIterations, settleIfIdle } from './loop.js';
 import { cancelStep, impossible, skipStep } from './scheduler.js';
-import { type RunState, SKIP, STAGE, UNIT } from './state.js';
+import { loopOf, type RunState, SKIP, STAGE, UNIT } from './state.js';
 
 export function cancelRequested(state: RunState, entry: CancelRequestedEntry, out: Commands): void {
   if (runLifecycle.isFinal(state.status) || state.ending !== null || state.stopReason !== null) return;
@@ -48,7 +48,7 @@ function stop(state: RunState, reason: string, error: ErrorRecord | null, at: st
       cancelWaiting(i, -1, state.body, out);
       cancelStep(state, i, at, out);
     } else if (stage === STAGE.ITERATIONS) {
-      const loop = state.loops.get(i)!;
+      const loop = loopOf(state, i);
       cancelWaitingIterations(i, loop, out);
       settleIfIdle(state, i, loop, at, out);
     }
