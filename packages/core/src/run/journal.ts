@@ -281,6 +281,15 @@ export class JournalWriter {
     this.#schedule();
   }
 
+  /** Takes one entry back out of the queue (it was not acknowledged, and its run no longer stands by it). */
+  unwrite(owner: RunJournal, entry: JournalEntry): void {
+    const k = this.#entries.indexOf(entry);
+    if (k < 0) return;
+    this.#entries.splice(k, 1);
+    this.#owners.splice(k, 1);
+    owner.pending--;
+  }
+
   /** Forgets the entries `owner` has not had acknowledged (the run gave up on its journal). */
   drop(owner: RunJournal): void {
     owner.dropped = true;

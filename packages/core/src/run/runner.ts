@@ -270,9 +270,11 @@ export class Runner implements ContextHost {
     this.#drain();
   }
 
-  #write(entry: JournalEntry): void {
-    // A secret never reaches a sink: the journal gets a redacted copy (the scheduler keeps real values).
-    this.#writer!.write(this.#journal!, this.#secrets.length === 0 ? entry : redact(entry, this.#secrets));
+  /** Returns what was written: a secret never reaches a sink, the journal gets a redacted copy. */
+  #write(entry: JournalEntry): JournalEntry {
+    const written = this.#secrets.length === 0 ? entry : redact(entry, this.#secrets);
+    this.#writer!.write(this.#journal!, written);
+    return written;
   }
 
   #drain(): void {
@@ -874,36 +876,55 @@ export class Runner implements ContextHost {
 
   /**
    * With a journal, the run ends only once its entries are acknowledged — `done` never resolves with a
-   * run the store has not got — and the `run.ended` entry is written before it counts. A failed append
-   * ends the run FAILED with STORE_ERROR; a second failure gives the journal up (the run ends in memory).
+   * run the store has not got — and its `run.ended` entry counts only once written (it goes in the same
+   * batch as the entries before it). A failed append ends the run FAILED with STORE_ERROR; when even that
+   * end cannot be written, the run gives its journal up and ends in memory.
    */
   async #endJournaled(journal: RunJournal): Promise<void> {
-    if (!(await journal.flushed()) && !(await journal.flushed())) {
+    const failedBefore = journal.failure !== null;
+    const entry = this.#endEntry();
+    entry.seq = this.state.seq + 1;
+    this.#endEntryPending = true;
+    const written = this.#write(entry);
+    const ok = await journal.flushed();
+    this.#endEntryPending = false;
+    if (ok) {
+      this.#decideEnd(entry);
+      return;
+    }
+    // The end was not written: it never happened. Record the failure, then end FAILED.
+    this.#writer!.unwrite(journal, written);
+    if (failedBefore) {
       this.#writer!.drop(journal);
       this.#feed(this.#endEntry());
       return;
     }
-    const entry = this.#endEntry();
-    entry.seq = this.state.seq + 1;
-    this.#endEntryPending = true;
-    this.#write(entry);
-    const ok = await journal.flushed();
-    this.#endEntryPending = false;
-    if (ok) {
-      try {
-        decide(this.state, entry, this.#queue);
-      } catch (error) {
-        this.#crash(error);
-        return;
-      }
-      this.#drain();
+    this.#feed({
+      run_id: this.id,
+      seq: 0,
+      type: 'journal.failed',
+      at: this.#now(),
+      error: journal.failure!.toJSON(),
+    });
+    const failed = this.#endEntry();
+    failed.seq = this.state.seq + 1;
+    this.#write(failed);
+    if (await journal.flushed()) {
+      this.#decideEnd(failed);
       return;
     }
-    // The end itself could not be written: the run ends FAILED, in memory only.
     this.#writer!.drop(journal);
-    const failure = journal.failure!;
-    this.#feed({ run_id: this.id, seq: 0, type: 'journal.failed', at: this.#now(), error: failure.toJSON() });
-    this.#feed(this.#endEntry());
+    this.#decideEnd(failed);
+  }
+
+  #decideEnd(entry: JournalEntry): void {
+    try {
+      decide(this.state, entry, this.#queue);
+    } catch (error) {
+      this.#crash(error);
+      return;
+    }
+    this.#drain();
   }
 
   #endEntry(): JournalEntry {
