@@ -1,0 +1,141 @@
+/**
+ * What a run leaves behind once it has ended (issue 11, items 2 and 3): no listener on the caller's
+ * shared AbortSignal, no event after its final one, no usage from a handler it abandoned.
+ */
+import { spawnSync } from 'node:child_process';
+import { getEventListeners } from 'node:events';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { deferred, draft, task, tick } from '../test-support/workflows.js';
+import { createEngine } from './engine.js';
+
+const engineModule = fileURLToPath(new URL('./engine.ts', import.meta.url));
+
+describe('a shared AbortSignal', () => {
+  it('10,000 runs on one signal leave the heap within 2 MB of where it was, and no listener behind', () => {
+    // A child process with --expose-gc: the heap is measured after full collections, in isolation.
+    const script = `
+      const { createEngine } = await import(${JSON.stringify(engineModule)});
+      const warnings = [];
+      process.on('warning', (w) => warnings.push(w.name));
+      const engine = createEngine({ steps: { task: () => 1, wait: async () => { await null; return 2; } } });
+      const doc = { key: 'leak', steps: [
+        { type: 'task', key: 'a', destinations: ['b'] },
+        { type: 'wait', key: 'b' },
+      ] };
+      const shared = new AbortController();
+      const runs = async (n) => { for (let i = 0; i < n; i++) await engine.run(doc, { signal: shared.signal }); };
+      const heap = () => { for (let i = 0; i < 4; i++) gc(); return process.memoryUsage().heapUsed; };
+      await runs(500);
+      const before = heap();
+      await runs(10000);
+      await new Promise((r) => setImmediate(r));
+      const after = heap();
+      const { getEventListeners } = await import('node:events');
+      console.log(JSON.stringify({ grewBy: after - before, listeners: getEventListeners(shared.signal, 'abort').length, warnings }));
+    `;
+    const child = spawnSync(
+      process.execPath,
+      ['--expose-gc', '--import', 'tsx', '--input-type=module', '-e', script],
+      {
+        encoding: 'utf8',
+        timeout: 120_000,
+      },
+    );
+    expect(child.stderr).toBe('');
+    const result = JSON.parse(child.stdout.trim().split('\n').at(-1)!) as {
+      grewBy: number;
+      listeners: number;
+      warnings: string[];
+    };
+    expect(result.listeners).toBe(0);
+    expect(result.warnings).toEqual([]);
+    expect(result.grewBy).toBeLessThan(2 * 1024 * 1024);
+  }, 120_000);
+
+  it('the listener goes when the run ends, however it ends', async () => {
+    const shared = new AbortController();
+    const never = deferred();
+    const engine = createEngine({
+      limits: { cancelGraceMs: 5 },
+      steps: {
+        task: () => 1,
+        boom: () => {
+          throw new Error('boom');
+        },
+        hang: () => never.promise,
+      },
+    });
+    await engine.run(draft([task('a')]), { signal: shared.signal });
+    await engine.run(draft([{ type: 'boom', key: 'b' }]), { signal: shared.signal });
+    const handle = engine.start(draft([{ type: 'hang', key: 'h' }]), { signal: shared.signal });
+    await tick();
+    expect(getEventListeners(shared.signal, 'abort')).toHaveLength(1);
+    await handle.cancel();
+    expect(getEventListeners(shared.signal, 'abort')).toHaveLength(0);
+    never.resolve();
+  });
+});
+
+describe('after the final event', () => {
+  it('an abandoned handler’s logs, events and usage are dropped: nothing is emitted, the run does not change', async () => {
+    const release = deferred();
+    let reported = false;
+    const engine = createEngine({
+      limits: { cancelGraceMs: 10 },
+      steps: {
+        stubborn: async (ctx) => {
+          ctx.usage.record({ id: 'before', total: 1 });
+          await release.promise;
+          // Long after its run ended (abandoned at the end of the grace period):
+          ctx.log('info', 'still here');
+          ctx.emit('model.delta', { delta: 'late' });
+          ctx.usage.record({ id: 'late', total: 100 });
+          reported = true;
+        },
+      },
+    });
+    const handle = engine.start(draft([{ type: 'stubborn', key: 's' }]));
+    const events: string[] = [];
+    for (const name of ['run.cancelled', 'log', 'usage', 'model.delta', 'step.cancelled'] as const) {
+      handle.on(name, () => events.push(name));
+      engine.on(name, () => events.push(`engine:${name}`));
+    }
+    await tick();
+    await handle.cancel('stop');
+    const run = await handle.done;
+    expect(run.output.s!.status).toBe('CANCELLED');
+    const atEnd = events.length;
+    expect(events.at(-1)).toBe('engine:run.cancelled');
+    release.resolve();
+    for (let i = 0; i < 5 && !reported; i++) await tick();
+    expect(reported).toBe(true);
+    expect(events).toHaveLength(atEnd);
+    expect(run.usage.total).toBe(1);
+    expect(handle.snapshot().usage.calls.map((c) => c.id)).toEqual(['before']);
+  });
+
+  it('usage a handler reports after its attempt timed out, while the run goes on, still counts', async () => {
+    const late = deferred();
+    const engine = createEngine({
+      steps: {
+        slow: async (ctx) => {
+          await late.promise;
+          ctx.usage.record({ id: 'after-timeout', total: 2 });
+          return 'late';
+        },
+        wait: () => new Promise((resolve) => setTimeout(() => resolve('done'), 30)),
+      },
+    });
+    const handle = engine.start(
+      draft([
+        { type: 'slow', key: 'a', timeout_ms: 5, throw_on_error: false },
+        { type: 'wait', key: 'b' },
+      ]),
+    );
+    setTimeout(() => late.resolve(), 15);
+    const run = await handle.done;
+    expect(run.output.a).toMatchObject({ status: 'FAILED', error: { code: 'STEP_TIMEOUT' } });
+    expect(run.usage.total).toBe(2);
+  });
+});
