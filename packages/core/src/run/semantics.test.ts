@@ -1,4 +1,6 @@
 /** Example tests for the rules of docs/semantics.md (rules 1–8). */
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { ValidationError } from '../errors.js';
 import { code, draft, task } from '../test-support/workflows.js';
@@ -143,6 +145,49 @@ describe('rule 2 — readiness and joins', () => {
     });
     expect(run.output.route!.skip_reason).toBe('conditional');
     expect(run.output.chosen!.skip_reason).toBe('not_reached');
+  });
+
+  it('the worked examples of docs/semantics.md (rule 2) and docs/steps.md (branch) run as they say', async () => {
+    const docs = fileURLToPath(new URL('../../../../docs/', import.meta.url));
+    const blocks = (name: string) =>
+      [...readFileSync(`${docs}${name}`, 'utf8').matchAll(/```json\n([\s\S]*?)```/g)].map(
+        (m) => JSON.parse(m[1]!) as { steps: Array<Record<string, unknown>> },
+      );
+    const rule2 = blocks('semantics.md').filter((d) =>
+      d.steps?.some((s) => s.key === 'join' || s.key === 'route'),
+    );
+    const taken = await engineWith().run(draft(rule2[0]!.steps));
+    expect(statuses(taken)).toEqual({
+      a: 'COMPLETED',
+      b: 'SKIPPED',
+      c: 'COMPLETED',
+      join: 'COMPLETED',
+      report: 'COMPLETED',
+    });
+    expect(taken.output.b!.skip_reason).toBe('conditional');
+    expect(taken.result).toEqual({ b: 'SKIPPED', c: 'c' });
+    const branch = await engineWith().run(draft(rule2[1]!.steps));
+    expect(statuses(branch)).toEqual({
+      route: 'COMPLETED',
+      chosen: 'COMPLETED',
+      other: 'SKIPPED',
+      after: 'SKIPPED',
+    });
+    expect(branch.output.after!.skip_reason).toBe('not_reached');
+
+    const routing = blocks('steps.md').find((d) => d.steps?.some((s) => s.key === 'route'))!;
+    const high = await engineWith().run(draft(routing.steps), { input: { priority: 'high' } });
+    expect(statuses(high)).toMatchObject({
+      page: 'COMPLETED',
+      log: 'COMPLETED',
+      done: 'COMPLETED',
+      queue: 'SKIPPED',
+    });
+    expect(high.output.queue!.skip_reason).toBe('not_reached');
+    expect(high.result).toBe('paged');
+    const low = await engineWith().run(draft(routing.steps), { input: { priority: 'low' } });
+    expect(low.output.page!.skip_reason).toBe('not_reached');
+    expect(low.result).toBe('queued');
   });
 
   it('a step waits for every predecessor to settle', async () => {
