@@ -97,6 +97,26 @@ export type {
   StartOptions,
   WorkflowResolver,
 } from './run/options.js';
+export type {
+  CancelRequestedEntry,
+  JournalEntry,
+  JournalEntryBase,
+  JournalEntryType,
+  JournalFailedEntry,
+  JournalSink,
+  RunEndedEntry,
+  RunMeta,
+  RunResumedEntry,
+  RunStartedEntry,
+  StepEvaluatedEntry,
+  StepLoggedEntry,
+  StepSettledEntry,
+  StepStartedEntry,
+  TimerFiredEntry,
+  UsageRecordedEntry,
+} from './run/journal.js';
+export { JOURNAL_ENTRY_TYPES, journalData, journalEntry } from './run/journal.js';
+export type { ResumeOptions } from './run/options.js';
 export { computeRetentionDueAt, normalizeRetention } from './run/retention.js';
 export type {
   LogEntry,

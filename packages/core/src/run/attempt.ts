@@ -122,6 +122,8 @@ export function attemptSettled(
     out.clearTimer(TIMER.TIMEOUT, i, index, attempt);
   }
   if (entry.outcome === 'completed') {
+    // An execution that never began can only be given up (a failure), not completed.
+    if (units.phase[slot] === UNIT.QUEUED) throw impossible(state, entry, `attempt ${attempt} never started`);
     units.phase[slot] = UNIT.DONE;
     if (index < 0) {
       // After a stop, a step whose handler still answered ends CANCELLED (its output is discarded).
