@@ -88,16 +88,6 @@ export type { Engine } from './run/engine.js';
 export { createEngine, DEFAULT_CONCURRENCY, DEFAULT_LIMITS } from './run/engine.js';
 export type { CancelResult, RunHandle } from './run/handle.js';
 export type {
-  Clock,
-  ConcurrencyOptions,
-  EngineLimits,
-  EngineOptions,
-  HttpOptions,
-  ResolvedWorkflow,
-  StartOptions,
-  WorkflowResolver,
-} from './run/options.js';
-export type {
   CancelRequestedEntry,
   JournalEntry,
   JournalEntryBase,
@@ -116,7 +106,17 @@ export type {
   UsageRecordedEntry,
 } from './run/journal.js';
 export { JOURNAL_ENTRY_TYPES, journalData, journalEntry } from './run/journal.js';
-export type { ResumeOptions } from './run/options.js';
+export type {
+  Clock,
+  ConcurrencyOptions,
+  EngineLimits,
+  EngineOptions,
+  HttpOptions,
+  ResolvedWorkflow,
+  ResumeOptions,
+  StartOptions,
+  WorkflowResolver,
+} from './run/options.js';
 export { computeRetentionDueAt, normalizeRetention } from './run/retention.js';
 export type {
   LogEntry,

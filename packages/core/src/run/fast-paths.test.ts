@@ -226,7 +226,9 @@ function perExecution(facts: Array<Record<string, unknown>>): Record<string, unk
   const out: Record<string, unknown[]> = {};
   for (const { seq: _s, ...fact } of facts) {
     const id = `${String(fact.key ?? '')}#${String(fact.index ?? '')}`;
-    (out[id] ??= []).push(fact);
+    const group = out[id] ?? [];
+    group.push(fact);
+    out[id] = group;
   }
   return out;
 }
