@@ -26,7 +26,12 @@ import { mergePricing } from '../usage/pricing.js';
 import type { EngineCore, HandlerEntry } from './engine-core.js';
 import type { CancelResult, RunHandle } from './handle.js';
 import { inlineCode } from './inline.js';
-import type { JournalEntry, JournalSink, RunStartedEntry } from './journal.js';
+import {
+  DEFAULT_JOURNAL_TIMEOUT_MS,
+  type JournalEntry,
+  type JournalSink,
+  type RunStartedEntry,
+} from './journal.js';
 import type { EngineLimits, EngineOptions, ResumeOptions, StartOptions } from './options.js';
 import { checkJournal } from './resume.js';
 import { normalizeRetention } from './retention.js';
@@ -42,6 +47,7 @@ export const DEFAULT_LIMITS: EngineLimits = {
   stepTimeoutMs: undefined,
   httpTimeoutMs: 30_000,
   expression: DEFAULT_EXPRESSION_LIMITS,
+  journalTimeoutMs: DEFAULT_JOURNAL_TIMEOUT_MS,
 };
 
 export const DEFAULT_CONCURRENCY = { run: 16, engine: 1024, providers: 64 } as const;
@@ -88,6 +94,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
   };
   checkPositive('limits.maxLoopIterations', limits.maxLoopIterations);
   checkPositive('limits.loopConcurrency', limits.loopConcurrency);
+  checkPositive('limits.journalTimeoutMs', limits.journalTimeoutMs);
   const concurrency =
     typeof options.concurrency === 'number' ? { run: options.concurrency } : (options.concurrency ?? {});
   const runConcurrency = concurrency.run ?? DEFAULT_CONCURRENCY.run;

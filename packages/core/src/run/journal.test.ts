@@ -118,6 +118,30 @@ describe('JournalWriter', () => {
     expect(await a.journal.flushed()).toBe(true);
   });
 
+  it('an append that never answers counts as failed after the timeout; its late answer is ignored', async () => {
+    const late = deferred();
+    let calls = 0;
+    const writer = new JournalWriter(
+      {
+        append: () => {
+          calls++;
+          return calls === 1 ? late.promise : undefined;
+        },
+      },
+      10,
+    );
+    const a = owner(writer, 'a');
+    writer.write(a.journal, entry('a', 1));
+    expect(await a.journal.flushed()).toBe(false);
+    expect(a.journal.failure?.message).toMatch(/did not answer within 10 ms/);
+    late.resolve();
+    await tick();
+    // Sent again, first, with what came next.
+    writer.write(a.journal, entry('a', 2));
+    expect(await a.journal.flushed()).toBe(true);
+    expect(calls).toBe(2);
+  });
+
   it('one writer per sink', () => {
     const sink = { append: () => {} };
     expect(writerFor(sink)).toBe(writerFor(sink));

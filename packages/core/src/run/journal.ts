@@ -265,13 +265,18 @@ export class RunJournal {
  */
 export class JournalWriter {
   readonly #sink: JournalSink;
+  readonly #timeoutMs: number;
   #entries: JournalEntry[] = [];
   #owners: RunJournal[] = [];
   #scheduled = false;
   #appending = false;
+  /** Counts appends, so that an answer that comes after its append timed out is ignored. */
+  #generation = 0;
 
-  constructor(sink: JournalSink) {
+  /** `timeoutMs`: an append that has not settled by then counts as failed (a store that hangs must not hang runs). */
+  constructor(sink: JournalSink, timeoutMs = DEFAULT_JOURNAL_TIMEOUT_MS) {
     this.#sink = sink;
+    this.#timeoutMs = timeoutMs;
   }
 
   write(owner: RunJournal, entry: JournalEntry): void {
@@ -336,9 +341,25 @@ export class JournalWriter {
       return;
     }
     if (result !== null && typeof result === 'object' && typeof result.then === 'function') {
+      const generation = ++this.#generation;
+      const timer = setTimeout(() => {
+        if (generation !== this.#generation) return;
+        this.#generation++;
+        this.#failed(
+          entries,
+          owners,
+          new Error(`the journal sink did not answer within ${this.#timeoutMs} ms (limits.journalTimeoutMs)`),
+        );
+      }, this.#timeoutMs);
       result.then(
-        () => this.#acknowledged(owners),
-        (error: unknown) => this.#failed(entries, owners, error),
+        () => {
+          clearTimeout(timer);
+          if (generation === this.#generation) this.#acknowledged(owners);
+        },
+        (error: unknown) => {
+          clearTimeout(timer);
+          if (generation === this.#generation) this.#failed(entries, owners, error);
+        },
       );
     } else {
       this.#acknowledged(owners);
@@ -384,13 +405,19 @@ export class JournalWriter {
   }
 }
 
+/** How long an append may take before it counts as failed. */
+export const DEFAULT_JOURNAL_TIMEOUT_MS = 30_000;
+
 const WRITERS = new WeakMap<JournalSink, JournalWriter>();
 
-/** The one writer of a sink (runs sharing a sink share its batches). */
-export function writerFor(sink: JournalSink): JournalWriter {
+/**
+ * The one writer of a sink (runs sharing a sink share its batches; the first engine to use a sink sets
+ * its timeout).
+ */
+export function writerFor(sink: JournalSink, timeoutMs = DEFAULT_JOURNAL_TIMEOUT_MS): JournalWriter {
   let writer = WRITERS.get(sink);
   if (writer === undefined) {
-    writer = new JournalWriter(sink);
+    writer = new JournalWriter(sink, timeoutMs);
     WRITERS.set(sink, writer);
   }
   return writer;

@@ -22,6 +22,11 @@ export interface EngineLimits {
   httpTimeoutMs: number;
   /** Bounds on every expression evaluation. */
   expression: ExpressionLimits;
+  /**
+   * A journal append (`journal` sink) that has not settled by then counts as failed: its runs end FAILED
+   * with STORE_ERROR rather than wait forever on a store that hangs. Default 30,000 ms.
+   */
+  journalTimeoutMs: number;
 }
 
 export interface ConcurrencyOptions {

@@ -166,6 +166,18 @@ describe('the journal', () => {
     expect(run.output.a!.status).toBe('COMPLETED');
   });
 
+  it('a sink that never answers: the run ends FAILED with STORE_ERROR after limits.journalTimeoutMs', async () => {
+    const engine = createEngine({
+      journal: { append: () => new Promise<void>(() => {}) },
+      limits: { journalTimeoutMs: 20 },
+      steps: { task: () => 1 },
+    });
+    const run = await engine.run(draft([task('a')]));
+    expect(run.status).toBe('FAILED');
+    expect(run.error).toMatchObject({ code: 'STORE_ERROR' });
+    expect(run.error!.message).toMatch(/did not answer within 20 ms/);
+  });
+
   it('a run’s own journal option overrides the engine’s; null turns it off', async () => {
     const engineSink = memorySink();
     const runSink = memorySink();

@@ -146,7 +146,7 @@ export class Runner implements ContextHost {
     this.#stepsScope = {};
     this.#scope = { input: this.state.input };
     if (options.journal !== null) {
-      this.#writer = writerFor(options.journal);
+      this.#writer = writerFor(options.journal, core.limits.journalTimeoutMs);
       this.#journal = new RunJournal(this.id, this.#writer, (error) => this.#journalFailed(error));
     } else {
       this.#writer = null;

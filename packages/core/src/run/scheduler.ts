@@ -296,7 +296,6 @@ export function skipStep(state: RunState, i: number, reason: number, at: string,
 function settled(state: RunState, i: number, at: string, out: Commands): void {
   state.stepEndedAt[i] = at;
   state.stage[i] = STAGE.NONE;
-  state.settleOrder[state.settled++] = i;
   state.unsettled--;
   out.stepSettled(i);
 

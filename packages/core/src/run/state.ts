@@ -163,9 +163,6 @@ export interface RunState {
    */
   readonly ready: number[];
   readyCount: number;
-  /** Steps in the order they settled (the scope is rebuilt in that order on resume). */
-  readonly settleOrder: Int32Array;
-  settled: number;
 
   readonly ledger: UsageLedger;
   /** Steps not settled yet. */
@@ -221,8 +218,6 @@ export function createRunState(plan: Plan, settings: RunSettings, init: RunInit)
     body: createUnits(n),
     ready: [],
     readyCount: 0,
-    settleOrder: new Int32Array(n),
-    settled: 0,
     ledger: new UsageLedger(),
     unsettled: n,
     stopReason: null,
