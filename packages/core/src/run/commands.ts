@@ -25,9 +25,13 @@ export interface Commands {
   runStarted(): void;
   /** Evaluate the step's `conditional` or `loop` (EVALUATION); answer with `step.evaluated`. */
   evaluate(step: number, field: number): void;
-  /** The step's body begins: emit `step.started`. */
+  /** A loop step's iterations begin: emit `step.started`. */
   stepStarted(step: number): void;
-  /** Run one attempt: answer with `step.started` when its handler is called, then `step.settled`. */
+  /**
+   * Run one attempt: answer with `step.started` when its handler is called, then `step.settled`. The
+   * first attempt of a step's body (index -1, attempt 1) is also the body beginning: emit `step.started`
+   * (one command rather than two per step).
+   */
   invoke(step: number, index: number, attempt: number): void;
   /** The attempt timed out: abort its signal (its handler may still settle; that is not news any more). */
   abort(step: number, index: number, attempt: number): void;

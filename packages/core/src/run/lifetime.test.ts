@@ -116,26 +116,30 @@ describe('after the final event', () => {
   });
 
   it('usage a handler reports after its attempt timed out, while the run goes on, still counts', async () => {
-    const late = deferred();
+    const recorded = deferred();
     const engine = createEngine({
       steps: {
         slow: async (ctx) => {
-          await late.promise;
+          // Goes on after its timeout has aborted it, and reports what it spent.
+          await new Promise((resolve) => ctx.signal.addEventListener('abort', resolve));
           ctx.usage.record({ id: 'after-timeout', total: 2 });
+          recorded.resolve();
           return 'late';
         },
-        wait: () => new Promise((resolve) => setTimeout(() => resolve('done'), 30)),
+        wait: async () => {
+          await recorded.promise;
+          return 'done';
+        },
       },
     });
-    const handle = engine.start(
+    const run = await engine.run(
       draft([
         { type: 'slow', key: 'a', timeout_ms: 5, throw_on_error: false },
         { type: 'wait', key: 'b' },
       ]),
     );
-    setTimeout(() => late.resolve(), 15);
-    const run = await handle.done;
     expect(run.output.a).toMatchObject({ status: 'FAILED', error: { code: 'STEP_TIMEOUT' } });
+    expect(run.output.b!.status).toBe('COMPLETED');
     expect(run.usage.total).toBe(2);
   });
 });

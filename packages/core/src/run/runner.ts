@@ -33,11 +33,12 @@ import {
   type RunMeta,
   type RunStartedEntry,
   type StepSettledEntry,
+  type StepStartedEntry,
   writerFor,
 } from './journal.js';
 import { type PlanProfile, profileOf } from './profile.js';
 import { runRecord, skipReasonOf } from './record.js';
-import { decide } from './scheduler.js';
+import { decide, decideSettled, decideStarted } from './scheduler.js';
 import { createRunState, errorOf, loopOf, type RunInit, type RunState, STAGE, UNIT } from './state.js';
 import type { LogEntry, Run, StepRecord, UsageCall } from './types.js';
 import { redact, resolveVariables, type Variable } from './variables.js';
@@ -117,6 +118,12 @@ export class Runner implements ContextHost {
   readonly #journal: RunJournal | null;
   readonly #writer: JournalWriter | null;
   readonly #preset: Record<string, StepRecord> | null;
+  /**
+   * Without a journal nothing keeps an entry once `decide` has read it, so the two entries every
+   * execution makes are one object each, reused (two allocations fewer per step).
+   */
+  readonly #startedScratch: StepStartedEntry | null;
+  readonly #completedScratch: StepSettledEntry | null;
   #resolveDone!: (run: Run) => void;
   #run: Run | null = null;
 
@@ -152,6 +159,34 @@ export class Runner implements ContextHost {
       this.#writer = null;
       this.#journal = null;
     }
+    if (this.#journal === null) {
+      this.#startedScratch = {
+        run_id: this.id,
+        seq: 0,
+        type: 'step.started',
+        at: '',
+        key: '',
+        index: null,
+        attempt: 0,
+      };
+      this.#completedScratch = {
+        run_id: this.id,
+        seq: 0,
+        type: 'step.settled',
+        at: '',
+        key: '',
+        index: null,
+        attempt: 0,
+        outcome: 'completed',
+        output: null,
+        error: null,
+        retryable: false,
+        jitter: 0,
+      };
+    } else {
+      this.#startedScratch = null;
+      this.#completedScratch = null;
+    }
     this.done = new Promise<Run>((resolve) => {
       this.#resolveDone = resolve;
     });
@@ -176,7 +211,7 @@ export class Runner implements ContextHost {
     const init = this.state;
     const entry: RunStartedEntry = {
       run_id: this.id,
-      seq: 0,
+      seq: this.#next(),
       type: 'run.started',
       at: this.#now(),
       plan_hash: this.plan.hash,
@@ -220,7 +255,7 @@ export class Runner implements ContextHost {
       return;
     }
     this.#reserveSlots();
-    this.#feed({ run_id: this.id, seq: 0, type: 'run.resumed', at: this.#now() });
+    this.#feed({ run_id: this.id, seq: this.#next(), type: 'run.resumed', at: this.#now() });
     this.#watchExternal();
   }
 
@@ -235,7 +270,7 @@ export class Runner implements ContextHost {
     ) {
       return false;
     }
-    this.#feed({ run_id: this.id, seq: 0, type: 'cancel.requested', at: this.#now(), reason });
+    this.#feed({ run_id: this.id, seq: this.#next(), type: 'cancel.requested', at: this.#now(), reason });
     return true;
   }
 
@@ -255,14 +290,42 @@ export class Runner implements ContextHost {
   // ── feeding decide ──────────────────────────────────────────────────────────────────────────────
 
   /**
-   * Numbers the entry, journals it, lets `decide` consume it, and performs what it asks for. `step`: the
-   * plan index of the step the entry names, when known.
+   * Journals the entry, lets `decide` consume it, and performs what it asks for. Entries are made with
+   * their `seq` (`#seq()`) right before they are fed: writing it here would be a store into every shape
+   * of entry, which V8 makes slow.
    */
-  #feed(entry: JournalEntry, step = -1): void {
-    entry.seq = this.state.seq + 1;
+  #feed(entry: JournalEntry): void {
     if (this.#journal !== null && !this.#journal.dropped) this.#write(entry);
     try {
-      decide(this.state, entry, this.#queue, step);
+      decide(this.state, entry, this.#queue);
+    } catch (error) {
+      this.#crash(error);
+      return;
+    }
+    this.#drain();
+  }
+
+  /** The seq of the next entry. */
+  #next(): number {
+    return this.state.seq + 1;
+  }
+
+  /** `#feed` for the entries of an execution (monomorphic paths: see `decideStarted`). */
+  #feedStarted(entry: StepStartedEntry, step: number): void {
+    if (this.#journal !== null && !this.#journal.dropped) this.#write(entry);
+    try {
+      decideStarted(this.state, entry, this.#queue, step);
+    } catch (error) {
+      this.#crash(error);
+      return;
+    }
+    this.#drain();
+  }
+
+  #feedSettled(entry: StepSettledEntry, step: number): void {
+    if (this.#journal !== null && !this.#journal.dropped) this.#write(entry);
+    try {
+      decideSettled(this.state, entry, this.#queue, step);
     } catch (error) {
       this.#crash(error);
       return;
@@ -312,6 +375,7 @@ export class Runner implements ContextHost {
   #execute(op: number, i: number, index: number, attempt: number, num: number, obj: unknown): void {
     switch (op) {
       case OP.INVOKE:
+        if (index < 0 && attempt === 1 && this.#listens('step.started')) this.#emitStarted(i);
         this.#invoke(i, index, attempt);
         break;
       case OP.STEP_SETTLED:
@@ -442,7 +506,7 @@ export class Runner implements ContextHost {
     const s = this.plan.steps[i]!;
     this.#feed({
       run_id: this.id,
-      seq: 0,
+      seq: this.#next(),
       type: 'step.evaluated',
       at: this.#now(),
       key: s.key,
@@ -505,6 +569,12 @@ export class Runner implements ContextHost {
     // A step's body gets the run's signal, made only if the handler reads it: an AbortController costs
     // microseconds in Node 20, more than a whole synchronous step. Iterations get their loop's.
     const signal = index < 0 ? null : this.#loopController(i).signal;
+    // Given up before it began when the run stopped (or the loop failed) meanwhile: `decide` knows at
+    // once, the signal only once the STOP command behind this one has run.
+    if (state.stopReason !== null || (index >= 0 && loopOf(state, i).firstError !== null)) {
+      this.#settled(i, index, attempt, new CancelledError(state.stopReason ?? 'Another iteration failed.'));
+      return undefined;
+    }
     const aborted = signal === null ? this.#controller?.signal : signal;
     if (aborted?.aborted === true) {
       this.#settled(i, index, attempt, ensureWeftError(new CancelledError(abortReason(aborted))));
@@ -662,10 +732,20 @@ export class Runner implements ContextHost {
   }
 
   #started(i: number, index: number, attempt: number): void {
-    this.#feed(
+    const scratch = this.#startedScratch;
+    if (scratch !== null) {
+      scratch.seq = this.#next();
+      scratch.at = this.#now();
+      scratch.key = this.plan.steps[i]!.key;
+      scratch.index = index < 0 ? null : index;
+      scratch.attempt = attempt;
+      this.#feedStarted(scratch, i);
+      return;
+    }
+    this.#feedStarted(
       {
         run_id: this.id,
-        seq: 0,
+        seq: this.#next(),
         type: 'step.started',
         at: this.#now(),
         key: this.plan.steps[i]!.key,
@@ -677,9 +757,21 @@ export class Runner implements ContextHost {
   }
 
   #completed(i: number, index: number, attempt: number, output: unknown): void {
+    const scratch = this.#completedScratch;
+    if (scratch !== null) {
+      scratch.seq = this.#next();
+      scratch.at = this.#now();
+      scratch.key = this.plan.steps[i]!.key;
+      scratch.index = index < 0 ? null : index;
+      scratch.attempt = attempt;
+      scratch.output = output;
+      this.#feedSettled(scratch, i);
+      scratch.output = null;
+      return;
+    }
     const entry: StepSettledEntry = {
       run_id: this.id,
-      seq: 0,
+      seq: this.#next(),
       type: 'step.settled',
       at: this.#now(),
       key: this.plan.steps[i]!.key,
@@ -691,14 +783,14 @@ export class Runner implements ContextHost {
       retryable: false,
       jitter: 0,
     };
-    this.#feed(entry, i);
+    this.#feedSettled(entry, i);
   }
 
   #settled(i: number, index: number, attempt: number, error: WeftError): void {
     const key = this.plan.steps[i]!.key;
     const entry: StepSettledEntry = {
       run_id: this.id,
-      seq: 0,
+      seq: this.#next(),
       type: 'step.settled',
       at: this.#now(),
       key,
@@ -710,7 +802,7 @@ export class Runner implements ContextHost {
       retryable: error.retryable,
       jitter: this.#jitter(),
     };
-    this.#feed(entry, i);
+    this.#feedSettled(entry, i);
   }
 
   #jitter(): number {
@@ -755,7 +847,7 @@ export class Runner implements ContextHost {
     const seq = this.state.seq + 1;
     this.#feed({
       run_id: this.id,
-      seq: 0,
+      seq: this.#next(),
       type: 'usage.recorded',
       at: this.#now(),
       key,
@@ -772,7 +864,7 @@ export class Runner implements ContextHost {
     if (index !== undefined) entry.index = index;
     this.#feed({
       run_id: this.id,
-      seq: 0,
+      seq: this.#next(),
       type: 'step.logged',
       at: entry.time,
       key: this.plan.steps[i]!.key,
@@ -827,7 +919,7 @@ export class Runner implements ContextHost {
     }
     this.#feed({
       run_id: this.id,
-      seq: 0,
+      seq: this.#next(),
       type: 'timer.fired',
       at: this.#now(),
       timer: name,
@@ -883,7 +975,6 @@ export class Runner implements ContextHost {
   async #endJournaled(journal: RunJournal): Promise<void> {
     const failedBefore = journal.failure !== null;
     const entry = this.#endEntry();
-    entry.seq = this.state.seq + 1;
     this.#endEntryPending = true;
     const written = this.#write(entry);
     const ok = await journal.flushed();
@@ -901,13 +992,12 @@ export class Runner implements ContextHost {
     }
     this.#feed({
       run_id: this.id,
-      seq: 0,
+      seq: this.#next(),
       type: 'journal.failed',
       at: this.#now(),
       error: journal.failure!.toJSON(),
     });
     const failed = this.#endEntry();
-    failed.seq = this.state.seq + 1;
     this.#write(failed);
     if (await journal.flushed()) {
       this.#decideEnd(failed);
@@ -928,12 +1018,24 @@ export class Runner implements ContextHost {
   }
 
   #endEntry(): JournalEntry {
-    return { run_id: this.id, seq: 0, type: 'run.ended', at: this.#now(), status: this.state.ending! };
+    return {
+      run_id: this.id,
+      seq: this.#next(),
+      type: 'run.ended',
+      at: this.#now(),
+      status: this.state.ending!,
+    };
   }
 
   #journalFailed(error: WeftError): void {
     if (this.#ended || this.#endEntryPending) return;
-    this.#feed({ run_id: this.id, seq: 0, type: 'journal.failed', at: this.#now(), error: error.toJSON() });
+    this.#feed({
+      run_id: this.id,
+      seq: this.#next(),
+      type: 'journal.failed',
+      at: this.#now(),
+      error: error.toJSON(),
+    });
   }
 
   /** The run has ended (or the journal given to `resume` ended with it): final event, `done`. */

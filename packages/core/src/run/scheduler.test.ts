@@ -71,10 +71,8 @@ describe('decide is deterministic', () => {
     const { commands } = foldWithEngine(doc, entries);
     expect(commands.map((c) => [c.command, ...c.args.slice(0, 3)])).toEqual([
       ['runStarted'],
-      ['stepStarted', 0],
       ['invoke', 0, -1, 1],
       ['stepSettled', 0],
-      ['stepStarted', 1],
       ['invoke', 1, -1, 1],
       ['stepSettled', 1],
       ['end'],

@@ -26,7 +26,14 @@ import {
   unitIndex,
 } from './attempt.js';
 import { type Commands, EVALUATION } from './commands.js';
-import type { JournalEntry, RunEndedEntry, RunStartedEntry, StepEvaluatedEntry } from './journal.js';
+import type {
+  JournalEntry,
+  RunEndedEntry,
+  RunStartedEntry,
+  StepEvaluatedEntry,
+  StepSettledEntry,
+  StepStartedEntry,
+} from './journal.js';
 import { startLoop } from './loop.js';
 import { resumed } from './resume.js';
 import { extraOf, type RunState, SKIP, STAGE } from './state.js';
@@ -38,24 +45,16 @@ import type { StepRecord, UsageCall } from './types.js';
  * the plan index of the step the entry names (the runner knows it; it saves a lookup by key per entry).
  */
 export function decide(state: RunState, entry: JournalEntry, out: Commands, step = -1): void {
-  if (entry.seq !== state.seq + 1) {
-    throw impossible(state, entry, `its seq should be ${state.seq + 1}`);
-  }
-  state.seq = entry.seq;
   switch (entry.type) {
     case 'step.started':
-      attemptStarted(
-        state,
-        step >= 0 ? step : stepIndex(state, entry),
-        unitIndex(entry.index),
-        entry.attempt,
-        entry,
-        out,
-      );
-      break;
+      decideStarted(state, entry, out, step >= 0 ? step : stepIndex(state, entry));
+      return;
     case 'step.settled':
-      attemptSettled(state, step >= 0 ? step : stepIndex(state, entry), unitIndex(entry.index), entry, out);
-      break;
+      decideSettled(state, entry, out, step >= 0 ? step : stepIndex(state, entry));
+      return;
+  }
+  consume(state, entry);
+  switch (entry.type) {
     case 'step.evaluated':
       evaluated(state, entry, out);
       break;
@@ -96,6 +95,32 @@ export function decide(state: RunState, entry: JournalEntry, out: Commands, step
   }
   drainReady(state, entry.at, out);
   maybeEnd(state, out);
+}
+
+/**
+ * `decide` for a `step.started` entry of step `step`. The runner calls it (and `decideSettled`) directly:
+ * the same decision, without a dispatch whose reads of the entry see every shape of entry (V8 then makes
+ * them slow), once or twice per execution.
+ */
+export function decideStarted(state: RunState, entry: StepStartedEntry, out: Commands, step: number): void {
+  if (entry.seq !== state.seq + 1) throw impossible(state, entry, `its seq should be ${state.seq + 1}`);
+  state.seq = entry.seq;
+  attemptStarted(state, step, unitIndex(entry.index), entry.attempt, entry, out);
+  // Nothing settles when an execution starts: no step can have become ready, nor the run done.
+}
+
+/** `decide` for a `step.settled` entry of step `step` (see `decideStarted`). */
+export function decideSettled(state: RunState, entry: StepSettledEntry, out: Commands, step: number): void {
+  if (entry.seq !== state.seq + 1) throw impossible(state, entry, `its seq should be ${state.seq + 1}`);
+  state.seq = entry.seq;
+  attemptSettled(state, step, unitIndex(entry.index), entry, out);
+  drainReady(state, entry.at, out);
+  maybeEnd(state, out);
+}
+
+function consume(state: RunState, entry: JournalEntry): void {
+  if (entry.seq !== state.seq + 1) throw impossible(state, entry, `its seq should be ${state.seq + 1}`);
+  state.seq = entry.seq;
 }
 
 /** A fact that cannot happen in the run's state: a bug in the runner, or a journal that is not this run's. */
@@ -232,8 +257,8 @@ function afterConditional(state: RunState, i: number, at: string, out: Commands)
     state.stage[i] = STAGE.LOOP;
     out.evaluate(i, EVALUATION.LOOP);
   } else {
+    // The body begins: its first `invoke` also says so (the runner emits `step.started` for it).
     state.stage[i] = STAGE.BODY;
-    out.stepStarted(i);
     queueAttempt(state, i, -1, out);
   }
 }
