@@ -10,8 +10,14 @@ import type { VersionDocument } from '../model/types.js';
 import { computeRetentionDueAt } from './retention.js';
 import { type RunState, SKIP } from './state.js';
 import { type Run, SKIP_REASONS, type SkipReason, type StepRecord } from './types.js';
+import { redact } from './variables.js';
 
-export type Redact = <T>(value: T) => T;
+/** The run's secret values (none: an empty array; nothing to redact). */
+export type Secrets = readonly string[];
+
+function hide<T>(value: T, secrets: Secrets): T {
+  return secrets.length === 0 ? value : redact(value, secrets);
+}
 
 const SKIP_REASON_BY_INDEX: ReadonlyArray<SkipReason | undefined> = (() => {
   const names: Array<SkipReason | undefined> = [];
@@ -26,7 +32,7 @@ export function skipReasonOf(state: RunState, i: number): SkipReason | undefined
   return SKIP_REASON_BY_INDEX[state.skip[i]!];
 }
 
-export function stepRecord(state: RunState, i: number, redact: Redact): StepRecord {
+export function stepRecord(state: RunState, i: number, secrets: Secrets): StepRecord {
   const extra = state.extras[i];
   if (extra?.preset != null) return extra.preset;
   const s = state.plan.steps[i]!;
@@ -36,18 +42,18 @@ export function stepRecord(state: RunState, i: number, redact: Redact): StepReco
     status: stepLifecycle.states[status]!,
     type: s.type,
     key: s.key,
-    output: status === STEP.COMPLETED ? redact(state.outputs[i]) : null,
+    output: status === STEP.COMPLETED ? hide(state.outputs[i], secrets) : null,
     logs: extra?.logs ?? [],
     calls: state.ledger.forStep(s.key),
     start: state.stepStartedAt[i]!,
     end: state.stepEndedAt[i]!,
-    error: error === null ? null : redact(error),
+    error: error === null ? null : hide(error, secrets),
     attempts: state.attempts[i]!,
   };
   if (status === STEP.SKIPPED) record.skip_reason = skipReasonOf(state, i)!;
   const loop = extra?.loop ?? null;
   if (loop !== null) {
-    record.iterations = { count: loop.elements.length, errors: redact(loop.errors) };
+    record.iterations = { count: loop.elements.length, errors: hide(loop.errors, secrets) };
   }
   return record;
 }
@@ -64,19 +70,19 @@ export function runResult(state: RunState): unknown {
   return output ?? null;
 }
 
-export function runRecord(state: RunState, document: Readonly<VersionDocument>, redact: Redact): Run {
+export function runRecord(state: RunState, document: Readonly<VersionDocument>, secrets: Secrets): Run {
   const output: Record<string, StepRecord> = {};
   const steps = state.plan.steps;
-  for (let i = 0; i < steps.length; i++) output[steps[i]!.key] = stepRecord(state, i, redact);
+  for (let i = 0; i < steps.length; i++) output[steps[i]!.key] = stepRecord(state, i, secrets);
   const meta = state.meta;
   const run: Run = {
     id: state.runId,
-    result: redact(runResult(state)),
-    input: redact(state.input),
+    result: hide(runResult(state), secrets),
+    input: hide(state.input, secrets),
     output,
     status: state.status,
     origin: meta.origin,
-    error: state.error === null ? null : redact(state.error as ErrorRecord),
+    error: state.error === null ? null : hide(state.error as ErrorRecord, secrets),
     started_at: state.startedAt,
     ended_at: state.endedAt,
     app_id: meta.app_id,

@@ -115,6 +115,13 @@ export class Runner implements ContextHost {
   #plainBindings: ExpressionBindings | null = null;
   /** Events emitted (public `seq`; every event counts, listened to or not). */
   #seq = 0;
+  /** Synchronous passes of the drain loop, and calls into user code (handlers, listeners), so far. */
+  #turn = 0;
+  #userCalls = 0;
+  /** The last clock reading, and when it was taken (see #now). */
+  #clockAt = '';
+  #clockTurn = -1;
+  #clockUserCalls = -1;
   readonly #journal: RunJournal | null;
   readonly #writer: JournalWriter | null;
   readonly #preset: Record<string, StepRecord> | null;
@@ -343,6 +350,7 @@ export class Runner implements ContextHost {
   #drain(): void {
     if (this.#draining) return;
     this.#draining = true;
+    this.#turn++;
     const q = this.#queue;
     try {
       for (let p = q.take(); p >= 0; p = q.take()) {
@@ -669,16 +677,26 @@ export class Runner implements ContextHost {
     this.#inFlight++;
     let result: unknown;
     try {
+      this.#userCalls++;
       result = entry.run(context);
     } catch (error) {
       this.#handlerAnswered(i, index, attempt, execution, false, error);
       return undefined;
     }
     if (!isPromiseLike(result)) {
-      this.#handlerAnswered(i, index, attempt, execution, true, result);
+      // Answered at once: nothing can have settled this attempt meanwhile (no timer fired, the run
+      // cannot have ended), so it is news — the checks of #handlerAnswered are not needed.
+      this.#inFlight--;
+      if (execution !== null) this.#disposeExecution(i, index, attempt, execution);
+      this.#completed(i, index, attempt, result);
       return undefined;
     }
     return this.#await(i, index, attempt, execution, result);
+  }
+
+  #disposeExecution(i: number, index: number, attempt: number, execution: Execution): void {
+    execution.controller.dispose();
+    this.#executions!.delete(executionKey(i, index, attempt));
   }
 
   /**
@@ -716,10 +734,7 @@ export class Runner implements ContextHost {
     value: unknown,
   ): void {
     this.#inFlight--;
-    if (execution !== null) {
-      execution.controller.dispose();
-      this.#executions!.delete(executionKey(i, index, attempt));
-    }
+    if (execution !== null) this.#disposeExecution(i, index, attempt, execution);
     // A late answer (the attempt timed out, the step was abandoned, the run ended) is not news.
     if (!this.#ended && isCurrent(this.state, i, index, attempt, UNIT.RUNNING)) {
       if (ok) this.#completed(i, index, attempt, value);
@@ -1103,7 +1118,7 @@ export class Runner implements ContextHost {
   /** The run object as it stands now (final once `done` has resolved). */
   snapshot(): Run {
     if (this.#run !== null) return this.#run;
-    return runRecord(this.state, this.plan.document, (value) => this.#redact(value));
+    return runRecord(this.state, this.plan.document, this.#secrets);
   }
 
   #bindings(item: unknown, index: number | undefined): ExpressionBindings {
@@ -1133,8 +1148,21 @@ export class Runner implements ContextHost {
     return this.#secrets.length === 0 ? value : redact(value, this.#secrets);
   }
 
+  /**
+   * The time of a fact (ISO). Within one synchronous pass of the drain loop, a reading is reused as long
+   * as no user code (a handler, a listener) has run since it was taken: between a step settling and the
+   * next one starting only the engine's own bookkeeping runs — microseconds, below the ISO time's
+   * millisecond — and a clock read costs as much as a whole step's scheduling on some machines.
+   */
   #now(): string {
-    return isoOf(this.#core.clock.now());
+    if (this.#draining && this.#clockTurn === this.#turn && this.#clockUserCalls === this.#userCalls) {
+      return this.#clockAt;
+    }
+    const at = isoOf(this.#core.clock.now());
+    this.#clockAt = at;
+    this.#clockTurn = this.#turn;
+    this.#clockUserCalls = this.#userCalls;
+    return at;
   }
 
   /**
@@ -1157,6 +1185,7 @@ export class Runner implements ContextHost {
     const global = this.#core.events.has(event);
     if (!local && !global) return;
     const payload = { run_id: this.id, seq, time: this.#now(), ...build() } as WeftEventMap[K];
+    this.#userCalls++;
     if (local) this.#events.emit(event, payload);
     if (global) this.#core.events.emit(event, payload);
   }
