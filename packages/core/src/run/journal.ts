@@ -38,7 +38,10 @@ export interface JournalEntryBase {
   /** 1, 2, 3, … for each run, without gaps. */
   seq: number;
   type: JournalEntryType;
-  /** When the fact happened (ISO 8601, from the engine's clock). */
+  /**
+   * When the fact happened (ISO 8601, from the engine's clock). Facts recorded in one synchronous stretch
+   * of engine work, with no handler or listener running in between, may share one clock reading.
+   */
   at: string;
 }
 

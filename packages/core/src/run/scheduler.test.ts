@@ -3,7 +3,7 @@
  * initial state give the same state and the same commands — and every impossible fact is refused.
  */
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { ERROR_CODES } from '../errors.js';
 import { runLifecycle, STEP, STEP_EVENT, stepLifecycle } from '../lifecycle/lifecycle.js';
 import type { StepContext } from '../steps/types.js';
@@ -109,6 +109,23 @@ describe('impossible facts are refused with an INTERNAL error naming what was wr
     );
     // A gap.
     refuse((e) => [e[0]!, { ...e[1]!, seq: 5 }], /its seq should be 2/);
+  });
+
+  it('a refused transition in a live run ends it FAILED with that INTERNAL error — it never hangs', async () => {
+    const step = stepLifecycle.step;
+    const spy = vi.spyOn(stepLifecycle, 'step').mockImplementation((state, event, kind, name) => {
+      // A bug, simulated: the machine refuses b's completion.
+      if (name === 'b' && event === STEP_EVENT.COMPLETE) throw step(STEP.COMPLETED, event, kind, name);
+      return step(state, event, kind, name);
+    });
+    try {
+      const run = await engine.run(draft([task('a', ['b']), task('b')]));
+      expect(run.status).toBe('FAILED');
+      expect(run.error).toMatchObject({ code: 'INTERNAL', details: { machine: 'step', step: 'b' } });
+      expect(run.error!.message).toMatch(/no transition COMPLETE from COMPLETED/);
+    } finally {
+      spy.mockRestore();
+    }
   });
 
   it('the lifecycles refuse a transition they do not have, naming the machine, the subject, state and event', () => {
