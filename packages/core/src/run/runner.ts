@@ -32,13 +32,14 @@ import {
   RunJournal,
   type RunMeta,
   type RunStartedEntry,
+  type StepEvaluatedEntry,
   type StepSettledEntry,
   type StepStartedEntry,
   writerFor,
 } from './journal.js';
 import { type PlanProfile, profileOf } from './profile.js';
 import { runRecord, skipReasonOf } from './record.js';
-import { decide, decideSettled, decideStarted } from './scheduler.js';
+import { decide, decideEvaluated, decideSettled, decideStarted } from './scheduler.js';
 import { createRunState, errorOf, loopOf, type RunInit, type RunState, STAGE, UNIT } from './state.js';
 import type { LogEntry, Run, StepRecord, UsageCall } from './types.js';
 import { redact, resolveVariables, type Variable } from './variables.js';
@@ -512,7 +513,7 @@ export class Runner implements ContextHost {
     // The grace period may have ended the step meanwhile.
     if (this.#ended || state.stepStatus[i] !== STEP.RUNNING || state.stage[i] !== stage) return;
     const s = this.plan.steps[i]!;
-    this.#feed({
+    const entry: StepEvaluatedEntry = {
       run_id: this.id,
       seq: this.#next(),
       type: 'step.evaluated',
@@ -522,7 +523,15 @@ export class Runner implements ContextHost {
       value: error === null ? value : null,
       error:
         error === null ? null : errorRecordOf(ensureWeftError(error, ERROR_CODES.EXPRESSION_ERROR), s.key),
-    });
+    };
+    if (this.#journal !== null && !this.#journal.dropped) this.#write(entry);
+    try {
+      decideEvaluated(state, entry, this.#queue, i);
+    } catch (e) {
+      this.#crash(e);
+      return;
+    }
+    this.#drain();
   }
 
   // ── executions ──────────────────────────────────────────────────────────────────────────────────

@@ -52,12 +52,12 @@ export function decide(state: RunState, entry: JournalEntry, out: Commands, step
     case 'step.settled':
       decideSettled(state, entry, out, step >= 0 ? step : stepIndex(state, entry));
       return;
+    case 'step.evaluated':
+      decideEvaluated(state, entry, out, step >= 0 ? step : stepIndex(state, entry));
+      return;
   }
   consume(state, entry);
   switch (entry.type) {
-    case 'step.evaluated':
-      evaluated(state, entry, out);
-      break;
     case 'run.started':
       runStarted(state, entry, out);
       break;
@@ -114,6 +114,20 @@ export function decideSettled(state: RunState, entry: StepSettledEntry, out: Com
   if (entry.seq !== state.seq + 1) throw impossible(state, entry, `its seq should be ${state.seq + 1}`);
   state.seq = entry.seq;
   attemptSettled(state, step, unitIndex(entry.index), entry, out);
+  drainReady(state, entry.at, out);
+  maybeEnd(state, out);
+}
+
+/** `decide` for a `step.evaluated` entry of step `step` (see `decideStarted`). */
+export function decideEvaluated(
+  state: RunState,
+  entry: StepEvaluatedEntry,
+  out: Commands,
+  step: number,
+): void {
+  if (entry.seq !== state.seq + 1) throw impossible(state, entry, `its seq should be ${state.seq + 1}`);
+  state.seq = entry.seq;
+  evaluated(state, step, entry, out);
   drainReady(state, entry.at, out);
   maybeEnd(state, out);
 }
@@ -263,8 +277,7 @@ function afterConditional(state: RunState, i: number, at: string, out: Commands)
   }
 }
 
-function evaluated(state: RunState, entry: StepEvaluatedEntry, out: Commands): void {
-  const i = stepIndex(state, entry);
+function evaluated(state: RunState, i: number, entry: StepEvaluatedEntry, out: Commands): void {
   // The grace period may have ended the step while its expression was being evaluated.
   if (stepLifecycle.isFinalAt(state.stepStatus[i]!)) return;
   const field = entry.field === 'conditional' ? STAGE.CONDITIONAL : STAGE.LOOP;
