@@ -122,6 +122,7 @@ export type {
   StepHandler,
 } from './steps/types.js';
 export type {
+  ApiKeyRecord,
   AppVariable,
   DiscoverableWorkflow,
   DiscoverQuery,
@@ -130,6 +131,7 @@ export type {
   PageQuery,
   PublishedVersion,
   RunCondition,
+  RunCountQuery,
   RunPatch,
   RunQuery,
   RunRecord,

@@ -14,6 +14,7 @@ export type { IndexPageOptions } from './sorted-index.js';
 export { SortedIndex } from './sorted-index.js';
 export type { RunCondition, WeftStore } from './store.js';
 export type {
+  ApiKeyRecord,
   AppVariable,
   DiscoverableWorkflow,
   DiscoverQuery,
@@ -21,6 +22,7 @@ export type {
   Page,
   PageQuery,
   PublishedVersion,
+  RunCountQuery,
   RunPatch,
   RunQuery,
   RunRecord,

@@ -16,10 +16,12 @@ import { purgeRunRow, purgeStepRecord } from './purge.js';
 import { SortedIndex } from './sorted-index.js';
 import type { RunCondition, WeftStore } from './store.js';
 import type {
+  ApiKeyRecord,
   AppVariable,
   DiscoverQuery,
   Page,
   PublishedVersion,
+  RunCountQuery,
   RunPatch,
   RunQuery,
   RunRow,
@@ -78,6 +80,9 @@ export class MemoryStore implements WeftStore {
   readonly #testsByWorkflow = new Map<string, SortedIndex>();
 
   readonly #variables = new Map<string, Map<string, AppVariable>>();
+
+  readonly #apiKeys = new Map<string, ApiKeyRecord>();
+  readonly #apiKeysByHash = new Map<string, ApiKeyRecord>();
 
   #key(kind: string, id: string, createdAt: string): string {
     const key = `${createdAt}#${(++this.#seq).toString(36).padStart(10, '0')}`;
@@ -258,6 +263,33 @@ export class MemoryStore implements WeftStore {
     return { data: page.data.map((id) => copy(this.#runs.get(id)!)), next_cursor: page.next_cursor };
   }
 
+  // countRuns' own copy of listRuns' index choice and filter (kept apart so listRuns is unchanged).
+  #runIndex(query: RunCountQuery): SortedIndex | undefined {
+    return query.workflow_id === undefined
+      ? this.#runsByApp.get(query.app_id)
+      : this.#runsByAppWorkflow.get(`${query.app_id}\0${query.workflow_id}`);
+  }
+
+  #runFilter(query: RunCountQuery): ((id: string) => boolean) | undefined {
+    const statuses = asSet<RunStatus>(query.status);
+    const origins = asSet(query.origin);
+    if (statuses === null && origins === null) return undefined;
+    return (id: string) => {
+      const run = this.#runs.get(id)!;
+      return (statuses === null || statuses.has(run.status)) && (origins === null || origins.has(run.origin));
+    };
+  }
+
+  async countRuns(query: RunCountQuery): Promise<number> {
+    const index = this.#runIndex(query);
+    if (index === undefined) return 0;
+    return index.count({
+      min: query.created_after,
+      max: query.created_before,
+      filter: this.#runFilter(query),
+    });
+  }
+
   async saveStepResult(runId: string, key: string, record: StepRecord): Promise<void> {
     let steps = this.#steps.get(runId);
     if (steps === undefined) {
@@ -355,5 +387,37 @@ export class MemoryStore implements WeftStore {
 
   async deleteVariable(appId: string, key: string): Promise<boolean> {
     return this.#variables.get(appId)?.delete(key) ?? false;
+  }
+
+  // ── API keys ─────────────────────────────────────────────────────────────────────────────────────
+
+  async insertApiKey(key: ApiKeyRecord): Promise<void> {
+    if (this.#apiKeys.has(key.id) || this.#apiKeysByHash.has(key.hash)) {
+      throw new WeftError(
+        ERROR_CODES.CONFLICT,
+        `An API key with id "${key.id}" (or the same hash) already exists.`,
+      );
+    }
+    const stored = copy(key);
+    this.#apiKeys.set(stored.id, stored);
+    this.#apiKeysByHash.set(stored.hash, stored);
+  }
+
+  async getApiKeyByHash(hash: string): Promise<ApiKeyRecord | null> {
+    const key = this.#apiKeysByHash.get(hash);
+    return key === undefined ? null : copy(key);
+  }
+
+  async listApiKeys(appId: string): Promise<ApiKeyRecord[]> {
+    // Insertion order is creation order.
+    return [...this.#apiKeys.values()].filter((k) => k.app_id === appId).map(copy);
+  }
+
+  async deleteApiKey(id: string): Promise<boolean> {
+    const key = this.#apiKeys.get(id);
+    if (key === undefined) return false;
+    this.#apiKeys.delete(id);
+    this.#apiKeysByHash.delete(key.hash);
+    return true;
   }
 }
