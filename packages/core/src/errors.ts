@@ -45,6 +45,10 @@ export const ERROR_CODES = {
   NOT_CANCELLABLE: 'NOT_CANCELLABLE',
   FORBIDDEN: 'FORBIDDEN',
   IMMUTABLE_VERSION: 'IMMUTABLE_VERSION',
+  /** HTTP server: no API key, or one that is not known (401). */
+  UNAUTHORIZED: 'UNAUTHORIZED',
+  /** HTTP server: the API key made too many requests; retry after the `retry-after` header (429). */
+  RATE_LIMITED: 'RATE_LIMITED',
   /** A bug in Weft: please report it. */
   INTERNAL: 'INTERNAL',
 } as const;

@@ -1,0 +1,175 @@
+/** What every route module gets: the registry, the options, and the reads they share. */
+import {
+  type AppClient,
+  ERROR_CODES,
+  type PublishedVersion,
+  type Retention,
+  type RunHandle,
+  type RunRecord,
+  type Weft,
+  WeftError,
+  type Workflow,
+  type WorkflowTest,
+} from '@weft/core';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { appOf } from './auth.js';
+import type { ResolvedOptions } from './options.js';
+import { streamRun } from './stream-run.js';
+import { toWireRun, type WireRun } from './wire-runs.js';
+import { countTest, emptyTestsStats, type WireTestsStats } from './wire-tests.js';
+import { toWireWorkflow, type WireWorkflow } from './wire-workflows.js';
+
+/** The platform's retention input (`preserve_on_failure` optional, default false) as the registry's. */
+export function retentionOf(
+  value: number | { max_age_in_seconds: number; preserve_on_failure?: boolean | undefined },
+): number | Retention;
+export function retentionOf(
+  value: number | { max_age_in_seconds: number; preserve_on_failure?: boolean | undefined } | null,
+): number | Retention | null;
+export function retentionOf(
+  value: number | { max_age_in_seconds: number; preserve_on_failure?: boolean | undefined } | null,
+): number | Retention | null {
+  if (value === null || typeof value === 'number') return value;
+  return {
+    max_age_in_seconds: value.max_age_in_seconds,
+    preserve_on_failure: value.preserve_on_failure ?? false,
+  };
+}
+
+export interface RouteContext {
+  readonly weft: Weft;
+  readonly options: ResolvedOptions;
+}
+
+/** The registry client of the request's app (authenticated and scoped by the auth hook). */
+export function clientOf(ctx: RouteContext, request: FastifyRequest): AppClient {
+  return ctx.weft.app(appOf(request));
+}
+
+/** Same words as the registry's, so a run of another workflow reads exactly like a missing one. */
+export function runNotFound(runId: string): WeftError {
+  return new WeftError(
+    ERROR_CODES.NOT_FOUND,
+    `Run "${runId}" was not found. Check the id; an app can only read and cancel its own runs.`,
+    { details: { id: runId }, retryable: false },
+  );
+}
+
+export function testNotFound(testId: string): WeftError {
+  return new WeftError(
+    ERROR_CODES.NOT_FOUND,
+    `Test "${testId}" was not found. Check the id, and that the test belongs to a workflow of this app.`,
+    { details: { id: testId }, retryable: false },
+  );
+}
+
+/** A run of this app that belongs to `workflowId` (the path's workflow). */
+export async function runOfWorkflow(
+  client: AppClient,
+  workflowId: string,
+  runId: string,
+): Promise<RunRecord> {
+  const run = await client.runs.get(runId);
+  if (run.workflow_id !== workflowId) throw runNotFound(runId);
+  return run;
+}
+
+/** A test of this app that belongs to `workflowId`. */
+export async function testOfWorkflow(
+  client: AppClient,
+  workflowId: string,
+  testId: string,
+): Promise<WorkflowTest> {
+  await client.workflows.get(workflowId);
+  const test = await client.tests.get(testId);
+  if (test.workflow_id !== workflowId) throw testNotFound(testId);
+  return test;
+}
+
+/** The Tests stats of a workflow, counted from its tests; null when it has none. */
+export async function testsStatsOf(
+  ctx: RouteContext,
+  client: AppClient,
+  workflowId: string,
+): Promise<WireTestsStats | null> {
+  const stats = emptyTestsStats();
+  let cursor: string | null = null;
+  let scanned = 0;
+  do {
+    const page: Awaited<ReturnType<AppClient['tests']['list']>> = await client.tests.list(workflowId, {
+      cursor,
+      limit: 100,
+    });
+    for (const test of page.data) countTest(stats, test);
+    scanned += page.data.length;
+    cursor = page.next_cursor;
+  } while (cursor !== null && scanned < ctx.options.maxListScan);
+  return stats.total_count === 0 ? null : stats;
+}
+
+/** A workflow with what the wire shape adds: its latest version, the caller's run count, its tests' stats. */
+export async function wireWorkflow(
+  ctx: RouteContext,
+  client: AppClient,
+  workflow: Workflow | Omit<Workflow, 'draft' | 'tests_stats'>,
+): Promise<WireWorkflow> {
+  const own = workflow.app_id === client.app_id;
+  const [latest, runsCount, testsStats] = await Promise.all([
+    ctx.weft.store.getLatestVersion(workflow.id) as Promise<PublishedVersion | null>,
+    ctx.weft.store.countRuns({ app_id: client.app_id, workflow_id: workflow.id }),
+    own ? testsStatsOf(ctx, client, workflow.id) : Promise.resolve(null),
+  ]);
+  return toWireWorkflow(workflow, { latest, runsCount, testsStats });
+}
+
+export interface RunMode {
+  stream?: boolean | undefined;
+  background?: boolean | undefined;
+}
+
+/** What a route passes to the registry to start its run. */
+export type Starter = (extra: {
+  background?: boolean;
+  onStart?: (handle: RunHandle) => void;
+}) => Promise<RunRecord>;
+
+/**
+ * Starts a run and answers the platform's way: `stream` → server-sent events; `background` → the
+ * RUNNING run at once; otherwise the run once it has ended, or after `runWaitMs` the run as it stands.
+ */
+export async function answerRun(
+  ctx: RouteContext,
+  client: AppClient,
+  reply: FastifyReply,
+  mode: RunMode,
+  start: Starter,
+): Promise<WireRun | FastifyReply> {
+  if (mode.stream === true) {
+    await streamRun(reply, (onStart) => start({ onStart }), {
+      heartbeatMs: ctx.options.heartbeatMs,
+      maxBufferedBytes: ctx.options.maxStreamBufferBytes,
+    });
+    return reply;
+  }
+  if (mode.background === true) return toWireRun(await start({ background: true }));
+  let runId: string | null = null;
+  const ended = start({
+    onStart: (handle) => {
+      runId = handle.id;
+    },
+  });
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timedOut = new Promise<null>((resolve) => {
+    timer = setTimeout(() => resolve(null), ctx.options.runWaitMs);
+  });
+  try {
+    const run = await Promise.race([ended, timedOut]);
+    if (run !== null) return toWireRun(run);
+  } finally {
+    clearTimeout(timer);
+  }
+  // Still running: answer it as it stands; it goes on and is stored when it ends.
+  ended.catch(() => {});
+  reply.header('x-weft-run-wait', 'timeout');
+  return toWireRun(await client.runs.get(runId!));
+}
