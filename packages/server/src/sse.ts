@@ -41,6 +41,8 @@ export class SseWriter {
   #queuedBytes = 0;
   #blocked = false;
   #closed = false;
+  /** `end()` was called while blocked: end once the queue is written. */
+  #endWhenDrained = false;
   #heartbeat: ReturnType<typeof setInterval> | null = null;
 
   constructor(res: ServerResponse, options: SseOptions) {
@@ -93,8 +95,6 @@ export class SseWriter {
     this.#close();
   }
 
-  #endWhenDrained = false;
-
   #write(text: string): void {
     if (!this.#res.write(text)) {
       this.#blocked = true;
@@ -123,17 +123,31 @@ export class SseWriter {
       }
     } else if (item.event === 'chunk' && q.length > 0) {
       const last = q[q.length - 1]!;
-      if (last.event === 'chunk' && last.key === item.key && last.index === item.index) {
-        const merged = mergeChunks(last.data, item.data);
-        if (merged !== null) {
-          this.#removeAt(q.length - 1);
-          item = { ...item, data: merged };
-        }
+      const delta = messageOf(item.data);
+      const joined = messageOf(last.data);
+      if (
+        last.event === 'chunk' &&
+        last.key === item.key &&
+        last.index === item.index &&
+        delta !== undefined &&
+        joined !== undefined
+      ) {
+        // Joined in place; the size grows by the delta's (string concatenation is O(1) in V8: a rope).
+        const output = (item.data as { output: object }).output;
+        last.data = { ...(item.data as object), output: { ...output, message: joined + delta } };
+        const added = JSON.stringify(delta).length - 2;
+        last.bytes += added;
+        this.#grow(added);
+        return;
       }
     }
     item.bytes = frame(item.event, item.data).length;
     q.push(item);
-    this.#queuedBytes += item.bytes;
+    this.#grow(item.bytes);
+  }
+
+  #grow(bytes: number): void {
+    this.#queuedBytes += bytes;
     if (this.#queuedBytes > this.#options.maxBufferedBytes) {
       // The client reads slower than the run produces, beyond the bound: give up on this stream.
       this.#res.destroy();
@@ -156,10 +170,8 @@ export class SseWriter {
   }
 }
 
-/** Two chunks of one step as one (their message deltas joined), or null when they cannot be joined. */
-function mergeChunks(a: unknown, b: unknown): unknown | null {
-  const oa = (a as { output?: { message?: unknown } }).output;
-  const ob = (b as { output?: { message?: unknown } }).output;
-  if (typeof oa?.message !== 'string' || typeof ob?.message !== 'string') return null;
-  return { ...(b as object), output: { ...ob, message: oa.message + ob.message } };
+/** The text of a chunk (its delta), when it has one. */
+function messageOf(data: unknown): string | undefined {
+  const message = (data as { output?: { message?: unknown } }).output?.message;
+  return typeof message === 'string' ? message : undefined;
 }
