@@ -39,6 +39,8 @@ export async function createServer(options: ServerOptions): Promise<FastifyInsta
     keepAliveTimeout: o.keepAliveTimeoutMs,
     trustProxy: o.trustProxy,
     exposeHeadRoutes: false,
+    // Path parameters (ids) up to 200 characters; longer is 414.
+    maxParamLength: 200,
     return503OnClosing: true,
     forceCloseConnections: 'idle',
   }).withTypeProvider<TypeBoxTypeProvider>();
@@ -49,7 +51,7 @@ export async function createServer(options: ServerOptions): Promise<FastifyInsta
   // JSON bodies with prototype-poisoning keys are refused; an empty body with a JSON content type is
   // no body (clients send one on bodiless POSTs such as cancel).
   const json = app.getDefaultJsonParser('error', 'error');
-  app.removeContentTypeParser('application/json');
+  app.removeContentTypeParser(['application/json', 'text/plain']);
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
     if (body === '' || (typeof body === 'string' && body.trim() === '')) done(null, undefined);
     else json(request, body as string, done);
