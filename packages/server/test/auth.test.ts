@@ -12,7 +12,7 @@ afterAll(() => t.close());
 
 describe('API keys', () => {
   it('401 without a key, with a malformed header, or with a key the server does not know', async () => {
-    for (const headers of [
+    for (const headers of <Array<Record<string, string>>>[
       {},
       { authorization: 'Basic abc' },
       { authorization: 'Bearer' },
