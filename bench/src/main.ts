@@ -10,6 +10,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { fmt, fmtStat, type Machine, machine } from './harness.js';
+import { W13_FULL, W13_QUICK, w13 } from './w13.js';
 import { FULL, QUICK, type Row, w1, w2, w3, w4, w5, w6, w7 } from './workloads.js';
 
 interface Args {
@@ -98,6 +99,7 @@ async function main(): Promise<void> {
   await step('W5', () => w5(sizes));
   await step('W6', () => w6(sizes));
   await step('W7', () => w7(sizes, r1, r3));
+  await step('W13', () => w13(args.quick ? W13_QUICK : W13_FULL));
 
   const seconds = (performance.now() - started) / 1000;
   console.log(`\n${table(rows)}\n\n${details(rows)}\n`);
