@@ -25,18 +25,31 @@ export function validatorCompiler(): FastifySchemaCompiler<unknown> {
   };
 }
 
+/** Response checkers are shared by every server of the process: many routes answer the same schema. */
+const responseAjv = new Ajv({ ...common, coerceTypes: false });
+const responseCheckers = new Map<string, ValidateFunction>();
+
+function responseChecker(schema: unknown): ValidateFunction {
+  const key = JSON.stringify(schema);
+  let validate = responseCheckers.get(key);
+  if (validate === undefined) {
+    validate = responseAjv.compile(JSON.parse(key) as object);
+    responseCheckers.set(key, validate);
+  }
+  return validate;
+}
+
 /** JSON.stringify, or with `check`, JSON.stringify after checking the payload against its schema. */
 export function serializerCompiler(check: boolean): FastifySerializerCompiler<unknown> {
-  const ajv = new Ajv({ ...common, coerceTypes: false });
   return ({ schema, method, url, httpStatus }) => {
     if (!check) return (data) => JSON.stringify(data);
-    const validate = ajv.compile(schema as object);
+    const validate = responseChecker(schema);
     return (data) => {
       // Through JSON first: what is checked is what the client receives.
       const text = JSON.stringify(data);
       if (!validate(JSON.parse(text))) {
         throw new Error(
-          `The ${httpStatus} response of ${method} ${url} does not match its schema: ${ajv.errorsText(validate.errors)}`,
+          `The ${httpStatus} response of ${method} ${url} does not match its schema: ${responseAjv.errorsText(validate.errors)}`,
         );
       }
       return text;

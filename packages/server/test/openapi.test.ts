@@ -108,4 +108,22 @@ describe('OpenAPI', () => {
     expect(response.status).toBe(200);
     expect(await response.text()).toMatch(/swagger/i);
   });
+
+  it('checkResponses (on in every test here) turns a response that breaks its schema into a 500', async () => {
+    const { createWeft } = await import('@weft/core');
+    const { createServer } = await import('../src/server.js');
+    const server = await createServer({ weft: createWeft(), checkResponses: true, docs: false });
+    server.get(
+      '/broken',
+      {
+        schema: {
+          response: { 200: { type: 'object', properties: { a: { type: 'string' } }, required: ['a'] } },
+        },
+      },
+      async () => ({ b: 1 }),
+    );
+    const answer = await server.inject({ method: 'GET', url: '/broken' });
+    expect(answer.statusCode).toBe(500);
+    await server.close();
+  });
 });

@@ -1,0 +1,84 @@
+/** The wire shapes: error as a string with its code beside it, step times as epoch ms, documents whole. */
+import { createWeft } from '@weft/core';
+import { describe, expect, it } from 'vitest';
+import { toWireRun } from './wire-runs.js';
+import {
+  countTest,
+  emptyTestsStats,
+  runTestInput,
+  runTestsInput,
+  testStatus,
+  toWireTest,
+} from './wire-tests.js';
+
+describe('toWireRun', () => {
+  it('keeps every field of the run, with error and step times in the platform’s form', async () => {
+    const app = createWeft().app('a');
+    const w = await app.workflows.create({
+      name: 'w',
+      draft: { steps: [{ type: 'code', key: 'boom', code: '$error("bad")' }] },
+    });
+    const run = await app.runs.run(w.id, { version: 'draft' });
+    const wire = toWireRun(run);
+    for (const key of Object.keys(run)) expect(wire).toHaveProperty(key);
+    expect(wire.error).toBe(run.error!.message);
+    expect(wire.error_code).toBe('EXPRESSION_ERROR');
+    expect(wire.output.boom!.start).toBe(Date.parse(run.output.boom!.start!));
+    expect(wire.output.boom!.error_code).toBe('EXPRESSION_ERROR');
+    expect(wire.workflow_version_draft).toMatchObject({
+      key: null,
+      input: {},
+      input_default: null,
+      input_options: null,
+    });
+    expect(wire.replay_of).toBeNull();
+  });
+});
+
+describe('tests mapping', () => {
+  const test = {
+    id: 't',
+    app_id: 'a',
+    workflow_id: 'w',
+    name: 'n',
+    input: {},
+    step_key: null,
+    expectations: [
+      { key: 'x', name: 'x', script: 'true' },
+      { key: 'y', name: 'y', script: 'false' },
+    ],
+    status: 'FAILED' as const,
+    results: [
+      { key: 'x', name: 'x', status: 'PASSED' as const, message: null },
+      { key: 'y', name: 'y', status: 'FAILED' as const, message: 'false' },
+    ],
+    last_run_id: null,
+    last_run_at: null,
+    created_at: 'c',
+    updated_at: 'u',
+  };
+
+  it('a test that never ran is DRAFT; results become expectation statuses and counts', () => {
+    expect(testStatus({ ...test, status: null })).toBe('DRAFT');
+    const wire = toWireTest(test, null);
+    expect(wire.expectations.map((e) => e.status)).toEqual(['PASSED', 'FAILED']);
+    expect([wire.expectations_passing_count, wire.expectations_failing_count]).toEqual([1, 1]);
+    const stats = emptyTestsStats();
+    countTest(stats, test);
+    countTest(stats, { ...test, status: null, results: [] });
+    expect(stats).toMatchObject({ total_count: 2, failing_count: 1, expectations_passing_count: 1 });
+  });
+
+  it('maps the platform’s run options to the registry’s modes', () => {
+    expect(runTestsInput({})).toEqual({ mode: 'all', version: 'draft' });
+    expect(runTestsInput({ execute_failed_only: true, workflow_version_number: 3 })).toEqual({
+      mode: 'failed',
+      version: 3,
+    });
+    expect(runTestInput('t', { execute_expectations_only: true })).toEqual({
+      mode: 'expectations',
+      version: 'draft',
+      test_ids: ['t'],
+    });
+  });
+});
