@@ -90,6 +90,7 @@ export function discoverRoutes(ctx: RouteContext): FastifyPluginAsyncTypebox {
           summary: 'Run Discoverable Workflow',
           description: 'The run belongs to the caller (`app_id`); `workflow_app_id` is the owner.',
           params: WorkflowParams,
+          querystring: VerboseQuery,
           body: CreateDiscoveryRunBody,
           response: runOrStream(WireRunSchema, 'The run.'),
         },

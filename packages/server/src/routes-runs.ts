@@ -102,6 +102,7 @@ export function runRoutes(ctx: RouteContext): FastifyPluginAsyncTypebox {
           description:
             'Runs `workflow_version_id` ("latest" by default, "draft", a number or an id). Answers when the run ends; `background: true` at once with the RUNNING run; `stream: true` as server-sent events.',
           params: WorkflowParams,
+          querystring: VerboseQuery,
           body: CreateRunBody,
           response: runOrStream(WireRunSchema, 'The run.'),
         },
@@ -151,6 +152,7 @@ export function runRoutes(ctx: RouteContext): FastifyPluginAsyncTypebox {
           description:
             'A new run of the same version and input; with `stepKey`, the steps not downstream of it keep the original records.',
           params: RunParams,
+          querystring: VerboseQuery,
           body: ReplayBody,
           response: runOrStream(WireRunSchema, 'The new run.'),
         },

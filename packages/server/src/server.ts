@@ -8,6 +8,7 @@ import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
 import { ERROR_CODES, WeftError } from '@weft/core';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { authenticate, scopedApp } from './auth.js';
@@ -20,6 +21,8 @@ import { testRoutes } from './routes-tests.js';
 import { variableRoutes } from './routes-variables.js';
 import { workflowRoutes } from './routes-workflows.js';
 import { serializerCompiler, validatorCompiler } from './validators.js';
+
+const NoQuery = Type.Object({}, { additionalProperties: false });
 
 export const SERVER_VERSION = '0.1.0';
 
@@ -99,6 +102,11 @@ export async function createServer(options: ServerOptions): Promise<FastifyInsta
   await app.register(
     async (apps) => {
       apps.decorateRequest('apiKey', null);
+      // A route without query parameters refuses any (nothing sent is silently ignored).
+      apps.addHook('onRoute', (route) => {
+        route.schema ??= {};
+        route.schema.querystring ??= NoQuery;
+      });
       apps.addHook('onRequest', async (request) => {
         const key = await authenticate(o.weft.store, request.headers.authorization);
         request.apiKey = key;

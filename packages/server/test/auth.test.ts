@@ -113,6 +113,16 @@ describe('limits', () => {
     for (const e of answer.body.errors) expect(e).toMatchObject({ code: 'INVALID_ARGUMENT' });
   });
 
+  it('an unknown query parameter is 400 on every route, verbose is accepted where the SDK sends it', async () => {
+    const wf = await t.call('POST', '/apps/c/workflows', { body: { name: 'q', draft: greeter } });
+    expect((await t.call('GET', `/apps/c/workflows/${wf.body.id}?x=1`)).status).toBe(400);
+    expect((await t.call('GET', '/apps/c/variables?x=1')).status).toBe(400);
+    const run = await t.call('POST', `/apps/c/workflows/${wf.body.id}/runs?verbose=all`, {
+      body: { workflow_version_id: 'draft', input: { name: 'v' } },
+    });
+    expect(run.status).toBe(200);
+  });
+
   it('unknown routes and methods are 404 in the error shape', async () => {
     const answer = await t.call('DELETE', '/apps/c/workflows');
     expect(answer.status).toBe(404);
