@@ -148,6 +148,7 @@ export async function answerRun(
     await streamRun(reply, (onStart) => start({ onStart }), {
       heartbeatMs: ctx.options.heartbeatMs,
       maxBufferedBytes: ctx.options.maxStreamBufferBytes,
+      log: reply.log,
     });
     return reply;
   }
@@ -168,8 +169,10 @@ export async function answerRun(
   } finally {
     clearTimeout(timer);
   }
+  // Not started yet (its store reads took all that time): there is nothing to answer but its end.
+  if (runId === null) return toWireRun(await ended);
   // Still running: answer it as it stands; it goes on and is stored when it ends.
   ended.catch(() => {});
   reply.header('x-weft-run-wait', 'timeout');
-  return toWireRun(await client.runs.get(runId!));
+  return toWireRun(await client.runs.get(runId));
 }

@@ -86,7 +86,8 @@ export const CreateWorkflowBody = Type.Object(
     discoverable: Type.Optional(Type.Boolean()),
     retention: Type.Optional(RetentionInput),
     draft: Type.Optional(DocumentSchema),
-    id: Type.Optional(Type.String({ minLength: 1, maxLength: 200, pattern: '^[A-Za-z0-9._~-]+$' })),
+    // No caller-chosen `id`: ids are global across apps, so a refused duplicate would tell another
+    // app's workflow exists.
   },
   { additionalProperties: false },
 );

@@ -8,7 +8,7 @@
  * through the other routes.
  */
 import type { RunHandle, RunRecord, VersionDocument, WeftEventName } from '@weft/core';
-import type { FastifyReply } from 'fastify';
+import type { FastifyBaseLogger, FastifyReply } from 'fastify';
 import { errorBody } from './http-errors.js';
 import { SseWriter } from './sse.js';
 import { toWireRun, toWireStep } from './wire-runs.js';
@@ -16,6 +16,8 @@ import { toWireRun, toWireStep } from './wire-runs.js';
 export interface StreamOptions {
   maxBufferedBytes: number;
   heartbeatMs: number;
+  /** Where a failure after the stream began is logged (it is also sent as an `error` event). */
+  log: FastifyBaseLogger;
 }
 
 /** Step events after which the step's record has changed. */
@@ -79,7 +81,11 @@ export async function streamRun(
   let unsubscribe: () => void = () => {};
   const onStart = (handle: RunHandle) => {
     reply.hijack();
-    const writer = new SseWriter(reply.raw, { ...options, onClose: () => unsubscribe() });
+    const writer = new SseWriter(reply.raw, {
+      maxBufferedBytes: options.maxBufferedBytes,
+      heartbeatMs: options.heartbeatMs,
+      onClose: () => unsubscribe(),
+    });
     sse = writer;
     writer.start({ 'x-weft-run-id': handle.id });
     writer.send('run', toWireRun(handle.snapshot()));
@@ -92,7 +98,9 @@ export async function streamRun(
     const writer = sse as SseWriter | null;
     if (writer === null) throw error;
     unsubscribe();
-    writer.send('error', errorBody(error).body);
+    const { body, internal } = errorBody(error);
+    if (internal) options.log.error({ err: error }, 'a streamed run failed after it started');
+    writer.send('error', body);
     writer.end();
     return;
   }
