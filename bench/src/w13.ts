@@ -16,7 +16,7 @@ export interface W13Sizes {
   connections: number;
 }
 
-export const W13_FULL: W13Sizes = { rounds: 4, seconds: 5, connections: 16 };
+export const W13_FULL: W13Sizes = { rounds: 8, seconds: 3, connections: 16 };
 export const W13_QUICK: W13Sizes = { rounds: 1, seconds: 1, connections: 4 };
 
 interface Target {

@@ -4,7 +4,8 @@
  * fast hash is enough here: the keys are random, not passwords, so there is nothing to brute-force
  * from a leaked hash.
  */
-import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import * as crypto from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { type ApiKeyRecord, invalidArgument, type WeftStore } from '@weft/core';
 
 export const API_KEY_PREFIX = 'weft_';
@@ -20,8 +21,13 @@ export interface NewApiKey {
   record: ApiKeyRecord;
 }
 
+// One-shot `crypto.hash` (Node ≥ 20.12) is several times cheaper than createHash().update().digest(),
+// and this runs on every request.
+const oneShot = (crypto as { hash?: (algorithm: string, data: string, encoding: 'hex') => string }).hash;
+
 export function hashApiKey(key: string): string {
-  return createHash('sha256').update(key, 'utf8').digest('hex');
+  if (oneShot !== undefined) return oneShot('sha256', key, 'hex');
+  return crypto.createHash('sha256').update(key, 'utf8').digest('hex');
 }
 
 export function checkAppId(appId: unknown): string {

@@ -13,6 +13,7 @@ import {
 } from '@weft/core';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { appOf } from './auth.js';
+import type { Deadlines } from './deadlines.js';
 import type { ResolvedOptions } from './options.js';
 import { streamRun } from './stream-run.js';
 import { toWireRun, type WireRun } from './wire-runs.js';
@@ -39,6 +40,8 @@ export function retentionOf(
 export interface RouteContext {
   readonly weft: Weft;
   readonly options: ResolvedOptions;
+  /** The shared timer of foreground waits. */
+  readonly deadlines: Deadlines;
 }
 
 /** The registry client of the request's app (authenticated and scoped by the auth hook). */
@@ -159,15 +162,12 @@ export async function answerRun(
       runId = handle.id;
     },
   });
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timedOut = new Promise<null>((resolve) => {
-    timer = setTimeout(() => resolve(null), ctx.options.runWaitMs);
-  });
+  const deadline = ctx.deadlines.after(ctx.options.runWaitMs);
   try {
-    const run = await Promise.race([ended, timedOut]);
+    const run = await Promise.race([ended, deadline.promise]);
     if (run !== null) return toWireRun(run);
   } finally {
-    clearTimeout(timer);
+    deadline.cancel();
   }
   // Not started yet (its store reads took all that time): there is nothing to answer but its end.
   if (runId === null) return toWireRun(await ended);

@@ -12,6 +12,7 @@ import { Type } from '@sinclair/typebox';
 import { ERROR_CODES, WeftError } from '@weft/core';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { authenticate, scopedApp } from './auth.js';
+import { Deadlines } from './deadlines.js';
 import { errorBody } from './http-errors.js';
 import { type ResolvedOptions, resolveOptions, type ServerOptions } from './options.js';
 import type { RouteContext } from './route-context.js';
@@ -98,7 +99,7 @@ export async function createServer(options: ServerOptions): Promise<FastifyInsta
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   app.get('/health', { schema: { hide: true } }, async () => ({ status: 'ok' }));
 
-  const ctx: RouteContext = { weft: o.weft, options: o };
+  const ctx: RouteContext = { weft: o.weft, options: o, deadlines: new Deadlines() };
   await app.register(
     async (apps) => {
       apps.decorateRequest('apiKey', null);
@@ -118,6 +119,13 @@ export async function createServer(options: ServerOptions): Promise<FastifyInsta
           max: o.rateLimit.max,
           timeWindow: o.rateLimit.timeWindowMs,
           hook: 'preParsing',
+          // Only a refused request carries the limit headers (and retry-after): setting three headers on
+          // every answer cost more than the rest of the limiter.
+          addHeadersOnExceeding: {
+            'x-ratelimit-limit': false,
+            'x-ratelimit-remaining': false,
+            'x-ratelimit-reset': false,
+          },
           keyGenerator: (request) => request.apiKey?.id ?? request.ip,
           errorResponseBuilder: (_request, context) =>
             new WeftError(
