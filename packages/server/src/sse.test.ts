@@ -10,6 +10,7 @@ class FakeResponse extends EventEmitter {
   written: string[] = [];
   ended = false;
   destroyed = false;
+  writableEnded = false;
   writeHead() {
     return this;
   }
@@ -125,5 +126,21 @@ describe('SseWriter', () => {
     sse.send('run', {});
     expect(closed()).toBe(1);
     expect(res.written).toHaveLength(0);
+  });
+
+  it('a client gone before the stream started: nothing is written, no heartbeat is armed', () => {
+    const res = new FakeResponse();
+    res.destroyed = true;
+    let closed = 0;
+    const sse = new SseWriter(res as unknown as ServerResponse, {
+      maxBufferedBytes: 1000,
+      heartbeatMs: 1,
+      onClose: () => closed++,
+    });
+    sse.start();
+    sse.send('run', {});
+    expect(res.written).toEqual([]);
+    expect(closed).toBe(1);
+    expect(sse.open).toBe(false);
   });
 });

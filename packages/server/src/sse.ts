@@ -50,6 +50,8 @@ export class SseWriter {
     this.#options = options;
     res.on('close', () => this.#close());
     res.on('error', () => this.#close());
+    // The client may have gone before the run started: its 'close' has already fired.
+    if (res.destroyed || res.writableEnded) this.#close();
   }
 
   /** Whether events are still delivered (false once the client left or the stream ended). */
@@ -58,6 +60,7 @@ export class SseWriter {
   }
 
   start(headers: Record<string, string> = {}): void {
+    if (this.#closed) return;
     this.#res.writeHead(200, {
       'content-type': 'text/event-stream; charset=utf-8',
       'cache-control': 'no-cache, no-transform',
