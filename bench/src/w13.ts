@@ -16,7 +16,7 @@ export interface W13Sizes {
   connections: number;
 }
 
-export const W13_FULL: W13Sizes = { rounds: 8, seconds: 3, connections: 16 };
+export const W13_FULL: W13Sizes = { rounds: 12, seconds: 2, connections: 16 };
 export const W13_QUICK: W13Sizes = { rounds: 1, seconds: 1, connections: 4 };
 
 interface Target {
@@ -101,7 +101,10 @@ export async function w13(sizes: W13Sizes): Promise<Row> {
     rounds[side].every((r) => (r.sample as { status?: string; result?: unknown }).status === 'COMPLETED');
   const weftRps = rps('weft');
   const bareRps = rps('bare');
-  const ratio = bareRps.median / weftRps.median;
+  // Each weft round beside the bare round next to it: load on the shared machine drifts between rounds,
+  // much less within a pair, so the ratio is taken per pair and its median reported.
+  const pairs = stat(rounds.weft.map((w, i) => rounds.bare[i]!.rps / w.rps));
+  const ratio = pairs.median;
   return {
     id: 'W13',
     workload: `HTTP: POST …/runs of a 10-step no-op workflow (non-streaming), ${sizes.connections} connections, autocannon`,
@@ -112,12 +115,13 @@ export async function w13(sizes: W13Sizes): Promise<Row> {
     baselineName: 'a bare Fastify route making the same app.runs.run call',
     ratio,
     target: '≥ 0.8 × the bare route (ratio ≤ 1.25)',
-    met: weftRps.median >= 0.8 * bareRps.median,
+    met: ratio <= 1.25,
     checks: {
       'every request answered 2xx, no errors or timeouts (both servers)': clean('weft') && clean('bare'),
       'the answered runs are COMPLETED': completed('weft') && completed('bare'),
     },
     notes: [
+      `ratio: median over the ${sizes.rounds} pairs of adjacent rounds of (bare req/s ÷ @weft/server req/s): ${fmt(pairs.median)} [${fmt(pairs.min)}–${fmt(pairs.max)}]`,
       `p99 latency: @weft/server ${fmt(p99('weft').median)} ms [${fmt(p99('weft').min)}–${fmt(p99('weft').max)}], bare route ${fmt(p99('bare').median)} ms [${fmt(p99('bare').min)}–${fmt(p99('bare').max)}] (median of ${sizes.rounds} rounds of ${sizes.seconds} s)`,
       `@weft/server per request: API key lookup (SHA-256 + store), per-key rate limit, Ajv validation of the body, wire mapping; each server in its own process`,
     ],

@@ -1,7 +1,8 @@
 /**
  * Coarse deadlines on one shared timer: a foreground run request waits at most `runWaitMs` (minutes),
  * and arming a timer per request cost more than the rest of the wait bookkeeping. One unref'd interval
- * ticks while any deadline is pending; a deadline fires within `resolutionMs` after it is due.
+ * ticks while any deadline is pending (and one tick more); a deadline fires within `resolutionMs` after
+ * it is due.
  */
 export class Deadlines {
   readonly #resolutionMs: number;
@@ -27,9 +28,10 @@ export class Deadlines {
     }
     return {
       promise,
+      // The timer is stopped by the next tick that finds nothing pending, not here: under load,
+      // re-arming it on every request cost more than letting it tick once more.
       cancel: () => {
         this.#pending.delete(id);
-        this.#stopIfIdle();
       },
     };
   }

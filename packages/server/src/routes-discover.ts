@@ -100,13 +100,12 @@ export function discoverRoutes(ctx: RouteContext): FastifyPluginAsyncTypebox {
         const body = request.body ?? {};
         return answerRun(ctx, client, reply, body, (extra) =>
           client.discover.run(request.params.workflow_id, {
-            ...(body.input === undefined ? {} : { input: body.input }),
-            ...(body.workflow_version_id === undefined
-              ? {}
-              : { version: runVersion(body.workflow_version_id) }),
-            ...(body.from_step_key == null ? {} : { from_step_key: body.from_step_key }),
-            ...(body.retention === undefined ? {} : { retention: retentionOf(body.retention) }),
-            ...extra,
+            input: body.input,
+            version: runVersion(body.workflow_version_id),
+            from_step_key: body.from_step_key ?? undefined,
+            retention: body.retention === undefined ? undefined : retentionOf(body.retention),
+            background: extra.background,
+            onStart: extra.onStart,
           }),
         );
       },

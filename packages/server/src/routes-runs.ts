@@ -110,17 +110,17 @@ export function runRoutes(ctx: RouteContext): FastifyPluginAsyncTypebox {
       async (request, reply) => {
         const client = clientOf(ctx, request);
         const body = request.body ?? {};
+        // One object literal with every field (undefined = not given): the registry sees one shape.
         return answerRun(ctx, client, reply, body, (extra) =>
           client.runs.run(request.params.workflow_id, {
-            ...(body.input === undefined ? {} : { input: body.input }),
-            ...(body.workflow_version_id === undefined
-              ? {}
-              : { version: runVersion(body.workflow_version_id) }),
-            ...(body.from_step_key == null ? {} : { from_step_key: body.from_step_key }),
-            ...(body.retention === undefined ? {} : { retention: retentionOf(body.retention) }),
-            ...(body.collection_id === undefined ? {} : { collection_id: body.collection_id }),
-            ...(body.record_id === undefined ? {} : { record_id: body.record_id }),
-            ...extra,
+            input: body.input,
+            version: runVersion(body.workflow_version_id),
+            from_step_key: body.from_step_key ?? undefined,
+            retention: body.retention === undefined ? undefined : retentionOf(body.retention),
+            collection_id: body.collection_id,
+            record_id: body.record_id,
+            background: extra.background,
+            onStart: extra.onStart,
           }),
         );
       },
@@ -164,9 +164,10 @@ export function runRoutes(ctx: RouteContext): FastifyPluginAsyncTypebox {
         const original = await runOfWorkflow(client, request.params.workflow_id, request.params.run_id);
         return answerRun(ctx, client, reply, body, (extra) =>
           client.runs.replay(original.id, {
-            ...(from === undefined ? {} : { from_step_key: from }),
-            ...(body.retention == null ? {} : { retention: retentionOf(body.retention) }),
-            ...extra,
+            from_step_key: from,
+            retention: body.retention == null ? undefined : retentionOf(body.retention),
+            background: extra.background,
+            onStart: extra.onStart,
           }),
         );
       },

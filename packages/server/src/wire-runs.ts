@@ -40,6 +40,8 @@ const STEP_FIELDS = new Set([
   'end',
   'error',
   'attempts',
+  'skip_reason',
+  'iterations',
 ]);
 const RUN_FIELDS = new Set([
   'id',
@@ -68,10 +70,16 @@ const RUN_FIELDS = new Set([
   'purged_at',
 ]);
 
-function carryOver(from: object, known: ReadonlySet<string>, to: Record<string, unknown>): void {
-  for (const key in from) {
-    if (!known.has(key) && Object.hasOwn(from, key)) to[key] = (from as Record<string, unknown>)[key];
-  }
+/** Copies the fields of `from` not in `known`; `present` is how many known ones `from` has. */
+function carryOver(
+  from: object,
+  known: ReadonlySet<string>,
+  present: number,
+  to: Record<string, unknown>,
+): void {
+  const keys = Object.keys(from);
+  if (keys.length === present) return; // the usual case: nothing new
+  for (const key of keys) if (!known.has(key)) to[key] = (from as Record<string, unknown>)[key];
 }
 
 export function toWireStep(record: StepRecord): WireStep {
@@ -89,7 +97,16 @@ export function toWireStep(record: StepRecord): WireStep {
     error_code: error === null ? null : String(error.code),
     attempts: record.attempts,
   };
-  carryOver(record, STEP_FIELDS, out as unknown as Record<string, unknown>);
+  let present = 10;
+  if (record.skip_reason !== undefined) {
+    out.skip_reason = record.skip_reason;
+    present++;
+  }
+  if (record.iterations !== undefined) {
+    out.iterations = record.iterations;
+    present++;
+  }
+  carryOver(record, STEP_FIELDS, present, out as unknown as Record<string, unknown>);
   return out;
 }
 
@@ -126,6 +143,10 @@ export function toWireRun(run: Run | RunRecord): WireRun {
     replay_of: run.replay_of ?? null,
     purged_at: (run as Partial<RunRecord>).purged_at ?? null,
   };
-  carryOver(run, RUN_FIELDS, out as unknown as Record<string, unknown>);
+  const present =
+    22 +
+    (run.replay_of === undefined ? 0 : 1) +
+    ((run as Partial<RunRecord>).purged_at === undefined ? 0 : 1);
+  carryOver(run, RUN_FIELDS, present, out as unknown as Record<string, unknown>);
   return out;
 }
