@@ -3,7 +3,8 @@
  * no-op workflow through the same in-process call, `app.runs.run(id, { input })`:
  * - `weft`: @weft/server as users run it (API key, rate limit, schema validation, wire mapping);
  * - `bare`: one plain Fastify route doing that call and answering its result as JSON.
- * Prints `ready <url> <path> <key>` once listening; exits on SIGTERM.
+ * Both also answer `GET /__cpu` (the process's CPU time). Prints `ready <url> <path> <key>` once
+ * listening; exits on SIGTERM.
  */
 import { createWeft } from '@weft/core';
 import { createApiKey, createServer } from '@weft/server';
@@ -11,6 +12,11 @@ import Fastify from 'fastify';
 import { chain } from './documents.js';
 
 const mode = process.argv[2];
+/** CPU time this process has used, in µs (the bench divides it by the requests served). */
+const cpu = () => {
+  const { user, system } = process.cpuUsage();
+  return { micros: user + system };
+};
 const weft = createWeft({ steps: { noop: () => null } });
 const app = weft.app('bench');
 const workflow = await app.workflows.create({ id: 'chain10', name: 'chain10', draft: chain(10) as never });
@@ -21,11 +27,13 @@ let path: string;
 let key = '-';
 if (mode === 'weft') {
   const server = await createServer({ weft, rateLimit: { max: 1_000_000_000, timeWindowMs: 60_000 } });
+  server.get('/__cpu', async () => cpu());
   key = (await createApiKey(weft.store, 'bench')).key;
   url = await server.listen({ port: 0, host: '127.0.0.1' });
   path = `/apps/bench/workflows/${workflow.id}/runs`;
 } else if (mode === 'bare') {
   const server = Fastify();
+  server.get('/__cpu', async () => cpu());
   server.post('/run', async (request) => {
     const body = (request.body ?? {}) as { input?: Record<string, unknown> };
     return app.runs.run(workflow.id, { input: body.input ?? {} });

@@ -45,6 +45,8 @@ function startServer(mode: 'weft' | 'bare'): Promise<Target> {
 
 interface Round {
   rps: number;
+  /** Server CPU time per request, µs: what contention on the shared machine disturbs least. */
+  cpuPerRequest: number;
   p99: number;
   non2xx: number;
   errors: number;
@@ -56,6 +58,9 @@ async function load(target: Target, sizes: W13Sizes): Promise<Round> {
   const headers: Record<string, string> = { 'content-type': 'application/json' };
   if (target.key !== '-') headers.authorization = `Bearer ${target.key}`;
   const body = JSON.stringify({ input: { n: 1 } });
+  const cpuNow = async () =>
+    ((await (await fetch(`${target.url}/__cpu`)).json()) as { micros: number }).micros;
+  const cpuBefore = await cpuNow();
   const result = await autocannon({
     url: `${target.url}${target.path}`,
     method: 'POST',
@@ -64,11 +69,13 @@ async function load(target: Target, sizes: W13Sizes): Promise<Round> {
     connections: sizes.connections,
     duration: sizes.seconds,
   });
+  const cpuUsed = (await cpuNow()) - cpuBefore;
   const sample = await fetch(`${target.url}${target.path}`, { method: 'POST', headers, body }).then((r) =>
     r.json(),
   );
   return {
     rps: result.requests.average,
+    cpuPerRequest: cpuUsed / Math.max(1, result.requests.total),
     p99: result.latency.p99,
     non2xx: result.non2xx,
     errors: result.errors,
@@ -105,6 +112,8 @@ export async function w13(sizes: W13Sizes): Promise<Row> {
   // much less within a pair, so the ratio is taken per pair and its median reported.
   const pairs = stat(rounds.weft.map((w, i) => rounds.bare[i]!.rps / w.rps));
   const ratio = pairs.median;
+  const cpu = (side: 'weft' | 'bare'): Stat => stat(rounds[side].map((r) => r.cpuPerRequest));
+  const cpuPairs = stat(rounds.weft.map((w, i) => w.cpuPerRequest / rounds.bare[i]!.cpuPerRequest));
   return {
     id: 'W13',
     workload: `HTTP: POST …/runs of a 10-step no-op workflow (non-streaming), ${sizes.connections} connections, autocannon`,
@@ -122,6 +131,7 @@ export async function w13(sizes: W13Sizes): Promise<Row> {
     },
     notes: [
       `ratio: median over the ${sizes.rounds} pairs of adjacent rounds of (bare req/s ÷ @weft/server req/s): ${fmt(pairs.median)} [${fmt(pairs.min)}–${fmt(pairs.max)}]`,
+      `server CPU per request: @weft/server ${fmt(cpu('weft').median)} µs [${fmt(cpu('weft').min)}–${fmt(cpu('weft').max)}], bare route ${fmt(cpu('bare').median)} µs [${fmt(cpu('bare').min)}–${fmt(cpu('bare').max)}]; per pair, @weft/server ÷ bare: ${fmt(cpuPairs.median)} [${fmt(cpuPairs.min)}–${fmt(cpuPairs.max)}] (least disturbed by other load on the machine)`,
       `p99 latency: @weft/server ${fmt(p99('weft').median)} ms [${fmt(p99('weft').min)}–${fmt(p99('weft').max)}], bare route ${fmt(p99('bare').median)} ms [${fmt(p99('bare').min)}–${fmt(p99('bare').max)}] (median of ${sizes.rounds} rounds of ${sizes.seconds} s)`,
       `@weft/server per request: API key lookup (SHA-256 + store), per-key rate limit, Ajv validation of the body, wire mapping; each server in its own process`,
     ],

@@ -20,10 +20,50 @@ export interface WireRun extends Omit<RunRecord, 'output' | 'error'> {
   replay_of: string | null;
 }
 
-function epochMs(iso: string | null): number | null {
+/** The number written by the digits of `s` from `from` to `to`; NaN if one is not a digit. */
+function digits(s: string, from: number, to: number): number {
+  let value = 0;
+  for (let i = from; i < to; i++) {
+    const d = s.charCodeAt(i) - 48;
+    if (d < 0 || d > 9) return Number.NaN;
+    value = value * 10 + d;
+  }
+  return value;
+}
+
+/** The last conversion: a step's end is often the next step's start, to the millisecond. */
+let lastIso = '';
+let lastMs = 0;
+
+/**
+ * ISO → epoch ms. Weft's timestamps are `toISOString()`'s (`YYYY-MM-DDTHH:mm:ss.sssZ`), read here
+ * digit by digit (twice as fast as Date.parse, which handles every format); anything else goes to
+ * Date.parse. This runs for every step of every answered run.
+ */
+export function epochMs(iso: string | null): number | null {
   if (iso === null) return null;
-  const ms = Date.parse(iso);
-  return Number.isFinite(ms) ? ms : null;
+  if (iso === lastIso) return lastMs;
+  let ms: number;
+  const year = iso.length === 24 ? digits(iso, 0, 4) : 0;
+  // Date.UTC reads years 0–99 as 1900–1999: those (never Weft's) go through Date.parse, as does
+  // anything not in the format (a NaN year fails the test).
+  if (year >= 100 && iso.charCodeAt(23) === 90 /* Z */ && iso.charCodeAt(10) === 84 /* T */) {
+    ms = Date.UTC(
+      year,
+      digits(iso, 5, 7) - 1,
+      digits(iso, 8, 10),
+      digits(iso, 11, 13),
+      digits(iso, 14, 16),
+      digits(iso, 17, 19),
+      digits(iso, 20, 23),
+    );
+  } else {
+    ms = Date.parse(iso);
+  }
+  if (!Number.isFinite(ms)) return null;
+  lastIso = iso;
+  lastMs = ms;
+  return ms;
 }
 
 // The wire objects are built field by field rather than spread and overridden: it is several times

@@ -1,7 +1,9 @@
 /** The wire shapes: error as a string with its code beside it, step times as epoch ms, documents whole. */
 import { createWeft } from '@weft/core';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { toWireRun } from './wire-runs.js';
+import { fcRuns } from '../../core/src/test-support/fc.js';
+import { epochMs, toWireRun } from './wire-runs.js';
 import {
   countTest,
   emptyTestsStats,
@@ -80,5 +82,25 @@ describe('tests mapping', () => {
       version: 'draft',
       test_ids: ['t'],
     });
+  });
+});
+
+describe('epochMs', () => {
+  it('reads toISOString() output exactly as Date.parse does, and anything else through Date.parse', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: -8.64e15, max: 8.64e15 }), (ms) => {
+        const iso = new Date(ms).toISOString();
+        expect(epochMs(iso)).toBe(Date.parse(iso));
+      }),
+      { numRuns: fcRuns(500) },
+    );
+    for (const iso of ['0050-06-01T12:00:00.000Z', '0000-01-01T00:00:00.000Z', '9999-12-31T23:59:59.999Z']) {
+      expect(epochMs(iso), iso).toBe(Date.parse(iso));
+    }
+    expect(epochMs('2024-01-02')).toBe(Date.parse('2024-01-02'));
+    expect(epochMs('2024-01-02T03:04:05+02:00')).toBe(Date.parse('2024-01-02T03:04:05+02:00'));
+    expect(epochMs('not a date')).toBeNull();
+    expect(epochMs('20x4-01-01T00:00:00.000Z')).toBeNull();
+    expect(epochMs(null)).toBeNull();
   });
 });
