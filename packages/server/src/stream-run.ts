@@ -89,7 +89,8 @@ export async function streamRun(
     sse = writer;
     writer.start({ 'x-weft-run-id': handle.id });
     writer.send('run', toWireRun(handle.snapshot()));
-    unsubscribe = subscribe(handle, writer);
+    // A client already gone gets no listeners (the run goes on without it).
+    if (writer.open) unsubscribe = subscribe(handle, writer);
   };
   let final: RunRecord;
   try {
