@@ -11,6 +11,7 @@ import type { Plan } from '../compile/plan.js';
 import { ERROR_CODES, invalidArgument, WeftError } from '../errors.js';
 import { SafeEmitter, type WeftEventName, type WeftListener } from '../events/events.js';
 import { DEFAULT_EXPRESSION_LIMITS } from '../expressions/jsonata.js';
+import { type InputFieldSite, inputDefinitions, invalidInput, problemsFor } from '../input/check.js';
 import type { VersionDocument } from '../model/types.js';
 import type { Provider } from '../providers/provider.js';
 import { branchStep } from '../steps/branch.js';
@@ -151,6 +152,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
   function startRun(document: unknown, startOptions: ChildStartOptions = {}): RunHandle {
     const plan = plans.get(document);
     checkStartOptions(plan, startOptions);
+    if (startOptions.check_input !== false) checkInput(plan, startOptions);
     const localEvents = new SafeEmitter(options.onListenerError);
     const execution = new RunExecution(core, plan, startOptions, localEvents);
     if (active.has(execution.id)) {
@@ -230,6 +232,26 @@ function checkStartOptions(plan: Plan, o: StartOptions): void {
     throw invalidArgument('origin', `one of ${RUN_ORIGINS.join(', ')}`, o.origin);
   }
   normalizeRetention(o.retention);
+}
+
+/** The input fields of a plan when the run starts at its entries (computed once per plan). */
+const INPUT_SITES = new WeakMap<Plan, readonly InputFieldSite[]>();
+
+/** The run input against the document's input definition, exactly as the registry checks it. */
+function checkInput(plan: Plan, o: StartOptions): void {
+  let sites: readonly InputFieldSite[] | undefined;
+  if (o.from_step_key !== undefined) {
+    sites = inputDefinitions(plan.document, { from_step_key: o.from_step_key });
+  } else {
+    sites = INPUT_SITES.get(plan);
+    if (sites === undefined) {
+      sites = inputDefinitions(plan.document);
+      INPUT_SITES.set(plan, sites);
+    }
+  }
+  if (sites.length === 0 && o.input === undefined) return;
+  const problems = problemsFor(sites, plan.document, o.input);
+  if (problems.length > 0) throw invalidInput(problems);
 }
 
 function checkPositive(parameter: string, value: number): void {

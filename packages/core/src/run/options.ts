@@ -99,6 +99,11 @@ export interface StartOptions {
   variables?: Variable[];
   /** Start from this step only (it is the single entry). */
   from_step_key?: string;
+  /**
+   * Check `input` against the document's input definition before anything is created (INVALID_INPUT
+   * listing every problem). Default true; replays pass false (their input is the original run's).
+   */
+  check_input?: boolean;
   signal?: AbortSignal;
   origin?: RunOrigin;
   app_id?: string | null;
