@@ -32,6 +32,8 @@ export const ERROR_CODES = {
   INVALID_MODEL_OUTPUT: 'INVALID_MODEL_OUTPUT',
   /** The host's `http.allow` hook refused the URL of an `http_request` step. */
   HTTP_FORBIDDEN: 'HTTP_FORBIDDEN',
+  /** A `workflow` step would nest sub-workflows deeper than `limits.maxWorkflowDepth`. */
+  SUBWORKFLOW_DEPTH: 'SUBWORKFLOW_DEPTH',
   /** The run spent more than `limits.maxCredits`. */
   BUDGET_EXCEEDED: 'BUDGET_EXCEEDED',
   /** The run or step was cancelled. */

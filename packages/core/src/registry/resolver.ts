@@ -2,7 +2,8 @@
  * The `WorkflowResolver` the registry plugs into its engine: a `workflow` step's `workflow_id` and
  * `workflow_version_id` ("draft" | "latest" | a version id | a number) resolve among the workflows of
  * the app that owns the calling workflow (and of the calling run's app), or else among discoverable
- * workflows — published versions only.
+ * workflows — published versions only. A child of the calling workflow's own app sees the parent's
+ * variables; another app's workflow is isolated: it sees its owner's variables, never the caller's.
  */
 import type { ResolvedWorkflow, WorkflowResolver } from '../run/options.js';
 import { targetOf } from './access.js';
@@ -24,13 +25,23 @@ export function createResolver(context: () => RegistryContext): WorkflowResolver
       }
       if (workflow.archived_at !== null) throw archived(workflow.id);
       const target = await targetOf(ctx, workflow, reference.workflow_version_id as VersionRef, own);
-      return {
+      const resolved: ResolvedWorkflow = {
         document: target.document,
         workflow_id: workflow.id,
         app_id: workflow.app_id,
         version: target.version,
         draft: target.draft,
       };
+      // The parent's variables are those of its workflow's app (start.ts): a child of that same app shares them.
+      if (home !== null && workflow.app_id !== home) {
+        resolved.isolated = true;
+        resolved.variables = (await ctx.store.listVariables(workflow.app_id)).map((v) => ({
+          key: v.key,
+          value: v.value,
+          secret: v.secret,
+        }));
+      }
+      return resolved;
     },
   };
 }

@@ -2,9 +2,18 @@
 import { describe, expect, it } from 'vitest';
 import { code, draft, setup, valueDraft } from './test-support/fixtures.js';
 
+/** Runs `workflowId` and returns the child's result as the caller's result. */
 const caller = (workflowId: string, version: string | number) =>
   draft([
-    { type: 'workflow', key: 'sub', workflow_id: workflowId, workflow_version_id: version, input: { n: 1 } },
+    {
+      type: 'workflow',
+      key: 'sub',
+      workflow_id: workflowId,
+      workflow_version_id: version,
+      input: { n: 1 },
+      destinations: ['out'],
+    },
+    code('out', 'sub.output.result'),
   ]);
 
 describe('sub-workflows', () => {
@@ -33,7 +42,8 @@ describe('sub-workflows', () => {
     const parent = await a.workflows.create({ name: 'parent', draft: caller(child.id, 'draft') });
     const run = await a.runs.run(parent.id, { version: 'draft' });
     expect(run.result).toBe(2);
-    const childRunId = run.output.sub!.calls[0]!.run_id as string;
+    const childRunId = (run.output.sub!.output as { run_id: string }).run_id;
+    expect(run.output.sub!.calls[0]!.run_id).toBe(childRunId);
     const childRun = await a.runs.get(childRunId);
     expect(childRun).toMatchObject({
       status: 'COMPLETED',
@@ -58,6 +68,23 @@ describe('sub-workflows', () => {
     expect(r2.result).toBe('s');
     const p3 = await a.workflows.create({ name: 'p3', draft: caller(shared.id, 'draft') });
     expect((await a.runs.run(p3.id, { version: 'draft' })).error).toMatchObject({ code: 'FORBIDDEN' });
+  });
+
+  it('a child of the same app sees the parent’s variables; another app’s workflow sees its owner’s only', async () => {
+    const { a, b } = setup();
+    await a.variables.set('token', 'a-secret', { secret: true });
+    await a.variables.set('who', 'app a');
+    await b.variables.set('who', 'app b');
+    const reads = draft([code('c', '[$vars.who, $vars.token]')]);
+    const own = await a.workflows.create({ name: 'own', draft: reads });
+    const theirs = await b.workflows.create({ name: 'theirs', discoverable: true, draft: reads });
+    await b.versions.publish(theirs.id);
+    const p1 = await a.workflows.create({ name: 'p1', draft: caller(own.id, 'draft') });
+    const r1 = await a.runs.run(p1.id, { version: 'draft' });
+    expect(r1.result).toEqual(['app a', '[secret]']);
+    const p2 = await a.workflows.create({ name: 'p2', draft: caller(theirs.id, 'latest') });
+    const r2 = await a.runs.run(p2.id, { version: 'draft' });
+    expect(r2.result).toEqual(['app b']);
   });
 
   it('a discoverable workflow run by another app still reaches its owner’s private sub-workflows', async () => {

@@ -32,6 +32,7 @@ import type { EngineLimits, EngineOptions, StartOptions } from './options.js';
 import { normalizeRetention } from './retention.js';
 import { EngineSlots } from './slots.js';
 import { RUN_ORIGINS, type Run } from './types.js';
+import type { Variable } from './variables.js';
 
 export const DEFAULT_LIMITS: EngineLimits = {
   maxLoopIterations: 10_000,
@@ -40,6 +41,7 @@ export const DEFAULT_LIMITS: EngineLimits = {
   maxCredits: Number.POSITIVE_INFINITY,
   stepTimeoutMs: undefined,
   httpTimeoutMs: 30_000,
+  maxWorkflowDepth: 16,
   expression: DEFAULT_EXPRESSION_LIMITS,
 };
 
@@ -74,6 +76,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
   };
   checkPositive('limits.maxLoopIterations', limits.maxLoopIterations);
   checkPositive('limits.loopConcurrency', limits.loopConcurrency);
+  checkPositive('limits.maxWorkflowDepth', limits.maxWorkflowDepth);
   const concurrency =
     typeof options.concurrency === 'number' ? { run: options.concurrency } : (options.concurrency ?? {});
   const runConcurrency = concurrency.run ?? DEFAULT_CONCURRENCY.run;
@@ -117,8 +120,23 @@ export function createEngine(options: EngineOptions = {}): Engine {
     run: workflowStep({
       resolver: options.workflows,
       startChild: (context, resolved, childOptions) => {
-        const parent = internal(context) as unknown as { execution: RunExecution };
-        return startRun(resolved.document, { ...childOptions, runLimit: parent.execution.runLimit }).done;
+        const parent = (internal(context) as unknown as { execution: RunExecution }).execution;
+        const depth = (lineage.get(parent)?.depth ?? 0) + 1;
+        if (depth > limits.maxWorkflowDepth) {
+          throw new WeftError(
+            ERROR_CODES.SUBWORKFLOW_DEPTH,
+            `Step "${context.step.key}" would start a sub-workflow ${depth} levels deep; the most is ${limits.maxWorkflowDepth} (limits.maxWorkflowDepth). A workflow that calls itself, directly or through others, needs a conditional that ends the recursion.`,
+            {
+              step_key: context.step.key,
+              details: { depth, limit: limits.maxWorkflowDepth },
+              retryable: false,
+            },
+          );
+        }
+        const inherited = resolved.isolated === true ? [] : (lineage.get(parent)?.variables ?? []);
+        const variables = [...inherited, ...(resolved.variables ?? [])];
+        return startRun(resolved.document, { ...childOptions, variables, runLimit: parent.runLimit }, depth)
+          .done;
       },
     }),
   });
@@ -149,12 +167,19 @@ export function createEngine(options: EngineOptions = {}): Engine {
     handlerFor: (type) => handlers.get(type),
   };
 
-  function startRun(document: unknown, startOptions: ChildStartOptions = {}): RunHandle {
+  /**
+   * Per run: its nesting depth and the variables it was started with (a `workflow` step passes them to
+   * its child; the engine's own `variables` reach every run anyway).
+   */
+  const lineage = new WeakMap<RunExecution, { depth: number; variables: readonly Variable[] }>();
+
+  function startRun(document: unknown, startOptions: ChildStartOptions = {}, depth = 0): RunHandle {
     const plan = plans.get(document);
     checkStartOptions(plan, startOptions);
     if (startOptions.check_input !== false) checkInput(plan, startOptions);
     const localEvents = new SafeEmitter(options.onListenerError);
     const execution = new RunExecution(core, plan, startOptions, localEvents);
+    lineage.set(execution, { depth, variables: startOptions.variables ?? [] });
     if (active.has(execution.id)) {
       throw new WeftError(ERROR_CODES.CONFLICT, `A run with id "${execution.id}" is already in progress.`);
     }

@@ -19,6 +19,8 @@ export interface EngineLimits {
   stepTimeoutMs: number | undefined;
   /** Timeout of `http_request` steps without `timeout_ms`. Default 30,000 ms. */
   httpTimeoutMs: number;
+  /** Sub-workflows nested deeper than this fail their `workflow` step with SUBWORKFLOW_DEPTH. Default 16. */
+  maxWorkflowDepth: number;
   /** Bounds on every expression evaluation. */
   expression: ExpressionLimits;
 }
@@ -51,6 +53,13 @@ export interface ResolvedWorkflow {
   version?: number | null;
   /** Whether the document is a draft (the run then carries `workflow_version_draft`). */
   draft?: boolean;
+  /**
+   * Variables of the child's own home, layered over the parent's (which the child sees, secret flags
+   * included, unless `isolated`).
+   */
+  variables?: Variable[];
+  /** The child does not see the parent's variables (the registry isolates another app's workflows). */
+  isolated?: boolean;
 }
 
 export interface HttpOptions {

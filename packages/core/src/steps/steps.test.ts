@@ -243,7 +243,7 @@ describe('workflow (sub-workflow)', () => {
     },
   });
 
-  it('runs the child with templated input; output is its result (or a step’s output); usage nests', async () => {
+  it('runs the child with templated input; output is the child run’s summary; usage nests', async () => {
     const run = await engine.run(
       draft([
         {
@@ -253,13 +253,13 @@ describe('workflow (sub-workflow)', () => {
           input: { n: '{{ input.n }}' },
           destinations: ['pick'],
         },
-        { type: 'workflow', key: 'pick', workflow_id: 'doubler', step_key: 'double', input: { n: 1 } },
+        { type: 'workflow', key: 'pick', workflow_id: 'doubler', input: { n: 1 } },
       ]),
       { input: { n: 21 } },
     );
     expect(run.status).toBe('COMPLETED');
-    expect(run.output.sub!.output).toBe(42);
-    expect(run.output.pick!.output).toBe(2);
+    expect(run.output.sub!.output).toMatchObject({ status: 'COMPLETED', result: 42, workflow_id: 'doubler' });
+    expect(run.output.pick!.output).toMatchObject({ result: 2 });
     expect(run.usage.total).toBe(4);
     expect(run.usage.steps.sub!.calls[0]).toMatchObject({
       total: 2,
