@@ -149,6 +149,8 @@ export interface ListRunsQuery extends PageQuery {
 export interface ReplayInput {
   /** Keep the original records of the steps not downstream of this step; run the rest again. */
   from_step_key?: string;
+  /** The platform's name for `from_step_key` (its ReplayRunSchema); give either, or both equal. */
+  stepKey?: string;
   background?: boolean;
   /** Default: the original run's retention. */
   retention?: Retention | number | null;

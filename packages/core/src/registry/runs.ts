@@ -56,6 +56,27 @@ export async function cancelRun(ctx: RegistryContext, row: RunRow, reason?: stri
   return (await loadRun(ctx, row.id))!;
 }
 
+/** `from_step_key`, or the platform's `stepKey`; both given and different is INVALID_ARGUMENT. */
+function replayStepKey(options: ReplayInput): string | undefined {
+  const { from_step_key: weft, stepKey: platform } = options;
+  for (const [name, value] of [
+    ['from_step_key', weft],
+    ['stepKey', platform],
+  ] as const) {
+    if (value !== undefined && (typeof value !== 'string' || value === '')) {
+      throw invalidArgument(name, 'a step key (a non-empty string)', value);
+    }
+  }
+  if (weft !== undefined && platform !== undefined && weft !== platform) {
+    throw new WeftError(
+      ERROR_CODES.INVALID_ARGUMENT,
+      `Expected \`from_step_key\` and \`stepKey\` to name the same step, got ${JSON.stringify(weft)} and ${JSON.stringify(platform)}. They are two names for the step to replay from: give one of them.`,
+      { details: { parameter: 'stepKey' } },
+    );
+  }
+  return weft ?? platform;
+}
+
 /** A new run of the original's pinned version with its input; `from_step_key` keeps the upstream records. */
 export async function replayRun(
   ctx: RegistryContext,
@@ -86,7 +107,7 @@ export async function replayRun(
     );
   }
   let preset: Record<string, StepRecord> | undefined;
-  const from = options.from_step_key;
+  const from = replayStepKey(options);
   if (from !== undefined) {
     const downstream = downstreamKeys(document, from);
     preset = {};
