@@ -187,7 +187,11 @@ export const stepTypeFields = {
   http_request: {
     url: Type.String({ minLength: 1 }),
     method: Type.Optional(literalUnion(HTTP_METHODS, 'Default GET.')),
-    headers: Type.Optional(Type.Record(Type.String(), Type.String())),
+    headers: Type.Optional(
+      Type.Union([Type.Record(Type.String(), Type.String()), Type.String()], {
+        description: 'An object of strings, or "Name: value" lines.',
+      }),
+    ),
     body: Type.Optional(Type.Unknown()),
   },
   workflow: {
