@@ -21,6 +21,8 @@ export const ERROR_CODES = {
   STEP_FAILED: 'STEP_FAILED',
   /** No handler is registered for the step's type (or the service type/action). */
   HANDLER_NOT_FOUND: 'HANDLER_NOT_FOUND',
+  /** A `service` step calls a service action that neither Weft nor the host provides. */
+  SERVICE_NOT_CONFIGURED: 'SERVICE_NOT_CONFIGURED',
   /** A model step named a provider that is not registered. */
   PROVIDER_NOT_FOUND: 'PROVIDER_NOT_FOUND',
   PROVIDER_AUTH: 'PROVIDER_AUTH',

@@ -27,6 +27,16 @@ export {
   parseExpression,
   scanTemplate,
 } from './expressions/index.js';
+export type {
+  AppFile,
+  FileStorage,
+  FileStore,
+  FileVisibility,
+  MemoryFileStoreOptions,
+  NewFile,
+} from './files/index.js';
+export { FILE_URL_SCHEME, MemoryFileStore } from './files/index.js';
+export type { InputCheckOptions, InputFieldSite } from './input/index.js';
 export type { Lifecycle, RunStatus, StepStatus } from './lifecycle/lifecycle.js';
 export {
   RUN_STATUSES,
@@ -121,6 +131,7 @@ export type {
   StepContext,
   StepHandler,
 } from './steps/types.js';
+export type { WorkflowStepOutput } from './steps/workflow.js';
 export type {
   AppVariable,
   DiscoverableWorkflow,

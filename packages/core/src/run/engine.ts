@@ -11,16 +11,21 @@ import type { Plan } from '../compile/plan.js';
 import { ERROR_CODES, invalidArgument, WeftError } from '../errors.js';
 import { SafeEmitter, type WeftEventName, type WeftListener } from '../events/events.js';
 import { DEFAULT_EXPRESSION_LIMITS } from '../expressions/jsonata.js';
+import { MemoryFileStore } from '../files/memory.js';
 import { type InputFieldSite, inputDefinitions, invalidInput, problemsFor } from '../input/check.js';
 import type { VersionDocument } from '../model/types.js';
 import type { Provider } from '../providers/provider.js';
 import { branchStep } from '../steps/branch.js';
+import { browserStep } from '../steps/browser.js';
 import { codeStep } from '../steps/code.js';
+import { policyFetch } from '../steps/http-fetch.js';
 import { httpRequestStep } from '../steps/http-request.js';
 import { inputStep } from '../steps/input.js';
 import { internal } from '../steps/internal.js';
 import { modelStep } from '../steps/model.js';
-import { serviceStep } from '../steps/service.js';
+import { mergeServices, serviceStep } from '../steps/service.js';
+import { filesService } from '../steps/service-files.js';
+import { schedulerService } from '../steps/service-scheduler.js';
 import type { StepHandler } from '../steps/types.js';
 import { workflowStep } from '../steps/workflow.js';
 import { mergePricing } from '../usage/pricing.js';
@@ -114,7 +119,16 @@ export function createEngine(options: EngineOptions = {}): Engine {
     'model',
     slotted(modelStep({ providers, providerLimit, pricing: mergePricing(options.pricing) })),
   );
-  handlers.set('service', slotted(serviceStep(options.services ?? {})));
+  // browser steps and the FILES service fetch through one policy-checked call site (steps/http-fetch.ts).
+  const fetchResource = policyFetch({ ...options.http, timeoutMs: limits.httpTimeoutMs });
+  const now = () => (options.clock ?? { now: Date.now }).now();
+  const files = options.files ?? new MemoryFileStore({ now, ...(options.ids ? { ids: options.ids } : {}) });
+  const builtinServices = {
+    FILES: filesService({ files, fetch: fetchResource }),
+    SCHEDULER: schedulerService(now),
+  };
+  handlers.set('service', slotted(serviceStep(mergeServices(builtinServices, options.services ?? {}))));
+  handlers.set('browser', slotted(browserStep(fetchResource)));
   handlers.set('workflow', {
     slots: false,
     run: workflowStep({

@@ -1,5 +1,6 @@
 /** Options of `createEngine` and `engine.start`, with their defaults. */
 import type { ExpressionLimits } from '../expressions/jsonata.js';
+import type { FileStore } from '../files/types.js';
 import type { RetryPolicy, VersionDocument } from '../model/types.js';
 import type { PricingTable, Provider } from '../providers/provider.js';
 import type { ServiceRegistry, StepHandler } from '../steps/types.js';
@@ -81,8 +82,13 @@ export interface EngineOptions {
   pricing?: PricingTable;
   /** Host step types: `{ [type]: handler }` (also overrides built-ins such as `browser`). */
   steps?: Record<string, StepHandler>;
-  /** `services[type][action]` handlers for `service` steps. */
+  /**
+   * `services[type][action]` handlers for `service` steps, over the built-in FILES and SCHEDULER actions
+   * (a host action of the same name replaces the built-in one).
+   */
   services?: ServiceRegistry;
+  /** Where the built-in FILES service keeps the app's files. Default: a MemoryFileStore per engine. */
+  files?: FileStore;
   /** Variables every run sees as `$vars` (runs can add or override). */
   variables?: Variable[];
   /** A number is the per-run cap. */
