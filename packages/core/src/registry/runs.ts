@@ -8,7 +8,7 @@ import { assembleRun, loadRun, ownRun, ownRunRow, ownWorkflow, targetOf } from '
 import type { ListRunsQuery, ReplayInput, RunsApi, RunWorkflowInput } from './client.js';
 import { type RegistryContext, toIso } from './context.js';
 import { downstreamKeys } from './downstream.js';
-import { checkOptions, conflict, forbidden } from './errors.js';
+import { checkOptions, conflict, forbidden, refuseUnsupported, STREAM_OPTION } from './errors.js';
 import { startRun } from './start.js';
 
 const ENDED: ReadonlySet<RunStatus> = new Set(['COMPLETED', 'FAILED', 'CANCELLED']);
@@ -176,6 +176,7 @@ export async function runWorkflow(
   input: RunWorkflowInput,
   options: { allowDraft: boolean },
 ) {
+  refuseUnsupported(input, STREAM_OPTION);
   const target = await targetOf(ctx, workflow, input.version, options.allowDraft);
   return startRun(ctx, {
     app_id: appId,
@@ -232,6 +233,7 @@ export function runsApi(ctx: RegistryContext, appId: string): RunsApi {
 
     async replay(runId, input = {}) {
       checkOptions(input, 'input');
+      refuseUnsupported(input, STREAM_OPTION);
       return replayRun(ctx, appId, await ownRun(ctx, appId, runId), input);
     },
 

@@ -354,3 +354,28 @@ describe('service and browser', () => {
     expect(withHandler.output.b!.output).toBe('visited https://example.com');
   });
 });
+
+describe('model messages with disable_variables', () => {
+  it('are sent as written: their {{ }} is not a template', async () => {
+    const { collectTemplateStrings } = await import('../model/template-fields.js');
+    const step = {
+      type: 'model',
+      key: 'm',
+      provider: {
+        messages: [
+          { role: 'system', content: 'Literal {{ braces }}', disable_variables: true },
+          {
+            role: 'user',
+            content: [
+              { type: 'text', text: '{{ input.q }}' },
+              { type: 'text', text: '{{ kept }}', disable_variables: true },
+            ],
+          },
+        ],
+      },
+    };
+    expect(collectTemplateStrings(step).map((t) => t.path.join('.'))).toEqual([
+      'provider.messages.1.content.0.text',
+    ]);
+  });
+});
