@@ -18,6 +18,7 @@ export type {
   DiscoverableWorkflow,
   DiscoverQuery,
   ExpectationResult,
+  ExpectationStatus,
   Page,
   PageQuery,
   PublishedVersion,

@@ -297,7 +297,7 @@ describe('MemoryStore — tests and variables', () => {
     input: {},
     step_key: null,
     expectations: [],
-    status: null,
+    status: 'DRAFT',
     results: [],
     last_run_id: null,
     last_run_at: null,
