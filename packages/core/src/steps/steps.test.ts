@@ -379,3 +379,23 @@ describe('model messages with disable_variables', () => {
     ]);
   });
 });
+
+describe('a code step returning the whole scope', () => {
+  it('outputs a plain, acyclic snapshot: the run serialises', async () => {
+    const run = await createEngine().run(
+      draft([
+        code('first', '1', ['all', 'nested']),
+        code('all', '$'),
+        code('nested', '{"scope": $, "list": [$$]}'),
+      ]),
+      { input: { n: 1 } },
+    );
+    expect(run.status).toBe('COMPLETED');
+    const text = JSON.stringify(run);
+    expect(JSON.parse(text).output.all.output).toMatchObject({
+      input: { n: 1 },
+      first: { status: 'COMPLETED', output: 1 },
+    });
+    expect((run.output.nested!.output as { scope: unknown }).scope).toMatchObject({ first: { output: 1 } });
+  });
+});
