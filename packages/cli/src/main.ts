@@ -15,6 +15,11 @@ function providerOption(description: string): Option {
   return new Option('--provider <name>', description).choices(PROVIDER_CHOICES).env('WEFT_PROVIDER');
 }
 
+/** Commander collector for a repeatable flag. */
+function collect(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), value];
+}
+
 /** Commander collector for repeatable `KEY=VALUE` flags. */
 function keyValue(flag: string) {
   return (value: string, previous: string[] | undefined) => {
@@ -41,10 +46,19 @@ export function createProgram(io: Io, setExit: (code: number) => void): Command 
     .description('report every problem of every document (warnings apart); exit 1 on errors')
     .argument('<file...>', 'workflow documents (JSON)')
     .option('--json', 'print the reports as JSON')
-    .action(async (files: string[], flags: { json?: boolean }) => {
+    .option(
+      '--plugin <module>',
+      'a module exporting host `steps` (their types are valid); repeatable',
+      collect,
+    )
+    .action(async (files: string[], flags: { json?: boolean; plugin?: string[] }) => {
       // Commands are loaded when used: startup stays fast and one command's imports never slow another.
       const { validateCommand } = await import('./commands/validate.js');
-      setExit(validateCommand(files, { json: flags.json === true }, io));
+      const { loadPlugins } = await import('./plugin.js');
+      const plugins = await loadPlugins(flags.plugin ?? []);
+      setExit(
+        validateCommand(files, { json: flags.json === true, stepTypes: Object.keys(plugins.steps) }, io),
+      );
     });
 
   program
@@ -59,6 +73,11 @@ export function createProgram(io: Io, setExit: (code: number) => void): Command 
       keyValue('--secret'),
     )
     .option('--from-step <key>', 'start from this step only')
+    .option(
+      '--from-run <file>',
+      'replay a run saved by `weft run -o run` (or --json): its input, and with --from-step the outputs upstream of that step',
+    )
+    .option('--plugin <module>', 'a module exporting host `steps` and `services`; repeatable', collect)
     .addOption(
       providerOption(
         'who answers model steps (default: a real provider if its API key is set, else scripted)',
@@ -82,6 +101,8 @@ export function createProgram(io: Io, setExit: (code: number) => void): Command 
             var: flags.var ?? [],
             secret: flags.secret ?? [],
             fromStep: flags.fromStep,
+            fromRun: flags.fromRun,
+            plugin: flags.plugin ?? [],
             provider: flags.provider,
             fixtures: flags.fixtures,
             output: flags.output,
@@ -102,6 +123,7 @@ export function createProgram(io: Io, setExit: (code: number) => void): Command 
     .option('--fixtures <file>', 'base fixtures (default: <name>.fixtures.json beside the workflow)')
     .option('--var <KEY=VALUE>', 'a variable ($vars.KEY); repeatable', keyValue('--var'))
     .option('--secret <KEY=VALUE>', 'a secret variable; repeatable', keyValue('--secret'))
+    .option('--plugin <module>', 'a module exporting host `steps` and `services`; repeatable', collect)
     .option('--json', 'print the report as JSON')
     .action(async (file: string, flags: Record<string, any>) => {
       const { testCommand } = await import('./commands/test.js');
@@ -113,6 +135,7 @@ export function createProgram(io: Io, setExit: (code: number) => void): Command 
             fixtures: flags.fixtures,
             var: flags.var ?? [],
             secret: flags.secret ?? [],
+            plugin: flags.plugin ?? [],
             json: flags.json === true,
           },
           io,

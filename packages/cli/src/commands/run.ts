@@ -14,6 +14,7 @@ import { colorsFor, writeLine } from '../output.js';
 import { LiveProgress, PlainProgress, type Progress, RunView, silentProgress } from '../progress.js';
 import { loadWorkflow } from '../project.js';
 import type { ProviderChoice } from '../providers.js';
+import { presetFor, readRunFile } from '../replay.js';
 import { type OutputMode, renderRun } from '../summary.js';
 
 export interface RunFlags {
@@ -21,6 +22,10 @@ export interface RunFlags {
   var: string[];
   secret: string[];
   fromStep?: string;
+  /** A run saved by `weft run -o run` (or `--json`) to replay. */
+  fromRun?: string;
+  /** `--plugin` modules of host steps and services. */
+  plugin?: string[];
   provider?: ProviderChoice;
   fixtures?: string;
   output: OutputMode;
@@ -56,17 +61,30 @@ export async function runCommand(file: string, flags: RunFlags, io: Io): Promise
   const err = colorsFor(io.stderr, io.env);
   const out = colorsFor(io.stdout, io.env);
   const root = loadWorkflow(file);
-  const input = await parseInput(flags.input);
+  const given = await parseInput(flags.input);
   const variables = parseVariables(flags.var, flags.secret);
   const workspace = await openWorkspace(root, {
     provider: flags.provider,
     fixtures: flags.fixtures,
     env: io.env,
+    plugins: flags.plugin ?? [],
   });
   const engine = workspaceEngine(workspace);
-  checkInput(root.document, input);
+  const stored = flags.fromRun === undefined ? null : readRunFile(flags.fromRun);
+  // A replay takes the stored run's input unless --input gives one.
+  const input = stored !== null && flags.input === undefined ? stored.input : given;
+  const fromStep = flags.fromStep;
+  if (stored === null || flags.input !== undefined) checkInput(root.document, input, fromStep);
 
   writeLine(io.stderr, err.dim(workspace.setup.notice));
+  if (fromStep !== undefined && stored === null) {
+    writeLine(
+      io.stderr,
+      err.yellow(
+        `warning: --from-step ${fromStep} without --from-run: the steps before it do not run, so their outputs are empty (null) in expressions. Pass --from-run run.json (saved by \`weft run ${file} -o run > run.json\`) to reuse a run's outputs.`,
+      ),
+    );
+  }
   if (flags.json) {
     for (const name of EVENT_NAMES) {
       engine.on(name, (event) => writeLine(io.stdout, JSON.stringify({ event: name, ...event })));
@@ -79,7 +97,14 @@ export async function runCommand(file: string, flags: RunFlags, io: Io): Promise
     handle = engine.start(root.document, {
       input,
       variables,
-      ...(flags.fromStep === undefined ? {} : { from_step_key: flags.fromStep }),
+      ...(fromStep === undefined ? {} : { from_step_key: fromStep }),
+      ...(stored === null
+        ? {}
+        : {
+            replay_of: stored.id,
+            check_input: flags.input !== undefined,
+            preset: presetFor(root.document as never, stored, fromStep),
+          }),
       // A published version's own metadata is carried to the run.
       ...(Number.isInteger(version) ? { version: version as number } : {}),
       ...(typeof workflow_id === 'string' ? { workflow_id } : {}),
