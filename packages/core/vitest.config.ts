@@ -1,10 +1,4 @@
-import { defineConfig } from 'vitest/config';
+import { weftProject } from '../../vitest.shared.js';
+import { ISOLATED } from './vitest.isolated.config.js';
 
-export default defineConfig({
-  test: {
-    include: ['src/**/*.test.ts'],
-    reporters: ['default', 'json'],
-    outputFile: { json: '.turbo/vitest-report.json' },
-    testTimeout: 30_000,
-  },
-});
+export default weftProject('core', { include: ['src/**/*.test.ts'], testTimeout: 30_000 }, ISOLATED);
