@@ -22,7 +22,7 @@ import { modelStep } from '../steps/model.js';
 import { serviceStep } from '../steps/service.js';
 import type { StepHandler } from '../steps/types.js';
 import { workflowStep } from '../steps/workflow.js';
-import { mergePricing } from '../usage/pricing.js';
+import { mergePricing, providerPricing } from '../usage/pricing.js';
 import type { EngineCore, HandlerEntry } from './engine-core.js';
 import { RunExecution } from './execution.js';
 import type { CancelResult, RunHandle } from './handle.js';
@@ -108,7 +108,13 @@ export function createEngine(options: EngineOptions = {}): Engine {
   );
   handlers.set(
     'model',
-    slotted(modelStep({ providers, providerLimit, pricing: mergePricing(options.pricing) })),
+    slotted(
+      modelStep({
+        providers,
+        providerLimit,
+        pricing: mergePricing(providerPricing(providers), options.pricing),
+      }),
+    ),
   );
   handlers.set('service', slotted(serviceStep(options.services ?? {})));
   handlers.set('workflow', {
