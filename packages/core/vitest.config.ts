@@ -1,4 +1,5 @@
 import { weftProject } from '../../vitest.shared.js';
 import { ISOLATED } from './vitest.isolated.config.js';
 
-export default weftProject('core', { include: ['src/**/*.test.ts'], testTimeout: 30_000 }, ISOLATED);
+// testTimeout catches hangs: generous, because a shared machine can be several times slower than an idle one.
+export default weftProject('core', { include: ['src/**/*.test.ts'], testTimeout: 120_000 }, ISOLATED);

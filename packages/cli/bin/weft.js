@@ -5,7 +5,8 @@ let main;
 try {
   ({ main } = await import('../dist/main.js'));
 } catch (error) {
-  if (error?.code !== 'ERR_MODULE_NOT_FOUND' || !String(error.message).includes('/dist/main.js')) throw error;
+  if (error?.code !== 'ERR_MODULE_NOT_FOUND' || !/[\\/]dist[\\/]main\.js\b/.test(String(error.message)))
+    throw error;
   process.stderr.write(
     'weft: the CLI is not built. In the repository, run `pnpm build` (`pnpm install` runs it).\n',
   );
