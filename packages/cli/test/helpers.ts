@@ -5,9 +5,10 @@
  *   the given environment and stdin, in the given working directory (the repository root by default).
  *   A command takes milliseconds instead of a Node start-up. Use it for every command, flag, output and
  *   exit code.
- * - `weft(argv, options)` / `start(argv, options)` — the real binary (`node bin/weft.js`, compiled dist/)
- *   in a child process. Only for what needs a process of its own: signals, process exit, the binary
- *   itself. dist/ is built by `pnpm build` (the root `vitest run` builds it first).
+ *   `weft` is the same function (the name tests used when every command spawned a process).
+ * - `spawnWeft(argv, options)` / `start(argv, options)` — the real binary (`node bin/weft.js`, compiled
+ *   dist/) in a child process. Only for what needs a process of its own: signals, process exit, the
+ *   binary itself. dist/ is built by `pnpm build` (the root `vitest run` builds it first).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
@@ -166,8 +167,11 @@ export function start(args: readonly string[], options: WeftOptions = {}): Runni
   };
 }
 
+/** `runCli`: in process. */
+export const weft = runCli;
+
 /** The real binary in a child process, to the end. */
-export function weft(args: readonly string[], options: WeftOptions = {}): Promise<WeftResult> {
+export function spawnWeft(args: readonly string[], options: WeftOptions = {}): Promise<WeftResult> {
   return start(args, options).done;
 }
 

@@ -4,13 +4,13 @@
  */
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ndjson, start, tempDir, weft } from './helpers.js';
+import { ndjson, spawnWeft, start, tempDir } from './helpers.js';
 
 const TRIAGE = 'examples/support-triage/workflow.json';
 
 describe('bin/weft.js', () => {
   it('runs the compiled CLI: exit 0 on a completed run, with the summary on stdout', async () => {
-    const r = await weft(['run', TRIAGE, '-o', 'json']);
+    const r = await spawnWeft(['run', TRIAGE, '-o', 'json']);
     expect(r.stderr).toContain('Dry run');
     expect(r.code).toBe(0);
     expect(JSON.parse(r.stdout)).toMatchObject({ queue: 'billing', escalated: true });
@@ -18,17 +18,19 @@ describe('bin/weft.js', () => {
 
   it('exits 1 on a failed run and 2 on bad input, as the shell sees it', async () => {
     const dir = tempDir({ 'fail.json': { steps: [{ type: 'code', key: 'boom', code: '$error("no")' }] } });
-    expect((await weft(['run', join(dir, 'fail.json')])).code).toBe(1);
-    const bad = await weft(['run', 'examples/nope/workflow.json']);
+    expect((await spawnWeft(['run', join(dir, 'fail.json')])).code).toBe(1);
+    const bad = await spawnWeft(['run', 'examples/nope/workflow.json']);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('no such workflow');
   });
 
   it('reads --input @- from its stdin, and prints its version', async () => {
-    const r = await weft(['run', TRIAGE, '--input', '@-', '-o', 'json'], { stdin: '{"ticket_id": "T-77"}' });
+    const r = await spawnWeft(['run', TRIAGE, '--input', '@-', '-o', 'json'], {
+      stdin: '{"ticket_id": "T-77"}',
+    });
     expect(r.code).toBe(0);
     expect(JSON.parse(r.stdout).ticket_id).toBe('T-77');
-    const version = await weft(['--version']);
+    const version = await spawnWeft(['--version']);
     expect(version.stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
   });
 });
