@@ -4,7 +4,7 @@
  * binary, the benchmark runner, the packed tarballs.
  */
 import { execFile } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 
@@ -15,7 +15,7 @@ export default async function build(): Promise<void> {
   const projects = [
     ...readdirSync(`${root}packages`).map((name) => `packages/${name}/tsconfig.build.json`),
     'bench/tsconfig.build.json',
-  ];
+  ].filter((project) => existsSync(`${root}${project}`));
   await new Promise<void>((resolve, reject) => {
     execFile(process.execPath, [tsc, '-b', ...projects], { cwd: root }, (error, stdout, stderr) =>
       error ? reject(new Error(`The build failed (pnpm build):\n${stdout}${stderr}`)) : resolve(),
