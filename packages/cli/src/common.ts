@@ -20,13 +20,16 @@ import { displayPath, type LoadedWorkflow, providerNames, sibling, WorkflowFiles
 import { type ProviderChoice, type ProviderSetup, setupProviders } from './providers.js';
 
 /** `--input '<json>'`, `--input @file.json` or `--input @-` (stdin): a JSON object. */
-export async function parseInput(value: string | undefined): Promise<Record<string, unknown>> {
+export async function parseInput(
+  value: string | undefined,
+  stdin: NodeJS.ReadableStream = process.stdin,
+): Promise<Record<string, unknown>> {
   if (value === undefined) return {};
   let parsed: unknown;
   if (value.startsWith('@')) {
     const file = value.slice(1);
     if (file === '') throw new CliError('--input @<file>: give a file name after "@" (or @- for stdin).');
-    parsed = file === '-' ? parseJson(await readStdin(), '--input (stdin)') : readJson(file, 'input');
+    parsed = file === '-' ? parseJson(await readStdin(stdin), '--input (stdin)') : readJson(file, 'input');
   } else {
     parsed = parseJson(value, '--input');
   }
@@ -38,9 +41,9 @@ export async function parseInput(value: string | undefined): Promise<Record<stri
   return parsed;
 }
 
-async function readStdin(): Promise<string> {
+async function readStdin(stdin: NodeJS.ReadableStream): Promise<string> {
   const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin) chunks.push(Buffer.from(chunk));
+  for await (const chunk of stdin) chunks.push(Buffer.from(chunk));
   return Buffer.concat(chunks).toString('utf8');
 }
 

@@ -3,13 +3,15 @@
  * code: 0 success, 1 a failed/cancelled run, failed tests or an invalid document (validate), 2 bad
  * input or usage, 130 a second Ctrl-C. Errors print one line; `--debug` adds the stack trace.
  */
+import { createRequire } from 'node:module';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { GRAPH_FORMATS, OUTPUT_MODES, PROVIDER_CHOICES } from './choices.js';
 import type { Io } from './commands/run.js';
 import { CliError, EXIT } from './errors.js';
 import { colorsFor, writeLine } from './output.js';
 
-export const VERSION = '0.1.0';
+/** The package's version (one version for every @weft package: `pnpm bump`). src/ and dist/ sit beside package.json. */
+export const VERSION: string = createRequire(import.meta.url)('../package.json').version;
 
 function providerOption(description: string): Option {
   return new Option('--provider <name>', description).choices(PROVIDER_CHOICES).env('WEFT_PROVIDER');
@@ -213,5 +215,5 @@ export function processIo(): Io {
       throw error;
     });
   }
-  return { stdout: process.stdout, stderr: process.stderr, env: process.env };
+  return { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, env: process.env };
 }

@@ -35,6 +35,8 @@ export interface RunFlags {
 export interface Io {
   stdout: NodeJS.WriteStream;
   stderr: NodeJS.WriteStream;
+  /** Where `--input @-` reads from (default process.stdin). */
+  stdin?: NodeJS.ReadableStream;
   env: NodeJS.ProcessEnv;
 }
 
@@ -61,7 +63,7 @@ export async function runCommand(file: string, flags: RunFlags, io: Io): Promise
   const err = colorsFor(io.stderr, io.env);
   const out = colorsFor(io.stdout, io.env);
   const root = loadWorkflow(file);
-  const given = await parseInput(flags.input);
+  const given = await parseInput(flags.input, io.stdin);
   const variables = parseVariables(flags.var, flags.secret);
   const workspace = await openWorkspace(root, {
     provider: flags.provider,

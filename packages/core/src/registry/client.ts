@@ -5,11 +5,11 @@
  * discoverable workflows through `discover`.
  */
 
-import type { RunStatus } from '../lifecycle/lifecycle.js';
 import type { CreatedBy, WorkflowVersionDraft } from '../model/types.js';
 import type { Engine } from '../run/engine.js';
 import type { EngineOptions } from '../run/options.js';
 import type { Retention, RunOrigin } from '../run/types.js';
+import type { RunStatus } from '../statuses.js';
 import type { WeftStore } from '../store/store.js';
 import type {
   DiscoverableWorkflow,

@@ -28,7 +28,7 @@ import { filesService } from '../steps/service-files.js';
 import { schedulerService } from '../steps/service-scheduler.js';
 import type { StepHandler } from '../steps/types.js';
 import { workflowStep } from '../steps/workflow.js';
-import { mergePricing } from '../usage/pricing.js';
+import { mergePricing, providerPricing } from '../usage/pricing.js';
 import type { EngineCore, HandlerEntry } from './engine-core.js';
 import { RunExecution } from './execution.js';
 import type { CancelResult, RunHandle } from './handle.js';
@@ -117,7 +117,13 @@ export function createEngine(options: EngineOptions = {}): Engine {
   );
   handlers.set(
     'model',
-    slotted(modelStep({ providers, providerLimit, pricing: mergePricing(options.pricing) })),
+    slotted(
+      modelStep({
+        providers,
+        providerLimit,
+        pricing: mergePricing(providerPricing(providers), options.pricing),
+      }),
+    ),
   );
   // browser steps and the FILES service fetch through one policy-checked call site (steps/http-fetch.ts).
   const fetchResource = policyFetch({ ...options.http, timeoutMs: limits.httpTimeoutMs });

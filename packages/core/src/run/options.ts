@@ -78,7 +78,10 @@ export interface Clock {
 export interface EngineOptions {
   /** LLM providers, by name (`provider.name`). */
   providers?: Provider[] | Record<string, Provider>;
-  /** Prices per provider and model (credits per million tokens); merged over nothing by default. */
+  /**
+   * Prices per provider and model (credits per million tokens), merged model by model over the prices the
+   * providers declare (`provider.pricing`).
+   */
   pricing?: PricingTable;
   /** Host step types: `{ [type]: handler }` (also overrides built-ins such as `browser`). */
   steps?: Record<string, StepHandler>;

@@ -8,8 +8,8 @@
  */
 
 import { ERROR_CODES, WeftError } from '../errors.js';
-import type { RunStatus } from '../lifecycle/lifecycle.js';
 import type { StepRecord } from '../run/types.js';
+import type { RunStatus } from '../statuses.js';
 import { copy, deepFreeze } from './copy.js';
 import { pageLimit, versionSortKey } from './cursor.js';
 import { purgeRunRow, purgeStepRecord } from './purge.js';

@@ -16,8 +16,9 @@
  * - Values returned are the caller's to keep: changing them never changes what is stored.
  * - Implementations never interpret app scoping: the registry checks `app_id` on every record it reads.
  */
-import type { RunStatus } from '../lifecycle/lifecycle.js';
+
 import type { StepRecord } from '../run/types.js';
+import type { RunStatus } from '../statuses.js';
 import type {
   AppVariable,
   DiscoverQuery,

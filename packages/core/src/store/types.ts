@@ -3,9 +3,10 @@
  * and, separately, one record per step), tests and per-app variables. Field names follow the Workflows
  * API (snake_case). Timestamps are ISO 8601 strings.
  */
-import type { RunStatus } from '../lifecycle/lifecycle.js';
+
 import type { CreatedBy, WorkflowVersion, WorkflowVersionDraft } from '../model/types.js';
 import type { Retention, Run, RunOrigin } from '../run/types.js';
+import type { RunStatus } from '../statuses.js';
 
 export interface Workflow {
   id: string;
