@@ -39,6 +39,7 @@ export type {
 } from './files/index.js';
 export { FILE_URL_SCHEME, MemoryFileStore } from './files/index.js';
 export type { InputCheckOptions, InputFieldSite } from './input/index.js';
+export { INPUT_PROBLEM_CODES, inputProblems } from './input/index.js';
 export { BUILTIN_STEP_TYPES } from './model/index.js';
 export { getWorkflowJsonSchema, WORKFLOW_JSON_SCHEMA_ID, workflowJsonSchema } from './model/json-schema.js';
 export type * from './model/types.js';
@@ -71,7 +72,7 @@ export type {
   WorkflowsApi,
 } from './registry/client.js';
 export { TEST_RUN_MODES } from './registry/client.js';
-export { INPUT_PROBLEM_CODES, inputProblems } from './registry/input.js';
+export { downstreamKeys } from './registry/downstream.js';
 export { createWeft } from './registry/weft.js';
 export type { Engine } from './run/engine.js';
 export { createEngine, DEFAULT_CONCURRENCY, DEFAULT_LIMITS } from './run/engine.js';
