@@ -27,6 +27,7 @@ export {
   parseExpression,
   scanTemplate,
 } from './expressions/index.js';
+export { deepFreeze } from './freeze.js';
 export type { Lifecycle, RunStatus, StepStatus } from './lifecycle/lifecycle.js';
 export {
   RUN_STATUSES,
@@ -121,15 +122,25 @@ export type {
   StepContext,
   StepHandler,
 } from './steps/types.js';
+// Journal and leases (docs/durability.md); the check* helpers let every store refuse alike.
 export type {
   AppVariable,
+  ClaimRequest,
+  ClaimResult,
   DiscoverableWorkflow,
   DiscoverQuery,
   ExpectationResult,
+  JournalBatch,
+  JournalEntry,
+  JournalQuery,
+  JournalStore,
+  LeaseGrant,
+  MemoryStoreOptions,
   Page,
   PageQuery,
   PublishedVersion,
   RunCondition,
+  RunLease,
   RunPatch,
   RunQuery,
   RunRecord,
@@ -147,13 +158,30 @@ export type {
   WorkflowTest,
 } from './store/index.js';
 export {
+  checkAppend,
+  checkBatch,
+  checkClaim,
+  checkLeaseGrant,
+  checkOwnerId,
+  checkRecoverableLimit,
+  checkTime,
+  DEFAULT_MAX_PURGED_RUNS,
+  decideClaim,
   decodeCursor,
   encodeCursor,
+  isLiveStatus,
+  journalRange,
+  LIVE_RUN_STATUSES,
+  leaseLost,
+  MAX_JOURNAL_PAGE,
   MemoryStore,
   PURGED_MESSAGE,
+  pageLimit,
   purgeRunRow,
   purgeStepRecord,
+  runNotFoundInStore,
   TEST_STATUSES,
+  versionSortKey,
 } from './store/index.js';
 export { mergePricing, priceCall, UsageLedger } from './usage/index.js';
 export type { ProblemCode, ValidateOptions, ValidationResult } from './validate/index.js';

@@ -8,7 +8,34 @@ export {
   pageLimit,
   versionSortKey,
 } from './cursor.js';
-export { MemoryStore } from './memory.js';
+export type {
+  ClaimRequest,
+  ClaimResult,
+  JournalBatch,
+  JournalEntry,
+  JournalQuery,
+  JournalStore,
+  LeaseGrant,
+  RunLease,
+} from './journal.js';
+export {
+  checkAppend,
+  checkBatch,
+  checkClaim,
+  checkLeaseGrant,
+  checkOwnerId,
+  checkRecoverableLimit,
+  checkTime,
+  decideClaim,
+  isLiveStatus,
+  journalRange,
+  LIVE_RUN_STATUSES,
+  leaseLost,
+  MAX_JOURNAL_PAGE,
+  runNotFoundInStore,
+} from './journal.js';
+export type { MemoryStoreOptions } from './memory.js';
+export { DEFAULT_MAX_PURGED_RUNS, MemoryStore } from './memory.js';
 export { PURGED_MESSAGE, purgeRunRow, purgeStepRecord } from './purge.js';
 export type { IndexPageOptions } from './sorted-index.js';
 export { SortedIndex } from './sorted-index.js';
