@@ -122,14 +122,16 @@ export type {
   StepContext,
   StepHandler,
 } from './steps/types.js';
-// Journal and leases (docs/durability.md); the check* helpers let every store refuse alike.
+// Stores (docs/api.md) with their journal and leases (docs/durability.md); check* let every store refuse alike.
 export type {
+  AppendOutcome,
   AppVariable,
   ClaimRequest,
   ClaimResult,
   DiscoverableWorkflow,
   DiscoverQuery,
   ExpectationResult,
+  JournalAppend,
   JournalBatch,
   JournalEntry,
   JournalQuery,
@@ -159,8 +161,10 @@ export type {
 } from './store/index.js';
 export {
   checkAppend,
+  checkAppends,
   checkBatch,
   checkClaim,
+  checkGroupAppend,
   checkLeaseGrant,
   checkOwnerId,
   checkRecoverableLimit,
@@ -169,16 +173,19 @@ export {
   decideClaim,
   decodeCursor,
   encodeCursor,
+  insertedLease,
   isLiveStatus,
   journalRange,
   LIVE_RUN_STATUSES,
   leaseLost,
+  MAX_GROUP_APPENDS,
   MAX_JOURNAL_PAGE,
   MemoryStore,
   PURGED_MESSAGE,
   pageLimit,
   purgeRunRow,
   purgeStepRecord,
+  refused,
   runNotFoundInStore,
   TEST_STATUSES,
   versionSortKey,

@@ -47,14 +47,20 @@ export const MIGRATIONS: readonly Migration[] = [
       );
 
       -- Every run-level field has its own column (JSON text for objects), so that a patch writes only
-      -- what it changes and never re-serialises the pinned document.
+      -- what it changes. Small, hot columns come first and the big JSON ones last: SQLite reads a
+      -- column by walking the record, and a lease check must not wade through the pinned document.
+      -- journal_seq here is only a floor (kept when a purge deletes the entries): the journal's own
+      -- max(seq) is the truth, so an append never rewrites the run row just to count.
       CREATE TABLE runs (
         seq INTEGER PRIMARY KEY,
         id TEXT NOT NULL UNIQUE,
+        status TEXT NOT NULL,
+        owner_id TEXT,
+        lease_until TEXT,
+        journal_seq INTEGER NOT NULL DEFAULT 0,
         app_id TEXT,
         workflow_app_id TEXT,
         workflow_id TEXT,
-        status TEXT NOT NULL,
         origin TEXT NOT NULL,
         version INTEGER,
         collection_id TEXT,
@@ -68,32 +74,30 @@ export const MIGRATIONS: readonly Migration[] = [
         purged_at TEXT,
         -- retention.preserve_on_failure, copied out of the JSON for the due index.
         preserve INTEGER NOT NULL DEFAULT 0,
-        input TEXT,
-        result TEXT,
+        retention TEXT,
         error TEXT,
         usage TEXT,
-        retention TEXT,
+        result TEXT,
+        input TEXT,
         workflow_version TEXT,
-        workflow_version_draft TEXT,
-        owner_id TEXT,
-        lease_until TEXT,
-        journal_seq INTEGER NOT NULL DEFAULT 0
+        workflow_version_draft TEXT
       );
       CREATE INDEX runs_by_app ON runs (app_id, created_at, seq);
       CREATE INDEX runs_by_workflow ON runs (app_id, workflow_id, created_at, seq);
       CREATE INDEX runs_due ON runs (retention_due_at, id)
         WHERE retention_due_at IS NOT NULL AND purged_at IS NULL AND NOT (status = 'FAILED' AND preserve = 1);
+      -- Live runs only (few at any time): recovery scans it, and so does a heartbeat (renewLeases).
       CREATE INDEX runs_live ON runs (lease_until, id) WHERE status IN ('PENDING', 'RUNNING');
-      CREATE INDEX runs_owner ON runs (owner_id) WHERE owner_id IS NOT NULL;
 
-      -- The rowid keeps each run's records in first-saved order (an upsert keeps it).
+      -- pos keeps each run's records in first-saved order (an upsert keeps it). One b-tree, no rowid:
+      -- a step write touches one page, not a table and an index.
       CREATE TABLE steps (
-        id INTEGER PRIMARY KEY,
         run_id TEXT NOT NULL,
         key TEXT NOT NULL,
+        pos INTEGER NOT NULL,
         body TEXT NOT NULL,
-        UNIQUE (run_id, key)
-      );
+        PRIMARY KEY (run_id, key)
+      ) WITHOUT ROWID;
 
       CREATE TABLE journal (
         run_id TEXT NOT NULL,

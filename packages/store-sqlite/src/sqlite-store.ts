@@ -18,12 +18,15 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import {
+  type AppendOutcome,
   type AppVariable,
   type ClaimRequest,
   type ClaimResult,
   checkAppend,
+  checkAppends,
   checkBatch,
   checkClaim,
+  checkGroupAppend,
   checkLeaseGrant,
   checkOwnerId,
   checkRecoverableLimit,
@@ -34,8 +37,10 @@ import {
   deepFreeze,
   ERROR_CODES,
   encodeCursor,
+  insertedLease,
   invalidArgument,
   isLiveStatus,
+  type JournalAppend,
   type JournalBatch,
   type JournalEntry,
   type JournalQuery,
@@ -52,6 +57,7 @@ import {
   type RunQuery,
   type RunRow,
   type RunStatus,
+  refused,
   runNotFoundInStore,
   type StepRecord,
   type TestPatch,
@@ -127,7 +133,15 @@ const RUN_FIELDS = [
 ] as const;
 const PATCHABLE = new Set<string>(RUN_FIELDS.filter((f) => f !== 'id'));
 const RUN_COLUMNS = `${RUN_FIELDS.join(', ')}`;
-const LEASE_COLUMNS = 'id AS run_id, status, owner_id, lease_until, journal_seq';
+/** A run's lease; its journal_seq is the journal's last seq (the row's column is a floor for purged runs). */
+const LEASE_COLUMNS =
+  'id AS run_id, status, owner_id, lease_until, ' +
+  'coalesce((SELECT max(seq) FROM journal WHERE journal.run_id = runs.id), journal_seq) AS journal_seq';
+
+/** Upserts a step record; a new key goes after the run's others (pos), an existing one keeps its place. */
+const UPSERT_STEP =
+  'INSERT INTO steps (run_id, key, pos, body) VALUES (?, ?, (SELECT count(*) FROM steps WHERE run_id = ?), ?) ' +
+  'ON CONFLICT (run_id, key) DO UPDATE SET body = excluded.body';
 
 const RETRYABLE_SQLITE = new Set([
   'SQLITE_BUSY',
@@ -170,6 +184,25 @@ function preserveOf(retention: unknown): number {
     (retention as Row).preserve_on_failure === true
     ? 1
     : 0;
+}
+
+interface SerialisedBatch {
+  entries: ReadonlyArray<readonly [number, string, string, string]>;
+  steps: ReadonlyArray<readonly [string, string]>;
+}
+
+/** A batch's rows: each entry as (seq, type, at, the rest as JSON), each step record as JSON. */
+function serialise(batch: JournalBatch): SerialisedBatch {
+  return {
+    entries: batch.entries.map((entry) => {
+      const { seq, type, at, ...data } = entry;
+      return [seq, type, at, JSON.stringify(data)] as const;
+    }),
+    steps:
+      batch.steps === undefined
+        ? []
+        : Object.entries(batch.steps).map(([key, record]) => [key, JSON.stringify(record)] as const),
+  };
 }
 
 /** A page from rows fetched with LIMIT limit + 1. */
@@ -498,23 +531,29 @@ export class SqliteStore implements WeftStore {
 
   async insertRun(run: RunRow, lease?: LeaseGrant): Promise<void> {
     const grant = lease === undefined ? undefined : checkLeaseGrant(lease);
-    this.#do('insertRun', () => {
-      if (this.#get('SELECT 1 FROM runs WHERE id = ?', run.id) !== undefined) {
-        throw new WeftError(ERROR_CODES.CONFLICT, `A run with id "${run.id}" already exists.`);
-      }
-      const owned = grant !== undefined && isLiveStatus(run.status);
-      const values = RUN_FIELDS.map((field) => {
-        const value = (run as unknown as Row)[field];
-        return JSON_COLUMNS.has(field) ? toJson(value) : ((value ?? null) as SqlValue);
-      });
-      this.#exec(
-        `INSERT INTO runs (${RUN_COLUMNS}, preserve, owner_id, lease_until) VALUES (${RUN_FIELDS.map(() => '?').join(', ')}, ?, ?, ?)`,
-        ...values,
-        preserveOf(run.retention),
-        owned ? grant.owner_id : null,
-        owned ? grant.lease_until : null,
-      );
+    this.#do('insertRun', () => this.#insertRun(run, grant));
+  }
+
+  #checkNewRun(run: RunRow): void {
+    if (this.#get('SELECT 1 FROM runs WHERE id = ?', run.id) !== undefined) {
+      throw new WeftError(ERROR_CODES.CONFLICT, `A run with id "${run.id}" already exists.`);
+    }
+  }
+
+  #insertRun(run: RunRow, grant: LeaseGrant | undefined): void {
+    this.#checkNewRun(run);
+    const owned = grant !== undefined && isLiveStatus(run.status);
+    const values = RUN_FIELDS.map((field) => {
+      const value = (run as unknown as Row)[field];
+      return JSON_COLUMNS.has(field) ? toJson(value) : ((value ?? null) as SqlValue);
     });
+    this.#exec(
+      `INSERT INTO runs (${RUN_COLUMNS}, preserve, owner_id, lease_until) VALUES (${RUN_FIELDS.map(() => '?').join(', ')}, ?, ?, ?)`,
+      ...values,
+      preserveOf(run.retention),
+      owned ? grant.owner_id : null,
+      owned ? grant.lease_until : null,
+    );
   }
 
   async getRun(id: string): Promise<RunRow | null> {
@@ -534,6 +573,7 @@ export class SqliteStore implements WeftStore {
     patch: RunPatch,
     extra: Record<string, SqlValue> = {},
     statusIn?: readonly RunStatus[],
+    returning = RUN_COLUMNS,
   ): Row | undefined {
     const columns: string[] = [];
     const params: unknown[] = [];
@@ -564,7 +604,7 @@ export class SqliteStore implements WeftStore {
       condition = ' AND status IN (SELECT value FROM json_each(?))';
       params.push(JSON.stringify(statusIn));
     }
-    return this.#get(`UPDATE runs SET ${set} WHERE id = ?${condition} RETURNING ${RUN_COLUMNS}`, ...params);
+    return this.#get(`UPDATE runs SET ${set} WHERE id = ?${condition} RETURNING ${returning}`, ...params);
   }
 
   async updateRun(id: string, patch: RunPatch, condition?: RunCondition): Promise<RunRow | null> {
@@ -616,12 +656,7 @@ export class SqliteStore implements WeftStore {
   }
 
   #saveStep(runId: string, key: string, record: StepRecord): void {
-    this.#exec(
-      'INSERT INTO steps (run_id, key, body) VALUES (?, ?, ?) ON CONFLICT (run_id, key) DO UPDATE SET body = excluded.body',
-      runId,
-      key,
-      JSON.stringify(record),
-    );
+    this.#exec(UPSERT_STEP, runId, key, runId, JSON.stringify(record));
   }
 
   async getStepResults(runIds: readonly string[]): Promise<Map<string, Record<string, StepRecord>>> {
@@ -630,7 +665,7 @@ export class SqliteStore implements WeftStore {
       for (const id of runIds) out.set(id, {});
       if (runIds.length === 0) return out;
       const rows = this.#all(
-        'SELECT run_id, key, body FROM steps WHERE run_id IN (SELECT value FROM json_each(?)) ORDER BY run_id, id',
+        'SELECT run_id, key, body FROM steps WHERE run_id IN (SELECT value FROM json_each(?)) ORDER BY run_id, pos',
         JSON.stringify(runIds),
       );
       for (const row of rows) {
@@ -669,7 +704,8 @@ export class SqliteStore implements WeftStore {
           usage: purged.usage,
           updated_at: purged.updated_at,
         } as RunPatch,
-        { purged_at: purgedAt },
+        // The entries go; how far the journal went stays (getLease keeps answering the same).
+        { purged_at: purgedAt, journal_seq: this.#lease(id)!.journal_seq },
       )!;
       for (const step of this.#all('SELECT key, body FROM steps WHERE run_id = ?', id)) {
         this.#saveStep(
@@ -692,35 +728,60 @@ export class SqliteStore implements WeftStore {
 
   async appendJournal(runId: string, batch: JournalBatch): Promise<RunLease> {
     const checked = checkBatch(batch);
-    // Serialised before the transaction, so that the write lock is held for as short as possible.
-    const entries = checked.entries.map((entry) => {
-      const { seq, type, at, ...data } = entry;
-      return [seq, type, at, JSON.stringify(data)] as const;
+    const rows = serialise(checked);
+    return this.#write('appendJournal', () => this.#append(runId, checked, rows));
+  }
+
+  async appendJournals(appends: readonly JournalAppend[]): Promise<AppendOutcome[]> {
+    checkAppends(appends);
+    // Checked and serialised before the transaction, so that the write lock is held as briefly as possible.
+    const prepared = appends.map((append, i) => {
+      try {
+        const { batch, grant } = checkGroupAppend(append, i);
+        return { append, batch, grant, rows: serialise(batch) };
+      } catch (error) {
+        return refused(error);
+      }
     });
-    const steps =
-      checked.steps === undefined
-        ? []
-        : Object.entries(checked.steps).map(([key, record]) => [key, JSON.stringify(record)] as const);
-    return this.#write('appendJournal', () => {
-      const lease = this.#lease(runId);
-      if (lease === null) throw runNotFoundInStore(runId);
-      checkAppend(lease, checked);
-      const insert = this.#prepare(
-        'INSERT INTO journal (run_id, seq, type, at, data) VALUES (?, ?, ?, ?, ?)',
-      );
-      for (const [seq, type, at, data] of entries) insert.run(runId, seq, type, at, data);
-      const upsert = this.#prepare(
-        'INSERT INTO steps (run_id, key, body) VALUES (?, ?, ?) ON CONFLICT (run_id, key) DO UPDATE SET body = excluded.body',
-      );
-      for (const [key, body] of steps) upsert.run(runId, key, body);
-      const extra: Record<string, SqlValue> = {};
-      if (entries.length > 0) extra.journal_seq = entries[entries.length - 1]![0];
-      if (checked.lease_until !== undefined) extra.lease_until = checked.lease_until;
-      const ends = checked.run?.status !== undefined && !isLiveStatus(checked.run.status);
-      if (ends) delete extra.lease_until;
-      this.#patchRun(runId, checked.run ?? {}, extra);
-      return this.#lease(runId)!;
-    });
+    return this.#write('appendJournals', () =>
+      prepared.map((p): AppendOutcome => {
+        if ('ok' in p) return p;
+        try {
+          // A savepoint per append: a refused one is undone alone, the others commit together.
+          const lease = this.#transaction(() => {
+            if (p.append.insert !== undefined && p.grant !== undefined) {
+              this.#checkNewRun(p.append.insert);
+              checkAppend(insertedLease(p.append.insert, p.grant), p.batch);
+              this.#insertRun(p.append.insert, p.grant);
+            }
+            return this.#append(p.append.run_id, p.batch, p.rows);
+          }) as RunLease;
+          return { ok: true, lease };
+        } catch (error) {
+          return refused(error);
+        }
+      }),
+    );
+  }
+
+  /** One checked append, inside the caller's transaction: throws LEASE_LOST, JOURNAL_CONFLICT, NOT_FOUND. */
+  #append(runId: string, batch: JournalBatch, rows: SerialisedBatch): RunLease {
+    const lease = this.#lease(runId);
+    if (lease === null) throw runNotFoundInStore(runId);
+    checkAppend(lease, batch);
+    const insert = this.#prepare('INSERT INTO journal (run_id, seq, type, at, data) VALUES (?, ?, ?, ?, ?)');
+    for (const [seq, type, at, data] of rows.entries) insert.run(runId, seq, type, at, data);
+    const upsert = this.#prepare(UPSERT_STEP);
+    for (const [key, body] of rows.steps) upsert.run(runId, key, runId, body);
+    const extra: Record<string, SqlValue> = {};
+    const ends = batch.run?.status !== undefined && !isLiveStatus(batch.run.status);
+    if (batch.lease_until !== undefined && !ends) extra.lease_until = batch.lease_until;
+    // The run row is written only when the batch changes it: most batches touch the journal and steps only.
+    if (batch.run === undefined && batch.lease_until === undefined) {
+      const last = rows.entries[rows.entries.length - 1];
+      return last === undefined ? lease : { ...lease, journal_seq: last[0] };
+    }
+    return this.#patchRun(runId, batch.run ?? {}, extra, undefined, LEASE_COLUMNS) as unknown as RunLease;
   }
 
   async loadJournal(runId: string, query?: JournalQuery): Promise<JournalEntry[]> {

@@ -696,6 +696,79 @@ export function describeStoreContract(name: string, options: StoreContractOption
         );
       });
 
+      it('appendJournals: one group, each append on its own; inserts with the first batch', async () => {
+        await store.insertRun(live('a'), owner);
+        await store.insertRun(live('b'), { owner_id: 'p2', lease_until: at(100) });
+        const outcomes = await store.appendJournals([
+          {
+            run_id: 'a',
+            batch: { owner_id: 'p1', now: at(1), entries: [entry(1)], steps: { s: stepFixture('s') } },
+          },
+          // Refused (b is p2's): its step record must not land, and the others still commit.
+          {
+            run_id: 'b',
+            batch: { owner_id: 'p1', now: at(1), entries: [entry(1)], steps: { s: stepFixture('s') } },
+          },
+          // Two appends to one run apply in order.
+          { run_id: 'a', batch: { owner_id: 'p1', now: at(1), entries: [entry(2), entry(3)] } },
+          // A new run, inserted owned, with its first entries.
+          {
+            run_id: 'c',
+            insert: live('c'),
+            batch: { owner_id: 'p1', now: at(1), lease_until: at(60), entries: [entry(1, 'run.started')] },
+          },
+          // Its insert conflicts: nothing of it is written.
+          {
+            run_id: 'a',
+            insert: live('a'),
+            batch: { owner_id: 'p1', now: at(1), lease_until: at(60), entries: [entry(4)] },
+          },
+          { run_id: 'none', batch: { owner_id: 'p1', now: at(1), entries: [entry(1)] } },
+          { run_id: 'a', batch: { owner_id: 'p1', now: 'never', entries: [] } },
+          // An insert whose lease has already ended at `now` is refused whole.
+          {
+            run_id: 'd',
+            insert: live('d'),
+            batch: { owner_id: 'p1', now: at(70), lease_until: at(60), entries: [entry(1)] },
+          },
+        ]);
+        expect(outcomes.map((o) => (o.ok ? 'OK' : o.error.code))).toEqual([
+          'OK',
+          'LEASE_LOST',
+          'OK',
+          'OK',
+          'CONFLICT',
+          'NOT_FOUND',
+          'INVALID_ARGUMENT',
+          'LEASE_LOST',
+        ]);
+        expect(outcomes[2]).toEqual({
+          ok: true,
+          lease: { run_id: 'a', status: 'RUNNING', owner_id: 'p1', lease_until: at(100), journal_seq: 3 },
+        });
+        expect(outcomes[3]).toEqual({
+          ok: true,
+          lease: { run_id: 'c', status: 'RUNNING', owner_id: 'p1', lease_until: at(60), journal_seq: 1 },
+        });
+        expect((await store.loadJournal('a')).map((e) => e.seq)).toEqual([1, 2, 3]);
+        expect(await store.loadJournal('b')).toEqual([]);
+        expect((await store.getStepResults(['b'])).get('b')).toEqual({});
+        expect(await store.getRun('c')).toEqual(live('c'));
+        expect(await store.getRun('d')).toBeNull();
+        expect(await store.appendJournals([])).toEqual([]);
+        expect(await codeOf(store.appendJournals({} as never))).toBe('INVALID_ARGUMENT');
+        expect(
+          await codeOf(
+            store.appendJournals(
+              Array.from({ length: 1001 }, () => ({
+                run_id: 'a',
+                batch: { owner_id: 'p1', now: at(1), entries: [] },
+              })),
+            ),
+          ),
+        ).toBe('INVALID_ARGUMENT');
+      });
+
       it('purge deletes the journal and keeps the shell', async () => {
         await store.insertRun(
           live('r', { retention: { max_age_in_seconds: 0, preserve_on_failure: false } }),

@@ -9,8 +9,10 @@ export {
   versionSortKey,
 } from './cursor.js';
 export type {
+  AppendOutcome,
   ClaimRequest,
   ClaimResult,
+  JournalAppend,
   JournalBatch,
   JournalEntry,
   JournalQuery,
@@ -20,18 +22,23 @@ export type {
 } from './journal.js';
 export {
   checkAppend,
+  checkAppends,
   checkBatch,
   checkClaim,
+  checkGroupAppend,
   checkLeaseGrant,
   checkOwnerId,
   checkRecoverableLimit,
   checkTime,
   decideClaim,
+  insertedLease,
   isLiveStatus,
   journalRange,
   LIVE_RUN_STATUSES,
   leaseLost,
+  MAX_GROUP_APPENDS,
   MAX_JOURNAL_PAGE,
+  refused,
   runNotFoundInStore,
 } from './journal.js';
 export type { MemoryStoreOptions } from './memory.js';

@@ -15,7 +15,7 @@
 import { ERROR_CODES, invalidArgument, WeftError } from '../errors.js';
 import type { RunStatus } from '../lifecycle/lifecycle.js';
 import type { StepRecord } from '../run/types.js';
-import type { RunPatch } from './types.js';
+import type { RunPatch, RunRow } from './types.js';
 
 /** One journal entry as the scheduler writes it: plain JSON, `seq` without gaps per run. */
 export interface JournalEntry {
@@ -44,6 +44,23 @@ export interface JournalBatch {
   /** Extends the lease in the same transaction (an append is also a heartbeat). */
   lease_until?: string;
 }
+
+/** One run's part of a group commit (`appendJournals`). */
+export interface JournalAppend {
+  run_id: string;
+  batch: JournalBatch;
+  /**
+   * Inserts this run first, owned by `batch.owner_id` until `batch.lease_until` (then required): a run
+   * that starts and settles steps in one macrotask costs one transaction.
+   */
+  insert?: RunRow;
+}
+
+/** The outcome of one append of a group: its lease after the write, or why it was refused. */
+export type AppendOutcome = { ok: true; lease: RunLease } | { ok: false; error: WeftError };
+
+/** At most this many appends per `appendJournals` call. */
+export const MAX_GROUP_APPENDS = 1000;
 
 /** Who holds a run, and how far its journal goes. */
 export interface RunLease {
@@ -104,6 +121,14 @@ export interface JournalStore {
    * NOT_FOUND when there is no such run.
    */
   appendJournal(runId: string, batch: JournalBatch): Promise<RunLease>;
+  /**
+   * Group commit: the appends of many runs (everything one macrotask produced) in ONE transaction.
+   * Each append is checked and applied on its own, exactly as `appendJournal` (with an optional insert
+   * first): a refused one writes nothing of its own and does not stop the others. Outcomes come in the
+   * order of `appends`; appends to one run apply in order. At most MAX_GROUP_APPENDS per call. Rejects
+   * (nothing written) only when the store itself fails (STORE_ERROR) or `appends` is not an array.
+   */
+  appendJournals(appends: readonly JournalAppend[]): Promise<AppendOutcome[]>;
   /** The run's journal in seq order (empty for an unknown run or a purged one). */
   loadJournal(runId: string, query?: JournalQuery): Promise<JournalEntry[]>;
   /**
@@ -128,6 +153,8 @@ export interface JournalStore {
 }
 
 // ── shared checks ──────────────────────────────────────────────────────────────────────────────────
+
+const ISO_TIME = /^\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d(\.\d{1,9})?)?(Z|[+-]\d\d:?\d\d)$/;
 
 const isoLike = (value: unknown): value is string =>
   typeof value === 'string' && value !== '' && Number.isFinite(Date.parse(value));
@@ -211,7 +238,14 @@ export function checkBatch(batch: JournalBatch): JournalBatch {
     if (typeof entry.type !== 'string' || entry.type === '' || entry.type.length > 200) {
       throw invalidArgument(`${at}.type`, 'a non-empty string of at most 200 characters', entry.type);
     }
-    checkTime(entry.at, `${at}.at`);
+    // A shape check, not Date.parse: this runs for every entry of every batch.
+    if (typeof entry.at !== 'string' || !ISO_TIME.test(entry.at)) {
+      throw invalidArgument(
+        `${at}.at`,
+        'an ISO 8601 date-time string (e.g. 2024-01-01T00:00:00.000Z)',
+        entry.at,
+      );
+    }
     if (i > 0 && entry.seq !== batch.entries[i - 1]!.seq + 1) {
       throw new WeftError(
         ERROR_CODES.JOURNAL_CONFLICT,
@@ -227,6 +261,61 @@ export function checkBatch(batch: JournalBatch): JournalBatch {
     throw invalidArgument('batch.run', 'a run patch object', batch.run);
   }
   return checked;
+}
+
+export function checkAppends(appends: readonly JournalAppend[]): void {
+  if (!Array.isArray(appends))
+    throw invalidArgument('appends', 'an array of { run_id, batch, insert? }', appends);
+  if (appends.length > MAX_GROUP_APPENDS) {
+    throw invalidArgument('appends', `at most ${MAX_GROUP_APPENDS} appends (split the group)`, appends);
+  }
+}
+
+/**
+ * One append of a group, checked before its transaction: its batch (times normalised) and, with an
+ * insert, the lease it is inserted with. Throws INVALID_ARGUMENT.
+ */
+export function checkGroupAppend(
+  append: JournalAppend,
+  index: number,
+): { batch: JournalBatch; grant?: LeaseGrant } {
+  if (append === null || typeof append !== 'object') {
+    throw invalidArgument(`appends[${index}]`, 'an object { run_id, batch, insert? }', append);
+  }
+  if (typeof append.run_id !== 'string' || append.run_id === '') {
+    throw invalidArgument(`appends[${index}].run_id`, 'a non-empty string', append.run_id);
+  }
+  const batch = checkBatch(append.batch);
+  if (append.insert === undefined) return { batch };
+  if (append.insert === null || typeof append.insert !== 'object' || append.insert.id !== append.run_id) {
+    throw invalidArgument(
+      `appends[${index}].insert`,
+      `a run row whose id is "${append.run_id}"`,
+      append.insert,
+    );
+  }
+  if (batch.lease_until === undefined) {
+    throw invalidArgument(`appends[${index}].batch.lease_until`, 'the lease of the inserted run', undefined);
+  }
+  return { batch, grant: { owner_id: batch.owner_id, lease_until: batch.lease_until } };
+}
+
+/** The lease a run inserted by a group append starts with (an ended run is never owned). */
+export function insertedLease(run: RunRow, grant: LeaseGrant): RunLease {
+  const owned = isLiveStatus(run.status);
+  return {
+    run_id: run.id,
+    status: run.status,
+    owner_id: owned ? grant.owner_id : null,
+    lease_until: owned ? grant.lease_until : null,
+    journal_seq: 0,
+  };
+}
+
+/** An outcome from whatever an append threw: Weft errors are the append's; anything else is the store's. */
+export function refused(error: unknown): AppendOutcome {
+  if (error instanceof WeftError) return { ok: false, error };
+  throw error;
 }
 
 /**

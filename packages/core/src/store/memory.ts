@@ -17,23 +17,29 @@ import type { StepRecord } from '../run/types.js';
 import { copy, deepFreeze } from './copy.js';
 import { pageLimit, versionSortKey } from './cursor.js';
 import {
+  type AppendOutcome,
   type ClaimRequest,
   type ClaimResult,
   checkAppend,
+  checkAppends,
   checkBatch,
   checkClaim,
+  checkGroupAppend,
   checkLeaseGrant,
   checkOwnerId,
   checkRecoverableLimit,
   checkTime,
   decideClaim,
+  insertedLease,
   isLiveStatus,
+  type JournalAppend,
   type JournalBatch,
   type JournalEntry,
   type JournalQuery,
   journalRange,
   type LeaseGrant,
   type RunLease,
+  refused,
   runNotFoundInStore,
 } from './journal.js';
 import { purgeRunRow, purgeStepRecord } from './purge.js';
@@ -256,9 +262,17 @@ export class MemoryStore implements WeftStore {
 
   async insertRun(run: RunRow, lease?: LeaseGrant): Promise<void> {
     const grant = lease === undefined ? undefined : checkLeaseGrant(lease);
+    this.#checkNewRun(run);
+    this.#insertRun(run, grant);
+  }
+
+  #checkNewRun(run: RunRow): void {
     if (this.#runs.has(run.id)) {
       throw new WeftError(ERROR_CODES.CONFLICT, `A run with id "${run.id}" already exists.`);
     }
+  }
+
+  #insertRun(run: RunRow, grant: LeaseGrant | undefined): void {
     const stored = copy(run);
     this.#runs.set(stored.id, stored);
     const owned = grant !== undefined && isLiveStatus(stored.status);
@@ -415,7 +429,33 @@ export class MemoryStore implements WeftStore {
     const lease = this.#lease(runId);
     if (lease === null) throw runNotFoundInStore(runId);
     checkAppend(lease, checked);
-    // Everything is checked and copied before the first change: the batch applies whole or not at all.
+    return this.#apply(runId, checked);
+  }
+
+  async appendJournals(appends: readonly JournalAppend[]): Promise<AppendOutcome[]> {
+    checkAppends(appends);
+    return appends.map((append, i): AppendOutcome => {
+      try {
+        const { batch, grant } = checkGroupAppend(append, i);
+        if (append.insert === undefined || grant === undefined) {
+          const lease = this.#lease(append.run_id);
+          if (lease === null) throw runNotFoundInStore(append.run_id);
+          checkAppend(lease, batch);
+        } else {
+          // Checked against the lease the run would be inserted with, before anything is written.
+          this.#checkNewRun(append.insert);
+          checkAppend(insertedLease(append.insert, grant), batch);
+          this.#insertRun(append.insert, grant);
+        }
+        return { ok: true, lease: this.#apply(append.run_id, batch) };
+      } catch (error) {
+        return refused(error);
+      }
+    });
+  }
+
+  /** Writes a checked batch: entries, step records, run patch, lease. Never throws. */
+  #apply(runId: string, checked: JournalBatch): RunLease {
     const entries = checked.entries.map((e) => copy(e));
     const patch = checked.run === undefined ? undefined : copy(checked.run);
     const steps =
