@@ -11,6 +11,7 @@ export default defineConfig({
       '@weft/provider-http': src('provider-http'),
       '@weft/provider-openai': src('provider-openai'),
       '@weft/provider-anthropic': src('provider-anthropic'),
+      '@weft/store-sqlite': src('store-sqlite'),
     },
   },
   test: {

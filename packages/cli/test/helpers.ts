@@ -21,9 +21,12 @@ export interface WeftOptions {
   stdin?: string;
 }
 
-/** The environment of a spawned weft: no API keys, no colours. */
+/** The run database of this test file's `weft run`s: a temporary file, never the repository's .weft/. */
+export const TEST_DB = join(mkdtempSync(join(tmpdir(), 'weft-cli-db-')), 'weft.db');
+
+/** The environment of a spawned weft: no API keys, no colours, the test run database. */
 export function cleanEnv(extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1' };
+  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1', WEFT_DB: TEST_DB };
   for (const key of [
     'OPENAI_API_KEY',
     'ANTHROPIC_API_KEY',

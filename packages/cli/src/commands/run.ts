@@ -1,20 +1,27 @@
-/** `weft run <file>`: runs a draft or version document locally, with live progress. */
-import type { Run, WeftEventName } from '@weft/core';
+/**
+ * `weft run <file>`: runs a draft or version document locally, with live progress, and records the run
+ * (docs/cli.md — Run history): the file and its sub-workflows become workflows of the store, the run is
+ * started through the registry (`createWeft({ store })`), and the store keeps it for `weft runs …`.
+ */
+import { createWeft, isWeftError } from '@weft/core';
 import {
   asUsageError,
   checkInput,
+  engineOptions,
   openWorkspace,
   parseInput,
   parseVariables,
   workspaceEngine,
 } from '../common.js';
-import { EXIT } from '../errors.js';
-import { interruptHandler, onInterrupt } from '../interrupt.js';
-import { colorsFor, writeLine } from '../output.js';
-import { LiveProgress, PlainProgress, type Progress, RunView, silentProgress } from '../progress.js';
+import { CliError, EXIT } from '../errors.js';
+import { execute, type Io } from '../execute.js';
 import { loadWorkflow } from '../project.js';
 import type { ProviderChoice } from '../providers.js';
-import { type OutputMode, renderRun } from '../summary.js';
+import { openStore, type StoreChoice, withVariables } from '../store.js';
+import type { OutputMode } from '../summary.js';
+import { syncWorkspace } from '../sync.js';
+
+export { EVENT_NAMES, type Io } from '../execute.js';
 
 export interface RunFlags {
   input?: string;
@@ -25,36 +32,11 @@ export interface RunFlags {
   fixtures?: string;
   output: OutputMode;
   json: boolean;
+  store?: StoreChoice;
+  db?: string;
 }
-
-export interface Io {
-  stdout: NodeJS.WriteStream;
-  stderr: NodeJS.WriteStream;
-  env: NodeJS.ProcessEnv;
-}
-
-/** Every engine event (a Record, so that tsc says so when @weft/core adds one). */
-const EVENTS: Record<WeftEventName, true> = {
-  'run.started': true,
-  'step.started': true,
-  'step.retrying': true,
-  'loop.iteration': true,
-  'model.delta': true,
-  usage: true,
-  log: true,
-  'step.completed': true,
-  'step.failed': true,
-  'step.skipped': true,
-  'step.cancelled': true,
-  'run.completed': true,
-  'run.failed': true,
-  'run.cancelled': true,
-};
-export const EVENT_NAMES = Object.keys(EVENTS) as WeftEventName[];
 
 export async function runCommand(file: string, flags: RunFlags, io: Io): Promise<number> {
-  const err = colorsFor(io.stderr, io.env);
-  const out = colorsFor(io.stdout, io.env);
   const root = loadWorkflow(file);
   const input = await parseInput(flags.input);
   const variables = parseVariables(flags.var, flags.secret);
@@ -63,67 +45,55 @@ export async function runCommand(file: string, flags: RunFlags, io: Io): Promise
     fixtures: flags.fixtures,
     env: io.env,
   });
-  const engine = workspaceEngine(workspace);
+  workspaceEngine(workspace); // every document is checked before anything is recorded
   checkInput(root.document, input);
 
-  writeLine(io.stderr, err.dim(workspace.setup.notice));
-  if (flags.json) {
-    for (const name of EVENT_NAMES) {
-      engine.on(name, (event) => writeLine(io.stdout, JSON.stringify({ event: name, ...event })));
-    }
-  }
-
-  let handle: ReturnType<typeof engine.start>;
+  const opened = await openStore({ store: flags.store, db: flags.db }, io.env);
+  const storeErrors: string[] = [];
   try {
-    const { version, workflow_id, app_id } = root.document;
-    handle = engine.start(root.document, {
-      input,
-      variables,
-      ...(flags.fromStep === undefined ? {} : { from_step_key: flags.fromStep }),
-      // A published version's own metadata is carried to the run.
-      ...(Number.isInteger(version) ? { version: version as number } : {}),
-      ...(typeof workflow_id === 'string' ? { workflow_id } : {}),
-      ...(typeof app_id === 'string' ? { app_id, workflow_app_id: app_id } : {}),
+    // Sub-workflows found in the store first (syncWorkspace puts the literal ones there), else on disk.
+    const weft = createWeft({
+      ...engineOptions(workspace),
+      store: withVariables(opened.store, variables),
+      onStoreError: (error, context) =>
+        storeErrors.push(
+          `could not record ${context.operation}${context.run_id === undefined ? '' : ` of run ${context.run_id}`}: ${error instanceof Error ? error.message : String(error)}`,
+        ),
     });
-  } catch (error) {
-    throw asUsageError(error);
-  }
-
-  const view = new RunView(root.document);
-  let progress: Progress = silentProgress;
-  if (!flags.json) {
-    progress =
-      io.stderr.isTTY === true ? new LiveProgress(view, io.stderr, err) : new PlainProgress(view, io.stderr);
-  }
-  progress.start(handle);
-
-  let interrupted = false;
-  const removeListeners = onInterrupt(
-    interruptHandler({
-      cancel: (reason) => void handle.cancel(reason),
-      note: (message) => {
-        if (flags.json || interrupted) writeLine(io.stderr, message);
-        else progress.note(message);
-        interrupted = true;
+    let target: Awaited<ReturnType<typeof syncWorkspace>>;
+    try {
+      target = await syncWorkspace(weft, workspace);
+    } catch (error) {
+      // A bad document or option is bad input (2); a store that fails is a failure (1).
+      if (isWeftError(error) && error.code === 'STORE_ERROR') {
+        throw new CliError(error.message, { cause: error, exitCode: EXIT.FAILED });
+      }
+      throw asUsageError(error);
+    }
+    return await execute({
+      weft,
+      opened,
+      document: root.document,
+      async start() {
+        try {
+          return await target.app.runs.run(target.workflowId, {
+            version: target.version,
+            input,
+            background: true,
+            ...(flags.fromStep === undefined ? {} : { from_step_key: flags.fromStep }),
+          });
+        } catch (error) {
+          throw asUsageError(error);
+        }
       },
-      exit: (code) => process.exit(code),
-    }),
-  );
-  let run: Run;
-  try {
-    run = await handle.done;
+      output: flags.output,
+      json: flags.json,
+      notice: workspace.setup.notice,
+      dryRun: workspace.setup.dryRun,
+      storeErrors,
+      io,
+    });
   } finally {
-    removeListeners();
+    opened.close();
   }
-  progress.stop(run);
-
-  if (flags.json) {
-    // stdout holds the events only; the summary goes to stderr.
-    writeLine(io.stderr, renderRun(run, 'result', err, workspace.setup.dryRun).split('\n')[0]);
-  } else {
-    writeLine(io.stderr);
-    const columns = io.stdout.isTTY === true ? io.stdout.columns : undefined;
-    writeLine(io.stdout, renderRun(run, flags.output, out, workspace.setup.dryRun, columns));
-  }
-  return run.status === 'COMPLETED' ? EXIT.OK : EXIT.FAILED;
 }
