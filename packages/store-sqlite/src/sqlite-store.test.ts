@@ -187,6 +187,30 @@ describe('SQL specifics', () => {
     store.close();
   });
 
+  it('refuses an append whose run patch names an unknown field before writing any of it', async () => {
+    const store = sqliteStore({ path: ':memory:' });
+    await store.insertRun(live('r'), { owner_id: 'p1', lease_until: at(100) });
+    const [bad, good] = await store.appendJournals([
+      {
+        run_id: 'r',
+        batch: {
+          owner_id: 'p1',
+          now: at(1),
+          entries: [{ seq: 1, type: 'x', at: at(1) }],
+          run: { nope: 1 } as never,
+        },
+      },
+      { run_id: 'r', batch: { owner_id: 'p1', now: at(1), entries: [{ seq: 1, type: 'y', at: at(1) }] } },
+    ]);
+    expect(bad).toMatchObject({
+      ok: false,
+      error: { code: 'INVALID_ARGUMENT', details: { parameter: 'batch.run.nope' } },
+    });
+    expect(good!.ok).toBe(true);
+    expect((await store.loadJournal('r')).map((e) => e.type)).toEqual(['y']);
+    store.close();
+  });
+
   it('refuses a cursor of another list shape with INVALID_ARGUMENT', async () => {
     const store = sqliteStore({ path: ':memory:' });
     const cursor = Buffer.from('not-a-position|x').toString('base64url');

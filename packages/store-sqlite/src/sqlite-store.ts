@@ -191,8 +191,20 @@ interface SerialisedBatch {
   steps: ReadonlyArray<readonly [string, string]>;
 }
 
-/** A batch's rows: each entry as (seq, type, at, the rest as JSON), each step record as JSON. */
+/**
+ * A batch's rows: each entry as (seq, type, at, the rest as JSON), each step record as JSON. The run
+ * patch's fields are checked here, before any transaction, so that an append never fails half-written.
+ */
 function serialise(batch: JournalBatch): SerialisedBatch {
+  for (const [field, value] of Object.entries(batch.run ?? {})) {
+    if (value !== undefined && !PATCHABLE.has(field)) {
+      throw invalidArgument(
+        `batch.run.${field}`,
+        `one of the run fields ${[...PATCHABLE].join(', ')}`,
+        value,
+      );
+    }
+  }
   return {
     entries: batch.entries.map((entry) => {
       const { seq, type, at, ...data } = entry;
@@ -747,16 +759,14 @@ export class SqliteStore implements WeftStore {
       prepared.map((p): AppendOutcome => {
         if ('ok' in p) return p;
         try {
-          // A savepoint per append: a refused one is undone alone, the others commit together.
-          const lease = this.#transaction(() => {
-            if (p.append.insert !== undefined && p.grant !== undefined) {
-              this.#checkNewRun(p.append.insert);
-              checkAppend(insertedLease(p.append.insert, p.grant), p.batch);
-              this.#insertRun(p.append.insert, p.grant);
-            }
-            return this.#append(p.append.run_id, p.batch, p.rows);
-          }) as RunLease;
-          return { ok: true, lease };
+          // Every check of an append comes before its first write, so a refused append has written
+          // nothing and needs no savepoint: the others commit together.
+          if (p.append.insert !== undefined && p.grant !== undefined) {
+            this.#checkNewRun(p.append.insert);
+            checkAppend(insertedLease(p.append.insert, p.grant), p.batch);
+            this.#insertRun(p.append.insert, p.grant);
+          }
+          return { ok: true, lease: this.#append(p.append.run_id, p.batch, p.rows) };
         } catch (error) {
           return refused(error);
         }
@@ -764,7 +774,11 @@ export class SqliteStore implements WeftStore {
     );
   }
 
-  /** One checked append, inside the caller's transaction: throws LEASE_LOST, JOURNAL_CONFLICT, NOT_FOUND. */
+  /**
+   * One checked append, inside the caller's transaction: throws LEASE_LOST, JOURNAL_CONFLICT or NOT_FOUND
+   * before writing anything; after the checks, only the database itself can fail (and aborts the whole
+   * transaction).
+   */
   #append(runId: string, batch: JournalBatch, rows: SerialisedBatch): RunLease {
     const lease = this.#lease(runId);
     if (lease === null) throw runNotFoundInStore(runId);
