@@ -291,7 +291,7 @@ export class SqliteStore implements WeftStore {
             : '';
     return new WeftError(
       ERROR_CODES.STORE_ERROR,
-      `The SQLite store ${this.path} failed (${operation}): ${message}.${hint}`,
+      `The SQLite store ${this.path} failed (${operation}): ${message.replace(/\.$/, '')}.${hint}`,
       {
         details: { path: this.path, operation, cause },
         retryable: RETRYABLE_SQLITE.has(cause),
@@ -327,6 +327,8 @@ export class SqliteStore implements WeftStore {
   #prepare(sql: string): Database.Statement {
     let statement = this.#statements.get(sql);
     if (statement === undefined) {
+      // Shapes are few (patch field sets, list filters), but the cache is bounded whatever callers do.
+      if (this.#statements.size >= 256) this.#statements.clear();
       statement = this.#db.prepare(sql);
       this.#statements.set(sql, statement);
     }
