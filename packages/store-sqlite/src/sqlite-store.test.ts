@@ -83,7 +83,7 @@ describe('opening', () => {
       journal_seq: 1,
     });
     expect((await second.getStepResults(['r'])).get('r')).toEqual({ s: stepFixture('s') });
-    expect(await second.loadJournal('r')).toEqual([{ seq: 1, type: 'run.started', at: at(2) }]);
+    expect(await second.loadJournal('r')).toEqual([{ run_id: 'r', seq: 1, type: 'run.started', at: at(2) }]);
     second.close();
   });
 

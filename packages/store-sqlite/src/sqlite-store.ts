@@ -37,6 +37,7 @@ import {
   deepFreeze,
   ERROR_CODES,
   encodeCursor,
+  entryData,
   insertedLease,
   invalidArgument,
   isLiveStatus,
@@ -46,6 +47,7 @@ import {
   type JournalQuery,
   journalRange,
   type LeaseGrant,
+  loadedEntry,
   type Page,
   type PublishedVersion,
   pageLimit,
@@ -206,10 +208,9 @@ function serialise(batch: JournalBatch): SerialisedBatch {
     }
   }
   return {
-    entries: batch.entries.map((entry) => {
-      const { seq, type, at, ...data } = entry;
-      return [seq, type, at, JSON.stringify(data)] as const;
-    }),
+    entries: batch.entries.map(
+      (entry) => [entry.seq, entry.type, entry.at, JSON.stringify(entryData(entry))] as const,
+    ),
     steps:
       batch.steps === undefined
         ? []
@@ -741,7 +742,7 @@ export class SqliteStore implements WeftStore {
   }
 
   async appendJournal(runId: string, batch: JournalBatch): Promise<RunLease> {
-    const checked = checkBatch(batch);
+    const checked = checkBatch(batch, runId);
     const rows = serialise(checked);
     return this.#write('appendJournal', () => this.#append(runId, checked, rows));
   }
@@ -808,12 +809,15 @@ export class SqliteStore implements WeftStore {
         runId,
         after,
         limit,
-      ).map((row) => ({
-        seq: row.seq as number,
-        type: row.type as string,
-        at: row.at as string,
-        ...(JSON.parse(row.data as string) as Row),
-      })),
+      ).map((row) =>
+        loadedEntry(
+          runId,
+          row.seq as number,
+          row.type as string,
+          row.at as string,
+          JSON.parse(row.data as string) as Row,
+        ),
+      ),
     );
   }
 

@@ -539,12 +539,15 @@ export function describeStoreContract(name: string, options: StoreContractOption
           entries: [entry(4, 'x', { nested: { z: 1, a: [null] } })],
         });
         const all = await store.loadJournal('r');
-        expect(all).toEqual([
-          entry(1, 'run.started', { input: { a: 1 } }),
-          entry(2),
-          entry(3),
-          entry(4, 'x', { nested: { z: 1, a: [null] } }),
-        ]);
+        // Loaded entries carry their run's id, whether or not they were appended with it.
+        expect(all).toEqual(
+          [
+            entry(1, 'run.started', { input: { a: 1 } }),
+            entry(2),
+            entry(3),
+            entry(4, 'x', { nested: { z: 1, a: [null] } }),
+          ].map((e) => ({ run_id: 'r', ...e })),
+        );
         expect(Object.keys(all[3]!.nested as object)).toEqual(['z', 'a']);
         expect((await store.loadJournal('r', { after_seq: 2 })).map((e) => e.seq)).toEqual([3, 4]);
         expect((await store.loadJournal('r', { after_seq: 1, limit: 2 })).map((e) => e.seq)).toEqual([2, 3]);
@@ -678,7 +681,11 @@ export function describeStoreContract(name: string, options: StoreContractOption
         expect(await bad({ owner_id: 'p1', now: at(1), entries: [entry(1), entry(3)] })).toBe(
           'JOURNAL_CONFLICT batch.entries[1].seq',
         );
-        expect(await store.loadJournal('r')).toEqual([]);
+        expect(await bad({ owner_id: 'p1', now: at(1), entries: [{ ...entry(1), run_id: 'other' }] })).toBe(
+          'INVALID_ARGUMENT batch.entries[0].run_id',
+        );
+        expect(await bad({ owner_id: 'p1', now: at(1), entries: [{ ...entry(1), run_id: 'r' }] })).toBe('OK');
+        expect((await store.loadJournal('r')).map((e) => e.seq)).toEqual([1]);
       });
 
       it('an append of projections only (no entries) still checks the owner', async () => {

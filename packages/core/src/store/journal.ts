@@ -17,8 +17,12 @@ import type { RunStatus } from '../lifecycle/lifecycle.js';
 import type { StepRecord } from '../run/types.js';
 import type { RunPatch, RunRow } from './types.js';
 
-/** One journal entry as the scheduler writes it: plain JSON, `seq` without gaps per run. */
+/**
+ * One journal entry as the scheduler writes it: plain JSON, `seq` without gaps per run. `run_id` may be
+ * given (it must then be the run appended to); entries are always loaded with it.
+ */
 export interface JournalEntry {
+  run_id?: string;
   /** 1 for a run's first entry, then +1 per entry. */
   seq: number;
   /** The event, e.g. `step.settled`. */
@@ -217,7 +221,7 @@ export function journalRange(query: JournalQuery | undefined): { after: number; 
  * an integer `seq`, a `type` and an `at`, consecutive among themselves — and returns it with its times
  * normalised.
  */
-export function checkBatch(batch: JournalBatch): JournalBatch {
+export function checkBatch(batch: JournalBatch, runId?: string): JournalBatch {
   if (batch === null || typeof batch !== 'object') throw invalidArgument('batch', 'an object', batch);
   const checked: JournalBatch = {
     ...batch,
@@ -244,6 +248,13 @@ export function checkBatch(batch: JournalBatch): JournalBatch {
         `${at}.at`,
         'an ISO 8601 date-time string (e.g. 2024-01-01T00:00:00.000Z)',
         entry.at,
+      );
+    }
+    if (entry.run_id !== undefined && entry.run_id !== runId) {
+      throw invalidArgument(
+        `${at}.run_id`,
+        runId === undefined ? 'absent' : `"${runId}" (the run appended to)`,
+        entry.run_id,
       );
     }
     if (i > 0 && entry.seq !== batch.entries[i - 1]!.seq + 1) {
@@ -285,7 +296,7 @@ export function checkGroupAppend(
   if (typeof append.run_id !== 'string' || append.run_id === '') {
     throw invalidArgument(`appends[${index}].run_id`, 'a non-empty string', append.run_id);
   }
-  const batch = checkBatch(append.batch);
+  const batch = checkBatch(append.batch, append.run_id);
   if (append.insert === undefined) return { batch };
   if (append.insert === null || typeof append.insert !== 'object' || append.insert.id !== append.run_id) {
     throw invalidArgument(
@@ -310,6 +321,23 @@ export function insertedLease(run: RunRow, grant: LeaseGrant): RunLease {
     lease_until: owned ? grant.lease_until : null,
     journal_seq: 0,
   };
+}
+
+/** An entry as stored: `run_id`, `seq`, `type`, `at` (columns), then the rest (one JSON value). */
+export function entryData(entry: JournalEntry): Record<string, unknown> {
+  const { run_id: _run, seq: _seq, type: _type, at: _at, ...data } = entry;
+  return data;
+}
+
+/** An entry as loaded: the inverse of `entryData`. */
+export function loadedEntry(
+  runId: string,
+  seq: number,
+  type: string,
+  at: string,
+  data: Record<string, unknown>,
+): JournalEntry {
+  return { run_id: runId, seq, type, at, ...data };
 }
 
 /** An outcome from whatever an append threw: Weft errors are the append's; anything else is the store's. */

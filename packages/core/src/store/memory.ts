@@ -30,6 +30,7 @@ import {
   checkRecoverableLimit,
   checkTime,
   decideClaim,
+  entryData,
   insertedLease,
   isLiveStatus,
   type JournalAppend,
@@ -38,6 +39,7 @@ import {
   type JournalQuery,
   journalRange,
   type LeaseGrant,
+  loadedEntry,
   type RunLease,
   refused,
   runNotFoundInStore,
@@ -425,7 +427,7 @@ export class MemoryStore implements WeftStore {
   }
 
   async appendJournal(runId: string, batch: JournalBatch): Promise<RunLease> {
-    const checked = checkBatch(batch);
+    const checked = checkBatch(batch, runId);
     const lease = this.#lease(runId);
     if (lease === null) throw runNotFoundInStore(runId);
     checkAppend(lease, checked);
@@ -456,7 +458,7 @@ export class MemoryStore implements WeftStore {
 
   /** Writes a checked batch: entries, step records, run patch, lease. Never throws. */
   #apply(runId: string, checked: JournalBatch): RunLease {
-    const entries = checked.entries.map((e) => copy(e));
+    const entries = checked.entries.map((e) => loadedEntry(runId, e.seq, e.type, e.at, copy(entryData(e))));
     const patch = checked.run === undefined ? undefined : copy(checked.run);
     const steps =
       checked.steps === undefined ? [] : Object.entries(checked.steps).map(([k, r]) => [k, copy(r)] as const);
