@@ -49,9 +49,12 @@ const AMBIENT = [
   'WEFT_DEBUG',
 ];
 
-/** The environment of a weft under test: no API keys, no colours, plus `extra`. */
+/** The run database of this test file's `weft run`s: a temporary file, never the repository's .weft/. */
+export const TEST_DB = join(mkdtempSync(join(tmpdir(), 'weft-cli-db-')), 'weft.db');
+
+/** The environment of a weft under test: no API keys, no colours, the test run database, plus `extra`. */
 export function cleanEnv(extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1' };
+  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1', WEFT_DB: TEST_DB };
   for (const key of AMBIENT) delete env[key];
   for (const [key, value] of Object.entries(extra)) {
     if (value === undefined) delete env[key];

@@ -49,6 +49,14 @@ export const ERROR_CODES = {
   NOT_CANCELLABLE: 'NOT_CANCELLABLE',
   FORBIDDEN: 'FORBIDDEN',
   IMMUTABLE_VERSION: 'IMMUTABLE_VERSION',
+  /** A journal append by a process that no longer owns the run (its lease was taken over or ended). */
+  LEASE_LOST: 'LEASE_LOST',
+  /** Journal entries that do not continue the run's journal (a gap or a repeated seq). */
+  JOURNAL_CONFLICT: 'JOURNAL_CONFLICT',
+  /** The store failed (disk, lock, corrupt file): the write did not happen. */
+  STORE_ERROR: 'STORE_ERROR',
+  /** The database was written by a newer Weft (its schema version is higher than this one knows). */
+  STORE_SCHEMA_TOO_NEW: 'STORE_SCHEMA_TOO_NEW',
   /** A bug in Weft: please report it. */
   INTERNAL: 'INTERNAL',
 } as const;

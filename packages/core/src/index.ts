@@ -112,6 +112,7 @@ export type {
   StepHandler,
 } from './steps/types.js';
 export type { WorkflowStepOutput } from './steps/workflow.js';
+export type { MemoryStoreOptions } from './store/memory.js';
 export { MemoryStore } from './store/memory.js';
 export type { WeftStore } from './store/store.js';
 export type {

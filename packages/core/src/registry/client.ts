@@ -7,7 +7,7 @@
 
 import type { CreatedBy, WorkflowVersionDraft } from '../model/types.js';
 import type { Engine } from '../run/engine.js';
-import type { EngineOptions } from '../run/options.js';
+import type { EngineOptions, WorkflowResolver } from '../run/options.js';
 import type { Retention, RunOrigin } from '../run/types.js';
 import type { RunStatus } from '../statuses.js';
 import type { WeftStore } from '../store/store.js';
@@ -32,6 +32,11 @@ export interface WeftOptions extends Omit<EngineOptions, 'workflows'> {
   sweepIntervalMs?: number;
   /** Called when a store write fails; the run goes on. Default: a process warning. */
   onStoreError?: (error: unknown, context: { operation: string; run_id?: string }) => void;
+  /**
+   * Resolves `workflow` steps whose `workflow_id` is not in the store (e.g. the CLI's workflow files).
+   * Default: none — such a step fails NOT_FOUND.
+   */
+  workflows?: WorkflowResolver;
 }
 
 export interface SweepResult {

@@ -11,14 +11,20 @@ import type { VersionRef } from './client.js';
 import type { RegistryContext } from './context.js';
 import { archived, workflowNotFound } from './errors.js';
 
-export function createResolver(context: () => RegistryContext): WorkflowResolver {
+export function createResolver(
+  context: () => RegistryContext,
+  fallback?: WorkflowResolver,
+): WorkflowResolver {
   return {
     async resolve(reference): Promise<ResolvedWorkflow> {
       const ctx = context();
       const home =
         (reference.run_id === undefined ? undefined : ctx.recorder.workflowAppOf(reference.run_id)) ?? null;
       const workflow = await ctx.store.getWorkflow(reference.workflow_id);
-      if (workflow === null) throw workflowNotFound(reference.workflow_id);
+      if (workflow === null) {
+        if (fallback !== undefined) return fallback.resolve(reference);
+        throw workflowNotFound(reference.workflow_id);
+      }
       const own = workflow.app_id === home || workflow.app_id === reference.app_id;
       if (!own && (!workflow.discoverable || workflow.archived_at !== null)) {
         throw workflowNotFound(reference.workflow_id);

@@ -106,3 +106,31 @@ describe('sub-workflows', () => {
     });
   });
 });
+
+describe('sub-workflows outside the store', () => {
+  it('resolve through createWeft({ workflows }) only when the store has no such workflow', async () => {
+    const asked: string[] = [];
+    const { a } = setup({
+      workflows: {
+        resolve(reference) {
+          asked.push(reference.workflow_id);
+          if (reference.workflow_id !== 'on-disk') throw new Error(`no file for ${reference.workflow_id}`);
+          return { document: draft([code('x', '"from the fallback"')]), workflow_id: 'on-disk' };
+        },
+      },
+    });
+    const stored = await a.workflows.create({
+      name: 'stored',
+      draft: draft([code('y', '"from the store"')]),
+    });
+    const parent = await a.workflows.create({ name: 'parent', draft: caller('on-disk', 'latest') });
+    expect((await a.runs.run(parent.id, { version: 'draft' })).result).toBe('from the fallback');
+    await a.workflows.updateDraft(parent.id, caller(stored.id, 'draft'));
+    expect((await a.runs.run(parent.id, { version: 'draft' })).result).toBe('from the store');
+    await a.workflows.updateDraft(parent.id, caller('nowhere', 'latest'));
+    const failed = await a.runs.run(parent.id, { version: 'draft' });
+    expect(failed.status).toBe('FAILED');
+    expect(failed.error!.message).toContain('no file for nowhere');
+    expect(asked).toEqual(['on-disk', 'nowhere']);
+  });
+});
