@@ -1,8 +1,8 @@
 /** Runs of this app: run, get, list, cancel, replay, retention. */
 import { ERROR_CODES, invalidArgument, WeftError } from '../errors.js';
-import type { RunStatus } from '../lifecycle/lifecycle.js';
 import { computeRetentionDueAt, normalizeRetention } from '../run/retention.js';
 import type { Retention, StepRecord } from '../run/types.js';
+import type { RunStatus } from '../statuses.js';
 import type { RunRecord, RunRow, Workflow } from '../store/types.js';
 import { assembleRun, loadRun, ownRun, ownRunRow, ownWorkflow, targetOf } from './access.js';
 import type { ListRunsQuery, ReplayInput, RunsApi, RunWorkflowInput } from './client.js';

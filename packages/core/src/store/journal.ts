@@ -13,8 +13,8 @@
  * with the same codes and messages.
  */
 import { ERROR_CODES, invalidArgument, WeftError } from '../errors.js';
-import type { RunStatus } from '../lifecycle/lifecycle.js';
 import type { StepRecord } from '../run/types.js';
+import type { RunStatus } from '../statuses.js';
 import type { RunPatch, RunRow } from './types.js';
 
 /**
