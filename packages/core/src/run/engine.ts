@@ -10,7 +10,7 @@ import { PlanCache } from '../compile/compile.js';
 import type { Plan } from '../compile/plan.js';
 import { ERROR_CODES, invalidArgument, WeftError } from '../errors.js';
 import { SafeEmitter, type WeftEventName, type WeftListener } from '../events/events.js';
-import { DEFAULT_EXPRESSION_LIMITS } from '../expressions/jsonata.js';
+import { DEFAULT_EXPRESSION_LIMITS, EXPRESSION_LANGUAGES } from '../expressions/jsonata.js';
 import type { VersionDocument } from '../model/types.js';
 import type { Provider } from '../providers/provider.js';
 import { branchStep } from '../steps/branch.js';
@@ -127,9 +127,20 @@ export function createEngine(options: EngineOptions = {}): Engine {
     handlers.set(type, slotted(handler));
   }
   const stepTypes = Object.keys(options.steps ?? {});
+  if (
+    options.language !== undefined &&
+    !(EXPRESSION_LANGUAGES as readonly unknown[]).includes(options.language)
+  ) {
+    throw invalidArgument(
+      'language',
+      `one of ${EXPRESSION_LANGUAGES.map((l) => `"${l}"`).join(', ')}`,
+      options.language,
+    );
+  }
   const plans = new PlanCache({
     stepTypes,
     expressionLimits: limits.expression,
+    ...(options.language === undefined ? {} : { language: options.language }),
     ...(options.planCacheSize === undefined ? {} : { max: options.planCacheSize }),
   });
 
