@@ -164,8 +164,7 @@ export const stepTypeFields = {
   },
   code: {
     code: Type.String({
-      description:
-        "The step output: a JSONata expression's value, or what a JavaScript function body returns (in the version's language).",
+      description: 'JSONata expression or JavaScript function body; its value is the step output',
     }),
     language: Type.Optional(
       literalUnion(

@@ -10,7 +10,12 @@ import { PlanCache } from '../compile/compile.js';
 import type { Plan } from '../compile/plan.js';
 import { ERROR_CODES, invalidArgument, WeftError } from '../errors.js';
 import { SafeEmitter, type WeftEventName, type WeftListener } from '../events/events.js';
-import { DEFAULT_EXPRESSION_LIMITS, EXPRESSION_LANGUAGES } from '../expressions/jsonata.js';
+import {
+  DEFAULT_EXPRESSION_LIMITS,
+  EXPRESSION_LANGUAGES,
+  type ExpressionLanguage,
+  type ExpressionLimits,
+} from '../expressions/jsonata.js';
 import type { VersionDocument } from '../model/types.js';
 import type { Provider } from '../providers/provider.js';
 import { branchStep } from '../steps/branch.js';
@@ -58,6 +63,10 @@ export interface Engine {
   readonly active: ReadonlyMap<string, RunHandle>;
   /** The registered step types (built-in and host). */
   readonly stepTypes: readonly string[];
+  /** The language of documents that do not say (`createEngine({ language })`, default `jsonata`). */
+  readonly language: ExpressionLanguage;
+  /** The bounds on every expression evaluation (`createEngine({ limits: { expression } })`). */
+  readonly expressionLimits: Readonly<ExpressionLimits>;
 }
 
 interface ChildStartOptions extends StartOptions {
@@ -216,6 +225,8 @@ export function createEngine(options: EngineOptions = {}): Engine {
     },
     active,
     stepTypes: [...handlers.keys()],
+    language: options.language ?? 'jsonata',
+    expressionLimits: limits.expression,
   };
   return engine;
 }
