@@ -118,6 +118,8 @@ export interface Workspace {
   fixtures: Fixtures;
   fixturesSource: string | null;
   setup: ProviderSetup;
+  /** `--language`: the expression language of documents that do not say. */
+  language?: 'jsonata' | 'javascript' | undefined;
 }
 
 export interface WorkspaceOptions {
@@ -127,6 +129,8 @@ export interface WorkspaceOptions {
   preferScripted?: boolean;
   /** Fixtures to use when no --fixtures is given and no <name>.fixtures.json exists. */
   defaultFixtures?: { fixtures: Fixtures; source: string } | undefined;
+  /** `--language`: the expression language of documents that do not say. */
+  language?: 'jsonata' | 'javascript' | undefined;
 }
 
 /** Loads the workflow, its sub-workflows and fixtures, and chooses the providers. */
@@ -159,7 +163,7 @@ export async function openWorkspace(root: LoadedWorkflow, options: WorkspaceOpti
     explicitFixtures: options.fixtures !== undefined,
     preferScripted: options.preferScripted ?? false,
   });
-  return { root, files, workflows, fixtures, fixturesSource, setup };
+  return { root, files, workflows, fixtures, fixturesSource, setup, language: options.language };
 }
 
 /** Engine options for a workspace: providers, pricing, the file resolver of sub-workflows, HTTP fixtures. */
@@ -182,6 +186,7 @@ export function engineOptions(
     },
   };
   if (setup.dryRun) options.http = { fetch: fixtureFetch(currentFixtures) };
+  if (workspace.language !== undefined) options.language = workspace.language;
   return options;
 }
 

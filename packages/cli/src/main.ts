@@ -41,10 +41,25 @@ export function createProgram(io: Io, setExit: (code: number) => void): Command 
     .description('report every problem of every document (warnings apart); exit 1 on errors')
     .argument('<file...>', 'workflow documents (JSON)')
     .option('--json', 'print the reports as JSON')
-    .action(async (files: string[], flags: { json?: boolean }) => {
+    .addOption(
+      new Option(
+        '--language <language>',
+        'the expression language of documents that do not say (default jsonata)',
+      ).choices(['jsonata', 'javascript']),
+    )
+    .action(async (files: string[], flags: { json?: boolean; language?: 'jsonata' | 'javascript' }) => {
       // Commands are loaded when used: startup stays fast and one command's imports never slow another.
       const { validateCommand } = await import('./commands/validate.js');
-      setExit(validateCommand(files, { json: flags.json === true }, io));
+      setExit(
+        validateCommand(
+          files,
+          {
+            json: flags.json === true,
+            ...(flags.language === undefined ? {} : { language: flags.language }),
+          },
+          io,
+        ),
+      );
     });
 
   program
@@ -72,6 +87,12 @@ export function createProgram(io: Io, setExit: (code: number) => void): Command 
       new Option('-o, --output <mode>', 'what to print at the end').choices(OUTPUT_MODES).default('result'),
     )
     .option('--json', 'print the run events as NDJSON on stdout instead of progress')
+    .addOption(
+      new Option(
+        '--language <language>',
+        'the expression language of documents that do not say (default jsonata)',
+      ).choices(['jsonata', 'javascript']),
+    )
     .action(async (file: string, flags: Record<string, any>) => {
       const { runCommand } = await import('./commands/run.js');
       setExit(
@@ -86,6 +107,7 @@ export function createProgram(io: Io, setExit: (code: number) => void): Command 
             fixtures: flags.fixtures,
             output: flags.output,
             json: flags.json === true,
+            language: flags.language,
           },
           io,
         ),
@@ -103,6 +125,12 @@ export function createProgram(io: Io, setExit: (code: number) => void): Command 
     .option('--var <KEY=VALUE>', 'a variable ($vars.KEY); repeatable', keyValue('--var'))
     .option('--secret <KEY=VALUE>', 'a secret variable; repeatable', keyValue('--secret'))
     .option('--json', 'print the report as JSON')
+    .addOption(
+      new Option(
+        '--language <language>',
+        'the expression language of documents that do not say (default jsonata)',
+      ).choices(['jsonata', 'javascript']),
+    )
     .action(async (file: string, flags: Record<string, any>) => {
       const { testCommand } = await import('./commands/test.js');
       setExit(
@@ -114,6 +142,7 @@ export function createProgram(io: Io, setExit: (code: number) => void): Command 
             var: flags.var ?? [],
             secret: flags.secret ?? [],
             json: flags.json === true,
+            language: flags.language,
           },
           io,
         ),

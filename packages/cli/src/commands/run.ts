@@ -25,6 +25,8 @@ export interface RunFlags {
   fixtures?: string;
   output: OutputMode;
   json: boolean;
+  /** The expression language of documents that do not say (`--language`). */
+  language?: 'jsonata' | 'javascript';
 }
 
 export interface Io {
@@ -62,6 +64,7 @@ export async function runCommand(file: string, flags: RunFlags, io: Io): Promise
     provider: flags.provider,
     fixtures: flags.fixtures,
     env: io.env,
+    language: flags.language,
   });
   const engine = workspaceEngine(workspace);
   checkInput(root.document, input);
