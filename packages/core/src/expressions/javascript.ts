@@ -20,7 +20,13 @@ import type {
 } from './jsonata.js';
 import { LIMIT_KINDS, truncate } from './limit.js';
 import { callInline, loadQuickJS, quickjsLoaded, type SandboxOutcome } from './quickjs.js';
-import { decodeSandboxValue, functionText, type LogLine, thrownError } from './sandbox-source.js';
+import {
+  decodeSandboxValue,
+  functionText,
+  isStackOverflow,
+  type LogLine,
+  thrownError,
+} from './sandbox-source.js';
 
 /** The names every step expression may read besides the step keys (docs/semantics.md, rule 7). */
 export const JS_BINDINGS = ['input', 'steps', 'vars', 'run', 'item', 'index'] as const;
@@ -199,10 +205,16 @@ export function compileJavaScript(
       case 'undefined':
       case 'not-json':
       case 'too-large':
+      case 'threw':
         for (const [level, message] of outcome.logs) options.log?.(level, message);
         if (outcome.kind === 'value') return outcome.value;
         if (outcome.kind === 'undefined') return undefined;
         if (outcome.kind === 'not-json') throw notJson(site, source, 'its value', outcome.message);
+        if (outcome.kind === 'threw') {
+          // A stack overflow is catchable in JavaScript, so it can arrive as a throw: still a limit.
+          if (isStackOverflow(outcome.error)) throw limitOf(LIMIT_KINDS.DEPTH, site, source, limits);
+          throw thrownFailure(site, source, outcome.error);
+        }
         throw limitOf(LIMIT_KINDS.RESULT, site, source, limits, outcome.length);
       case 'thrown':
         throw thrownFailure(site, source, outcome.error);

@@ -9,7 +9,8 @@
  *   ...args]`, `undefs` listing the arguments that are `undefined` (JSON has no undefined) —
  *   and returns ONE string — the JSON of `[tag, value, logs]` — so a call costs one string each way:
  *   tag `v` a value, `u` undefined (or a function / symbol), `j` a value that is not JSON (a cycle, a
- *   BigInt: `value` is the message), `L` a value over `maxResultChars` (`value` is its length).
+ *   BigInt: `value` is the message), `L` a value over `maxResultChars` (`value` is its length), `t` what
+ *   the code threw (`value` is `{ name, message, stack }`: the logs before the throw are kept).
  */
 
 export const PRELUDE = `(function () {
@@ -53,7 +54,16 @@ export const PRELUDE = `(function () {
         };
       }
       args.push(freeze({ log: writer('info'), info: writer('info'), warn: writer('warn'), error: writer('error'), debug: writer('debug') }));
-      var value = apply(fn, undefined, args);
+      var value;
+      try {
+        value = apply(fn, undefined, args);
+      } catch (e) {
+        // What the code threw, with the lines it logged before (interrupts and out-of-memory are not catchable).
+        var thrown = e !== null && typeof e === 'object'
+          ? { name: S(e.name), message: S(e.message), stack: S(e.stack) }
+          : { name: 'Error', message: show(e), stack: '' };
+        return stringify(['t', thrown, logs]);
+      }
       if (dropped > 0) logs.push(['warn', dropped + ' more console lines were dropped (limits.expression.maxLogEntries).']);
       var out;
       if (value === undefined || typeof value === 'function' || typeof value === 'symbol') return stringify(['u', null, logs]);
@@ -83,7 +93,8 @@ export type SandboxValue =
   | { kind: 'value'; value: unknown; logs: LogLine[] }
   | { kind: 'undefined'; logs: LogLine[] }
   | { kind: 'not-json'; message: string; logs: LogLine[] }
-  | { kind: 'too-large'; length: number; logs: LogLine[] };
+  | { kind: 'too-large'; length: number; logs: LogLine[] }
+  | { kind: 'threw'; error: ThrownError; logs: LogLine[] };
 
 export function decodeSandboxValue(text: string): SandboxValue {
   const [tag, value, logs] = JSON.parse(text) as [string, unknown, LogLine[]];
@@ -94,6 +105,8 @@ export function decodeSandboxValue(text: string): SandboxValue {
       return { kind: 'undefined', logs };
     case 'j':
       return { kind: 'not-json', message: String(value), logs };
+    case 't':
+      return { kind: 'threw', error: thrownError(value), logs };
     default:
       return { kind: 'too-large', length: Number(value), logs };
   }
