@@ -23,8 +23,8 @@ import { callInline, loadQuickJS, quickjsLoaded, type SandboxOutcome } from './q
 import {
   decodeSandboxValue,
   functionText,
-  isStackOverflow,
   type LogLine,
+  limitOfThrown,
   thrownError,
 } from './sandbox-source.js';
 
@@ -211,8 +211,9 @@ export function compileJavaScript(
         if (outcome.kind === 'undefined') return undefined;
         if (outcome.kind === 'not-json') throw notJson(site, source, 'its value', outcome.message);
         if (outcome.kind === 'threw') {
-          // A stack overflow is catchable in JavaScript, so it can arrive as a throw: still a limit.
-          if (isStackOverflow(outcome.error)) throw limitOf(LIMIT_KINDS.DEPTH, site, source, limits);
+          // The sandbox's own limits are catchable in QuickJS, so they can arrive as a throw: still limits.
+          const kind = limitOfThrown(outcome.error);
+          if (kind !== undefined) throw limitOf(kind, site, source, limits);
           throw thrownFailure(site, source, outcome.error);
         }
         throw limitOf(LIMIT_KINDS.RESULT, site, source, limits, outcome.length);

@@ -8,7 +8,7 @@
 import jsonata from 'jsonata';
 import { ERROR_CODES, WeftError } from '../errors.js';
 import { evaluateInWorker, subsetForJsonata } from './boundary.js';
-import { LIMIT_KINDS, type LimitKind } from './limit.js';
+import { LIMIT_KINDS, type LimitKind, limitFailure } from './limit.js';
 
 export interface ExpressionLimits {
   /** Wall-clock budget of one evaluation, in ms. */
@@ -170,20 +170,29 @@ export function expressionFailure(error: unknown, source: string, site: Expressi
     : e.code === undefined
       ? undefined
       : LIMIT_CODES.get(e.code);
-  const isLimit = limit !== undefined;
   const position = typeof e.position === 'number' ? Math.max(0, e.position - 1) : undefined;
-  const what = isStackOverflow ? 'exceeded the maximum call depth' : (e.message ?? String(error));
+  if (limit !== undefined) {
+    const failure = limitFailure(
+      limit,
+      site,
+      source,
+      typeof e.value === 'number' ? e.value : undefined,
+      isStackOverflow ? 'the evaluator ran out of stack' : e.message,
+    );
+    if (position !== undefined) failure.details!.position = position;
+    if (e.code !== undefined) failure.details!.jsonata_code = e.code;
+    return failure;
+  }
+  const what = e.message ?? String(error);
   const where =
     site.step_key === undefined ? `\`${site.field}\`` : `\`${site.field}\` of step "${site.step_key}"`;
   const details: Record<string, unknown> = { field: site.field, expression: truncate(source, 500) };
   if (position !== undefined) details.position = position;
   if (e.code !== undefined) details.jsonata_code = e.code;
-  if (limit !== undefined) details.limit = limit;
   return new WeftError(
-    isLimit ? ERROR_CODES.EXPRESSION_LIMIT : ERROR_CODES.EXPRESSION_ERROR,
+    ERROR_CODES.EXPRESSION_ERROR,
     `The expression in ${where} failed${position === undefined ? '' : ` at position ${position}`}: ${what} ` +
-      `(expression: ${truncate(source)}).` +
-      (isLimit ? ' Simplify it or raise the engine’s expression limits.' : ''),
+      `(expression: ${truncate(source)}).`,
     { ...(site.step_key === undefined ? {} : { step_key: site.step_key }), details, retryable: false },
   );
 }

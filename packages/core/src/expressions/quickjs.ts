@@ -18,10 +18,7 @@ import type {
 } from 'quickjs-emscripten-core';
 import {
   decodeSandboxValue,
-  isInterrupted,
-  isOutOfMemory,
-  isStackOverflow,
-  isStringTooLong,
+  limitOfThrown,
   PRELUDE,
   type SandboxValue,
   type ThrownError,
@@ -175,7 +172,10 @@ export class Sandbox {
       if (result.error !== undefined) return this.#thrown(result.error, interrupted);
       const text = this.#context.getString(result.value);
       result.value.dispose();
-      return decodeSandboxValue(text);
+      const value = decodeSandboxValue(text);
+      // Should an interrupt ever reach the body's catch, it is still an interrupt (the budget, on the main thread).
+      if (value.kind === 'threw' && limitOfThrown(value.error) === 'time') return interrupted();
+      return value;
     } finally {
       this.#deadline = Number.POSITIVE_INFINITY;
     }
@@ -184,10 +184,9 @@ export class Sandbox {
   #thrown(handle: QuickJSHandle, interrupted: () => SandboxOutcome): SandboxOutcome {
     const error = thrownError(this.#context.dump(handle));
     handle.dispose();
-    if (isInterrupted(error)) return interrupted();
-    if (isOutOfMemory(error)) return { kind: 'limit', limit: 'memory' };
-    if (isStackOverflow(error)) return { kind: 'limit', limit: 'depth' };
-    if (isStringTooLong(error)) return { kind: 'limit', limit: 'string' };
+    const kind = limitOfThrown(error);
+    if (kind === 'time') return interrupted();
+    if (kind !== undefined) return { kind: 'limit', limit: kind };
     return { kind: 'thrown', error };
   }
 

@@ -149,10 +149,21 @@ export function isOutOfMemory(error: ThrownError): boolean {
   return error.name === 'InternalError' && /out of memory/.test(error.message);
 }
 export function isStackOverflow(error: ThrownError): boolean {
-  return (
-    (error.name === 'InternalError' || error.name === 'RangeError') && /stack overflow/i.test(error.message)
-  );
+  // JSON.parse reports its own as a SyntaxError.
+  return /stack overflow/i.test(error.message) && /^(InternalError|RangeError|SyntaxError)$/.test(error.name);
 }
 export function isStringTooLong(error: ThrownError): boolean {
   return error.name === 'InternalError' && /string too long/i.test(error.message);
+}
+
+/**
+ * Which limit a thrown error is, if any. Out-of-memory, "string too long" and stack overflows are
+ * catchable in QuickJS, so they may arrive as what the code threw; an interrupt never is.
+ */
+export function limitOfThrown(error: ThrownError): 'time' | 'memory' | 'depth' | 'string' | undefined {
+  if (isInterrupted(error)) return 'time';
+  if (isOutOfMemory(error)) return 'memory';
+  if (isStackOverflow(error)) return 'depth';
+  if (isStringTooLong(error)) return 'string';
+  return undefined;
 }
