@@ -84,7 +84,7 @@ export function compileWithHash(
   }
   const indexOf = new Map<string, number>();
   for (let i = 0; i < runnable.length; i++) indexOf.set(runnable[i]!.key, i);
-  const keys = [...indexOf.keys()];
+  const keys: ReadonlySet<string> = new Set(indexOf.keys());
   const expression = (source: string, site: ExpressionSite, lang: ExpressionLanguage = language) =>
     compileIn(lang, source, site, limits, keys);
   const targetsOf = (keys: readonly string[] | undefined): number[] => {
@@ -251,9 +251,11 @@ function compileIn(
   source: string,
   site: ExpressionSite,
   limits: ExpressionLimits,
-  stepKeys: readonly string[],
+  stepKeys: ReadonlySet<string>,
 ): FastCompiledExpression {
   if (language === 'javascript') {
+    // The sandbox runs on the main thread first; a worker (with the sandbox loaded) takes what outgrows it.
+    warmSandbox(limits, 'javascript');
     return withFastPath(compileJavaScriptExpression(source, site, limits, stepKeys), limits.maxDepth);
   }
   const compiled = withFastPath(compileExpression(source, site, limits), limits.maxDepth);

@@ -15,7 +15,7 @@ import { ERROR_CODES, WeftError } from '../errors.js';
 import type { EvaluateOptions, ExpressionBindings, ExpressionLimits, ExpressionSite } from './jsonata.js';
 import { expressionFailure } from './jsonata.js';
 import { LIMIT_KINDS, type LimitKind, limitFailure, truncate } from './limit.js';
-import { quickjsModulePaths, SANDBOX_STACK_BYTES } from './quickjs.js';
+import { MAX_CACHED_FUNCTIONS, quickjsModulePaths, SANDBOX_STACK_BYTES } from './quickjs.js';
 import { PRELUDE } from './sandbox-source.js';
 import { WORKER_SOURCE } from './worker-source.js';
 
@@ -71,6 +71,8 @@ export class SandboxPool {
   readonly #slots = new Set<Slot>();
   readonly #idle: Slot[] = [];
   readonly #queue: Task[] = [];
+  /** Once JavaScript has been compiled, every new worker loads the sandbox when it starts. */
+  #javascriptWarm = false;
 
   constructor(size: number, maxMemoryBytes: number) {
     this.#size = size;
@@ -82,9 +84,17 @@ export class SandboxPool {
     return this.#slots.size;
   }
 
-  /** Starts one worker ahead of the first evaluation (its start-up costs ~30 ms). */
-  warm(): void {
+  /**
+   * Starts a worker ahead of the first evaluation (Node's start-up and JSONata: tens of ms), and for
+   * JavaScript has it load the sandbox too (QuickJS: ~50–150 ms), so that a first evaluation that needs
+   * a worker does not spend its deadline waiting for one.
+   */
+  warm(language: 'jsonata' | 'javascript' = 'jsonata'): void {
     if (this.#slots.size === 0) this.#idle.push(this.#spawn());
+    if (language === 'javascript' && !this.#javascriptWarm) {
+      this.#javascriptWarm = true;
+      for (const slot of this.#slots) slot.worker.postMessage({ warm: 'javascript' });
+    }
   }
 
   /**
@@ -144,6 +154,7 @@ export class SandboxPool {
         quickjsVariant: paths.variant,
         prelude: PRELUDE,
         stackBytes: SANDBOX_STACK_BYTES,
+        maxFunctions: MAX_CACHED_FUNCTIONS,
       },
       resourceLimits: {
         maxOldGenerationSizeMb: this.#memoryMb + WORKER_BASE_MB,
@@ -154,6 +165,7 @@ export class SandboxPool {
       stderr: false,
     });
     const slot: Slot = { worker, task: null };
+    if (this.#javascriptWarm) worker.postMessage({ warm: 'javascript' });
     worker.unref();
     worker.on('message', (reply: WorkerReply & { id: number }) => {
       const task = slot.task;
@@ -233,8 +245,11 @@ export function sandboxPool(limits: Pick<ExpressionLimits, 'maxMemoryBytes'>): S
 }
 
 /** Starts a sandbox worker ahead of the first evaluation that will need one. */
-export function warmSandbox(limits: Pick<ExpressionLimits, 'maxMemoryBytes'>): void {
-  sandboxPool(limits).warm();
+export function warmSandbox(
+  limits: Pick<ExpressionLimits, 'maxMemoryBytes'>,
+  language: 'jsonata' | 'javascript' = 'jsonata',
+): void {
+  sandboxPool(limits).warm(language);
 }
 
 /** A JSONata evaluation as the worker needs it. */

@@ -161,7 +161,7 @@ export interface JavaScriptFunction {
 export function compileJavaScript(
   source: string,
   site: ExpressionSite,
-  candidates: readonly string[],
+  candidates: readonly string[] | ((name: string) => boolean),
   limits: ExpressionLimits,
 ): JavaScriptFunction {
   const parsed = parseJavaScript(source);
@@ -180,7 +180,12 @@ export function compileJavaScript(
   }
   // `arguments` and direct `eval` can read every parameter: bind them all then.
   const all = parsed.identifiers.has('arguments') || parsed.identifiers.has('eval');
-  const params = candidates.filter((name) => all || parsed.identifiers.has(name));
+  // From the names the body mentions (few), not the candidates (every step key of the document). A step
+  // key is bound when the body names it: code that reaches one only through `eval('KEY')` finds nothing.
+  const params =
+    typeof candidates === 'function'
+      ? [...parsed.identifiers].filter(candidates).sort()
+      : candidates.filter((name) => all || parsed.identifiers.has(name));
   const text = functionText(params, source);
   void loadQuickJS();
 
@@ -351,13 +356,16 @@ export function compileJavaScriptExpression(
   source: string,
   site: ExpressionSite,
   limits: ExpressionLimits,
-  stepKeys: readonly string[],
+  stepKeys: ReadonlySet<string>,
 ): JavaScriptExpression {
-  const keys = stepKeys.filter(
-    (k) => k !== 'input' && isBindableName(k) && !(JS_BINDINGS as readonly string[]).includes(k),
-  );
-  const fn = compileJavaScript(source, site, [...JS_BINDINGS, ...keys], limits);
   const names = new Set<string>(JS_BINDINGS);
+  // The bindings, and the step keys that can be variables (the run input keeps the name `input`).
+  const fn = compileJavaScript(
+    source,
+    site,
+    (name) => names.has(name) || (stepKeys.has(name) && isBindableName(name)),
+    limits,
+  );
   const valuesOf = (document: unknown, bindings: ExpressionBindings): Record<string, unknown> => {
     const values: Record<string, unknown> = {};
     const scope = (document ?? {}) as Record<string, unknown>;

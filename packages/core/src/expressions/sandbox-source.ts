@@ -3,9 +3,9 @@
  * sandbox workers (worker-source.ts), so that an evaluation gives the same value wherever it ran.
  *
  * - PRELUDE runs once per sandbox context: it freezes every object reachable from `globalThis` (so one
- *   evaluation can leave nothing behind for the next — another run, another tenant) and returns `make`,
- *   which turns a compiled user function into the entry point the host calls.
- * - The entry point takes ONE string — the JSON of `[[maxLogs, maxLogChars, maxResultChars, undefs],
+ *   evaluation can leave nothing behind for the next — another run, another tenant) and returns `run`,
+ *   the entry point the host calls with a compiled user function and ONE string.
+ * - The entry point takes the function and ONE string — the JSON of `[[maxLogs, maxLogChars, maxResultChars, undefs],
  *   ...args]`, `undefs` listing the arguments that are `undefined` (JSON has no undefined) —
  *   and returns ONE string — the JSON of `[tag, value, logs]` — so a call costs one string each way:
  *   tag `v` a value, `u` undefined (or a function / symbol), `j` a value that is not JSON (a cycle, a
@@ -37,8 +37,8 @@ export const PRELUDE = `(function () {
     if (typeof v === 'string') return v;
     try { var t = stringify(v); return t === undefined ? S(v) : t; } catch (e) { return S(v); }
   }
-  return function make(fn) {
-    return function (argsJson) {
+  return function run(fn, argsJson) {
+    {
       var args = parse(argsJson), caps = args.shift();
       var maxLogs = caps[0], maxLogChars = caps[1], maxResult = caps[2], undef = caps[3];
       for (var u = 0; u < undef.length; u++) args[undef[u]] = undefined;
@@ -70,7 +70,7 @@ export const PRELUDE = `(function () {
       try { out = stringify(['v', value, logs]); } catch (e) { return stringify(['j', S(e && e.message), logs]); }
       if (out.length > maxResult) return stringify(['L', out.length, logs]);
       return out;
-    };
+    }
   };
 })()`;
 

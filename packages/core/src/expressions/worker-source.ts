@@ -89,8 +89,11 @@ async function evaluateJsonata(request) {
 }
 
 let quickjs = null;
-async function sandbox() {
-  if (quickjs !== null) return quickjs;
+function sandbox() {
+  quickjs ??= startSandbox();
+  return quickjs;
+}
+async function startSandbox() {
   const core = require(workerData.quickjsCore);
   const variant = require(workerData.quickjsVariant);
   const module = await core.newQuickJSWASMModuleFromVariant(variant.default ?? variant);
@@ -101,8 +104,7 @@ async function sandbox() {
   const context = runtime.newContext();
   const made = context.evalCode(workerData.prelude, 'prelude.js');
   if (made.error !== undefined) throw new Error('The JavaScript sandbox failed to start in a worker.');
-  quickjs = { runtime, context, make: made.value, functions: new Map(), state };
-  return quickjs;
+  return { runtime, context, run: made.value, functions: new Map(), state };
 }
 
 function thrown(q, handle) {
@@ -126,19 +128,16 @@ async function evaluateJavaScript(request) {
     if (fn === undefined) {
       const compiled = q.context.evalCode(request.text, 'code.js');
       if (compiled.error !== undefined) return thrown(q, compiled.error);
-      const entry = q.context.callFunction(q.make, q.context.undefined, compiled.value);
-      compiled.value.dispose();
-      if (entry.error !== undefined) return thrown(q, entry.error);
-      fn = entry.value;
+      fn = compiled.value;
       q.functions.set(request.text, fn);
-      if (q.functions.size > 512) {
+      if (q.functions.size > workerData.maxFunctions) {
         const oldest = q.functions.keys().next().value;
         q.functions.get(oldest).dispose();
         q.functions.delete(oldest);
       }
     }
     const args = q.context.newString(request.argsJson);
-    const result = q.context.callFunction(fn, q.context.undefined, args);
+    const result = q.context.callFunction(q.run, q.context.undefined, fn, args);
     args.dispose();
     if (result.error !== undefined) return thrown(q, result.error);
     const text = q.context.getString(result.value);
@@ -150,6 +149,11 @@ async function evaluateJavaScript(request) {
 }
 
 parentPort.on('message', async (request) => {
+  // A warm-up: load the JavaScript sandbox before the first evaluation needs it (no reply).
+  if (request.warm === 'javascript') {
+    sandbox().catch(() => {});
+    return;
+  }
   let reply;
   try {
     reply = request.language === 'jsonata' ? await evaluateJsonata(request) : await evaluateJavaScript(request);
