@@ -166,7 +166,6 @@ export class SandboxPool {
     });
     const slot: Slot = { worker, task: null };
     if (this.#javascriptWarm) worker.postMessage({ warm: 'javascript' });
-    worker.unref();
     worker.on('message', (reply: WorkerReply & { id: number }) => {
       const task = slot.task;
       if (task === null || task.request.id !== reply.id) return;
@@ -186,6 +185,8 @@ export class SandboxPool {
     worker.on('exit', () =>
       this.#lost(slot, { ok: false, error: { kind: 'internal', message: 'The sandbox worker exited.' } }),
     );
+    // After the listeners: adding a 'message' listener refs the worker's port again.
+    worker.unref();
     this.#slots.add(slot);
     return slot;
   }
