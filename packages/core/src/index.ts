@@ -16,15 +16,23 @@ export type * from './events/index.js';
 export { SafeEmitter } from './events/index.js';
 export type {
   CompiledExpression,
+  EvaluateOptions,
   ExpressionBindings,
+  ExpressionLanguage,
   ExpressionLimits,
   ExpressionSite,
+  JavaScriptFunction,
+  LimitKind,
 } from './expressions/index.js';
 export {
   compileExpression,
+  compileJavaScript,
   compileTemplate,
   DEFAULT_EXPRESSION_LIMITS,
+  EXPRESSION_LANGUAGES,
+  LIMIT_KINDS,
   parseExpression,
+  parseJavaScript,
   scanTemplate,
 } from './expressions/index.js';
 export type { Lifecycle, RunStatus, StepStatus } from './lifecycle/lifecycle.js';

@@ -74,7 +74,7 @@ describe('JavaScript: the platform way', () => {
         code(
           'loop',
           "return { i: index, item, region: vars.REGION, origin: run.origin, n: steps['first-step'].output.n, st: steps.start.status, input: input.x };",
-          { loop: 'return index < 2 ? `e${index}` : null;' },
+          { loop: "return index < 2 ? 'e' + index : null;" },
         ),
       ]),
       { input: { x: 'X' } },
