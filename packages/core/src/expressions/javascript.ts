@@ -187,11 +187,14 @@ export function compileJavaScript(
       ? [...parsed.identifiers].filter(candidates).sort()
       : candidates.filter((name) => all || parsed.identifiers.has(name));
   const text = functionText(params, source);
+  const usesConsole = all || parsed.identifiers.has('console');
   void loadQuickJS();
 
   const encode = (values: Readonly<Record<string, unknown>>): string => {
     const undefs: number[] = [];
-    const args: unknown[] = [[limits.maxLogEntries, limits.maxLogChars, limits.maxResultChars, undefs]];
+    const args: unknown[] = [
+      [limits.maxLogEntries, limits.maxLogChars, limits.maxResultChars, undefs, usesConsole ? 1 : 0],
+    ];
     for (let i = 0; i < params.length; i++) {
       const v = values[params[i]!];
       if (v === undefined) undefs.push(i);

@@ -5,8 +5,9 @@
  * - PRELUDE runs once per sandbox context: it freezes every object reachable from `globalThis` (so one
  *   evaluation can leave nothing behind for the next — another run, another tenant) and returns `run`,
  *   the entry point the host calls with a compiled user function and ONE string.
- * - The entry point takes the function and ONE string — the JSON of `[[maxLogs, maxLogChars, maxResultChars, undefs],
- *   ...args]`, `undefs` listing the arguments that are `undefined` (JSON has no undefined) —
+ * - The entry point takes the function and ONE string — the JSON of `[[maxLogs, maxLogChars, maxResultChars,
+ *   undefs, console], ...args]`, `undefs` listing the arguments that are `undefined` (JSON has no
+ *   undefined), `console` whether the body names `console` —
  *   and returns ONE string — the JSON of `[tag, value, logs]` — so a call costs one string each way:
  *   tag `v` a value, `u` undefined (or a function / symbol), `j` a value that is not JSON (a cycle, a
  *   BigInt: `value` is the message), `L` a value over `maxResultChars` (`value` is its length), `t` what
@@ -53,7 +54,8 @@ export const PRELUDE = `(function () {
           logs.push([level, text]);
         };
       }
-      args.push(freeze({ log: writer('info'), info: writer('info'), warn: writer('warn'), error: writer('error'), debug: writer('debug') }));
+      // The console costs five closures: only for bodies that name it.
+      args.push(caps[4] ? freeze({ log: writer('info'), info: writer('info'), warn: writer('warn'), error: writer('error'), debug: writer('debug') }) : undefined);
       var value;
       try {
         value = apply(fn, undefined, args);
