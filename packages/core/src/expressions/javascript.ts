@@ -11,6 +11,7 @@
 import * as acorn from 'acorn';
 import { ERROR_CODES, WeftError } from '../errors.js';
 import { limitOf, notJson, sandboxPool, where } from './boundary.js';
+import { compileJavaScriptFast, JS_BAIL } from './javascript-fast.js';
 import type {
   CompiledExpression,
   EvaluateOptions,
@@ -50,6 +51,7 @@ export type JavaScriptParse =
       identifiers: ReadonlySet<string>;
       /** Whether the body has a `return` of its own (outside nested functions). */
       returns: boolean;
+      program: acorn.Program;
     }
   | { ok: false; error: JavaScriptSyntaxError };
 
@@ -136,7 +138,7 @@ export function parseJavaScript(source: string): JavaScriptParse {
       },
     };
   }
-  return { ok: true, identifiers, returns };
+  return { ok: true, identifiers, returns, program };
 }
 
 /** A function body compiled for the sandbox: the names it reads, and how to call it. */
@@ -188,6 +190,8 @@ export function compileJavaScript(
       : candidates.filter((name) => all || parsed.identifiers.has(name));
   const text = functionText(params, source);
   const usesConsole = all || parsed.identifiers.has('console');
+  // `return <simple expression>;` answers without the sandbox (javascript-fast.ts).
+  const fast = compileJavaScriptFast(parsed.program, params, limits.maxResultChars);
   void loadQuickJS();
 
   const encode = (values: Readonly<Record<string, unknown>>): string => {
@@ -244,6 +248,10 @@ export function compileJavaScript(
     async call(values, options = {}) {
       const signal = options.signal;
       if (signal?.aborted) throw signal.reason;
+      if (fast !== null) {
+        const value = fast(values);
+        if (value !== JS_BAIL) return value;
+      }
       const argsJson = encode(values);
       const call = { text, argsJson, maxMemoryBytes: limits.maxMemoryBytes };
       const started = performance.now();
@@ -293,6 +301,10 @@ export function compileJavaScript(
       }
     },
     trySync(values) {
+      if (fast !== null) {
+        const value = fast(values);
+        if (value !== JS_BAIL) return value;
+      }
       if (!quickjsLoaded()) return NOT_NOW;
       let argsJson: string;
       try {
