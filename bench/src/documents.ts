@@ -61,16 +61,19 @@ export function expressionChainOutsideFastPath(n: number): Draft {
   return { key: `expressions-slow-${n}`, steps };
 }
 
-/** W5-js: the W5 chain written the platform's way, in JavaScript. */
-export function javascriptChain(n: number): Draft {
+/**
+ * W5-js: the W5 chain written the platform's way, in JavaScript. With `sandbox`, each body declares a
+ * variable first, which takes it outside the JavaScript fast path: every evaluation is a QuickJS call.
+ */
+export function javascriptChain(n: number, sandbox = false): Draft {
   const steps: Array<Record<string, unknown>> = [];
   for (let i = 0; i < n; i++) {
     const prev = i === 0 ? 'input.start' : `s${i - 1}.output.n`;
     steps.push({
       type: 'code',
       key: `s${i}`,
-      conditional: `return ${prev} >= 0;`,
-      code: `return { n: ${prev} + 1 };`,
+      conditional: sandbox ? `const v = ${prev};\nreturn v >= 0;` : `return ${prev} >= 0;`,
+      code: sandbox ? `const v = ${prev};\nreturn { n: v + 1 };` : `return { n: ${prev} + 1 };`,
       destinations: i + 1 < n ? [`s${i + 1}`] : [],
     });
   }

@@ -48,6 +48,7 @@ describe('bench --quick', () => {
     'W5',
     'W5b',
     'W5-js',
+    'W5b-js',
     'W6',
     'W7a',
     'W7b',
