@@ -258,7 +258,11 @@ function compileIn(
     warmSandbox(limits, 'javascript');
     return withFastPath(compileJavaScriptExpression(source, site, limits, stepKeys), limits.maxDepth);
   }
-  const compiled = withFastPath(compileExpression(source, site, limits), limits.maxDepth);
+  const compiled = withFastPath(
+    compileExpression(source, site, limits),
+    limits.maxDepth,
+    limits.maxStringLength,
+  );
   if (compiled.fast === null) warmSandbox(limits);
   return compiled;
 }

@@ -36,6 +36,8 @@ type Closure = (document: Record<string, unknown>, bindings: ExpressionBindings)
 
 /** Variables the engine binds (docs/semantics.md, rule 7). Others are JSONata functions: not in the subset. */
 const BOUND = new Set(['input', 'steps', 'vars', 'run', 'item', 'index']);
+/** The string limit of the expression being compiled (compileFast sets it; `&` closures capture it). */
+let compilingMaxString = DEFAULT_EXPRESSION_LIMITS.maxStringLength;
 /** Deeper expressions are left to JSONata, which enforces the depth limit. */
 const MAX_HEIGHT = 48;
 
@@ -254,7 +256,8 @@ function compileBinary(node: Node, height: number): Closure | null {
         if (r === BAIL) return BAIL;
         return truthy(r);
       };
-    case '&':
+    case '&': {
+      const cap = compilingMaxString;
       return (d, b) => {
         const l = lhs(d, b);
         if (l === BAIL) return BAIL;
@@ -263,8 +266,11 @@ function compileBinary(node: Node, height: number): Closure | null {
         // Only strings: JSONata formats numbers and objects its own way.
         if ((l !== undefined && typeof l !== 'string') || (r !== undefined && typeof r !== 'string'))
           return BAIL;
-        return (l ?? '') + (r ?? '');
+        const out = (l ?? '') + (r ?? '');
+        // Past the string limit: the sandbox worker reports EXPRESSION_LIMIT.
+        return out.length > cap ? BAIL : out;
       };
+    }
     default:
       return null;
   }
@@ -377,7 +383,9 @@ function depthOf(node: Node, height = 0): number {
 export function compileFast(
   ast: unknown,
   maxDepth = DEFAULT_EXPRESSION_LIMITS.maxDepth,
+  maxStringLength = DEFAULT_EXPRESSION_LIMITS.maxStringLength,
 ): FastEvaluator | null {
+  compilingMaxString = maxStringLength;
   const closure = compileNode(ast as Node, 0);
   if (closure === null || depthOf(ast as Node) > maxDepth) return null;
   return (document, bindings) => {
@@ -399,11 +407,12 @@ export function compileFast(
 export function withFastPath(
   compiled: CompiledExpression,
   maxDepth = DEFAULT_EXPRESSION_LIMITS.maxDepth,
+  maxStringLength = DEFAULT_EXPRESSION_LIMITS.maxStringLength,
 ): FastCompiledExpression {
   if (compiled.language === 'javascript') return javascriptFastPath(compiled as JavaScriptExpression);
   const parsed = parseExpression(compiled.source);
   const ast = parsed.ok ? parsed.expression.ast() : null;
-  const fast = ast === null ? null : compileFast(ast, maxDepth);
+  const fast = ast === null ? null : compileFast(ast, maxDepth, maxStringLength);
   const usesSteps = ast === null || referencesVariable(ast, 'steps');
   if (fast === null) return { ...compiled, evaluate: compiled.evaluate, fast: null, usesSteps };
   return {

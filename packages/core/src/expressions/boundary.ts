@@ -21,8 +21,15 @@ import { WORKER_SOURCE } from './worker-source.js';
 
 /** Time a worker gets past the deadline to report its own limit before it is terminated. */
 const KILL_GRACE_MS = 25;
-/** Bytes of heap a worker needs besides the evaluation's cap (Node, JSONata, QuickJS, the request). */
-const WORKER_BASE_MB = 48;
+/**
+ * Heap a worker gets besides the evaluation's cap, in MB. V8 ends the whole PROCESS, not just the
+ * worker, when one allocation does not fit in what is left of a worker's heap (Node lets a worker's GC
+ * overrun its limit by 16 MB, then terminates it; a bigger single allocation is fatal), and one V8 string
+ * can take up to 1 GB. So a worker's heap has room for the largest possible single allocation: gradual
+ * growth past the cap still terminates the worker (EXPRESSION_LIMIT `memory`), and the string cap on
+ * everything an expression builds keeps allocations far below that in practice.
+ */
+const WORKER_HEADROOM_MB = 1152;
 
 export type WorkerRequest =
   | {
@@ -157,7 +164,7 @@ export class SandboxPool {
         maxFunctions: MAX_CACHED_FUNCTIONS,
       },
       resourceLimits: {
-        maxOldGenerationSizeMb: this.#memoryMb + WORKER_BASE_MB,
+        maxOldGenerationSizeMb: this.#memoryMb + WORKER_HEADROOM_MB,
         maxYoungGenerationSizeMb: 16,
         stackSizeMb: 4,
       },

@@ -33,6 +33,11 @@ const JSONATA: Case[] = [
     '$sum($map([1..999999], function($v) { $v * $v }))',
     limit('time', 'sequence'),
   ],
+  [
+    'one huge allocation ($join of a big string 300 times: never the process, only the worker)',
+    '($s := $pad("", 999999, "x"); $length($join([1..300].($s))))',
+    limit('time', 'memory', 'string'),
+  ],
   ['$eval is disabled', '$eval("1 + 1")', error],
 ];
 

@@ -43,7 +43,7 @@ const path = fc
   .map(([head, rest]) => head + rest.join(''));
 const outside = fc.constantFrom(
   'A.output.map((x) => x)',
-  '`t${1}`',
+  '`t` + 1',
   'typeof A',
   '[...input]',
   'A == 1',

@@ -17,7 +17,10 @@ export interface ExpressionLimits {
   maxDepth: number;
   /** Maximum length of any one sequence an evaluation builds. */
   maxSequence: number;
-  /** Maximum length of a string built by `$pad`. */
+  /**
+   * Maximum length of a string a JSONata evaluation builds — with `&`, or returned by a function (`$pad`,
+   * `$join`, `$string`, …) — outside the fast path. Strings read from the scope are not limited.
+   */
   maxStringLength: number;
   /**
    * Heap one evaluation may use, in bytes: the JavaScript sandbox's heap (QuickJS), and the old
@@ -42,7 +45,7 @@ export const DEFAULT_EXPRESSION_LIMITS: ExpressionLimits = {
   timeoutMs: 1000,
   maxDepth: 250,
   maxSequence: 1_000_000,
-  maxStringLength: 1_000_000,
+  maxStringLength: 10_000_000,
   maxMemoryBytes: 64 * 1024 * 1024,
   maxResultChars: 10_000_000,
   inlineBudgetMs: 5,

@@ -48,6 +48,15 @@ function jsonataExpression(source, limits) {
   expression = jsonata(source, { timeout: limits.timeoutMs, stack: limits.maxDepth, sequence: limits.maxSequence });
   expression.assign('eval', disabled('eval'));
   expression.registerFunction('pad', padFunction(limits.maxStringLength), '<s-ns?:s>');
+  // Every string built by \`&\` or returned by a function is checked as it is made (its length is known
+  // before V8 flattens it), so that doubling a string stops at the limit instead of at the heap's end.
+  expression.assign(Symbol.for('jsonata.__evaluate_exit'), (node, _input, _environment, result) => {
+    if (typeof result === 'string' && result.length > limits.maxStringLength &&
+        ((node.type === 'binary' && node.value === '&') || node.type === 'function' || node.type === 'partial')) {
+      throw { code: 'U1001', value: limits.maxStringLength, position: node.position,
+        message: 'A string of ' + result.length + ' characters exceeds the limit of ' + limits.maxStringLength + '.' };
+    }
+  });
   expressions.set(key, expression);
   if (expressions.size > 512) expressions.delete(expressions.keys().next().value);
   return expression;
