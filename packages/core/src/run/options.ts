@@ -1,5 +1,5 @@
 /** Options of `createEngine` and `engine.start`, with their defaults. */
-import type { ExpressionLimits } from '../expressions/jsonata.js';
+import type { ExpressionLanguage, ExpressionLimits } from '../expressions/jsonata.js';
 import type { FileStore } from '../files/types.js';
 import type { RetryPolicy, VersionDocument } from '../model/types.js';
 import type { PricingTable, Provider } from '../providers/provider.js';
@@ -110,6 +110,11 @@ export interface EngineOptions {
   onListenerError?: (error: unknown, event: string) => void;
   /** Plans kept in the compile cache. Default 256. */
   planCacheSize?: number;
+  /**
+   * The expression language of documents that do not say (`"language"` at the top of a version wins).
+   * Default `jsonata`.
+   */
+  language?: ExpressionLanguage;
 }
 
 export interface StartOptions {

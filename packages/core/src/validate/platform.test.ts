@@ -49,9 +49,8 @@ describe('platform fields', () => {
     ).toEqual([]);
   });
 
-  it('a document language other than jsonata is reported', () => {
+  it('the document language is not an unsupported field: both languages run', () => {
     expect(problems(draft([{ type: 'input', key: 'i' }], { language: 'javascript' }))).toEqual([
-      ['warning', 'UNSUPPORTED_FIELD', '/language'],
     ]);
     expect(problems(draft([{ type: 'input', key: 'i' }], { language: 'jsonata' }))).toEqual([]);
   });
