@@ -50,8 +50,7 @@ describe('platform fields', () => {
   });
 
   it('the document language is not an unsupported field: both languages run', () => {
-    expect(problems(draft([{ type: 'input', key: 'i' }], { language: 'javascript' }))).toEqual([
-    ]);
+    expect(problems(draft([{ type: 'input', key: 'i' }], { language: 'javascript' }))).toEqual([]);
     expect(problems(draft([{ type: 'input', key: 'i' }], { language: 'jsonata' }))).toEqual([]);
   });
 
