@@ -4,7 +4,8 @@
  * naming any other app is answered exactly like a resource that does not exist (404), so a key learns
  * nothing about other apps — not even whether they exist.
  */
-import type { ApiKeyRecord, WeftStore } from '@weft/core';
+import type { WeftStore } from '@weft/core';
+import type { ApiKeyRecord } from '@weft/core/store';
 import type { FastifyRequest } from 'fastify';
 import { appNotFound, unauthorized } from './http-errors.js';
 import { hashApiKey, PLACEHOLDER_APP_ID } from './keys.js';

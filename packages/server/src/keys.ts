@@ -6,7 +6,8 @@
  */
 import * as crypto from 'node:crypto';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { type ApiKeyRecord, invalidArgument, type WeftStore } from '@weft/core';
+import { invalidArgument, type WeftStore } from '@weft/core';
+import type { ApiKeyRecord } from '@weft/core/store';
 
 export const API_KEY_PREFIX = 'weft_';
 /** The app id the platform's SDK puts in paths when the key alone names the app. */

@@ -17,7 +17,6 @@ import type { Deadlines } from './deadlines.js';
 import type { ResolvedOptions } from './options.js';
 import { streamRun } from './stream-run.js';
 import { toWireRun, type WireRun } from './wire-runs.js';
-import { countTest, emptyTestsStats, type WireTestsStats } from './wire-tests.js';
 import { toWireWorkflow, type WireWorkflow } from './wire-workflows.js';
 
 /** The platform's retention input (`preserve_on_failure` optional, default false) as the registry's. */
@@ -89,39 +88,18 @@ export async function testOfWorkflow(
   return test;
 }
 
-/** The Tests stats of a workflow, counted from its tests; null when it has none. */
-export async function testsStatsOf(
-  ctx: RouteContext,
-  client: AppClient,
-  workflowId: string,
-): Promise<WireTestsStats | null> {
-  const stats = emptyTestsStats();
-  let cursor: string | null = null;
-  let scanned = 0;
-  do {
-    const page: Awaited<ReturnType<AppClient['tests']['list']>> = await client.tests.list(workflowId, {
-      cursor,
-      limit: 100,
-    });
-    for (const test of page.data) countTest(stats, test);
-    scanned += page.data.length;
-    cursor = page.next_cursor;
-  } while (cursor !== null && scanned < ctx.options.maxListScan);
-  return stats.total_count === 0 ? null : stats;
-}
-
 /** A workflow with what the wire shape adds: its latest version, the caller's run count, its tests' stats. */
 export async function wireWorkflow(
   ctx: RouteContext,
   client: AppClient,
   workflow: Workflow | Omit<Workflow, 'draft' | 'tests_stats'>,
 ): Promise<WireWorkflow> {
-  const own = workflow.app_id === client.app_id;
-  const [latest, runsCount, testsStats] = await Promise.all([
+  const [latest, runsCount] = await Promise.all([
     ctx.weft.store.getLatestVersion(workflow.id) as Promise<PublishedVersion | null>,
     ctx.weft.store.countRuns({ app_id: client.app_id, workflow_id: workflow.id }),
-    own ? testsStatsOf(ctx, client, workflow.id) : Promise.resolve(null),
   ]);
+  // Another app's workflow (discover) has no tests_stats: its tests are its owner's.
+  const testsStats = 'tests_stats' in workflow ? workflow.tests_stats : null;
   return toWireWorkflow(workflow, { latest, runsCount, testsStats });
 }
 

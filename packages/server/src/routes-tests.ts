@@ -5,10 +5,9 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { type AppClient, isWeftError, type WorkflowTest } from '@weft/core';
-import type { FastifyBaseLogger } from 'fastify';
 import { pageByScan, sendPage } from './pagination.js';
 import { list, ok } from './responses.js';
-import { clientOf, type RouteContext, testOfWorkflow, testsStatsOf } from './route-context.js';
+import { clientOf, type RouteContext, testOfWorkflow } from './route-context.js';
 import { WorkflowParams } from './schema-common.js';
 import {
   CreateTestBody,
@@ -23,7 +22,6 @@ import { TestsStatsSchema } from './schema-workflows.js';
 import { toWireRun } from './wire-runs.js';
 import {
   createTestInput,
-  emptyTestsStats,
   runTestInput,
   runTestsInput,
   statusFilter,
@@ -71,10 +69,6 @@ async function cancelTestRuns(client: AppClient, workflowId: string, only?: stri
     }
   }
   return cancelled;
-}
-
-function inBackground(log: FastifyBaseLogger, work: Promise<unknown>): void {
-  work.catch((error: unknown) => log.error({ err: error }, 'a background test run failed'));
 }
 
 export function testRoutes(ctx: RouteContext): FastifyPluginAsyncTypebox {
@@ -143,11 +137,7 @@ export function testRoutes(ctx: RouteContext): FastifyPluginAsyncTypebox {
           response: ok(TestsStatsSchema, 'Counts over the workflow’s tests.'),
         },
       },
-      async (request) => {
-        const client = clientOf(ctx, request);
-        await client.workflows.get(request.params.workflow_id);
-        return (await testsStatsOf(ctx, client, request.params.workflow_id)) ?? emptyTestsStats();
-      },
+      async (request) => clientOf(ctx, request).tests.stats(request.params.workflow_id),
     );
 
     app.post(
@@ -172,7 +162,7 @@ export function testRoutes(ctx: RouteContext): FastifyPluginAsyncTypebox {
         const report = await client.tests.run(id, runTestsInput(request.body ?? {}));
         return {
           tests: await Promise.all(report.tests.map((t) => wireTest(client, t))),
-          stats: (await testsStatsOf(ctx, client, id)) ?? emptyTestsStats(),
+          stats: report.stats,
         };
       },
     );
@@ -265,24 +255,17 @@ export function testRoutes(ctx: RouteContext): FastifyPluginAsyncTypebox {
           tags,
           summary: 'Run Test',
           description:
-            'Runs one test on the draft or `workflow_version_number`; `execute_expectations_only` re-evaluates its expectations against its last run; `execute_async` answers at once.',
+            'Runs one test on the draft or `workflow_version_number`; `execute_expectations_only` re-evaluates its expectations against its last run; `execute_async` answers at once with the test RUNNING.',
           params: TestParams,
           body: RunTestBody,
-          response: ok(WireTestSchema, 'The test after the run (with execute_async: as it stands).'),
+          response: ok(WireTestSchema, 'The test after the run (with execute_async: RUNNING).'),
         },
       },
       async (request) => {
         const client = clientOf(ctx, request);
         const { workflow_id } = request.params;
         const test = await testOfWorkflow(client, workflow_id, request.params.test_id);
-        const body = request.body ?? {};
-        const running = client.tests.run(workflow_id, runTestInput(test.id, body));
-        if (body.execute_async === true) {
-          inBackground(request.log, running);
-          return wireTest(client, await client.tests.get(test.id));
-        }
-        const report = await running;
-        return wireTest(client, report.tests[0] ?? (await client.tests.get(test.id)));
+        return wireTest(client, await client.tests.runTest(test.id, runTestInput(request.body ?? {})));
       },
     );
 

@@ -1,10 +1,19 @@
 /**
- * The Tests resource's mapping, in one place: Weft's `WorkflowTest` ↔ the platform's WorkflowTestSchema,
- * the platform's run options ↔ `tests.run` modes, and the platform's stats. The registry's test model is
- * changing (issue 14: DRAFT status, execute_* options, a new tests_stats shape): only this file follows.
+ * The Tests resource's mapping, in one place: Weft's `WorkflowTest` ↔ the platform's WorkflowTestSchema
+ * (expectation results merged into the expectations, their counts, the last run), and the request
+ * bodies ↔ the registry's inputs (which take the platform's run options as they are).
  */
-import type { CreateTestInput, RunTestsInput, UpdateTestInput, WorkflowTest } from '@weft/core';
+import type {
+  CreateTestInput,
+  RunTestsInput,
+  TestsApi,
+  TestsStats,
+  UpdateTestInput,
+  WorkflowTest,
+} from '@weft/core';
 import type { WireRun } from './wire-runs.js';
+
+type RunTestInput = NonNullable<Parameters<TestsApi['runTest']>[1]>;
 
 export interface WireExpectation {
   key: string;
@@ -31,19 +40,11 @@ export interface WireTest {
   updated_at: string;
 }
 
-export interface WireTestsStats {
-  total_count: number;
-  running_count: number;
-  cancelled_count: number;
-  passing_count: number;
-  failing_count: number;
-  expectations_failing_count: number;
-  expectations_passing_count: number;
-}
+/** The platform's WorkflowTestStatsSchema: the registry's `TestsStats` as it is. */
+export type WireTestsStats = TestsStats;
 
-/** A test that has never run is DRAFT on the platform (Weft's registry says null, or DRAFT after issue 14). */
 export function testStatus(test: WorkflowTest): string {
-  return (test.status as string | null) ?? 'DRAFT';
+  return test.status;
 }
 
 function resultsOf(test: WorkflowTest) {
@@ -85,32 +86,6 @@ export function toWireTest(test: WorkflowTest, run: WireRun | null): WireTest {
   };
 }
 
-export function emptyTestsStats(): WireTestsStats {
-  return {
-    total_count: 0,
-    running_count: 0,
-    cancelled_count: 0,
-    passing_count: 0,
-    failing_count: 0,
-    expectations_failing_count: 0,
-    expectations_passing_count: 0,
-  };
-}
-
-/** Adds one test to running stats (computed from the tests themselves, whatever shape tests_stats has). */
-export function countTest(stats: WireTestsStats, test: WorkflowTest): void {
-  stats.total_count++;
-  const status = testStatus(test);
-  if (status === 'RUNNING') stats.running_count++;
-  else if (status === 'CANCELLED') stats.cancelled_count++;
-  else if (status === 'PASSED') stats.passing_count++;
-  else if (status === 'FAILED') stats.failing_count++;
-  for (const r of test.results ?? []) {
-    if (r.status === 'PASSED') stats.expectations_passing_count++;
-    else if (r.status === 'FAILED') stats.expectations_failing_count++;
-  }
-}
-
 interface ExpectationBody {
   key: string;
   name?: string;
@@ -150,26 +125,33 @@ export function updateTestInput(body: {
   };
 }
 
-/** Run Tests (all of a workflow's, or only the failed ones) on the draft or a version number. */
+/** Run Tests: every test (or, with `execute_failed_only`, the failed ones) on the draft or a version. */
 export function runTestsInput(body: {
   workflow_version_number?: number;
   execute_failed_only?: boolean;
 }): RunTestsInput {
   return {
-    mode: body.execute_failed_only === true ? 'failed' : 'all',
-    version: body.workflow_version_number ?? 'draft',
+    ...(body.workflow_version_number === undefined
+      ? {}
+      : { workflow_version_number: body.workflow_version_number }),
+    ...(body.execute_failed_only === undefined ? {} : { execute_failed_only: body.execute_failed_only }),
   };
 }
 
 /** Run Test: one test; `execute_expectations_only` re-evaluates its expectations against its last run. */
-export function runTestInput(
-  testId: string,
-  body: { workflow_version_number?: number; execute_expectations_only?: boolean },
-): RunTestsInput {
+export function runTestInput(body: {
+  workflow_version_number?: number;
+  execute_async?: boolean;
+  execute_expectations_only?: boolean;
+}): RunTestInput {
   return {
-    mode: body.execute_expectations_only === true ? 'expectations' : 'all',
-    version: body.workflow_version_number ?? 'draft',
-    test_ids: [testId],
+    ...(body.workflow_version_number === undefined
+      ? {}
+      : { workflow_version_number: body.workflow_version_number }),
+    ...(body.execute_async === undefined ? {} : { execute_async: body.execute_async }),
+    ...(body.execute_expectations_only === undefined
+      ? {}
+      : { execute_expectations_only: body.execute_expectations_only }),
   };
 }
 

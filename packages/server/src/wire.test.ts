@@ -4,14 +4,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { fcRuns } from '../../core/src/test-support/fc.js';
 import { epochMs, toWireRun } from './wire-runs.js';
-import {
-  countTest,
-  emptyTestsStats,
-  runTestInput,
-  runTestsInput,
-  testStatus,
-  toWireTest,
-} from './wire-tests.js';
+import { runTestInput, runTestsInput, toWireTest } from './wire-tests.js';
 
 describe('toWireRun', () => {
   it('keeps every field of the run, with error and step times in the platform’s form', async () => {
@@ -60,27 +53,23 @@ describe('tests mapping', () => {
     updated_at: 'u',
   };
 
-  it('a test that never ran is DRAFT; results become expectation statuses and counts', () => {
-    expect(testStatus({ ...test, status: null })).toBe('DRAFT');
+  it('results become expectation statuses and counts', () => {
     const wire = toWireTest(test, null);
+    expect(wire.status).toBe('FAILED');
     expect(wire.expectations.map((e) => e.status)).toEqual(['PASSED', 'FAILED']);
     expect([wire.expectations_passing_count, wire.expectations_failing_count]).toEqual([1, 1]);
-    const stats = emptyTestsStats();
-    countTest(stats, test);
-    countTest(stats, { ...test, status: null, results: [] });
-    expect(stats).toMatchObject({ total_count: 2, failing_count: 1, expectations_passing_count: 1 });
+    expect(toWireTest({ ...test, status: 'DRAFT', results: [] }, null).expectations[0]!.status).toBeNull();
   });
 
-  it('maps the platform’s run options to the registry’s modes', () => {
-    expect(runTestsInput({})).toEqual({ mode: 'all', version: 'draft' });
+  it('passes the platform’s run options to the registry as they are, and only those given', () => {
+    expect(runTestsInput({})).toEqual({});
     expect(runTestsInput({ execute_failed_only: true, workflow_version_number: 3 })).toEqual({
-      mode: 'failed',
-      version: 3,
+      execute_failed_only: true,
+      workflow_version_number: 3,
     });
-    expect(runTestInput('t', { execute_expectations_only: true })).toEqual({
-      mode: 'expectations',
-      version: 'draft',
-      test_ids: ['t'],
+    expect(runTestInput({ execute_expectations_only: true, execute_async: false })).toEqual({
+      execute_expectations_only: true,
+      execute_async: false,
     });
   });
 });

@@ -92,14 +92,17 @@ describe('tests', () => {
       body: { execute_async: true },
     });
     expect(started.status).toBe(200);
-    expect(started.body.status).toBe('DRAFT');
+    expect(started.body.status).toBe('RUNNING');
     await new Promise((resolve) => setTimeout(resolve, 50));
     const cancelled = await t.call('POST', `/apps/c/workflows/${w}/tests/cancel`);
     expect(cancelled.body.cancelled).toHaveLength(1);
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    const ended = await t.weft.app('app_a').tests.wait(test.id);
+    expect(ended.status).toBe('CANCELLED');
     const after = await t.call('GET', `/apps/c/workflows/${w}/tests/${test.id}`);
-    expect(after.body.status).toBe('FAILED');
+    expect(after.body.status).toBe('CANCELLED');
     expect(after.body.run.status).toBe('CANCELLED');
+    const stats = await t.call('GET', `/apps/c/workflows/${w}/tests/stats`);
+    expect(stats.body.cancelled_count).toBe(1);
   });
 });
 

@@ -1,26 +1,28 @@
 /**
- * `weft serve [folder]`: the Workflows API over HTTP (`@weft/server`) for the workflows of a folder.
+ * `weft serve [folder]`: the Workflows API over HTTP (`@weft/server`) for the workflows of a folder, on
+ * the project's store (the SQLite file `weft run` records into, or memory with `--store memory`).
  * Prints the URL and, when the app has none yet, a first API key; stops gracefully on SIGTERM or
  * Ctrl-C (no new requests; runs in progress get `--grace` ms to end, then are cancelled and stored).
  */
-import { createWeft, type Weft } from '@weft/core';
+import { createWeft, isWeftError, type Weft } from '@weft/core';
 import { createServer, newApiKey, shutdown } from '@weft/server';
 import { CliError, EXIT } from '../errors.js';
+import type { Io } from '../execute.js';
 import { readJson } from '../files.js';
 import { emptyFixtures, parseFixtures } from '../fixtures.js';
-import { addToKeyFile, readKeyFile } from '../key-file.js';
 import { colorsFor, writeLine } from '../output.js';
-import { openProjectStore } from '../project-store.js';
+import { displayPath } from '../project.js';
 import type { ProviderChoice } from '../providers.js';
 import { setupProviders } from '../providers.js';
 import { folderWorkflows, providersOf, syncWorkflows } from '../serve-workflows.js';
-import type { Io } from './run.js';
+import { openStore, type StoreChoice } from '../store.js';
 
 export interface ServeFlags {
   port: string;
   host: string;
   app: string;
-  data: string;
+  store: StoreChoice | undefined;
+  db: string | undefined;
   provider: ProviderChoice | undefined;
   fixtures: string | undefined;
   grace: string;
@@ -29,14 +31,15 @@ export interface ServeFlags {
 export interface ServeHooks {
   /** Resolves when the server must stop. Default: the first SIGTERM or SIGINT. */
   stopped?: Promise<unknown>;
-  /** Called with the URL once the server listens (tests). */
+  /** Called with the URL once the server listens. */
   onListening?: (url: string, weft: Weft) => void;
 }
 
 function integer(flag: string, value: string, min: number, max: number): number {
   const n = Number(value);
-  if (!Number.isInteger(n) || n < min || n > max)
+  if (!Number.isInteger(n) || n < min || n > max) {
     throw new CliError(`${flag}: expected an integer from ${min} to ${max}, got ${JSON.stringify(value)}.`);
+  }
   return n;
 }
 
@@ -79,57 +82,54 @@ export async function serveCommand(
     fixturesSource: flags.fixtures ?? null,
     explicitFixtures: flags.fixtures !== undefined,
   });
-  const project = openProjectStore(flags.data);
-  const weft = createWeft({ store: project.store, providers: setup.providers, pricing: setup.pricing });
+  const opened = await openStore({ store: flags.store, db: flags.db }, io.env);
+  const store = opened.store;
+  const weft = createWeft({ store, providers: setup.providers, pricing: setup.pricing });
 
-  // API keys: the project's (hashed) key file first; a first key when the app has none.
+  let url: string;
   let firstKey: string | null = null;
+  let server: Awaited<ReturnType<typeof createServer>>;
   try {
-    const known = new Set((await project.store.listApiKeys(flags.app)).map((k) => k.id));
-    for (const record of readKeyFile(flags.data)) {
-      if ((await project.store.getApiKeyByHash(record.hash)) === null)
-        await project.store.insertApiKey(record);
-      if (record.app_id === flags.app) known.add(record.id);
-    }
-    if (known.size === 0) {
+    // API keys live in the store (hashed); a first one is made when the app has none.
+    if ((await store.listApiKeys(flags.app)).length === 0) {
       const created = newApiKey(flags.app, { name: 'weft serve' });
-      await project.store.insertApiKey(created.record);
-      addToKeyFile(flags.data, created.record);
+      await store.insertApiKey(created.record);
       firstKey = created.key;
     }
-  } catch (error) {
-    if (error instanceof CliError) throw error;
-    throw new CliError(`--app ${JSON.stringify(flags.app)}: ${(error as Error).message}`);
-  }
-
-  const lines = await syncWorkflows(weft.app(flags.app), workflows);
-  const server = await createServer({ weft });
-  let url: string;
-  try {
-    url = await server.listen({ port, host: flags.host });
-  } catch (error) {
-    await server.close();
-    throw new CliError(`Cannot listen on ${flags.host}:${port}: ${(error as Error).message}`);
-  }
-
-  writeLine(io.stdout, `Weft server listening on ${url}`);
-  writeLine(io.stdout, `App: ${flags.app}   API: ${url}/apps/${flags.app}   Docs: ${url}/docs`);
-  if (firstKey !== null) {
-    writeLine(io.stdout, `API key (shown once; only its hash is kept): ${firstKey}`);
-  } else {
+    const lines = await syncWorkflows(weft.app(flags.app), workflows);
+    server = await createServer({ weft });
+    try {
+      url = await server.listen({ port, host: flags.host });
+    } catch (error) {
+      await server.close();
+      throw new CliError(`Cannot listen on ${flags.host}:${port}: ${(error as Error).message}`);
+    }
+    writeLine(io.stdout, `Weft server listening on ${url}`);
+    writeLine(io.stdout, `App: ${flags.app}   API: ${url}/apps/${flags.app}   Docs: ${url}/docs`);
     writeLine(
       io.stdout,
-      `API keys: the app's existing ones (${flags.data}); another: weft keys create --app ${flags.app}`,
+      firstKey === null
+        ? `API keys: the app's existing ones; another: weft keys create --app ${flags.app}`
+        : `API key (shown once; only its hash is kept): ${firstKey}`,
     );
-  }
-  writeLine(io.stderr, c.dim(project.notice));
-  writeLine(io.stderr, c.dim(setup.notice));
-  for (const line of lines) {
     writeLine(
       io.stderr,
-      `${line.problems.length > 0 ? c.yellow('!') : c.green('✔')} ${line.id} (${line.file}): ${line.status}`,
+      c.dim(
+        opened.path === null
+          ? 'Store: memory (--store memory): workflows, runs and keys last as long as this process.'
+          : `Store: ${displayPath(opened.path)} (workflows, runs and API keys are kept there).`,
+      ),
     );
-    for (const problem of line.problems) writeLine(io.stderr, c.dim(`    ${problem}`));
+    writeLine(io.stderr, c.dim(setup.notice));
+    for (const line of lines) {
+      const mark = line.problems.length > 0 ? c.yellow('!') : c.green('✔');
+      writeLine(io.stderr, `${mark} ${line.id} (${line.file}): ${line.status}`);
+      for (const problem of line.problems) writeLine(io.stderr, c.dim(`    ${problem}`));
+    }
+  } catch (error) {
+    opened.close();
+    if (isWeftError(error)) throw new CliError(`--app ${JSON.stringify(flags.app)}: ${error.message}`);
+    throw error;
   }
   hooks.onListening?.(url, weft);
 
@@ -137,10 +137,12 @@ export async function serveCommand(
   await (hooks.stopped ?? fromSignals!.stopped);
   writeLine(io.stderr, `Stopping: no new requests; runs in progress have ${graceMs} ms to end.`);
   const report = await shutdown(server, weft, { graceMs });
+  opened.close();
   fromSignals?.dispose();
+  const cancelled = report.cancelled.length;
   writeLine(
     io.stderr,
-    `Stopped (${report.ended} run${report.ended === 1 ? '' : 's'} ended, ${report.cancelled.length} cancelled${report.cancelled.length > 0 ? `: ${report.cancelled.join(', ')}` : ''}).`,
+    `Stopped (${report.ended} run${report.ended === 1 ? '' : 's'} ended, ${cancelled} cancelled${cancelled > 0 ? `: ${report.cancelled.join(', ')}` : ''}).`,
   );
   return EXIT.OK;
 }
