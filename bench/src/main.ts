@@ -3,14 +3,16 @@
  * package with tsc, then runs the compiled JS: `node --expose-gc dist/main.js`).
  *
  *   --quick          every workload at a tiny size, sampled once (the CI smoke; timings meaningless)
- *   --only W1,W3     run only these workloads (W7 reuses W1/W3 when they ran)
+ *   --only W1,W3     run only these workloads (W7 reuses W1/W3 when they ran; S1 is the store ceiling)
  *   --json FILE      also write the results as JSON
  *
  * Profile one workload: `node --expose-gc --cpu-prof bench/dist/main.js --only W1`.
  */
 import { writeFileSync } from 'node:fs';
 import { fmt, fmtStat, type Machine, machine } from './harness.js';
-import { FULL, QUICK, type Row, w1, w2, w3, w4, w5, w6, w7, w8 } from './workloads.js';
+import { STORE_FULL, STORE_QUICK, s1 } from './store.js';
+import { W13_FULL, W13_QUICK, w13 } from './w13.js';
+import { FULL, QUICK, type Row, w1, w2, w3, w4, w5, w5Variants, w6, w7, w8, w9 } from './workloads.js';
 
 interface Args {
   quick: boolean;
@@ -96,9 +98,13 @@ async function main(): Promise<void> {
   const r3 = await step('W3', () => w3(sizes));
   await step('W4', () => w4(sizes));
   await step('W5', () => w5(sizes));
+  await step('W5B', () => w5Variants(sizes));
   await step('W6', () => w6(sizes));
   await step('W7', () => w7(sizes, r1, r3));
   await step('W8', () => w8(sizes));
+  await step('W9', () => w9(sizes));
+  await step('S1', () => s1(args.quick ? STORE_QUICK : STORE_FULL));
+  await step('W13', () => w13(args.quick ? W13_QUICK : W13_FULL));
 
   const seconds = (performance.now() - started) / 1000;
   console.log(`\n${table(rows)}\n\n${details(rows)}\n`);

@@ -21,7 +21,11 @@ export interface TestFlags {
   fixtures?: string;
   var: string[];
   secret: string[];
+  /** `--plugin` modules of host steps and services. */
+  plugin?: string[];
   json: boolean;
+  /** The expression language of documents that do not say (`--language`). */
+  language?: 'jsonata' | 'javascript';
 }
 
 /** A test as written in a tests file: the registry's test object, plus optional per-test fixtures. */
@@ -125,6 +129,8 @@ export async function testCommand(file: string, flags: TestFlags, io: Io): Promi
     fixtures: flags.fixtures,
     env: io.env,
     preferScripted: true,
+    plugins: flags.plugin ?? [],
+    language: flags.language,
   });
   workspaceEngine(workspace); // checks every document first: an invalid one is bad input (exit 2)
 

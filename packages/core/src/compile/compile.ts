@@ -5,9 +5,12 @@
  */
 import { createHash } from 'node:crypto';
 import { ValidationError } from '../errors.js';
+import { warmSandbox } from '../expressions/boundary.js';
+import { compileJavaScriptExpression } from '../expressions/javascript.js';
 import {
   compileExpression,
   DEFAULT_EXPRESSION_LIMITS,
+  type ExpressionLanguage,
   type ExpressionLimits,
   type ExpressionSite,
 } from '../expressions/jsonata.js';
@@ -24,6 +27,8 @@ export interface CompileOptions {
   /** Host-registered step types (valid in addition to the built-in ones). */
   stepTypes?: Iterable<string>;
   expressionLimits?: ExpressionLimits;
+  /** The language of documents without a top-level `language` (default `jsonata`). */
+  language?: ExpressionLanguage;
 }
 
 const COMMON_FIELDS: ReadonlySet<string> = new Set(Object.keys(stepCommonFields));
@@ -58,10 +63,15 @@ export function compileWithHash(
   stepTypes: readonly string[],
   options: CompileOptions,
 ): Plan {
-  const result = validateVersion(document, { stepTypes });
+  const result = validateVersion(document, {
+    stepTypes,
+    ...(options.language === undefined ? {} : { language: options.language }),
+  });
   if (!result.ok) throw new ValidationError(result.problems);
   const limits = options.expressionLimits ?? DEFAULT_EXPRESSION_LIMITS;
   const doc = frozenCopy(document) as VersionDocument;
+  const language: ExpressionLanguage =
+    (doc as { language?: ExpressionLanguage }).language ?? options.language ?? 'jsonata';
 
   // Indexed loops throughout: compiling runs once per document, as unoptimised code, where every
   // for…of step allocates an iterator result (MBs for a 10,000-step document; docs/performance.md, W4).
@@ -74,6 +84,9 @@ export function compileWithHash(
   }
   const indexOf = new Map<string, number>();
   for (let i = 0; i < runnable.length; i++) indexOf.set(runnable[i]!.key, i);
+  const keys: ReadonlySet<string> = new Set(indexOf.keys());
+  const expression = (source: string, site: ExpressionSite, lang: ExpressionLanguage = language) =>
+    compileIn(lang, source, site, limits, keys);
   const targetsOf = (keys: readonly string[] | undefined): number[] => {
     const out: number[] = [];
     if (keys === undefined) return out;
@@ -97,11 +110,7 @@ export function compileWithHash(
           key,
           order: c.order,
           position,
-          expression: expression(
-            c.condition,
-            { step_key: step.key, field: `conditions.${key}.condition` },
-            limits,
-          ),
+          expression: expression(c.condition, { step_key: step.key, field: `conditions.${key}.condition` }),
           targets: targetsOf(c.destinations),
         }))
         .sort((x, y) => x.order - y.order || x.position - y.position)
@@ -117,16 +126,19 @@ export function compileWithHash(
       direct,
       branch,
       conditional: nonEmpty(step.conditional)
-        ? expression(step.conditional!, { step_key: step.key, field: 'conditional' }, limits)
+        ? expression(step.conditional!, { step_key: step.key, field: 'conditional' })
         : null,
-      loop: nonEmpty(step.loop)
-        ? expression(step.loop!, { step_key: step.key, field: 'loop' }, limits)
-        : null,
+      loop: nonEmpty(step.loop) ? expression(step.loop!, { step_key: step.key, field: 'loop' }) : null,
       code:
         step.type === 'code' && nonEmpty((step as CodeStep).code)
-          ? expression((step as CodeStep).code, { step_key: step.key, field: 'code' }, limits)
+          ? expression(
+              (step as CodeStep).code,
+              { step_key: step.key, field: 'code' },
+              // A code step's own `language` overrides the document's for its `code` (only).
+              (step as CodeStep).language ?? language,
+            )
           : null,
-      config: compileConfig(step, limits),
+      config: compileConfig(step, limits, (source, site) => compileIn('jsonata', source, site, limits, keys)),
     };
   });
   const cover = chainCover(built, preds);
@@ -229,9 +241,30 @@ function chainCover(
   return { chainOf, count };
 }
 
-/** Parses once (errors carry the position) and adds the fast path for simple expressions. */
-function expression(source: string, site: ExpressionSite, limits: ExpressionLimits): FastCompiledExpression {
-  return withFastPath(compileExpression(source, site, limits));
+/**
+ * Parses once (errors carry the position) and adds the fast path: the synchronous closure for simple
+ * JSONata, the main-thread sandbox for JavaScript. JSONata outside the fast path runs in a sandbox
+ * worker: one is started now, so that the first evaluation does not wait for it.
+ */
+function compileIn(
+  language: ExpressionLanguage,
+  source: string,
+  site: ExpressionSite,
+  limits: ExpressionLimits,
+  stepKeys: ReadonlySet<string>,
+): FastCompiledExpression {
+  if (language === 'javascript') {
+    // The sandbox runs on the main thread first; a worker (with the sandbox loaded) takes what outgrows it.
+    warmSandbox(limits, 'javascript');
+    return withFastPath(compileJavaScriptExpression(source, site, limits, stepKeys), limits.maxDepth);
+  }
+  const compiled = withFastPath(
+    compileExpression(source, site, limits),
+    limits.maxDepth,
+    limits.maxStringLength,
+  );
+  if (compiled.fast === null) warmSandbox(limits);
+  return compiled;
 }
 
 function nonEmpty(text: string | null | undefined): boolean {
@@ -241,7 +274,11 @@ function nonEmpty(text: string | null | undefined): boolean {
 /** The config of every step with no fields of its own (frozen, so one object serves them all). */
 const EMPTY_CONFIG: CompiledConfig = Object.freeze({ base: Object.freeze({}), templates: Object.freeze([]) });
 
-function compileConfig(step: Step, limits: ExpressionLimits): CompiledConfig {
+function compileConfig(
+  step: Step,
+  limits: ExpressionLimits,
+  compileSegment: (source: string, site: ExpressionSite) => FastCompiledExpression,
+): CompiledConfig {
   const base: Record<string, unknown> = {};
   let fields = 0;
   const names = Object.keys(step);
@@ -256,7 +293,7 @@ function compileConfig(step: Step, limits: ExpressionLimits): CompiledConfig {
   if (fields === 0) return EMPTY_CONFIG;
   const templates = collectTemplateStrings(step as Record<string, unknown>).map(({ path, text }) => ({
     path,
-    template: compileTemplate(text, { step_key: step.key, field: path.join('.') }, limits),
+    template: compileTemplate(text, { step_key: step.key, field: path.join('.') }, limits, compileSegment),
   }));
   return Object.freeze({ base: Object.freeze(base), templates: Object.freeze(templates) });
 }

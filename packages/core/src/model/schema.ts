@@ -22,11 +22,15 @@ export const INPUT_FIELD_TYPES = [
   'select',
   'file',
   'content',
+  'connection',
 ] as const;
+/** `allowed_modes` of an input field: who may give its value (`auto`: a model; `manual`: the caller). */
+export const INPUT_FIELD_MODES = ['all', 'auto', 'manual'] as const;
 export const HTTP_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
 export const MESSAGE_ROLES = ['system', 'user', 'assistant'] as const;
 export const RESPONSE_FORMATS = ['text', 'json'] as const;
-export const CODE_LANGUAGES = ['jsonata'] as const;
+/** The expression languages (docs/semantics.md, "JavaScript"). */
+export const CODE_LANGUAGES = ['jsonata', 'javascript'] as const;
 
 /** Built-in step types. Any other `type` needs a handler registered with `createEngine({ steps })`. */
 export const BUILTIN_STEP_TYPES = [
@@ -76,12 +80,18 @@ export const stepCommonFields = {
   key: Type.String({ minLength: 1, description: 'Unique key of the step within the version.' }),
   display: Type.Optional(literalUnion(DISPLAY_MODES, 'How the editor shows the step.')),
   conditional: Type.Optional(
-    Nullable(Type.String({ description: 'JSONata; the step runs only when it evaluates to true.' })),
+    Nullable(
+      Type.String({
+        description:
+          "In the version's language; the step runs only when it evaluates to true (JavaScript: a function body that returns it).",
+      }),
+    ),
   ),
   loop: Type.Optional(
     Nullable(
       Type.String({
-        description: 'JSONata; an array (collection form) or an expression using $index (item form).',
+        description:
+          'JSONata: an array (collection form) or an expression using $index (item form). JavaScript: a function body returning element `index`, or null/undefined/false to end.',
       }),
     ),
   ),
@@ -106,6 +116,11 @@ export const stepCommonFields = {
   ),
 };
 
+/**
+ * An input field (the platform's `InputSchema`). Display fields (`name`, `desc`, `placeholder`, `display`,
+ * `order`, `config`, `link`, `metadata`, `list`, …) are kept as they are. Nested `fields` of an `object`
+ * field are checked by the validator (validate/platform.ts), not here: this schema is not recursive.
+ */
 export const InputFieldSchema = Type.Object({
   type: literalUnion(INPUT_FIELD_TYPES, 'The field type.'),
   optional: Type.Optional(Type.Boolean()),
@@ -113,6 +128,22 @@ export const InputFieldSchema = Type.Object({
   default: Type.Optional(Type.Unknown()),
   description: Type.Optional(Type.String()),
   options: Type.Optional(Type.Array(Type.Unknown(), { description: 'Choices of a select field.' })),
+  additional_options: Type.Optional(
+    Type.Boolean({ description: 'A select field also takes any string outside its options.' }),
+  ),
+  allowed_modes: Type.Optional(
+    Type.Array(literalUnion(INPUT_FIELD_MODES, 'Who may give the value.'), {
+      description: 'auto: a model may fill the value (so the caller need not); manual: the caller.',
+    }),
+  ),
+  validation: Type.Optional(Type.Literal('url', { description: 'A string field must be an absolute URL.' })),
+  fields: Type.Optional(
+    Type.Record(Type.String(), Type.Unknown(), { description: 'The nested fields of an object field.' }),
+  ),
+  additional_fields: Type.Optional(
+    Type.Unknown({ description: 'false: an object field refuses keys its `fields` do not define.' }),
+  ),
+  content: Type.Optional(Type.String({ description: 'The Markdown of a display-only content field.' })),
 });
 
 const MessagePartSchema = Type.Object({ type: Type.String({ minLength: 1 }) });
@@ -132,7 +163,7 @@ export const ModelConfigSchema = Type.Object({
 });
 
 export const BranchConditionSchema = Type.Object({
-  condition: Type.String({ description: 'JSONata boolean.' }),
+  condition: Type.String({ description: "A boolean, in the version's language." }),
   destinations: Type.Array(Type.String()),
   order: Type.Number(),
 });
@@ -156,14 +187,25 @@ export const stepTypeFields = {
     else: Type.Optional(Type.Array(Type.String())),
   },
   code: {
-    code: Type.String({ description: 'JSONata expression; its value is the step output.' }),
-    language: Type.Optional(literalUnion(CODE_LANGUAGES, 'Only jsonata is supported.')),
+    code: Type.String({
+      description: 'JSONata expression or JavaScript function body; its value is the step output',
+    }),
+    language: Type.Optional(
+      literalUnion(
+        CODE_LANGUAGES,
+        "Weft extension: this step's `code` in another language than the version's.",
+      ),
+    ),
   },
   model: { provider: ModelConfigSchema },
   http_request: {
     url: Type.String({ minLength: 1 }),
     method: Type.Optional(literalUnion(HTTP_METHODS, 'Default GET.')),
-    headers: Type.Optional(Type.Record(Type.String(), Type.String())),
+    headers: Type.Optional(
+      Type.Union([Type.Record(Type.String(), Type.String()), Type.String()], {
+        description: 'An object of strings, or "Name: value" lines.',
+      }),
+    ),
     body: Type.Optional(Type.Unknown()),
   },
   workflow: {
@@ -249,6 +291,12 @@ export const InputOptionsSchema = Type.Object({
 /** Fields shared by a draft and a published version. */
 export const draftFields = {
   key: Type.Optional(Type.String()),
+  language: Type.Optional(
+    literalUnion(
+      CODE_LANGUAGES,
+      "The language of every expression of the version (code, conditional, loop, branch conditions). Default: the engine's, jsonata unless set.",
+    ),
+  ),
   input: Type.Optional(
     Type.Record(Type.String(), Type.Unknown(), { description: 'Workflow-level input definition.' }),
   ),

@@ -1,12 +1,12 @@
 /** Starting a run through the registry: input check, retention, variables, pinning, persistence. */
 
+import type { RunHandle } from '../run/handle.js';
 import { normalizeRetention } from '../run/retention.js';
 import type { Retention, RunOrigin, StepRecord } from '../run/types.js';
 import type { RunRecord, Workflow } from '../store/types.js';
 import { loadRun, type Target } from './access.js';
 import type { RegistryContext } from './context.js';
 import { archived } from './errors.js';
-import { assertValidInput } from './input.js';
 
 export interface StartSpec {
   /** The app the run belongs to (the caller). */
@@ -25,12 +25,13 @@ export interface StartSpec {
   signal?: AbortSignal | undefined;
   preset?: Record<string, StepRecord> | undefined;
   replay_of?: string | undefined;
+  /** Called with the handle before the run's first step (see RunWorkflowInput.onStart). */
+  onStart?: ((handle: RunHandle) => void) | undefined;
 }
 
 export async function startRun(ctx: RegistryContext, spec: StartSpec): Promise<RunRecord> {
   const { workflow, target } = spec;
   if (workflow.archived_at !== null) throw archived(workflow.id);
-  if (spec.checkInput) assertValidInput(target.document, spec.input);
   const retention = normalizeRetention(spec.retention) ?? workflow.retention ?? ctx.defaultRetention;
   // Runs see the variables of the app that owns the workflow (it was written against them).
   const variables = (await ctx.store.listVariables(workflow.app_id)).map((v) => ({
@@ -49,6 +50,8 @@ export async function startRun(ctx: RegistryContext, spec: StartSpec): Promise<R
     version: target.version,
     draft: target.draft,
     retention,
+    // engine.start checks the input (INVALID_INPUT, nothing created) unless this is a replay.
+    check_input: spec.checkInput,
     collection_id: spec.collection_id ?? null,
     record_id: spec.record_id ?? null,
     ...(spec.origin === undefined ? {} : { origin: spec.origin }),
@@ -58,6 +61,17 @@ export async function startRun(ctx: RegistryContext, spec: StartSpec): Promise<R
     ...(spec.replay_of === undefined ? {} : { replay_of: spec.replay_of }),
   });
   ctx.recorder.track(handle, spec.preset);
+  if (spec.onStart !== undefined) {
+    try {
+      spec.onStart(handle);
+    } catch (error) {
+      // The run exists and goes on: a caller's subscriber must not turn a started run into an error.
+      const message = error instanceof Error ? error.message : String(error);
+      process.emitWarning(`The onStart callback of run ${id} threw: ${message}`, {
+        code: 'WEFT_LISTENER_ERROR',
+      });
+    }
+  }
   if (spec.background === true) {
     // The run begins on the microtask engine.start queued; let it, then wait for its writes so far.
     await null;

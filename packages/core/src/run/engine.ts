@@ -10,19 +10,30 @@ import { PlanCache } from '../compile/compile.js';
 import type { Plan } from '../compile/plan.js';
 import { ERROR_CODES, invalidArgument, WeftError } from '../errors.js';
 import { SafeEmitter, type WeftEventName, type WeftListener } from '../events/events.js';
-import { DEFAULT_EXPRESSION_LIMITS } from '../expressions/jsonata.js';
+import {
+  DEFAULT_EXPRESSION_LIMITS,
+  EXPRESSION_LANGUAGES,
+  type ExpressionLanguage,
+  type ExpressionLimits,
+} from '../expressions/jsonata.js';
+import { MemoryFileStore } from '../files/memory.js';
+import { type InputFieldSite, inputDefinitions, invalidInput, problemsFor } from '../input/check.js';
 import type { VersionDocument } from '../model/types.js';
 import type { Provider } from '../providers/provider.js';
 import { branchStep } from '../steps/branch.js';
+import { browserStep } from '../steps/browser.js';
 import { codeStep } from '../steps/code.js';
+import { policyFetch } from '../steps/http-fetch.js';
 import { httpRequestStep } from '../steps/http-request.js';
 import { inputStep } from '../steps/input.js';
 import { internal } from '../steps/internal.js';
 import { modelStep } from '../steps/model.js';
-import { serviceStep } from '../steps/service.js';
+import { mergeServices, serviceStep } from '../steps/service.js';
+import { filesService } from '../steps/service-files.js';
+import { schedulerService } from '../steps/service-scheduler.js';
 import type { StepHandler } from '../steps/types.js';
 import { workflowStep } from '../steps/workflow.js';
-import { mergePricing } from '../usage/pricing.js';
+import { mergePricing, providerPricing } from '../usage/pricing.js';
 import type { EngineCore, HandlerEntry } from './engine-core.js';
 import type { CancelResult, RunHandle } from './handle.js';
 import { inlineCode } from './inline.js';
@@ -38,6 +49,7 @@ import { normalizeRetention } from './retention.js';
 import { isoOf, metaOf, Runner, type RunnerOptions } from './runner.js';
 import { EngineSlots } from './slots.js';
 import { RUN_ORIGINS, type Run } from './types.js';
+import type { Variable } from './variables.js';
 
 export const DEFAULT_LIMITS: EngineLimits = {
   maxLoopIterations: 10_000,
@@ -46,6 +58,7 @@ export const DEFAULT_LIMITS: EngineLimits = {
   maxCredits: Number.POSITIVE_INFINITY,
   stepTimeoutMs: undefined,
   httpTimeoutMs: 30_000,
+  maxWorkflowDepth: 16,
   expression: DEFAULT_EXPRESSION_LIMITS,
   journalTimeoutMs: DEFAULT_JOURNAL_TIMEOUT_MS,
 };
@@ -79,6 +92,10 @@ export interface Engine {
   readonly active: ReadonlyMap<string, RunHandle>;
   /** The registered step types (built-in and host). */
   readonly stepTypes: readonly string[];
+  /** The language of documents that do not say (`createEngine({ language })`, default `jsonata`). */
+  readonly language: ExpressionLanguage;
+  /** The bounds on every expression evaluation (`createEngine({ limits: { expression } })`). */
+  readonly expressionLimits: Readonly<ExpressionLimits>;
 }
 
 interface ChildStartOptions extends StartOptions {
@@ -95,6 +112,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
   checkPositive('limits.maxLoopIterations', limits.maxLoopIterations);
   checkPositive('limits.loopConcurrency', limits.loopConcurrency);
   checkPositive('limits.journalTimeoutMs', limits.journalTimeoutMs);
+  checkPositive('limits.maxWorkflowDepth', limits.maxWorkflowDepth);
   const concurrency =
     typeof options.concurrency === 'number' ? { run: options.concurrency } : (options.concurrency ?? {});
   const runConcurrency = concurrency.run ?? DEFAULT_CONCURRENCY.run;
@@ -130,16 +148,46 @@ export function createEngine(options: EngineOptions = {}): Engine {
   );
   handlers.set(
     'model',
-    slotted(modelStep({ providers, providerLimit, pricing: mergePricing(options.pricing) })),
+    slotted(
+      modelStep({
+        providers,
+        providerLimit,
+        pricing: mergePricing(providerPricing(providers), options.pricing),
+      }),
+    ),
   );
-  handlers.set('service', slotted(serviceStep(options.services ?? {})));
+  // browser steps and the FILES service fetch through one policy-checked call site (steps/http-fetch.ts).
+  const fetchResource = policyFetch({ ...options.http, timeoutMs: limits.httpTimeoutMs });
+  const now = () => (options.clock ?? { now: Date.now }).now();
+  const files = options.files ?? new MemoryFileStore({ now, ...(options.ids ? { ids: options.ids } : {}) });
+  const builtinServices = {
+    FILES: filesService({ files, fetch: fetchResource }),
+    SCHEDULER: schedulerService(now),
+  };
+  handlers.set('service', slotted(serviceStep(mergeServices(builtinServices, options.services ?? {}))));
+  handlers.set('browser', slotted(browserStep(fetchResource)));
   handlers.set('workflow', {
     slots: false,
     run: workflowStep({
       resolver: options.workflows,
       startChild: (context, resolved, childOptions) => {
-        const parent = internal(context) as unknown as { execution: Runner };
-        return startRun(resolved.document, { ...childOptions, runLimit: parent.execution.runLimit }).done;
+        const parent = (internal(context) as unknown as { execution: Runner }).execution;
+        const depth = (lineage.get(parent)?.depth ?? 0) + 1;
+        if (depth > limits.maxWorkflowDepth) {
+          throw new WeftError(
+            ERROR_CODES.SUBWORKFLOW_DEPTH,
+            `Step "${context.step.key}" would start a sub-workflow ${depth} levels deep; the most is ${limits.maxWorkflowDepth} (limits.maxWorkflowDepth). A workflow that calls itself, directly or through others, needs a conditional that ends the recursion.`,
+            {
+              step_key: context.step.key,
+              details: { depth, limit: limits.maxWorkflowDepth },
+              retryable: false,
+            },
+          );
+        }
+        const inherited = resolved.isolated === true ? [] : (lineage.get(parent)?.variables ?? []);
+        const variables = [...inherited, ...(resolved.variables ?? [])];
+        return startRun(resolved.document, { ...childOptions, variables, runLimit: parent.runLimit }, depth)
+          .done;
       },
     }),
   });
@@ -149,9 +197,20 @@ export function createEngine(options: EngineOptions = {}): Engine {
     handlers.set(type, slotted(handler));
   }
   const stepTypes = Object.keys(options.steps ?? {});
+  if (
+    options.language !== undefined &&
+    !(EXPRESSION_LANGUAGES as readonly unknown[]).includes(options.language)
+  ) {
+    throw invalidArgument(
+      'language',
+      `one of ${EXPRESSION_LANGUAGES.map((l) => `"${l}"`).join(', ')}`,
+      options.language,
+    );
+  }
   const plans = new PlanCache({
     stepTypes,
     expressionLimits: limits.expression,
+    ...(options.language === undefined ? {} : { language: options.language }),
     ...(options.planCacheSize === undefined ? {} : { max: options.planCacheSize }),
   });
 
@@ -173,9 +232,16 @@ export function createEngine(options: EngineOptions = {}): Engine {
     handlerFor: (type) => handlers.get(type),
   };
 
-  function startRun(document: unknown, startOptions: ChildStartOptions = {}): RunHandle {
+  /**
+   * Per run: its nesting depth and the variables it was started with (a `workflow` step passes them to
+   * its child; the engine's own `variables` reach every run anyway).
+   */
+  const lineage = new WeakMap<Runner, { depth: number; variables: readonly Variable[] }>();
+
+  function startRun(document: unknown, startOptions: ChildStartOptions = {}, depth = 0): RunHandle {
     const plan = plans.get(document);
     checkStartOptions(plan, startOptions);
+    if (startOptions.check_input !== false) checkInput(plan, startOptions);
     const retention = normalizeRetention(startOptions.retention);
     const doc = plan.document;
     const runner = openRunner(plan, {
@@ -192,6 +258,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
       preset: startOptions.preset ?? null,
       runLimit: startOptions.runLimit,
     });
+    lineage.set(runner, { depth, variables: startOptions.variables ?? [] });
     queueMicrotask(() => runner.begin());
     return runner.handle;
   }
@@ -227,6 +294,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
       preset: started.preset,
       runLimit: undefined,
     });
+    lineage.set(runner, { depth: 0, variables: options.variables ?? [] });
     try {
       runner.fold(entries);
     } catch (error) {
@@ -303,6 +371,8 @@ export function createEngine(options: EngineOptions = {}): Engine {
     },
     active,
     stepTypes: [...handlers.keys()],
+    language: options.language ?? 'jsonata',
+    expressionLimits: limits.expression,
   };
   return engine;
 }
@@ -354,6 +424,26 @@ function checkSink(parameter: string, sink: JournalSink): void {
   if (sink === null || typeof sink !== 'object' || typeof sink.append !== 'function') {
     throw invalidArgument(parameter, 'a journal sink { append(entries) }', sink);
   }
+}
+
+/** The input fields of a plan when the run starts at its entries (computed once per plan). */
+const INPUT_SITES = new WeakMap<Plan, readonly InputFieldSite[]>();
+
+/** The run input against the document's input definition, exactly as the registry checks it. */
+function checkInput(plan: Plan, o: StartOptions): void {
+  let sites: readonly InputFieldSite[] | undefined;
+  if (o.from_step_key !== undefined) {
+    sites = inputDefinitions(plan.document, { from_step_key: o.from_step_key });
+  } else {
+    sites = INPUT_SITES.get(plan);
+    if (sites === undefined) {
+      sites = inputDefinitions(plan.document);
+      INPUT_SITES.set(plan, sites);
+    }
+  }
+  if (sites.length === 0 && o.input === undefined) return;
+  const problems = problemsFor(sites, plan.document, o.input);
+  if (problems.length > 0) throw invalidInput(problems);
 }
 
 function checkPositive(parameter: string, value: number): void {

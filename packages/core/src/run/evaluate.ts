@@ -25,19 +25,23 @@ export function conditionalNow(
   return value === true || value === false ? value : undefined;
 }
 
-/** Rule 3: true or false, or a WeftError (EXPRESSION_ERROR) naming the expression and what it gave. */
+/**
+ * Rule 3: true or false, or a WeftError (EXPRESSION_ERROR) naming the expression and what it gave. The
+ * run's signal bounds the evaluation (a sandboxed one is stopped when the run is).
+ */
 export async function evaluateConditional(
   s: PlanStep,
   scope: Record<string, unknown>,
   bindings: ExpressionBindings,
+  signal: AbortSignal,
 ): Promise<boolean> {
   const expression = s.conditional!;
-  const value = normalizeValue(await expression.evaluate(scope, bindings));
+  const value = normalizeValue(await expression.evaluate(scope, bindings, { signal }));
   if (value === true || value === false) return value;
   throw new WeftError(
     ERROR_CODES.EXPRESSION_ERROR,
     `The \`conditional\` of step "${s.key}" must evaluate to true or false, got ${typeName(value)} ` +
-      `(expression: ${expression.source}). Compare explicitly, e.g. \`$exists(x)\` or \`x = "yes"\`.`,
+      `(expression: ${expression.source}). Compare explicitly, e.g. ${expression.language === 'javascript' ? "`return x === 'yes';`" : '`$exists(x)` or `x = "yes"`'}.`,
     {
       step_key: s.key,
       details: { field: 'conditional', expression: expression.source, got: typeName(value) },
@@ -50,7 +54,7 @@ export async function evaluateConditional(
 export async function evaluateLoop(
   s: PlanStep,
   scope: Record<string, unknown>,
-  bindings: (index: number | undefined) => ExpressionBindings,
+  bindings: (item: unknown, index: number | undefined) => ExpressionBindings,
   max: number,
   signal: AbortSignal,
 ): Promise<unknown[]> {
@@ -62,7 +66,9 @@ export async function evaluateLoop(
       { step_key: s.key, details: { field: 'loop', limit: max }, retryable: false },
     );
   if (!expression.usesIndex) {
-    const value = normalizeValue(await expression.evaluate(scope, bindings(undefined)));
+    const value = normalizeValue(
+      await expression.evaluate(scope, bindings(undefined, undefined), { signal }),
+    );
     if (!Array.isArray(value)) {
       throw new WeftError(
         ERROR_CODES.EXPRESSION_ERROR,
@@ -81,7 +87,10 @@ export async function evaluateLoop(
   const elements: unknown[] = [];
   for (let index = 0; ; index++) {
     if (signal.aborted) throw new CancelledError();
-    const value = normalizeValue(await expression.evaluate(scope, bindings(index)));
+    // The loop expression sees `index` and, as `item`, the element it returned before (undefined at 0).
+    const value = normalizeValue(
+      await expression.evaluate(scope, bindings(elements[index - 1], index), { signal }),
+    );
     if (value === null || value === undefined || value === false) return elements;
     if (index >= max) throw limitError();
     elements.push(value);
@@ -97,11 +106,12 @@ export async function renderConfig(
   s: PlanStep,
   scope: Record<string, unknown>,
   bindings: ExpressionBindings,
+  signal: AbortSignal,
 ): Promise<Record<string, unknown>> {
   const { base, templates } = s.config;
   const config = structuredClone(base) as Record<string, unknown>;
   for (const { path, template } of templates) {
-    const value = await renderTemplate(template, scope, bindings);
+    const value = await renderTemplate(template, scope, bindings, { signal });
     let target = config as Record<string | number, unknown>;
     for (let i = 0; i < path.length - 1; i++) target = target[path[i]!] as Record<string | number, unknown>;
     target[path[path.length - 1]!] = value;

@@ -1,5 +1,6 @@
 /** Options of `createEngine` and `engine.start`, with their defaults. */
-import type { ExpressionLimits } from '../expressions/jsonata.js';
+import type { ExpressionLanguage, ExpressionLimits } from '../expressions/jsonata.js';
+import type { FileStore } from '../files/types.js';
 import type { RetryPolicy, VersionDocument } from '../model/types.js';
 import type { PricingTable, Provider } from '../providers/provider.js';
 import type { ServiceRegistry, StepHandler } from '../steps/types.js';
@@ -20,6 +21,8 @@ export interface EngineLimits {
   stepTimeoutMs: number | undefined;
   /** Timeout of `http_request` steps without `timeout_ms`. Default 30,000 ms. */
   httpTimeoutMs: number;
+  /** Sub-workflows nested deeper than this fail their `workflow` step with SUBWORKFLOW_DEPTH. Default 16. */
+  maxWorkflowDepth: number;
   /** Bounds on every expression evaluation. */
   expression: ExpressionLimits;
   /**
@@ -57,6 +60,13 @@ export interface ResolvedWorkflow {
   version?: number | null;
   /** Whether the document is a draft (the run then carries `workflow_version_draft`). */
   draft?: boolean;
+  /**
+   * Variables of the child's own home, layered over the parent's (which the child sees, secret flags
+   * included, unless `isolated`).
+   */
+  variables?: Variable[];
+  /** The child does not see the parent's variables (the registry isolates another app's workflows). */
+  isolated?: boolean;
 }
 
 export interface HttpOptions {
@@ -74,12 +84,20 @@ export interface Clock {
 export interface EngineOptions {
   /** LLM providers, by name (`provider.name`). */
   providers?: Provider[] | Record<string, Provider>;
-  /** Prices per provider and model (credits per million tokens); merged over nothing by default. */
+  /**
+   * Prices per provider and model (credits per million tokens), merged model by model over the prices the
+   * providers declare (`provider.pricing`).
+   */
   pricing?: PricingTable;
   /** Host step types: `{ [type]: handler }` (also overrides built-ins such as `browser`). */
   steps?: Record<string, StepHandler>;
-  /** `services[type][action]` handlers for `service` steps. */
+  /**
+   * `services[type][action]` handlers for `service` steps, over the built-in FILES and SCHEDULER actions
+   * (a host action of the same name replaces the built-in one).
+   */
   services?: ServiceRegistry;
+  /** Where the built-in FILES service keeps the app's files. Default: a MemoryFileStore per engine. */
+  files?: FileStore;
   /** Variables every run sees as `$vars` (runs can add or override). */
   variables?: Variable[];
   /** A number is the per-run cap. */
@@ -99,6 +117,11 @@ export interface EngineOptions {
   /** Plans kept in the compile cache. Default 256. */
   planCacheSize?: number;
   /**
+   * The expression language of documents that do not say (`"language"` at the top of a version wins).
+   * Default `jsonata`.
+   */
+  language?: ExpressionLanguage;
+  /**
    * Where every run's journal goes (run/journal.ts): the facts of each run, in order, batched per
    * macrotask. A run's `done` then resolves once its entries are acknowledged; a sink that fails ends the
    * run FAILED with STORE_ERROR. `engine.resume` continues a run from them. Default: none.
@@ -111,6 +134,11 @@ export interface StartOptions {
   variables?: Variable[];
   /** Start from this step only (it is the single entry). */
   from_step_key?: string;
+  /**
+   * Check `input` against the document's input definition before anything is created (INVALID_INPUT
+   * listing every problem). Default true; replays pass false (their input is the original run's).
+   */
+  check_input?: boolean;
   signal?: AbortSignal;
   origin?: RunOrigin;
   app_id?: string | null;

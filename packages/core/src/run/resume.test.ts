@@ -32,14 +32,14 @@ async function until(
   sink: { entries(): JournalEntry[] },
   match: (e: JournalEntry) => boolean,
 ): Promise<JournalEntry[]> {
-  for (let i = 0; i < 200; i++) {
+  // Polls (an expression may be evaluated in a sandbox worker, which takes a while the first time).
+  for (let i = 0; i < 2_000; i++) {
     const entries = sink.entries();
     if (entries.some(match)) return entries;
-    await tick();
+    await new Promise((resolve) => setTimeout(resolve, i < 50 ? 0 : 5));
   }
   throw new Error('the journal never got the entry');
 }
-
 const started =
   (key: string, index: number | null = null) =>
   (e: JournalEntry) =>

@@ -484,7 +484,7 @@ export class Runner implements ContextHost {
         this.#evaluated(i, 'conditional', now, null);
         return;
       }
-      evaluateConditional(s, this.#scope, bindings).then(
+      evaluateConditional(s, this.#scope, bindings, this.signal).then(
         (value) => this.#evaluated(i, 'conditional', value, null),
         (error) => this.#evaluated(i, 'conditional', null, error),
       );
@@ -493,7 +493,7 @@ export class Runner implements ContextHost {
     evaluateLoop(
       s,
       this.#scope,
-      (index) => this.#bindings(undefined, index),
+      (item, index) => this.#bindings(item, index),
       this.#core.limits.maxLoopIterations,
       this.signal,
     ).then(
@@ -630,7 +630,7 @@ export class Runner implements ContextHost {
     const s = this.plan.steps[i]!;
     let config: Record<string, unknown>;
     try {
-      config = await renderConfig(s, this.#scope, bindings);
+      config = await renderConfig(s, this.#scope, bindings, signal ?? this.signal);
     } catch (error) {
       if (this.#ended || !isCurrent(this.state, i, index, attempt, UNIT.QUEUED)) return;
       this.#started(i, index, attempt);

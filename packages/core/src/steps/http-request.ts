@@ -1,16 +1,18 @@
 /**
- * `http_request` steps: global fetch with the templated url, method, headers and body. JSON bodies are
- * sent with `content-type: application/json`; JSON responses are parsed. A non-2xx answer is not a step
+ * `http_request` steps: global fetch with the templated url, method, headers and body (built as the
+ * platform documents them: http-request-build.ts); JSON responses are parsed. A non-2xx answer is not a step
  * failure: the output says `ok: false` with the status. Network errors fail the attempt (retryable).
  */
 import { CancelledError, ERROR_CODES, WeftError } from '../errors.js';
 import type { HttpOptions } from '../run/options.js';
+import { buildRequest } from './http-request-build.js';
 import type { StepContext } from './types.js';
 
 export interface HttpRequestConfig {
   url: unknown;
   method?: unknown;
-  headers?: Record<string, unknown>;
+  /** An object of strings, or "Name: value" lines (http-request-build.ts). */
+  headers?: unknown;
   body?: unknown;
 }
 
@@ -59,18 +61,8 @@ export function httpRequestStep(options: HttpOptions & { timeoutMs: number }) {
       );
     }
     const method = String(config.method ?? 'GET').toUpperCase();
-    const headers = new Headers();
-    for (const [name, value] of Object.entries(config.headers ?? {})) {
-      if (value !== undefined && value !== null) headers.set(name, String(value));
-    }
-    let body: string | undefined;
-    if (config.body !== undefined && config.body !== null && method !== 'GET') {
-      if (typeof config.body === 'string') body = config.body;
-      else {
-        body = JSON.stringify(config.body);
-        if (!headers.has('content-type')) headers.set('content-type', 'application/json');
-      }
-    }
+    const { headers, body, dropped } = buildRequest(key, method, config);
+    if (dropped !== null) context.log('warn', dropped);
     // The step's own timeout_ms (enforced by the engine) wins; otherwise the engine's http timeout applies.
     const timeout =
       context.step.timeout_ms === undefined ? AbortSignal.timeout(options.timeoutMs) : undefined;

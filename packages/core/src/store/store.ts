@@ -15,14 +15,25 @@
  *   the same id, or the same (workflow_id, version), exists; there is no update.
  * - Values returned are the caller's to keep: changing them never changes what is stored.
  * - Implementations never interpret app scoping: the registry checks `app_id` on every record it reads.
+ * - Journal and leases (journal.ts, docs/durability.md): an append checks the owner and the seqs and
+ *   writes the entries with the run patch and step records they imply in one transaction. A run that
+ *   ends — through `appendJournal`, `updateRun` or anything else — loses its owner in the same write.
+ * - Retention (docs/retention.md): `purgeRun` deletes the run's journal and keeps its shell (purge.ts).
+ *
+ * The shared contract test suite (`describeStoreContract` in @weft/testing) checks every store against
+ * all of this.
  */
-import type { RunStatus } from '../lifecycle/lifecycle.js';
+
 import type { StepRecord } from '../run/types.js';
+import type { RunStatus } from '../statuses.js';
+import type { JournalStore, LeaseGrant } from './journal.js';
 import type {
+  ApiKeyRecord,
   AppVariable,
   DiscoverQuery,
   Page,
   PublishedVersion,
+  RunCountQuery,
   RunPatch,
   RunQuery,
   RunRow,
@@ -40,7 +51,7 @@ export interface RunCondition {
   status_in?: readonly RunStatus[];
 }
 
-export interface WeftStore {
+export interface WeftStore extends JournalStore {
   // ── workflows ────────────────────────────────────────────────────────────────────────────────────
   /** Fails with CONFLICT when the id exists. */
   insertWorkflow(workflow: Workflow): Promise<void>;
@@ -62,16 +73,22 @@ export interface WeftStore {
   listVersions(query: VersionQuery): Promise<Page<PublishedVersion>>;
 
   // ── runs ─────────────────────────────────────────────────────────────────────────────────────────
-  /** Fails with CONFLICT when the id exists. */
-  insertRun(run: RunRow): Promise<void>;
+  /**
+   * Fails with CONFLICT when the id exists. With `lease`, a live run is inserted already owned (so that
+   * no other process can claim it between the insert and a claim); its journal starts empty.
+   */
+  insertRun(run: RunRow, lease?: LeaseGrant): Promise<void>;
   getRun(id: string): Promise<RunRow | null>;
   /**
    * Applies the patch atomically and returns the updated row; null when there is no such run or the
-   * condition does not hold (read the run again to tell which).
+   * condition does not hold (read the run again to tell which). A patch that ends the run releases its
+   * lease.
    */
   updateRun(id: string, patch: RunPatch, condition?: RunCondition): Promise<RunRow | null>;
   /** One app's runs, newest first, filtered. */
   listRuns(query: RunQuery): Promise<Page<RunRow>>;
+  /** How many runs `listRuns` would list with these filters, all pages together. */
+  countRuns(query: RunCountQuery): Promise<number>;
   /** Upserts the record of one step of one run. */
   saveStepResult(runId: string, key: string, record: StepRecord): Promise<void>;
   /** The step records of each run (one query for a page of runs). Runs without records map to {}. */
@@ -82,8 +99,8 @@ export interface WeftStore {
    */
   listRunsDue(now: string, limit: number): Promise<RunRow[]>;
   /**
-   * Purges a run's data (see purge.ts for exactly what goes) and sets `purged_at`. Returns the purged
-   * row; null when there is no such run. Purging twice is a no-op.
+   * Purges a run's data (see purge.ts for exactly what goes), deletes its journal and sets `purged_at`.
+   * Returns the purged row; null when there is no such run. Purging twice is a no-op.
    */
   purgeRun(id: string, purgedAt: string): Promise<RunRow | null>;
 
@@ -101,4 +118,13 @@ export interface WeftStore {
   /** Every variable of the app, secret values included (the registry hides them), sorted by key. */
   listVariables(appId: string): Promise<AppVariable[]>;
   deleteVariable(appId: string, key: string): Promise<boolean>;
+
+  // ── API keys (the HTTP server's; only their hashes) ──────────────────────────────────────────────
+  /** Fails with CONFLICT when the id or the hash exists. */
+  insertApiKey(key: ApiKeyRecord): Promise<void>;
+  /** The key whose `hash` this is (the server's lookup on every request); null when there is none. */
+  getApiKeyByHash(hash: string): Promise<ApiKeyRecord | null>;
+  /** One app's keys, oldest first. */
+  listApiKeys(appId: string): Promise<ApiKeyRecord[]>;
+  deleteApiKey(id: string): Promise<boolean>;
 }
