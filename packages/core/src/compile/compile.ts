@@ -14,7 +14,7 @@ import {
   type ExpressionLimits,
   type ExpressionSite,
 } from '../expressions/jsonata.js';
-import { compileTemplate } from '../expressions/template.js';
+import { type CompiledTemplate, compileTemplate } from '../expressions/template.js';
 import { deepFreeze } from '../freeze.js';
 import { stepCommonFields } from '../model/schema.js';
 import { collectTemplateStrings } from '../model/template-fields.js';
@@ -189,9 +189,17 @@ export function compileWithHash(
   });
 }
 
-/** Whether a step may read `$steps`: an expression that mentions it, or any template (not scanned). */
+/** Whether a step may read `$steps`: an expression or a template segment that mentions it. */
 function readsSteps(s: PlanStep): boolean {
-  if (s.config.templates.length > 0) return true;
+  for (const { template } of s.config.templates) {
+    if (template.kind === 'single' && (template.expression as FastCompiledExpression).usesSteps !== false)
+      return true;
+    if (
+      template.kind === 'parts' &&
+      template.parts.some((p) => typeof p !== 'string' && (p as FastCompiledExpression).usesSteps !== false)
+    )
+      return true;
+  }
   if (s.conditional?.usesSteps === true || s.loop?.usesSteps === true || s.code?.usesSteps === true)
     return true;
   return s.branch?.conditions.some((c) => c.expression.usesSteps) === true;
@@ -272,7 +280,12 @@ function nonEmpty(text: string | null | undefined): boolean {
 }
 
 /** The config of every step with no fields of its own (frozen, so one object serves them all). */
-const EMPTY_CONFIG: CompiledConfig = Object.freeze({ base: Object.freeze({}), templates: Object.freeze([]) });
+const EMPTY_CONFIG: CompiledConfig = Object.freeze({
+  base: Object.freeze({}),
+  templates: Object.freeze([]),
+  copies: Object.freeze([]),
+  sync: true,
+});
 
 function compileConfig(
   step: Step,
@@ -295,7 +308,44 @@ function compileConfig(
     path,
     template: compileTemplate(text, { step_key: step.key, field: path.join('.') }, limits, compileSegment),
   }));
-  return Object.freeze({ base: Object.freeze(base), templates: Object.freeze(templates) });
+  return Object.freeze({
+    base: Object.freeze(base),
+    templates: Object.freeze(templates),
+    copies: copiesFor(templates),
+    sync: templates.every(({ template }) => templateIsSync(template)),
+  });
+}
+
+/** Every proper prefix of the templates' paths, once each, shortest first (see CompiledConfig.copies). */
+function copiesFor(
+  templates: ReadonlyArray<{ readonly path: ReadonlyArray<string | number> }>,
+): ReadonlyArray<ReadonlyArray<string | number>> {
+  const seen = new Set<string>();
+  const out: Array<ReadonlyArray<string | number>> = [];
+  for (const { path } of templates) {
+    for (let length = 1; length < path.length; length++) {
+      const prefix = path.slice(0, length);
+      const id = JSON.stringify(prefix);
+      if (seen.has(id)) continue;
+      seen.add(id);
+      out.push(Object.freeze(prefix));
+    }
+  }
+  out.sort((a, b) => a.length - b.length);
+  return Object.freeze(out);
+}
+
+function templateIsSync(template: CompiledTemplate): boolean {
+  switch (template.kind) {
+    case 'literal':
+      return true;
+    case 'single':
+      return typeof (template.expression as FastCompiledExpression).fast === 'function';
+    case 'parts':
+      return template.parts.every(
+        (p) => typeof p === 'string' || typeof (p as FastCompiledExpression).fast === 'function',
+      );
+  }
 }
 
 /**

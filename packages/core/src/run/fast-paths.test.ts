@@ -109,8 +109,10 @@ describe('the $steps map', () => {
       ]),
     ).toBe(true);
     expect(uses([{ type: 'w', key: 'a', conditional: '$count($keys($steps)) = 0' }])).toBe(true);
-    // Templates are not scanned: any template counts.
-    expect(uses([{ type: 'w', key: 'a', note: 'x {{ input.x }}' }])).toBe(true);
+    // Template segments are scanned like expressions.
+    expect(uses([{ type: 'w', key: 'a', note: 'x {{ input.x }}' }])).toBe(false);
+    expect(uses([{ type: 'w', key: 'a', note: 'x {{ $steps.a.output }}' }])).toBe(true);
+    expect(uses([{ type: 'w', key: 'a', note: '{{ $count($keys($steps)) }}' }])).toBe(true);
   });
 
   it('reads the same either way', async () => {

@@ -610,7 +610,7 @@ export class Runner implements ContextHost {
         return undefined;
       }
     }
-    const config = configNow(s);
+    const config = configNow(s, this.#scope, bindings);
     if (config === undefined)
       return this.#render(i, index, attempt, entry, item, itemIndex, signal, bindings);
     return this.#call(i, index, attempt, entry, config, item, itemIndex, signal, bindings);
