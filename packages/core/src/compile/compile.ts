@@ -395,14 +395,22 @@ function copyShell(value: object): object | null {
   return proto === Object.prototype || proto === null ? {} : null;
 }
 
-/** A small LRU of plans keyed by content hash, one per engine. */
+/**
+ * The plans of one engine: by document object first, then by content.
+ *
+ * - **By object** (a WeakMap): running the same document object again finds its plan without reading the
+ *   document at all. A document object is read once, when it is first run or compiled: Weft treats it as
+ *   immutable from then on (docs/semantics.md, "Documents are read once"), so changes made to that same
+ *   object later are not seen — pass a new object (a copy) to run a changed document.
+ * - **By content** (a small LRU keyed by the document's JSON text, computed once per new object): a new
+ *   object with the content of a known document (one parsed per request, say) shares its plan. Keying by
+ *   the text costs less than hashing it (sha1 is done once, at compile time, for `plan.hash`); the text
+ *   costs ~50 bytes a step, a tenth of the plan it keys.
+ */
 export class PlanCache {
-  /**
-   * By the document's JSON text: every run of a document looks its plan up, and a lookup by the text
-   * costs less than hashing it (sha1 is then done once, at compile time, for `plan.hash`). The text
-   * costs ~50 bytes a step, a tenth of the plan it keys.
-   */
   readonly #plans = new Map<string, Plan>();
+  /** Plans by document object. A plan evicted from the LRU stays reachable here while its object lives. */
+  readonly #byObject = new WeakMap<object, Plan>();
   /** The most recently used plan (its recency needs no refresh). */
   #newest: Plan | null = null;
   readonly #max: number;
@@ -421,6 +429,17 @@ export class PlanCache {
 
   /** The plan for `document`, compiled at most once per distinct content. */
   get(document: unknown): Plan {
+    const isObject = document !== null && typeof document === 'object';
+    if (isObject) {
+      const known = this.#byObject.get(document);
+      if (known !== undefined) return known;
+    }
+    const plan = this.#byContent(document);
+    if (isObject) this.#byObject.set(document, plan);
+    return plan;
+  }
+
+  #byContent(document: unknown): Plan {
     const text = documentText(document);
     if (text === null) {
       return compileWithHash(
