@@ -226,6 +226,8 @@ export function createEngine(options: EngineOptions = {}): Engine {
     retry: options.retry,
     variables: options.variables ?? [],
     runConcurrency,
+    runConcurrencyExplicit: concurrency.run !== undefined,
+    engineConcurrency,
     engineLimit: engineSlots.limit,
     engineSlots,
     events,

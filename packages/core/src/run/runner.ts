@@ -37,7 +37,7 @@ import {
   type StepStartedEntry,
   writerFor,
 } from './journal.js';
-import { type PlanProfile, profileOf } from './profile.js';
+import { type PlanProfile, profileOf, settingsUnder } from './profile.js';
 import { runRecord, skipReasonOf } from './record.js';
 import { decide, decideEvaluated, decideSettled, decideStarted } from './scheduler.js';
 import { createRunState, errorOf, loopOf, type RunInit, type RunState, STAGE, UNIT } from './state.js';
@@ -84,6 +84,8 @@ export class Runner implements ContextHost {
   #loopControllers: Map<number, LinkedController> | null = null;
   /** The per-run cap; created on first use (a run that can never reach it does not need one). */
   #runLimit: LimitFunction | null;
+  /** The run's cap (profile.ts, `runCap`; a sub-workflow run's is its parent's). */
+  readonly #runCap: number;
   /**
    * True when the plan can never have more executions at once than the per-run cap: its executions then
    * skip the run's p-limit, which could never make one wait. Never for a run sharing its parent's cap.
@@ -141,12 +143,13 @@ export class Runner implements ContextHost {
     this.#events = events;
     this.#profile = profileOf(core, plan);
     this.id = options.init.runId;
-    this.state = createRunState(plan, this.#profile.settings, options.init);
+    // A sub-workflow run works under its parent's cap (the limit it shares), else under its plan's.
+    this.#runCap = options.runLimit?.concurrency ?? this.#profile.runCap;
+    this.state = createRunState(plan, settingsUnder(this.#profile, this.#runCap), options.init);
     this.#external = options.signal;
     this.#preset = options.preset;
     this.#runLimit = options.runLimit ?? null;
-    this.#runCapUnreachable =
-      options.runLimit === undefined && this.#profile.maxParallel <= core.runConcurrency;
+    this.#runCapUnreachable = options.runLimit === undefined && this.#profile.maxParallel <= this.#runCap;
     const variables = resolveVariables(core.variables, options.variables);
     this.#vars = variables.values;
     this.#secrets = variables.secrets;
@@ -206,7 +209,7 @@ export class Runner implements ContextHost {
   }
 
   get runLimit(): LimitFunction {
-    this.#runLimit ??= pLimit(this.#core.runConcurrency);
+    this.#runLimit ??= pLimit(this.#runCap);
     return this.#runLimit;
   }
 
@@ -392,7 +395,9 @@ export class Runner implements ContextHost {
         if (this.state.extras[i]?.preset == null) this.#emitSettled(i);
         break;
       case OP.STEP_STARTED:
+        // Only loops start a step apart from its first execution (loop.ts).
         if (this.#listens('step.started')) this.#emitStarted(i);
+        if (this.#listens('loop.started')) this.#emitLoopStarted(i);
         break;
       case OP.EVALUATE:
         this.#evaluate(i, num);
@@ -1092,7 +1097,7 @@ export class Runner implements ContextHost {
 
   #reserveSlots(): void {
     if (this.plan.steps.length === 0 || this.#reservedSlots > 0) return;
-    const width = Math.min(this.#profile.maxParallel, this.#core.runConcurrency);
+    const width = Math.min(this.#profile.maxParallel, this.#runCap);
     if (this.#core.engineSlots.reserve(width)) this.#reservedSlots = width;
   }
 
@@ -1245,6 +1250,19 @@ export class Runner implements ContextHost {
         }));
         break;
     }
+  }
+
+  #emitLoopStarted(i: number): void {
+    const s = this.plan.steps[i]!;
+    const { settings } = this.state;
+    const count = loopOf(this.state, i).elements.length;
+    this.#emit('loop.started', () => ({
+      step_key: s.key,
+      type: s.type,
+      count,
+      max_concurrency: settings.loopRequested[i]!,
+      effective_concurrency: settings.loopCap[i]!,
+    }));
   }
 
   #emitIteration(i: number, index: number, obj: unknown): void {
