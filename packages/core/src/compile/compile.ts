@@ -4,7 +4,7 @@
  * same version twice never re-parses.
  */
 import { createHash } from 'node:crypto';
-import { ValidationError } from '../errors.js';
+import { ERROR_CODES, ValidationError, WeftError } from '../errors.js';
 import {
   compileExpression,
   DEFAULT_EXPRESSION_LIMITS,
@@ -24,12 +24,40 @@ export interface CompileOptions {
   /** Host-registered step types (valid in addition to the built-in ones). */
   stepTypes?: Iterable<string>;
   expressionLimits?: ExpressionLimits;
+  /** Documents with more steps are refused with LIMIT_EXCEEDED before any other work. Default: no limit. */
+  maxSteps?: number;
 }
 
 const COMMON_FIELDS: ReadonlySet<string> = new Set(Object.keys(stepCommonFields));
 
+/**
+ * LIMIT_EXCEEDED when the document has more than `maxSteps` steps: checked first, in O(1), so that an
+ * oversized document costs no serialising, hashing, validating or compiling.
+ */
+function checkStepCount(document: unknown, maxSteps: number | undefined): void {
+  if (maxSteps === undefined || maxSteps === Number.POSITIVE_INFINITY) return;
+  let count: number;
+  try {
+    const steps = (document as { steps?: unknown } | null)?.steps;
+    if (!Array.isArray(steps)) return;
+    count = steps.length;
+  } catch {
+    return; // unreadable: validation reports it
+  }
+  if (count > maxSteps) {
+    throw new WeftError(
+      ERROR_CODES.LIMIT_EXCEEDED,
+      `The workflow has ${count.toLocaleString('en-US')} steps; this engine accepts at most ` +
+        `${maxSteps.toLocaleString('en-US')} (limits.maxSteps). Split it into sub-workflows (workflow steps), ` +
+        'or raise limits.maxSteps.',
+      { details: { limit: 'maxSteps', max: maxSteps, steps: count }, retryable: false },
+    );
+  }
+}
+
 /** Validates and compiles. Throws a ValidationError carrying every problem when the document is invalid. */
 export function compile(document: unknown, options: CompileOptions = {}): Plan {
+  checkStepCount(document, options.maxSteps);
   const stepTypes = [...(options.stepTypes ?? [])].sort();
   return compileWithHash(document, hashDocument(document, stepTypes), stepTypes, options);
 }
@@ -334,6 +362,7 @@ export class PlanCache {
 
   /** The plan for `document`, compiled at most once per distinct content. */
   get(document: unknown): Plan {
+    checkStepCount(document, this.#options.maxSteps);
     const text = documentText(document);
     if (text === null) {
       return compileWithHash(

@@ -1,14 +1,14 @@
 /** Runs of this app: run, get, list, cancel, replay, retention. */
 import { ERROR_CODES, invalidArgument, WeftError } from '../errors.js';
-import type { RunStatus } from '../lifecycle/lifecycle.js';
+import { RUN_STATUSES, type RunStatus } from '../lifecycle/lifecycle.js';
 import { computeRetentionDueAt, normalizeRetention } from '../run/retention.js';
-import type { Retention, StepRecord } from '../run/types.js';
+import { type Retention, RUN_ORIGINS, type StepRecord } from '../run/types.js';
 import type { RunRecord, RunRow, Workflow } from '../store/types.js';
 import { assembleRun, loadRun, ownRun, ownRunRow, ownWorkflow, targetOf } from './access.js';
 import type { ListRunsQuery, ReplayInput, RunsApi, RunWorkflowInput } from './client.js';
 import { type RegistryContext, toIso } from './context.js';
 import { downstreamKeys } from './downstream.js';
-import { checkOptions, conflict, forbidden } from './errors.js';
+import { checkOneOrMany, checkOptions, checkPageQuery, conflict, forbidden } from './errors.js';
 import { startRun } from './start.js';
 
 const ENDED: ReadonlySet<RunStatus> = new Set(['COMPLETED', 'FAILED', 'CANCELLED']);
@@ -183,7 +183,12 @@ export function runsApi(ctx: RegistryContext, appId: string): RunsApi {
     get: (runId) => ownRun(ctx, appId, runId),
 
     async list(query: ListRunsQuery = {}) {
-      checkOptions(query, 'query');
+      checkPageQuery(query);
+      if (query.workflow_id !== undefined && typeof query.workflow_id !== 'string') {
+        throw invalidArgument('workflow_id', 'a workflow id', query.workflow_id);
+      }
+      checkOneOrMany(query.status, 'status', RUN_STATUSES);
+      checkOneOrMany(query.origin, 'origin', RUN_ORIGINS);
       const page = await ctx.store.listRuns({
         app_id: appId,
         ...(query.workflow_id === undefined ? {} : { workflow_id: query.workflow_id }),

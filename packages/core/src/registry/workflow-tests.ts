@@ -6,6 +6,7 @@
  */
 import { ERROR_CODES, invalidArgument, isWeftError, WeftError } from '../errors.js';
 import { compileExpression, normalizeValue, parseExpression, typeName } from '../expressions/jsonata.js';
+import { checkedCopy } from '../json-data.js';
 import type {
   ExpectationResult,
   PageQuery,
@@ -18,7 +19,7 @@ import type {
 import { loadRun, ownWorkflow, targetOf } from './access.js';
 import { type CreateTestInput, TEST_RUN_MODES, type TestsApi, type UpdateTestInput } from './client.js';
 import type { RegistryContext } from './context.js';
-import { checkOptions, testNotFound } from './errors.js';
+import { checkOptions, checkPageQuery, testNotFound } from './errors.js';
 import { startRun } from './start.js';
 
 function checkExpectations(value: unknown): TestExpectation[] {
@@ -59,7 +60,7 @@ function checkExpectations(value: unknown): TestExpectation[] {
 function checkInputObject(value: unknown): Record<string, unknown> {
   if (value === null || typeof value !== 'object' || Array.isArray(value))
     throw invalidArgument('input', 'an object', value);
-  return structuredClone(value as Record<string, unknown>);
+  return checkedCopy(value, 'input') as Record<string, unknown>;
 }
 
 function checkStepKey(value: unknown): string | null {
@@ -208,7 +209,7 @@ export function testsApi(ctx: RegistryContext, appId: string): TestsApi {
     get: ownTest,
 
     async list(workflowId, query: PageQuery = {}) {
-      checkOptions(query, 'query');
+      checkPageQuery(query);
       await ownWorkflow(ctx, appId, workflowId);
       return ctx.store.listTests({ ...query, workflow_id: workflowId });
     },
@@ -244,6 +245,12 @@ export function testsApi(ctx: RegistryContext, appId: string): TestsApi {
       const mode = input.mode ?? 'all';
       if (!(TEST_RUN_MODES as readonly string[]).includes(mode)) {
         throw invalidArgument('mode', TEST_RUN_MODES.map((m) => `"${m}"`).join(', '), mode);
+      }
+      if (
+        input.test_ids !== undefined &&
+        !(Array.isArray(input.test_ids) && input.test_ids.every((id) => typeof id === 'string'))
+      ) {
+        throw invalidArgument('test_ids', 'an array of test ids', input.test_ids);
       }
       const workflow = await ownWorkflow(ctx, appId, workflowId);
       return locked(workflow.id, async () => {

@@ -6,7 +6,7 @@ import type { Workflow, WorkflowPatch } from '../store/types.js';
 import { ownWorkflow } from './access.js';
 import type { CreateWorkflowInput, ListWorkflowsQuery, UpdateWorkflowInput, WorkflowsApi } from './client.js';
 import type { RegistryContext } from './context.js';
-import { archived, checkOptions, workflowNotFound } from './errors.js';
+import { archived, checkOptions, checkPageQuery, workflowNotFound } from './errors.js';
 
 /** A draft is any object with a `steps` array: it is validated when it is run or published, not when saved. */
 export function checkDraft(draft: unknown): WorkflowVersionDraft {
@@ -73,7 +73,7 @@ export function workflowsApi(ctx: RegistryContext, appId: string): WorkflowsApi 
     get: (id) => ownWorkflow(ctx, appId, id),
 
     async list(query: ListWorkflowsQuery = {}) {
-      checkOptions(query, 'query');
+      checkPageQuery(query);
       return ctx.store.listWorkflows({ ...query, app_id: appId });
     },
 

@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import type { LimitFunction } from 'p-limit';
 import pLimit from 'p-limit';
+import { optionalString } from '../arguments.js';
 import { PlanCache } from '../compile/compile.js';
 import type { Plan } from '../compile/plan.js';
 import { ERROR_CODES, invalidArgument, WeftError } from '../errors.js';
@@ -23,14 +24,14 @@ import { serviceStep } from '../steps/service.js';
 import type { StepHandler } from '../steps/types.js';
 import { workflowStep } from '../steps/workflow.js';
 import { mergePricing } from '../usage/pricing.js';
+import { checkEngineOptions, checkStartOptions } from './check-options.js';
 import type { EngineCore, HandlerEntry } from './engine-core.js';
 import { RunExecution } from './execution.js';
 import type { CancelResult, RunHandle } from './handle.js';
 import { inlineCode } from './inline.js';
 import type { EngineLimits, EngineOptions, StartOptions } from './options.js';
-import { normalizeRetention } from './retention.js';
 import { EngineSlots } from './slots.js';
-import { RUN_ORIGINS, type Run } from './types.js';
+import type { Run } from './types.js';
 
 export const DEFAULT_LIMITS: EngineLimits = {
   maxLoopIterations: 10_000,
@@ -39,6 +40,7 @@ export const DEFAULT_LIMITS: EngineLimits = {
   maxCredits: Number.POSITIVE_INFINITY,
   stepTimeoutMs: undefined,
   httpTimeoutMs: 30_000,
+  maxSteps: 10_000,
   expression: DEFAULT_EXPRESSION_LIMITS,
 };
 
@@ -65,7 +67,9 @@ interface ChildStartOptions extends StartOptions {
   runLimit?: LimitFunction;
 }
 
-export function createEngine(options: EngineOptions = {}): Engine {
+export function createEngine(givenOptions: EngineOptions = {}): Engine {
+  // Every option is checked here, synchronously: a bad one never surfaces later inside a run.
+  const options = checkEngineOptions(givenOptions);
   const limits: EngineLimits = {
     ...DEFAULT_LIMITS,
     ...stripUndefined(options.limits ?? {}),
@@ -117,7 +121,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
       resolver: options.workflows,
       startChild: (context, resolved, childOptions) => {
         const parent = internal(context) as unknown as { execution: RunExecution };
-        return startRun(resolved.document, { ...childOptions, runLimit: parent.execution.runLimit }).done;
+        return startRun(resolved.document, childOptions, parent.execution.runLimit).done;
       },
     }),
   });
@@ -130,6 +134,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
   const plans = new PlanCache({
     stepTypes,
     expressionLimits: limits.expression,
+    maxSteps: limits.maxSteps,
     ...(options.planCacheSize === undefined ? {} : { max: options.planCacheSize }),
   });
 
@@ -148,9 +153,15 @@ export function createEngine(options: EngineOptions = {}): Engine {
     handlerFor: (type) => handlers.get(type),
   };
 
-  function startRun(document: unknown, startOptions: ChildStartOptions = {}): RunHandle {
+  function startRun(
+    document: unknown,
+    given: ChildStartOptions | undefined,
+    runLimit?: LimitFunction,
+  ): RunHandle {
     const plan = plans.get(document);
-    checkStartOptions(plan, startOptions);
+    // The run keeps a checked copy: nothing the caller changes afterwards reaches it.
+    const startOptions: ChildStartOptions = checkStartOptions(plan, given);
+    if (runLimit !== undefined) startOptions.runLimit = runLimit;
     const localEvents = new SafeEmitter(options.onListenerError);
     const execution = new RunExecution(core, plan, startOptions, localEvents);
     if (active.has(execution.id)) {
@@ -169,6 +180,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
         return handle;
       },
       async cancel(reason?: string): Promise<CancelResult> {
+        optionalString(reason, 'reason');
         const cancelled = execution.cancel(reason);
         if (!cancelled) {
           const status = execution.snapshot().status;
@@ -207,29 +219,6 @@ export function createEngine(options: EngineOptions = {}): Engine {
     stepTypes: [...handlers.keys()],
   };
   return engine;
-}
-
-function checkStartOptions(plan: Plan, o: StartOptions): void {
-  if (o === null || typeof o !== 'object') throw invalidArgument('options', 'an object', o);
-  if (o.input !== undefined && (o.input === null || typeof o.input !== 'object' || Array.isArray(o.input))) {
-    throw invalidArgument('input', 'an object', o.input);
-  }
-  if (o.from_step_key !== undefined) {
-    const step = plan.byKey.get(o.from_step_key);
-    if (step === undefined) {
-      const keys = [...plan.byKey.keys()];
-      throw new WeftError(
-        ERROR_CODES.INVALID_ARGUMENT,
-        `Expected \`from_step_key\` to name a runnable step of the version, got ${JSON.stringify(o.from_step_key)}. ` +
-          `Steps: ${keys.slice(0, 20).join(', ')}${keys.length > 20 ? ', …' : ''}.`,
-        { details: { parameter: 'from_step_key' } },
-      );
-    }
-  }
-  if (o.origin !== undefined && !(RUN_ORIGINS as readonly string[]).includes(o.origin)) {
-    throw invalidArgument('origin', `one of ${RUN_ORIGINS.join(', ')}`, o.origin);
-  }
-  normalizeRetention(o.retention);
 }
 
 function checkPositive(parameter: string, value: number): void {

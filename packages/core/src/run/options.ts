@@ -19,6 +19,13 @@ export interface EngineLimits {
   stepTimeoutMs: number | undefined;
   /** Timeout of `http_request` steps without `timeout_ms`. Default 30,000 ms. */
   httpTimeoutMs: number;
+  /**
+   * Documents with more steps (notes included) are refused with LIMIT_EXCEEDED before they are read any
+   * further: validating and compiling are synchronous and block the host's event loop for about
+   * 0.1 ms a step (docs/performance.md), so the default keeps that under a few hundred ms. Infinity lifts it
+   * (the validator's own bound, VALIDATION_LIMITS.maxSteps, still applies). Default 10,000.
+   */
+  maxSteps: number;
   /** Bounds on every expression evaluation. */
   expression: ExpressionLimits;
 }

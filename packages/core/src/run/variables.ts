@@ -2,6 +2,10 @@
  * Run variables (`$vars`) and secret redaction: secret values never appear in run records, events,
  * logs or errors — every occurrence inside a string is replaced by `[secret]`.
  */
+import { isPlainObject, optionalBoolean } from '../arguments.js';
+import { invalidArgument } from '../errors.js';
+import { checkedCopy } from '../json-data.js';
+
 export interface Variable {
   key: string;
   value: unknown;
@@ -9,6 +13,28 @@ export interface Variable {
 }
 
 export const SECRET_PLACEHOLDER = '[secret]';
+
+/**
+ * Checks a list of variables given to `createEngine` or `engine.start` and returns a copy (values as plain
+ * JSON data): `[{ key: non-empty string, value: JSON data, secret?: boolean }]`.
+ */
+export function checkVariables(list: unknown, parameter: string): Variable[] {
+  if (!Array.isArray(list)) throw invalidArgument(parameter, 'an array of { key, value, secret? }', list);
+  const out: Variable[] = [];
+  // An indexed loop: map would keep the holes of a sparse array.
+  for (let i = 0; i < list.length; i++) {
+    const item: unknown = list[i];
+    const at = `${parameter}[${i}]`;
+    if (!isPlainObject(item)) throw invalidArgument(at, '{ key: string, value, secret?: boolean }', item);
+    if (typeof item.key !== 'string' || item.key === '')
+      throw invalidArgument(`${at}.key`, 'a non-empty string', item.key);
+    optionalBoolean(item.secret, `${at}.secret`);
+    const variable: Variable = { key: item.key, value: checkedCopy(item.value, `${at}.value`) };
+    if (item.secret !== undefined) variable.secret = item.secret as boolean;
+    out.push(variable);
+  }
+  return out;
+}
 
 export interface ResolvedVariables {
   values: Record<string, unknown>;
