@@ -13,6 +13,7 @@ import {
 } from '../expressions/jsonata.js';
 import { compileTemplate } from '../expressions/template.js';
 import { deepFreeze } from '../freeze.js';
+import { setOwn } from '../json-data.js';
 import { stepCommonFields } from '../model/schema.js';
 import { collectTemplateStrings } from '../model/template-fields.js';
 import type { BranchStep, CodeStep, Step, VersionDocument } from '../model/types.js';
@@ -276,7 +277,7 @@ function compileConfig(step: Step, limits: ExpressionLimits): CompiledConfig {
   for (let i = 0; i < names.length; i++) {
     const name = names[i]!;
     if (!COMMON_FIELDS.has(name)) {
-      base[name] = (step as Record<string, unknown>)[name];
+      setOwn(base, name, (step as Record<string, unknown>)[name]);
       fields++;
     }
   }
@@ -314,12 +315,12 @@ function frozenCopy(document: unknown): unknown {
       if (value === null || typeof value !== 'object') {
         if (typeof value === 'function' || typeof value === 'symbol')
           return deepFreeze(structuredClone(document));
-        target[key] = value;
+        setOwn(target, key, value);
         continue;
       }
       const copy = copyShell(value);
       if (copy === null) return deepFreeze(structuredClone(document));
-      target[key] = copy;
+      setOwn(target, key, copy);
       copies.push(copy);
       sources.push(value as Record<string, unknown>);
       targets.push(copy as Record<string, unknown>);

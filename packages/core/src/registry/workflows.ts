@@ -1,5 +1,6 @@
 /** Workflows of this app: create, get, list, update, update the draft, archive, restore. */
 import { invalidArgument } from '../errors.js';
+import { checkedCopy } from '../json-data.js';
 import type { WorkflowVersionDraft } from '../model/types.js';
 import { normalizeRetention } from '../run/retention.js';
 import type { Workflow, WorkflowPatch } from '../store/types.js';
@@ -59,7 +60,10 @@ export function workflowsApi(ctx: RegistryContext, appId: string): WorkflowsApi 
         description: checkDescription(input.description),
         discoverable: input.discoverable === undefined ? false : checkDiscoverable(input.discoverable),
         retention: normalizeRetention(input.retention),
-        draft: input.draft === undefined ? { steps: [] } : structuredClone(checkDraft(input.draft)),
+        draft:
+          input.draft === undefined
+            ? { steps: [] }
+            : (checkedCopy(checkDraft(input.draft), 'draft') as WorkflowVersionDraft),
         latest_version: null,
         tests_stats: null,
         archived_at: null,
@@ -91,7 +95,7 @@ export function workflowsApi(ctx: RegistryContext, appId: string): WorkflowsApi 
     async updateDraft(id, draft) {
       const workflow = await ownWorkflow(ctx, appId, id);
       if (workflow.archived_at !== null) throw archived(id);
-      return update(id, { draft: structuredClone(checkDraft(draft)) });
+      return update(id, { draft: checkedCopy(checkDraft(draft), 'draft') as WorkflowVersionDraft });
     },
 
     async archive(id) {

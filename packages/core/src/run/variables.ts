@@ -4,7 +4,7 @@
  */
 import { isPlainObject, optionalBoolean } from '../arguments.js';
 import { invalidArgument } from '../errors.js';
-import { checkedCopy } from '../json-data.js';
+import { checkedCopy, setOwn } from '../json-data.js';
 
 export interface Variable {
   key: string;
@@ -47,7 +47,7 @@ export function resolveVariables(...lists: Array<readonly Variable[] | undefined
   const secretKeys = new Set<string>();
   for (const list of lists) {
     for (const v of list ?? []) {
-      values[v.key] = v.value;
+      setOwn(values, v.key, v.value);
       if (v.secret === true) secretKeys.add(v.key);
       else secretKeys.delete(v.key);
     }
@@ -90,7 +90,8 @@ export function redact<T>(value: T, secrets: readonly string[]): T {
       dst[key] = copy;
       // Keys are created in source order first: the stack fills the values in reverse.
       const entries = Object.entries(src).map(([k, v]) => [replace(k), v] as const);
-      for (const [k] of entries) copy[k] = undefined;
+      // setOwn: a "__proto__" key stays a key (an assignment would replace the copy's prototype).
+      for (const [k] of entries) setOwn(copy, k, undefined);
       for (const [k, v] of entries) stack.push({ src: v, dst: copy, key: k });
     }
   }

@@ -177,6 +177,16 @@ class Validation {
         this.#unknownType(i, key, key === undefined ? `Step #${i}` : `Step ${quote(key)}`, type);
       }
       if (key !== undefined && owner.get(key) !== i) this.#duplicateKey(i, key, owner);
+      if (key === '__proto__') {
+        // Step keys name properties of the scope, the run's `output` and every store row: this one
+        // would replace their prototype instead (issue 11, item 6).
+        this.#add({
+          code: 'INVALID_VALUE',
+          path: `/steps/${i}/key`,
+          step_key: key,
+          message: `${subject}: the key "__proto__" is reserved by JavaScript and cannot name a step. Choose another key.`,
+        });
+      }
       this.#stepExpressions(step, i, key, subject);
 
       // Destinations: the edges of the graph.
