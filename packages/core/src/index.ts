@@ -93,6 +93,7 @@ export type {
   EngineLimits,
   EngineOptions,
   HttpOptions,
+  HttpTarget,
   ResolvedWorkflow,
   StartOptions,
   WorkflowResolver,
@@ -112,6 +113,13 @@ export type {
 export { RUN_ORIGINS, SKIP_REASONS } from './run/types.js';
 export type { Variable } from './run/variables.js';
 export { redact, resolveVariables, SECRET_PLACEHOLDER } from './run/variables.js';
+export type { HttpFetch, HttpFetchRequest, HttpFetchResult } from './steps/http-fetch.js';
+export {
+  createHttpFetch,
+  DEFAULT_MAX_REDIRECTS,
+  DEFAULT_MAX_RESPONSE_BYTES,
+  isNonPublicAddress,
+} from './steps/http-fetch.js';
 export type {
   HandlerEventName,
   RunInfo,

@@ -16,6 +16,7 @@ import type { VersionDocument } from '../model/types.js';
 import type { Provider } from '../providers/provider.js';
 import { branchStep } from '../steps/branch.js';
 import { codeStep } from '../steps/code.js';
+import { createHttpFetch } from '../steps/http-fetch.js';
 import { httpRequestStep } from '../steps/http-request.js';
 import { inputStep } from '../steps/input.js';
 import { internal } from '../steps/internal.js';
@@ -100,6 +101,8 @@ export function createEngine(givenOptions: EngineOptions = {}): Engine {
   };
 
   const events = new SafeEmitter(options.onListenerError);
+  // One policy-checked fetch for every step that makes requests (http_request; browser steps use it too).
+  const httpFetch = createHttpFetch({ ...options.http });
   const active = new Map<string, RunHandle>();
   const handlers = new Map<string, HandlerEntry>();
   const slotted = (run: StepHandler): HandlerEntry => ({ run, slots: true });
@@ -108,7 +111,7 @@ export function createEngine(givenOptions: EngineOptions = {}): Engine {
   handlers.set('branch', slotted(branchStep));
   handlers.set(
     'http_request',
-    slotted(httpRequestStep({ ...options.http, timeoutMs: limits.httpTimeoutMs })),
+    slotted(httpRequestStep({ fetch: httpFetch, timeoutMs: limits.httpTimeoutMs })),
   );
   handlers.set(
     'model',

@@ -60,9 +60,35 @@ export interface ResolvedWorkflow {
   draft?: boolean;
 }
 
+/** What `http.allow` learns about a request besides its URL. */
+export interface HttpTarget {
+  /** 0 for the step's own URL, n for the URL of the n-th redirect. */
+  readonly hop: number;
+  /** The addresses the URL's host resolves to (the host itself when it is an IP address). */
+  readonly addresses: readonly string[];
+}
+
+/**
+ * The policy of every request a document makes (`http_request`, `browser`): checked on the step's URL and
+ * again on every redirect (steps/http-fetch.ts, docs/security.md).
+ */
 export interface HttpOptions {
-  /** Return false to forbid an `http_request` URL (the step fails with HTTP_FORBIDDEN). */
-  allow?: (url: URL) => boolean | Promise<boolean>;
+  /**
+   * Return false to forbid a URL (the step fails with HTTP_FORBIDDEN). Called for every hop, redirects
+   * included, with the addresses the host resolves to.
+   */
+  allow?: (url: URL, target: HttpTarget) => boolean | Promise<boolean>;
+  /**
+   * Whether requests may reach loopback, private, link-local and other non-public addresses (checked on
+   * the resolved address of every hop). Default true; set it to false when documents are not trusted.
+   */
+  allowPrivateNetwork?: boolean;
+  /** Redirects followed per request; one more is LIMIT_EXCEEDED. Default 5. */
+  maxRedirects?: number;
+  /** Largest response body read; a larger one is RESPONSE_TOO_LARGE. Default 10 MB. */
+  maxResponseBytes?: number;
+  /** Resolves a host name to its addresses. Default: node:dns `lookup` (all addresses). */
+  lookup?: (hostname: string) => Promise<readonly string[]> | readonly string[];
   /** The fetch implementation. Default: global fetch. */
   fetch?: typeof fetch;
 }
