@@ -22,7 +22,7 @@ import { inputStep } from '../steps/input.js';
 import { internal } from '../steps/internal.js';
 import { modelStep } from '../steps/model.js';
 import { serviceStep } from '../steps/service.js';
-import type { StepHandler } from '../steps/types.js';
+import type { StepContext, StepHandler } from '../steps/types.js';
 import { workflowStep } from '../steps/workflow.js';
 import { mergePricing } from '../usage/pricing.js';
 import { checkEngineOptions, checkStartOptions } from './check-options.js';
@@ -33,6 +33,7 @@ import { inlineCode } from './inline.js';
 import type { EngineLimits, EngineOptions, StartOptions } from './options.js';
 import { EngineSlots } from './slots.js';
 import type { Run } from './types.js';
+import { DeltaRedactor } from './variables.js';
 
 export const DEFAULT_LIMITS: EngineLimits = {
   maxLoopIterations: 10_000,
@@ -66,6 +67,14 @@ export interface Engine {
 interface ChildStartOptions extends StartOptions {
   /** A sub-workflow run shares its parent's per-run cap. */
   runLimit?: LimitFunction;
+  /** …and redacts its parent's secrets from everything it records (its input and outputs included). */
+  secrets?: readonly string[];
+}
+
+/** What a parent run hands down to a sub-workflow run. */
+interface Inherited {
+  runLimit: LimitFunction;
+  secrets: readonly string[];
 }
 
 export function createEngine(givenOptions: EngineOptions = {}): Engine {
@@ -105,7 +114,7 @@ export function createEngine(givenOptions: EngineOptions = {}): Engine {
   const httpFetch = createHttpFetch({ ...options.http });
   const active = new Map<string, RunHandle>();
   const handlers = new Map<string, HandlerEntry>();
-  const slotted = (run: StepHandler): HandlerEntry => ({ run, slots: true });
+  const slotted = (run: StepHandler): HandlerEntry => ({ run: redactingDeltas(run), slots: true });
   handlers.set('input', slotted(inputStep));
   handlers.set('code', { ...slotted(codeStep), inline: inlineCode });
   handlers.set('branch', slotted(branchStep));
@@ -124,7 +133,8 @@ export function createEngine(givenOptions: EngineOptions = {}): Engine {
       resolver: options.workflows,
       startChild: (context, resolved, childOptions) => {
         const parent = internal(context) as unknown as { execution: RunExecution };
-        return startRun(resolved.document, childOptions, parent.execution.runLimit).done;
+        const { runLimit, secrets } = parent.execution;
+        return startRun(resolved.document, childOptions, { runLimit, secrets }).done;
       },
     }),
   });
@@ -156,15 +166,14 @@ export function createEngine(givenOptions: EngineOptions = {}): Engine {
     handlerFor: (type) => handlers.get(type),
   };
 
-  function startRun(
-    document: unknown,
-    given: ChildStartOptions | undefined,
-    runLimit?: LimitFunction,
-  ): RunHandle {
+  function startRun(document: unknown, given: ChildStartOptions | undefined, parent?: Inherited): RunHandle {
     const plan = plans.get(document);
     // The run keeps a checked copy: nothing the caller changes afterwards reaches it.
     const startOptions: ChildStartOptions = checkStartOptions(plan, given);
-    if (runLimit !== undefined) startOptions.runLimit = runLimit;
+    if (parent !== undefined) {
+      startOptions.runLimit = parent.runLimit;
+      if (parent.secrets.length > 0) startOptions.secrets = parent.secrets;
+    }
     const localEvents = new SafeEmitter(options.onListenerError);
     const execution = new RunExecution(core, plan, startOptions, localEvents);
     if (active.has(execution.id)) {
@@ -222,6 +231,50 @@ export function createEngine(givenOptions: EngineOptions = {}): Engine {
     stepTypes: [...handlers.keys()],
   };
   return engine;
+}
+
+/**
+ * A handler whose `model.delta` events go through a DeltaRedactor when its run has secrets: a secret
+ * split across two deltas is caught (each delta redacted alone would let it through). What is held back is
+ * passed on when the handler settles.
+ */
+function redactingDeltas(handler: StepHandler): StepHandler {
+  return (context) => {
+    const secrets = (context as unknown as { execution?: RunExecution }).execution?.secrets;
+    if (secrets === undefined || secrets.length === 0) return handler(context);
+    const emit = context.emit.bind(context);
+    let redactor: DeltaRedactor | null = null;
+    let rest: Record<string, unknown> = {};
+    const buffered: StepContext = {
+      ...context,
+      emit(event, data) {
+        if (event !== 'model.delta') return emit(event, data);
+        const { delta, ...others } = data;
+        rest = others;
+        redactor ??= new DeltaRedactor(secrets, (text) =>
+          emit('model.delta', { ...rest, delta: text } as typeof data),
+        );
+        redactor.push(String(delta));
+      },
+    };
+    const flush = () => redactor?.flush();
+    let result: unknown;
+    try {
+      result = handler(buffered);
+    } catch (error) {
+      flush();
+      throw error;
+    }
+    if (
+      result !== null &&
+      typeof result === 'object' &&
+      typeof (result as PromiseLike<unknown>).then === 'function'
+    ) {
+      return Promise.resolve(result).finally(flush);
+    }
+    flush();
+    return result;
+  };
 }
 
 function checkPositive(parameter: string, value: number): void {

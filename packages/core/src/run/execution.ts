@@ -28,7 +28,7 @@ import {
   type StepRecord,
   type UsageCall,
 } from './types.js';
-import { redact, resolveVariables } from './variables.js';
+import { mergeSecrets, redact, resolveVariables } from './variables.js';
 
 /** What a step's body produced, before it is turned into a record. */
 type Outcome =
@@ -119,7 +119,9 @@ export class RunExecution {
     this.#runCapUnreachable = shared === undefined && maxParallel(core, plan) <= core.runConcurrency;
     const variables = resolveVariables(core.variables, options.variables);
     this.#vars = variables.values;
-    this.#secrets = variables.secrets;
+    // A sub-workflow run also redacts its parent's secrets (engine.ts passes them: issue 11, item 5).
+    const inherited = (options as { secrets?: readonly string[] }).secrets;
+    this.#secrets = inherited === undefined ? variables.secrets : mergeSecrets(variables.secrets, inherited);
     const doc = plan.document;
     this.#input = { ...(doc.input_default ?? {}), ...(options.input ?? {}) };
     this.#runInfo = Object.freeze({
@@ -156,6 +158,11 @@ export class RunExecution {
   get runLimit(): LimitFunction {
     this.#runLimit ??= pLimit(this.#core.runConcurrency);
     return this.#runLimit;
+  }
+
+  /** What this run redacts (engine.ts buffers `model.delta` with it and hands it to sub-workflow runs). */
+  get secrets(): readonly string[] {
+    return this.#secrets;
   }
 
   get usageTotal(): number {

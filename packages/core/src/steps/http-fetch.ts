@@ -227,7 +227,10 @@ function parseUrl(text: string, key: string): URL {
   }
 }
 
-/** `origin + pathname`: never the query string (it often carries keys). */
+/**
+ * `origin + pathname`, never the query or fragment (they often carry keys); a `…` marks that something
+ * was left out, so that secret redaction treats the end as a cut (run/redaction.ts).
+ */
 function where(url: URL | string): string {
   if (typeof url === 'string') {
     try {
@@ -236,7 +239,7 @@ function where(url: URL | string): string {
       return '(invalid URL)';
     }
   }
-  return `${url.origin}${url.pathname}`;
+  return `${url.origin}${url.pathname}${url.search === '' && url.hash === '' ? '' : '…'}`;
 }
 
 function describe(error: unknown): string {
