@@ -5,7 +5,7 @@
  * workflows — published versions only.
  */
 import type { ResolvedWorkflow, WorkflowResolver } from '../run/options.js';
-import { targetOf } from './access.js';
+import { findOwnWorkflow, targetOf } from './access.js';
 import type { VersionRef } from './client.js';
 import type { RegistryContext } from './context.js';
 import { archived, workflowNotFound } from './errors.js';
@@ -16,7 +16,12 @@ export function createResolver(context: () => RegistryContext): WorkflowResolver
       const ctx = context();
       const home =
         (reference.run_id === undefined ? undefined : ctx.recorder.workflowAppOf(reference.run_id)) ?? null;
-      const workflow = await ctx.store.getWorkflow(reference.workflow_id);
+      // The short form of a custom id names a workflow of the calling workflow's app, or of the run's.
+      let workflow = await ctx.store.getWorkflow(reference.workflow_id);
+      for (const app of [home, reference.app_id]) {
+        if (workflow !== null || app === null) break;
+        workflow = await findOwnWorkflow(ctx, app, reference.workflow_id);
+      }
       if (workflow === null) throw workflowNotFound(reference.workflow_id);
       const own = workflow.app_id === home || workflow.app_id === reference.app_id;
       if (!own && (!workflow.discoverable || workflow.archived_at !== null)) {
@@ -30,6 +35,7 @@ export function createResolver(context: () => RegistryContext): WorkflowResolver
         app_id: workflow.app_id,
         version: target.version,
         draft: target.draft,
+        foreign: workflow.app_id !== reference.app_id,
       };
     },
   };

@@ -4,7 +4,15 @@ import { RUN_STATUSES, type RunStatus } from '../lifecycle/lifecycle.js';
 import { computeRetentionDueAt, normalizeRetention } from '../run/retention.js';
 import { type Retention, RUN_ORIGINS, type StepRecord } from '../run/types.js';
 import type { RunRecord, RunRow, Workflow } from '../store/types.js';
-import { assembleRun, loadRun, ownRun, ownRunRow, ownWorkflow, targetOf } from './access.js';
+import {
+  assembleRun,
+  checkForeignStart,
+  loadRun,
+  ownRun,
+  ownRunRow,
+  ownWorkflow,
+  targetOf,
+} from './access.js';
 import type { ListRunsQuery, ReplayInput, RunsApi, RunWorkflowInput } from './client.js';
 import { type RegistryContext, toIso } from './context.js';
 import { downstreamKeys } from './downstream.js';
@@ -87,6 +95,7 @@ export async function replayRun(
   }
   let preset: Record<string, StepRecord> | undefined;
   const from = options.from_step_key;
+  checkForeignStart(ctx, appId, workflow, document, from);
   if (from !== undefined) {
     const downstream = downstreamKeys(document, from);
     preset = {};
@@ -156,6 +165,7 @@ export async function runWorkflow(
   options: { allowDraft: boolean },
 ) {
   const target = await targetOf(ctx, workflow, input.version, options.allowDraft);
+  checkForeignStart(ctx, appId, workflow, target.document, input.from_step_key);
   return startRun(ctx, {
     app_id: appId,
     workflow,

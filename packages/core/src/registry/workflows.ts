@@ -4,10 +4,10 @@ import { checkedCopy } from '../json-data.js';
 import type { WorkflowVersionDraft } from '../model/types.js';
 import { normalizeRetention } from '../run/retention.js';
 import type { Workflow, WorkflowPatch } from '../store/types.js';
-import { ownWorkflow } from './access.js';
+import { findOwnWorkflow, ownWorkflow, scopedWorkflowId } from './access.js';
 import type { CreateWorkflowInput, ListWorkflowsQuery, UpdateWorkflowInput, WorkflowsApi } from './client.js';
 import type { RegistryContext } from './context.js';
-import { archived, checkOptions, checkPageQuery, workflowNotFound } from './errors.js';
+import { archived, checkOptions, checkPageQuery, conflict, workflowNotFound } from './errors.js';
 
 /** A draft is any object with a `steps` array: it is validated when it is run or published, not when saved. */
 export function checkDraft(draft: unknown): WorkflowVersionDraft {
@@ -51,8 +51,20 @@ export function workflowsApi(ctx: RegistryContext, appId: string): WorkflowsApi 
       checkOptions(input, 'input');
       if (input === undefined) throw invalidArgument('input', 'an object with a `name`', input);
       const now = ctx.now();
-      const id = input.id ?? ctx.ids();
-      if (typeof id !== 'string' || id === '') throw invalidArgument('id', 'a non-empty string', id);
+      if (input.id !== undefined && (typeof input.id !== 'string' || input.id === '')) {
+        throw invalidArgument('id', 'a non-empty string', input.id);
+      }
+      // A custom id is scoped to the app: another app's ids never collide with it (nor leak through CONFLICT).
+      const id = input.id === undefined ? ctx.ids() : scopedWorkflowId(appId, input.id);
+      // Within the app the id must name one workflow, by its full or its short form.
+      if (input.id !== undefined && (await findOwnWorkflow(ctx, appId, input.id)) !== null) {
+        throw conflict(
+          `This app already has a workflow with id "${input.id}". Choose another id, or omit it.`,
+          {
+            id: input.id,
+          },
+        );
+      }
       const workflow: Workflow = {
         id,
         app_id: appId,

@@ -75,6 +75,8 @@ interface ChildStartOptions extends StartOptions {
 interface Inherited {
   runLimit: LimitFunction;
   secrets: readonly string[];
+  /** The child is another app's workflow: `from_step_key` must name one of its entry steps. */
+  entryOnly: boolean;
 }
 
 export function createEngine(givenOptions: EngineOptions = {}): Engine {
@@ -134,7 +136,12 @@ export function createEngine(givenOptions: EngineOptions = {}): Engine {
       startChild: (context, resolved, childOptions) => {
         const parent = internal(context) as unknown as { execution: RunExecution };
         const { runLimit, secrets } = parent.execution;
-        return startRun(resolved.document, childOptions, { runLimit, secrets }).done;
+        // A run of another app's workflow belongs to that app (the caller sees the step's output only),
+        // and starts at the workflow's entry steps (issue 11, item 7).
+        const foreign = resolved.foreign === true;
+        const options =
+          foreign && resolved.app_id != null ? { ...childOptions, app_id: resolved.app_id } : childOptions;
+        return startRun(resolved.document, options, { runLimit, secrets, entryOnly: foreign }).done;
       },
     }),
   });
@@ -171,6 +178,14 @@ export function createEngine(givenOptions: EngineOptions = {}): Engine {
     // The run keeps a checked copy: nothing the caller changes afterwards reaches it.
     const startOptions: ChildStartOptions = checkStartOptions(plan, given);
     if (parent !== undefined) {
+      const from = startOptions.from_step_key;
+      if (parent.entryOnly && from !== undefined && !plan.entries.some((i) => plan.steps[i]!.key === from)) {
+        throw new WeftError(
+          ERROR_CODES.FORBIDDEN,
+          `The sub-workflow belongs to another app: its runs start at its entry steps, not at ${JSON.stringify(from)}.`,
+          { details: { from_step_key: from }, retryable: false },
+        );
+      }
       startOptions.runLimit = parent.runLimit;
       if (parent.secrets.length > 0) startOptions.secrets = parent.secrets;
     }

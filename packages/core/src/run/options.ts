@@ -58,6 +58,11 @@ export interface ResolvedWorkflow {
   version?: number | null;
   /** Whether the document is a draft (the run then carries `workflow_version_draft`). */
   draft?: boolean;
+  /**
+   * The workflow belongs to another app than the calling run (`app_id`): its run belongs to that app, and
+   * may start only at the document's entry steps.
+   */
+  foreign?: boolean;
 }
 
 /** What `http.allow` learns about a request besides its URL. */
