@@ -9,6 +9,7 @@
  * Profile one workload: `node --expose-gc --cpu-prof bench/dist/main.js --only W1`.
  */
 import { writeFileSync } from 'node:fs';
+import { COMPILE_FULL, COMPILE_QUICK, w8 } from './compile.js';
 import { fmt, fmtStat, type Machine, machine } from './harness.js';
 import { FULL, QUICK, type Row, w1, w2, w3, w4, w5, w6, w7 } from './workloads.js';
 
@@ -98,6 +99,7 @@ async function main(): Promise<void> {
   await step('W5', () => w5(sizes));
   await step('W6', () => w6(sizes));
   await step('W7', () => w7(sizes, r1, r3));
+  await step('W8', () => w8(args.quick ? COMPILE_QUICK : COMPILE_FULL));
 
   const seconds = (performance.now() - started) / 1000;
   console.log(`\n${table(rows)}\n\n${details(rows)}\n`);

@@ -520,12 +520,12 @@ class Validation {
   }
 
   #expression(site: Segments, source: string, subject: string, key: string | undefined): void {
+    const outcome: ParseOutcome = this.#expressions.parse(source);
+    // Nearly every expression parses: build the pointer and the field name only for a problem.
+    if (outcome.kind === 'ok') return;
     const pointer = toPointer(site);
     const field = `\`${fieldName(site.slice(2))}\``;
-    const outcome: ParseOutcome = this.#expressions.parse(source);
     switch (outcome.kind) {
-      case 'ok':
-        return;
       case 'budget':
         this.#budgetAt ??= pointer;
         return;
