@@ -19,7 +19,7 @@ import { setOwn } from '../json-data.js';
 import { stepCommonFields } from '../model/schema.js';
 import { collectTemplateStrings } from '../model/template-fields.js';
 import type { BranchStep, CodeStep, Step, VersionDocument } from '../model/types.js';
-import { validateVersion } from '../validate/index.js';
+import { validateAndCopy } from '../validate/validate.js';
 import { type FastCompiledExpression, withFastPath } from './fast-expression.js';
 import type { CompiledBranch, CompiledConfig, Plan, PlanStep } from './plan.js';
 
@@ -89,10 +89,12 @@ export function compileWithHash(
   stepTypes: readonly string[],
   options: CompileOptions,
 ): Plan {
-  const result = validateVersion(document, { stepTypes });
+  const result = validateAndCopy(document, { stepTypes });
   if (!result.ok) throw new ValidationError(result.problems);
   const limits = options.expressionLimits ?? DEFAULT_EXPRESSION_LIMITS;
-  const doc = frozenCopy(document) as VersionDocument;
+  // The validator's copy is plain JSON data already, checked and never seen by the caller: freezing it
+  // saves copying the document a second time.
+  const doc = deepFreeze(result.copy) as VersionDocument;
 
   // Indexed loops throughout: compiling runs once per document, as unoptimised code, where every
   // for…of step allocates an iterator result (MBs for a 10,000-step document; docs/performance.md, W4).
@@ -129,7 +131,8 @@ export function compileWithHash(
   const built = runnable.map((step, index) => {
     const direct = targetsOf(step.destinations);
     let branch: CompiledBranch | null = null;
-    const succs = direct.slice();
+    // Only a branch adds successors to its destinations: other steps share the one array.
+    const succs = step.type === 'branch' ? direct.slice() : direct;
     if (step.type === 'branch') {
       const b = step as BranchStep;
       const conditions = Object.entries(b.conditions)
@@ -362,53 +365,6 @@ function compileConfig(step: Step, expressions: ExpressionCache): CompiledConfig
     template: expressions.template(text, { step_key: step.key, field: path.join('.') }),
   }));
   return Object.freeze({ base: Object.freeze(base), templates: Object.freeze(templates) });
-}
-
-/**
- * A frozen deep copy of a JSON-shaped document, iteratively (documents can be deep). Unlike
- * structuredClone it shares the strings with the original (they are immutable): structuredClone copies
- * every one, ~1 MB of keys and destinations for a 10,000-step document (docs/performance.md, W4). A value
- * that is not a plain object, an array or a primitive (a Date, a Map, a class instance…) falls back to
- * structuredClone, as before.
- */
-function frozenCopy(document: unknown): unknown {
-  if (document === null || typeof document !== 'object') return document;
-  const root = copyShell(document);
-  if (root === null) return deepFreeze(structuredClone(document));
-  const copies: object[] = [root];
-  // Two parallel stacks (sources, their copies): no pair allocated per object.
-  const sources: Array<Record<string, unknown>> = [document as Record<string, unknown>];
-  const targets: Array<Record<string, unknown>> = [root as Record<string, unknown>];
-  while (sources.length > 0) {
-    const source = sources.pop()!;
-    const target = targets.pop()!;
-    const keys = Object.keys(source);
-    for (let i = 0; i < keys.length; i++) {
-      const key = keys[i]!;
-      const value = source[key];
-      if (value === null || typeof value !== 'object') {
-        if (typeof value === 'function' || typeof value === 'symbol')
-          return deepFreeze(structuredClone(document));
-        setOwn(target, key, value);
-        continue;
-      }
-      const copy = copyShell(value);
-      if (copy === null) return deepFreeze(structuredClone(document));
-      setOwn(target, key, copy);
-      copies.push(copy);
-      sources.push(value as Record<string, unknown>);
-      targets.push(copy as Record<string, unknown>);
-    }
-  }
-  for (let i = 0; i < copies.length; i++) Object.freeze(copies[i]!);
-  return root;
-}
-
-/** An empty array or object to copy `value` into, or null when it is neither a plain array nor object. */
-function copyShell(value: object): object | null {
-  const proto = Object.getPrototypeOf(value);
-  if (Array.isArray(value)) return proto === Array.prototype ? new Array(value.length) : null;
-  return proto === Object.prototype || proto === null ? {} : null;
 }
 
 /** A small LRU of plans keyed by content hash, one per engine. */

@@ -39,9 +39,23 @@ const isObject = (value: unknown): value is Obj =>
 
 /** Validates a workflow version or draft. Never throws. */
 export function validateVersion(doc: unknown, options?: ValidateOptions): ValidationResult {
+  const { copy: _copy, ...result } = validateAndCopy(doc, options);
+  return result;
+}
+
+/**
+ * validateVersion, plus the plain JSON copy of the document that was checked (undefined when validation
+ * stopped early). Internal: the compiler freezes and keeps this copy rather than copying the document a
+ * second time (issue 11, item 4).
+ */
+export function validateAndCopy(
+  doc: unknown,
+  options?: ValidateOptions,
+): ValidationResult & { copy: unknown } {
   const problems = new ProblemList();
+  const validation = new Validation(problems, readStepTypes(options));
   try {
-    new Validation(problems, readStepTypes(options)).run(doc);
+    validation.run(doc);
   } catch (error) {
     problems.add({
       code: 'INTERNAL',
@@ -52,7 +66,7 @@ export function validateVersion(doc: unknown, options?: ValidateOptions): Valida
     });
   }
   const list = problems.finish();
-  return { ok: !list.some((p) => p.severity === 'error'), problems: list };
+  return { ok: !list.some((p) => p.severity === 'error'), problems: list, copy: validation.copy };
 }
 
 /** `options.stepTypes`, read defensively (any iterable, at most `maxStepTypes` strings). */
@@ -103,9 +117,13 @@ class Validation {
     return false;
   }
 
+  /** The snapshot of the document (see validateAndCopy). */
+  copy: unknown;
+
   run(input: unknown): void {
     const snap = snapshot(input, this.#problems);
     if (snap.aborted) return;
+    this.copy = snap.value;
     this.#poisoned = snap.poisoned;
     const doc = snap.value;
     if (!isObject(doc)) {
