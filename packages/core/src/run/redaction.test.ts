@@ -379,3 +379,41 @@ describe('errors', () => {
     expect(new WeftError('X', 'y')).toBeInstanceOf(Error);
   });
 });
+
+describe('DeltaRedactor: overlapping and repeated secrets', () => {
+  it('never lets a secret through across deltas, however the stream is split', () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom('aa', 'abab', 'sk-live-SUPERSECRET', 'Tok"en', 'xyzxyzx'),
+        fc.string({ unit: fc.constantFrom('a', 'b', 'x', 'y', 'z', 's', 'k', '-', ' '), maxLength: 30 }),
+        fc.array(fc.nat(40), { maxLength: 8 }),
+        (secret, noise, cuts) => {
+          const stream = `${noise.slice(0, 10)}${secret}${noise.slice(10)}${secret.slice(0, 3)}${secret}`;
+          const points = [...new Set(cuts.map((c) => c % (stream.length + 1)))].sort((a, b) => a - b);
+          const out: string[] = [];
+          const r = new DeltaRedactor([secret], (t) => out.push(t));
+          let last = 0;
+          for (const p of [...points, stream.length]) {
+            r.push(stream.slice(last, p));
+            last = p;
+          }
+          r.flush();
+          const joined = out.join('');
+          expect(joined.toLowerCase()).not.toContain(secret.toLowerCase());
+          // Nothing but the secrets is lost: without them the stream reads the same.
+          expect(joined.split(SECRET_PLACEHOLDER).join('').length).toBeLessThanOrEqual(stream.length);
+        },
+      ),
+      { numRuns: fcRuns(300) },
+    );
+  });
+
+  it('catches a long secret (a 1,000-character key) streamed one character at a time', () => {
+    const secret = `-----BEGIN KEY-----${'Q'.repeat(1_000)}-----END KEY-----`;
+    const out: string[] = [];
+    const r = new DeltaRedactor([secret], (t) => out.push(t));
+    for (const ch of `key: ${secret} done`) r.push(ch);
+    r.flush();
+    expect(out.join('')).toBe(`key: ${SECRET_PLACEHOLDER} done`);
+  });
+});

@@ -195,6 +195,7 @@ export class DeltaRedactor {
   readonly #matcher: SecretMatcher;
   readonly #emit: (text: string) => void;
   #pending = '';
+  #automata: Automaton[] | null = null;
 
   constructor(secrets: readonly string[], emit: (text: string) => void) {
     this.#matcher = matcherFor(secrets);
@@ -203,10 +204,23 @@ export class DeltaRedactor {
 
   push(delta: string): void {
     const text = this.#pending + delta;
+    // Held back: the longest tail that could still become a secret, and every complete secret that would
+    // span the cut (moving the cut back may make another one span it: repeat until none does). Then no
+    // secret of the whole stream spans a cut, so redacting each piece alone redacts the stream.
     let cut = text.length - this.#heldBack(text);
-    // A complete secret across the cut goes out whole (redacted) rather than split.
-    for (const form of this.#matcher.forms) cut = extendOver(text, form, cut, false);
-    for (const form of this.#matcher.caseless) cut = extendOver(text, form, cut, true);
+    const lower = text.toLowerCase();
+    for (let moved = true; moved && cut > 0; ) {
+      moved = false;
+      for (const form of this.#matcher.forms) {
+        const at = spanning(text, form, cut);
+        if (at >= 0) [cut, moved] = [at, true];
+      }
+      if (lower.length !== text.length) continue;
+      for (const form of this.#matcher.caseless) {
+        const at = spanning(lower, form, cut);
+        if (at >= 0) [cut, moved] = [at, true];
+      }
+    }
     this.#pending = text.slice(cut);
     if (cut > 0) this.#emit(this.#matcher.text(text.slice(0, cut)));
   }
@@ -218,32 +232,63 @@ export class DeltaRedactor {
     if (rest !== '') this.#emit(this.#matcher.text(rest));
   }
 
-  /** The longest tail of `text` that is a proper prefix of a secret's form. */
+  /**
+   * The longest tail of `text` that is a proper prefix of a secret's form: KMP, linear in the text and the
+   * form. The pending text is scanned again on each delta, so a long secret arriving a character at a
+   * time costs its length squared: about 1 ms a delta while a 3,000-character secret is pending
+   * (redaction.test.ts's long-key case, timed on the shared 2-core test machine).
+   */
   #heldBack(text: string): number {
+    this.#automata ??= [
+      ...this.#matcher.forms.map((form) => automaton(form, false)),
+      ...this.#matcher.caseless.map((form) => automaton(form, true)),
+    ];
     let keep = 0;
-    const lower = text.toLowerCase();
-    const check = (subject: string, form: string) => {
-      for (let n = Math.min(form.length - 1, subject.length); n > keep; n--) {
-        if (subject.endsWith(form.slice(0, n))) {
-          keep = n;
-          return;
-        }
+    let lower: string | null = null;
+    for (const a of this.#automata) {
+      if (a.caseless) {
+        lower ??= text.toLowerCase();
+        if (lower.length !== text.length) continue;
       }
-    };
-    for (const form of this.#matcher.forms) check(text, form);
-    if (lower.length === text.length) for (const form of this.#matcher.caseless) check(lower, form);
+      const n = partialMatchAtEnd(a, a.caseless ? lower! : text);
+      if (n > keep) keep = n;
+    }
     return keep;
   }
 }
 
-/** Moves `cut` to the end of an occurrence of `form` that spans it. */
-function extendOver(text: string, form: string, cut: number, caseless: boolean): number {
-  const subject = caseless ? text.toLowerCase() : text;
-  if (subject.length !== text.length) return cut;
-  let at = subject.indexOf(form, Math.max(0, cut - form.length + 1));
-  while (at >= 0 && at < cut) {
-    if (at + form.length > cut) return at + form.length;
-    at = subject.indexOf(form, at + 1);
+interface Automaton {
+  form: string;
+  caseless: boolean;
+  /** The prefix function of `form`: fail[i] is the longest proper prefix of form[0..i] that is also its suffix. */
+  fail: Int32Array;
+}
+
+function automaton(form: string, caseless: boolean): Automaton {
+  const fail = new Int32Array(form.length);
+  for (let i = 1, k = 0; i < form.length; i++) {
+    while (k > 0 && form[i] !== form[k]) k = fail[k - 1]!;
+    if (form[i] === form[k]) k++;
+    fail[i] = k;
   }
-  return cut;
+  return { form, caseless, fail };
+}
+
+/** The length of the longest suffix of `text` that is a proper prefix of the automaton's form. */
+function partialMatchAtEnd(a: Automaton, text: string): number {
+  const { form, fail } = a;
+  let q = 0;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i];
+    while (q > 0 && (q === form.length || form[q] !== ch)) q = fail[q - 1]!;
+    if (form[q] === ch) q++;
+  }
+  // A whole form at the end is complete, but its tail may start the next occurrence: keep that much.
+  return q === form.length ? fail[q - 1]! : q;
+}
+
+/** Where an occurrence of `form` that spans `cut` (starts before it, ends after it) starts; else -1. */
+function spanning(text: string, form: string, cut: number): number {
+  const at = text.indexOf(form, Math.max(0, cut - form.length + 1));
+  return at >= 0 && at < cut && at + form.length > cut ? at : -1;
 }
