@@ -132,11 +132,16 @@ export interface EngineOptions {
   planCacheSize?: number;
 }
 
+/**
+ * Options of `engine.start` / `engine.run`. They are checked, and the run keeps a copy of exactly these
+ * fields (run/check-options.ts): a new field must be added there too, or the run never sees it.
+ */
 export interface StartOptions {
   input?: Record<string, unknown>;
   variables?: Variable[];
   /** Start from this step only (it is the single entry). */
   from_step_key?: string;
+  /** Aborting it cancels the run. Must be a real AbortSignal (`instanceof AbortSignal`). */
   signal?: AbortSignal;
   origin?: RunOrigin;
   app_id?: string | null;
