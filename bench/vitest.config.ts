@@ -1,11 +1,8 @@
-import { defineConfig } from 'vitest/config';
+import { weftProject } from '../vitest.shared.js';
 
-export default defineConfig({
-  test: {
-    include: ['test/**/*.test.ts'],
-    reporters: ['default', 'json'],
-    outputFile: { json: '.turbo/vitest-report.json' },
-    testTimeout: 180_000,
-    hookTimeout: 180_000,
-  },
+// The smoke test runs the compiled runner (dist/main.js, built by `pnpm build`) in a child process.
+export default weftProject('bench', {
+  include: ['test/**/*.test.ts'],
+  testTimeout: 180_000,
+  hookTimeout: 180_000,
 });

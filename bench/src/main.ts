@@ -3,7 +3,7 @@
  * package with tsc, then runs the compiled JS: `node --expose-gc dist/main.js`).
  *
  *   --quick          every workload at a tiny size, sampled once (the CI smoke; timings meaningless)
- *   --only W1,W3     run only these workloads (W7 reuses W1/W3 when they ran)
+ *   --only W1,W3     run only these workloads (W7 reuses W1/W3 when they ran; S1 is the store ceiling)
  *   --json FILE      also write the results as JSON
  *
  * Profile one workload: `node --expose-gc --cpu-prof bench/dist/main.js --only W1`.
@@ -11,6 +11,7 @@
 import { writeFileSync } from 'node:fs';
 import { COMPILE_FULL, COMPILE_QUICK, w8 } from './compile.js';
 import { fmt, fmtStat, type Machine, machine } from './harness.js';
+import { STORE_FULL, STORE_QUICK, s1 } from './store.js';
 import { FULL, QUICK, type Row, w1, w2, w3, w4, w5, w6, w7 } from './workloads.js';
 
 interface Args {
@@ -100,6 +101,7 @@ async function main(): Promise<void> {
   await step('W6', () => w6(sizes));
   await step('W7', () => w7(sizes, r1, r3));
   await step('W8', () => w8(args.quick ? COMPILE_QUICK : COMPILE_FULL));
+  await step('S1', () => s1(args.quick ? STORE_QUICK : STORE_FULL));
 
   const seconds = (performance.now() - started) / 1000;
   console.log(`\n${table(rows)}\n\n${details(rows)}\n`);

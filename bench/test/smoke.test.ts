@@ -40,7 +40,7 @@ describe('bench --quick', () => {
     expect(report.machine.node).toBe(process.version);
   });
 
-  it.each(['W1', 'W2', 'W3', 'W4', 'W5', 'W6', 'W7a', 'W7b'])(
+  it.each(['W1', 'W2', 'W3', 'W4', 'W5', 'W6', 'W7a', 'W7b', 'S1a', 'S1b', 'S1c', 'S1d'])(
     '%s ran with its baseline and its checks held',
     (id) => {
       const row = report.rows.find((r) => r.id === id);

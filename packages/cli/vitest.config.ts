@@ -1,23 +1,10 @@
-import { fileURLToPath } from 'node:url';
-import { defineConfig } from 'vitest/config';
+import { weftProject } from '../../vitest.shared.js';
 
-const src = (pkg: string) => fileURLToPath(new URL(`../${pkg}/src/index.ts`, import.meta.url));
-
-export default defineConfig({
-  resolve: {
-    alias: {
-      '@weft/core': src('core'),
-      '@weft/testing': src('testing'),
-      '@weft/provider-http': src('provider-http'),
-      '@weft/provider-openai': src('provider-openai'),
-      '@weft/provider-anthropic': src('provider-anthropic'),
-    },
-  },
-  test: {
-    include: ['test/**/*.test.ts'],
-    reporters: ['default', 'json'],
-    outputFile: { json: '.turbo/vitest-report.json' },
-    testTimeout: 90_000, // most tests spawn the binary, some several times
-    hookTimeout: 30_000,
-  },
+export default weftProject('cli', {
+  include: ['test/**/*.test.ts'],
+  // runCli (test/helpers.ts) changes the working directory while a command runs: that needs a process of
+  // its own per worker (forks), never threads.
+  pool: 'forks',
+  testTimeout: 30_000,
+  hookTimeout: 30_000,
 });

@@ -1,10 +1,5 @@
-import { defineConfig } from 'vitest/config';
+import { weftProject } from '../../vitest.shared.js';
+import { ISOLATED } from './vitest.isolated.config.js';
 
-export default defineConfig({
-  test: {
-    include: ['src/**/*.test.ts'],
-    reporters: ['default', 'json'],
-    outputFile: { json: '.turbo/vitest-report.json' },
-    testTimeout: 30_000,
-  },
-});
+// testTimeout catches hangs: generous, because a shared machine can be several times slower than an idle one.
+export default weftProject('core', { include: ['src/**/*.test.ts'], testTimeout: 120_000 }, ISOLATED);

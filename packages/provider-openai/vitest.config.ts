@@ -1,20 +1,3 @@
-import { fileURLToPath } from 'node:url';
-import { defineConfig } from 'vitest/config';
+import { weftProject } from '../../vitest.shared.js';
 
-const src = (pkg: string) => fileURLToPath(new URL(`../${pkg}/src/index.ts`, import.meta.url));
-
-export default defineConfig({
-  resolve: {
-    alias: {
-      '@weft/core': src('core'),
-      '@weft/provider-http': src('provider-http'),
-      '@weft/testing': src('testing'),
-    },
-  },
-  test: {
-    include: ['src/**/*.test.ts'],
-    reporters: ['default', 'json'],
-    outputFile: { json: '.turbo/vitest-report.json' },
-    testTimeout: 30_000,
-  },
-});
+export default weftProject('provider-openai', { include: ['src/**/*.test.ts'], testTimeout: 30_000 });

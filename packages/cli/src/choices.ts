@@ -7,3 +7,6 @@ export type OutputMode = (typeof OUTPUT_MODES)[number];
 
 export const GRAPH_FORMATS = ['mermaid', 'dot'] as const;
 export type GraphFormat = (typeof GRAPH_FORMATS)[number];
+
+export const STORE_CHOICES = ['sqlite', 'memory'] as const;
+export type StoreChoice = (typeof STORE_CHOICES)[number];

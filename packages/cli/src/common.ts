@@ -15,17 +15,21 @@ import {
 import { CliError } from './errors.js';
 import { isPlainObject, parseJson, readJson } from './files.js';
 import { emptyFixtures, type Fixtures, fixtureFetch, parseFixtures } from './fixtures.js';
+import { loadPlugins, NO_PLUGINS, type Plugins } from './plugin.js';
 import { displayPath, type LoadedWorkflow, providerNames, sibling, WorkflowFiles } from './project.js';
 import { type ProviderChoice, type ProviderSetup, setupProviders } from './providers.js';
 
 /** `--input '<json>'`, `--input @file.json` or `--input @-` (stdin): a JSON object. */
-export async function parseInput(value: string | undefined): Promise<Record<string, unknown>> {
+export async function parseInput(
+  value: string | undefined,
+  stdin: NodeJS.ReadableStream = process.stdin,
+): Promise<Record<string, unknown>> {
   if (value === undefined) return {};
   let parsed: unknown;
   if (value.startsWith('@')) {
     const file = value.slice(1);
     if (file === '') throw new CliError('--input @<file>: give a file name after "@" (or @- for stdin).');
-    parsed = file === '-' ? parseJson(await readStdin(), '--input (stdin)') : readJson(file, 'input');
+    parsed = file === '-' ? parseJson(await readStdin(stdin), '--input (stdin)') : readJson(file, 'input');
   } else {
     parsed = parseJson(value, '--input');
   }
@@ -37,9 +41,9 @@ export async function parseInput(value: string | undefined): Promise<Record<stri
   return parsed;
 }
 
-async function readStdin(): Promise<string> {
+async function readStdin(stdin: NodeJS.ReadableStream): Promise<string> {
   const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin) chunks.push(Buffer.from(chunk));
+  for await (const chunk of stdin) chunks.push(Buffer.from(chunk));
   return Buffer.concat(chunks).toString('utf8');
 }
 
@@ -89,8 +93,12 @@ export function checkDocument(engine: Engine, workflow: LoadedWorkflow): void {
 }
 
 /** Input problems (against the input definition, input_default merged) as a usage error. */
-export function checkInput(document: Record<string, unknown>, input: Record<string, unknown>): void {
-  const problems = inputProblems(document, input);
+export function checkInput(
+  document: Record<string, unknown>,
+  input: Record<string, unknown>,
+  fromStep?: string,
+): void {
+  const problems = inputProblems(document, input, { from_step_key: fromStep });
   if (problems.length > 0) {
     throw new CliError(
       `The input does not match the workflow's input definition (${problems.length} problem${problems.length === 1 ? '' : 's'}):`,
@@ -118,6 +126,8 @@ export interface Workspace {
   fixtures: Fixtures;
   fixturesSource: string | null;
   setup: ProviderSetup;
+  /** Host step handlers and services from `--plugin` modules. */
+  plugins: Plugins;
 }
 
 export interface WorkspaceOptions {
@@ -127,6 +137,8 @@ export interface WorkspaceOptions {
   preferScripted?: boolean;
   /** Fixtures to use when no --fixtures is given and no <name>.fixtures.json exists. */
   defaultFixtures?: { fixtures: Fixtures; source: string } | undefined;
+  /** `--plugin` modules. */
+  plugins?: readonly string[];
 }
 
 /** Loads the workflow, its sub-workflows and fixtures, and chooses the providers. */
@@ -159,7 +171,11 @@ export async function openWorkspace(root: LoadedWorkflow, options: WorkspaceOpti
     explicitFixtures: options.fixtures !== undefined,
     preferScripted: options.preferScripted ?? false,
   });
-  return { root, files, workflows, fixtures, fixturesSource, setup };
+  const plugins =
+    options.plugins === undefined || options.plugins.length === 0
+      ? NO_PLUGINS
+      : await loadPlugins(options.plugins);
+  return { root, files, workflows, fixtures, fixturesSource, setup, plugins };
 }
 
 /** Engine options for a workspace: providers, pricing, the file resolver of sub-workflows, HTTP fixtures. */
@@ -171,6 +187,8 @@ export function engineOptions(
   const options: EngineOptions = {
     providers: setup.providers,
     pricing: setup.pricing,
+    steps: workspace.plugins.steps,
+    services: workspace.plugins.services,
     workflows: {
       resolve({ workflow_id }) {
         const found = files.find(workflow_id);

@@ -7,6 +7,8 @@ export const EXIT = {
   FAILED: 1,
   /** Bad input or usage: a missing file, invalid JSON, an invalid document, a bad flag. */
   USAGE: 2,
+  /** `weft runs wait` timed out: the run is still running. */
+  PENDING: 3,
   /** A second Ctrl-C: exited at once. */
   INTERRUPTED: 130,
 } as const;

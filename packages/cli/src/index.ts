@@ -1,10 +1,6 @@
-// @weft/cli — the `weft` command, and its pieces for programmatic use and tests.
+// @weft/cli — the `weft` command. Programmatic use: `main(argv, io?)` runs one command in process and
+// resolves with its exit code (EXIT). Everything else in src/ is internal.
 
-export { CliError, EXIT } from './errors.js';
-export { locateJsonError, parseJson } from './files.js';
-export type { Fixtures, HttpFixture } from './fixtures.js';
-export { fixtureFetch, mergeFixtures, parseFixtures } from './fixtures.js';
-export type { Graph, GraphEdge, GraphNode, StepStatuses } from './graph.js';
-export { graphOf, statusesOf, toDot, toMermaid } from './graph.js';
-export { createProgram, main, VERSION } from './main.js';
-export { RunView, renderFrame } from './progress.js';
+export type { Io } from './commands/run.js';
+export { EXIT } from './errors.js';
+export { main, VERSION } from './main.js';

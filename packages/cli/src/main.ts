@@ -3,16 +3,23 @@
  * code: 0 success, 1 a failed/cancelled run, failed tests or an invalid document (validate), 2 bad
  * input or usage, 130 a second Ctrl-C. Errors print one line; `--debug` adds the stack trace.
  */
+import { createRequire } from 'node:module';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { GRAPH_FORMATS, OUTPUT_MODES, PROVIDER_CHOICES } from './choices.js';
-import type { Io } from './commands/run.js';
+import { GRAPH_FORMATS, OUTPUT_MODES, PROVIDER_CHOICES, STORE_CHOICES } from './choices.js';
 import { CliError, EXIT } from './errors.js';
+import type { Io } from './execute.js';
 import { colorsFor, writeLine } from './output.js';
 
-export const VERSION = '0.1.0';
+/** The package's version (one version for every @weft package: `pnpm bump`). src/ and dist/ sit beside package.json. */
+export const VERSION: string = createRequire(import.meta.url)('../package.json').version;
 
 function providerOption(description: string): Option {
   return new Option('--provider <name>', description).choices(PROVIDER_CHOICES).env('WEFT_PROVIDER');
+}
+
+/** Commander collector for a repeatable flag. */
+function collect(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), value];
 }
 
 /** Commander collector for repeatable `KEY=VALUE` flags. */
@@ -21,6 +28,19 @@ function keyValue(flag: string) {
     if (!value.includes('=')) throw new InvalidArgumentError(`expected KEY=VALUE for ${flag}.`);
     return [...(previous ?? []), value];
   };
+}
+
+function dbOption(): Option {
+  return new Option(
+    '--db <path>',
+    'the run database (default: WEFT_DB, else "db" in ./weft.json, else ./.weft/weft.db)',
+  );
+}
+
+function outputOption(): Option {
+  return new Option('-o, --output <mode>', 'what to print at the end')
+    .choices(OUTPUT_MODES)
+    .default('result');
 }
 
 export function createProgram(io: Io, setExit: (code: number) => void): Command {
@@ -41,10 +61,19 @@ export function createProgram(io: Io, setExit: (code: number) => void): Command 
     .description('report every problem of every document (warnings apart); exit 1 on errors')
     .argument('<file...>', 'workflow documents (JSON)')
     .option('--json', 'print the reports as JSON')
-    .action(async (files: string[], flags: { json?: boolean }) => {
+    .option(
+      '--plugin <module>',
+      'a module exporting host `steps` (their types are valid); repeatable',
+      collect,
+    )
+    .action(async (files: string[], flags: { json?: boolean; plugin?: string[] }) => {
       // Commands are loaded when used: startup stays fast and one command's imports never slow another.
       const { validateCommand } = await import('./commands/validate.js');
-      setExit(validateCommand(files, { json: flags.json === true }, io));
+      const { loadPlugins } = await import('./plugin.js');
+      const plugins = await loadPlugins(flags.plugin ?? []);
+      setExit(
+        validateCommand(files, { json: flags.json === true, stepTypes: Object.keys(plugins.steps) }, io),
+      );
     });
 
   program
@@ -59,6 +88,11 @@ export function createProgram(io: Io, setExit: (code: number) => void): Command 
       keyValue('--secret'),
     )
     .option('--from-step <key>', 'start from this step only')
+    .option(
+      '--from-run <file>',
+      'replay a run saved by `weft run -o run` (or --json): its input, and with --from-step the outputs upstream of that step',
+    )
+    .option('--plugin <module>', 'a module exporting host `steps` and `services`; repeatable', collect)
     .addOption(
       providerOption(
         'who answers model steps (default: a real provider if its API key is set, else scripted)',
@@ -68,10 +102,14 @@ export function createProgram(io: Io, setExit: (code: number) => void): Command 
       '--fixtures <file>',
       'scripted replies and HTTP answers (default: <name>.fixtures.json beside the file)',
     )
-    .addOption(
-      new Option('-o, --output <mode>', 'what to print at the end').choices(OUTPUT_MODES).default('result'),
-    )
+    .addOption(outputOption())
     .option('--json', 'print the run events as NDJSON on stdout instead of progress')
+    .addOption(
+      new Option('--store <kind>', 'where the run is recorded (memory: nowhere)')
+        .choices(STORE_CHOICES)
+        .default('sqlite'),
+    )
+    .addOption(dbOption())
     .action(async (file: string, flags: Record<string, any>) => {
       const { runCommand } = await import('./commands/run.js');
       setExit(
@@ -82,14 +120,116 @@ export function createProgram(io: Io, setExit: (code: number) => void): Command 
             var: flags.var ?? [],
             secret: flags.secret ?? [],
             fromStep: flags.fromStep,
+            fromRun: flags.fromRun,
+            plugin: flags.plugin ?? [],
             provider: flags.provider,
             fixtures: flags.fixtures,
             output: flags.output,
             json: flags.json === true,
+            store: flags.store,
+            db: flags.db,
           },
           io,
         ),
       );
+    });
+
+  const runs = program
+    .command('runs')
+    .description('the runs weft run recorded: list, show, replay, cancel, wait');
+
+  runs
+    .command('list')
+    .description('the recorded runs, newest first: id, workflow, status, started, duration, credits')
+    .option('--app <id>', 'the app whose runs to list', 'local')
+    .option('--workflow <id>', 'only the runs of this workflow')
+    .option('--status <status...>', 'only runs with these statuses (COMPLETED, FAILED, …)')
+    .option('--limit <n>', 'at most this many (1–100)', '20')
+    .option('--cursor <cursor>', 'the next page (printed after a full page)')
+    .option('--json', 'print the page as JSON ({ data, next_cursor })')
+    .addOption(dbOption())
+    .action(async (flags: Record<string, any>) => {
+      const { runsListCommand } = await import('./commands/runs.js');
+      setExit(
+        await runsListCommand(
+          {
+            app: flags.app,
+            workflow: flags.workflow,
+            status: flags.status,
+            limit: flags.limit,
+            cursor: flags.cursor,
+            json: flags.json === true,
+            db: flags.db,
+          },
+          io,
+        ),
+      );
+    });
+
+  runs
+    .command('show')
+    .description("a recorded run with its step tree, like weft run's summary")
+    .argument('<id>', 'the run id (weft runs list)')
+    .addOption(outputOption())
+    .addOption(dbOption())
+    .action(async (id: string, flags: Record<string, any>) => {
+      const { runsShowCommand } = await import('./commands/runs.js');
+      setExit(await runsShowCommand(id, { output: flags.output, db: flags.db }, io));
+    });
+
+  runs
+    .command('replay')
+    .description('run a recorded run again: same pinned version and input, with live progress')
+    .argument('<id>', 'the run id')
+    .option('--from-step <key>', 'keep the records of the steps not downstream of this step; run the rest')
+    .addOption(providerOption('who answers model steps (default as for weft run)'))
+    .option('--fixtures <file>', 'scripted replies (default: <name>.fixtures.json beside the workflow file)')
+    .option('--var <KEY=VALUE>', 'a variable ($vars.KEY); repeatable', keyValue('--var'))
+    .option('--secret <KEY=VALUE>', 'a secret variable; repeatable', keyValue('--secret'))
+    .addOption(outputOption())
+    .option('--json', 'print the run events as NDJSON on stdout instead of progress')
+    .addOption(dbOption())
+    .action(async (id: string, flags: Record<string, any>) => {
+      const { runsReplayCommand } = await import('./commands/runs.js');
+      setExit(
+        await runsReplayCommand(
+          id,
+          {
+            fromStep: flags.fromStep,
+            provider: flags.provider,
+            fixtures: flags.fixtures,
+            var: flags.var ?? [],
+            secret: flags.secret ?? [],
+            output: flags.output,
+            json: flags.json === true,
+            db: flags.db,
+          },
+          io,
+        ),
+      );
+    });
+
+  runs
+    .command('cancel')
+    .description('cancel a running run (a weft process running it stops it within a second)')
+    .argument('<id>', 'the run id')
+    .option('--reason <text>', 'why (recorded on the run)')
+    .addOption(dbOption())
+    .action(async (id: string, flags: Record<string, any>) => {
+      const { runsCancelCommand } = await import('./commands/runs.js');
+      setExit(await runsCancelCommand(id, { reason: flags.reason, db: flags.db }, io));
+    });
+
+  runs
+    .command('wait')
+    .description('wait until a run ends, then print it (exit 0 COMPLETED, 1 otherwise, 3 on --timeout)')
+    .argument('<id>', 'the run id')
+    .option('--timeout <seconds>', 'give up after this long', '600')
+    .addOption(outputOption())
+    .addOption(dbOption())
+    .action(async (id: string, flags: Record<string, any>) => {
+      const { runsWaitCommand } = await import('./commands/runs.js');
+      setExit(await runsWaitCommand(id, { timeout: flags.timeout, output: flags.output, db: flags.db }, io));
     });
 
   program
@@ -102,6 +242,7 @@ export function createProgram(io: Io, setExit: (code: number) => void): Command 
     .option('--fixtures <file>', 'base fixtures (default: <name>.fixtures.json beside the workflow)')
     .option('--var <KEY=VALUE>', 'a variable ($vars.KEY); repeatable', keyValue('--var'))
     .option('--secret <KEY=VALUE>', 'a secret variable; repeatable', keyValue('--secret'))
+    .option('--plugin <module>', 'a module exporting host `steps` and `services`; repeatable', collect)
     .option('--json', 'print the report as JSON')
     .action(async (file: string, flags: Record<string, any>) => {
       const { testCommand } = await import('./commands/test.js');
@@ -113,6 +254,7 @@ export function createProgram(io: Io, setExit: (code: number) => void): Command 
             fixtures: flags.fixtures,
             var: flags.var ?? [],
             secret: flags.secret ?? [],
+            plugin: flags.plugin ?? [],
             json: flags.json === true,
           },
           io,
@@ -190,5 +332,5 @@ export function processIo(): Io {
       throw error;
     });
   }
-  return { stdout: process.stdout, stderr: process.stderr, env: process.env };
+  return { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, env: process.env };
 }

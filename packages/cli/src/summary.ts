@@ -28,6 +28,14 @@ export function runMs(run: Run): number | null {
   return Date.parse(run.ended_at) - Date.parse(run.started_at);
 }
 
+/** Where to look when a run fails for want of a handler (the CLI can load them). */
+const HINTS: Record<string, string> = {
+  HANDLER_NOT_FOUND:
+    'hint: load host step handlers with --plugin ./handlers.mjs (export const steps = { my_type: async (ctx) => … }).',
+  SERVICE_NOT_CONFIGURED:
+    'hint: load services with --plugin ./handlers.mjs (export const services = { TYPE: { ACTION: async (ctx) => … } }).',
+};
+
 /** `✔ COMPLETED in 1.9s · 3 model calls · 1,204 tokens · 0.00041 credits` */
 export function statusLine(run: Run, c: Colors, dryRun: boolean): string {
   const ms = runMs(run);
@@ -64,8 +72,22 @@ export function renderRun(
   if (run.error !== null) {
     const at = run.error.step_key === undefined ? '' : ` (step ${run.error.step_key})`;
     lines.push(`${c.red(run.error.code)}${at}: ${run.error.message}`);
+    const hint = HINTS[run.error.code];
+    if (hint !== undefined) lines.push(c.dim(hint));
   }
-  lines.push(c.dim('result:'), humanValue(run.result ?? null, c, columns));
+  const codeCompleted = Object.values(run.output).some((r) => r.type === 'code' && r.status === 'COMPLETED');
+  const result = run.result ?? null;
+  if (!codeCompleted && (result === null || run.status !== 'COMPLETED')) {
+    lines.push(c.dim('no result (no code step completed)'));
+  } else if (run.status !== 'COMPLETED') {
+    // A failed or cancelled run: what its last completed code step gave, clearly not a final result.
+    lines.push(c.dim('result so far (the run did not complete):'), humanValue(result, c, columns));
+  } else {
+    lines.push(
+      c.dim(codeCompleted ? 'result:' : 'result (no code step completed: the last completed step’s output):'),
+      humanValue(result, c, columns),
+    );
+  }
   return lines.join('\n');
 }
 

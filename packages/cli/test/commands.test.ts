@@ -1,12 +1,12 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { tempDir, weft } from './helpers.js';
+import { runCli, tempDir } from './helpers.js';
 
 const EXAMPLES = ['support-triage', 'lead-enrichment', 'status-digest', 'inbox-digest'];
 
 describe('weft test', () => {
   it.each(EXAMPLES)('the %s example passes its tests', async (name) => {
-    const r = await weft(['test', `examples/${name}/workflow.json`]);
+    const r = await runCli(['test', `examples/${name}/workflow.json`]);
     expect(r.stdout).toMatch(/^\d+ passed, 0 failed$/m);
     expect(r.code).toBe(0);
     expect(r.stdout).not.toContain('✖');
@@ -34,7 +34,7 @@ describe('weft test', () => {
         steps: [{ type: 'code', key: 'double', code: 'input.n * 2' }],
       },
     });
-    const r = await weft(['test', join(dir, 'double.json')]);
+    const r = await runCli(['test', join(dir, 'double.json')]);
     expect(r.code).toBe(1);
     expect(r.stdout).toContain('✔ doubles 21');
     expect(r.stdout).toContain('    ✔ is 42');
@@ -46,7 +46,7 @@ describe('weft test', () => {
   });
 
   it('accepts the tests file itself, and --json', async () => {
-    const r = await weft(['test', 'examples/status-digest/workflow.tests.json', '--json']);
+    const r = await runCli(['test', 'examples/status-digest/workflow.tests.json', '--json']);
     expect(r.code).toBe(0);
     const report = JSON.parse(r.stdout);
     expect(report).toMatchObject({ passed: 3, failed: 0 });
@@ -59,10 +59,10 @@ describe('weft test', () => {
       'bad.json': { steps: [{ type: 'code', key: 'a', code: '1' }] },
       'bad.tests.json': { tests: [{ name: 'x', expectations: [{ key: 'k', script: '1 +' }] }] },
     });
-    const none = await weft(['test', join(dir, 'none.json')]);
+    const none = await runCli(['test', join(dir, 'none.json')]);
     expect(none.code).toBe(2);
     expect(none.stderr).toContain('no tests found');
-    const bad = await weft(['test', join(dir, 'bad.json')]);
+    const bad = await runCli(['test', join(dir, 'bad.json')]);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('tests[0]');
     expect(bad.stderr).toContain('does not parse');
@@ -72,7 +72,7 @@ describe('weft test', () => {
 describe('weft validate', () => {
   it('reports the examples as valid (exit 0)', async () => {
     const files = EXAMPLES.map((name) => `examples/${name}/workflow.json`);
-    const r = await weft(['validate', ...files]);
+    const r = await runCli(['validate', ...files]);
     expect(r.code).toBe(0);
     for (const file of files) expect(r.stdout).toContain(`${file}: ✔ valid`);
   });
@@ -88,7 +88,7 @@ describe('weft validate', () => {
       'two.json': { steps: [{ type: 'branch', key: 'b', conditions: {}, else: ['ghost'] }] },
       'ok.json': { steps: [{ type: 'code', key: 'a', code: '1' }] },
     });
-    const r = await weft(['validate', join(dir, 'one.json'), join(dir, 'two.json'), join(dir, 'ok.json')]);
+    const r = await runCli(['validate', join(dir, 'one.json'), join(dir, 'two.json'), join(dir, 'ok.json')]);
     expect(r.code).toBe(1);
     expect(r.stdout).toContain(`${join(dir, 'one.json')}: /steps/0/destinations/0 DANGLING_DESTINATION`);
     expect(r.stdout).toMatch(new RegExp(`${join(dir, 'one.json')}: /steps/1\\S* DUPLICATE`));
@@ -101,7 +101,7 @@ describe('weft validate', () => {
     const dir = tempDir({
       'one.json': { steps: [{ type: 'code', key: 'a', code: '1', destinations: ['x'] }] },
     });
-    const r = await weft([
+    const r = await runCli([
       'validate',
       '--json',
       join(dir, 'one.json'),
@@ -117,7 +117,7 @@ describe('weft validate', () => {
 
   it('a missing or unparsable file is bad input (exit 2), the other files are still reported', async () => {
     const dir = tempDir({ 'broken.json': '{ "steps": [' });
-    const r = await weft([
+    const r = await runCli([
       'validate',
       join(dir, 'broken.json'),
       join(dir, 'missing.json'),
@@ -132,7 +132,7 @@ describe('weft validate', () => {
 
 describe('weft graph', () => {
   it('draws the step graph as Mermaid, branch edges labelled', async () => {
-    const r = await weft(['graph', 'examples/support-triage/workflow.json']);
+    const r = await runCli(['graph', 'examples/support-triage/workflow.json']);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^flowchart TD$/m);
     expect(r.stdout).toContain('s2{{"route<br/>branch"}}');
@@ -144,11 +144,11 @@ describe('weft graph', () => {
 
   it('--format dot, and --run marks each step with its status', async () => {
     const dir = tempDir({});
-    const run = await weft(['run', 'examples/support-triage/workflow.json', '-o', 'run']);
+    const run = await runCli(['run', 'examples/support-triage/workflow.json', '-o', 'run']);
     const runFile = join(dir, 'run.json');
     const { writeFileSync } = await import('node:fs');
     writeFileSync(runFile, run.stdout);
-    const r = await weft([
+    const r = await runCli([
       'graph',
       'examples/support-triage/workflow.json',
       '--format',
@@ -165,9 +165,9 @@ describe('weft graph', () => {
     );
     expect(r.stdout).toMatch(/"general_reply" \[label="general_reply\\nmodel\\nSKIPPED"/);
 
-    const events = await weft(['run', 'examples/support-triage/workflow.json', '--json']);
+    const events = await runCli(['run', 'examples/support-triage/workflow.json', '--json']);
     writeFileSync(join(dir, 'events.ndjson'), events.stdout);
-    const mermaid = await weft([
+    const mermaid = await runCli([
       'graph',
       'examples/support-triage/workflow.json',
       '--run',
@@ -180,7 +180,7 @@ describe('weft graph', () => {
 
   it('a run file that is not a run is bad input', async () => {
     const dir = tempDir({ 'x.json': { hello: 1 } });
-    const r = await weft(['graph', 'examples/support-triage/workflow.json', '--run', join(dir, 'x.json')]);
+    const r = await runCli(['graph', 'examples/support-triage/workflow.json', '--run', join(dir, 'x.json')]);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('expected a run');
   });
@@ -188,7 +188,7 @@ describe('weft graph', () => {
 
 describe('weft schema', () => {
   it('prints the JSON Schema of the document model', async () => {
-    const r = await weft(['schema']);
+    const r = await runCli(['schema']);
     expect(r.code).toBe(0);
     const schema = JSON.parse(r.stdout);
     expect(typeof schema).toBe('object');

@@ -2,13 +2,13 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ndjson, start, tempDir, weft } from './helpers.js';
+import { ndjson, runCli, tempDir } from './helpers.js';
 
 const TRIAGE = 'examples/support-triage/workflow.json';
 
 describe('weft run', () => {
   it('dry-runs the triage example with the scripted provider and prints the result', async () => {
-    const r = await weft(['run', TRIAGE]);
+    const r = await runCli(['run', TRIAGE]);
     expect(r.code).toBe(0);
     expect(r.stderr).toContain('Dry run');
     expect(r.stderr).toContain('examples/support-triage/workflow.fixtures.json');
@@ -24,7 +24,7 @@ describe('weft run', () => {
   });
 
   it('--output json prints the result as JSON, --output run the whole run', async () => {
-    const json = await weft(['run', TRIAGE, '--output', 'json']);
+    const json = await runCli(['run', TRIAGE, '--output', 'json']);
     expect(json.code).toBe(0);
     const result = JSON.parse(json.stdout);
     expect(result).toMatchObject({
@@ -34,7 +34,7 @@ describe('weft run', () => {
       bug_report: null,
     });
 
-    const run = await weft(['run', TRIAGE, '-o', 'run']);
+    const run = await runCli(['run', TRIAGE, '-o', 'run']);
     const parsed = JSON.parse(run.stdout);
     expect(parsed.status).toBe('COMPLETED');
     expect(parsed.output.route.output).toEqual({ selected: 'billing' });
@@ -62,7 +62,7 @@ describe('weft run', () => {
         },
       },
     });
-    const fromFile = await weft([
+    const fromFile = await runCli([
       'run',
       TRIAGE,
       '--input',
@@ -81,7 +81,7 @@ describe('weft run', () => {
     });
     expect(fromFile.stderr).toContain('--fixtures given');
 
-    const inline = await weft([
+    const inline = await runCli([
       'run',
       TRIAGE,
       '--input',
@@ -91,7 +91,7 @@ describe('weft run', () => {
     ]);
     expect(JSON.parse(inline.stdout)).toMatchObject({ ticket_id: 'T-10', queue: 'billing' });
 
-    const stdin = await weft(['run', TRIAGE, '--input', '@-', '-o', 'json'], {
+    const stdin = await runCli(['run', TRIAGE, '--input', '@-', '-o', 'json'], {
       stdin: '{"ticket_id": "T-11"}',
     });
     expect(JSON.parse(stdin.stdout).ticket_id).toBe('T-11');
@@ -103,7 +103,7 @@ describe('weft run', () => {
         steps: [{ type: 'code', key: 'greet', code: '$vars.greeting & ", token " & $vars.token & "!"' }],
       },
     });
-    const r = await weft([
+    const r = await runCli([
       'run',
       join(dir, 'wf.json'),
       '--var',
@@ -130,7 +130,7 @@ describe('weft run', () => {
         steps: [{ type: 'code', key: 'a', code: '"version " & $string(3)' }],
       },
     });
-    const r = await weft(['run', join(dir, 'v3.json'), '-o', 'run']);
+    const r = await runCli(['run', join(dir, 'v3.json'), '-o', 'run']);
     expect(r.code).toBe(0);
     const run = JSON.parse(r.stdout);
     expect(run).toMatchObject({
@@ -153,7 +153,7 @@ describe('weft run', () => {
         ],
       },
     });
-    const r = await weft(['run', join(dir, 'wf.json'), '--from-step', 'b', '-o', 'run']);
+    const r = await runCli(['run', join(dir, 'wf.json'), '--from-step', 'b', '-o', 'run']);
     expect(r.code).toBe(0);
     const run = JSON.parse(r.stdout);
     expect(run.output.a.status).toBe('SKIPPED');
@@ -161,7 +161,7 @@ describe('weft run', () => {
   });
 
   it('--json prints the engine events as NDJSON, run.completed last', async () => {
-    const r = await weft(['run', 'examples/lead-enrichment/workflow.json', '--json']);
+    const r = await runCli(['run', 'examples/lead-enrichment/workflow.json', '--json']);
     expect(r.code).toBe(0);
     const events = ndjson(r.stdout);
     expect(events[0]!.event).toBe('run.started');
@@ -185,7 +185,7 @@ describe('weft run', () => {
         ],
       },
     });
-    const r = await weft(['run', join(dir, 'wf.json')]);
+    const r = await runCli(['run', join(dir, 'wf.json')]);
     expect(r.code).toBe(1);
     expect(r.stdout).toContain('FAILED');
     expect(r.stdout).toContain('the invoice total is negative');
@@ -194,7 +194,7 @@ describe('weft run', () => {
   });
 
   it('runs the composition example, resolving the sub-workflow through weft.json', async () => {
-    const r = await weft(['run', 'examples/inbox-digest/workflow.json', '-o', 'json']);
+    const r = await runCli(['run', 'examples/inbox-digest/workflow.json', '-o', 'json']);
     expect(r.code).toBe(0);
     expect(JSON.parse(r.stdout)).toMatchObject({
       triaged: 3,
@@ -214,11 +214,11 @@ describe('weft run', () => {
       'workflows/double.json': { steps: [{ type: 'code', key: 'x', code: 'input.n * 2' }] },
       'missing.json': { steps: [{ type: 'workflow', key: 'child', workflow_id: 'nowhere' }] },
     });
-    const ok = await weft(['run', join(dir, 'main.json'), '-o', 'json']);
+    const ok = await runCli(['run', join(dir, 'main.json'), '-o', 'json']);
     expect(ok.code).toBe(0);
     expect(JSON.parse(ok.stdout)).toBe(42);
 
-    const missing = await weft(['run', join(dir, 'missing.json')]);
+    const missing = await runCli(['run', join(dir, 'missing.json')]);
     expect(missing.code).toBe(1);
     expect(missing.stdout).toContain('Sub-workflow "nowhere" was not found');
     expect(missing.stdout).toContain(join('workflows', 'nowhere.json'));
@@ -258,7 +258,7 @@ describe('weft run', () => {
 
     it('fetches the real URL given as input and transforms the answer', async () => {
       const input = JSON.stringify({ status_url: url, watch: ['API', 'Dashboard'] });
-      const r = await weft(['run', 'examples/status-digest/workflow.json', '--input', input, '-o', 'json']);
+      const r = await runCli(['run', 'examples/status-digest/workflow.json', '--input', input, '-o', 'json']);
       expect(r.code).toBe(0);
       expect(requests).toContain('GET /api/v2/summary.json');
       const result = JSON.parse(r.stdout);
@@ -270,50 +270,5 @@ describe('weft run', () => {
       });
       expect(result.alert.text).toContain('API is major outage — incident: API down');
     });
-  });
-});
-
-describe('Ctrl-C', () => {
-  it('cancels the run cleanly on SIGINT: status CANCELLED, exit 1, the run still printed', async () => {
-    const dir = tempDir({ 'slow.json': { latency_ms: 20_000 } });
-    const running = start(['run', TRIAGE, '--fixtures', join(dir, 'slow.json'), '--json']);
-    await running.waitForLine(
-      (line) => line.includes('"event":"step.started"') && line.includes('"classify"'),
-    );
-    running.child.kill('SIGINT');
-    const r = await running.done;
-    expect(r.code).toBe(1);
-    const events = ndjson(r.stdout);
-    const last = events.at(-1)!;
-    expect(last.event).toBe('run.cancelled');
-    expect(last.run.status).toBe('CANCELLED');
-    expect(last.run.output.classify.status).toBe('CANCELLED');
-    expect(events.some((e) => e.event === 'step.cancelled' && e.step_key === 'classify')).toBe(true);
-    expect(r.stderr).toContain('Cancelling');
-    expect(r.stderr).toContain('CANCELLED');
-  });
-
-  it('prints the cancelled run in the human output too', async () => {
-    const dir = tempDir({ 'slow.json': { latency_ms: 20_000 } });
-    const running = start(['run', TRIAGE, '--fixtures', join(dir, 'slow.json')]);
-    // progress goes to stderr: wait for the model step to start there
-    await new Promise<void>((resolve, reject) => {
-      const timer = setInterval(() => {
-        if (running.child.exitCode !== null) reject(new Error('ended early'));
-      }, 50);
-      let seen = '';
-      running.child.stderr!.on('data', (chunk: string) => {
-        seen += String(chunk);
-        if (seen.includes('classify (model) started')) {
-          clearInterval(timer);
-          resolve();
-        }
-      });
-    });
-    running.child.kill('SIGINT');
-    const r = await running.done;
-    expect(r.code).toBe(1);
-    expect(r.stdout).toContain('CANCELLED');
-    expect(r.stderr).toContain('⊘ classify cancelled');
   });
 });

@@ -21,6 +21,8 @@ export const ERROR_CODES = {
   STEP_FAILED: 'STEP_FAILED',
   /** No handler is registered for the step's type (or the service type/action). */
   HANDLER_NOT_FOUND: 'HANDLER_NOT_FOUND',
+  /** A `service` step calls a service action that neither Weft nor the host provides. */
+  SERVICE_NOT_CONFIGURED: 'SERVICE_NOT_CONFIGURED',
   /** A model step named a provider that is not registered. */
   PROVIDER_NOT_FOUND: 'PROVIDER_NOT_FOUND',
   PROVIDER_AUTH: 'PROVIDER_AUTH',
@@ -32,6 +34,8 @@ export const ERROR_CODES = {
   INVALID_MODEL_OUTPUT: 'INVALID_MODEL_OUTPUT',
   /** The host's `http.allow` hook refused the URL of an `http_request` step. */
   HTTP_FORBIDDEN: 'HTTP_FORBIDDEN',
+  /** A `workflow` step would nest sub-workflows deeper than `limits.maxWorkflowDepth`. */
+  SUBWORKFLOW_DEPTH: 'SUBWORKFLOW_DEPTH',
   /** The run spent more than `limits.maxCredits`. */
   BUDGET_EXCEEDED: 'BUDGET_EXCEEDED',
   /** The run or step was cancelled. */
@@ -45,6 +49,14 @@ export const ERROR_CODES = {
   NOT_CANCELLABLE: 'NOT_CANCELLABLE',
   FORBIDDEN: 'FORBIDDEN',
   IMMUTABLE_VERSION: 'IMMUTABLE_VERSION',
+  /** A journal append by a process that no longer owns the run (its lease was taken over or ended). */
+  LEASE_LOST: 'LEASE_LOST',
+  /** Journal entries that do not continue the run's journal (a gap or a repeated seq). */
+  JOURNAL_CONFLICT: 'JOURNAL_CONFLICT',
+  /** The store failed (disk, lock, corrupt file): the write did not happen. */
+  STORE_ERROR: 'STORE_ERROR',
+  /** The database was written by a newer Weft (its schema version is higher than this one knows). */
+  STORE_SCHEMA_TOO_NEW: 'STORE_SCHEMA_TOO_NEW',
   /** A bug in Weft: please report it. */
   INTERNAL: 'INTERNAL',
   /** A document, input or value was larger than a configured limit (`details.limit` says which); nothing ran. */

@@ -1,52 +1,48 @@
-// @weft/core — the public API. Values first, then types.
-export { compile, PlanCache } from './compile/compile.js';
-export type { CompiledBranch, CompiledConfig, Plan, PlanStep } from './compile/plan.js';
+/**
+ * @weft/core — the public API: what an app that embeds Weft uses (docs/api.md lists it, and
+ * api/core.api.md is its checked-in report). Three tiers:
+ * - here, the root: the engine, the in-process Workflows API, the document, run, event and error types,
+ *   the validator, and the extension points (providers, step handlers, services);
+ * - `@weft/core/store` (src/store/index.ts): what a store implementation needs (the `WeftStore` contract,
+ *   its record and query types, cursor and purge helpers, the memory store);
+ * - everything else is internal: not exported, free to change.
+ * Add a name here only when an embedding app needs it (and say so in docs/api.md); the order is biome's
+ * (by module path).
+ */
+
+export type { Plan } from './compile/plan.js';
 export type { ErrorCode, ErrorRecord, Problem, Severity, WeftErrorOptions } from './errors.js';
 export {
   CancelledError,
-  describeValue,
   ERROR_CODES,
-  ensureWeftError,
   invalidArgument,
   isWeftError,
   ValidationError,
   WeftError,
 } from './errors.js';
-export type * from './events/index.js';
-export { SafeEmitter } from './events/index.js';
 export type {
-  CompiledExpression,
-  ExpressionBindings,
-  ExpressionLimits,
-  ExpressionSite,
-} from './expressions/index.js';
-export {
-  compileExpression,
-  compileTemplate,
-  DEFAULT_EXPRESSION_LIMITS,
-  parseExpression,
-  scanTemplate,
-} from './expressions/index.js';
-export type { Lifecycle, RunStatus, StepStatus } from './lifecycle/lifecycle.js';
-export {
-  RUN_STATUSES,
-  runLifecycle,
-  runMachine,
-  STEP_STATUSES,
-  stepLifecycle,
-  stepMachine,
-} from './lifecycle/lifecycle.js';
-export type * from './model/index.js';
-export {
-  BUILTIN_STEP_TYPES,
-  DraftSchema,
-  HTTP_METHODS,
-  INPUT_FIELD_TYPES,
-  StepSchema,
-  stepSchemas,
-  VersionSchema,
-} from './model/index.js';
+  EventBase,
+  StepEventBase,
+  WeftEvent,
+  WeftEventMap,
+  WeftEventName,
+  WeftListener,
+} from './events/events.js';
+export type { ExpressionLimits } from './expressions/jsonata.js';
+export type {
+  AppFile,
+  FileStorage,
+  FileStore,
+  FileVisibility,
+  MemoryFileStoreOptions,
+  NewFile,
+} from './files/index.js';
+export { FILE_URL_SCHEME, MemoryFileStore } from './files/index.js';
+export type { InputCheckOptions, InputFieldSite } from './input/index.js';
+export { INPUT_PROBLEM_CODES, inputProblems } from './input/index.js';
+export { BUILTIN_STEP_TYPES } from './model/index.js';
 export { getWorkflowJsonSchema, WORKFLOW_JSON_SCHEMA_ID, workflowJsonSchema } from './model/json-schema.js';
+export type * from './model/types.js';
 export type * from './providers/provider.js';
 export type {
   AppClient,
@@ -74,16 +70,10 @@ export type {
   Weft,
   WeftOptions,
   WorkflowsApi,
-} from './registry/index.js';
-export {
-  assertValidInput,
-  createWeft,
-  downstreamKeys,
-  INPUT_PROBLEM_CODES,
-  inputDefinitions,
-  inputProblems,
-  TEST_RUN_MODES,
-} from './registry/index.js';
+} from './registry/client.js';
+export { TEST_RUN_MODES } from './registry/client.js';
+export { downstreamKeys } from './registry/downstream.js';
+export { createWeft } from './registry/weft.js';
 export type { Engine } from './run/engine.js';
 export { createEngine, DEFAULT_CONCURRENCY, DEFAULT_LIMITS } from './run/engine.js';
 export type { CancelResult, RunHandle } from './run/handle.js';
@@ -98,7 +88,6 @@ export type {
   StartOptions,
   WorkflowResolver,
 } from './run/options.js';
-export { computeRetentionDueAt, normalizeRetention } from './run/retention.js';
 export type {
   LogEntry,
   Retention,
@@ -112,14 +101,8 @@ export type {
 } from './run/types.js';
 export { RUN_ORIGINS, SKIP_REASONS } from './run/types.js';
 export type { Variable } from './run/variables.js';
-export { redact, resolveVariables, SECRET_PLACEHOLDER } from './run/variables.js';
-export type { HttpFetch, HttpFetchRequest, HttpFetchResult } from './steps/http-fetch.js';
-export {
-  createHttpFetch,
-  DEFAULT_MAX_REDIRECTS,
-  DEFAULT_MAX_RESPONSE_BYTES,
-  isNonPublicAddress,
-} from './steps/http-fetch.js';
+export type { RunStatus, StepStatus } from './statuses.js';
+export { RUN_STATUSES, STEP_STATUSES } from './statuses.js';
 export type {
   HandlerEventName,
   RunInfo,
@@ -129,40 +112,25 @@ export type {
   StepContext,
   StepHandler,
 } from './steps/types.js';
+export type { WorkflowStepOutput } from './steps/workflow.js';
+export type { MemoryStoreOptions } from './store/memory.js';
+export { MemoryStore } from './store/memory.js';
+export type { WeftStore } from './store/store.js';
 export type {
   AppVariable,
   DiscoverableWorkflow,
-  DiscoverQuery,
   ExpectationResult,
   Page,
   PageQuery,
   PublishedVersion,
-  RunCondition,
-  RunPatch,
-  RunQuery,
   RunRecord,
-  RunRow,
   TestExpectation,
-  TestPatch,
-  TestQuery,
   TestStatus,
   TestsStats,
-  VersionQuery,
-  WeftStore,
   Workflow,
-  WorkflowPatch,
-  WorkflowQuery,
   WorkflowTest,
-} from './store/index.js';
-export {
-  decodeCursor,
-  encodeCursor,
-  MemoryStore,
-  PURGED_MESSAGE,
-  purgeRunRow,
-  purgeStepRecord,
-  TEST_STATUSES,
-} from './store/index.js';
-export { mergePricing, priceCall, UsageLedger } from './usage/index.js';
+} from './store/types.js';
+export { TEST_STATUSES } from './store/types.js';
+export { mergePricing } from './usage/pricing.js';
 export type { ProblemCode, ValidateOptions, ValidationResult } from './validate/index.js';
 export { PROBLEM_CODES, PROBLEM_SEVERITY, VALIDATION_LIMITS, validateVersion } from './validate/index.js';

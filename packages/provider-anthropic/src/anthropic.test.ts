@@ -474,4 +474,12 @@ describe('anthropic provider: helpers and pricing', () => {
       expect(price.output_per_million).toBeGreaterThan(price.input_per_million);
     }
   });
+
+  it('declares the list prices as its own (the engine prices its calls with them), or the ones given', () => {
+    expect(anthropic().pricing).toEqual(pricing.anthropic);
+    expect(anthropic({ pricing: {} }).pricing).toEqual({});
+    expect(() => anthropic({ pricing: [] as never })).toThrow(
+      expect.objectContaining({ code: 'INVALID_ARGUMENT' }),
+    );
+  });
 });

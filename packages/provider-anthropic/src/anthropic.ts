@@ -6,6 +6,7 @@
 import {
   ERROR_CODES,
   invalidArgument,
+  type ModelPrice,
   type ModelRequest,
   type ModelResponse,
   type Provider,
@@ -22,6 +23,7 @@ import {
   readEvents,
   readJson,
 } from '@weft/provider-http';
+import { pricing as listPrices } from './pricing.js';
 import { MessageStream } from './stream.js';
 import {
   buildBody,
@@ -35,36 +37,42 @@ import {
 export const ANTHROPIC_BASE_URL = 'https://api.anthropic.com';
 export const ANTHROPIC_VERSION = '2023-06-01';
 
+/** Every field may be left out or `undefined` (e.g. `apiKey: process.env.ANTHROPIC_API_KEY`). */
 export interface AnthropicOptions {
   /** Sent as `x-api-key`. */
-  apiKey?: string;
+  apiKey?: string | undefined;
   /** Default https://api.anthropic.com. The provider posts to `{baseURL}/v1/messages`. */
-  baseURL?: string;
+  baseURL?: string | undefined;
   /** The provider name steps use. Default "anthropic". */
-  name?: string;
+  name?: string | undefined;
   /** The `anthropic-version` header. Default "2023-06-01". */
-  anthropicVersion?: string;
+  anthropicVersion?: string | undefined;
   /** `max_tokens` when the step sets none (the API requires one). Default 1024. */
-  maxTokens?: number;
+  maxTokens?: number | undefined;
   /** Appended to the system prompt for `response_format: "json"`. Default `JSON_INSTRUCTION`. */
-  jsonInstruction?: string;
+  jsonInstruction?: string | undefined;
   /** Extra headers on every request (`anthropic-beta`, ...). */
-  headers?: Record<string, string>;
+  headers?: Record<string, string> | undefined;
   /** Stream (SSE) when the request has an `onDelta` (default), always, or never. */
-  stream?: 'auto' | boolean;
+  stream?: 'auto' | boolean | undefined;
+  /**
+   * Prices by model (credits per million tokens) for this provider's calls. Default: Anthropic's list
+   * prices (`pricing.anthropic`, a snapshot); `{}` for none. `createEngine({ pricing })` overrides.
+   */
+  pricing?: Record<string, ModelPrice> | undefined;
   /** Per-attempt timeout, ms. Default 60 000 (an idle timeout while streaming). */
-  timeoutMs?: number;
+  timeoutMs?: number | undefined;
   /** Deadline of one call, ms: attempts, retry waits and the whole stream. Default 600 000 → TIMEOUT. */
-  totalTimeoutMs?: number;
+  totalTimeoutMs?: number | undefined;
   /** Largest response body, bytes (a stream counts its wire bytes). Default 10 MB → RESPONSE_TOO_LARGE. */
-  maxResponseBytes?: number;
+  maxResponseBytes?: number | undefined;
   /** Largest server-sent event, characters. Default 1,000,000 → RESPONSE_TOO_LARGE. */
-  maxEventSize?: number;
-  retry?: RetryOptions;
+  maxEventSize?: number | undefined;
+  retry?: RetryOptions | undefined;
   /** For tests: the fetch, sleep and jitter source the client uses. */
-  fetch?: FetchLike;
-  sleep?: (ms: number, signal: AbortSignal | undefined) => Promise<void>;
-  random?: () => number;
+  fetch?: FetchLike | undefined;
+  sleep?: ((ms: number, signal: AbortSignal | undefined) => Promise<void>) | undefined;
+  random?: (() => number) | undefined;
 }
 
 export function anthropic(options: AnthropicOptions = {}): Provider {
@@ -82,6 +90,10 @@ export function anthropic(options: AnthropicOptions = {}): Provider {
     throw invalidArgument('maxTokens', 'an integer ≥ 1', maxTokens);
   const jsonInstruction = options.jsonInstruction ?? JSON_INSTRUCTION;
   const url = endpoint(options.baseURL ?? ANTHROPIC_BASE_URL);
+  const pricing = options.pricing ?? listPrices.anthropic;
+  if (pricing === null || typeof pricing !== 'object' || Array.isArray(pricing))
+    throw invalidArgument('pricing', 'an object of prices by model', pricing);
+  const prices = Object.freeze({ ...pricing });
   const headers: Record<string, string> = {
     accept: 'application/json',
     'anthropic-version': options.anthropicVersion ?? ANTHROPIC_VERSION,
@@ -175,6 +187,7 @@ export function anthropic(options: AnthropicOptions = {}): Provider {
 
   return {
     name,
+    pricing: prices,
     complete(request: ModelRequest): Promise<ModelResponse> {
       const stream =
         options.stream === true || ((options.stream ?? 'auto') === 'auto' && request.onDelta !== undefined);

@@ -485,4 +485,14 @@ describe('openai provider: options and pricing', () => {
       expect(price.output_per_million).toBeGreaterThanOrEqual(price.input_per_million);
     }
   });
+
+  it('declares the list prices as its own (the engine prices its calls with them), or the ones given', () => {
+    expect(openai().pricing).toEqual(pricing.openai);
+    expect(openai({ name: 'local', pricing: {} }).pricing).toEqual({});
+    const custom = { 'llama3.2': { input_per_million: 0.1, output_per_million: 0.1 } };
+    expect(openai({ pricing: custom }).pricing).toEqual(custom);
+    expect(() => openai({ pricing: 'free' as never })).toThrow(
+      expect.objectContaining({ code: 'INVALID_ARGUMENT' }),
+    );
+  });
 });

@@ -6,6 +6,7 @@
 import {
   ERROR_CODES,
   invalidArgument,
+  type ModelPrice,
   type ModelRequest,
   type ModelResponse,
   type Provider,
@@ -22,44 +23,51 @@ import {
   readEvents,
   readJson,
 } from '@weft/provider-http';
+import { pricing as listPrices } from './pricing.js';
 import { ChatStream } from './stream.js';
 import { buildBody, contentText, type MaxTokensParam, toToolCalls, toUsage } from './wire.js';
 
 export const OPENAI_BASE_URL = 'https://api.openai.com/v1';
 
+/** Every field may be left out or `undefined` (e.g. `apiKey: process.env.OPENAI_API_KEY`). */
 export interface OpenAIOptions {
   /** Sent as `Authorization: Bearer <apiKey>` (or `api-key: <apiKey>`, see `authHeader`). Omit for local servers. */
-  apiKey?: string;
+  apiKey?: string | undefined;
   /** Default https://api.openai.com/v1. The provider posts to `{baseURL}/chat/completions`. */
-  baseURL?: string;
+  baseURL?: string | undefined;
   /** The provider name steps use. Default "openai". */
-  name?: string;
+  name?: string | undefined;
   /** Azure OpenAI: adds `?api-version=<apiVersion>` to the URL. */
-  apiVersion?: string;
+  apiVersion?: string | undefined;
   /** `bearer` (default): `Authorization: Bearer`; `api-key`: Azure's `api-key` header. */
-  authHeader?: 'bearer' | 'api-key';
+  authHeader?: 'bearer' | 'api-key' | undefined;
   /** Extra headers on every request (`OpenAI-Organization`, OpenRouter's `HTTP-Referer`, ...). */
-  headers?: Record<string, string>;
+  headers?: Record<string, string> | undefined;
   /**
    * The body field `max_tokens` goes in. Default `max_tokens`; OpenAI's reasoning models (o-series, gpt-5)
    * only accept `max_completion_tokens`.
    */
-  maxTokensParam?: MaxTokensParam;
+  maxTokensParam?: MaxTokensParam | undefined;
   /** Stream (SSE) when the request has an `onDelta` (default), always, or never. */
-  stream?: 'auto' | boolean;
+  stream?: 'auto' | boolean | undefined;
+  /**
+   * Prices by model (credits per million tokens) for this provider's calls. Default: OpenAI's list prices
+   * (`pricing.openai`, a snapshot); `{}` for none (a local server). `createEngine({ pricing })` overrides.
+   */
+  pricing?: Record<string, ModelPrice> | undefined;
   /** Per-attempt timeout, ms. Default 60 000 (an idle timeout while streaming). */
-  timeoutMs?: number;
+  timeoutMs?: number | undefined;
   /** Deadline of one call, ms: attempts, retry waits and the whole stream. Default 600 000 → TIMEOUT. */
-  totalTimeoutMs?: number;
+  totalTimeoutMs?: number | undefined;
   /** Largest response body, bytes (a stream counts its wire bytes). Default 10 MB → RESPONSE_TOO_LARGE. */
-  maxResponseBytes?: number;
+  maxResponseBytes?: number | undefined;
   /** Largest server-sent event, characters. Default 1,000,000 → RESPONSE_TOO_LARGE. */
-  maxEventSize?: number;
-  retry?: RetryOptions;
+  maxEventSize?: number | undefined;
+  retry?: RetryOptions | undefined;
   /** For tests: the fetch, sleep and jitter source the client uses. */
-  fetch?: FetchLike;
-  sleep?: (ms: number, signal: AbortSignal | undefined) => Promise<void>;
-  random?: () => number;
+  fetch?: FetchLike | undefined;
+  sleep?: ((ms: number, signal: AbortSignal | undefined) => Promise<void>) | undefined;
+  random?: (() => number) | undefined;
 }
 
 export function openai(options: OpenAIOptions = {}): Provider {
@@ -73,6 +81,10 @@ export function openai(options: OpenAIOptions = {}): Provider {
     });
   }
   const url = endpoint(options.baseURL ?? OPENAI_BASE_URL, options.apiVersion);
+  const pricing = options.pricing ?? listPrices.openai;
+  if (pricing === null || typeof pricing !== 'object' || Array.isArray(pricing))
+    throw invalidArgument('pricing', 'an object of prices by model', pricing);
+  const prices = Object.freeze({ ...pricing });
   const maxTokensParam = options.maxTokensParam ?? 'max_tokens';
   const headers: Record<string, string> = { accept: 'application/json', ...options.headers };
   if (options.apiKey !== undefined && options.apiKey !== '') {
@@ -170,6 +182,7 @@ export function openai(options: OpenAIOptions = {}): Provider {
 
   return {
     name,
+    pricing: prices,
     complete(request: ModelRequest): Promise<ModelResponse> {
       const stream =
         options.stream === true || ((options.stream ?? 'auto') === 'auto' && request.onDelta !== undefined);

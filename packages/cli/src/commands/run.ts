@@ -1,129 +1,162 @@
-/** `weft run <file>`: runs a draft or version document locally, with live progress. */
-import type { Run, WeftEventName } from '@weft/core';
+/**
+ * `weft run <file>`: runs a draft or version document locally, with live progress, and records the run
+ * (docs/cli.md — Run history): the file and its sub-workflows become workflows of the store, the run is
+ * started through the registry (`createWeft({ store })`), and the store keeps it for `weft runs …`.
+ */
+import { existsSync } from 'node:fs';
+import { createWeft, isWeftError, type RunRecord } from '@weft/core';
 import {
   asUsageError,
   checkInput,
+  engineOptions,
   openWorkspace,
   parseInput,
   parseVariables,
   workspaceEngine,
 } from '../common.js';
-import { EXIT } from '../errors.js';
-import { interruptHandler, onInterrupt } from '../interrupt.js';
+import { CliError, EXIT } from '../errors.js';
+import { execute, type Io } from '../execute.js';
 import { colorsFor, writeLine } from '../output.js';
-import { LiveProgress, PlainProgress, type Progress, RunView, silentProgress } from '../progress.js';
 import { loadWorkflow } from '../project.js';
 import type { ProviderChoice } from '../providers.js';
-import { type OutputMode, renderRun } from '../summary.js';
+import { readRunFile } from '../replay.js';
+import { openStore, type StoreChoice, withVariables } from '../store.js';
+import type { OutputMode } from '../summary.js';
+import { type SyncedTarget, syncWorkspace } from '../sync.js';
+
+export { EVENT_NAMES, type Io } from '../execute.js';
 
 export interface RunFlags {
   input?: string;
   var: string[];
   secret: string[];
   fromStep?: string;
+  /** A stored run (its id) or a run saved by `weft run -o run` / `--json` (a file) to replay. */
+  fromRun?: string;
+  /** Modules with host step types and services (`--plugin`). */
+  plugin?: string[];
   provider?: ProviderChoice;
   fixtures?: string;
   output: OutputMode;
   json: boolean;
+  store?: StoreChoice;
+  db?: string;
 }
-
-export interface Io {
-  stdout: NodeJS.WriteStream;
-  stderr: NodeJS.WriteStream;
-  env: NodeJS.ProcessEnv;
-}
-
-/** Every engine event (a Record, so that tsc says so when @weft/core adds one). */
-const EVENTS: Record<WeftEventName, true> = {
-  'run.started': true,
-  'step.started': true,
-  'step.retrying': true,
-  'loop.iteration': true,
-  'model.delta': true,
-  usage: true,
-  log: true,
-  'step.completed': true,
-  'step.failed': true,
-  'step.skipped': true,
-  'step.cancelled': true,
-  'run.completed': true,
-  'run.failed': true,
-  'run.cancelled': true,
-};
-export const EVENT_NAMES = Object.keys(EVENTS) as WeftEventName[];
 
 export async function runCommand(file: string, flags: RunFlags, io: Io): Promise<number> {
-  const err = colorsFor(io.stderr, io.env);
-  const out = colorsFor(io.stdout, io.env);
   const root = loadWorkflow(file);
-  const input = await parseInput(flags.input);
+  if (flags.fromRun !== undefined && flags.input !== undefined) {
+    throw new CliError(
+      '--input cannot be combined with --from-run: a replay reuses the input of the run it replays. Drop --input, or run without --from-run.',
+    );
+  }
+  const input = await parseInput(flags.input, io.stdin);
   const variables = parseVariables(flags.var, flags.secret);
   const workspace = await openWorkspace(root, {
     provider: flags.provider,
     fixtures: flags.fixtures,
     env: io.env,
+    plugins: flags.plugin ?? [],
   });
-  const engine = workspaceEngine(workspace);
-  checkInput(root.document, input);
-
-  writeLine(io.stderr, err.dim(workspace.setup.notice));
-  if (flags.json) {
-    for (const name of EVENT_NAMES) {
-      engine.on(name, (event) => writeLine(io.stdout, JSON.stringify({ event: name, ...event })));
-    }
+  workspaceEngine(workspace); // every document is checked before anything is recorded
+  if (flags.fromRun === undefined) checkInput(root.document, input, flags.fromStep);
+  if (flags.fromStep !== undefined && flags.fromRun === undefined) {
+    const err = colorsFor(io.stderr, io.env);
+    writeLine(
+      io.stderr,
+      err.yellow(
+        `warning: --from-step ${flags.fromStep} without --from-run: the steps before it do not run, so their outputs are empty (null) in expressions. Pass --from-run RUN (a run id from \`weft runs list\`, or a file saved by \`weft run ${file} -o run > run.json\`) to reuse a run's outputs.`,
+      ),
+    );
   }
 
-  let handle: ReturnType<typeof engine.start>;
+  const opened = await openStore({ store: flags.store, db: flags.db }, io.env);
+  const storeErrors: string[] = [];
   try {
-    const { version, workflow_id, app_id } = root.document;
-    handle = engine.start(root.document, {
-      input,
-      variables,
-      ...(flags.fromStep === undefined ? {} : { from_step_key: flags.fromStep }),
-      // A published version's own metadata is carried to the run.
-      ...(Number.isInteger(version) ? { version: version as number } : {}),
-      ...(typeof workflow_id === 'string' ? { workflow_id } : {}),
-      ...(typeof app_id === 'string' ? { app_id, workflow_app_id: app_id } : {}),
+    // Sub-workflows found in the store first (syncWorkspace puts the literal ones there), else on disk.
+    const weft = createWeft({
+      ...engineOptions(workspace),
+      store: withVariables(opened.store, variables),
+      onStoreError: (error, context) =>
+        storeErrors.push(
+          `could not record ${context.operation}${context.run_id === undefined ? '' : ` of run ${context.run_id}`}: ${error instanceof Error ? error.message : String(error)}`,
+        ),
     });
-  } catch (error) {
-    throw asUsageError(error);
-  }
-
-  const view = new RunView(root.document);
-  let progress: Progress = silentProgress;
-  if (!flags.json) {
-    progress =
-      io.stderr.isTTY === true ? new LiveProgress(view, io.stderr, err) : new PlainProgress(view, io.stderr);
-  }
-  progress.start(handle);
-
-  let interrupted = false;
-  const removeListeners = onInterrupt(
-    interruptHandler({
-      cancel: (reason) => void handle.cancel(reason),
-      note: (message) => {
-        if (flags.json || interrupted) writeLine(io.stderr, message);
-        else progress.note(message);
-        interrupted = true;
+    let target: Awaited<ReturnType<typeof syncWorkspace>>;
+    try {
+      target = await syncWorkspace(weft, workspace);
+    } catch (error) {
+      // A bad document or option is bad input (2); a store that fails is a failure (1).
+      if (isWeftError(error) && error.code === 'STORE_ERROR') {
+        throw new CliError(error.message, { cause: error, exitCode: EXIT.FAILED });
+      }
+      throw asUsageError(error);
+    }
+    return await execute({
+      weft,
+      opened,
+      document: root.document,
+      async start() {
+        try {
+          if (flags.fromRun !== undefined) {
+            const runId = await storedRunId(weft, target, flags.fromRun);
+            return await target.app.runs.replay(runId, {
+              background: true,
+              ...(flags.fromStep === undefined ? {} : { from_step_key: flags.fromStep }),
+            });
+          }
+          return await target.app.runs.run(target.workflowId, {
+            version: target.version,
+            input,
+            background: true,
+            ...(flags.fromStep === undefined ? {} : { from_step_key: flags.fromStep }),
+          });
+        } catch (error) {
+          throw asUsageError(error);
+        }
       },
-      exit: (code) => process.exit(code),
-    }),
-  );
-  let run: Run;
-  try {
-    run = await handle.done;
+      output: flags.output,
+      json: flags.json,
+      notice: workspace.setup.notice,
+      dryRun: workspace.setup.dryRun,
+      storeErrors,
+      io,
+    });
   } finally {
-    removeListeners();
+    opened.close();
   }
-  progress.stop(run);
+}
 
-  if (flags.json) {
-    // stdout holds the events only; the summary goes to stderr.
-    writeLine(io.stderr, renderRun(run, 'result', err, workspace.setup.dryRun).split('\n')[0]);
-  } else {
-    writeLine(io.stderr);
-    const columns = io.stdout.isTTY === true ? io.stdout.columns : undefined;
-    writeLine(io.stdout, renderRun(run, flags.output, out, workspace.setup.dryRun, columns));
+/**
+ * The id of the run `--from-run` names in the store: a run id as it is, or the run in a file saved by
+ * `weft run -o run` / `--json` — imported into the store (as a run of this workflow and app) when the
+ * store does not have it, so the registry's replay can keep its upstream records.
+ */
+async function storedRunId(
+  weft: ReturnType<typeof createWeft>,
+  target: SyncedTarget,
+  fromRun: string,
+): Promise<string> {
+  if (!existsSync(fromRun)) {
+    if ((await weft.store.getRun(fromRun)) === null) {
+      throw new CliError(
+        `--from-run ${fromRun}: no such file, and no run with that id in the run store. Give a run id from \`weft runs list\` or a file saved by \`weft run <file> -o run\`.`,
+      );
+    }
+    return fromRun;
   }
-  return run.status === 'COMPLETED' ? EXIT.OK : EXIT.FAILED;
+  const run = readRunFile(fromRun);
+  if ((await weft.store.getRun(run.id)) !== null) return run.id;
+  const { output, ...fields } = run;
+  const row: Omit<RunRecord, 'output'> = {
+    ...fields,
+    app_id: target.app.app_id,
+    workflow_app_id: target.app.app_id,
+    workflow_id: target.workflowId,
+    replay_of: run.replay_of ?? null,
+    purged_at: null,
+  };
+  await weft.store.insertRun(row);
+  for (const [key, record] of Object.entries(output)) await weft.store.saveStepResult(run.id, key, record);
+  return run.id;
 }

@@ -21,6 +21,8 @@ export interface TestFlags {
   fixtures?: string;
   var: string[];
   secret: string[];
+  /** `--plugin` modules of host steps and services. */
+  plugin?: string[];
   json: boolean;
 }
 
@@ -125,6 +127,7 @@ export async function testCommand(file: string, flags: TestFlags, io: Io): Promi
     fixtures: flags.fixtures,
     env: io.env,
     preferScripted: true,
+    plugins: flags.plugin ?? [],
   });
   workspaceEngine(workspace); // checks every document first: an invalid one is bad input (exit 2)
 

@@ -8,6 +8,8 @@ import type { Io } from './run.js';
 
 export interface ValidateFlags {
   json: boolean;
+  /** Step types registered by `--plugin` modules (valid in addition to the built-in ones). */
+  stepTypes?: readonly string[];
 }
 
 interface FileReport {
@@ -18,7 +20,7 @@ interface FileReport {
   problems: Problem[];
 }
 
-export function validateFile(file: string): FileReport {
+export function validateFile(file: string, stepTypes: readonly string[] = []): FileReport {
   let document: Record<string, unknown>;
   try {
     document = loadWorkflow(file).document;
@@ -26,12 +28,12 @@ export function validateFile(file: string): FileReport {
     if (!(error instanceof CliError)) throw error;
     return { file, ok: false, error: [error.message, ...error.lines].join('\n'), problems: [] };
   }
-  const result = validateVersion(document);
+  const result = validateVersion(document, { stepTypes });
   return { file, ok: result.ok, error: null, problems: [...result.problems] };
 }
 
 export function validateCommand(files: readonly string[], flags: ValidateFlags, io: Io): number {
-  const reports = files.map(validateFile);
+  const reports = files.map((file) => validateFile(file, flags.stepTypes));
   if (flags.json) {
     writeLine(io.stdout, JSON.stringify(reports, null, 2));
   } else {

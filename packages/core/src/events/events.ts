@@ -5,8 +5,8 @@
  */
 import { EventEmitter } from 'eventemitter3';
 import { ERROR_CODES, type ErrorRecord, invalidArgument, WeftError } from '../errors.js';
-import type { RunStatus } from '../lifecycle/lifecycle.js';
 import type { LogEntry, Run, SkipReason, UsageCall } from '../run/types.js';
+import type { RunStatus } from '../statuses.js';
 
 export interface EventBase {
   run_id: string;

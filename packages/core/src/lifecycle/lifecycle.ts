@@ -6,6 +6,9 @@
  * itself for every (state, event) transition. The scheduler then moves through the table.
  */
 import { type AnyStateMachine, initialTransition, setup, transition } from 'xstate';
+import { RUN_STATUSES, type RunStatus, STEP_STATUSES, type StepStatus } from '../statuses.js';
+
+export { RUN_STATUSES, type RunStatus, STEP_STATUSES, type StepStatus };
 
 export interface Lifecycle<S extends string, E extends string> {
   readonly machine: AnyStateMachine;
@@ -46,8 +49,6 @@ export function compileLifecycle<S extends string, E extends string>(
   };
 }
 
-export const RUN_STATUSES = ['PENDING', 'RUNNING', 'COMPLETED', 'FAILED', 'CANCELLED'] as const;
-export type RunStatus = (typeof RUN_STATUSES)[number];
 export const RUN_EVENTS = ['START', 'COMPLETE', 'FAIL', 'CANCEL'] as const;
 export type RunEvent = (typeof RUN_EVENTS)[number];
 
@@ -64,8 +65,6 @@ export const runMachine = setup({}).createMachine({
   },
 });
 
-export const STEP_STATUSES = ['PENDING', 'RUNNING', 'COMPLETED', 'FAILED', 'CANCELLED', 'SKIPPED'] as const;
-export type StepStatus = (typeof STEP_STATUSES)[number];
 export const STEP_EVENTS = ['START', 'COMPLETE', 'FAIL', 'CANCEL', 'SKIP'] as const;
 export type StepEvent = (typeof STEP_EVENTS)[number];
 

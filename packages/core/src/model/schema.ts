@@ -22,7 +22,10 @@ export const INPUT_FIELD_TYPES = [
   'select',
   'file',
   'content',
+  'connection',
 ] as const;
+/** `allowed_modes` of an input field: who may give its value (`auto`: a model; `manual`: the caller). */
+export const INPUT_FIELD_MODES = ['all', 'auto', 'manual'] as const;
 export const HTTP_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
 export const MESSAGE_ROLES = ['system', 'user', 'assistant'] as const;
 export const RESPONSE_FORMATS = ['text', 'json'] as const;
@@ -106,6 +109,11 @@ export const stepCommonFields = {
   ),
 };
 
+/**
+ * An input field (the platform's `InputSchema`). Display fields (`name`, `desc`, `placeholder`, `display`,
+ * `order`, `config`, `link`, `metadata`, `list`, …) are kept as they are. Nested `fields` of an `object`
+ * field are checked by the validator (validate/platform.ts), not here: this schema is not recursive.
+ */
 export const InputFieldSchema = Type.Object({
   type: literalUnion(INPUT_FIELD_TYPES, 'The field type.'),
   optional: Type.Optional(Type.Boolean()),
@@ -113,6 +121,22 @@ export const InputFieldSchema = Type.Object({
   default: Type.Optional(Type.Unknown()),
   description: Type.Optional(Type.String()),
   options: Type.Optional(Type.Array(Type.Unknown(), { description: 'Choices of a select field.' })),
+  additional_options: Type.Optional(
+    Type.Boolean({ description: 'A select field also takes any string outside its options.' }),
+  ),
+  allowed_modes: Type.Optional(
+    Type.Array(literalUnion(INPUT_FIELD_MODES, 'Who may give the value.'), {
+      description: 'auto: a model may fill the value (so the caller need not); manual: the caller.',
+    }),
+  ),
+  validation: Type.Optional(Type.Literal('url', { description: 'A string field must be an absolute URL.' })),
+  fields: Type.Optional(
+    Type.Record(Type.String(), Type.Unknown(), { description: 'The nested fields of an object field.' }),
+  ),
+  additional_fields: Type.Optional(
+    Type.Unknown({ description: 'false: an object field refuses keys its `fields` do not define.' }),
+  ),
+  content: Type.Optional(Type.String({ description: 'The Markdown of a display-only content field.' })),
 });
 
 const MessagePartSchema = Type.Object({ type: Type.String({ minLength: 1 }) });
@@ -163,7 +187,11 @@ export const stepTypeFields = {
   http_request: {
     url: Type.String({ minLength: 1 }),
     method: Type.Optional(literalUnion(HTTP_METHODS, 'Default GET.')),
-    headers: Type.Optional(Type.Record(Type.String(), Type.String())),
+    headers: Type.Optional(
+      Type.Union([Type.Record(Type.String(), Type.String()), Type.String()], {
+        description: 'An object of strings, or "Name: value" lines.',
+      }),
+    ),
     body: Type.Optional(Type.Unknown()),
   },
   workflow: {

@@ -46,13 +46,15 @@ export interface TemplateString {
 
 /**
  * Every string containing `{{` inside the step's templated fields, iteratively (no recursion, so hostile
- * nesting cannot overflow the stack). `onTooDeep` is told of values nested past MAX_TEMPLATE_DEPTH.
+ * nesting cannot overflow the stack). In a `model` step, an object with `disable_variables: true` (a
+ * message or a content part, as the platform has it) holds no templates. `onTooDeep` is told of values nested past MAX_TEMPLATE_DEPTH.
  */
 export function collectTemplateStrings(
   step: Record<string, unknown>,
   onTooDeep?: (path: Array<string | number>) => void,
 ): TemplateString[] {
   const found: TemplateString[] = [];
+  const literal = step.type === 'model';
   const stack: Array<{ value: unknown; path: Array<string | number> }> = templatedFieldNames(step).map(
     (name) => ({
       value: step[name],
@@ -72,6 +74,7 @@ export function collectTemplateStrings(
     }
     if (Array.isArray(value)) {
       for (let i = value.length - 1; i >= 0; i--) stack.push({ value: value[i], path: [...path, i] });
+    } else if (literal && (value as { disable_variables?: unknown }).disable_variables === true) {
     } else {
       const keys = Object.keys(value);
       for (let i = keys.length - 1; i >= 0; i--) {

@@ -51,6 +51,12 @@ export interface ModelResponse {
 export interface Provider {
   /** The name steps use in `provider.provider` / `auto.provider`, e.g. "openai". */
   readonly name: string;
+  /**
+   * The provider's own prices, by model (`"*"` for every model): the engine prices this provider's calls
+   * with them unless `createEngine({ pricing })` prices the model. Without a price a call costs 0 credits
+   * and the run logs a warning.
+   */
+  readonly pricing?: Readonly<Record<string, ModelPrice>> | undefined;
   complete(request: ModelRequest): Promise<ModelResponse>;
 }
 

@@ -5,11 +5,11 @@
  * discoverable workflows through `discover`.
  */
 
-import type { RunStatus } from '../lifecycle/lifecycle.js';
 import type { CreatedBy, WorkflowVersionDraft } from '../model/types.js';
 import type { Engine } from '../run/engine.js';
-import type { EngineOptions } from '../run/options.js';
+import type { EngineOptions, WorkflowResolver } from '../run/options.js';
 import type { Retention, RunOrigin } from '../run/types.js';
+import type { RunStatus } from '../statuses.js';
 import type { WeftStore } from '../store/store.js';
 import type {
   DiscoverableWorkflow,
@@ -32,6 +32,11 @@ export interface WeftOptions extends Omit<EngineOptions, 'workflows'> {
   sweepIntervalMs?: number;
   /** Called when a store write fails; the run goes on. Default: a process warning. */
   onStoreError?: (error: unknown, context: { operation: string; run_id?: string }) => void;
+  /**
+   * Resolves `workflow` steps whose `workflow_id` is not in the store (e.g. the CLI's workflow files).
+   * Default: none — such a step fails NOT_FOUND.
+   */
+  workflows?: WorkflowResolver;
 }
 
 export interface SweepResult {
@@ -149,6 +154,8 @@ export interface ListRunsQuery extends PageQuery {
 export interface ReplayInput {
   /** Keep the original records of the steps not downstream of this step; run the rest again. */
   from_step_key?: string;
+  /** The platform's name for `from_step_key` (its ReplayRunSchema); give either, or both equal. */
+  stepKey?: string;
   background?: boolean;
   /** Default: the original run's retention. */
   retention?: Retention | number | null;
@@ -207,27 +214,48 @@ export type UpdateTestInput = Partial<CreateTestInput>;
 export const TEST_RUN_MODES = ['all', 'failed', 'expectations'] as const;
 export type TestRunMode = (typeof TEST_RUN_MODES)[number];
 
-export interface RunTestsInput {
-  mode?: TestRunMode;
-  /** The version the tests run (not used by `expectations`). Default "draft". */
+/** How one test runs (the platform's RunWorkflowTestSchema). */
+export interface RunTestInput {
+  /** The version the test runs. Default "draft". */
   version?: VersionRef;
+  /** The platform's field: this version number (same as `version: n`; both given and different: INVALID_ARGUMENT). */
+  workflow_version_number?: number;
+  /** Return at once with the test RUNNING; `tests.wait(testId)` resolves when it has finished. */
+  execute_async?: boolean;
+  /** Run nothing: evaluate the expectations against the test's last run again (`mode: "expectations"`). */
+  execute_expectations_only?: boolean;
+}
+
+/** How a workflow's tests run (the platform's RunWorkflowTestsSchema, plus Weft's `mode` and `test_ids`). */
+export interface RunTestsInput extends RunTestInput {
+  mode?: TestRunMode;
+  /** The platform's field: only the tests whose last status is FAILED (`mode: "failed"`). */
+  execute_failed_only?: boolean;
   /** Only these tests (default: every test the mode selects). */
   test_ids?: readonly string[];
 }
 
 export interface TestRunReport {
-  /** The tests that were run (or re-evaluated), with their new status and results. */
+  /** The tests that were run (or re-evaluated), with their new status and results (RUNNING when async). */
   tests: WorkflowTest[];
   stats: TestsStats;
 }
 
 export interface TestsApi {
+  /** A new test has status DRAFT. */
   create(workflowId: string, input: CreateTestInput): Promise<WorkflowTest>;
   get(testId: string): Promise<WorkflowTest>;
   list(workflowId: string, query?: PageQuery): Promise<Page<WorkflowTest>>;
   update(testId: string, patch: UpdateTestInput): Promise<WorkflowTest>;
   delete(testId: string): Promise<void>;
+  /** Run Tests: every test of the workflow (or those `mode` / `execute_failed_only` / `test_ids` select). */
   run(workflowId: string, input?: RunTestsInput): Promise<TestRunReport>;
+  /** Run a workflow test: one test. */
+  runTest(testId: string, input?: RunTestInput): Promise<WorkflowTest>;
+  /** Get Tests Stats: the platform's counts over the workflow's tests. */
+  stats(workflowId: string): Promise<TestsStats>;
+  /** Resolves with the test once it is no longer RUNNING (after `execute_async`). */
+  wait(testId: string): Promise<WorkflowTest>;
 }
 
 // ── variables ─────────────────────────────────────────────────────────────────────────────────────

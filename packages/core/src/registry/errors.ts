@@ -65,3 +65,44 @@ export function checkOptions(value: unknown, parameter: string): void {
     throw invalidArgument(parameter, 'an object', value);
   }
 }
+
+/**
+ * Options of the platform's API that the in-process API does not honour: refused loudly (INVALID_ARGUMENT
+ * naming the option and what to do instead) rather than dropped. `unsupported` maps each option to a test
+ * of the values that would change the result, and the reason.
+ */
+export function refuseUnsupported(
+  options: object | undefined,
+  unsupported: Record<string, { when: (value: unknown) => boolean; instead: string }>,
+): void {
+  if (options === undefined) return;
+  for (const [name, { when, instead }] of Object.entries(unsupported)) {
+    const value = (options as Record<string, unknown>)[name];
+    if (value !== undefined && when(value)) {
+      throw new WeftError(ERROR_CODES.INVALID_ARGUMENT, `\`${name}\` is not supported here: ${instead}`, {
+        details: { parameter: name },
+      });
+    }
+  }
+}
+
+/** `stream: true` (TODO(issue 17): the HTTP server streams). */
+export const STREAM_OPTION = {
+  stream: {
+    when: (value: unknown) => value === true,
+    instead:
+      'the in-process API returns the run when it ends (or at once with `background: true`). Follow it live with handle.on(...) / weft.engine.on(...) events.',
+  },
+};
+
+/** `search` and `tags` filters of the platform's list queries. */
+export const FILTER_OPTIONS = {
+  search: {
+    when: (value: unknown) => value !== '',
+    instead: 'Weft lists workflows newest first without a text search; filter the page yourself.',
+  },
+  tags: {
+    when: (value: unknown) => !(Array.isArray(value) && value.length === 0),
+    instead: 'Weft workflows have no tags.',
+  },
+};

@@ -1,3 +1,4 @@
+export { assertValidInput, INPUT_PROBLEM_CODES, inputDefinitions, inputProblems } from '../input/index.js';
 export type {
   AppClient,
   CreateTestInput,
@@ -27,6 +28,5 @@ export type {
 } from './client.js';
 export { TEST_RUN_MODES } from './client.js';
 export { downstreamKeys } from './downstream.js';
-export { assertValidInput, INPUT_PROBLEM_CODES, inputDefinitions, inputProblems } from './input.js';
 export { KeyedMutex } from './mutex.js';
 export { createWeft } from './weft.js';

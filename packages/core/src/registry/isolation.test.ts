@@ -115,7 +115,7 @@ describe('custom workflow ids are scoped per app', () => {
       draft: draft([{ type: 'workflow', key: 'sub', workflow_id: 'child', workflow_version_id: 'draft' }]),
     });
     const run = await a.runs.run('parent', { version: 'draft' });
-    expect(run.result).toBe(42);
+    expect(run.result).toMatchObject({ status: 'COMPLETED', result: 42 });
     expect(run.workflow_id).toBe('app_a:parent');
   });
 });

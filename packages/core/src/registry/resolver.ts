@@ -2,7 +2,8 @@
  * The `WorkflowResolver` the registry plugs into its engine: a `workflow` step's `workflow_id` and
  * `workflow_version_id` ("draft" | "latest" | a version id | a number) resolve among the workflows of
  * the app that owns the calling workflow (and of the calling run's app), or else among discoverable
- * workflows — published versions only.
+ * workflows — published versions only. A child of the calling workflow's own app sees the parent's
+ * variables; another app's workflow is isolated: it sees its owner's variables, never the caller's.
  */
 import type { ResolvedWorkflow, WorkflowResolver } from '../run/options.js';
 import { findOwnWorkflow, targetOf } from './access.js';
@@ -10,7 +11,10 @@ import type { VersionRef } from './client.js';
 import type { RegistryContext } from './context.js';
 import { archived, workflowNotFound } from './errors.js';
 
-export function createResolver(context: () => RegistryContext): WorkflowResolver {
+export function createResolver(
+  context: () => RegistryContext,
+  fallback?: WorkflowResolver,
+): WorkflowResolver {
   return {
     async resolve(reference): Promise<ResolvedWorkflow> {
       const ctx = context();
@@ -22,14 +26,17 @@ export function createResolver(context: () => RegistryContext): WorkflowResolver
         if (workflow !== null || app === null) break;
         workflow = await findOwnWorkflow(ctx, app, reference.workflow_id);
       }
-      if (workflow === null) throw workflowNotFound(reference.workflow_id);
+      if (workflow === null) {
+        if (fallback !== undefined) return fallback.resolve(reference);
+        throw workflowNotFound(reference.workflow_id);
+      }
       const own = workflow.app_id === home || workflow.app_id === reference.app_id;
       if (!own && (!workflow.discoverable || workflow.archived_at !== null)) {
         throw workflowNotFound(reference.workflow_id);
       }
       if (workflow.archived_at !== null) throw archived(workflow.id);
       const target = await targetOf(ctx, workflow, reference.workflow_version_id as VersionRef, own);
-      return {
+      const resolved: ResolvedWorkflow = {
         document: target.document,
         workflow_id: workflow.id,
         app_id: workflow.app_id,
@@ -37,6 +44,16 @@ export function createResolver(context: () => RegistryContext): WorkflowResolver
         draft: target.draft,
         foreign: workflow.app_id !== reference.app_id,
       };
+      // The parent's variables are those of its workflow's app (start.ts): a child of that same app shares them.
+      if (home !== null && workflow.app_id !== home) {
+        resolved.isolated = true;
+        resolved.variables = (await ctx.store.listVariables(workflow.app_id)).map((v) => ({
+          key: v.key,
+          value: v.value,
+          secret: v.secret,
+        }));
+      }
+      return resolved;
     },
   };
 }

@@ -320,6 +320,21 @@ describe('replay', () => {
     expect(replay.replay_of).toBe(run.id);
   });
 
+  it('the platform’s body field stepKey is honoured like from_step_key; both given and different is INVALID_ARGUMENT', async () => {
+    const { a, gates } = setup();
+    const w = await a.workflows.create({ name: 'w', draft: chain });
+    const run = await a.runs.run(w.id, { version: 'draft' });
+    const replay = await a.runs.replay(run.id, { stepKey: 'c' });
+    expect(replay.output.b).toEqual(run.output.b);
+    expect(replay.output.c!.output).toBe('c#2');
+    expect(gates.calls.get('b')).toBe(1);
+    const same = await a.runs.replay(run.id, { stepKey: 'b', from_step_key: 'b' });
+    expect(same.output.b!.output).toBe('b#2');
+    const both = await a.runs.replay(run.id, { stepKey: 'b', from_step_key: 'c' }).catch((e) => e);
+    expect(both).toMatchObject({ code: 'INVALID_ARGUMENT', details: { parameter: 'stepKey' } });
+    expect(await codeOf(a.runs.replay(run.id, { stepKey: '' }))).toBe('INVALID_ARGUMENT');
+  });
+
   it('an unknown from_step_key is INVALID_ARGUMENT', async () => {
     const { a } = setup();
     const w = await a.workflows.create({ name: 'w', draft: chain });

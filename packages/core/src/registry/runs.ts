@@ -1,8 +1,8 @@
 /** Runs of this app: run, get, list, cancel, replay, retention. */
 import { ERROR_CODES, invalidArgument, WeftError } from '../errors.js';
-import { RUN_STATUSES, type RunStatus } from '../lifecycle/lifecycle.js';
 import { computeRetentionDueAt, normalizeRetention } from '../run/retention.js';
 import { type Retention, RUN_ORIGINS, type StepRecord } from '../run/types.js';
+import { RUN_STATUSES, type RunStatus } from '../statuses.js';
 import type { RunRecord, RunRow, Workflow } from '../store/types.js';
 import {
   assembleRun,
@@ -16,7 +16,15 @@ import {
 import type { ListRunsQuery, ReplayInput, RunsApi, RunWorkflowInput } from './client.js';
 import { type RegistryContext, toIso } from './context.js';
 import { downstreamKeys } from './downstream.js';
-import { checkOneOrMany, checkOptions, checkPageQuery, conflict, forbidden } from './errors.js';
+import {
+  checkOneOrMany,
+  checkOptions,
+  checkPageQuery,
+  conflict,
+  forbidden,
+  refuseUnsupported,
+  STREAM_OPTION,
+} from './errors.js';
 import { startRun } from './start.js';
 
 const ENDED: ReadonlySet<RunStatus> = new Set(['COMPLETED', 'FAILED', 'CANCELLED']);
@@ -64,6 +72,27 @@ export async function cancelRun(ctx: RegistryContext, row: RunRow, reason?: stri
   return (await loadRun(ctx, row.id))!;
 }
 
+/** `from_step_key`, or the platform's `stepKey`; both given and different is INVALID_ARGUMENT. */
+function replayStepKey(options: ReplayInput): string | undefined {
+  const { from_step_key: weft, stepKey: platform } = options;
+  for (const [name, value] of [
+    ['from_step_key', weft],
+    ['stepKey', platform],
+  ] as const) {
+    if (value !== undefined && (typeof value !== 'string' || value === '')) {
+      throw invalidArgument(name, 'a step key (a non-empty string)', value);
+    }
+  }
+  if (weft !== undefined && platform !== undefined && weft !== platform) {
+    throw new WeftError(
+      ERROR_CODES.INVALID_ARGUMENT,
+      `Expected \`from_step_key\` and \`stepKey\` to name the same step, got ${JSON.stringify(weft)} and ${JSON.stringify(platform)}. They are two names for the step to replay from: give one of them.`,
+      { details: { parameter: 'stepKey' } },
+    );
+  }
+  return weft ?? platform;
+}
+
 /** A new run of the original's pinned version with its input; `from_step_key` keeps the upstream records. */
 export async function replayRun(
   ctx: RegistryContext,
@@ -94,7 +123,7 @@ export async function replayRun(
     );
   }
   let preset: Record<string, StepRecord> | undefined;
-  const from = options.from_step_key;
+  const from = replayStepKey(options);
   checkForeignStart(ctx, appId, workflow, document, from);
   if (from !== undefined) {
     const downstream = downstreamKeys(document, from);
@@ -164,6 +193,7 @@ export async function runWorkflow(
   input: RunWorkflowInput,
   options: { allowDraft: boolean },
 ) {
+  refuseUnsupported(input, STREAM_OPTION);
   const target = await targetOf(ctx, workflow, input.version, options.allowDraft);
   checkForeignStart(ctx, appId, workflow, target.document, input.from_step_key);
   return startRun(ctx, {
@@ -226,6 +256,7 @@ export function runsApi(ctx: RegistryContext, appId: string): RunsApi {
 
     async replay(runId, input = {}) {
       checkOptions(input, 'input');
+      refuseUnsupported(input, STREAM_OPTION);
       return replayRun(ctx, appId, await ownRun(ctx, appId, runId), input);
     },
 

@@ -6,7 +6,6 @@ import type { RunRecord, Workflow } from '../store/types.js';
 import { loadRun, type Target } from './access.js';
 import type { RegistryContext } from './context.js';
 import { archived } from './errors.js';
-import { assertValidInput } from './input.js';
 
 export interface StartSpec {
   /** The app the run belongs to (the caller). */
@@ -30,7 +29,6 @@ export interface StartSpec {
 export async function startRun(ctx: RegistryContext, spec: StartSpec): Promise<RunRecord> {
   const { workflow, target } = spec;
   if (workflow.archived_at !== null) throw archived(workflow.id);
-  if (spec.checkInput) assertValidInput(target.document, spec.input);
   const retention = normalizeRetention(spec.retention) ?? workflow.retention ?? ctx.defaultRetention;
   // Runs see the variables of the app that owns the workflow (it was written against them).
   const variables = (await ctx.store.listVariables(workflow.app_id)).map((v) => ({
@@ -49,6 +47,8 @@ export async function startRun(ctx: RegistryContext, spec: StartSpec): Promise<R
     version: target.version,
     draft: target.draft,
     retention,
+    // engine.start checks the input (INVALID_INPUT, nothing created) unless this is a replay.
+    check_input: spec.checkInput,
     collection_id: spec.collection_id ?? null,
     record_id: spec.record_id ?? null,
     ...(spec.origin === undefined ? {} : { origin: spec.origin }),

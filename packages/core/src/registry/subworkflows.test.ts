@@ -2,9 +2,18 @@
 import { describe, expect, it } from 'vitest';
 import { code, draft, setup, valueDraft } from './test-support/fixtures.js';
 
+/** Runs `workflowId` and returns the child's result as the caller's result. */
 const caller = (workflowId: string, version: string | number) =>
   draft([
-    { type: 'workflow', key: 'sub', workflow_id: workflowId, workflow_version_id: version, input: { n: 1 } },
+    {
+      type: 'workflow',
+      key: 'sub',
+      workflow_id: workflowId,
+      workflow_version_id: version,
+      input: { n: 1 },
+      destinations: ['out'],
+    },
+    code('out', 'sub.output.result'),
   ]);
 
 describe('sub-workflows', () => {
@@ -33,7 +42,8 @@ describe('sub-workflows', () => {
     const parent = await a.workflows.create({ name: 'parent', draft: caller(child.id, 'draft') });
     const run = await a.runs.run(parent.id, { version: 'draft' });
     expect(run.result).toBe(2);
-    const childRunId = run.output.sub!.calls[0]!.run_id as string;
+    const childRunId = (run.output.sub!.output as { run_id: string }).run_id;
+    expect(run.output.sub!.calls[0]!.run_id).toBe(childRunId);
     const childRun = await a.runs.get(childRunId);
     expect(childRun).toMatchObject({
       status: 'COMPLETED',
@@ -60,6 +70,23 @@ describe('sub-workflows', () => {
     expect((await a.runs.run(p3.id, { version: 'draft' })).error).toMatchObject({ code: 'FORBIDDEN' });
   });
 
+  it('a child of the same app sees the parent’s variables; another app’s workflow sees its owner’s only', async () => {
+    const { a, b } = setup();
+    await a.variables.set('token', 'a-secret', { secret: true });
+    await a.variables.set('who', 'app a');
+    await b.variables.set('who', 'app b');
+    const reads = draft([code('c', '[$vars.who, $vars.token]')]);
+    const own = await a.workflows.create({ name: 'own', draft: reads });
+    const theirs = await b.workflows.create({ name: 'theirs', discoverable: true, draft: reads });
+    await b.versions.publish(theirs.id);
+    const p1 = await a.workflows.create({ name: 'p1', draft: caller(own.id, 'draft') });
+    const r1 = await a.runs.run(p1.id, { version: 'draft' });
+    expect(r1.result).toEqual(['app a', '[secret]']);
+    const p2 = await a.workflows.create({ name: 'p2', draft: caller(theirs.id, 'latest') });
+    const r2 = await a.runs.run(p2.id, { version: 'draft' });
+    expect(r2.result).toEqual(['app b']);
+  });
+
   it('a discoverable workflow run by another app still reaches its owner’s private sub-workflows', async () => {
     const { a, b } = setup();
     const helper = await b.workflows.create({ name: 'helper', draft: valueDraft('from helper') });
@@ -77,5 +104,33 @@ describe('sub-workflows', () => {
       app_id: 'app_a',
       workflow_app_id: 'app_b',
     });
+  });
+});
+
+describe('sub-workflows outside the store', () => {
+  it('resolve through createWeft({ workflows }) only when the store has no such workflow', async () => {
+    const asked: string[] = [];
+    const { a } = setup({
+      workflows: {
+        resolve(reference) {
+          asked.push(reference.workflow_id);
+          if (reference.workflow_id !== 'on-disk') throw new Error(`no file for ${reference.workflow_id}`);
+          return { document: draft([code('x', '"from the fallback"')]), workflow_id: 'on-disk' };
+        },
+      },
+    });
+    const stored = await a.workflows.create({
+      name: 'stored',
+      draft: draft([code('y', '"from the store"')]),
+    });
+    const parent = await a.workflows.create({ name: 'parent', draft: caller('on-disk', 'latest') });
+    expect((await a.runs.run(parent.id, { version: 'draft' })).result).toBe('from the fallback');
+    await a.workflows.updateDraft(parent.id, caller(stored.id, 'draft'));
+    expect((await a.runs.run(parent.id, { version: 'draft' })).result).toBe('from the store');
+    await a.workflows.updateDraft(parent.id, caller('nowhere', 'latest'));
+    const failed = await a.runs.run(parent.id, { version: 'draft' });
+    expect(failed.status).toBe('FAILED');
+    expect(failed.error!.message).toContain('no file for nowhere');
+    expect(asked).toEqual(['on-disk', 'nowhere']);
   });
 });

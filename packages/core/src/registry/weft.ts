@@ -80,14 +80,26 @@ function checkWeftOptions(options: unknown): WeftOptions {
 
 export function createWeft(givenOptions: WeftOptions = {}): Weft {
   const options = checkWeftOptions(givenOptions);
-  const { store: givenStore, retention, sweepIntervalMs, onStoreError, ...engineOptions } = options;
+  const {
+    store: givenStore,
+    retention,
+    sweepIntervalMs,
+    onStoreError,
+    workflows: fallbackResolver,
+    ...engineOptions
+  } = options;
   const store = givenStore ?? new MemoryStore();
   const defaultRetention = normalizeRetention(retention);
   const clock = engineOptions.clock ?? { now: Date.now };
   const ids = engineOptions.ids ?? randomUUID;
 
   let ctx!: RegistryContext;
-  const engine = createEngine({ ...engineOptions, clock, ids, workflows: createResolver(() => ctx) });
+  const engine = createEngine({
+    ...engineOptions,
+    clock,
+    ids,
+    workflows: createResolver(() => ctx, fallbackResolver),
+  });
   ctx = {
     engine,
     store,

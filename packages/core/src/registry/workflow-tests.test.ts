@@ -1,4 +1,4 @@
-/** Workflow tests: expectations over the finished run, PASSED | FAILED, origin TEST, tests_stats. */
+/** Workflow tests: DRAFT until run, expectations over the finished run, origin TEST, the platform's tests_stats. */
 import { describe, expect, it } from 'vitest';
 import { code, codeOf, draft, setup } from './test-support/fixtures.js';
 
@@ -34,11 +34,14 @@ async function withTests() {
 describe('workflow tests', () => {
   it('run all: each test and expectation is PASSED or FAILED; runs have origin TEST; stats are kept', async () => {
     const { a, w, pass, fail } = await withTests();
-    expect((await a.workflows.get(w.id)).tests_stats).toMatchObject({
-      total: 2,
-      passed: 0,
-      failed: 0,
-      not_run: 2,
+    expect((await a.workflows.get(w.id)).tests_stats).toEqual({
+      total_count: 2,
+      running_count: 0,
+      cancelled_count: 0,
+      passing_count: 0,
+      failing_count: 0,
+      expectations_failing_count: 0,
+      expectations_passing_count: 0,
     });
     const report = await a.tests.run(w.id);
     const byId = new Map(report.tests.map((t) => [t.id, t]));
@@ -52,7 +55,13 @@ describe('workflow tests', () => {
     expect(byId.get(fail.id)!.status).toBe('FAILED');
     expect(byId.get(fail.id)!.results.map((r) => r.status)).toEqual(['FAILED', 'PASSED']);
     expect(byId.get(fail.id)!.results[0]!.message).toMatch(/false: result = 7/);
-    expect(report.stats).toMatchObject({ total: 2, passed: 1, failed: 1, not_run: 0 });
+    expect(report.stats).toMatchObject({
+      total_count: 2,
+      passing_count: 1,
+      failing_count: 1,
+      expectations_passing_count: 3,
+      expectations_failing_count: 1,
+    });
     expect((await a.workflows.get(w.id)).tests_stats).toEqual(report.stats);
     const run = await a.runs.get(byId.get(pass.id)!.last_run_id!);
     expect(run.origin).toBe('TEST');
@@ -73,7 +82,7 @@ describe('workflow tests', () => {
     const failedOnly = await a.tests.run(w.id, { mode: 'failed' });
     expect(failedOnly.tests.map((t) => t.id)).toEqual([pass.id]);
     expect((await a.runs.list({ origin: 'TEST' })).data).toHaveLength(3);
-    expect(failedOnly.stats).toMatchObject({ total: 2, passed: 1, failed: 1 });
+    expect(failedOnly.stats).toMatchObject({ total_count: 2, passing_count: 1, failing_count: 1 });
   });
 
   it('a script that errors or is not boolean fails its expectation with the reason; a bad input fails the test', async () => {
@@ -119,7 +128,70 @@ describe('workflow tests', () => {
     expect(await codeOf(b.tests.run(w.id))).toBe('NOT_FOUND');
     expect((await a.tests.list(w.id)).data).toHaveLength(2);
     await a.tests.delete(pass.id);
-    expect((await a.workflows.get(w.id)).tests_stats!.total).toBe(1);
+    expect((await a.workflows.get(w.id)).tests_stats!.total_count).toBe(1);
     expect(await codeOf(a.tests.get(pass.id))).toBe('NOT_FOUND');
+  });
+
+  it('a new test is DRAFT; step_key is the step its run starts from', async () => {
+    const { a } = setup();
+    const w = await a.workflows.create({
+      name: 'two entries',
+      draft: draft([
+        { type: 'input', key: 'manual', input: { a: { type: 'number' } }, destinations: ['from_a'] },
+        { type: 'input', key: 'api', input: { b: { type: 'number' } }, destinations: ['from_b'] },
+        code('from_a', '"a" & $string(input.a)'),
+        code('from_b', '"b" & $string(input.b)'),
+      ]),
+    });
+    const test = await a.tests.create(w.id, {
+      name: 'api only',
+      input: { b: 1 },
+      step_key: 'api',
+      expectations: [{ key: 'r', name: 'r', script: 'result = "b1" and output.from_a.status = "SKIPPED"' }],
+    });
+    expect(test.status).toBe('DRAFT');
+    const ran = await a.tests.runTest(test.id);
+    expect(ran).toMatchObject({ status: 'PASSED', results: [{ status: 'PASSED' }] });
+    const run = await a.runs.get(ran.last_run_id!);
+    expect(run.output.manual!.status).toBe('SKIPPED');
+  });
+
+  it('execute_failed_only, execute_expectations_only and workflow_version_number are the platform’s names for mode and version', async () => {
+    const { a, w, pass, fail } = await withTests();
+    await a.versions.publish(w.id);
+    await a.workflows.updateDraft(
+      w.id,
+      draft([{ type: 'input', key: 'in', destinations: ['double'] }, code('double', '0')]),
+    );
+    // Version 1 still doubles; the draft does not.
+    const onV1 = await a.tests.run(w.id, { workflow_version_number: 1 });
+    expect(onV1.tests.find((t) => t.id === pass.id)!.status).toBe('PASSED');
+    const run = await a.runs.get(onV1.tests[0]!.last_run_id!);
+    expect(run.version).toBe(1);
+    const failedOnly = await a.tests.run(w.id, { execute_failed_only: true, workflow_version_number: 1 });
+    expect(failedOnly.tests.map((t) => t.id)).toEqual([fail.id]);
+    const again = await a.tests.runTest(pass.id, { execute_expectations_only: true });
+    expect(again.last_run_id).toBe(onV1.tests.find((t) => t.id === pass.id)!.last_run_id);
+    expect(await codeOf(a.tests.run(w.id, { workflow_version_number: 1, version: 2 }))).toBe(
+      'INVALID_ARGUMENT',
+    );
+    expect(await codeOf(a.tests.run(w.id, { mode: 'all', execute_failed_only: true }))).toBe(
+      'INVALID_ARGUMENT',
+    );
+    expect(await codeOf(a.tests.run(w.id, { workflow_version_number: 0 }))).toBe('INVALID_ARGUMENT');
+  });
+
+  it('execute_async returns the tests RUNNING; wait resolves with the finished test; stats count them', async () => {
+    const { a, w, pass } = await withTests();
+    const report = await a.tests.run(w.id, { execute_async: true });
+    expect(report.tests.map((t) => t.status)).toEqual(['RUNNING', 'RUNNING']);
+    expect(report.stats.running_count).toBe(2);
+    const done = await a.tests.wait(pass.id);
+    expect(done.status).toBe('PASSED');
+    const one = await a.tests.runTest(pass.id, { execute_async: true });
+    expect(one.status).toBe('RUNNING');
+    expect((await a.tests.wait(pass.id)).status).toBe('PASSED');
+    await a.tests.wait((await a.tests.list(w.id)).data[0]!.id);
+    expect(await a.tests.stats(w.id)).toMatchObject({ running_count: 0, passing_count: 1, failing_count: 1 });
   });
 });

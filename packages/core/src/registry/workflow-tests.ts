@@ -1,8 +1,10 @@
 /**
- * Workflow tests (the seed's Tests section): each test runs the workflow with its input (origin TEST)
- * and checks expectations — JSONata booleans over the finished run. The scope of a script is
- * `{ result, output, status, usage, error, input, step }`: `output` is the run's step records by key
- * (`output.summarize.output` is that step's output), `step` is the record of the test's `step_key`.
+ * Workflow tests (the platform's Tests resource): each test runs the workflow with its input (origin TEST),
+ * starting from its `step_key` when it has one, and checks expectations — JSONata booleans over the
+ * finished run. The scope of a script is `{ result, output, status, usage, error, input, step }`: `output`
+ * is the run's step records by key (`output.summarize.output` is that step's output), `step` is the record
+ * of the test's `step_key`. A test is DRAFT until it first runs, RUNNING while it runs, then PASSED, FAILED
+ * or CANCELLED; `tests_stats` has the platform's counts.
  */
 import { ERROR_CODES, invalidArgument, isWeftError, WeftError } from '../errors.js';
 import { compileExpression, normalizeValue, parseExpression, typeName } from '../expressions/jsonata.js';
@@ -12,12 +14,23 @@ import type {
   PageQuery,
   RunRecord,
   TestExpectation,
+  TestStatus,
   TestsStats,
   Workflow,
   WorkflowTest,
 } from '../store/types.js';
 import { loadRun, ownWorkflow, targetOf } from './access.js';
-import { type CreateTestInput, TEST_RUN_MODES, type TestsApi, type UpdateTestInput } from './client.js';
+import {
+  type CreateTestInput,
+  type RunTestInput,
+  type RunTestsInput,
+  TEST_RUN_MODES,
+  type TestRunMode,
+  type TestRunReport,
+  type TestsApi,
+  type UpdateTestInput,
+  type VersionRef,
+} from './client.js';
 import type { RegistryContext } from './context.js';
 import { checkOptions, checkPageQuery, testNotFound } from './errors.js';
 import { startRun } from './start.js';
@@ -135,8 +148,9 @@ export async function evaluateExpectations(
   return results;
 }
 
-function testStatus(run: RunRecord | null, results: readonly ExpectationResult[]): 'PASSED' | 'FAILED' {
+function testStatus(run: RunRecord | null, results: readonly ExpectationResult[]): TestStatus {
   if (run === null) return 'FAILED';
+  if (run.status === 'CANCELLED') return 'CANCELLED';
   if (results.length === 0) return run.status === 'COMPLETED' ? 'PASSED' : 'FAILED';
   return results.every((r) => r.status === 'PASSED') ? 'PASSED' : 'FAILED';
 }
@@ -152,19 +166,70 @@ async function allTests(ctx: RegistryContext, workflowId: string): Promise<Workf
   return out;
 }
 
-async function refreshStats(ctx: RegistryContext, workflow: Workflow): Promise<TestsStats> {
-  const tests = await allTests(ctx, workflow.id);
-  const stats: TestsStats = { total: tests.length, passed: 0, failed: 0, not_run: 0, last_run_at: null };
+/** The platform's counts over a workflow's tests. */
+export function statsOf(tests: readonly WorkflowTest[]): TestsStats {
+  const stats: TestsStats = {
+    total_count: tests.length,
+    running_count: 0,
+    cancelled_count: 0,
+    passing_count: 0,
+    failing_count: 0,
+    expectations_failing_count: 0,
+    expectations_passing_count: 0,
+  };
   for (const t of tests) {
-    if (t.status === 'PASSED') stats.passed++;
-    else if (t.status === 'FAILED') stats.failed++;
-    else stats.not_run++;
-    if (t.last_run_at !== null && (stats.last_run_at === null || t.last_run_at > stats.last_run_at)) {
-      stats.last_run_at = t.last_run_at;
+    if (t.status === 'RUNNING') stats.running_count++;
+    else if (t.status === 'CANCELLED') stats.cancelled_count++;
+    else if (t.status === 'PASSED') stats.passing_count++;
+    else if (t.status === 'FAILED') stats.failing_count++;
+    for (const r of t.results) {
+      if (r.status === 'PASSED') stats.expectations_passing_count++;
+      else stats.expectations_failing_count++;
     }
   }
+  return stats;
+}
+
+async function refreshStats(ctx: RegistryContext, workflow: Workflow): Promise<TestsStats> {
+  const stats = statsOf(await allTests(ctx, workflow.id));
   await ctx.store.updateWorkflow(workflow.id, { tests_stats: stats, updated_at: ctx.now() });
   return stats;
+}
+
+/** `version` or the platform's `workflow_version_number` (default "draft"). */
+function versionOf(input: RunTestInput): VersionRef {
+  const number = input.workflow_version_number;
+  if (number !== undefined && (!Number.isInteger(number) || number < 1)) {
+    throw invalidArgument('workflow_version_number', 'a version number ≥ 1', number);
+  }
+  if (number !== undefined && input.version !== undefined && input.version !== number) {
+    throw new WeftError(
+      ERROR_CODES.INVALID_ARGUMENT,
+      `Expected \`version\` and \`workflow_version_number\` to name the same version, got ${JSON.stringify(input.version)} and ${number}. Give one of them.`,
+      { details: { parameter: 'workflow_version_number' } },
+    );
+  }
+  return number ?? input.version ?? 'draft';
+}
+
+/** The mode, from `mode` or the platform's flags (they must agree). */
+function modeOf(input: RunTestsInput): TestRunMode {
+  const mode = input.mode;
+  if (mode !== undefined && !(TEST_RUN_MODES as readonly string[]).includes(mode)) {
+    throw invalidArgument('mode', TEST_RUN_MODES.map((m) => `"${m}"`).join(', '), mode);
+  }
+  const flagged: TestRunMode | undefined = input.execute_expectations_only
+    ? 'expectations'
+    : input.execute_failed_only
+      ? 'failed'
+      : undefined;
+  if (input.execute_expectations_only && input.execute_failed_only) {
+    throw invalidArgument('execute_failed_only', 'not combined with execute_expectations_only', true);
+  }
+  if (mode !== undefined && flagged !== undefined && mode !== flagged) {
+    throw invalidArgument('mode', `"${flagged}" (as the execute_* flag says) or left out`, mode);
+  }
+  return mode ?? flagged ?? 'all';
 }
 
 export function testsApi(ctx: RegistryContext, appId: string): TestsApi {
@@ -176,6 +241,8 @@ export function testsApi(ctx: RegistryContext, appId: string): TestsApi {
     return test;
   };
   const locked = <T>(workflowId: string, fn: () => Promise<T>) => ctx.locks.run(`tests:${workflowId}`, fn);
+  /** Tests running in the background (execute_async), by id. */
+  const pending = new Map<string, Promise<void>>();
 
   return {
     async create(workflowId, input: CreateTestInput) {
@@ -192,7 +259,7 @@ export function testsApi(ctx: RegistryContext, appId: string): TestsApi {
         input: input.input === undefined ? {} : checkInputObject(input.input),
         step_key: checkStepKey(input.step_key),
         expectations: checkExpectations(input.expectations ?? []),
-        status: null,
+        status: 'DRAFT',
         results: [],
         last_run_id: null,
         last_run_at: null,
@@ -240,12 +307,10 @@ export function testsApi(ctx: RegistryContext, appId: string): TestsApi {
       });
     },
 
-    async run(workflowId, input = {}) {
+    async run(workflowId, input: RunTestsInput = {}) {
       checkOptions(input, 'input');
-      const mode = input.mode ?? 'all';
-      if (!(TEST_RUN_MODES as readonly string[]).includes(mode)) {
-        throw invalidArgument('mode', TEST_RUN_MODES.map((m) => `"${m}"`).join(', '), mode);
-      }
+      const mode = modeOf(input);
+      const version = versionOf(input);
       if (
         input.test_ids !== undefined &&
         !(Array.isArray(input.test_ids) && input.test_ids.every((id) => typeof id === 'string'))
@@ -253,52 +318,121 @@ export function testsApi(ctx: RegistryContext, appId: string): TestsApi {
         throw invalidArgument('test_ids', 'an array of test ids', input.test_ids);
       }
       const workflow = await ownWorkflow(ctx, appId, workflowId);
-      return locked(workflow.id, async () => {
-        const only = input.test_ids === undefined ? null : new Set(input.test_ids);
-        const tests = (await allTests(ctx, workflow.id)).filter(
+      const only = input.test_ids === undefined ? null : new Set(input.test_ids);
+      return execute(workflow, mode, version, input.execute_async === true, (tests) =>
+        tests.filter(
           (t) => (only === null || only.has(t.id)) && (mode !== 'failed' || t.status === 'FAILED'),
-        );
-        let target: Awaited<ReturnType<typeof targetOf>> | null = null;
-        if (mode !== 'expectations' && tests.length > 0) {
-          target = await targetOf(ctx, workflow, input.version ?? 'draft', true);
-          // An invalid document fails the whole call (a ValidationError with every problem), not each test.
-          ctx.engine.compile(target.document);
-        }
-        const done = await Promise.all(
-          tests.map(async (test): Promise<WorkflowTest> => {
-            let run: RunRecord | null = null;
-            let why = 'The test has not run yet: run it with tests.run(workflowId).';
-            if (target === null) {
-              run = test.last_run_id === null ? null : await loadRun(ctx, test.last_run_id);
-            } else {
-              try {
-                run = await startRun(ctx, {
-                  app_id: appId,
-                  workflow,
-                  target,
-                  input: test.input,
-                  checkInput: true,
-                  origin: 'TEST',
-                });
-              } catch (error) {
-                if (!isWeftError(error)) throw error;
-                why = `The run could not start: ${error.message}`;
-              }
-            }
-            const results = await evaluateExpectations(test, run, why);
-            const now = ctx.now();
-            const updated = await ctx.store.updateTest(test.id, {
-              status: testStatus(run, results),
-              results,
-              ...(target === null ? {} : { last_run_id: run?.id ?? null, last_run_at: now }),
-              updated_at: now,
-            });
-            return updated ?? test;
-          }),
-        );
-        const stats = await refreshStats(ctx, workflow);
-        return { tests: done, stats };
-      });
+        ),
+      );
+    },
+
+    async runTest(testId, input: RunTestInput = {}) {
+      checkOptions(input, 'input');
+      const mode: TestRunMode = input.execute_expectations_only === true ? 'expectations' : 'all';
+      const version = versionOf(input);
+      const test = await ownTest(testId);
+      const workflow = await ownWorkflow(ctx, appId, test.workflow_id);
+      const report = await execute(workflow, mode, version, input.execute_async === true, (tests) =>
+        tests.filter((t) => t.id === test.id),
+      );
+      return report.tests[0] ?? test;
+    },
+
+    async stats(workflowId) {
+      const workflow = await ownWorkflow(ctx, appId, workflowId);
+      return statsOf(await allTests(ctx, workflow.id));
+    },
+
+    async wait(testId) {
+      const test = await ownTest(testId);
+      await pending.get(test.id);
+      return ownTest(testId);
     },
   };
+
+  /**
+   * Runs (or re-evaluates) the tests `select` picks, under the workflow's tests lock. With `async`, the
+   * tests are marked RUNNING and returned at once; each finishes in the background (`tests.wait`).
+   */
+  async function execute(
+    workflow: Workflow,
+    mode: TestRunMode,
+    version: VersionRef,
+    async: boolean,
+    select: (tests: WorkflowTest[]) => WorkflowTest[],
+  ) {
+    const prepared = await locked(workflow.id, async () => {
+      const tests = select(await allTests(ctx, workflow.id));
+      let target: Awaited<ReturnType<typeof targetOf>> | null = null;
+      if (mode !== 'expectations' && tests.length > 0) {
+        target = await targetOf(ctx, workflow, version, true);
+        // An invalid document fails the whole call (a ValidationError with every problem), not each test.
+        ctx.engine.compile(target.document);
+      }
+      if (!async || target === null) return { tests, target, marked: null };
+      const marked = await Promise.all(
+        tests.map(
+          async (t) => (await ctx.store.updateTest(t.id, { status: 'RUNNING', updated_at: ctx.now() })) ?? t,
+        ),
+      );
+      return { tests, target, marked };
+    });
+    const { tests, target, marked } = prepared;
+    const finish = async (): Promise<TestRunReport> => {
+      const done = await Promise.all(tests.map((test) => runOne(workflow, test, target)));
+      const stats = await locked(workflow.id, () => refreshStats(ctx, workflow));
+      return { tests: done, stats };
+    };
+    if (marked === null) return finish();
+    const background = finish();
+    for (const t of tests) {
+      const settled = background.then(
+        () => undefined,
+        () => undefined,
+      );
+      pending.set(t.id, settled);
+      void settled.then(() => {
+        if (pending.get(t.id) === settled) pending.delete(t.id);
+      });
+    }
+    const stats = await locked(workflow.id, () => refreshStats(ctx, workflow));
+    return { tests: marked, stats };
+  }
+
+  /** One test: its run (from its step_key, origin TEST), its expectations, its new status. */
+  async function runOne(
+    workflow: Workflow,
+    test: WorkflowTest,
+    target: Awaited<ReturnType<typeof targetOf>> | null,
+  ): Promise<WorkflowTest> {
+    let run: RunRecord | null = null;
+    let why = 'The test has not run yet: run it with tests.run(workflowId).';
+    if (target === null) {
+      run = test.last_run_id === null ? null : await loadRun(ctx, test.last_run_id);
+    } else {
+      try {
+        run = await startRun(ctx, {
+          app_id: appId,
+          workflow,
+          target,
+          input: test.input,
+          checkInput: true,
+          origin: 'TEST',
+          ...(test.step_key === null ? {} : { from_step_key: test.step_key }),
+        });
+      } catch (error) {
+        if (!isWeftError(error)) throw error;
+        why = `The run could not start: ${error.message}`;
+      }
+    }
+    const results = await evaluateExpectations(test, run, why);
+    const now = ctx.now();
+    const updated = await ctx.store.updateTest(test.id, {
+      status: testStatus(run, results),
+      results,
+      ...(target === null ? {} : { last_run_id: run?.id ?? null, last_run_at: now }),
+      updated_at: now,
+    });
+    return updated ?? test;
+  }
 }

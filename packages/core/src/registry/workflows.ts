@@ -7,7 +7,15 @@ import type { Workflow, WorkflowPatch } from '../store/types.js';
 import { findOwnWorkflow, ownWorkflow, scopedWorkflowId } from './access.js';
 import type { CreateWorkflowInput, ListWorkflowsQuery, UpdateWorkflowInput, WorkflowsApi } from './client.js';
 import type { RegistryContext } from './context.js';
-import { archived, checkOptions, checkPageQuery, conflict, workflowNotFound } from './errors.js';
+import {
+  archived,
+  checkOptions,
+  checkPageQuery,
+  conflict,
+  FILTER_OPTIONS,
+  refuseUnsupported,
+  workflowNotFound,
+} from './errors.js';
 
 /** A draft is any object with a `steps` array: it is validated when it is run or published, not when saved. */
 export function checkDraft(draft: unknown): WorkflowVersionDraft {
@@ -90,6 +98,7 @@ export function workflowsApi(ctx: RegistryContext, appId: string): WorkflowsApi 
 
     async list(query: ListWorkflowsQuery = {}) {
       checkPageQuery(query);
+      refuseUnsupported(query, FILTER_OPTIONS);
       return ctx.store.listWorkflows({ ...query, app_id: appId });
     },
 

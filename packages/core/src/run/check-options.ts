@@ -22,8 +22,8 @@ import {
 import type { Plan } from '../compile/plan.js';
 import { ERROR_CODES, invalidArgument, WeftError } from '../errors.js';
 import { checkedCopy } from '../json-data.js';
-import { STEP_STATUSES } from '../lifecycle/lifecycle.js';
 import { RetrySchema } from '../model/schema.js';
+import { STEP_STATUSES } from '../statuses.js';
 import type { EngineOptions, StartOptions } from './options.js';
 import { normalizeRetention } from './retention.js';
 import { RUN_ORIGINS, type StepRecord } from './types.js';
@@ -83,6 +83,17 @@ export function checkEngineOptions(options: unknown): EngineOptions {
         'a function () => epoch milliseconds',
       );
     }
+    if (o.files !== undefined) {
+      if (o.files === null || typeof o.files !== 'object')
+        throw invalidArgument('files', 'a FileStore', o.files);
+      for (const method of FILE_STORE_METHODS) {
+        optionalFunction(
+          (o.files as Record<string, unknown>)[method] ?? 0,
+          `files.${method}`,
+          'a function (a FileStore method)',
+        );
+      }
+    }
     optionalFunction(o.ids, 'ids', 'a function () => string');
     optionalFunction(o.random, 'random', 'a function () => number in [0, 1)');
     optionalFunction(o.onListenerError, 'onListenerError', 'a function (error, event) => void');
@@ -90,6 +101,9 @@ export function checkEngineOptions(options: unknown): EngineOptions {
     return (variables === undefined ? o : { ...o, variables }) as EngineOptions;
   });
 }
+
+/** The FileStore methods the FILES service calls. */
+const FILE_STORE_METHODS = ['put', 'get', 'delete'] as const;
 
 function checkProviders(providers: unknown): void {
   if (providers === undefined) return;
@@ -135,6 +149,7 @@ function checkLimits(limits: unknown): void {
   optionalNumber(l.stepTimeoutMs, 'limits.stepTimeoutMs', 1);
   optionalNumber(l.httpTimeoutMs, 'limits.httpTimeoutMs', 1);
   optionalInteger(l.maxSteps, 'limits.maxSteps', 1, { infinity: true });
+  optionalInteger(l.maxWorkflowDepth, 'limits.maxWorkflowDepth', 1, { infinity: true });
   const e = optionsObject(l.expression, 'limits.expression');
   optionalNumber(e.timeoutMs, 'limits.expression.timeoutMs', 1);
   optionalInteger(e.maxDepth, 'limits.expression.maxDepth', 1);
@@ -195,6 +210,8 @@ export function checkStartOptions(plan: Plan, options: unknown): CheckedStartOpt
     }
     optionalBoolean(o.draft, 'draft');
     if (o.draft !== undefined) out.draft = o.draft as boolean;
+    optionalBoolean(o.check_input, 'check_input');
+    if (o.check_input !== undefined) out.check_input = o.check_input as boolean;
     optionalNonEmptyString(o.id, 'id');
     if (o.id !== undefined) out.id = o.id as string;
     if (o.preset !== undefined) out.preset = checkPreset(plan, o.preset);

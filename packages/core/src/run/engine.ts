@@ -12,19 +12,24 @@ import type { Plan } from '../compile/plan.js';
 import { ERROR_CODES, invalidArgument, WeftError } from '../errors.js';
 import { SafeEmitter, type WeftEventName, type WeftListener } from '../events/events.js';
 import { DEFAULT_EXPRESSION_LIMITS } from '../expressions/jsonata.js';
+import { MemoryFileStore } from '../files/memory.js';
+import { type InputFieldSite, inputDefinitions, invalidInput, problemsFor } from '../input/check.js';
 import type { VersionDocument } from '../model/types.js';
 import type { Provider } from '../providers/provider.js';
 import { branchStep } from '../steps/branch.js';
+import { browserStep } from '../steps/browser.js';
 import { codeStep } from '../steps/code.js';
-import { createHttpFetch } from '../steps/http-fetch.js';
+import { createHttpFetch, policyFetch } from '../steps/http-fetch.js';
 import { httpRequestStep } from '../steps/http-request.js';
 import { inputStep } from '../steps/input.js';
 import { internal } from '../steps/internal.js';
 import { modelStep } from '../steps/model.js';
-import { serviceStep } from '../steps/service.js';
+import { mergeServices, serviceStep } from '../steps/service.js';
+import { filesService } from '../steps/service-files.js';
+import { schedulerService } from '../steps/service-scheduler.js';
 import type { StepContext, StepHandler } from '../steps/types.js';
 import { workflowStep } from '../steps/workflow.js';
-import { mergePricing } from '../usage/pricing.js';
+import { mergePricing, providerPricing } from '../usage/pricing.js';
 import { checkEngineOptions, checkStartOptions } from './check-options.js';
 import type { EngineCore, HandlerEntry } from './engine-core.js';
 import { RunExecution } from './execution.js';
@@ -33,7 +38,7 @@ import { inlineCode } from './inline.js';
 import type { EngineLimits, EngineOptions, StartOptions } from './options.js';
 import { EngineSlots } from './slots.js';
 import type { Run } from './types.js';
-import { DeltaRedactor } from './variables.js';
+import { DeltaRedactor, type Variable } from './variables.js';
 
 export const DEFAULT_LIMITS: EngineLimits = {
   maxLoopIterations: 10_000,
@@ -43,6 +48,7 @@ export const DEFAULT_LIMITS: EngineLimits = {
   stepTimeoutMs: undefined,
   httpTimeoutMs: 30_000,
   maxSteps: 10_000,
+  maxWorkflowDepth: 16,
   expression: DEFAULT_EXPRESSION_LIMITS,
 };
 
@@ -77,6 +83,8 @@ interface Inherited {
   secrets: readonly string[];
   /** The child is another app's workflow: `from_step_key` must name one of its entry steps. */
   entryOnly: boolean;
+  /** How deep the child run is nested (its parent's depth + 1). */
+  depth: number;
 }
 
 export function createEngine(givenOptions: EngineOptions = {}): Engine {
@@ -89,6 +97,7 @@ export function createEngine(givenOptions: EngineOptions = {}): Engine {
   };
   checkPositive('limits.maxLoopIterations', limits.maxLoopIterations);
   checkPositive('limits.loopConcurrency', limits.loopConcurrency);
+  checkPositive('limits.maxWorkflowDepth', limits.maxWorkflowDepth);
   const concurrency =
     typeof options.concurrency === 'number' ? { run: options.concurrency } : (options.concurrency ?? {});
   const runConcurrency = concurrency.run ?? DEFAULT_CONCURRENCY.run;
@@ -112,7 +121,7 @@ export function createEngine(givenOptions: EngineOptions = {}): Engine {
   };
 
   const events = new SafeEmitter(options.onListenerError);
-  // One policy-checked fetch for every step that makes requests (http_request; browser steps use it too).
+  // One policy-checked fetch for every request a document makes (http_request, browser, FILES downloads).
   const httpFetch = createHttpFetch({ ...options.http });
   const active = new Map<string, RunHandle>();
   const handlers = new Map<string, HandlerEntry>();
@@ -126,22 +135,54 @@ export function createEngine(givenOptions: EngineOptions = {}): Engine {
   );
   handlers.set(
     'model',
-    slotted(modelStep({ providers, providerLimit, pricing: mergePricing(options.pricing) })),
+    slotted(
+      modelStep({
+        providers,
+        providerLimit,
+        pricing: mergePricing(providerPricing(providers), options.pricing),
+      }),
+    ),
   );
-  handlers.set('service', slotted(serviceStep(options.services ?? {})));
+  // browser steps and the FILES service fetch through the same policy-checked fetch (steps/http-fetch.ts).
+  const fetchResource = policyFetch(httpFetch, limits.httpTimeoutMs);
+  const now = () => (options.clock ?? { now: Date.now }).now();
+  const files = options.files ?? new MemoryFileStore({ now, ...(options.ids ? { ids: options.ids } : {}) });
+  const builtinServices = {
+    FILES: filesService({ files, fetch: fetchResource }),
+    SCHEDULER: schedulerService(now),
+  };
+  handlers.set('service', slotted(serviceStep(mergeServices(builtinServices, options.services ?? {}))));
+  handlers.set('browser', slotted(browserStep(fetchResource)));
   handlers.set('workflow', {
     slots: false,
     run: workflowStep({
       resolver: options.workflows,
       startChild: (context, resolved, childOptions) => {
-        const parent = internal(context) as unknown as { execution: RunExecution };
-        const { runLimit, secrets } = parent.execution;
+        const parent = (internal(context) as unknown as { execution: RunExecution }).execution;
+        const depth = (lineage.get(parent)?.depth ?? 0) + 1;
+        if (depth > limits.maxWorkflowDepth) {
+          throw new WeftError(
+            ERROR_CODES.SUBWORKFLOW_DEPTH,
+            `Step "${context.step.key}" would start a sub-workflow ${depth} levels deep; the most is ${limits.maxWorkflowDepth} (limits.maxWorkflowDepth). A workflow that calls itself, directly or through others, needs a conditional that ends the recursion.`,
+            {
+              step_key: context.step.key,
+              details: { depth, limit: limits.maxWorkflowDepth },
+              retryable: false,
+            },
+          );
+        }
+        const inherited = resolved.isolated === true ? [] : (lineage.get(parent)?.variables ?? []);
+        const variables = [...inherited, ...(resolved.variables ?? [])];
         // A run of another app's workflow belongs to that app (the caller sees the step's output only),
         // and starts at the workflow's entry steps (issue 11, item 7).
         const foreign = resolved.foreign === true;
-        const options =
-          foreign && resolved.app_id != null ? { ...childOptions, app_id: resolved.app_id } : childOptions;
-        return startRun(resolved.document, options, { runLimit, secrets, entryOnly: foreign }).done;
+        const options = {
+          ...childOptions,
+          variables,
+          ...(foreign && resolved.app_id != null ? { app_id: resolved.app_id } : {}),
+        };
+        const { runLimit, secrets } = parent;
+        return startRun(resolved.document, options, { runLimit, secrets, entryOnly: foreign, depth }).done;
       },
     }),
   });
@@ -173,10 +214,17 @@ export function createEngine(givenOptions: EngineOptions = {}): Engine {
     handlerFor: (type) => handlers.get(type),
   };
 
+  /**
+   * Per run: its nesting depth and the variables it was started with (a `workflow` step passes them to
+   * its child; the engine's own `variables` reach every run anyway).
+   */
+  const lineage = new WeakMap<RunExecution, { depth: number; variables: readonly Variable[] }>();
+
   function startRun(document: unknown, given: ChildStartOptions | undefined, parent?: Inherited): RunHandle {
     const plan = plans.get(document);
     // The run keeps a checked copy: nothing the caller changes afterwards reaches it.
     const startOptions: ChildStartOptions = checkStartOptions(plan, given);
+    if (startOptions.check_input !== false) checkInput(plan, startOptions);
     if (parent !== undefined) {
       const from = startOptions.from_step_key;
       if (parent.entryOnly && from !== undefined && !plan.entries.some((i) => plan.steps[i]!.key === from)) {
@@ -191,6 +239,7 @@ export function createEngine(givenOptions: EngineOptions = {}): Engine {
     }
     const localEvents = new SafeEmitter(options.onListenerError);
     const execution = new RunExecution(core, plan, startOptions, localEvents);
+    lineage.set(execution, { depth: parent?.depth ?? 0, variables: startOptions.variables ?? [] });
     if (active.has(execution.id)) {
       throw new WeftError(ERROR_CODES.CONFLICT, `A run with id "${execution.id}" is already in progress.`);
     }
@@ -290,6 +339,26 @@ function redactingDeltas(handler: StepHandler): StepHandler {
     flush();
     return result;
   };
+}
+
+/** The input fields of a plan when the run starts at its entries (computed once per plan). */
+const INPUT_SITES = new WeakMap<Plan, readonly InputFieldSite[]>();
+
+/** The run input against the document's input definition, exactly as the registry checks it. */
+function checkInput(plan: Plan, o: StartOptions): void {
+  let sites: readonly InputFieldSite[] | undefined;
+  if (o.from_step_key !== undefined) {
+    sites = inputDefinitions(plan.document, { from_step_key: o.from_step_key });
+  } else {
+    sites = INPUT_SITES.get(plan);
+    if (sites === undefined) {
+      sites = inputDefinitions(plan.document);
+      INPUT_SITES.set(plan, sites);
+    }
+  }
+  if (sites.length === 0 && o.input === undefined) return;
+  const problems = problemsFor(sites, plan.document, o.input);
+  if (problems.length > 0) throw invalidInput(problems);
 }
 
 function checkPositive(parameter: string, value: number): void {

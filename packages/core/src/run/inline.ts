@@ -6,6 +6,7 @@
 import { BAIL } from '../compile/fast-expression.js';
 import type { PlanStep } from '../compile/plan.js';
 import { type ExpressionBindings, normalizeValue } from '../expressions/jsonata.js';
+import { detachScope, mayReturnScope } from '../steps/detach-scope.js';
 
 /** steps/code.ts's `codeStep`, inline: the expression's value, null for an empty expression or undefined. */
 export function inlineCode(
@@ -18,7 +19,8 @@ export function inlineCode(
   if (fast === null) return BAIL;
   const value = fast(scope, bindings);
   if (value === BAIL) return BAIL;
-  const normalized = normalizeValue(value);
+  let normalized = normalizeValue(value);
+  if (mayReturnScope(plan.code.source)) normalized = detachScope(normalized, scope);
   // codeStep is async: returning a thenable would adopt it. Leave such (exotic) values to the handler.
   if (isThenable(normalized)) return BAIL;
   return normalized === undefined ? null : normalized;

@@ -1,5 +1,6 @@
 /** Options of `createEngine` and `engine.start`, with their defaults. */
 import type { ExpressionLimits } from '../expressions/jsonata.js';
+import type { FileStore } from '../files/types.js';
 import type { RetryPolicy, VersionDocument } from '../model/types.js';
 import type { PricingTable, Provider } from '../providers/provider.js';
 import type { ServiceRegistry, StepHandler } from '../steps/types.js';
@@ -21,11 +22,14 @@ export interface EngineLimits {
   httpTimeoutMs: number;
   /**
    * Documents with more steps (notes included) are refused with LIMIT_EXCEEDED before they are read any
-   * further: validating and compiling are synchronous and block the host's event loop for about
-   * 0.1 ms a step (docs/performance.md), so the default keeps that under a few hundred ms. Infinity lifts it
-   * (the validator's own bound, VALIDATION_LIMITS.maxSteps, still applies). Default 10,000.
+   * further: validating and compiling are synchronous and block the host's event loop (W8 in
+   * docs/performance.md: 1.3–2.7 s for 100,000 steps on a loaded 2-core machine), so the default keeps a
+   * compile to a fraction of a second. Infinity lifts it (the validator's own bound,
+   * VALIDATION_LIMITS.maxSteps, still applies). Default 10,000.
    */
   maxSteps: number;
+  /** Sub-workflows nested deeper than this fail their `workflow` step with SUBWORKFLOW_DEPTH. Default 16. */
+  maxWorkflowDepth: number;
   /** Bounds on every expression evaluation. */
   expression: ExpressionLimits;
 }
@@ -63,6 +67,13 @@ export interface ResolvedWorkflow {
    * may start only at the document's entry steps.
    */
   foreign?: boolean;
+  /**
+   * Variables of the child's own home, layered over the parent's (which the child sees, secret flags
+   * included, unless `isolated`).
+   */
+  variables?: Variable[];
+  /** The child does not see the parent's variables (the registry isolates another app's workflows). */
+  isolated?: boolean;
 }
 
 /** What `http.allow` learns about a request besides its URL. */
@@ -106,12 +117,20 @@ export interface Clock {
 export interface EngineOptions {
   /** LLM providers, by name (`provider.name`). */
   providers?: Provider[] | Record<string, Provider>;
-  /** Prices per provider and model (credits per million tokens); merged over nothing by default. */
+  /**
+   * Prices per provider and model (credits per million tokens), merged model by model over the prices the
+   * providers declare (`provider.pricing`).
+   */
   pricing?: PricingTable;
   /** Host step types: `{ [type]: handler }` (also overrides built-ins such as `browser`). */
   steps?: Record<string, StepHandler>;
-  /** `services[type][action]` handlers for `service` steps. */
+  /**
+   * `services[type][action]` handlers for `service` steps, over the built-in FILES and SCHEDULER actions
+   * (a host action of the same name replaces the built-in one).
+   */
   services?: ServiceRegistry;
+  /** Where the built-in FILES service keeps the app's files. Default: a MemoryFileStore per engine. */
+  files?: FileStore;
   /** Variables every run sees as `$vars` (runs can add or override). */
   variables?: Variable[];
   /** A number is the per-run cap. */
@@ -141,6 +160,11 @@ export interface StartOptions {
   variables?: Variable[];
   /** Start from this step only (it is the single entry). */
   from_step_key?: string;
+  /**
+   * Check `input` against the document's input definition before anything is created (INVALID_INPUT
+   * listing every problem). Default true; replays pass false (their input is the original run's).
+   */
+  check_input?: boolean;
   /** Aborting it cancels the run. Must be a real AbortSignal (`instanceof AbortSignal`). */
   signal?: AbortSignal;
   origin?: RunOrigin;

@@ -1,7 +1,7 @@
 /** The run object, with the seed's shape and field names. */
 import type { ErrorRecord } from '../errors.js';
-import type { RunStatus, StepStatus } from '../lifecycle/lifecycle.js';
 import type { WorkflowVersion, WorkflowVersionDraft } from '../model/types.js';
+import type { RunStatus, StepStatus } from '../statuses.js';
 
 export const RUN_ORIGINS = ['WORKFLOW', 'TRIGGER', 'RECORD', 'TEST', 'ENDPOINT', 'WEBHOOK'] as const;
 export type RunOrigin = (typeof RUN_ORIGINS)[number];

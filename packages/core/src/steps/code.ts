@@ -1,11 +1,14 @@
 /** `code` steps: the value of the JSONata expression is the output (an empty expression outputs null). */
 import { normalizeValue } from '../expressions/jsonata.js';
+import { detachScope, mayReturnScope } from './detach-scope.js';
 import { internal } from './internal.js';
 import type { StepContext } from './types.js';
 
 export async function codeStep(context: StepContext): Promise<unknown> {
   const { plan, bindings } = internal(context);
   if (plan.code === null) return null;
-  const value = normalizeValue(await plan.code.evaluate(context.scope, bindings));
+  let value = normalizeValue(await plan.code.evaluate(context.scope, bindings));
+  // `$` is the live scope: detach it so that the output never contains itself (detach-scope.ts).
+  if (mayReturnScope(plan.code.source)) value = detachScope(value, context.scope);
   return value === undefined ? null : value;
 }

@@ -23,7 +23,10 @@ export interface HttpFetchRequest {
   url: string;
   method: string;
   headers: Headers;
-  body?: string | undefined;
+  /** Re-sent as it is on a 307/308 redirect (a string, form fields or form data: never a stream). */
+  body?: string | URLSearchParams | FormData | undefined;
+  /** At most this many bytes of the body, below the engine's `http.maxResponseBytes`. */
+  maxBytes?: number;
   /** The whole exchange — every hop and the body — must end within this. null: no deadline of our own. */
   timeoutMs: number | null;
   /** The step's signal: cancellation and the step's own `timeout_ms`. */
@@ -55,6 +58,62 @@ const BODY_HEADERS = [
   'content-language',
   'content-location',
 ];
+
+/** A fetched resource, as `browser` steps and the FILES service read one. */
+export interface FetchedResource {
+  ok: boolean;
+  status: number;
+  statusText: string;
+  /** The final URL (after redirects). */
+  url: string;
+  headers: Record<string, string>;
+  /** The media type of the content-type header, lower-cased, without parameters ("" when none). */
+  mediaType: string;
+  bytes: Uint8Array;
+}
+
+export interface FetchRequest {
+  step_key: string;
+  url: string;
+  signal: AbortSignal;
+  /** Past this many bytes (or the engine's `http.maxResponseBytes`) the fetch fails with RESPONSE_TOO_LARGE. */
+  maxBytes: number;
+  /** False when the step has its own `timeout_ms` (the engine enforces that one). */
+  useHttpTimeout: boolean;
+}
+
+export type PolicyFetch = (request: FetchRequest) => Promise<FetchedResource>;
+
+/**
+ * A GET through the engine's policy-checked fetch: the one call site of `browser` steps and the FILES
+ * service (redirects, addresses, `http.allow` and the size limit all apply).
+ */
+export function policyFetch(fetch: HttpFetch, timeoutMs: number): PolicyFetch {
+  return async ({ step_key, url, signal, maxBytes, useHttpTimeout }) => {
+    const response = await fetch({
+      url,
+      method: 'GET',
+      headers: new Headers(),
+      maxBytes,
+      timeoutMs: useHttpTimeout ? timeoutMs : null,
+      signal,
+      step_key,
+    });
+    const headers: Record<string, string> = {};
+    response.headers.forEach((value, name) => {
+      headers[name] = value;
+    });
+    return {
+      ok: response.status >= 200 && response.status < 300,
+      status: response.status,
+      statusText: response.statusText,
+      url: response.url.href,
+      headers,
+      mediaType: (headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase(),
+      bytes: response.body,
+    };
+  };
+}
 
 /** The fetch every `http_request` (and `browser`) step of an engine uses. */
 export function createHttpFetch(options: HttpOptions = {}): HttpFetch {
@@ -106,7 +165,7 @@ export function createHttpFetch(options: HttpOptions = {}): HttpFetch {
       if (!REDIRECT_STATUSES.has(response.status) || location === null) {
         let bytes: Uint8Array;
         try {
-          bytes = await readBody(response, maxBytes, key, url);
+          bytes = await readBody(response, Math.min(maxBytes, request.maxBytes ?? maxBytes), key, url);
         } catch (error) {
           throw failure(error, url);
         }
@@ -257,7 +316,7 @@ async function readBody(response: Response, max: number, key: string, url: URL):
   const tooLarge = () =>
     new WeftError(
       ERROR_CODES.RESPONSE_TOO_LARGE,
-      `Step "${key}": the response of ${where(url)} is larger than ${max.toLocaleString('en-US')} bytes (http.maxResponseBytes); reading stopped there.`,
+      `Step "${key}": the response of ${where(url)} is larger than ${max.toLocaleString('en-US')} bytes, the most this step reads (http.maxResponseBytes); reading stopped there.`,
       { step_key: key, details: { url: where(url), max_bytes: max }, retryable: false },
     );
   const declared = Number(response.headers.get('content-length'));

@@ -1,16 +1,19 @@
 /**
  * `http_request` steps: the engine's policy-checked fetch (http-fetch.ts: redirects followed by hand and
- * re-checked, size limit, one deadline) with the templated url, method, headers and body. JSON bodies are
- * sent with `content-type: application/json`; JSON responses are parsed. A non-2xx answer is not a step
- * failure: the output says `ok: false` with the status. Network errors fail the attempt (retryable).
+ * re-checked, resolved addresses, size limit, one deadline) with the templated url, method, headers and
+ * body (built as the platform documents them: http-request-build.ts); JSON responses are parsed. A non-2xx
+ * answer is not a step failure: the output says `ok: false` with the status. Network errors fail the
+ * attempt (retryable).
  */
 import type { HttpFetch } from './http-fetch.js';
+import { buildRequest } from './http-request-build.js';
 import type { StepContext } from './types.js';
 
 export interface HttpRequestConfig {
   url: unknown;
   method?: unknown;
-  headers?: Record<string, unknown>;
+  /** An object of strings, or "Name: value" lines (http-request-build.ts). */
+  headers?: unknown;
   body?: unknown;
 }
 
@@ -34,23 +37,13 @@ export function httpRequestStep(deps: HttpRequestStepDeps) {
     const key = context.step.key;
     const { config } = context;
     const method = String(config.method ?? 'GET').toUpperCase();
-    const headers = new Headers();
-    for (const [name, value] of Object.entries(config.headers ?? {})) {
-      if (value !== undefined && value !== null) headers.set(name, String(value));
-    }
-    let body: string | undefined;
-    if (config.body !== undefined && config.body !== null && method !== 'GET') {
-      if (typeof config.body === 'string') body = config.body;
-      else {
-        body = JSON.stringify(config.body);
-        if (!headers.has('content-type')) headers.set('content-type', 'application/json');
-      }
-    }
+    const { headers, body, dropped } = buildRequest(key, method, config);
+    if (dropped !== null) context.log('warn', dropped);
     // The step's own timeout_ms (enforced by the engine) wins; otherwise the engine's http timeout applies.
     const response = await deps.fetch({
       url: String(config.url),
       method,
-      headers,
+      headers: new Headers(headers),
       body,
       timeoutMs: context.step.timeout_ms === undefined ? deps.timeoutMs : null,
       signal: context.signal,

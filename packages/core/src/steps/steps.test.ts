@@ -243,7 +243,7 @@ describe('workflow (sub-workflow)', () => {
     },
   });
 
-  it('runs the child with templated input; output is its result (or a step’s output); usage nests', async () => {
+  it('runs the child with templated input; output is the child run’s summary; usage nests', async () => {
     const run = await engine.run(
       draft([
         {
@@ -253,13 +253,13 @@ describe('workflow (sub-workflow)', () => {
           input: { n: '{{ input.n }}' },
           destinations: ['pick'],
         },
-        { type: 'workflow', key: 'pick', workflow_id: 'doubler', step_key: 'double', input: { n: 1 } },
+        { type: 'workflow', key: 'pick', workflow_id: 'doubler', input: { n: 1 } },
       ]),
       { input: { n: 21 } },
     );
     expect(run.status).toBe('COMPLETED');
-    expect(run.output.sub!.output).toBe(42);
-    expect(run.output.pick!.output).toBe(2);
+    expect(run.output.sub!.output).toMatchObject({ status: 'COMPLETED', result: 42, workflow_id: 'doubler' });
+    expect(run.output.pick!.output).toMatchObject({ result: 2 });
     expect(run.usage.total).toBe(4);
     expect(run.usage.steps.sub!.calls[0]).toMatchObject({
       total: 2,
@@ -342,17 +342,60 @@ describe('service and browser', () => {
     const missing = await engine.run(
       draft([{ type: 'service', key: 's', service: { type: 'slack', action: 'nope' } }]),
     );
-    expect(missing.output.s!.error).toMatchObject({ code: 'HANDLER_NOT_FOUND' });
-    expect(missing.output.s!.error!.message).toMatch(/Registered: slack\.post/);
+    expect(missing.output.s!.error).toMatchObject({ code: 'SERVICE_NOT_CONFIGURED' });
+    expect(missing.output.s!.error!.message).toMatch(/Available: .*slack\.post/);
   });
 
-  it('browser steps run only when a handler is registered', async () => {
+  it('a host browser handler replaces the built-in one', async () => {
     const doc = draft([{ type: 'browser', key: 'b', url: 'https://example.com' }]);
-    const without = await createEngine().run(doc);
-    expect(without.output.b!.error).toMatchObject({ code: 'HANDLER_NOT_FOUND' });
     const withHandler = await createEngine({ steps: { browser: (ctx) => `visited ${ctx.config.url}` } }).run(
       doc,
     );
     expect(withHandler.output.b!.output).toBe('visited https://example.com');
+  });
+});
+
+describe('model messages with disable_variables', () => {
+  it('are sent as written: their {{ }} is not a template', async () => {
+    const { collectTemplateStrings } = await import('../model/template-fields.js');
+    const step = {
+      type: 'model',
+      key: 'm',
+      provider: {
+        messages: [
+          { role: 'system', content: 'Literal {{ braces }}', disable_variables: true },
+          {
+            role: 'user',
+            content: [
+              { type: 'text', text: '{{ input.q }}' },
+              { type: 'text', text: '{{ kept }}', disable_variables: true },
+            ],
+          },
+        ],
+      },
+    };
+    expect(collectTemplateStrings(step).map((t) => t.path.join('.'))).toEqual([
+      'provider.messages.1.content.0.text',
+    ]);
+  });
+});
+
+describe('a code step returning the whole scope', () => {
+  it('outputs a plain, acyclic snapshot: the run serialises', async () => {
+    const run = await createEngine().run(
+      draft([
+        code('first', '1', ['all', 'nested']),
+        code('all', '$'),
+        code('nested', '{"scope": $, "list": [$$]}'),
+      ]),
+      { input: { n: 1 } },
+    );
+    expect(run.status).toBe('COMPLETED');
+    const text = JSON.stringify(run);
+    expect(JSON.parse(text).output.all.output).toMatchObject({
+      input: { n: 1 },
+      first: { status: 'COMPLETED', output: 1 },
+    });
+    expect((run.output.nested!.output as { scope: unknown }).scope).toMatchObject({ first: { output: 1 } });
   });
 });

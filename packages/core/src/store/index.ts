@@ -8,7 +8,43 @@ export {
   pageLimit,
   versionSortKey,
 } from './cursor.js';
-export { MemoryStore } from './memory.js';
+export type {
+  AppendOutcome,
+  ClaimRequest,
+  ClaimResult,
+  JournalAppend,
+  JournalBatch,
+  JournalEntry,
+  JournalQuery,
+  JournalStore,
+  LeaseGrant,
+  RunLease,
+} from './journal.js';
+export {
+  checkAppend,
+  checkAppends,
+  checkBatch,
+  checkClaim,
+  checkGroupAppend,
+  checkLeaseGrant,
+  checkOwnerId,
+  checkRecoverableLimit,
+  checkTime,
+  decideClaim,
+  entryData,
+  insertedLease,
+  isLiveStatus,
+  journalRange,
+  LIVE_RUN_STATUSES,
+  leaseLost,
+  loadedEntry,
+  MAX_GROUP_APPENDS,
+  MAX_JOURNAL_PAGE,
+  refused,
+  runNotFoundInStore,
+} from './journal.js';
+export type { MemoryStoreOptions } from './memory.js';
+export { DEFAULT_MAX_PURGED_RUNS, MemoryStore } from './memory.js';
 export { PURGED_MESSAGE, purgeRunRow, purgeStepRecord } from './purge.js';
 export type { IndexPageOptions } from './sorted-index.js';
 export { SortedIndex } from './sorted-index.js';
@@ -18,6 +54,7 @@ export type {
   DiscoverableWorkflow,
   DiscoverQuery,
   ExpectationResult,
+  ExpectationStatus,
   Page,
   PageQuery,
   PublishedVersion,

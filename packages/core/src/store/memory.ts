@@ -5,13 +5,45 @@
  *
  * Index keys are `created_at` plus an insertion sequence, so records created in the same millisecond
  * still list newest first in the order they were inserted (a SQL store would use an autoincrement id).
+ *
+ * Memory is bounded against retention: a purged run keeps its shell (purge.ts) only among the
+ * `maxPurgedRuns` most recently purged; older shells are deleted whole, so a long-lived process that
+ * sweeps does not grow by one shell per run forever.
  */
 
-import { ERROR_CODES, WeftError } from '../errors.js';
-import type { RunStatus } from '../lifecycle/lifecycle.js';
+import { ERROR_CODES, invalidArgument, WeftError } from '../errors.js';
 import type { StepRecord } from '../run/types.js';
+import type { RunStatus } from '../statuses.js';
 import { copy, deepFreeze } from './copy.js';
 import { pageLimit, versionSortKey } from './cursor.js';
+import {
+  type AppendOutcome,
+  type ClaimRequest,
+  type ClaimResult,
+  checkAppend,
+  checkAppends,
+  checkBatch,
+  checkClaim,
+  checkGroupAppend,
+  checkLeaseGrant,
+  checkOwnerId,
+  checkRecoverableLimit,
+  checkTime,
+  decideClaim,
+  entryData,
+  insertedLease,
+  isLiveStatus,
+  type JournalAppend,
+  type JournalBatch,
+  type JournalEntry,
+  type JournalQuery,
+  journalRange,
+  type LeaseGrant,
+  loadedEntry,
+  type RunLease,
+  refused,
+  runNotFoundInStore,
+} from './journal.js';
 import { purgeRunRow, purgeStepRecord } from './purge.js';
 import { SortedIndex } from './sorted-index.js';
 import type { RunCondition, WeftStore } from './store.js';
@@ -55,7 +87,28 @@ function purgeable(run: RunRow): boolean {
   );
 }
 
+export interface MemoryStoreOptions {
+  /**
+   * How many purged runs keep their shell (docs/retention.md); past it, the shells purged longest ago
+   * are deleted whole (the run is then NOT_FOUND). Default 10,000 (a shell is about 2 KB: ~20 MB).
+   * `Infinity` keeps every shell.
+   */
+  maxPurgedRuns?: number;
+}
+
+export const DEFAULT_MAX_PURGED_RUNS = 10_000;
+
+/** A run's ownership and journal, beside its row. */
+interface RunState {
+  owner_id: string | null;
+  lease_until: string | null;
+  journal: JournalEntry[];
+  /** The seq of the last entry (stays when a purge deletes the entries). */
+  journal_seq: number;
+}
+
 export class MemoryStore implements WeftStore {
+  readonly #maxPurgedRuns: number;
   #seq = 0;
   /** The index key of each workflow, run and test (by id). */
   readonly #keys = new Map<string, string>();
@@ -78,6 +131,22 @@ export class MemoryStore implements WeftStore {
   readonly #testsByWorkflow = new Map<string, SortedIndex>();
 
   readonly #variables = new Map<string, Map<string, AppVariable>>();
+
+  readonly #state = new Map<string, RunState>();
+  /** Ids of live (PENDING or RUNNING) runs: the candidates for recovery. */
+  readonly #live = new Set<string>();
+  /** Ids of purged runs, oldest purge first. */
+  readonly #purged = new Set<string>();
+
+  constructor(options: MemoryStoreOptions = {}) {
+    if (options === null || typeof options !== 'object')
+      throw invalidArgument('options', 'an object', options);
+    const max = options.maxPurgedRuns ?? DEFAULT_MAX_PURGED_RUNS;
+    if (!(max === Number.POSITIVE_INFINITY || (Number.isInteger(max) && max >= 0))) {
+      throw invalidArgument('maxPurgedRuns', 'an integer ≥ 0 or Infinity', max);
+    }
+    this.#maxPurgedRuns = max;
+  }
 
   #key(kind: string, id: string, createdAt: string): string {
     const key = `${createdAt}#${(++this.#seq).toString(36).padStart(10, '0')}`;
@@ -193,12 +262,29 @@ export class MemoryStore implements WeftStore {
 
   // ── runs ─────────────────────────────────────────────────────────────────────────────────────────
 
-  async insertRun(run: RunRow): Promise<void> {
+  async insertRun(run: RunRow, lease?: LeaseGrant): Promise<void> {
+    const grant = lease === undefined ? undefined : checkLeaseGrant(lease);
+    this.#checkNewRun(run);
+    this.#insertRun(run, grant);
+  }
+
+  #checkNewRun(run: RunRow): void {
     if (this.#runs.has(run.id)) {
       throw new WeftError(ERROR_CODES.CONFLICT, `A run with id "${run.id}" already exists.`);
     }
+  }
+
+  #insertRun(run: RunRow, grant: LeaseGrant | undefined): void {
     const stored = copy(run);
     this.#runs.set(stored.id, stored);
+    const owned = grant !== undefined && isLiveStatus(stored.status);
+    this.#state.set(stored.id, {
+      owner_id: owned ? grant.owner_id : null,
+      lease_until: owned ? grant.lease_until : null,
+      journal: [],
+      journal_seq: 0,
+    });
+    if (isLiveStatus(stored.status)) this.#live.add(stored.id);
     const key = this.#key('r', stored.id, stored.created_at);
     indexIn(this.#runsByApp, stored.app_id ?? '').insert(key, stored.id);
     if (stored.workflow_id !== null) {
@@ -228,6 +314,15 @@ export class MemoryStore implements WeftStore {
     if (purgeable(current)) this.#due.remove(current.retention_due_at!, current.id);
     this.#runs.set(next.id, next);
     if (purgeable(next)) this.#due.insert(next.retention_due_at!, next.id);
+    if (!isLiveStatus(next.status)) {
+      // A run that has ended has no owner.
+      this.#live.delete(next.id);
+      const state = this.#state.get(next.id);
+      if (state !== undefined) {
+        state.owner_id = null;
+        state.lease_until = null;
+      }
+    } else this.#live.add(next.id);
   }
 
   async listRuns(query: RunQuery): Promise<Page<RunRow>> {
@@ -258,6 +353,8 @@ export class MemoryStore implements WeftStore {
     return { data: page.data.map((id) => copy(this.#runs.get(id)!)), next_cursor: page.next_cursor };
   }
 
+  // Step records are keyed by run id whether or not the run row exists yet (the registry may write a
+  // preset record before its insert lands), as before the journal existed.
   async saveStepResult(runId: string, key: string, record: StepRecord): Promise<void> {
     let steps = this.#steps.get(runId);
     if (steps === undefined) {
@@ -289,7 +386,163 @@ export class MemoryStore implements WeftStore {
     this.#replaceRun(current, next);
     const steps = this.#steps.get(id);
     if (steps !== undefined) for (const [key, record] of steps) steps.set(key, purgeStepRecord(record));
+    const state = this.#state.get(id);
+    if (state !== undefined) state.journal = [];
+    this.#purged.add(id);
+    while (this.#purged.size > this.#maxPurgedRuns) this.#forget(this.#purged.values().next().value!);
     return copy(next);
+  }
+
+  /** Deletes every trace of a purged run (its shell is past `maxPurgedRuns`). */
+  #forget(id: string): void {
+    this.#purged.delete(id);
+    const run = this.#runs.get(id);
+    if (run === undefined) return;
+    const key = this.#keyOf('r', id);
+    this.#runsByApp.get(run.app_id ?? '')?.remove(key, id);
+    if (run.workflow_id !== null) {
+      this.#runsByAppWorkflow.get(`${run.app_id ?? ''}\0${run.workflow_id}`)?.remove(key, id);
+    }
+    if (purgeable(run)) this.#due.remove(run.retention_due_at!, id);
+    this.#runs.delete(id);
+    this.#steps.delete(id);
+    this.#state.delete(id);
+    this.#live.delete(id);
+    this.#keys.delete(`r:${id}`);
+  }
+
+  // ── journal and leases ───────────────────────────────────────────────────────────────────────────
+
+  #lease(id: string): RunLease | null {
+    const run = this.#runs.get(id);
+    const state = this.#state.get(id);
+    if (run === undefined || state === undefined) return null;
+    return {
+      run_id: id,
+      status: run.status,
+      owner_id: state.owner_id,
+      lease_until: state.lease_until,
+      journal_seq: state.journal_seq,
+    };
+  }
+
+  async appendJournal(runId: string, batch: JournalBatch): Promise<RunLease> {
+    const checked = checkBatch(batch, runId);
+    const lease = this.#lease(runId);
+    if (lease === null) throw runNotFoundInStore(runId);
+    checkAppend(lease, checked);
+    return this.#apply(runId, checked);
+  }
+
+  async appendJournals(appends: readonly JournalAppend[]): Promise<AppendOutcome[]> {
+    checkAppends(appends);
+    return appends.map((append, i): AppendOutcome => {
+      try {
+        const { batch, grant } = checkGroupAppend(append, i);
+        if (append.insert === undefined || grant === undefined) {
+          const lease = this.#lease(append.run_id);
+          if (lease === null) throw runNotFoundInStore(append.run_id);
+          checkAppend(lease, batch);
+        } else {
+          // Checked against the lease the run would be inserted with, before anything is written.
+          this.#checkNewRun(append.insert);
+          checkAppend(insertedLease(append.insert, grant), batch);
+          this.#insertRun(append.insert, grant);
+        }
+        return { ok: true, lease: this.#apply(append.run_id, batch) };
+      } catch (error) {
+        return refused(error);
+      }
+    });
+  }
+
+  /** Writes a checked batch: entries, step records, run patch, lease. Never throws. */
+  #apply(runId: string, checked: JournalBatch): RunLease {
+    const entries = checked.entries.map((e) => loadedEntry(runId, e.seq, e.type, e.at, copy(entryData(e))));
+    const patch = checked.run === undefined ? undefined : copy(checked.run);
+    const steps =
+      checked.steps === undefined ? [] : Object.entries(checked.steps).map(([k, r]) => [k, copy(r)] as const);
+    const state = this.#state.get(runId)!;
+    for (const entry of entries) state.journal.push(entry);
+    if (entries.length > 0) state.journal_seq = entries[entries.length - 1]!.seq;
+    if (checked.lease_until !== undefined) state.lease_until = checked.lease_until;
+    let stepMap = this.#steps.get(runId);
+    if (stepMap === undefined && steps.length > 0) {
+      stepMap = new Map();
+      this.#steps.set(runId, stepMap);
+    }
+    for (const [key, record] of steps) stepMap!.set(key, record);
+    if (patch !== undefined) {
+      const current = this.#runs.get(runId)!;
+      this.#replaceRun(current, { ...current, ...patch });
+    }
+    return this.#lease(runId)!;
+  }
+
+  async loadJournal(runId: string, query?: JournalQuery): Promise<JournalEntry[]> {
+    const { after, limit } = journalRange(query);
+    const journal = this.#state.get(runId)?.journal ?? [];
+    // Seqs are consecutive from journal[0].seq, so the start is found without a search.
+    const first = journal[0]?.seq ?? 1;
+    const from = Math.max(0, after + 1 - first);
+    return journal.slice(from, from + limit).map((e) => copy(e));
+  }
+
+  async claimRun(runId: string, claim: ClaimRequest): Promise<ClaimResult> {
+    const checked = checkClaim(claim);
+    const decision = decideClaim(this.#lease(runId), checked);
+    if (decision !== 'GRANT') return decision;
+    const state = this.#state.get(runId)!;
+    state.owner_id = checked.owner_id;
+    state.lease_until = checked.lease_until;
+    return { claimed: true, lease: this.#lease(runId)! };
+  }
+
+  async renewLeases(ownerId: string, leaseUntil: string, runIds?: readonly string[]): Promise<string[]> {
+    checkOwnerId(ownerId, 'ownerId');
+    const until = checkTime(leaseUntil, 'leaseUntil');
+    if (runIds !== undefined && !Array.isArray(runIds))
+      throw invalidArgument('runIds', 'an array of run ids', runIds);
+    const renewed: string[] = [];
+    for (const id of runIds ?? this.#live) {
+      const state = this.#state.get(id);
+      if (state === undefined || state.owner_id !== ownerId || !this.#live.has(id)) continue;
+      state.lease_until = until;
+      renewed.push(id);
+    }
+    return renewed;
+  }
+
+  async releaseRun(runId: string, ownerId: string): Promise<boolean> {
+    checkOwnerId(ownerId, 'ownerId');
+    const state = this.#state.get(runId);
+    if (state === undefined || state.owner_id !== ownerId) return false;
+    state.owner_id = null;
+    state.lease_until = null;
+    return true;
+  }
+
+  async getLease(runId: string): Promise<RunLease | null> {
+    return this.#lease(runId);
+  }
+
+  // Scans the live runs: a memory store holds few of them (they are what is running now).
+  async listRecoverableRuns(now: string, limit: number): Promise<RunLease[]> {
+    const at = checkTime(now, 'now');
+    checkRecoverableLimit(limit);
+    const out: RunLease[] = [];
+    for (const id of this.#live) {
+      const lease = this.#lease(id)!;
+      if (lease.owner_id === null || lease.lease_until === null || lease.lease_until < at) out.push(lease);
+    }
+    // Unowned first, then the lease that ended first; ties by id, so the order is stable.
+    out.sort((a, b) => {
+      const ka = a.lease_until ?? '';
+      const kb = b.lease_until ?? '';
+      if (ka !== kb) return ka < kb ? -1 : 1;
+      return a.run_id < b.run_id ? -1 : a.run_id > b.run_id ? 1 : 0;
+    });
+    return out.slice(0, limit);
   }
 
   // ── tests ────────────────────────────────────────────────────────────────────────────────────────

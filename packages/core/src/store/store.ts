@@ -15,9 +15,18 @@
  *   the same id, or the same (workflow_id, version), exists; there is no update.
  * - Values returned are the caller's to keep: changing them never changes what is stored.
  * - Implementations never interpret app scoping: the registry checks `app_id` on every record it reads.
+ * - Journal and leases (journal.ts, docs/durability.md): an append checks the owner and the seqs and
+ *   writes the entries with the run patch and step records they imply in one transaction. A run that
+ *   ends — through `appendJournal`, `updateRun` or anything else — loses its owner in the same write.
+ * - Retention (docs/retention.md): `purgeRun` deletes the run's journal and keeps its shell (purge.ts).
+ *
+ * The shared contract test suite (`describeStoreContract` in @weft/testing) checks every store against
+ * all of this.
  */
-import type { RunStatus } from '../lifecycle/lifecycle.js';
+
 import type { StepRecord } from '../run/types.js';
+import type { RunStatus } from '../statuses.js';
+import type { JournalStore, LeaseGrant } from './journal.js';
 import type {
   AppVariable,
   DiscoverQuery,
@@ -40,7 +49,7 @@ export interface RunCondition {
   status_in?: readonly RunStatus[];
 }
 
-export interface WeftStore {
+export interface WeftStore extends JournalStore {
   // ── workflows ────────────────────────────────────────────────────────────────────────────────────
   /** Fails with CONFLICT when the id exists. */
   insertWorkflow(workflow: Workflow): Promise<void>;
@@ -62,12 +71,16 @@ export interface WeftStore {
   listVersions(query: VersionQuery): Promise<Page<PublishedVersion>>;
 
   // ── runs ─────────────────────────────────────────────────────────────────────────────────────────
-  /** Fails with CONFLICT when the id exists. */
-  insertRun(run: RunRow): Promise<void>;
+  /**
+   * Fails with CONFLICT when the id exists. With `lease`, a live run is inserted already owned (so that
+   * no other process can claim it between the insert and a claim); its journal starts empty.
+   */
+  insertRun(run: RunRow, lease?: LeaseGrant): Promise<void>;
   getRun(id: string): Promise<RunRow | null>;
   /**
    * Applies the patch atomically and returns the updated row; null when there is no such run or the
-   * condition does not hold (read the run again to tell which).
+   * condition does not hold (read the run again to tell which). A patch that ends the run releases its
+   * lease.
    */
   updateRun(id: string, patch: RunPatch, condition?: RunCondition): Promise<RunRow | null>;
   /** One app's runs, newest first, filtered. */
@@ -82,8 +95,8 @@ export interface WeftStore {
    */
   listRunsDue(now: string, limit: number): Promise<RunRow[]>;
   /**
-   * Purges a run's data (see purge.ts for exactly what goes) and sets `purged_at`. Returns the purged
-   * row; null when there is no such run. Purging twice is a no-op.
+   * Purges a run's data (see purge.ts for exactly what goes), deletes its journal and sets `purged_at`.
+   * Returns the purged row; null when there is no such run. Purging twice is a no-op.
    */
   purgeRun(id: string, purgedAt: string): Promise<RunRow | null>;
 

@@ -3,9 +3,10 @@
  * and, separately, one record per step), tests and per-app variables. Field names follow the Workflows
  * API (snake_case). Timestamps are ISO 8601 strings.
  */
-import type { RunStatus } from '../lifecycle/lifecycle.js';
+
 import type { CreatedBy, WorkflowVersion, WorkflowVersionDraft } from '../model/types.js';
 import type { Retention, Run, RunOrigin } from '../run/types.js';
+import type { RunStatus } from '../statuses.js';
 
 export interface Workflow {
   id: string;
@@ -84,8 +85,11 @@ export type RunPatch = Partial<
   >
 >;
 
-export const TEST_STATUSES = ['PASSED', 'FAILED'] as const;
+/** A test's status, as the platform has it: DRAFT until it first runs, RUNNING while it runs. */
+export const TEST_STATUSES = ['DRAFT', 'RUNNING', 'CANCELLED', 'PASSED', 'FAILED'] as const;
 export type TestStatus = (typeof TEST_STATUSES)[number];
+/** An expectation's status. */
+export type ExpectationStatus = 'PASSED' | 'FAILED';
 
 export interface TestExpectation {
   key: string;
@@ -97,7 +101,7 @@ export interface TestExpectation {
 export interface ExpectationResult {
   key: string;
   name: string;
-  status: TestStatus;
+  status: ExpectationStatus;
   /** Why it failed (false, a non-boolean value, an expression error, no run). */
   message: string | null;
 }
@@ -108,11 +112,11 @@ export interface WorkflowTest {
   workflow_id: string;
   name: string;
   input: Record<string, unknown>;
-  /** The step under test: its record is `step` in expectation scripts. */
+  /** The step the test's run starts from (its `from_step_key`); its record is `step` in expectation scripts. */
   step_key: string | null;
   expectations: TestExpectation[];
-  /** Null until the test has run. */
-  status: TestStatus | null;
+  /** DRAFT until the test first runs. */
+  status: TestStatus;
   results: ExpectationResult[];
   last_run_id: string | null;
   last_run_at: string | null;
@@ -127,13 +131,15 @@ export type TestPatch = Partial<
   >
 > & { updated_at: string };
 
+/** The platform's WorkflowTestStatsSchema. */
 export interface TestsStats {
-  total: number;
-  passed: number;
-  failed: number;
-  /** Tests that have never run. */
-  not_run: number;
-  last_run_at: string | null;
+  total_count: number;
+  running_count: number;
+  cancelled_count: number;
+  passing_count: number;
+  failing_count: number;
+  expectations_failing_count: number;
+  expectations_passing_count: number;
 }
 
 /** A variable of an app; runs see it as `$vars.<key>`. */

@@ -47,6 +47,8 @@ export const PROBLEM_CODES = {
   EMPTY_CODE: 'EMPTY_CODE',
   /** Warning: two conditions of a branch have the same `order` (they are tried in document order). */
   DUPLICATE_CONDITION_ORDER: 'DUPLICATE_CONDITION_ORDER',
+  /** Warning: a field of the platform's schema that Weft does not honour; the message says what it does instead. */
+  UNSUPPORTED_FIELD: 'UNSUPPORTED_FIELD',
 } as const;
 
 export type ProblemCode = keyof typeof PROBLEM_CODES;
@@ -76,6 +78,7 @@ export const PROBLEM_SEVERITY: Readonly<Record<ProblemCode, Severity>> = {
   DESTINATION_IS_NOTE: 'warning',
   EMPTY_CODE: 'warning',
   DUPLICATE_CONDITION_ORDER: 'warning',
+  UNSUPPORTED_FIELD: 'warning',
 };
 
 /** The validator's hard bounds. Past one, it reports LIMIT instead of looking further. */

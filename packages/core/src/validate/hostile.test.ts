@@ -9,10 +9,16 @@ import { type ValidationResult, validateVersion } from './index.js';
 
 const HANG = 10_000;
 
+/** CPU milliseconds this process has used: unlike wall time, unaffected by other work on a shared machine. */
+const cpuMs = () => {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1000;
+};
+
 function timed(doc: unknown, options?: { stepTypes?: Iterable<string> }): ValidationResult {
-  const start = performance.now();
+  const start = cpuMs();
   const result = validateVersion(doc, options);
-  expect(performance.now() - start).toBeLessThan(HANG);
+  expect(cpuMs() - start).toBeLessThan(HANG);
   return result;
 }
 

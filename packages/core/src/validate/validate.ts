@@ -3,8 +3,8 @@
  * throws, for any value at all, and hostile input is bounded by VALIDATION_LIMITS. The passes:
  * 1. snapshot: copy the input into plain JSON data (NOT_JSON, LIMIT on depth and size);
  * 2. the document's own fields against the schema (MISSING_FIELD, INVALID_TYPE, INVALID_VALUE);
- * 3. each step, in order: its shape (by `type`), its type, its key, its expressions and templates, its
- *    destinations;
+ * 3. each step, in order: its shape (by `type`), its type, its key, its expressions and templates, the
+ *    platform fields Weft does not honour (platform.ts: UNSUPPORTED_FIELD), its destinations;
  * 4. the graph: cycles, no runnable step, unreachable steps.
  * Every rule is listed, with an example document, in docs/errors.md.
  */
@@ -14,6 +14,7 @@ import { collectTemplateStrings, isBuiltinStepType, toPointer } from '../model/t
 import { VALIDATION_LIMITS } from './codes.js';
 import { ExpressionChecker, type ParseOutcome } from './expressions.js';
 import { type Edge, findCycles, type GraphNode, unreachable } from './graph.js';
+import { documentPlatformProblems, stepPlatformProblems } from './platform.js';
 import { fieldName, type ProblemInput, ProblemList, quote, safeMessage } from './problems.js';
 import { type ShapeIssue, stepIssues, topIssues } from './shape.js';
 import { snapshot } from './snapshot.js';
@@ -137,6 +138,7 @@ class Validation {
       return;
     }
     for (const issue of topIssues(doc)) this.#addShape(issue, '', 'The document', undefined);
+    documentPlatformProblems(doc, (problem) => this.#add(problem));
     const steps = doc.steps;
     if (!Array.isArray(steps)) return;
     if (steps.length > VALIDATION_LIMITS.maxSteps) {
@@ -206,6 +208,7 @@ class Validation {
         });
       }
       this.#stepExpressions(step, i, key, subject);
+      stepPlatformProblems(step, i, key, subject, this.#registered, (problem) => this.#add(problem));
 
       // Destinations: the edges of the graph.
       if (type === 'note') {

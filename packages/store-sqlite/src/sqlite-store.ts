@@ -1,0 +1,984 @@
+/**
+ * `sqliteStore({ path })`: the whole `WeftStore` — workflows, versions, runs, step records, tests,
+ * variables, journal and leases — in one SQLite file, through better-sqlite3 (docs/durability.md).
+ *
+ * - WAL mode; `synchronous=NORMAL` by default (a commit survives a crash of the process; `FULL` also
+ *   survives a power loss, at a cost measured in docs/durability.md).
+ * - Every write that reads before it writes (claims, appends, conditional updates, purges) runs in a
+ *   `BEGIN IMMEDIATE` transaction: it holds the file's write lock from its first read, so two processes
+ *   on one file never both win a compare-and-set. A busy file is waited for (`busyTimeoutMs`).
+ * - Statements are prepared once; the few whose shape depends on the call (a patch's fields, a list's
+ *   filters) are prepared once per shape and cached.
+ * - Lists are indexed range scans, newest first, with the opaque cursor of the memory store's contract:
+ *   base64url of `<created_at>#<seq>|<id>` (`<version>|<id>` for versions), seq being the rowid.
+ * - better-sqlite3 is synchronous: each method does its work at once and returns a settled promise.
+ *   Failures of the database become STORE_ERROR; nothing is half-written (every multi-row write is one
+ *   transaction).
+ */
+import { mkdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import {
+  type AppVariable,
+  ERROR_CODES,
+  invalidArgument,
+  type Page,
+  type PublishedVersion,
+  type RunStatus,
+  type StepRecord,
+  WeftError,
+  type WeftStore,
+  type Workflow,
+  type WorkflowTest,
+} from '@weft/core';
+import {
+  type AppendOutcome,
+  type ClaimRequest,
+  type ClaimResult,
+  checkAppend,
+  checkAppends,
+  checkBatch,
+  checkClaim,
+  checkGroupAppend,
+  checkLeaseGrant,
+  checkOwnerId,
+  checkRecoverableLimit,
+  checkTime,
+  type DiscoverQuery,
+  decideClaim,
+  decodeCursor,
+  deepFreeze,
+  encodeCursor,
+  entryData,
+  insertedLease,
+  isLiveStatus,
+  type JournalAppend,
+  type JournalBatch,
+  type JournalEntry,
+  type JournalQuery,
+  journalRange,
+  type LeaseGrant,
+  loadedEntry,
+  pageLimit,
+  purgeRunRow,
+  purgeStepRecord,
+  type RunCondition,
+  type RunLease,
+  type RunPatch,
+  type RunQuery,
+  type RunRow,
+  refused,
+  runNotFoundInStore,
+  type TestPatch,
+  type TestQuery,
+  type VersionQuery,
+  versionSortKey,
+  type WorkflowPatch,
+  type WorkflowQuery,
+} from '@weft/core/store';
+import Database from 'better-sqlite3';
+import { migrate } from './migrations.js';
+
+export const SYNCHRONOUS_MODES = ['NORMAL', 'FULL'] as const;
+export type SynchronousMode = (typeof SYNCHRONOUS_MODES)[number];
+
+export interface SqliteStoreOptions {
+  /** The database file (created with its folder if missing), or ':memory:' for a private in-memory one. */
+  path: string;
+  /**
+   * `NORMAL` (default): in WAL mode a commit survives a crash of the process, and the database is never
+   * corrupted; the last commits before a power loss or OS crash may be lost. `FULL`: every commit is
+   * fsynced, and survives a power loss too (slower: docs/durability.md).
+   */
+  synchronous?: SynchronousMode;
+  /** How long a write waits for another process's write lock before failing STORE_ERROR. Default 5,000 ms. */
+  busyTimeoutMs?: number;
+  /** Clock stamping the migrations applied (default Date.now). */
+  now?: () => number;
+}
+
+type Row = Record<string, unknown>;
+type SqlValue = string | number | bigint | null;
+
+/** Run-level fields stored as JSON text. */
+const JSON_COLUMNS = new Set([
+  'input',
+  'result',
+  'error',
+  'usage',
+  'retention',
+  'workflow_version',
+  'workflow_version_draft',
+]);
+/** Every RunRow field, in the order rows are returned. */
+const RUN_FIELDS = [
+  'id',
+  'result',
+  'input',
+  'status',
+  'origin',
+  'error',
+  'started_at',
+  'ended_at',
+  'app_id',
+  'workflow_app_id',
+  'workflow_id',
+  'workflow_version_draft',
+  'workflow_version',
+  'collection_id',
+  'record_id',
+  'version',
+  'usage',
+  'retention',
+  'retention_due_at',
+  'created_at',
+  'updated_at',
+  'replay_of',
+  'purged_at',
+] as const;
+const PATCHABLE = new Set<string>(RUN_FIELDS.filter((f) => f !== 'id'));
+const RUN_COLUMNS = `${RUN_FIELDS.join(', ')}`;
+/** A run's lease; its journal_seq is the journal's last seq (the row's column is a floor for purged runs). */
+const LEASE_COLUMNS =
+  'id AS run_id, status, owner_id, lease_until, ' +
+  'coalesce((SELECT max(seq) FROM journal WHERE journal.run_id = runs.id), journal_seq) AS journal_seq';
+
+/** Upserts a step record; a new key goes after the run's others (pos), an existing one keeps its place. */
+const UPSERT_STEP =
+  'INSERT INTO steps (run_id, key, pos, body) VALUES (?, ?, (SELECT count(*) FROM steps WHERE run_id = ?), ?) ' +
+  'ON CONFLICT (run_id, key) DO UPDATE SET body = excluded.body';
+
+const RETRYABLE_SQLITE = new Set([
+  'SQLITE_BUSY',
+  'SQLITE_LOCKED',
+  'SQLITE_BUSY_SNAPSHOT',
+  'SQLITE_BUSY_RECOVERY',
+]);
+
+function toJson(value: unknown): string | null {
+  return value === undefined ? null : JSON.stringify(value);
+}
+
+function fromJson(text: unknown): unknown {
+  return typeof text === 'string' ? JSON.parse(text) : null;
+}
+
+/** Cursor keys of created_at-ordered lists: `<created_at>#<seq>`. */
+function positionKey(createdAt: string, seq: number): string {
+  return `${createdAt}#${seq}`;
+}
+
+function decodePosition(cursor: string): { createdAt: string; seq: number } {
+  const { key } = decodeCursor(cursor);
+  const hash = key.lastIndexOf('#');
+  const seq = Number(key.slice(hash + 1));
+  if (hash <= 0 || !Number.isSafeInteger(seq) || seq < 0) {
+    throw invalidArgument('cursor', 'the `next_cursor` of a previous page of this store', cursor);
+  }
+  return { createdAt: key.slice(0, hash), seq };
+}
+
+function asList<T>(value: T | readonly T[] | undefined): readonly T[] | null {
+  if (value === undefined) return null;
+  return Array.isArray(value) ? (value as readonly T[]) : [value as T];
+}
+
+function preserveOf(retention: unknown): number {
+  return retention !== null &&
+    typeof retention === 'object' &&
+    (retention as Row).preserve_on_failure === true
+    ? 1
+    : 0;
+}
+
+interface SerialisedBatch {
+  entries: ReadonlyArray<readonly [number, string, string, string]>;
+  steps: ReadonlyArray<readonly [string, string]>;
+}
+
+/**
+ * A batch's rows: each entry as (seq, type, at, the rest as JSON), each step record as JSON. The run
+ * patch's fields are checked here, before any transaction, so that an append never fails half-written.
+ */
+function serialise(batch: JournalBatch): SerialisedBatch {
+  for (const [field, value] of Object.entries(batch.run ?? {})) {
+    if (value !== undefined && !PATCHABLE.has(field)) {
+      throw invalidArgument(
+        `batch.run.${field}`,
+        `one of the run fields ${[...PATCHABLE].join(', ')}`,
+        value,
+      );
+    }
+  }
+  return {
+    entries: batch.entries.map(
+      (entry) => [entry.seq, entry.type, entry.at, JSON.stringify(entryData(entry))] as const,
+    ),
+    steps:
+      batch.steps === undefined
+        ? []
+        : Object.entries(batch.steps).map(([key, record]) => [key, JSON.stringify(record)] as const),
+  };
+}
+
+/** A page from rows fetched with LIMIT limit + 1. */
+function pageOf<T>(rows: Row[], limit: number, map: (row: Row) => T, key: (row: Row) => string): Page<T> {
+  const more = rows.length > limit;
+  const data = (more ? rows.slice(0, limit) : rows).map(map);
+  const last = more ? rows[limit - 1]! : null;
+  return { data, next_cursor: last === null ? null : encodeCursor({ key: key(last), id: String(last.id) }) };
+}
+
+export class SqliteStore implements WeftStore {
+  readonly path: string;
+  readonly synchronous: SynchronousMode;
+  readonly #db: Database.Database;
+  /** One transaction wrapper for every write: `#transaction.immediate(work)`. */
+  readonly #transaction: Database.Transaction<(work: () => unknown) => unknown>;
+  readonly #statements = new Map<string, Database.Statement>();
+  /** Parsed, frozen published versions by id: immutable, so safe to share (bounded). */
+  readonly #versions = new Map<string, PublishedVersion>();
+  #closed = false;
+
+  constructor(options: SqliteStoreOptions) {
+    if (options === null || typeof options !== 'object')
+      throw invalidArgument('options', 'an object', options);
+    const { path, synchronous = 'NORMAL', busyTimeoutMs = 5000, now = Date.now } = options;
+    if (typeof path !== 'string' || path === '') {
+      throw invalidArgument('path', "a file path (or ':memory:')", path);
+    }
+    if (!SYNCHRONOUS_MODES.includes(synchronous)) {
+      throw invalidArgument('synchronous', '"NORMAL" or "FULL"', synchronous);
+    }
+    if (!Number.isInteger(busyTimeoutMs) || busyTimeoutMs < 0 || busyTimeoutMs > 600_000) {
+      throw invalidArgument('busyTimeoutMs', 'an integer from 0 to 600000', busyTimeoutMs);
+    }
+    this.path = path === ':memory:' ? path : resolve(path);
+    this.synchronous = synchronous;
+    let db: Database.Database | undefined;
+    try {
+      if (path !== ':memory:') mkdirSync(dirname(this.path), { recursive: true });
+      db = new Database(this.path, { timeout: busyTimeoutMs });
+      db.pragma('journal_mode = WAL');
+      db.pragma(`synchronous = ${synchronous}`);
+      db.pragma('foreign_keys = OFF');
+      migrate(db, this.path, new Date(now()).toISOString());
+    } catch (error) {
+      db?.close();
+      throw this.#storeError(error, 'open');
+    }
+    this.#db = db;
+    this.#transaction = db.transaction((work: () => unknown) => work());
+  }
+
+  /** Closes the file. Later calls fail with STORE_ERROR. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#db.close();
+  }
+
+  // ── plumbing ─────────────────────────────────────────────────────────────────────────────────────
+
+  #storeError(error: unknown, operation: string): WeftError {
+    if (error instanceof WeftError) return error;
+    const code = (error as { code?: unknown } | null)?.code;
+    const message = error instanceof Error ? error.message : String(error);
+    const cause = typeof code === 'string' ? code : error instanceof SyntaxError ? 'CORRUPT_JSON' : 'UNKNOWN';
+    const hint =
+      cause === 'SQLITE_BUSY' || cause === 'SQLITE_LOCKED'
+        ? ' Another process held the write lock longer than busyTimeoutMs; retry, or raise busyTimeoutMs.'
+        : cause === 'SQLITE_CANTOPEN'
+          ? ' Check that the folder exists and is writable.'
+          : cause === 'SQLITE_NOTADB' || cause === 'SQLITE_CORRUPT'
+            ? ' The file is not a (healthy) SQLite database.'
+            : '';
+    return new WeftError(
+      ERROR_CODES.STORE_ERROR,
+      `The SQLite store ${this.path} failed (${operation}): ${message.replace(/\.$/, '')}.${hint}`,
+      {
+        details: { path: this.path, operation, cause },
+        retryable: RETRYABLE_SQLITE.has(cause),
+        cause: error,
+      },
+    );
+  }
+
+  /** Runs `work` with database errors turned into STORE_ERROR. */
+  #do<T>(operation: string, work: () => T): T {
+    if (this.#closed) {
+      throw new WeftError(
+        ERROR_CODES.STORE_ERROR,
+        `The SQLite store ${this.path} is closed (${operation}).`,
+        {
+          details: { path: this.path, operation, cause: 'CLOSED' },
+          retryable: false,
+        },
+      );
+    }
+    try {
+      return work();
+    } catch (error) {
+      throw this.#storeError(error, operation);
+    }
+  }
+
+  /** Runs `work` in a BEGIN IMMEDIATE transaction. */
+  #write<T>(operation: string, work: () => T): T {
+    return this.#do(operation, () => this.#transaction.immediate(work) as T);
+  }
+
+  #prepare(sql: string): Database.Statement {
+    let statement = this.#statements.get(sql);
+    if (statement === undefined) {
+      // Shapes are few (patch field sets, list filters), but the cache is bounded whatever callers do.
+      if (this.#statements.size >= 256) this.#statements.clear();
+      statement = this.#db.prepare(sql);
+      this.#statements.set(sql, statement);
+    }
+    return statement;
+  }
+
+  #get(sql: string, ...params: unknown[]): Row | undefined {
+    return this.#prepare(sql).get(...params) as Row | undefined;
+  }
+
+  #all(sql: string, ...params: unknown[]): Row[] {
+    return this.#prepare(sql).all(...params) as Row[];
+  }
+
+  #exec(sql: string, ...params: unknown[]): Database.RunResult {
+    return this.#prepare(sql).run(...params);
+  }
+
+  // ── workflows ────────────────────────────────────────────────────────────────────────────────────
+
+  async insertWorkflow(workflow: Workflow): Promise<void> {
+    this.#do('insertWorkflow', () => {
+      if (this.#get('SELECT 1 FROM workflows WHERE id = ?', workflow.id) !== undefined) {
+        throw new WeftError(ERROR_CODES.CONFLICT, `A workflow with id "${workflow.id}" already exists.`);
+      }
+      this.#exec(
+        'INSERT INTO workflows (id, app_id, created_at, archived, discover, body) VALUES (?, ?, ?, ?, ?, ?)',
+        workflow.id,
+        workflow.app_id,
+        workflow.created_at,
+        workflow.archived_at === null ? 0 : 1,
+        workflow.discoverable && workflow.archived_at === null ? 1 : 0,
+        JSON.stringify(workflow),
+      );
+    });
+  }
+
+  async getWorkflow(id: string): Promise<Workflow | null> {
+    return this.#do('getWorkflow', () => {
+      const row = this.#get('SELECT body FROM workflows WHERE id = ?', id);
+      return row === undefined ? null : (JSON.parse(row.body as string) as Workflow);
+    });
+  }
+
+  async updateWorkflow(id: string, patch: WorkflowPatch): Promise<Workflow | null> {
+    return this.#write('updateWorkflow', () => {
+      const row = this.#get('SELECT body FROM workflows WHERE id = ?', id);
+      if (row === undefined) return null;
+      const next: Workflow = { ...(JSON.parse(row.body as string) as Workflow), ...patch };
+      // Through JSON, like every read: what is returned never aliases the caller's patch.
+      const body = JSON.stringify(next);
+      this.#exec(
+        'UPDATE workflows SET archived = ?, discover = ?, body = ? WHERE id = ?',
+        next.archived_at === null ? 0 : 1,
+        next.discoverable && next.archived_at === null ? 1 : 0,
+        body,
+        id,
+      );
+      return JSON.parse(body) as Workflow;
+    });
+  }
+
+  async listWorkflows(query: WorkflowQuery): Promise<Page<Workflow>> {
+    const limit = pageLimit(query);
+    return this.#do('listWorkflows', () => {
+      const where = ['app_id = ?'];
+      const params: unknown[] = [query.app_id];
+      if (query.include_archived !== true) where.push('archived = 0');
+      this.#cursorRange(query.cursor, where, params);
+      const rows = this.#all(
+        `SELECT seq, id, created_at, body FROM workflows WHERE ${where.join(' AND ')} ORDER BY created_at DESC, seq DESC LIMIT ?`,
+        ...params,
+        limit + 1,
+      );
+      return this.#createdPage<Workflow>(rows, limit);
+    });
+  }
+
+  async listDiscoverableWorkflows(query: DiscoverQuery): Promise<Page<Workflow>> {
+    const limit = pageLimit(query);
+    return this.#do('listDiscoverableWorkflows', () => {
+      const where = ['discover = 1'];
+      const params: unknown[] = [];
+      if (query.exclude_app_id !== undefined) {
+        where.push('app_id != ?');
+        params.push(query.exclude_app_id);
+      }
+      this.#cursorRange(query.cursor, where, params);
+      const rows = this.#all(
+        `SELECT seq, id, created_at, body FROM workflows WHERE ${where.join(' AND ')} ORDER BY created_at DESC, seq DESC LIMIT ?`,
+        ...params,
+        limit + 1,
+      );
+      return this.#createdPage<Workflow>(rows, limit);
+    });
+  }
+
+  /** Adds `(created_at, seq) < cursor` to a created_at-ordered list. */
+  #cursorRange(cursor: string | null | undefined, where: string[], params: unknown[]): void {
+    if (cursor === undefined || cursor === null) return;
+    const position = decodePosition(cursor);
+    where.push('(created_at, seq) < (?, ?)');
+    params.push(position.createdAt, position.seq);
+  }
+
+  #createdPage<T>(
+    rows: Row[],
+    limit: number,
+    map = (row: Row) => JSON.parse(row.body as string) as T,
+  ): Page<T> {
+    return pageOf(rows, limit, map, (row) => positionKey(row.created_at as string, row.seq as number));
+  }
+
+  // ── versions ─────────────────────────────────────────────────────────────────────────────────────
+
+  async insertVersion(version: PublishedVersion): Promise<void> {
+    this.#write('insertVersion', () => {
+      const exists = this.#get(
+        'SELECT 1 FROM versions WHERE id = ? OR (workflow_id = ? AND version = ?)',
+        version.id,
+        version.workflow_id,
+        version.version,
+      );
+      if (exists !== undefined) {
+        throw new WeftError(
+          ERROR_CODES.IMMUTABLE_VERSION,
+          `Version ${version.version} (id "${version.id}") of workflow "${version.workflow_id}" already exists and published versions never change. Publish a new version instead.`,
+          { details: { workflow_id: version.workflow_id, version: version.version, id: version.id } },
+        );
+      }
+      this.#exec(
+        'INSERT INTO versions (id, workflow_id, version, body) VALUES (?, ?, ?, ?)',
+        version.id,
+        version.workflow_id,
+        version.version,
+        JSON.stringify(version),
+      );
+    });
+  }
+
+  #version(row: Row | undefined): PublishedVersion | null {
+    if (row === undefined) return null;
+    const id = row.id as string;
+    let version = this.#versions.get(id);
+    if (version === undefined) {
+      version = deepFreeze(JSON.parse(row.body as string) as PublishedVersion);
+      if (this.#versions.size >= 256) this.#versions.delete(this.#versions.keys().next().value!);
+      this.#versions.set(id, version);
+    }
+    return version;
+  }
+
+  async getVersion(id: string): Promise<PublishedVersion | null> {
+    return this.#do('getVersion', () =>
+      this.#version(this.#get('SELECT id, body FROM versions WHERE id = ?', id)),
+    );
+  }
+
+  async getVersionByNumber(workflowId: string, version: number): Promise<PublishedVersion | null> {
+    return this.#do('getVersionByNumber', () =>
+      this.#version(
+        this.#get('SELECT id, body FROM versions WHERE workflow_id = ? AND version = ?', workflowId, version),
+      ),
+    );
+  }
+
+  async getLatestVersion(workflowId: string): Promise<PublishedVersion | null> {
+    return this.#do('getLatestVersion', () =>
+      this.#version(
+        this.#get(
+          'SELECT id, body FROM versions WHERE workflow_id = ? ORDER BY version DESC LIMIT 1',
+          workflowId,
+        ),
+      ),
+    );
+  }
+
+  async listVersions(query: VersionQuery): Promise<Page<PublishedVersion>> {
+    const limit = pageLimit(query);
+    return this.#do('listVersions', () => {
+      let below = Number.MAX_SAFE_INTEGER;
+      if (query.cursor !== undefined && query.cursor !== null) {
+        below = Number(decodeCursor(query.cursor).key);
+        if (!Number.isSafeInteger(below)) {
+          throw invalidArgument('cursor', 'the `next_cursor` of a previous page of this store', query.cursor);
+        }
+      }
+      const rows = this.#all(
+        'SELECT id, version, body FROM versions WHERE workflow_id = ? AND version < ? ORDER BY version DESC LIMIT ?',
+        query.workflow_id,
+        below,
+        limit + 1,
+      );
+      return pageOf(
+        rows,
+        limit,
+        (row) => this.#version(row)!,
+        (row) => versionSortKey(row.version as number),
+      );
+    });
+  }
+
+  // ── runs ─────────────────────────────────────────────────────────────────────────────────────────
+
+  #runRow(row: Row): RunRow {
+    const out: Record<string, unknown> = {};
+    for (const field of RUN_FIELDS) {
+      const value = row[field];
+      out[field] = JSON_COLUMNS.has(field) ? fromJson(value) : (value ?? null);
+    }
+    if (out.input === null) out.input = {};
+    return out as unknown as RunRow;
+  }
+
+  async insertRun(run: RunRow, lease?: LeaseGrant): Promise<void> {
+    const grant = lease === undefined ? undefined : checkLeaseGrant(lease);
+    this.#do('insertRun', () => this.#insertRun(run, grant));
+  }
+
+  #checkNewRun(run: RunRow): void {
+    if (this.#get('SELECT 1 FROM runs WHERE id = ?', run.id) !== undefined) {
+      throw new WeftError(ERROR_CODES.CONFLICT, `A run with id "${run.id}" already exists.`);
+    }
+  }
+
+  #insertRun(run: RunRow, grant: LeaseGrant | undefined): void {
+    this.#checkNewRun(run);
+    const owned = grant !== undefined && isLiveStatus(run.status);
+    const values = RUN_FIELDS.map((field) => {
+      const value = (run as unknown as Row)[field];
+      return JSON_COLUMNS.has(field) ? toJson(value) : ((value ?? null) as SqlValue);
+    });
+    this.#exec(
+      `INSERT INTO runs (${RUN_COLUMNS}, preserve, owner_id, lease_until) VALUES (${RUN_FIELDS.map(() => '?').join(', ')}, ?, ?, ?)`,
+      ...values,
+      preserveOf(run.retention),
+      owned ? grant.owner_id : null,
+      owned ? grant.lease_until : null,
+    );
+  }
+
+  async getRun(id: string): Promise<RunRow | null> {
+    return this.#do('getRun', () => {
+      const row = this.#get(`SELECT ${RUN_COLUMNS} FROM runs WHERE id = ?`, id);
+      return row === undefined ? null : this.#runRow(row);
+    });
+  }
+
+  /**
+   * Writes a patch's fields (and `extra` columns) with one UPDATE … RETURNING, prepared once per set of
+   * fields. A status that ends the run clears its owner. Returns the row, or undefined when no row
+   * matched (no such run, or `statusIn` did not hold).
+   */
+  #patchRun(
+    id: string,
+    patch: RunPatch,
+    extra: Record<string, SqlValue> = {},
+    statusIn?: readonly RunStatus[],
+    returning = RUN_COLUMNS,
+  ): Row | undefined {
+    const columns: string[] = [];
+    const params: unknown[] = [];
+    for (const [field, value] of Object.entries(patch)) {
+      if (value === undefined) continue;
+      if (!PATCHABLE.has(field)) {
+        throw invalidArgument(`patch.${field}`, `one of the run fields ${[...PATCHABLE].join(', ')}`, value);
+      }
+      columns.push(field);
+      params.push(JSON_COLUMNS.has(field) ? toJson(value) : value);
+    }
+    if (patch.retention !== undefined) {
+      columns.push('preserve');
+      params.push(preserveOf(patch.retention));
+    }
+    if (patch.status !== undefined && !isLiveStatus(patch.status)) {
+      columns.push('owner_id', 'lease_until');
+      params.push(null, null);
+    }
+    for (const [column, value] of Object.entries(extra)) {
+      columns.push(column);
+      params.push(value);
+    }
+    const set = columns.length === 0 ? 'id = id' : columns.map((c) => `${c} = ?`).join(', ');
+    params.push(id);
+    let condition = '';
+    if (statusIn !== undefined) {
+      condition = ' AND status IN (SELECT value FROM json_each(?))';
+      params.push(JSON.stringify(statusIn));
+    }
+    return this.#get(`UPDATE runs SET ${set} WHERE id = ?${condition} RETURNING ${returning}`, ...params);
+  }
+
+  async updateRun(id: string, patch: RunPatch, condition?: RunCondition): Promise<RunRow | null> {
+    return this.#write('updateRun', () => {
+      const row = this.#patchRun(id, patch, {}, condition?.status_in);
+      return row === undefined ? null : this.#runRow(row);
+    });
+  }
+
+  async listRuns(query: RunQuery): Promise<Page<RunRow>> {
+    const limit = pageLimit(query);
+    return this.#do('listRuns', () => {
+      const where = ['app_id = ?'];
+      const params: unknown[] = [query.app_id];
+      if (query.workflow_id !== undefined) {
+        where.push('workflow_id = ?');
+        params.push(query.workflow_id);
+      }
+      const statuses = asList(query.status);
+      if (statuses !== null) {
+        where.push('status IN (SELECT value FROM json_each(?))');
+        params.push(JSON.stringify(statuses));
+      }
+      const origins = asList(query.origin);
+      if (origins !== null) {
+        where.push('origin IN (SELECT value FROM json_each(?))');
+        params.push(JSON.stringify(origins));
+      }
+      if (query.created_after !== undefined) {
+        where.push('created_at >= ?');
+        params.push(query.created_after);
+      }
+      if (query.created_before !== undefined) {
+        where.push('created_at < ?');
+        params.push(query.created_before);
+      }
+      this.#cursorRange(query.cursor, where, params);
+      const rows = this.#all(
+        `SELECT seq, ${RUN_COLUMNS} FROM runs WHERE ${where.join(' AND ')} ORDER BY created_at DESC, seq DESC LIMIT ?`,
+        ...params,
+        limit + 1,
+      );
+      return this.#createdPage(rows, limit, (row) => this.#runRow(row));
+    });
+  }
+
+  async saveStepResult(runId: string, key: string, record: StepRecord): Promise<void> {
+    this.#do('saveStepResult', () => this.#saveStep(runId, key, record));
+  }
+
+  #saveStep(runId: string, key: string, record: StepRecord): void {
+    this.#exec(UPSERT_STEP, runId, key, runId, JSON.stringify(record));
+  }
+
+  async getStepResults(runIds: readonly string[]): Promise<Map<string, Record<string, StepRecord>>> {
+    return this.#do('getStepResults', () => {
+      const out = new Map<string, Record<string, StepRecord>>();
+      for (const id of runIds) out.set(id, {});
+      if (runIds.length === 0) return out;
+      const rows = this.#all(
+        'SELECT run_id, key, body FROM steps WHERE run_id IN (SELECT value FROM json_each(?)) ORDER BY run_id, pos',
+        JSON.stringify(runIds),
+      );
+      for (const row of rows) {
+        out.get(row.run_id as string)![row.key as string] = JSON.parse(row.body as string) as StepRecord;
+      }
+      return out;
+    });
+  }
+
+  async listRunsDue(now: string, limit: number): Promise<RunRow[]> {
+    return this.#do('listRunsDue', () =>
+      this.#all(
+        `SELECT ${RUN_COLUMNS} FROM runs
+         WHERE retention_due_at IS NOT NULL AND purged_at IS NULL AND NOT (status = 'FAILED' AND preserve = 1)
+           AND retention_due_at <= ?
+         ORDER BY retention_due_at, id LIMIT ?`,
+        now,
+        limit,
+      ).map((row) => this.#runRow(row)),
+    );
+  }
+
+  async purgeRun(id: string, purgedAt: string): Promise<RunRow | null> {
+    return this.#write('purgeRun', () => {
+      const row = this.#get(`SELECT ${RUN_COLUMNS} FROM runs WHERE id = ?`, id);
+      if (row === undefined) return null;
+      const current = this.#runRow(row);
+      if (current.purged_at !== null) return current;
+      const purged = purgeRunRow(current, purgedAt);
+      const updated = this.#patchRun(
+        id,
+        {
+          input: purged.input,
+          result: purged.result,
+          error: purged.error,
+          usage: purged.usage,
+          updated_at: purged.updated_at,
+        } as RunPatch,
+        // The entries go; how far the journal went stays (getLease keeps answering the same).
+        { purged_at: purgedAt, journal_seq: this.#lease(id)!.journal_seq },
+      )!;
+      for (const step of this.#all('SELECT key, body FROM steps WHERE run_id = ?', id)) {
+        this.#saveStep(
+          id,
+          step.key as string,
+          purgeStepRecord(JSON.parse(step.body as string) as StepRecord),
+        );
+      }
+      this.#exec('DELETE FROM journal WHERE run_id = ?', id);
+      return this.#runRow(updated);
+    });
+  }
+
+  // ── journal and leases ───────────────────────────────────────────────────────────────────────────
+
+  #lease(runId: string): RunLease | null {
+    const row = this.#get(`SELECT ${LEASE_COLUMNS} FROM runs WHERE id = ?`, runId);
+    return row === undefined ? null : (row as unknown as RunLease);
+  }
+
+  async appendJournal(runId: string, batch: JournalBatch): Promise<RunLease> {
+    const checked = checkBatch(batch, runId);
+    const rows = serialise(checked);
+    return this.#write('appendJournal', () => this.#append(runId, checked, rows));
+  }
+
+  async appendJournals(appends: readonly JournalAppend[]): Promise<AppendOutcome[]> {
+    checkAppends(appends);
+    // Checked and serialised before the transaction, so that the write lock is held as briefly as possible.
+    const prepared = appends.map((append, i) => {
+      try {
+        const { batch, grant } = checkGroupAppend(append, i);
+        return { append, batch, grant, rows: serialise(batch) };
+      } catch (error) {
+        return refused(error);
+      }
+    });
+    return this.#write('appendJournals', () =>
+      prepared.map((p): AppendOutcome => {
+        if ('ok' in p) return p;
+        try {
+          // Every check of an append comes before its first write, so a refused append has written
+          // nothing and needs no savepoint: the others commit together.
+          if (p.append.insert !== undefined && p.grant !== undefined) {
+            this.#checkNewRun(p.append.insert);
+            checkAppend(insertedLease(p.append.insert, p.grant), p.batch);
+            this.#insertRun(p.append.insert, p.grant);
+          }
+          return { ok: true, lease: this.#append(p.append.run_id, p.batch, p.rows) };
+        } catch (error) {
+          return refused(error);
+        }
+      }),
+    );
+  }
+
+  /**
+   * One checked append, inside the caller's transaction: throws LEASE_LOST, JOURNAL_CONFLICT or NOT_FOUND
+   * before writing anything; after the checks, only the database itself can fail (and aborts the whole
+   * transaction).
+   */
+  #append(runId: string, batch: JournalBatch, rows: SerialisedBatch): RunLease {
+    const lease = this.#lease(runId);
+    if (lease === null) throw runNotFoundInStore(runId);
+    checkAppend(lease, batch);
+    const insert = this.#prepare('INSERT INTO journal (run_id, seq, type, at, data) VALUES (?, ?, ?, ?, ?)');
+    for (const [seq, type, at, data] of rows.entries) insert.run(runId, seq, type, at, data);
+    const upsert = this.#prepare(UPSERT_STEP);
+    for (const [key, body] of rows.steps) upsert.run(runId, key, runId, body);
+    const extra: Record<string, SqlValue> = {};
+    const ends = batch.run?.status !== undefined && !isLiveStatus(batch.run.status);
+    if (batch.lease_until !== undefined && !ends) extra.lease_until = batch.lease_until;
+    // The run row is written only when the batch changes it: most batches touch the journal and steps only.
+    if (batch.run === undefined && batch.lease_until === undefined) {
+      const last = rows.entries[rows.entries.length - 1];
+      return last === undefined ? lease : { ...lease, journal_seq: last[0] };
+    }
+    return this.#patchRun(runId, batch.run ?? {}, extra, undefined, LEASE_COLUMNS) as unknown as RunLease;
+  }
+
+  async loadJournal(runId: string, query?: JournalQuery): Promise<JournalEntry[]> {
+    const { after, limit } = journalRange(query);
+    return this.#do('loadJournal', () =>
+      this.#all(
+        'SELECT seq, type, at, data FROM journal WHERE run_id = ? AND seq > ? ORDER BY seq LIMIT ?',
+        runId,
+        after,
+        limit,
+      ).map((row) =>
+        loadedEntry(
+          runId,
+          row.seq as number,
+          row.type as string,
+          row.at as string,
+          JSON.parse(row.data as string) as Row,
+        ),
+      ),
+    );
+  }
+
+  async claimRun(runId: string, claim: ClaimRequest): Promise<ClaimResult> {
+    const checked = checkClaim(claim);
+    return this.#write('claimRun', () => {
+      const decision = decideClaim(this.#lease(runId), checked);
+      if (decision !== 'GRANT') return decision;
+      this.#exec(
+        'UPDATE runs SET owner_id = ?, lease_until = ? WHERE id = ?',
+        checked.owner_id,
+        checked.lease_until,
+        runId,
+      );
+      return { claimed: true, lease: this.#lease(runId)! };
+    });
+  }
+
+  async renewLeases(ownerId: string, leaseUntil: string, runIds?: readonly string[]): Promise<string[]> {
+    checkOwnerId(ownerId, 'ownerId');
+    const until = checkTime(leaseUntil, 'leaseUntil');
+    if (runIds !== undefined && !Array.isArray(runIds)) {
+      throw invalidArgument('runIds', 'an array of run ids', runIds);
+    }
+    return this.#write('renewLeases', () => {
+      const rows =
+        runIds === undefined
+          ? this.#all(
+              "UPDATE runs SET lease_until = ? WHERE owner_id = ? AND status IN ('PENDING', 'RUNNING') RETURNING id",
+              until,
+              ownerId,
+            )
+          : this.#all(
+              `UPDATE runs SET lease_until = ? WHERE owner_id = ? AND status IN ('PENDING', 'RUNNING')
+                 AND id IN (SELECT value FROM json_each(?)) RETURNING id`,
+              until,
+              ownerId,
+              JSON.stringify(runIds),
+            );
+      return rows.map((row) => row.id as string);
+    });
+  }
+
+  async releaseRun(runId: string, ownerId: string): Promise<boolean> {
+    checkOwnerId(ownerId, 'ownerId');
+    return this.#do(
+      'releaseRun',
+      () =>
+        this.#exec(
+          'UPDATE runs SET owner_id = NULL, lease_until = NULL WHERE id = ? AND owner_id = ?',
+          runId,
+          ownerId,
+        ).changes > 0,
+    );
+  }
+
+  async getLease(runId: string): Promise<RunLease | null> {
+    return this.#do('getLease', () => this.#lease(runId));
+  }
+
+  async listRecoverableRuns(now: string, limit: number): Promise<RunLease[]> {
+    const at = checkTime(now, 'now');
+    checkRecoverableLimit(limit);
+    return this.#do(
+      'listRecoverableRuns',
+      () =>
+        this.#all(
+          `SELECT ${LEASE_COLUMNS} FROM runs
+           WHERE status IN ('PENDING', 'RUNNING') AND (owner_id IS NULL OR lease_until IS NULL OR lease_until < ?)
+           ORDER BY lease_until, id LIMIT ?`,
+          at,
+          limit,
+        ) as unknown as RunLease[],
+    );
+  }
+
+  // ── tests ────────────────────────────────────────────────────────────────────────────────────────
+
+  async insertTest(test: WorkflowTest): Promise<void> {
+    this.#do('insertTest', () => {
+      if (this.#get('SELECT 1 FROM tests WHERE id = ?', test.id) !== undefined) {
+        throw new WeftError(ERROR_CODES.CONFLICT, `A test with id "${test.id}" already exists.`);
+      }
+      this.#exec(
+        'INSERT INTO tests (id, workflow_id, created_at, body) VALUES (?, ?, ?, ?)',
+        test.id,
+        test.workflow_id,
+        test.created_at,
+        JSON.stringify(test),
+      );
+    });
+  }
+
+  async getTest(id: string): Promise<WorkflowTest | null> {
+    return this.#do('getTest', () => {
+      const row = this.#get('SELECT body FROM tests WHERE id = ?', id);
+      return row === undefined ? null : (JSON.parse(row.body as string) as WorkflowTest);
+    });
+  }
+
+  async updateTest(id: string, patch: TestPatch): Promise<WorkflowTest | null> {
+    return this.#write('updateTest', () => {
+      const row = this.#get('SELECT body FROM tests WHERE id = ?', id);
+      if (row === undefined) return null;
+      const body = JSON.stringify({ ...(JSON.parse(row.body as string) as WorkflowTest), ...patch });
+      this.#exec('UPDATE tests SET body = ? WHERE id = ?', body, id);
+      return JSON.parse(body) as WorkflowTest;
+    });
+  }
+
+  async deleteTest(id: string): Promise<boolean> {
+    return this.#do('deleteTest', () => this.#exec('DELETE FROM tests WHERE id = ?', id).changes > 0);
+  }
+
+  async listTests(query: TestQuery): Promise<Page<WorkflowTest>> {
+    const limit = pageLimit(query);
+    return this.#do('listTests', () => {
+      const where = ['workflow_id = ?'];
+      const params: unknown[] = [query.workflow_id];
+      this.#cursorRange(query.cursor, where, params);
+      const rows = this.#all(
+        `SELECT seq, id, created_at, body FROM tests WHERE ${where.join(' AND ')} ORDER BY created_at DESC, seq DESC LIMIT ?`,
+        ...params,
+        limit + 1,
+      );
+      return this.#createdPage<WorkflowTest>(rows, limit);
+    });
+  }
+
+  // ── variables ────────────────────────────────────────────────────────────────────────────────────
+
+  async setVariable(appId: string, variable: AppVariable): Promise<void> {
+    this.#do('setVariable', () => {
+      this.#exec(
+        'INSERT INTO variables (app_id, key, body) VALUES (?, ?, ?) ON CONFLICT (app_id, key) DO UPDATE SET body = excluded.body',
+        appId,
+        variable.key,
+        JSON.stringify(variable),
+      );
+    });
+  }
+
+  async listVariables(appId: string): Promise<AppVariable[]> {
+    return this.#do('listVariables', () =>
+      this.#all('SELECT body FROM variables WHERE app_id = ? ORDER BY key', appId).map(
+        (row) => JSON.parse(row.body as string) as AppVariable,
+      ),
+    );
+  }
+
+  async deleteVariable(appId: string, key: string): Promise<boolean> {
+    return this.#do(
+      'deleteVariable',
+      () => this.#exec('DELETE FROM variables WHERE app_id = ? AND key = ?', appId, key).changes > 0,
+    );
+  }
+}
+
+/** A `WeftStore` on one SQLite file: `createWeft({ store: sqliteStore({ path: '.weft/weft.db' }) })`. */
+export function sqliteStore(options: SqliteStoreOptions): SqliteStore {
+  return new SqliteStore(options);
+}

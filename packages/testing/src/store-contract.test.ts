@@ -1,0 +1,5 @@
+/** The shared WeftStore contract, run against the default in-memory store. */
+import { MemoryStore } from '@weft/core';
+import { describeStoreContract } from './store-contract.js';
+
+describeStoreContract('MemoryStore', { create: () => new MemoryStore() });
