@@ -1,5 +1,5 @@
 /**
- * W8 (issue 11, item 4): compiling a big document. `engine.compile` of a chain of `code: "1"` steps —
+ * W9 (issue 11, item 4): compiling a big document. `engine.compile` of a chain of `code: "1"` steps —
  * validation and compilation, every expression parsed once per distinct text — on a fresh engine each
  * sample (no plan cache). Target: ≤ 1 s for 100,000 steps. The baseline is the least any compiler does:
  * indexing the steps by key and resolving every destination.
@@ -23,7 +23,7 @@ export const COMPILE_QUICK: CompileSizes = {
   sampling: { rounds: 1, iterations: 1, warmup: 0 },
 };
 
-export async function w8(sizes: CompileSizes): Promise<Row> {
+export async function w9(sizes: CompileSizes): Promise<Row> {
   const n = sizes.steps;
   const doc = chainOfCode(n);
   let steps = 0;
@@ -50,7 +50,7 @@ export async function w8(sizes: CompileSizes): Promise<Row> {
   const weft: Stat = stat(samples.weft!);
   const baseline: Stat = stat(samples.baseline!);
   return {
-    id: 'W8',
+    id: 'W9',
     workload: `compile: engine.compile of a ${n.toLocaleString('en-US')}-step chain of code steps (validation included)`,
     unit: 'ms',
     higherIsBetter: false,

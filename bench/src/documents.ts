@@ -2,6 +2,7 @@
 
 export interface Draft {
   key: string;
+  language?: 'jsonata' | 'javascript';
   steps: Array<Record<string, unknown>>;
 }
 
@@ -39,6 +40,44 @@ export function expressionChain(n: number): Draft {
     });
   }
   return { key: `expressions-${n}`, steps };
+}
+
+/**
+ * W5b: the W5 chain with expressions just outside the fast path (a function call each), so that every
+ * evaluation crosses the evaluation boundary to a sandbox worker.
+ */
+export function expressionChainOutsideFastPath(n: number): Draft {
+  const steps: Array<Record<string, unknown>> = [];
+  for (let i = 0; i < n; i++) {
+    const prev = i === 0 ? 'input.start' : `s${i - 1}.output.n`;
+    steps.push({
+      type: 'code',
+      key: `s${i}`,
+      conditional: `$number(${prev}) >= 0`,
+      code: `{ "n": $sum([${prev}, 1]) }`,
+      destinations: i + 1 < n ? [`s${i + 1}`] : [],
+    });
+  }
+  return { key: `expressions-slow-${n}`, steps };
+}
+
+/**
+ * W5-js: the W5 chain written the platform's way, in JavaScript. With `sandbox`, each body declares a
+ * variable first, which takes it outside the JavaScript fast path: every evaluation is a QuickJS call.
+ */
+export function javascriptChain(n: number, sandbox = false): Draft {
+  const steps: Array<Record<string, unknown>> = [];
+  for (let i = 0; i < n; i++) {
+    const prev = i === 0 ? 'input.start' : `s${i - 1}.output.n`;
+    steps.push({
+      type: 'code',
+      key: `s${i}`,
+      conditional: sandbox ? `const v = ${prev};\nreturn v >= 0;` : `return ${prev} >= 0;`,
+      code: sandbox ? `const v = ${prev};\nreturn { n: v + 1 };` : `return { n: ${prev} + 1 };`,
+      destinations: i + 1 < n ? [`s${i + 1}`] : [],
+    });
+  }
+  return { key: `javascript-${n}`, language: 'javascript', steps };
 }
 
 /** W6: `n` chained `model` steps on the scripted provider. */

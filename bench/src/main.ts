@@ -9,10 +9,10 @@
  * Profile one workload: `node --expose-gc --cpu-prof bench/dist/main.js --only W1`.
  */
 import { writeFileSync } from 'node:fs';
-import { COMPILE_FULL, COMPILE_QUICK, w8 } from './compile.js';
+import { COMPILE_FULL, COMPILE_QUICK, w9 } from './compile.js';
 import { fmt, fmtStat, type Machine, machine } from './harness.js';
 import { STORE_FULL, STORE_QUICK, s1 } from './store.js';
-import { FULL, QUICK, type Row, w1, w2, w3, w4, w5, w6, w7 } from './workloads.js';
+import { FULL, QUICK, type Row, w1, w2, w3, w4, w5, w5Variants, w6, w7, w8 } from './workloads.js';
 
 interface Args {
   quick: boolean;
@@ -98,9 +98,11 @@ async function main(): Promise<void> {
   const r3 = await step('W3', () => w3(sizes));
   await step('W4', () => w4(sizes));
   await step('W5', () => w5(sizes));
+  await step('W5B', () => w5Variants(sizes));
   await step('W6', () => w6(sizes));
   await step('W7', () => w7(sizes, r1, r3));
-  await step('W8', () => w8(args.quick ? COMPILE_QUICK : COMPILE_FULL));
+  await step('W8', () => w8(sizes));
+  await step('W9', () => w9(args.quick ? COMPILE_QUICK : COMPILE_FULL));
   await step('S1', () => s1(args.quick ? STORE_QUICK : STORE_FULL));
 
   const seconds = (performance.now() - started) / 1000;

@@ -3,11 +3,21 @@
  * W5-shaped loops, timed (best and median of several repetitions) or, with --alloc, profiled for bytes
  * allocated per step (V8's sampling heap profiler, counting collected objects too).
  *
- *   node bench/dist/probe.js w1 [--alloc]      (also w2, w3, w5)
+ *   node bench/dist/probe.js w1 [--alloc]      (also w2, w3, w5, w5js, w5b)
+ *   node bench/dist/probe.js sandbox           the evaluation boundary's costs (docs/performance.md,
+ *                                              "Expressions under limits")
  */
 import { Session } from 'node:inspector/promises';
 import { createEngine } from '@weft/core';
-import { chain, expressionChain, fanOut, range } from './documents.js';
+import { compileExpression, compileJavaScript, DEFAULT_EXPRESSION_LIMITS } from '@weft/core/expressions';
+import {
+  chain,
+  expressionChain,
+  expressionChainOutsideFastPath,
+  fanOut,
+  javascriptChain,
+  range,
+} from './documents.js';
 
 interface Probe {
   body: () => Promise<void>;
@@ -64,8 +74,20 @@ function probe(which: string): Probe {
         unit: 'step',
       };
     }
+    case 'w5js':
+    case 'w5b': {
+      const engine = createEngine();
+      const doc = which === 'w5js' ? javascriptChain(1_000) : expressionChainOutsideFastPath(1_000);
+      return {
+        body: async () => {
+          for (let i = 0; i < 3; i++) await engine.run(doc, { input: { start: 0 } });
+        },
+        units: 3_000,
+        unit: 'step',
+      };
+    }
     default:
-      throw new Error(`Unknown probe ${which}: use w1, w2, w3 or w5.`);
+      throw new Error(`Unknown probe ${which}: use w1, w2, w3, w5, w5js, w5b or sandbox.`);
   }
 }
 
@@ -115,7 +137,57 @@ async function allocations(p: Probe): Promise<void> {
   }
 }
 
+/**
+ * The evaluation boundary, piece by piece: a cold worker's first JSONata evaluation, one evaluation in a
+ * warm worker, one JavaScript evaluation on the main thread (letting the event loop turn every 100, as
+ * the engine does), and one that outgrows the main-thread budget (re-run in a worker).
+ */
+async function sandbox(): Promise<void> {
+  const bindings = { input: { n: 1 }, steps: {}, vars: {}, run: {} };
+  let t = performance.now();
+  const jsonata = compileExpression('$sum([input.n, 1])', { field: 'code' });
+  await jsonata.evaluate({ input: { n: 1 } }, bindings);
+  console.log(`JSONata, a cold worker's first evaluation: ${(performance.now() - t).toFixed(1)} ms`);
+  const n = 2_000;
+  t = performance.now();
+  for (let i = 0; i < n; i++) await jsonata.evaluate({ input: { n: i } }, bindings);
+  console.log(
+    `JSONata in a warm worker: ${(((performance.now() - t) * 1000) / n).toFixed(1)} µs per evaluation`,
+  );
+  const fn = compileJavaScript('return { n: x.n + 1 };', { field: 'code' }, ['x'], DEFAULT_EXPRESSION_LIMITS);
+  await fn.call({ x: { n: 0 } }); // loads QuickJS
+  let spent = 0;
+  for (let round = 0; round < 2; round++) {
+    spent = 0;
+    for (let i = 0; i < 20_000; i += 100) {
+      const s = performance.now();
+      for (let j = 0; j < 100; j++) fn.trySync({ x: { n: j } });
+      spent += performance.now() - s;
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+  }
+  console.log(
+    `JavaScript on the main thread (synchronous): ${((spent * 1000) / 20_000).toFixed(1)} µs per evaluation`,
+  );
+  const slow = compileJavaScript(
+    'let t = 0; for (let i = 0; i < 3e5; i++) t += i; return t;',
+    { field: 'code' },
+    [],
+    { ...DEFAULT_EXPRESSION_LIMITS, timeoutMs: 10_000 },
+  );
+  await slow.call({});
+  t = performance.now();
+  await slow.call({});
+  console.log(
+    `JavaScript past the 5 ms budget (5 ms inline, then a worker): ${(performance.now() - t).toFixed(1)} ms`,
+  );
+}
+
 const which = process.argv[2] ?? 'w1';
+if (which === 'sandbox') {
+  await sandbox();
+  process.exit(0);
+}
 const p = probe(which);
 await p.body();
 await p.body();

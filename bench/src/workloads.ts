@@ -8,7 +8,16 @@ import { fileURLToPath } from 'node:url';
 import { createEngine, type Run } from '@weft/core';
 import jsonata from 'jsonata';
 import pLimit from 'p-limit';
-import { chain, type Draft, expressionChain, fanOut, modelChain, range } from './documents.js';
+import {
+  chain,
+  type Draft,
+  expressionChain,
+  expressionChainOutsideFastPath,
+  fanOut,
+  javascriptChain,
+  modelChain,
+  range,
+} from './documents.js';
 import { fmt, fmtStat, mapStat, type SampleOptions, type Stat, sample, stat } from './harness.js';
 import { countedScriptedProvider, sleep } from './provider.js';
 
@@ -41,6 +50,8 @@ export interface Sizes {
   w4Steps: number;
   w4Children: number;
   w5Steps: number;
+  /** W8: hostile evaluations per language. */
+  w8Rounds: number;
   w6Runs: number;
   w6Steps: number;
   w6LatencyMs: number;
@@ -66,6 +77,7 @@ export const FULL: Sizes = {
   w4Steps: 10_000,
   w4Children: 5,
   w5Steps: 1_000,
+  w8Rounds: 10,
   w6Runs: 1_000,
   w6Steps: 5,
   w6LatencyMs: 50,
@@ -94,6 +106,7 @@ export const QUICK: Sizes = {
   w4Steps: 500,
   w4Children: 1,
   w5Steps: 50,
+  w8Rounds: 1,
   w6Runs: 100,
   w6Steps: 3,
   w6LatencyMs: 10,
@@ -576,6 +589,194 @@ export async function w5(sizes: Sizes): Promise<Row> {
     },
     (r) => r.weft.median <= 25,
   );
+}
+
+/** The plain-JS baseline of W5's chain (also W5b's and W5-js's): JS functions for each expression. */
+function plainExpressionChain(n: number) {
+  return range(n).map((i) => {
+    const previous = i === 0 ? null : `s${i - 1}`;
+    const value = (scope: Record<string, any>): number =>
+      previous === null ? scope.input.start : scope[previous].output.n;
+    return {
+      key: `s${i}`,
+      conditional: (scope: Record<string, any>) => value(scope) >= 0,
+      code: (scope: Record<string, any>) => ({ n: value(scope) + 1 }),
+    };
+  });
+}
+
+/**
+ * W5b and W5-js: W5's 1,000-step chain with the expressions outside the fast path (every evaluation in a
+ * sandbox worker), and written in JavaScript (QuickJS on the main thread, within its inline budget).
+ */
+export async function w5Variants(sizes: Sizes): Promise<Row[]> {
+  const n = sizes.w5Steps;
+  const input = { start: 0 };
+  const plain = plainExpressionChain(n);
+  const baseline = async () => {
+    const scope: Record<string, unknown> = { input };
+    for (const s of plain) {
+      if ((await s.conditional(scope)) !== true) throw new Error('conditional');
+      scope[s.key] = { status: 'COMPLETED', output: await s.code(scope), error: null };
+    }
+  };
+  const perStep = (ms: number) => (ms * 1000) / n;
+  const rows: Row[] = [];
+  for (const [id, doc, name, target, limit] of [
+    [
+      'W5b',
+      expressionChainOutsideFastPath(n),
+      'each a conditional + a JSONata code expression outside the fast path (a sandbox worker per evaluation)',
+      'none (reported)',
+      Number.POSITIVE_INFINITY,
+    ],
+    [
+      'W5-js',
+      javascriptChain(n),
+      'each a JavaScript conditional + code (`return <expression>;`: the JavaScript fast path)',
+      '≤ 30 µs/step',
+      30,
+    ],
+    [
+      'W5b-js',
+      javascriptChain(n, true),
+      'each a JavaScript conditional + code outside the fast path (a QuickJS call per evaluation)',
+      'none (reported)',
+      Number.POSITIVE_INFINITY,
+    ],
+  ] as const) {
+    const engine = createEngine();
+    engine.compile(doc);
+    let completed = true;
+    // Long chains of worker round trips: fewer samples than W5.
+    const o = sizes.sampling.w5;
+    const samples = await sample(
+      {
+        weft: async () => {
+          const run = await engine.run(doc, { input });
+          completed &&= allCompleted(run, n) && (run.result as { n?: unknown } | null)?.n === n;
+        },
+        baseline,
+      },
+      id === 'W5b' ? { ...o, iterations: Math.max(1, Math.ceil(o.iterations / 2)) } : o,
+    );
+    rows.push(
+      row(
+        {
+          id,
+          workload: `expressions: ${n.toLocaleString('en-US')} chained code steps, ${name}`,
+          unit: 'µs/step',
+          higherIsBetter: false,
+          weft: mapStat(stat(samples.weft!), perStep),
+          baseline: mapStat(stat(samples.baseline!), perStep),
+          baselineName: 'plain JS functions',
+          target,
+          checks: { 'every run COMPLETED with the expected result': completed },
+        },
+        (r) => r.weft.median <= limit,
+      ),
+    );
+  }
+  return rows;
+}
+
+// ── W8: containment ─────────────────────────────────────────────────────────────────────────────────
+
+/**
+ * W8: a hostile evaluation (a JavaScript `while (true) {}`, a JSONata catastrophic regex) with a 200 ms
+ * deadline. Measured per run: from the deadline (the step's start + 200 ms) to the step ending
+ * EXPRESSION_LIMIT, and the worst lag of a 10 ms interval timer during it (how long the host's event
+ * loop was kept from it). The baseline of the overrun is a host step that stops at its own 200 ms
+ * deadline (a timer): what ending any step costs the engine.
+ */
+export async function w8(sizes: Sizes): Promise<Row[]> {
+  const timeoutMs = 200;
+  const engine = createEngine({
+    limits: { expression: { timeoutMs } },
+    steps: {
+      cooperative: (ctx) =>
+        new Promise((_, reject) => {
+          setTimeout(() => reject(new Error('deadline')), timeoutMs);
+          ctx.signal.addEventListener('abort', () => reject(new Error('aborted')));
+        }),
+    },
+  });
+  const hostile = {
+    javascript: { language: 'javascript', steps: [{ type: 'code', key: 'h', code: 'while (true) {}' }] },
+    jsonata: {
+      steps: [
+        { type: 'code', key: 'h', code: '$contains("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa!", /^(a+)+$/)' },
+      ],
+    },
+    baseline: { steps: [{ type: 'cooperative', key: 'h' }] },
+  } as const;
+  // One warm-up each: the first evaluation of a kind starts its worker.
+  for (const doc of Object.values(hostile)) await engine.run(doc);
+  const overrun: Record<string, number[]> = { javascript: [], jsonata: [], baseline: [] };
+  const lag: Record<string, number[]> = { javascript: [], jsonata: [], baseline: [] };
+  let coded = true;
+  for (let round = 0; round < sizes.w8Rounds; round++) {
+    for (const [kind, doc] of Object.entries(hostile)) {
+      let started = 0;
+      let ended = 0;
+      let worst = 0;
+      let last = performance.now();
+      const interval = setInterval(() => {
+        const now = performance.now();
+        worst = Math.max(worst, now - last - 10);
+        last = now;
+      }, 10);
+      const handle = engine.start(doc);
+      handle.on('step.started', () => {
+        started = performance.now();
+      });
+      handle.on('step.failed', () => {
+        ended = performance.now();
+      });
+      const run = await handle.done;
+      clearInterval(interval);
+      if (kind !== 'baseline') coded &&= run.output.h?.error?.code === 'EXPRESSION_LIMIT';
+      overrun[kind]!.push(ended - started - timeoutMs);
+      lag[kind]!.push(Math.max(0, worst));
+    }
+  }
+  const rows: Row[] = [];
+  for (const kind of ['javascript', 'jsonata'] as const) {
+    const name = kind === 'javascript' ? 'JavaScript `while (true) {}`' : 'JSONata catastrophic regex';
+    rows.push(
+      row(
+        {
+          id: kind === 'javascript' ? 'W8a-js' : 'W8a',
+          workload: `containment: ${name}, 200 ms deadline: from the deadline to the step ending EXPRESSION_LIMIT`,
+          unit: 'ms',
+          higherIsBetter: false,
+          weft: stat(overrun[kind]!),
+          baseline: stat(overrun.baseline!),
+          baselineName: 'a host step stopping at its own 200 ms timer',
+          ratio: 1,
+          target: '≤ 100 ms',
+          checks: { 'every hostile run ended EXPRESSION_LIMIT': coded },
+        },
+        (r) => r.weft.max <= 100,
+      ),
+      row(
+        {
+          id: kind === 'javascript' ? 'W8b-js' : 'W8b',
+          workload: `containment: ${name}: worst lag of a 10 ms timer during the evaluation`,
+          unit: 'ms',
+          higherIsBetter: false,
+          weft: stat(lag[kind]!),
+          baseline: stat(lag.baseline!),
+          baselineName: 'the same timer beside the host step',
+          ratio: 1,
+          target: '≤ 50 ms',
+          checks: { 'every hostile run ended EXPRESSION_LIMIT': coded },
+        },
+        (r) => r.weft.max <= 50,
+      ),
+    );
+  }
+  return rows;
 }
 
 // ── W6: provider-bound ──────────────────────────────────────────────────────────────────────────────

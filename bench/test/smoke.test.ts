@@ -40,17 +40,34 @@ describe('bench --quick', () => {
     expect(report.machine.node).toBe(process.version);
   });
 
-  it.each(['W1', 'W2', 'W3', 'W4', 'W5', 'W6', 'W7a', 'W7b', 'S1a', 'S1b', 'S1c', 'S1d'])(
-    '%s ran with its baseline and its checks held',
-    (id) => {
-      const row = report.rows.find((r) => r.id === id);
-      expect(row, `${id} is missing from the report`).toBeDefined();
-      expect(row!.weft.n).toBeGreaterThan(0);
-      expect(row!.baseline.n).toBeGreaterThan(0);
-      expect(Number.isFinite(row!.weft.median)).toBe(true);
-      expect(Number.isFinite(row!.baseline.median)).toBe(true);
-      expect(Object.keys(row!.checks).length).toBeGreaterThan(0);
-      for (const [check, ok] of Object.entries(row!.checks)) expect(ok, check).toBe(true);
-    },
-  );
+  it.each([
+    'W1',
+    'W2',
+    'W3',
+    'W4',
+    'W5',
+    'W5b',
+    'W5-js',
+    'W5b-js',
+    'W6',
+    'W7a',
+    'W7b',
+    'W8a',
+    'W8b',
+    'W8a-js',
+    'W8b-js',
+    'S1a',
+    'S1b',
+    'S1c',
+    'S1d',
+  ])('%s ran with its baseline and its checks held', (id) => {
+    const row = report.rows.find((r) => r.id === id);
+    expect(row, `${id} is missing from the report`).toBeDefined();
+    expect(row!.weft.n).toBeGreaterThan(0);
+    expect(row!.baseline.n).toBeGreaterThan(0);
+    expect(Number.isFinite(row!.weft.median)).toBe(true);
+    expect(Number.isFinite(row!.baseline.median)).toBe(true);
+    expect(Object.keys(row!.checks).length).toBeGreaterThan(0);
+    for (const [check, ok] of Object.entries(row!.checks)) expect(ok, check).toBe(true);
+  });
 });

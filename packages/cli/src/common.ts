@@ -128,6 +128,8 @@ export interface Workspace {
   setup: ProviderSetup;
   /** Host step handlers and services from `--plugin` modules. */
   plugins: Plugins;
+  /** `--language`: the expression language of documents that do not say. */
+  language?: 'jsonata' | 'javascript' | undefined;
 }
 
 export interface WorkspaceOptions {
@@ -139,6 +141,8 @@ export interface WorkspaceOptions {
   defaultFixtures?: { fixtures: Fixtures; source: string } | undefined;
   /** `--plugin` modules. */
   plugins?: readonly string[];
+  /** `--language`: the expression language of documents that do not say. */
+  language?: 'jsonata' | 'javascript' | undefined;
 }
 
 /** Loads the workflow, its sub-workflows and fixtures, and chooses the providers. */
@@ -175,7 +179,7 @@ export async function openWorkspace(root: LoadedWorkflow, options: WorkspaceOpti
     options.plugins === undefined || options.plugins.length === 0
       ? NO_PLUGINS
       : await loadPlugins(options.plugins);
-  return { root, files, workflows, fixtures, fixturesSource, setup, plugins };
+  return { root, files, workflows, fixtures, fixturesSource, setup, plugins, language: options.language };
 }
 
 /** Engine options for a workspace: providers, pricing, the file resolver of sub-workflows, HTTP fixtures. */
@@ -200,6 +204,7 @@ export function engineOptions(
     },
   };
   if (setup.dryRun) options.http = { fetch: fixtureFetch(currentFixtures) };
+  if (workspace.language !== undefined) options.language = workspace.language;
   return options;
 }
 

@@ -66,15 +66,34 @@ export function createProgram(io: Io, setExit: (code: number) => void): Command 
       'a module exporting host `steps` (their types are valid); repeatable',
       collect,
     )
-    .action(async (files: string[], flags: { json?: boolean; plugin?: string[] }) => {
-      // Commands are loaded when used: startup stays fast and one command's imports never slow another.
-      const { validateCommand } = await import('./commands/validate.js');
-      const { loadPlugins } = await import('./plugin.js');
-      const plugins = await loadPlugins(flags.plugin ?? []);
-      setExit(
-        validateCommand(files, { json: flags.json === true, stepTypes: Object.keys(plugins.steps) }, io),
-      );
-    });
+    .addOption(
+      new Option(
+        '--language <language>',
+        'the expression language of documents that do not say (default jsonata)',
+      ).choices(['jsonata', 'javascript']),
+    )
+    .action(
+      async (
+        files: string[],
+        flags: { json?: boolean; plugin?: string[]; language?: 'jsonata' | 'javascript' },
+      ) => {
+        // Commands are loaded when used: startup stays fast and one command's imports never slow another.
+        const { validateCommand } = await import('./commands/validate.js');
+        const { loadPlugins } = await import('./plugin.js');
+        const plugins = await loadPlugins(flags.plugin ?? []);
+        setExit(
+          validateCommand(
+            files,
+            {
+              json: flags.json === true,
+              stepTypes: Object.keys(plugins.steps),
+              ...(flags.language === undefined ? {} : { language: flags.language }),
+            },
+            io,
+          ),
+        );
+      },
+    );
 
   program
     .command('run')
@@ -110,6 +129,12 @@ export function createProgram(io: Io, setExit: (code: number) => void): Command 
         .default('sqlite'),
     )
     .addOption(dbOption())
+    .addOption(
+      new Option(
+        '--language <language>',
+        'the expression language of documents that do not say (default jsonata)',
+      ).choices(['jsonata', 'javascript']),
+    )
     .action(async (file: string, flags: Record<string, any>) => {
       const { runCommand } = await import('./commands/run.js');
       setExit(
@@ -128,6 +153,7 @@ export function createProgram(io: Io, setExit: (code: number) => void): Command 
             json: flags.json === true,
             store: flags.store,
             db: flags.db,
+            language: flags.language,
           },
           io,
         ),
@@ -244,6 +270,12 @@ export function createProgram(io: Io, setExit: (code: number) => void): Command 
     .option('--secret <KEY=VALUE>', 'a secret variable; repeatable', keyValue('--secret'))
     .option('--plugin <module>', 'a module exporting host `steps` and `services`; repeatable', collect)
     .option('--json', 'print the report as JSON')
+    .addOption(
+      new Option(
+        '--language <language>',
+        'the expression language of documents that do not say (default jsonata)',
+      ).choices(['jsonata', 'javascript']),
+    )
     .action(async (file: string, flags: Record<string, any>) => {
       const { testCommand } = await import('./commands/test.js');
       setExit(
@@ -256,6 +288,7 @@ export function createProgram(io: Io, setExit: (code: number) => void): Command 
             secret: flags.secret ?? [],
             plugin: flags.plugin ?? [],
             json: flags.json === true,
+            language: flags.language,
           },
           io,
         ),

@@ -28,7 +28,8 @@ export type {
   WeftEventName,
   WeftListener,
 } from './events/events.js';
-export type { ExpressionLimits } from './expressions/jsonata.js';
+export type { ExpressionLanguage, ExpressionLimits, LimitKind } from './expressions/index.js';
+export { EXPRESSION_LANGUAGES, LIMIT_KINDS } from './expressions/index.js';
 export type {
   AppFile,
   FileStorage,

@@ -279,7 +279,7 @@ describe('SQL specifics', () => {
 
 // ── several processes on one file ──────────────────────────────────────────────────────────────────
 
-const worker = fileURLToPath(new URL('./test-support/worker.ts', import.meta.url));
+const worker = fileURLToPath(new URL('./test-support/worker.mjs', import.meta.url));
 const cwd = fileURLToPath(new URL('..', import.meta.url));
 
 function spawnWorker(args: string[]): {
@@ -287,7 +287,7 @@ function spawnWorker(args: string[]): {
   lines: string[];
   exited: Promise<number | null>;
 } {
-  const child = spawn(process.execPath, ['--import', 'tsx', worker, ...args], {
+  const child = spawn(process.execPath, [worker, ...args], {
     cwd,
     stdio: ['ignore', 'pipe', 'pipe'],
   });

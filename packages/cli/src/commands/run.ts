@@ -41,6 +41,8 @@ export interface RunFlags {
   json: boolean;
   store?: StoreChoice;
   db?: string;
+  /** The expression language of documents that do not say (`--language`). */
+  language?: 'jsonata' | 'javascript';
 }
 
 export async function runCommand(file: string, flags: RunFlags, io: Io): Promise<number> {
@@ -57,6 +59,7 @@ export async function runCommand(file: string, flags: RunFlags, io: Io): Promise
     fixtures: flags.fixtures,
     env: io.env,
     plugins: flags.plugin ?? [],
+    language: flags.language,
   });
   workspaceEngine(workspace); // every document is checked before anything is recorded
   if (flags.fromRun === undefined) checkInput(root.document, input, flags.fromStep);

@@ -24,6 +24,8 @@ export interface TestFlags {
   /** `--plugin` modules of host steps and services. */
   plugin?: string[];
   json: boolean;
+  /** The expression language of documents that do not say (`--language`). */
+  language?: 'jsonata' | 'javascript';
 }
 
 /** A test as written in a tests file: the registry's test object, plus optional per-test fixtures. */
@@ -128,6 +130,7 @@ export async function testCommand(file: string, flags: TestFlags, io: Io): Promi
     env: io.env,
     preferScripted: true,
     plugins: flags.plugin ?? [],
+    language: flags.language,
   });
   workspaceEngine(workspace); // checks every document first: an invalid one is bad input (exit 2)
 

@@ -10,6 +10,8 @@ export interface ValidateFlags {
   json: boolean;
   /** Step types registered by `--plugin` modules (valid in addition to the built-in ones). */
   stepTypes?: readonly string[];
+  /** The expression language of documents that do not say (`--language`). */
+  language?: 'jsonata' | 'javascript';
 }
 
 interface FileReport {
@@ -20,7 +22,11 @@ interface FileReport {
   problems: Problem[];
 }
 
-export function validateFile(file: string, stepTypes: readonly string[] = []): FileReport {
+export function validateFile(
+  file: string,
+  stepTypes: readonly string[] = [],
+  language?: 'jsonata' | 'javascript',
+): FileReport {
   let document: Record<string, unknown>;
   try {
     document = loadWorkflow(file).document;
@@ -28,12 +34,12 @@ export function validateFile(file: string, stepTypes: readonly string[] = []): F
     if (!(error instanceof CliError)) throw error;
     return { file, ok: false, error: [error.message, ...error.lines].join('\n'), problems: [] };
   }
-  const result = validateVersion(document, { stepTypes });
+  const result = validateVersion(document, { stepTypes, ...(language === undefined ? {} : { language }) });
   return { file, ok: result.ok, error: null, problems: [...result.problems] };
 }
 
 export function validateCommand(files: readonly string[], flags: ValidateFlags, io: Io): number {
-  const reports = files.map((file) => validateFile(file, flags.stepTypes));
+  const reports = files.map((file) => validateFile(file, flags.stepTypes, flags.language));
   if (flags.json) {
     writeLine(io.stdout, JSON.stringify(reports, null, 2));
   } else {

@@ -5,11 +5,15 @@
  */
 import { createHash } from 'node:crypto';
 import { ERROR_CODES, ValidationError, WeftError } from '../errors.js';
+import { warmSandbox } from '../expressions/boundary.js';
+import { compileJavaScriptExpression } from '../expressions/javascript.js';
 import {
   type CompiledExpression,
   compileExpression,
   DEFAULT_EXPRESSION_LIMITS,
+  type EvaluateOptions,
   type ExpressionBindings,
+  type ExpressionLanguage,
   type ExpressionLimits,
   type ExpressionSite,
 } from '../expressions/jsonata.js';
@@ -27,6 +31,8 @@ export interface CompileOptions {
   /** Host-registered step types (valid in addition to the built-in ones). */
   stepTypes?: Iterable<string>;
   expressionLimits?: ExpressionLimits;
+  /** The language of documents without a top-level `language` (default `jsonata`). */
+  language?: ExpressionLanguage;
   /** Documents with more steps are refused with LIMIT_EXCEEDED before any other work. Default: no limit. */
   maxSteps?: number;
 }
@@ -89,12 +95,17 @@ export function compileWithHash(
   stepTypes: readonly string[],
   options: CompileOptions,
 ): Plan {
-  const result = validateAndCopy(document, { stepTypes });
+  const result = validateAndCopy(document, {
+    stepTypes,
+    ...(options.language === undefined ? {} : { language: options.language }),
+  });
   if (!result.ok) throw new ValidationError(result.problems);
   const limits = options.expressionLimits ?? DEFAULT_EXPRESSION_LIMITS;
   // The validator's copy is plain JSON data already, checked and never seen by the caller: freezing it
   // saves copying the document a second time.
   const doc = deepFreeze(result.copy) as VersionDocument;
+  const language: ExpressionLanguage =
+    (doc as { language?: ExpressionLanguage }).language ?? options.language ?? 'jsonata';
 
   // Indexed loops throughout: compiling runs once per document, as unoptimised code, where every
   // for…of step allocates an iterator result (MBs for a 10,000-step document; docs/performance.md, W4).
@@ -107,6 +118,10 @@ export function compileWithHash(
   }
   const indexOf = new Map<string, number>();
   for (let i = 0; i < runnable.length; i++) indexOf.set(runnable[i]!.key, i);
+  const keys: ReadonlySet<string> = new Set(indexOf.keys());
+  const expressions = new ExpressionCache(limits, keys);
+  const expression = (source: string, site: ExpressionSite, lang: ExpressionLanguage = language) =>
+    expressions.get(lang, source, site);
   // Duplicates are dropped with a stamp per target (not `out.includes`, which made a step with 100,000
   // destinations cost 10^10 comparisons): compiling is O(steps + edges).
   const seen = new Int32Array(runnable.length).fill(-1);
@@ -125,7 +140,6 @@ export function compileWithHash(
     }
     return out;
   };
-  const expressions = new ExpressionCache(limits);
 
   const preds: number[][] = runnable.map(() => []);
   const built = runnable.map((step, index) => {
@@ -140,10 +154,7 @@ export function compileWithHash(
           key,
           order: c.order,
           position,
-          expression: expressions.get(c.condition, {
-            step_key: step.key,
-            field: `conditions.${key}.condition`,
-          }),
+          expression: expression(c.condition, { step_key: step.key, field: `conditions.${key}.condition` }),
           targets: targetsOf(c.destinations),
         }))
         .sort((x, y) => x.order - y.order || x.position - y.position)
@@ -167,12 +178,17 @@ export function compileWithHash(
       direct,
       branch,
       conditional: nonEmpty(step.conditional)
-        ? expressions.get(step.conditional!, { step_key: step.key, field: 'conditional' })
+        ? expression(step.conditional!, { step_key: step.key, field: 'conditional' })
         : null,
-      loop: nonEmpty(step.loop) ? expressions.get(step.loop!, { step_key: step.key, field: 'loop' }) : null,
+      loop: nonEmpty(step.loop) ? expression(step.loop!, { step_key: step.key, field: 'loop' }) : null,
       code:
         step.type === 'code' && nonEmpty((step as CodeStep).code)
-          ? expressions.get((step as CodeStep).code, { step_key: step.key, field: 'code' })
+          ? expression(
+              (step as CodeStep).code,
+              { step_key: step.key, field: 'code' },
+              // A code step's own `language` overrides the document's for its `code` (only).
+              (step as CodeStep).language ?? language,
+            )
           : null,
       config: compileConfig(step, expressions),
     };
@@ -278,29 +294,58 @@ function chainCover(
 }
 
 /**
- * The plan's expressions and templates, parsed once per distinct text however many steps use it (a
- * 10,000-step document of identical `code` took 4 s to compile when each was parsed again). A repeated
- * text shares the parsed expression — and its fast path — and gets a view that reports errors at its
- * own step and field.
+ * Parses once (errors carry the position) and adds the fast path: the synchronous closure for simple
+ * JSONata, the main-thread sandbox for JavaScript. JSONata outside the fast path runs in a sandbox
+ * worker: one is started now, so that the first evaluation does not wait for it.
+ */
+function compileIn(
+  language: ExpressionLanguage,
+  source: string,
+  site: ExpressionSite,
+  limits: ExpressionLimits,
+  stepKeys: ReadonlySet<string>,
+): FastCompiledExpression {
+  if (language === 'javascript') {
+    // The sandbox runs on the main thread first; a worker (with the sandbox loaded) takes what outgrows it.
+    warmSandbox(limits, 'javascript');
+    return withFastPath(compileJavaScriptExpression(source, site, limits, stepKeys), limits.maxDepth);
+  }
+  const compiled = withFastPath(
+    compileExpression(source, site, limits),
+    limits.maxDepth,
+    limits.maxStringLength,
+  );
+  if (compiled.fast === null) warmSandbox(limits);
+  return compiled;
+}
+
+/**
+ * The plan's expressions and templates, compiled once per distinct text (and language) however many steps
+ * use it (a 10,000-step document of identical `code` took 4 s to compile when each was parsed again). A
+ * repeated text shares the compiled expression — its parse, fast path and sandbox — through a view that
+ * reports errors at its own step and field.
  */
 class ExpressionCache {
   readonly #expressions = new Map<string, FastCompiledExpression>();
   readonly #templates = new Map<string, CompiledTemplate>();
   readonly #limits: ExpressionLimits;
+  readonly #keys: ReadonlySet<string>;
 
-  constructor(limits: ExpressionLimits) {
+  constructor(limits: ExpressionLimits, keys: ReadonlySet<string>) {
     this.#limits = limits;
+    this.#keys = keys;
   }
 
-  get(source: string, site: ExpressionSite): FastCompiledExpression {
-    const shared = this.#expressions.get(source);
+  get(language: ExpressionLanguage, source: string, site: ExpressionSite): FastCompiledExpression {
+    const key = `${language}\u0000${source}`;
+    const shared = this.#expressions.get(key);
     if (shared !== undefined) return atSite(shared, site);
-    // Parses once (errors carry the position) and adds the fast path for simple expressions.
-    const compiled = withFastPath(compileExpression(source, site, this.#limits));
-    this.#expressions.set(source, compiled);
+    const compiled = compileIn(language, source, site, this.#limits, this.#keys);
+    this.#expressions.set(key, compiled);
     return compiled;
   }
 
+  /** Templates are JSONata whatever the document's language (their segments share the cache too). */
   template(text: string, site: ExpressionSite): CompiledTemplate {
     const shared = this.#templates.get(text);
     if (shared !== undefined) {
@@ -308,7 +353,9 @@ class ExpressionCache {
       if (shared.kind === 'single') return { kind: 'single', expression: atSite(shared.expression, site) };
       return { kind: 'parts', parts: shared.parts.map((p) => (typeof p === 'string' ? p : atSite(p, site))) };
     }
-    const compiled = compileTemplate(text, site, this.#limits);
+    const compiled = compileTemplate(text, site, this.#limits, (source, at) =>
+      this.get('jsonata', source, at),
+    );
     this.#templates.set(text, compiled);
     return compiled;
   }
@@ -328,8 +375,8 @@ function atSite<T extends CompiledExpression>(shared: T, site: ExpressionSite): 
   return {
     ...shared,
     site,
-    evaluate: (document: unknown, bindings: ExpressionBindings) =>
-      evaluate.call(shared, document, bindings).catch((error: unknown) => {
+    evaluate: (document: unknown, bindings: ExpressionBindings, options?: EvaluateOptions) =>
+      evaluate.call(shared, document, bindings, options).catch((error: unknown) => {
         if (!(error instanceof WeftError) || error.step_key !== shared.site.step_key) throw error;
         throw new WeftError(error.code, error.message.replace(from, to), {
           ...(site.step_key === undefined ? {} : { step_key: site.step_key }),

@@ -1,11 +1,18 @@
 /**
  * The fast path must agree with JSONata: on generated expressions (the subset and beyond) over generated
- * data, whenever the closure answers (does not BAIL), JSONata returns the same value — and never throws.
+ * data, under generated limits (`maxDepth`), whenever the closure answers (does not BAIL), JSONata itself
+ * (`compileUnguarded`: the same functions, no worker) returns the same value — and never throws, nor
+ * hits a limit.
  */
 import fc from 'fast-check';
 import jsonata from 'jsonata';
 import { describe, expect, it } from 'vitest';
-import { compileExpression, type ExpressionBindings } from '../expressions/jsonata.js';
+import {
+  compileExpression,
+  compileUnguarded,
+  DEFAULT_EXPRESSION_LIMITS,
+  type ExpressionBindings,
+} from '../expressions/jsonata.js';
 import { fcRuns } from '../test-support/fc.js';
 import { BAIL, compileFast, withFastPath } from './fast-expression.js';
 
@@ -117,30 +124,51 @@ describe('the fast expression path', () => {
   it('agrees with JSONata whenever it answers', async () => {
     let answered = 0;
     await fc.assert(
-      fc.asyncProperty(expr, document, bindings, async (source, doc, b) => {
-        let compiled: ReturnType<typeof compileExpression>;
-        try {
-          compiled = compileExpression(source, { field: 'x' });
-        } catch {
-          return; // not valid JSONata
-        }
-        const fast = withFastPath(compiled).fast;
-        const expected = await outcome(compiled.evaluate(doc, b));
-        if (fast === null) return;
-        const got = fast(doc, b);
-        if (got === BAIL) return;
-        answered++;
-        expect(expected.ok, `JSONata threw on ${source} but the fast path answered ${show(got)}`).toBe(true);
-        if (expected.ok) {
-          expect(
-            sameValue(got, expected.value),
-            `${source}: fast ${show(got)} vs ${show(expected.value)}`,
-          ).toBe(true);
-        }
-      }),
+      fc.asyncProperty(
+        expr,
+        document,
+        bindings,
+        fc.integer({ min: 1, max: 12 }),
+        async (source, doc, b, maxDepth) => {
+          const limits = { ...DEFAULT_EXPRESSION_LIMITS, maxDepth };
+          let compiled: ReturnType<typeof compileExpression>;
+          try {
+            compiled = compileUnguarded(source, { field: 'x' }, limits);
+          } catch {
+            return; // not valid JSONata
+          }
+          const fast = withFastPath(compiled, maxDepth).fast;
+          const expected = await outcome(compiled.evaluate(doc, b));
+          if (fast === null) return;
+          const got = fast(doc, b);
+          if (got === BAIL) return;
+          answered++;
+          expect(expected.ok, `JSONata threw on ${source} but the fast path answered ${show(got)}`).toBe(
+            true,
+          );
+          if (expected.ok) {
+            expect(
+              sameValue(got, expected.value),
+              `${source}: fast ${show(got)} vs ${show(expected.value)}`,
+            ).toBe(true);
+          }
+        },
+      ),
       { numRuns: fcRuns(3000) },
     );
     expect(answered).toBeGreaterThan(100);
+  });
+
+  it('honours maxDepth: an expression JSONata would refuse is left to it (EXPRESSION_LIMIT)', async () => {
+    const limits = { ...DEFAULT_EXPRESSION_LIMITS, maxDepth: 4 };
+    const deep = withFastPath(compileExpression('1 + 2 + 3 + 4 + 5', { field: 'code' }, limits), 4);
+    expect(deep.fast).toBeNull();
+    await expect(deep.evaluate({}, {} as ExpressionBindings)).rejects.toMatchObject({
+      code: 'EXPRESSION_LIMIT',
+      details: { limit: 'depth' },
+    });
+    const shallow = withFastPath(compileExpression('1 + 2', { field: 'code' }, limits), 4);
+    expect(shallow.fast!({}, {} as ExpressionBindings)).toBe(3);
   });
 
   it('covers the usual expressions and answers them', async () => {

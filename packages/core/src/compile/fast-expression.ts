@@ -11,7 +11,13 @@
  * produces the result or the error it always did. Evaluation is pure, so giving up half-way is safe.
  * compile/fast-expression.test.ts checks the closure against JSONata on generated expressions and data.
  */
-import { type CompiledExpression, type ExpressionBindings, parseExpression } from '../expressions/jsonata.js';
+import { type JavaScriptExpression, NOT_NOW } from '../expressions/javascript.js';
+import {
+  type CompiledExpression,
+  DEFAULT_EXPRESSION_LIMITS,
+  type ExpressionBindings,
+  parseExpression,
+} from '../expressions/jsonata.js';
 
 /** Returned when the fast path cannot decide: evaluate with JSONata. */
 export const BAIL: unique symbol = Symbol('weft.fast-expression.bail');
@@ -30,6 +36,8 @@ type Closure = (document: Record<string, unknown>, bindings: ExpressionBindings)
 
 /** Variables the engine binds (docs/semantics.md, rule 7). Others are JSONata functions: not in the subset. */
 const BOUND = new Set(['input', 'steps', 'vars', 'run', 'item', 'index']);
+/** The string limit of the expression being compiled (compileFast sets it; `&` closures capture it). */
+let compilingMaxString = DEFAULT_EXPRESSION_LIMITS.maxStringLength;
 /** Deeper expressions are left to JSONata, which enforces the depth limit. */
 const MAX_HEIGHT = 48;
 
@@ -248,7 +256,8 @@ function compileBinary(node: Node, height: number): Closure | null {
         if (r === BAIL) return BAIL;
         return truthy(r);
       };
-    case '&':
+    case '&': {
+      const cap = compilingMaxString;
       return (d, b) => {
         const l = lhs(d, b);
         if (l === BAIL) return BAIL;
@@ -257,8 +266,11 @@ function compileBinary(node: Node, height: number): Closure | null {
         // Only strings: JSONata formats numbers and objects its own way.
         if ((l !== undefined && typeof l !== 'string') || (r !== undefined && typeof r !== 'string'))
           return BAIL;
-        return (l ?? '') + (r ?? '');
+        const out = (l ?? '') + (r ?? '');
+        // Past the string limit: the sandbox worker reports EXPRESSION_LIMIT.
+        return out.length > cap ? BAIL : out;
       };
+    }
     default:
       return null;
   }
@@ -329,10 +341,53 @@ export function referencesVariable(ast: unknown, name: string): boolean {
   return false;
 }
 
-/** The fast closure for an expression's AST, or null when the expression is outside the subset. */
-export function compileFast(ast: unknown): FastEvaluator | null {
+/**
+ * How deep JSONata's evaluator nests (its `evaluate` calls, which `maxDepth` bounds) to evaluate a node
+ * of the subset, over-estimated where unsure: an expression whose estimate exceeds `maxDepth` is left
+ * to JSONata, which then reports EXPRESSION_LIMIT exactly as it would without the fast path.
+ */
+function depthOf(node: Node, height = 0): number {
+  if (height > MAX_HEIGHT || node === null || typeof node !== 'object') return Number.POSITIVE_INFINITY;
+  switch (node.type) {
+    case 'path':
+      // The path, then each step: a name, or the variable that heads it.
+      return 2;
+    case 'binary':
+      return 1 + Math.max(depthOf(node.lhs as Node, height + 1), depthOf(node.rhs as Node, height + 1));
+    case 'unary':
+      if (node.value === '-') return 1 + depthOf(node.expression as Node, height + 1);
+      // An object constructor: the group, then each value.
+      return (
+        2 + Math.max(0, ...(node.lhs as unknown[][]).map((pair) => depthOf(pair[1] as Node, height + 1)))
+      );
+    case 'condition':
+      return (
+        1 +
+        Math.max(
+          depthOf(node.condition as Node, height + 1),
+          depthOf(node.then as Node, height + 1),
+          node.else === undefined ? 0 : depthOf(node.else as Node, height + 1),
+        )
+      );
+    case 'block':
+      return 1 + Math.max(0, ...(node.expressions as Node[]).map((e) => depthOf(e, height + 1)));
+    default:
+      return 1;
+  }
+}
+
+/**
+ * The fast closure for an expression's AST, or null when the expression is outside the subset — or
+ * could nest deeper than `maxDepth` (JSONata then evaluates it, and reports the limit).
+ */
+export function compileFast(
+  ast: unknown,
+  maxDepth = DEFAULT_EXPRESSION_LIMITS.maxDepth,
+  maxStringLength = DEFAULT_EXPRESSION_LIMITS.maxStringLength,
+): FastEvaluator | null {
+  compilingMaxString = maxStringLength;
   const closure = compileNode(ast as Node, 0);
-  if (closure === null) return null;
+  if (closure === null || depthOf(ast as Node) > maxDepth) return null;
   return (document, bindings) => {
     // The document is the run's scope; JSONata wraps an array document in a sequence: not the subset.
     if (document === null || typeof document !== 'object' || Array.isArray(document)) return BAIL;
@@ -349,21 +404,46 @@ export function compileFast(ast: unknown): FastEvaluator | null {
  * Adds the fast path to a compiled expression: `evaluate` answers from the closure when it can and from
  * JSONata otherwise. The expression is parsed a second time here (once per plan) for its AST.
  */
-export function withFastPath(compiled: CompiledExpression): FastCompiledExpression {
+export function withFastPath(
+  compiled: CompiledExpression,
+  maxDepth = DEFAULT_EXPRESSION_LIMITS.maxDepth,
+  maxStringLength = DEFAULT_EXPRESSION_LIMITS.maxStringLength,
+): FastCompiledExpression {
+  if (compiled.language === 'javascript') return javascriptFastPath(compiled as JavaScriptExpression);
   const parsed = parseExpression(compiled.source);
   const ast = parsed.ok ? parsed.expression.ast() : null;
-  const fast = ast === null ? null : compileFast(ast);
+  const fast = ast === null ? null : compileFast(ast, maxDepth, maxStringLength);
   const usesSteps = ast === null || referencesVariable(ast, 'steps');
-  if (fast === null) return { ...compiled, fast: null, usesSteps };
+  if (fast === null) return { ...compiled, evaluate: compiled.evaluate, fast: null, usesSteps };
   return {
     source: compiled.source,
     site: compiled.site,
+    language: compiled.language,
     usesIndex: compiled.usesIndex,
     fast,
     usesSteps,
-    evaluate(document, bindings) {
+    evaluate(document, bindings, options) {
       const value = fast(document, bindings);
-      return value === BAIL ? compiled.evaluate(document, bindings) : Promise.resolve(value);
+      return value === BAIL ? compiled.evaluate(document, bindings, options) : Promise.resolve(value);
     },
+  };
+}
+
+/**
+ * JavaScript's "fast path" is the sandbox on the main thread (quickjs.ts): synchronous when the
+ * evaluation fits the inline budget and logs nothing; BAIL otherwise (the asynchronous path decides).
+ */
+function javascriptFastPath(compiled: JavaScriptExpression): FastCompiledExpression {
+  return {
+    source: compiled.source,
+    site: compiled.site,
+    language: compiled.language,
+    usesIndex: compiled.usesIndex,
+    usesSteps: compiled.usesSteps,
+    fast(document, bindings) {
+      const value = compiled.trySync(document, bindings);
+      return value === NOT_NOW ? BAIL : value;
+    },
+    evaluate: compiled.evaluate,
   };
 }

@@ -1,10 +1,14 @@
 /**
  * JSONata, parsed once and evaluated under bounds. Every expression in a document (conditional, loop,
  * code, branch conditions, templates) goes through `compileExpression`, so parsing happens once per
- * plan and every evaluation is bounded in time, depth, sequence size and string size.
+ * plan. Evaluation crosses the evaluation boundary (boundary.ts): it runs in a sandbox worker that is
+ * terminated at the deadline, under a memory cap, with its value's size capped — never on the host's
+ * event loop. Only the synchronous fast path (compile/fast-expression.ts) answers on the main thread.
  */
 import jsonata from 'jsonata';
 import { ERROR_CODES, WeftError } from '../errors.js';
+import { evaluateInWorker, subsetForJsonata } from './boundary.js';
+import { LIMIT_KINDS, type LimitKind, limitFailure } from './limit.js';
 
 export interface ExpressionLimits {
   /** Wall-clock budget of one evaluation, in ms. */
@@ -13,16 +17,52 @@ export interface ExpressionLimits {
   maxDepth: number;
   /** Maximum length of any one sequence an evaluation builds. */
   maxSequence: number;
-  /** Maximum length of a string built by `$pad`. */
+  /**
+   * Maximum length of a string a JSONata evaluation builds — with `&`, or returned by a function (`$pad`,
+   * `$join`, `$string`, …) — outside the fast path. Strings read from the scope are not limited.
+   */
   maxStringLength: number;
+  /**
+   * Heap one evaluation may use, in bytes: the JavaScript sandbox's heap (QuickJS), and the old
+   * generation of the worker that evaluates JSONata. Past it: EXPRESSION_LIMIT (`memory`).
+   */
+  maxMemoryBytes: number;
+  /** Characters of the JSON text of an evaluation's value. Past it: EXPRESSION_LIMIT (`result`). */
+  maxResultChars: number;
+  /**
+   * Main-thread time a JavaScript evaluation may take before it is interrupted and re-run in a worker
+   * with the rest of its deadline (evaluation is pure, so re-running is safe). Also the most the
+   * sandbox runs on the main thread before it lets the event loop turn. Default 5 ms.
+   */
+  inlineBudgetMs: number;
+  /** `console.log` lines a JavaScript evaluation keeps (the rest are counted in one line). */
+  maxLogEntries: number;
+  /** Characters kept of one `console.log` line. */
+  maxLogChars: number;
 }
 
 export const DEFAULT_EXPRESSION_LIMITS: ExpressionLimits = {
   timeoutMs: 1000,
   maxDepth: 250,
   maxSequence: 1_000_000,
-  maxStringLength: 1_000_000,
+  maxStringLength: 10_000_000,
+  maxMemoryBytes: 64 * 1024 * 1024,
+  maxResultChars: 10_000_000,
+  inlineBudgetMs: 5,
+  maxLogEntries: 100,
+  maxLogChars: 2_000,
 };
+
+/** What the caller of an evaluation passes: how to stop it and where its logs go. */
+export interface EvaluateOptions {
+  /**
+   * Aborting it interrupts a running evaluation: it rejects with the signal's reason (a step's
+   * `timeout_ms` → STEP_TIMEOUT, `cancel()` → CANCELLED).
+   */
+  signal?: AbortSignal;
+  /** Receives the evaluation's `console.log` lines (JavaScript). */
+  log?: (level: 'debug' | 'info' | 'warn' | 'error', message: string) => void;
+}
 
 /** Hard bound on the text of any one expression (the validator reports LIMIT past it). */
 export const MAX_EXPRESSION_LENGTH = 100_000;
@@ -100,12 +140,24 @@ export interface ExpressionBindings {
 export interface CompiledExpression {
   readonly source: string;
   readonly site: ExpressionSite;
-  /** True when the expression refers to `$index` (a loop in item form). */
+  /** `jsonata` or `javascript`. */
+  readonly language: ExpressionLanguage;
+  /** True when the expression refers to `$index` (a loop in item form; always for JavaScript loops). */
   readonly usesIndex: boolean;
-  evaluate(document: unknown, bindings: ExpressionBindings): Promise<unknown>;
+  evaluate(document: unknown, bindings: ExpressionBindings, options?: EvaluateOptions): Promise<unknown>;
 }
 
-const LIMIT_CODES = new Set(['D1011', 'D1012', 'D2014', 'D2015', 'U1001']);
+export const EXPRESSION_LANGUAGES = ['jsonata', 'javascript'] as const;
+export type ExpressionLanguage = (typeof EXPRESSION_LANGUAGES)[number];
+
+/** JSONata's error codes for its limits, and which limit each is. */
+const LIMIT_CODES: ReadonlyMap<string, LimitKind> = new Map([
+  ['D1011', LIMIT_KINDS.DEPTH],
+  ['D1012', LIMIT_KINDS.TIME],
+  ['D2014', LIMIT_KINDS.SEQUENCE],
+  ['D2015', LIMIT_KINDS.SEQUENCE],
+  ['U1001', LIMIT_KINDS.STRING],
+]);
 
 function truncate(text: string, max = 120): string {
   return text.length > max ? `${text.slice(0, max)}…` : text;
@@ -115,20 +167,35 @@ function truncate(text: string, max = 120): string {
 export function expressionFailure(error: unknown, source: string, site: ExpressionSite): WeftError {
   if (error instanceof WeftError) return error;
   const e = (error ?? {}) as JsonataErrorLike;
-  const isStackOverflow = error instanceof RangeError;
-  const isLimit = isStackOverflow || (e.code !== undefined && LIMIT_CODES.has(e.code));
+  const isStackOverflow = error instanceof RangeError || (e as { name?: unknown }).name === 'RangeError';
+  const limit = isStackOverflow
+    ? LIMIT_KINDS.DEPTH
+    : e.code === undefined
+      ? undefined
+      : LIMIT_CODES.get(e.code);
   const position = typeof e.position === 'number' ? Math.max(0, e.position - 1) : undefined;
-  const what = isStackOverflow ? 'exceeded the maximum call depth' : (e.message ?? String(error));
+  if (limit !== undefined) {
+    const failure = limitFailure(
+      limit,
+      site,
+      source,
+      typeof e.value === 'number' ? e.value : undefined,
+      isStackOverflow ? 'the evaluator ran out of stack' : e.message,
+    );
+    if (position !== undefined) failure.details!.position = position;
+    if (e.code !== undefined) failure.details!.jsonata_code = e.code;
+    return failure;
+  }
+  const what = e.message ?? String(error);
   const where =
     site.step_key === undefined ? `\`${site.field}\`` : `\`${site.field}\` of step "${site.step_key}"`;
   const details: Record<string, unknown> = { field: site.field, expression: truncate(source, 500) };
   if (position !== undefined) details.position = position;
   if (e.code !== undefined) details.jsonata_code = e.code;
   return new WeftError(
-    isLimit ? ERROR_CODES.EXPRESSION_LIMIT : ERROR_CODES.EXPRESSION_ERROR,
+    ERROR_CODES.EXPRESSION_ERROR,
     `The expression in ${where} failed${position === undefined ? '' : ` at position ${position}`}: ${what} ` +
-      `(expression: ${truncate(source)}).` +
-      (isLimit ? ' Simplify it or raise the engine’s expression limits.' : ''),
+      `(expression: ${truncate(source)}).`,
     { ...(site.step_key === undefined ? {} : { step_key: site.step_key }), details, retryable: false },
   );
 }
@@ -162,6 +229,38 @@ export function compileExpression(
   if (!parsed.ok) {
     throw expressionFailure({ ...parsed.error, position: parsed.error.position + 1 }, source, site);
   }
+  const ast = parsed.expression.ast();
+  const usesIndex = referencesIndex(ast);
+  // Which parts of the scope and bindings the expression can read: only those cross to the worker.
+  const subset = subsetForJsonata(ast);
+  return {
+    source,
+    site,
+    language: 'jsonata',
+    usesIndex,
+    evaluate(document, bindings, options) {
+      return evaluateInWorker(
+        { language: 'jsonata', source, site, limits, ...subset(document, bindings) },
+        options,
+      );
+    },
+  };
+}
+
+/**
+ * JSONata with Weft's functions (`$pad` bounded, `$eval` disabled), evaluated directly on the calling
+ * thread: only time, depth and sequence are bounded (by JSONata, between nodes), so a regex or a string
+ * operation can still block. The sandbox worker runs this; tests use it as the unlimited reference.
+ */
+export function compileUnguarded(
+  source: string,
+  site: ExpressionSite,
+  limits: ExpressionLimits = DEFAULT_EXPRESSION_LIMITS,
+): CompiledExpression {
+  const parsed = parseExpression(source, limits);
+  if (!parsed.ok) {
+    throw expressionFailure({ ...parsed.error, position: parsed.error.position + 1 }, source, site);
+  }
   const expression = parsed.expression;
   expression.assign('eval', disabled('eval'));
   const maxString = limits.maxStringLength;
@@ -187,6 +286,7 @@ export function compileExpression(
   return {
     source,
     site,
+    language: 'jsonata',
     usesIndex,
     async evaluate(document, bindings) {
       try {

@@ -6,6 +6,7 @@ import {
   type CompiledExpression,
   compileExpression,
   DEFAULT_EXPRESSION_LIMITS,
+  type EvaluateOptions,
   type ExpressionBindings,
   type ExpressionLimits,
   type ExpressionSite,
@@ -95,10 +96,17 @@ export type CompiledTemplate =
   | { kind: 'single'; expression: CompiledExpression }
   | { kind: 'parts'; parts: Array<string | CompiledExpression> };
 
+/**
+ * Compiles a template. Segments are JSONata in every document (JavaScript documents included: the
+ * platform's templates are paths such as `{{input.x}}`, which read the same in both); `compile` lets the
+ * plan compiler add the fast path.
+ */
 export function compileTemplate(
   text: string,
   site: ExpressionSite,
   limits: ExpressionLimits = DEFAULT_EXPRESSION_LIMITS,
+  compile: (source: string, site: ExpressionSite) => CompiledExpression = (source, s) =>
+    compileExpression(source, s, limits),
 ): CompiledTemplate {
   if (!hasTemplate(text)) return { kind: 'literal', text };
   const scan = scanTemplate(text, limits);
@@ -110,13 +118,13 @@ export function compileTemplate(
   if (scan.segments.length === 0) return { kind: 'literal', text };
   const only = scan.segments[0]!;
   if (scan.segments.length === 1 && only.start === 0 && only.end === text.length) {
-    return { kind: 'single', expression: compileExpression(only.source, site, limits) };
+    return { kind: 'single', expression: compile(only.source, site) };
   }
   const parts: Array<string | CompiledExpression> = [];
   let last = 0;
   for (const segment of scan.segments) {
     if (segment.start > last) parts.push(text.slice(last, segment.start));
-    parts.push(compileExpression(segment.source, site, limits));
+    parts.push(compile(segment.source, site));
     last = segment.end;
   }
   if (last < text.length) parts.push(text.slice(last));
@@ -135,19 +143,20 @@ export async function renderTemplate(
   template: CompiledTemplate,
   document: unknown,
   bindings: ExpressionBindings,
+  options?: EvaluateOptions,
 ): Promise<unknown> {
   switch (template.kind) {
     case 'literal':
       return template.text;
     case 'single':
-      return normalizeValue(await template.expression.evaluate(document, bindings));
+      return normalizeValue(await template.expression.evaluate(document, bindings, options));
     case 'parts': {
       let out = '';
       for (const part of template.parts) {
         out +=
           typeof part === 'string'
             ? part
-            : stringifyForTemplate(normalizeValue(await part.evaluate(document, bindings)));
+            : stringifyForTemplate(normalizeValue(await part.evaluate(document, bindings, options)));
       }
       return out;
     }

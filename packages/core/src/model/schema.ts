@@ -29,7 +29,8 @@ export const INPUT_FIELD_MODES = ['all', 'auto', 'manual'] as const;
 export const HTTP_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
 export const MESSAGE_ROLES = ['system', 'user', 'assistant'] as const;
 export const RESPONSE_FORMATS = ['text', 'json'] as const;
-export const CODE_LANGUAGES = ['jsonata'] as const;
+/** The expression languages (docs/semantics.md, "JavaScript"). */
+export const CODE_LANGUAGES = ['jsonata', 'javascript'] as const;
 
 /** Built-in step types. Any other `type` needs a handler registered with `createEngine({ steps })`. */
 export const BUILTIN_STEP_TYPES = [
@@ -79,12 +80,18 @@ export const stepCommonFields = {
   key: Type.String({ minLength: 1, description: 'Unique key of the step within the version.' }),
   display: Type.Optional(literalUnion(DISPLAY_MODES, 'How the editor shows the step.')),
   conditional: Type.Optional(
-    Nullable(Type.String({ description: 'JSONata; the step runs only when it evaluates to true.' })),
+    Nullable(
+      Type.String({
+        description:
+          "In the version's language; the step runs only when it evaluates to true (JavaScript: a function body that returns it).",
+      }),
+    ),
   ),
   loop: Type.Optional(
     Nullable(
       Type.String({
-        description: 'JSONata; an array (collection form) or an expression using $index (item form).',
+        description:
+          'JSONata: an array (collection form) or an expression using $index (item form). JavaScript: a function body returning element `index`, or null/undefined/false to end.',
       }),
     ),
   ),
@@ -156,7 +163,7 @@ export const ModelConfigSchema = Type.Object({
 });
 
 export const BranchConditionSchema = Type.Object({
-  condition: Type.String({ description: 'JSONata boolean.' }),
+  condition: Type.String({ description: "A boolean, in the version's language." }),
   destinations: Type.Array(Type.String()),
   order: Type.Number(),
 });
@@ -180,8 +187,15 @@ export const stepTypeFields = {
     else: Type.Optional(Type.Array(Type.String())),
   },
   code: {
-    code: Type.String({ description: 'JSONata expression; its value is the step output.' }),
-    language: Type.Optional(literalUnion(CODE_LANGUAGES, 'Only jsonata is supported.')),
+    code: Type.String({
+      description: 'JSONata expression or JavaScript function body; its value is the step output',
+    }),
+    language: Type.Optional(
+      literalUnion(
+        CODE_LANGUAGES,
+        "Weft extension: this step's `code` in another language than the version's.",
+      ),
+    ),
   },
   model: { provider: ModelConfigSchema },
   http_request: {
@@ -277,6 +291,12 @@ export const InputOptionsSchema = Type.Object({
 /** Fields shared by a draft and a published version. */
 export const draftFields = {
   key: Type.Optional(Type.String()),
+  language: Type.Optional(
+    literalUnion(
+      CODE_LANGUAGES,
+      "The language of every expression of the version (code, conditional, loop, branch conditions). Default: the engine's, jsonata unless set.",
+    ),
+  ),
   input: Type.Optional(
     Type.Record(Type.String(), Type.Unknown(), { description: 'Workflow-level input definition.' }),
   ),

@@ -1,13 +1,25 @@
 /**
  * Workflow tests (the platform's Tests resource): each test runs the workflow with its input (origin TEST),
- * starting from its `step_key` when it has one, and checks expectations — JSONata booleans over the
- * finished run. The scope of a script is `{ result, output, status, usage, error, input, step }`: `output`
- * is the run's step records by key (`output.summarize.output` is that step's output), `step` is the record
- * of the test's `step_key`. A test is DRAFT until it first runs, RUNNING while it runs, then PASSED, FAILED
+ * starting from its `step_key` when it has one, and checks expectations — booleans over the finished run,
+ * in the workflow's language: JSONata expressions, or JavaScript function bodies (`return result === 11;`)
+ * when the version (or the engine) says `"language": "javascript"`. The names a script reads are `result,
+ * output, status, usage, error, input, step`: `output` is the run's step records by key
+ * (`output.summarize.output` is that step's output), `step` is the record of the test's `step_key`.
+ * Scripts are evaluated under the engine's expression limits, across the same evaluation boundary as the
+ * run's own expressions. A test is DRAFT until it first runs, RUNNING while it runs, then PASSED, FAILED
  * or CANCELLED; `tests_stats` has the platform's counts.
  */
 import { ERROR_CODES, invalidArgument, isWeftError, WeftError } from '../errors.js';
-import { compileExpression, normalizeValue, parseExpression, typeName } from '../expressions/jsonata.js';
+import { compileJavaScript, parseJavaScript } from '../expressions/javascript.js';
+import {
+  compileExpression,
+  DEFAULT_EXPRESSION_LIMITS,
+  type ExpressionLanguage,
+  type ExpressionLimits,
+  normalizeValue,
+  parseExpression,
+  typeName,
+} from '../expressions/jsonata.js';
 import { checkedCopy } from '../json-data.js';
 import type {
   ExpectationResult,
@@ -35,7 +47,16 @@ import type { RegistryContext } from './context.js';
 import { checkOptions, checkPageQuery, testNotFound } from './errors.js';
 import { startRun } from './start.js';
 
-function checkExpectations(value: unknown): TestExpectation[] {
+/** The names a JavaScript expectation reads (the JSONata scope's fields). */
+const EXPECTATION_NAMES = ['result', 'output', 'status', 'usage', 'error', 'input', 'step'] as const;
+
+/** The language of a workflow's scripts: its draft's `language`, else the engine's default. */
+function languageOf(ctx: RegistryContext, document: unknown): ExpressionLanguage {
+  const declared = (document as { language?: unknown } | null)?.language;
+  return declared === 'javascript' || declared === 'jsonata' ? declared : ctx.engine.language;
+}
+
+function checkExpectations(value: unknown, language: ExpressionLanguage = 'jsonata'): TestExpectation[] {
   if (!Array.isArray(value))
     throw invalidArgument('expectations', 'an array of { key, name, script }', value);
   const keys = new Set<string>();
@@ -56,7 +77,31 @@ function checkExpectations(value: unknown): TestExpectation[] {
     if (name !== undefined && typeof name !== 'string')
       throw invalidArgument(`expectations[${i}].name`, 'a string', name);
     if (typeof script !== 'string' || script.trim() === '') {
-      throw invalidArgument(`expectations[${i}].script`, 'a JSONata boolean expression', script);
+      throw invalidArgument(
+        `expectations[${i}].script`,
+        language === 'javascript'
+          ? 'a JavaScript function body returning a boolean'
+          : 'a JSONata boolean expression',
+        script,
+      );
+    }
+    if (language === 'javascript') {
+      const js = parseJavaScript(script);
+      if (!js.ok) {
+        throw new WeftError(
+          ERROR_CODES.INVALID_ARGUMENT,
+          `The script of expectation "${key}" does not parse at line ${js.error.line}, column ${js.error.column}: ${js.error.message}. Fix the JavaScript (a function body, e.g. \`return result === 11;\`).`,
+          {
+            details: {
+              parameter: `expectations[${i}].script`,
+              position: js.error.position,
+              line: js.error.line,
+              column: js.error.column,
+            },
+          },
+        );
+      }
+      return { key, name: name ?? key, script };
     }
     const parsed = parseExpression(script);
     if (!parsed.ok) {
@@ -88,6 +133,8 @@ export async function evaluateExpectations(
   test: Pick<WorkflowTest, 'expectations' | 'step_key'>,
   run: RunRecord | null,
   why: string,
+  language: ExpressionLanguage = 'jsonata',
+  limits?: ExpressionLimits,
 ): Promise<ExpectationResult[]> {
   const results: ExpectationResult[] = [];
   for (const e of test.expectations) {
@@ -105,21 +152,29 @@ export async function evaluateExpectations(
       step: test.step_key === null ? null : (run.output[test.step_key] ?? null),
     };
     try {
-      const expression = compileExpression(e.script, { field: `expectations.${e.key}.script` });
-      const value = normalizeValue(
-        await expression.evaluate(scope, {
-          input: run.input,
-          steps: run.output,
-          vars: {},
-          run: {
-            id: run.id,
-            origin: run.origin,
-            app_id: run.app_id,
-            workflow_id: run.workflow_id,
-            version: run.version,
-          },
-        }),
-      );
+      const site = { field: `expectations.${e.key}.script` };
+      const value =
+        language === 'javascript'
+          ? await compileJavaScript(
+              e.script,
+              site,
+              EXPECTATION_NAMES,
+              limits ?? DEFAULT_EXPRESSION_LIMITS,
+            ).call(scope)
+          : normalizeValue(
+              await compileExpression(e.script, site, limits).evaluate(scope, {
+                input: run.input,
+                steps: run.output,
+                vars: {},
+                run: {
+                  id: run.id,
+                  origin: run.origin,
+                  app_id: run.app_id,
+                  workflow_id: run.workflow_id,
+                  version: run.version,
+                },
+              }),
+            );
       if (value === true) results.push({ key: e.key, name: e.name, status: 'PASSED', message: null });
       else if (value === false) {
         results.push({
@@ -258,7 +313,7 @@ export function testsApi(ctx: RegistryContext, appId: string): TestsApi {
         name: input.name,
         input: input.input === undefined ? {} : checkInputObject(input.input),
         step_key: checkStepKey(input.step_key),
-        expectations: checkExpectations(input.expectations ?? []),
+        expectations: checkExpectations(input.expectations ?? [], languageOf(ctx, workflow.draft)),
         status: 'DRAFT',
         results: [],
         last_run_id: null,
@@ -292,7 +347,10 @@ export function testsApi(ctx: RegistryContext, appId: string): TestsApi {
       }
       if (patch.input !== undefined) next.input = checkInputObject(patch.input);
       if (patch.step_key !== undefined) next.step_key = checkStepKey(patch.step_key);
-      if (patch.expectations !== undefined) next.expectations = checkExpectations(patch.expectations);
+      if (patch.expectations !== undefined) {
+        const workflow = await ownWorkflow(ctx, appId, test.workflow_id);
+        next.expectations = checkExpectations(patch.expectations, languageOf(ctx, workflow.draft));
+      }
       const updated = await ctx.store.updateTest(test.id, next);
       if (updated === null) throw testNotFound(testId);
       return updated;
@@ -425,7 +483,13 @@ export function testsApi(ctx: RegistryContext, appId: string): TestsApi {
         why = `The run could not start: ${error.message}`;
       }
     }
-    const results = await evaluateExpectations(test, run, why);
+    const results = await evaluateExpectations(
+      test,
+      run,
+      why,
+      languageOf(ctx, run?.workflow_version_draft ?? run?.workflow_version ?? workflow.draft),
+      ctx.engine.expressionLimits,
+    );
     const now = ctx.now();
     const updated = await ctx.store.updateTest(test.id, {
       status: testStatus(run, results),

@@ -21,6 +21,7 @@ import {
 } from '../arguments.js';
 import type { Plan } from '../compile/plan.js';
 import { ERROR_CODES, invalidArgument, WeftError } from '../errors.js';
+import { EXPRESSION_LANGUAGES } from '../expressions/jsonata.js';
 import { checkedCopy } from '../json-data.js';
 import { RetrySchema } from '../model/schema.js';
 import { STEP_STATUSES } from '../statuses.js';
@@ -98,6 +99,7 @@ export function checkEngineOptions(options: unknown): EngineOptions {
     optionalFunction(o.random, 'random', 'a function () => number in [0, 1)');
     optionalFunction(o.onListenerError, 'onListenerError', 'a function (error, event) => void');
     optionalInteger(o.planCacheSize, 'planCacheSize', 0);
+    optionalOneOf(o.language, 'language', EXPRESSION_LANGUAGES);
     return (variables === undefined ? o : { ...o, variables }) as EngineOptions;
   });
 }
@@ -155,6 +157,11 @@ function checkLimits(limits: unknown): void {
   optionalInteger(e.maxDepth, 'limits.expression.maxDepth', 1);
   optionalInteger(e.maxSequence, 'limits.expression.maxSequence', 1);
   optionalInteger(e.maxStringLength, 'limits.expression.maxStringLength', 1);
+  optionalInteger(e.maxMemoryBytes, 'limits.expression.maxMemoryBytes', 1);
+  optionalInteger(e.maxResultChars, 'limits.expression.maxResultChars', 1);
+  optionalNumber(e.inlineBudgetMs, 'limits.expression.inlineBudgetMs', 0);
+  optionalInteger(e.maxLogEntries, 'limits.expression.maxLogEntries', 0);
+  optionalInteger(e.maxLogChars, 'limits.expression.maxLogChars', 0);
 }
 
 /** What `RunExecution` may receive besides the public options (engine.ts adds it for child runs). */

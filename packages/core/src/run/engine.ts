@@ -11,7 +11,12 @@ import { PlanCache } from '../compile/compile.js';
 import type { Plan } from '../compile/plan.js';
 import { ERROR_CODES, invalidArgument, WeftError } from '../errors.js';
 import { SafeEmitter, type WeftEventName, type WeftListener } from '../events/events.js';
-import { DEFAULT_EXPRESSION_LIMITS } from '../expressions/jsonata.js';
+import {
+  DEFAULT_EXPRESSION_LIMITS,
+  EXPRESSION_LANGUAGES,
+  type ExpressionLanguage,
+  type ExpressionLimits,
+} from '../expressions/jsonata.js';
 import { MemoryFileStore } from '../files/memory.js';
 import { type InputFieldSite, inputDefinitions, invalidInput, problemsFor } from '../input/check.js';
 import type { VersionDocument } from '../model/types.js';
@@ -68,6 +73,10 @@ export interface Engine {
   readonly active: ReadonlyMap<string, RunHandle>;
   /** The registered step types (built-in and host). */
   readonly stepTypes: readonly string[];
+  /** The language of documents that do not say (`createEngine({ language })`, default `jsonata`). */
+  readonly language: ExpressionLanguage;
+  /** The bounds on every expression evaluation (`createEngine({ limits: { expression } })`). */
+  readonly expressionLimits: Readonly<ExpressionLimits>;
 }
 
 interface ChildStartOptions extends StartOptions {
@@ -192,10 +201,21 @@ export function createEngine(givenOptions: EngineOptions = {}): Engine {
     handlers.set(type, slotted(handler));
   }
   const stepTypes = Object.keys(options.steps ?? {});
+  if (
+    options.language !== undefined &&
+    !(EXPRESSION_LANGUAGES as readonly unknown[]).includes(options.language)
+  ) {
+    throw invalidArgument(
+      'language',
+      `one of ${EXPRESSION_LANGUAGES.map((l) => `"${l}"`).join(', ')}`,
+      options.language,
+    );
+  }
   const plans = new PlanCache({
     stepTypes,
     expressionLimits: limits.expression,
     maxSteps: limits.maxSteps,
+    ...(options.language === undefined ? {} : { language: options.language }),
     ...(options.planCacheSize === undefined ? {} : { max: options.planCacheSize }),
   });
 
@@ -293,6 +313,8 @@ export function createEngine(givenOptions: EngineOptions = {}): Engine {
     },
     active,
     stepTypes: [...handlers.keys()],
+    language: options.language ?? 'jsonata',
+    expressionLimits: limits.expression,
   };
   return engine;
 }

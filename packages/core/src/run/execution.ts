@@ -392,7 +392,9 @@ export class RunExecution {
     if (s.conditional !== null) {
       let value: unknown;
       try {
-        value = normalizeValue(await s.conditional.evaluate(this.#scope, this.#bindings()));
+        value = normalizeValue(
+          await s.conditional.evaluate(this.#scope, this.#bindings(), { signal: this.signal }),
+        );
       } catch (error) {
         return { kind: 'failed', error: ensureWeftError(error, ERROR_CODES.EXPRESSION_ERROR) };
       }
@@ -403,7 +405,7 @@ export class RunExecution {
           error: new WeftError(
             ERROR_CODES.EXPRESSION_ERROR,
             `The \`conditional\` of step "${s.key}" must evaluate to true or false, got ${typeName(value)} ` +
-              `(expression: ${s.conditional.source}). Compare explicitly, e.g. \`$exists(x)\` or \`x = "yes"\`.`,
+              `(expression: ${s.conditional.source}). Compare explicitly, e.g. ${s.conditional.language === 'javascript' ? "`return x === 'yes';`" : '`$exists(x)` or `x = "yes"`'}.`,
             {
               step_key: s.key,
               details: { field: 'conditional', expression: s.conditional.source, got: typeName(value) },
@@ -545,7 +547,9 @@ export class RunExecution {
         { step_key: s.key, details: { field: 'loop', limit: max }, retryable: false },
       );
     if (!expression.usesIndex) {
-      const value = normalizeValue(await expression.evaluate(this.#scope, this.#bindings()));
+      const value = normalizeValue(
+        await expression.evaluate(this.#scope, this.#bindings(), { signal: this.signal }),
+      );
       if (!Array.isArray(value)) {
         throw new WeftError(
           ERROR_CODES.EXPRESSION_ERROR,
@@ -564,7 +568,12 @@ export class RunExecution {
     const elements: unknown[] = [];
     for (let index = 0; ; index++) {
       if (this.signal.aborted) throw new CancelledError();
-      const value = normalizeValue(await expression.evaluate(this.#scope, this.#bindings(undefined, index)));
+      // The loop expression sees `index` and, as `item`, the element it returned before (undefined at 0).
+      const value = normalizeValue(
+        await expression.evaluate(this.#scope, this.#bindings(elements[index - 1], index), {
+          signal: this.signal,
+        }),
+      );
       if (value === null || value === undefined || value === false) return elements;
       if (index >= max) throw limitError();
       elements.push(value);
@@ -634,7 +643,7 @@ export class RunExecution {
   ): Promise<unknown> {
     if (parent.aborted) throw new CancelledError(abortReason(parent));
     const bindings = this.#bindings(item, index);
-    const config = await this.#resolveConfig(s, bindings);
+    const config = await this.#resolveConfig(s, bindings, parent);
     const timed = timeoutMs === undefined ? null : linkedController(parent);
     const signal = timed?.signal ?? parent;
     const context = this.#context(s, config, item, index, attempt, signal, bindings);
@@ -693,12 +702,16 @@ export class RunExecution {
     if (this.#inFlight === 0) this.#maybeEnd();
   }
 
-  async #resolveConfig(s: PlanStep, bindings: ExpressionBindings): Promise<Record<string, unknown>> {
+  async #resolveConfig(
+    s: PlanStep,
+    bindings: ExpressionBindings,
+    signal: AbortSignal,
+  ): Promise<Record<string, unknown>> {
     const { base, templates } = s.config;
     if (templates.length === 0) return base as Record<string, unknown>;
     const config = structuredClone(base) as Record<string, unknown>;
     for (const { path, template } of templates) {
-      const value = await renderTemplate(template, this.#scope, bindings);
+      const value = await renderTemplate(template, this.#scope, bindings, { signal });
       let target = config as Record<string | number, unknown>;
       for (let i = 0; i < path.length - 1; i++) target = target[path[i]!] as Record<string | number, unknown>;
       target[path[path.length - 1]!] = value;

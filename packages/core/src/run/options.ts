@@ -1,5 +1,5 @@
 /** Options of `createEngine` and `engine.start`, with their defaults. */
-import type { ExpressionLimits } from '../expressions/jsonata.js';
+import type { ExpressionLanguage, ExpressionLimits } from '../expressions/jsonata.js';
 import type { FileStore } from '../files/types.js';
 import type { RetryPolicy, VersionDocument } from '../model/types.js';
 import type { PricingTable, Provider } from '../providers/provider.js';
@@ -22,7 +22,7 @@ export interface EngineLimits {
   httpTimeoutMs: number;
   /**
    * Documents with more steps (notes included) are refused with LIMIT_EXCEEDED before they are read any
-   * further: validating and compiling are synchronous and block the host's event loop (W8 in
+   * further: validating and compiling are synchronous and block the host's event loop (W9 in
    * docs/performance.md: 1.3–2.7 s for 100,000 steps on a loaded 2-core machine), so the default keeps a
    * compile to a fraction of a second. Infinity lifts it (the validator's own bound,
    * VALIDATION_LIMITS.maxSteps, still applies). Default 10,000.
@@ -149,6 +149,11 @@ export interface EngineOptions {
   onListenerError?: (error: unknown, event: string) => void;
   /** Plans kept in the compile cache. Default 256. */
   planCacheSize?: number;
+  /**
+   * The expression language of documents that do not say (`"language"` at the top of a version wins).
+   * Default `jsonata`.
+   */
+  language?: ExpressionLanguage;
 }
 
 /**

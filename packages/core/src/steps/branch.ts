@@ -11,7 +11,9 @@ import type { StepContext } from './types.js';
 export async function branchStep(context: StepContext): Promise<{ selected: string }> {
   const { plan, bindings } = internal(context);
   for (const condition of plan.branch!.conditions) {
-    const value = normalizeValue(await condition.expression.evaluate(context.scope, bindings));
+    const value = normalizeValue(
+      await condition.expression.evaluate(context.scope, bindings, { signal: context.signal }),
+    );
     if (value === true) return { selected: condition.key };
     if (value !== false) {
       throw new WeftError(

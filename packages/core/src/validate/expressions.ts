@@ -5,12 +5,23 @@
  * `expressionParseCost` against `maxExpressionWork`, identical sources are parsed once, and once the
  * budget is spent nothing more is parsed (the validator reports one LIMIT problem).
  */
-import { type ExpressionSyntaxError, parseExpression } from '../expressions/jsonata.js';
+import { parseJavaScript } from '../expressions/javascript.js';
+import {
+  type ExpressionLanguage,
+  type ExpressionSyntaxError,
+  parseExpression,
+} from '../expressions/jsonata.js';
 import { VALIDATION_LIMITS } from './codes.js';
 
 export type ParseOutcome =
   | { kind: 'ok' }
-  | { kind: 'syntax'; error: ExpressionSyntaxError }
+  /**
+   * JSONata: `looksLikeJavaScript` when the text parses as a JavaScript function body that returns
+   * (the document probably wants `"language": "javascript"`).
+   */
+  | { kind: 'syntax'; language: 'jsonata'; error: ExpressionSyntaxError; looksLikeJavaScript: boolean }
+  /** JavaScript: the position with its 1-based line and column. */
+  | { kind: 'syntax'; language: 'javascript'; error: ExpressionSyntaxError; line: number; column: number }
   /** Longer than `maxExpressionLength`. */
   | { kind: 'too-long'; length: number }
   /** The parser ran out of stack (an expression nested thousands of levels deep). */
@@ -43,10 +54,11 @@ export class ExpressionChecker {
     this.#limits = limits;
   }
 
-  /** Parses one JSONata expression (from its cache when it was seen before). */
-  parse(source: string): ParseOutcome {
+  /** Parses one expression in `language` (from its cache when it was seen before). Never evaluates. */
+  parse(source: string, language: ExpressionLanguage = 'jsonata'): ParseOutcome {
     if (source.length > this.#limits.maxExpressionLength) return { kind: 'too-long', length: source.length };
-    const cached = this.#cache.get(source);
+    const key = language === 'jsonata' ? source : `js\0${source}`;
+    const cached = this.#cache.get(key);
     if (cached !== undefined) return cached;
     const cost = source.length + this.#limits.expressionParseCost;
     if (this.exhausted || this.#spent + cost > this.#limits.maxExpressionWork) {
@@ -54,14 +66,24 @@ export class ExpressionChecker {
       return { kind: 'budget' };
     }
     this.#spent += cost;
-    const parsed = parseExpression(source);
-    let outcome: ParseOutcome;
-    if (parsed.ok) outcome = { kind: 'ok' };
-    else if (parsed.error.jsonata_code === undefined && /call stack/i.test(parsed.error.message))
-      outcome = { kind: 'too-deep' };
-    else outcome = { kind: 'syntax', error: parsed.error };
-    this.#cache.set(source, outcome);
+    const outcome = language === 'jsonata' ? this.#jsonata(source) : javascriptOutcome(source);
+    this.#cache.set(key, outcome);
     return outcome;
+  }
+
+  #jsonata(source: string): ParseOutcome {
+    const parsed = parseExpression(source);
+    if (parsed.ok) return { kind: 'ok' };
+    if (parsed.error.jsonata_code === undefined && /call stack/i.test(parsed.error.message))
+      return { kind: 'too-deep' };
+    // The hint costs a second parse: only for text that starts the way function bodies do.
+    let looksLikeJavaScript = false;
+    if (/^\s*(return\b|const\b|let\b|var\b|if\s*\(|for\s*\(|\/\/)/.test(source)) {
+      this.#spent += source.length;
+      const js = parseJavaScript(source);
+      looksLikeJavaScript = js.ok && js.returns;
+    }
+    return { kind: 'syntax', language: 'jsonata', error: parsed.error, looksLikeJavaScript };
   }
 
   /**
@@ -119,4 +141,12 @@ export class ExpressionChecker {
       from = close + 2;
     }
   }
+}
+
+function javascriptOutcome(source: string): ParseOutcome {
+  const parsed = parseJavaScript(source);
+  if (parsed.ok) return { kind: 'ok' };
+  const { message, position, line, column } = parsed.error;
+  if (/nested too deeply/.test(message)) return { kind: 'too-deep' };
+  return { kind: 'syntax', language: 'javascript', error: { message, position }, line, column };
 }

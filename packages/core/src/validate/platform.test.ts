@@ -49,10 +49,8 @@ describe('platform fields', () => {
     ).toEqual([]);
   });
 
-  it('a document language other than jsonata is reported', () => {
-    expect(problems(draft([{ type: 'input', key: 'i' }], { language: 'javascript' }))).toEqual([
-      ['warning', 'UNSUPPORTED_FIELD', '/language'],
-    ]);
+  it('the document language is not an unsupported field: both languages run', () => {
+    expect(problems(draft([{ type: 'input', key: 'i' }], { language: 'javascript' }))).toEqual([]);
     expect(problems(draft([{ type: 'input', key: 'i' }], { language: 'jsonata' }))).toEqual([]);
   });
 

@@ -5,7 +5,6 @@
  * MAX_FIELD_DEPTH) and `default`s that do not fit their field's type.
  *
  * The list (docs/errors.md, UNSUPPORTED_FIELD, keeps it for users):
- * - the document's `language` other than "jsonata" — TODO(issue 13): JavaScript documents;
  * - `model`: `provider.tools`, `tools_mode`, `tools_parallel`, `max_iterations` — TODO(issue 15): the
  *   tool loop; `provider.features` (web search);
  * - `input`: `webhook`; fields' `allowed_modes` with "auto"/"all" — TODO(issue 19): auto-fill;
@@ -32,18 +31,6 @@ const present = (value: unknown): boolean =>
 
 /** The document's own platform fields. */
 export function documentPlatformProblems(doc: Obj, add: Add): void {
-  const language = doc.language;
-  if (typeof language === 'string' && language !== 'jsonata') {
-    // TODO(issue 13): remove once JavaScript documents run.
-    add({
-      code: 'UNSUPPORTED_FIELD',
-      path: '/language',
-      message:
-        `The document's \`language\` is ${quote(language, 40)}, but Weft runs JSONata only: every ` +
-        'conditional, loop, condition and code expression is read as JSONata. Rewrite them in JSONata (or ' +
-        'remove `language`).',
-    });
-  }
   checkInputFields(doc.input, ['input'], undefined, 'The workflow input', add);
 }
 

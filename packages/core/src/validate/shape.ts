@@ -3,7 +3,7 @@
  * once, at module load), with TypeBox's errors turned into Weft problems:
  * - a missing required property → MISSING_FIELD (and nothing else at that path);
  * - a union of literals (an enum such as `method`) → INVALID_VALUE listing the allowed values;
- *   a code step's `language` → UNSUPPORTED_LANGUAGE;
+ *   `language` (the document's, or a code step's) → UNSUPPORTED_LANGUAGE;
  * - any other union → the errors of the one member whose JSON type matches the value, or one
  *   INVALID_TYPE naming every member when none (or several) does;
  * - a wrong JSON type → INVALID_TYPE; a range, length or integer-range violation → INVALID_VALUE.
@@ -61,7 +61,7 @@ export interface ShapeIssue {
 
 /** Issues of the document's own fields (`steps` itself only as "an array"). */
 export function topIssues(document: unknown): ShapeIssue[] {
-  return issues(topCheck, document, false);
+  return issues(topCheck, document, true);
 }
 
 /** Issues of one step: the schema of its built-in type, else the common fields (host types, unknown types). */
@@ -203,8 +203,8 @@ function enumIssue(
       code: 'UNSUPPORTED_LANGUAGE',
       path,
       message: () =>
-        `\`language\` is ${describeGot(value)}, but Weft runs JSONata only. ` +
-        'Set `language` to "jsonata" (or remove it) and write the code as a JSONata expression.',
+        `\`language\` is ${describeGot(value)}, but Weft runs "jsonata" and "javascript" only. ` +
+        'Set `language` to one of them (or remove it: the default is the engine\'s, "jsonata" unless set).',
     };
   }
   return {

@@ -160,8 +160,8 @@ describe('MISSING_FIELD', () => {
       ['MISSING_FIELD', '/steps/2/provider/messages', 'm'],
     ]);
     expect(found[0]!.message).toBe(
-      'Step "c" (code): the required field `code` is missing. Add it: a string (JSONata expression; its value ' +
-        'is the step output).',
+      'Step "c" (code): the required field `code` is missing. Add it: a string (JSONata expression or ' +
+        'JavaScript function body; its value is the step output).',
     );
   });
 
@@ -290,8 +290,14 @@ describe('UNSUPPORTED_LANGUAGE', () => {
   it('a code step in another language', () => {
     const p = only(steps(input('in', ['c']), { ...code('c'), language: 'python' }), 'UNSUPPORTED_LANGUAGE');
     expect(p).toMatchObject({ path: '/steps/1/language', step_key: 'c', severity: 'error' });
-    expect(p.message).toContain('Weft runs JSONata only');
+    expect(p.message).toContain('Weft runs "jsonata" and "javascript" only');
     expect(problems(steps(input('in', ['c']), { ...code('c'), language: 'jsonata' }))).toEqual([]);
+    expect(
+      problems(steps(input('in', ['c']), { ...code('c'), language: 'javascript', code: 'return 1;' })),
+    ).toEqual([]);
+    // The document's own language: the same code.
+    const top = only({ ...steps(input('in')), language: 'lua' }, 'UNSUPPORTED_LANGUAGE');
+    expect(top).toMatchObject({ path: '/language', severity: 'error' });
   });
 });
 

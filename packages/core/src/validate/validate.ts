@@ -9,6 +9,7 @@
  * Every rule is listed, with an example document, in docs/errors.md.
  */
 import type { Problem } from '../errors.js';
+import type { ExpressionLanguage } from '../expressions/jsonata.js';
 import { BUILTIN_STEP_TYPES } from '../model/schema.js';
 import { collectTemplateStrings, isBuiltinStepType, toPointer } from '../model/template-fields.js';
 import { VALIDATION_LIMITS } from './codes.js';
@@ -23,6 +24,8 @@ import { closest, SuggestBudget, Suggester } from './suggest.js';
 export interface ValidateOptions {
   /** Host-registered step types, valid in addition to the built-in ones. */
   stepTypes?: Iterable<string>;
+  /** The language of a document without a top-level `language` (the engine's default). Default `jsonata`. */
+  language?: ExpressionLanguage;
 }
 
 export interface ValidationResult {
@@ -54,7 +57,7 @@ export function validateAndCopy(
   options?: ValidateOptions,
 ): ValidationResult & { copy: unknown } {
   const problems = new ProblemList();
-  const validation = new Validation(problems, readStepTypes(options));
+  const validation = new Validation(problems, readStepTypes(options), readLanguage(options));
   try {
     validation.run(doc);
   } catch (error) {
@@ -68,6 +71,15 @@ export function validateAndCopy(
   }
   const list = problems.finish();
   return { ok: !list.some((p) => p.severity === 'error'), problems: list, copy: validation.copy };
+}
+
+/** `options.language`, read defensively (anything else is the default). */
+function readLanguage(options: unknown): ExpressionLanguage {
+  try {
+    return isObject(options) && options.language === 'javascript' ? 'javascript' : 'jsonata';
+  } catch {
+    return 'jsonata';
+  }
 }
 
 /** `options.stepTypes`, read defensively (any iterable, at most `maxStepTypes` strings). */
@@ -98,10 +110,13 @@ class Validation {
   #poisoned = new Set<string>();
   /** Where the expression budget ran out first. */
   #budgetAt: string | undefined;
+  /** The document's expression language (its `language`, else the engine's default). */
+  #language: ExpressionLanguage;
 
-  constructor(problems: ProblemList, registered: Set<string>) {
+  constructor(problems: ProblemList, registered: Set<string>, language: ExpressionLanguage) {
     this.#problems = problems;
     this.#registered = registered;
+    this.#language = language;
   }
 
   /** Adds a problem unless its path is (inside) a value the snapshot already replaced. */
@@ -138,6 +153,7 @@ class Validation {
       return;
     }
     for (const issue of topIssues(doc)) this.#addShape(issue, '', 'The document', undefined);
+    if (doc.language === 'jsonata' || doc.language === 'javascript') this.#language = doc.language;
     documentPlatformProblems(doc, (problem) => this.#add(problem));
     const steps = doc.steps;
     if (!Array.isArray(steps)) return;
@@ -420,17 +436,23 @@ class Validation {
       }
     }
     if (step.type === 'code' && typeof step.code === 'string') {
+      // A code step's own `language` overrides the document's for its `code`.
+      const language =
+        step.language === 'jsonata' || step.language === 'javascript' ? step.language : this.#language;
       if (step.code.trim() === '') {
         this.#add({
           code: 'EMPTY_CODE',
           path: `/steps/${i}/code`,
           step_key: key,
           message:
-            `${subject} has an empty \`code\` expression, so it always outputs null. Write a JSONata ` +
-            'expression whose value is the output, e.g. "input.amount * 2", or remove the step.',
+            `${subject} has an empty \`code\` expression, so it always outputs null. ` +
+            (language === 'javascript'
+              ? 'Write a JavaScript function body that returns the output, e.g. "return { total: input.amount * 2 };"'
+              : 'Write a JSONata expression whose value is the output, e.g. "input.amount * 2"') +
+            ', or remove the step.',
         });
       } else {
-        this.#expression(['steps', i, 'code'], step.code, subject, key);
+        this.#expression(['steps', i, 'code'], step.code, subject, key, language);
       }
     }
     if (step.type === 'branch' && isObject(step.conditions)) {
@@ -446,8 +468,10 @@ class Validation {
               step_key: key,
               position: 0,
               message:
-                `${subject}: the condition ${quote(name)} is empty (position 0). Write a JSONata expression ` +
-                'that evaluates to true or false, e.g. "input.priority = \\"high\\"".',
+                `${subject}: the condition ${quote(name)} is empty (position 0). ` +
+                (this.#language === 'javascript'
+                  ? 'Write a JavaScript function body that returns true or false, e.g. "return input.priority === \'high\';".'
+                  : 'Write a JSONata expression that evaluates to true or false, e.g. "input.priority = \\"high\\"".'),
             });
           } else {
             this.#expression(site, condition.condition, subject, key);
@@ -540,8 +564,14 @@ class Validation {
     }
   }
 
-  #expression(site: Segments, source: string, subject: string, key: string | undefined): void {
-    const outcome: ParseOutcome = this.#expressions.parse(source);
+  #expression(
+    site: Segments,
+    source: string,
+    subject: string,
+    key: string | undefined,
+    language: ExpressionLanguage = this.#language,
+  ): void {
+    const outcome: ParseOutcome = this.#expressions.parse(source, language);
     // Nearly every expression parses: build the pointer and the field name only for a problem.
     if (outcome.kind === 'ok') return;
     const pointer = toPointer(site);
@@ -564,8 +594,18 @@ class Validation {
           step_key: key,
           position,
           message:
-            `${subject}: the JSONata expression in ${field} has a syntax error at position ${position}: ` +
-            `${sentence(outcome.error.message)} Near ${near(source, position)}. Fix the expression.`,
+            outcome.language === 'javascript'
+              ? `${subject}: the JavaScript in ${field} has a syntax error at line ${outcome.line}, column ` +
+                `${outcome.column} (position ${position}): ${sentence(outcome.error.message)} Near ` +
+                `${near(source, position)}. Fix the code: a function body that returns the value, e.g. ` +
+                '"return input.amount * 2;".'
+              : `${subject}: the JSONata expression in ${field} has a syntax error at position ${position}: ` +
+                `${sentence(outcome.error.message)} Near ${near(source, position)}. ` +
+                (outcome.looksLikeJavaScript
+                  ? 'It looks like JavaScript (a function body with `return`): set "language": "javascript" ' +
+                    'at the top of the document (or run it with `weft run --language javascript`), or write ' +
+                    'it as a JSONata expression.'
+                  : 'Fix the expression.'),
         });
       }
     }
