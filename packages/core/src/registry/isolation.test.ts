@@ -41,6 +41,27 @@ describe('discoverable workflows: entry steps only', () => {
     expect((await a.runs.replay(run.id)).output.act!.status).toBe('SKIPPED');
   });
 
+  it('nor through a workflow step whose step_key names a later step of it', async () => {
+    const { a, workflow } = await guarded();
+    const caller = await a.workflows.create({
+      name: 'caller',
+      draft: draft([
+        {
+          type: 'workflow',
+          key: 'sub',
+          workflow_id: workflow.id,
+          workflow_version_id: 'latest',
+          step_key: 'act',
+          input: { amount: 1e9 },
+        },
+      ]),
+    });
+    const run = await a.runs.run(caller.id, { version: 'draft' });
+    expect(run.status).toBe('FAILED');
+    expect(run.output.sub!.error).toMatchObject({ code: 'FORBIDDEN' });
+    expect(JSON.stringify(run)).not.toContain('charged');
+  });
+
   it('the owner still may', async () => {
     const { b, workflow } = await guarded();
     const run = await b.runs.run(workflow.id, { from_step_key: 'act', input: { amount: 1e9 } });
