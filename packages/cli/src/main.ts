@@ -307,6 +307,86 @@ export function createProgram(io: Io, setExit: (code: number) => void): Command 
     });
 
   program
+    .command('serve')
+    .description(
+      'serve the Workflows API over HTTP for the workflows of a folder; prints the URL and a first API key',
+    )
+    .argument('[folder]', 'a folder of workflow documents (name.json, or sub/workflow.json)')
+    .option('-p, --port <port>', 'the port (0: any free port)', '8787')
+    .option('--host <host>', 'the address to listen on (0.0.0.0: every interface)', '127.0.0.1')
+    .option('--app <app>', 'the app the workflows belong to, and the first key is for', 'default')
+    .addOption(dbOption())
+    .addOption(
+      new Option(
+        '--store <kind>',
+        'where workflows, runs and keys are kept (memory: this process only)',
+      ).choices(STORE_CHOICES),
+    )
+    .addOption(
+      providerOption(
+        'who answers model steps (default: a real provider if its API key is set, else scripted)',
+      ),
+    )
+    .option('--fixtures <file>', 'scripted replies for the dry-run provider')
+    .option(
+      '--grace <ms>',
+      'on SIGTERM, how long runs in progress may take to end before they are cancelled',
+      '30000',
+    )
+    .action(async (folder: string | undefined, flags: Record<string, any>) => {
+      const { serveCommand } = await import('./commands/serve.js');
+      setExit(
+        await serveCommand(
+          folder,
+          {
+            port: flags.port,
+            host: flags.host,
+            app: flags.app,
+            store: flags.store,
+            db: flags.db,
+            provider: flags.provider,
+            fixtures: flags.fixtures,
+            grace: flags.grace,
+          },
+          io,
+        ),
+      );
+    });
+
+  const keys = program.command('keys').description('API keys of the HTTP server (weft serve)');
+  keys
+    .command('create')
+    .description('create an API key for an app and print it (once: only its hash is kept)')
+    .requiredOption('--app <app>', 'the app the key acts for')
+    .option('--name <name>', 'a label (where the key is used)')
+    .addOption(dbOption())
+    .option('--json', 'print { key, id, app_id } as JSON')
+    .action(async (flags: Record<string, any>) => {
+      const { keysCreateCommand } = await import('./commands/keys.js');
+      const options = { app: flags.app, name: flags.name, db: flags.db, json: flags.json === true };
+      setExit(await keysCreateCommand(options, io));
+    });
+  keys
+    .command('list')
+    .description('list an app’s API keys (ids, dates, names; never the keys)')
+    .requiredOption('--app <app>', 'the app')
+    .addOption(dbOption())
+    .option('--json', 'print them as JSON')
+    .action(async (flags: Record<string, any>) => {
+      const { keysListCommand } = await import('./commands/keys.js');
+      setExit(await keysListCommand({ app: flags.app, db: flags.db, json: flags.json === true }, io));
+    });
+  keys
+    .command('revoke')
+    .description('delete an API key: requests with it are refused from now on')
+    .argument('<id>', 'the key’s id (weft keys list)')
+    .addOption(dbOption())
+    .action(async (id: string, flags: Record<string, any>) => {
+      const { keysRevokeCommand } = await import('./commands/keys.js');
+      setExit(await keysRevokeCommand(id, { db: flags.db, json: false }, io));
+    });
+
+  program
     .command('schema')
     .description('print the JSON Schema of the workflow document model')
     .action(async () => {

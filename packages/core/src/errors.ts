@@ -49,6 +49,10 @@ export const ERROR_CODES = {
   NOT_CANCELLABLE: 'NOT_CANCELLABLE',
   FORBIDDEN: 'FORBIDDEN',
   IMMUTABLE_VERSION: 'IMMUTABLE_VERSION',
+  /** HTTP server: no API key, or one that is not known (401). */
+  UNAUTHORIZED: 'UNAUTHORIZED',
+  /** HTTP server: the API key made too many requests; retry after the `retry-after` header (429). */
+  RATE_LIMITED: 'RATE_LIMITED',
   /** A journal append by a process that no longer owns the run (its lease was taken over or ended). */
   LEASE_LOST: 'LEASE_LOST',
   /** Journal entries that do not continue the run's journal (a gap or a repeated seq). */

@@ -125,6 +125,21 @@ export const MIGRATIONS: readonly Migration[] = [
       ) WITHOUT ROWID;
     `,
   },
+  {
+    version: 2,
+    name: 'API keys of the HTTP server (hashes only)',
+    sql: `
+      -- @weft/server's keys: one app each, looked up by the SHA-256 of the key on every request.
+      CREATE TABLE api_keys (
+        seq INTEGER PRIMARY KEY,
+        id TEXT NOT NULL UNIQUE,
+        app_id TEXT NOT NULL,
+        hash TEXT NOT NULL UNIQUE,
+        body TEXT NOT NULL
+      );
+      CREATE INDEX api_keys_by_app ON api_keys (app_id, seq);
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

@@ -31,6 +31,7 @@ import {
   type WorkflowTest,
 } from '@weft/core';
 import {
+  type ApiKeyRecord,
   type AppendOutcome,
   type ClaimRequest,
   type ClaimResult,
@@ -62,6 +63,7 @@ import {
   purgeRunRow,
   purgeStepRecord,
   type RunCondition,
+  type RunCountQuery,
   type RunLease,
   type RunPatch,
   type RunQuery,
@@ -631,33 +633,47 @@ export class SqliteStore implements WeftStore {
     });
   }
 
+  /** The WHERE of listRuns and countRuns (cursor aside). */
+  #runFilters(query: RunCountQuery): { where: string[]; params: unknown[] } {
+    const where = ['app_id = ?'];
+    const params: unknown[] = [query.app_id];
+    if (query.workflow_id !== undefined) {
+      where.push('workflow_id = ?');
+      params.push(query.workflow_id);
+    }
+    const statuses = asList(query.status);
+    if (statuses !== null) {
+      where.push('status IN (SELECT value FROM json_each(?))');
+      params.push(JSON.stringify(statuses));
+    }
+    const origins = asList(query.origin);
+    if (origins !== null) {
+      where.push('origin IN (SELECT value FROM json_each(?))');
+      params.push(JSON.stringify(origins));
+    }
+    if (query.created_after !== undefined) {
+      where.push('created_at >= ?');
+      params.push(query.created_after);
+    }
+    if (query.created_before !== undefined) {
+      where.push('created_at < ?');
+      params.push(query.created_before);
+    }
+    return { where, params };
+  }
+
+  async countRuns(query: RunCountQuery): Promise<number> {
+    return this.#do('countRuns', () => {
+      const { where, params } = this.#runFilters(query);
+      const row = this.#get(`SELECT count(*) AS n FROM runs WHERE ${where.join(' AND ')}`, ...params);
+      return Number(row?.n ?? 0);
+    });
+  }
+
   async listRuns(query: RunQuery): Promise<Page<RunRow>> {
     const limit = pageLimit(query);
     return this.#do('listRuns', () => {
-      const where = ['app_id = ?'];
-      const params: unknown[] = [query.app_id];
-      if (query.workflow_id !== undefined) {
-        where.push('workflow_id = ?');
-        params.push(query.workflow_id);
-      }
-      const statuses = asList(query.status);
-      if (statuses !== null) {
-        where.push('status IN (SELECT value FROM json_each(?))');
-        params.push(JSON.stringify(statuses));
-      }
-      const origins = asList(query.origin);
-      if (origins !== null) {
-        where.push('origin IN (SELECT value FROM json_each(?))');
-        params.push(JSON.stringify(origins));
-      }
-      if (query.created_after !== undefined) {
-        where.push('created_at >= ?');
-        params.push(query.created_after);
-      }
-      if (query.created_before !== undefined) {
-        where.push('created_at < ?');
-        params.push(query.created_before);
-      }
+      const { where, params } = this.#runFilters(query);
       this.#cursorRange(query.cursor, where, params);
       const rows = this.#all(
         `SELECT seq, ${RUN_COLUMNS} FROM runs WHERE ${where.join(' AND ')} ORDER BY created_at DESC, seq DESC LIMIT ?`,
@@ -975,6 +991,45 @@ export class SqliteStore implements WeftStore {
       'deleteVariable',
       () => this.#exec('DELETE FROM variables WHERE app_id = ? AND key = ?', appId, key).changes > 0,
     );
+  }
+
+  // ── API keys (hashes only) ───────────────────────────────────────────────────────────────────────
+
+  async insertApiKey(key: ApiKeyRecord): Promise<void> {
+    this.#do('insertApiKey', () => {
+      if (this.#get('SELECT 1 FROM api_keys WHERE id = ? OR hash = ?', key.id, key.hash) !== undefined) {
+        throw new WeftError(
+          ERROR_CODES.CONFLICT,
+          `An API key with id "${key.id}" (or the same hash) already exists.`,
+        );
+      }
+      this.#exec(
+        'INSERT INTO api_keys (id, app_id, hash, body) VALUES (?, ?, ?, ?)',
+        key.id,
+        key.app_id,
+        key.hash,
+        JSON.stringify(key),
+      );
+    });
+  }
+
+  async getApiKeyByHash(hash: string): Promise<ApiKeyRecord | null> {
+    return this.#do('getApiKeyByHash', () => {
+      const row = this.#get('SELECT body FROM api_keys WHERE hash = ?', hash);
+      return row === undefined ? null : (JSON.parse(row.body as string) as ApiKeyRecord);
+    });
+  }
+
+  async listApiKeys(appId: string): Promise<ApiKeyRecord[]> {
+    return this.#do('listApiKeys', () =>
+      this.#all('SELECT body FROM api_keys WHERE app_id = ? ORDER BY seq', appId).map(
+        (row) => JSON.parse(row.body as string) as ApiKeyRecord,
+      ),
+    );
+  }
+
+  async deleteApiKey(id: string): Promise<boolean> {
+    return this.#do('deleteApiKey', () => this.#exec('DELETE FROM api_keys WHERE id = ?', id).changes > 0);
   }
 }
 

@@ -514,6 +514,67 @@ export function describeStoreContract(name: string, options: StoreContractOption
       });
     });
 
+    describe('API keys and run counts (the HTTP server)', () => {
+      const key = (id: string, app: string, hash: string) => ({
+        id,
+        app_id: app,
+        hash,
+        name: id === 'k1' ? 'ci' : null,
+        created_at: at(0),
+      });
+
+      it('API keys: found by hash, listed per app oldest first, deleted; a duplicate id or hash is CONFLICT', async () => {
+        await store.insertApiKey(key('k1', 'a', 'h1'));
+        await store.insertApiKey(key('k2', 'b', 'h2'));
+        await store.insertApiKey(key('k3', 'a', 'h3'));
+        expect(await store.getApiKeyByHash('h1')).toEqual(key('k1', 'a', 'h1'));
+        expect(await store.getApiKeyByHash('none')).toBeNull();
+        expect((await store.listApiKeys('a')).map((k) => k.id)).toEqual(['k1', 'k3']);
+        expect(await codeOf(store.insertApiKey(key('k1', 'a', 'other')))).toBe('CONFLICT');
+        expect(await codeOf(store.insertApiKey(key('k9', 'a', 'h2')))).toBe('CONFLICT');
+        expect(await store.deleteApiKey('k1')).toBe(true);
+        expect(await store.deleteApiKey('k1')).toBe(false);
+        expect(await store.getApiKeyByHash('h1')).toBeNull();
+        expect(await store.listApiKeys('nobody')).toEqual([]);
+      });
+
+      it('countRuns counts what listRuns lists over every page, with the same filters', async () => {
+        for (let i = 0; i < 7; i++) {
+          await store.insertRun(
+            runFixture(`r${i}`, i < 5 ? 'a' : 'b', i, {
+              status: i % 2 === 0 ? 'COMPLETED' : 'FAILED',
+              origin: i === 0 ? 'TEST' : 'WORKFLOW',
+              workflow_id: i < 3 ? 'w1' : 'w2',
+            }),
+          );
+        }
+        const queries = [
+          { app_id: 'a' },
+          { app_id: 'b' },
+          { app_id: 'none' },
+          { app_id: 'a', workflow_id: 'w1' },
+          { app_id: 'a', status: 'FAILED' as const },
+          { app_id: 'a', origin: ['TEST' as const] },
+          { app_id: 'a', created_after: at(1), created_before: at(4) },
+        ];
+        for (const query of queries) {
+          let listed = 0;
+          let cursor: string | null = null;
+          do {
+            const page: Awaited<ReturnType<WeftStore['listRuns']>> = await store.listRuns({
+              ...query,
+              limit: 2,
+              cursor,
+            });
+            listed += page.data.length;
+            cursor = page.next_cursor;
+          } while (cursor !== null);
+          expect(await store.countRuns(query), JSON.stringify(query)).toBe(listed);
+        }
+        expect(await store.countRuns({ app_id: 'a' })).toBe(5);
+      });
+    });
+
     describe('journal', () => {
       const owner = { owner_id: 'p1', lease_until: at(100) };
 

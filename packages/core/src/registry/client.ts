@@ -7,6 +7,7 @@
 
 import type { CreatedBy, WorkflowVersionDraft } from '../model/types.js';
 import type { Engine } from '../run/engine.js';
+import type { RunHandle } from '../run/handle.js';
 import type { EngineOptions, WorkflowResolver } from '../run/options.js';
 import type { Retention, RunOrigin } from '../run/types.js';
 import type { RunStatus } from '../statuses.js';
@@ -139,6 +140,13 @@ export interface RunWorkflowInput {
   background?: boolean;
   /** Aborting it cancels the run. */
   signal?: AbortSignal;
+  /**
+   * Called synchronously with the run's handle once the run exists, before its first step: subscribe
+   * to its events (`handle.on`) here to miss none (the HTTP server streams runs this way). Not called
+   * when the run cannot start (unknown workflow, invalid input or document). If it throws, the error
+   * is reported as a process warning and the run goes on.
+   */
+  onStart?: (handle: RunHandle) => void;
 }
 
 export interface ListRunsQuery extends PageQuery {
@@ -162,6 +170,8 @@ export interface ReplayInput {
   /** Default: the original run's origin. */
   origin?: RunOrigin;
   signal?: AbortSignal;
+  /** As `RunWorkflowInput.onStart`. */
+  onStart?: (handle: RunHandle) => void;
 }
 
 export interface RunsApi {

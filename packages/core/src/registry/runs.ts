@@ -151,6 +151,7 @@ export async function replayRun(
     signal: options.signal,
     preset,
     replay_of: original.id,
+    onStart: options.onStart,
   });
 }
 
@@ -209,6 +210,7 @@ export async function runWorkflow(
     record_id: input.record_id,
     background: input.background,
     signal: input.signal,
+    onStart: input.onStart,
   });
 }
 

@@ -1,5 +1,6 @@
 /** Starting a run through the registry: input check, retention, variables, pinning, persistence. */
 
+import type { RunHandle } from '../run/handle.js';
 import { normalizeRetention } from '../run/retention.js';
 import type { Retention, RunOrigin, StepRecord } from '../run/types.js';
 import type { RunRecord, Workflow } from '../store/types.js';
@@ -24,6 +25,8 @@ export interface StartSpec {
   signal?: AbortSignal | undefined;
   preset?: Record<string, StepRecord> | undefined;
   replay_of?: string | undefined;
+  /** Called with the handle before the run's first step (see RunWorkflowInput.onStart). */
+  onStart?: ((handle: RunHandle) => void) | undefined;
 }
 
 export async function startRun(ctx: RegistryContext, spec: StartSpec): Promise<RunRecord> {
@@ -58,6 +61,17 @@ export async function startRun(ctx: RegistryContext, spec: StartSpec): Promise<R
     ...(spec.replay_of === undefined ? {} : { replay_of: spec.replay_of }),
   });
   ctx.recorder.track(handle, spec.preset);
+  if (spec.onStart !== undefined) {
+    try {
+      spec.onStart(handle);
+    } catch (error) {
+      // The run exists and goes on: a caller's subscriber must not turn a started run into an error.
+      const message = error instanceof Error ? error.message : String(error);
+      process.emitWarning(`The onStart callback of run ${id} threw: ${message}`, {
+        code: 'WEFT_LISTENER_ERROR',
+      });
+    }
+  }
   if (spec.background === true) {
     // The run begins on the microtask engine.start queued; let it, then wait for its writes so far.
     await null;

@@ -50,6 +50,7 @@ export type { IndexPageOptions } from './sorted-index.js';
 export { SortedIndex } from './sorted-index.js';
 export type { RunCondition, WeftStore } from './store.js';
 export type {
+  ApiKeyRecord,
   AppVariable,
   DiscoverableWorkflow,
   DiscoverQuery,
@@ -58,6 +59,7 @@ export type {
   Page,
   PageQuery,
   PublishedVersion,
+  RunCountQuery,
   RunPatch,
   RunQuery,
   RunRecord,

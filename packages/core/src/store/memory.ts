@@ -48,10 +48,12 @@ import { purgeRunRow, purgeStepRecord } from './purge.js';
 import { SortedIndex } from './sorted-index.js';
 import type { RunCondition, WeftStore } from './store.js';
 import type {
+  ApiKeyRecord,
   AppVariable,
   DiscoverQuery,
   Page,
   PublishedVersion,
+  RunCountQuery,
   RunPatch,
   RunQuery,
   RunRow,
@@ -132,6 +134,8 @@ export class MemoryStore implements WeftStore {
 
   readonly #variables = new Map<string, Map<string, AppVariable>>();
 
+  readonly #apiKeys = new Map<string, ApiKeyRecord>();
+  readonly #apiKeysByHash = new Map<string, ApiKeyRecord>();
   readonly #state = new Map<string, RunState>();
   /** Ids of live (PENDING or RUNNING) runs: the candidates for recovery. */
   readonly #live = new Set<string>();
@@ -351,6 +355,33 @@ export class MemoryStore implements WeftStore {
       filter,
     });
     return { data: page.data.map((id) => copy(this.#runs.get(id)!)), next_cursor: page.next_cursor };
+  }
+
+  // countRuns' own copy of listRuns' index choice and filter (kept apart so listRuns is unchanged).
+  #runIndex(query: RunCountQuery): SortedIndex | undefined {
+    return query.workflow_id === undefined
+      ? this.#runsByApp.get(query.app_id)
+      : this.#runsByAppWorkflow.get(`${query.app_id}\0${query.workflow_id}`);
+  }
+
+  #runFilter(query: RunCountQuery): ((id: string) => boolean) | undefined {
+    const statuses = asSet<RunStatus>(query.status);
+    const origins = asSet(query.origin);
+    if (statuses === null && origins === null) return undefined;
+    return (id: string) => {
+      const run = this.#runs.get(id)!;
+      return (statuses === null || statuses.has(run.status)) && (origins === null || origins.has(run.origin));
+    };
+  }
+
+  async countRuns(query: RunCountQuery): Promise<number> {
+    const index = this.#runIndex(query);
+    if (index === undefined) return 0;
+    return index.count({
+      min: query.created_after,
+      max: query.created_before,
+      filter: this.#runFilter(query),
+    });
   }
 
   // Step records are keyed by run id whether or not the run row exists yet (the registry may write a
@@ -608,5 +639,37 @@ export class MemoryStore implements WeftStore {
 
   async deleteVariable(appId: string, key: string): Promise<boolean> {
     return this.#variables.get(appId)?.delete(key) ?? false;
+  }
+
+  // ── API keys ─────────────────────────────────────────────────────────────────────────────────────
+
+  async insertApiKey(key: ApiKeyRecord): Promise<void> {
+    if (this.#apiKeys.has(key.id) || this.#apiKeysByHash.has(key.hash)) {
+      throw new WeftError(
+        ERROR_CODES.CONFLICT,
+        `An API key with id "${key.id}" (or the same hash) already exists.`,
+      );
+    }
+    const stored = copy(key);
+    this.#apiKeys.set(stored.id, stored);
+    this.#apiKeysByHash.set(stored.hash, stored);
+  }
+
+  async getApiKeyByHash(hash: string): Promise<ApiKeyRecord | null> {
+    const key = this.#apiKeysByHash.get(hash);
+    return key === undefined ? null : copy(key);
+  }
+
+  async listApiKeys(appId: string): Promise<ApiKeyRecord[]> {
+    // Insertion order is creation order.
+    return [...this.#apiKeys.values()].filter((k) => k.app_id === appId).map(copy);
+  }
+
+  async deleteApiKey(id: string): Promise<boolean> {
+    const key = this.#apiKeys.get(id);
+    if (key === undefined) return false;
+    this.#apiKeys.delete(id);
+    this.#apiKeysByHash.delete(key.hash);
+    return true;
   }
 }

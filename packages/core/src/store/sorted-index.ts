@@ -72,6 +72,16 @@ export class SortedIndex {
     return out;
   }
 
+  /** How many entries `page` would list over all pages (same range and filter). */
+  count(options: Omit<IndexPageOptions, 'cursor' | 'limit'>): number {
+    const hi = options.max === undefined ? this.#entries.length : this.#lowerBound(options.max, '');
+    const lo = options.min === undefined ? 0 : this.#lowerBound(options.min, '');
+    if (options.filter === undefined) return Math.max(0, hi - lo);
+    let n = 0;
+    for (let i = lo; i < hi; i++) if (options.filter(this.#entries[i]!.id)) n++;
+    return n;
+  }
+
   /** A page of ids, highest first. */
   page(options: IndexPageOptions): Page<string> {
     let hi = this.#entries.length;

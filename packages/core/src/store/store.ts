@@ -28,10 +28,12 @@ import type { StepRecord } from '../run/types.js';
 import type { RunStatus } from '../statuses.js';
 import type { JournalStore, LeaseGrant } from './journal.js';
 import type {
+  ApiKeyRecord,
   AppVariable,
   DiscoverQuery,
   Page,
   PublishedVersion,
+  RunCountQuery,
   RunPatch,
   RunQuery,
   RunRow,
@@ -85,6 +87,8 @@ export interface WeftStore extends JournalStore {
   updateRun(id: string, patch: RunPatch, condition?: RunCondition): Promise<RunRow | null>;
   /** One app's runs, newest first, filtered. */
   listRuns(query: RunQuery): Promise<Page<RunRow>>;
+  /** How many runs `listRuns` would list with these filters, all pages together. */
+  countRuns(query: RunCountQuery): Promise<number>;
   /** Upserts the record of one step of one run. */
   saveStepResult(runId: string, key: string, record: StepRecord): Promise<void>;
   /** The step records of each run (one query for a page of runs). Runs without records map to {}. */
@@ -114,4 +118,13 @@ export interface WeftStore extends JournalStore {
   /** Every variable of the app, secret values included (the registry hides them), sorted by key. */
   listVariables(appId: string): Promise<AppVariable[]>;
   deleteVariable(appId: string, key: string): Promise<boolean>;
+
+  // ── API keys (the HTTP server's; only their hashes) ──────────────────────────────────────────────
+  /** Fails with CONFLICT when the id or the hash exists. */
+  insertApiKey(key: ApiKeyRecord): Promise<void>;
+  /** The key whose `hash` this is (the server's lookup on every request); null when there is none. */
+  getApiKeyByHash(hash: string): Promise<ApiKeyRecord | null>;
+  /** One app's keys, oldest first. */
+  listApiKeys(appId: string): Promise<ApiKeyRecord[]>;
+  deleteApiKey(id: string): Promise<boolean>;
 }

@@ -192,3 +192,21 @@ export interface RunQuery extends PageQuery {
 export interface TestQuery extends PageQuery {
   workflow_id: string;
 }
+
+/**
+ * An API key of the HTTP server (`@weft/server`): it authenticates requests for one app. Only a
+ * SHA-256 hash of the key is kept; the key itself is shown once, when it is created.
+ */
+export interface ApiKeyRecord {
+  id: string;
+  /** The one app the key acts for. */
+  app_id: string;
+  /** Lowercase hex SHA-256 of the whole key string. */
+  hash: string;
+  /** A label for people (where the key is used). */
+  name: string | null;
+  created_at: string;
+}
+
+/** A run query without paging: what `countRuns` counts. */
+export type RunCountQuery = Omit<RunQuery, 'cursor' | 'limit'>;

@@ -1,0 +1,144 @@
+/**
+ * `weft serve` and `weft keys`, as a user runs them. `serve` is spawned on purpose: what is tested is the
+ * process — its signals, its output, its exit code; `keys` runs in process.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { start, tempDir, weft } from './helpers.js';
+
+const slow = {
+  steps: [
+    {
+      type: 'model',
+      key: 'think',
+      provider: { provider: 'scripted', model: 'm', messages: [{ role: 'user', content: 'hi' }] },
+    },
+  ],
+};
+
+function project() {
+  return tempDir({
+    'workflows/greeter.json': { steps: [{ type: 'code', key: 'greet', code: '"Hello, " & input.name' }] },
+    'workflows/slow/workflow.json': slow,
+    'workflows/broken.json': { steps: [{ type: 'code', key: 'a', code: '1', destinations: ['nowhere'] }] },
+    'workflows/greeter.tests.json': [],
+    'fixtures.json': { latency_ms: 60_000, default: 'done' },
+  });
+}
+
+/** Each test its own database, in its project folder. */
+const dbOf = (cwd: string) => ({ WEFT_DB: join(cwd, 'weft.db') });
+
+async function listening(run: ReturnType<typeof start>) {
+  const line = await run.waitForLine((l) => l.startsWith('Weft server listening on '));
+  return line.slice('Weft server listening on '.length).trim();
+}
+
+describe('weft serve', () => {
+  it('serves a folder, prints the URL and a first key, and stops on SIGTERM cancelling what outlives --grace', async () => {
+    const cwd = project();
+    const env = dbOf(cwd);
+    const args = ['serve', 'workflows', '--port', '0', '--fixtures', 'fixtures.json', '--grace', '200'];
+    const run = start(args, { cwd, env });
+    // Both waiters at once: the two lines may arrive in one chunk.
+    const [url, keyLine] = await Promise.all([
+      listening(run),
+      run.waitForLine((l) => l.startsWith('API key')),
+    ]);
+    const key = /weft_[A-Za-z0-9_-]{43}/.exec(keyLine)![0];
+    const headers = { authorization: `Bearer ${key}`, 'content-type': 'application/json' };
+
+    const list = await fetch(`${url}/apps/c/workflows`, { headers });
+    expect(list.status).toBe(200);
+    const workflows = (await list.json()) as Array<{ id: string; latest_version: number | null }>;
+    expect(workflows.map((w) => [w.id, w.latest_version]).sort()).toEqual([
+      ['broken', null],
+      ['greeter', 1],
+      ['slow', 1],
+    ]);
+    const run1 = await fetch(`${url}/apps/default/workflows/greeter/runs`, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({ input: { name: 'Ada' } }),
+    });
+    expect(((await run1.json()) as { result: string }).result).toBe('Hello, Ada');
+    const background = await fetch(`${url}/apps/c/workflows/slow/runs`, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({ background: true }),
+    });
+    const running = (await background.json()) as { id: string; status: string };
+    expect(running.status).toBe('RUNNING');
+
+    run.child.kill('SIGTERM');
+    const result = await run.done;
+    expect(result.code).toBe(0);
+    expect(result.stderr).toContain('! broken');
+    expect(result.stderr).toContain('not published (invalid)');
+    expect(result.stderr).toContain(`1 cancelled: ${running.id}`);
+    expect(result.stderr).toMatch(/Store: .*weft\.db/);
+    // Only the hash was written.
+    expect(readFileSync(join(cwd, 'weft.db')).includes(key)).toBe(false);
+    const listed = await weft(['keys', 'list', '--app', 'default', '--json'], { cwd, env });
+    expect(JSON.parse(listed.stdout)).toEqual([
+      expect.objectContaining({ app_id: 'default', name: 'weft serve' }),
+    ]);
+  });
+
+  it('weft keys create prints a key once; serve accepts it, and keeps its runs and keys across a restart', async () => {
+    const cwd = project();
+    const env = dbOf(cwd);
+    const created = await weft(['keys', 'create', '--app', 'shop', '--name', 'ci', '--json'], { cwd, env });
+    expect(created.code).toBe(0);
+    const { key, id, app_id } = JSON.parse(created.stdout) as { key: string; id: string; app_id: string };
+    expect(app_id).toBe('shop');
+    expect(readFileSync(join(cwd, 'weft.db')).includes(key)).toBe(false);
+    const listed = await weft(['keys', 'list', '--app', 'shop', '--json'], { cwd, env });
+    expect(JSON.parse(listed.stdout)).toEqual([expect.objectContaining({ id, app_id: 'shop', name: 'ci' })]);
+
+    const headers = { authorization: `Bearer ${key}`, 'content-type': 'application/json' };
+    let firstRun = '';
+    for (let i = 0; i < 2; i++) {
+      const run = start(['serve', 'workflows', '--app', 'shop', '--port', '0'], { cwd, env });
+      const url = await listening(run);
+      expect((await fetch(`${url}/apps/shop/workflows/greeter`, { headers })).status).toBe(200);
+      expect((await fetch(`${url}/apps/default/workflows/greeter`, { headers })).status).toBe(404);
+      if (i === 0) {
+        const answer = await fetch(`${url}/apps/c/workflows/greeter/runs`, {
+          method: 'POST',
+          headers,
+          body: JSON.stringify({ input: { name: 'Ada' } }),
+        });
+        firstRun = ((await answer.json()) as { id: string }).id;
+      } else {
+        // The store is the SQLite file: the run of the first start is still there.
+        const again = await fetch(`${url}/apps/c/workflows/greeter/runs/${firstRun}`, { headers });
+        expect(((await again.json()) as { result: string }).result).toBe('Hello, Ada');
+      }
+      run.child.kill('SIGTERM');
+      const result = await run.done;
+      expect(result.code).toBe(0);
+      expect(result.stdout).not.toContain('API key (shown once');
+    }
+    expect((await weft(['keys', 'revoke', id], { cwd, env })).code).toBe(0);
+    const after = await weft(['keys', 'list', '--app', 'shop', '--json'], { cwd, env });
+    expect(JSON.parse(after.stdout)).toEqual([]);
+  });
+
+  it('refuses bad flags and folders with a clear message', async () => {
+    const cwd = project();
+    const env = dbOf(cwd);
+    const badPort = await weft(['serve', 'workflows', '--port', 'x'], { cwd, env });
+    expect(badPort.code).toBe(2);
+    expect(badPort.stderr).toContain('--port');
+    const missing = await weft(['serve', 'nowhere'], { cwd, env });
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain('no such folder');
+    const badApp = await weft(['keys', 'create', '--app', 'c'], { cwd, env });
+    expect(badApp.code).toBe(2);
+    expect(badApp.stderr).toContain('appId');
+    const unknown = await weft(['keys', 'revoke', 'key_nope'], { cwd, env });
+    expect(unknown.code).toBe(2);
+  });
+});
