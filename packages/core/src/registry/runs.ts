@@ -7,6 +7,7 @@ import type { RunRecord, RunRow, Workflow } from '../store/types.js';
 import {
   assembleRun,
   checkForeignStart,
+  findOwnWorkflow,
   loadRun,
   ownRun,
   ownRunRow,
@@ -231,9 +232,14 @@ export function runsApi(ctx: RegistryContext, appId: string): RunsApi {
       }
       checkOneOrMany(query.status, 'status', RUN_STATUSES);
       checkOneOrMany(query.origin, 'origin', RUN_ORIGINS);
+      // The short form of one of the app's custom ids names its workflow here too.
+      const workflowId =
+        query.workflow_id === undefined
+          ? undefined
+          : ((await findOwnWorkflow(ctx, appId, query.workflow_id))?.id ?? query.workflow_id);
       const page = await ctx.store.listRuns({
         app_id: appId,
-        ...(query.workflow_id === undefined ? {} : { workflow_id: query.workflow_id }),
+        ...(workflowId === undefined ? {} : { workflow_id: workflowId }),
         ...(query.status === undefined ? {} : { status: query.status }),
         ...(query.origin === undefined ? {} : { origin: query.origin }),
         ...(query.created_after === undefined

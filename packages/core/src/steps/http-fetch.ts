@@ -298,7 +298,9 @@ function where(url: URL | string): string {
       return '(invalid URL)';
     }
   }
-  return `${url.origin}${url.pathname}${url.search === '' && url.hash === '' ? '' : '…'}`;
+  const shown = `${url.origin}${url.pathname}`;
+  // An empty query or fragment ("…/x?") still cuts the URL where a secret may go on.
+  return url.href.length > shown.length ? `${shown}…` : shown;
 }
 
 function describe(error: unknown): string {
