@@ -62,7 +62,7 @@ describe('bench --quick', () => {
     'W8a-js',
     'W8b-js',
     'W9',
-    'W9-compile',
+    'W15',
     'S1a',
     'S1b',
     'S1c',

@@ -11,6 +11,7 @@ import type { CompiledConfig, PlanStep } from '../compile/plan.js';
 import { CancelledError, ERROR_CODES, WeftError } from '../errors.js';
 import { type ExpressionBindings, normalizeValue, typeName } from '../expressions/jsonata.js';
 import { type CompiledTemplate, renderTemplate, stringifyForTemplate } from '../expressions/template.js';
+import { setOwn } from '../json-data.js';
 
 /**
  * The conditional's value when the synchronous fast path (compile/fast-expression.ts) can tell: true or
@@ -200,15 +201,6 @@ function writeAt(
   let target = config as Record<string | number, unknown>;
   for (let i = 0; i < path.length - 1; i++) target = target[path[i]!] as Record<string | number, unknown>;
   setOwn(target, path[path.length - 1]!, value);
-}
-
-/** An own property, even for a key such as `__proto__` (plain assignment would set the prototype). */
-function setOwn(target: Record<string | number, unknown>, key: string | number, value: unknown): void {
-  if (key === '__proto__') {
-    Object.defineProperty(target, key, { value, writable: true, enumerable: true, configurable: true });
-  } else {
-    target[key] = value;
-  }
 }
 
 export { BAIL };
