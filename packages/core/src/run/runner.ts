@@ -57,6 +57,17 @@ export interface RunnerOptions {
   secrets?: readonly string[] | undefined;
 }
 
+/**
+ * The most recent finished run of each engine, kept referenced (at most one per engine, and only a run of
+ * at most KEEP_SHAPES_MAX_STEPS steps). V8 holds the hidden classes (maps) of objects weakly: when no
+ * runner, run state or step record is alive — between runs, at a full GC — their maps are collected, and
+ * the optimised code of every hot path of the scheduler, which embeds them, is thrown away ("weak objects"
+ * under `--trace-deopt`) and optimised again during the next run: a run after a GC paid several µs per
+ * step for it. One live run keeps every map alive (docs/performance.md, "Stable optimisation").
+ */
+const KEPT = new WeakMap<EngineCore, Runner>();
+const KEEP_SHAPES_MAX_STEPS = 1_000;
+
 /** An execution with something to undo when it ends: its timeout's controller, its slot. */
 interface Execution {
   readonly controller: LinkedController;
@@ -1099,6 +1110,7 @@ export class Runner implements ContextHost {
     else if (run.status === 'CANCELLED') {
       this.#emit('run.cancelled', () => ({ run, reason: this.state.stopReason ?? 'Cancelled.' }));
     }
+    if (this.plan.steps.length <= KEEP_SHAPES_MAX_STEPS) KEPT.set(this.#core, this);
     this.#resolveDone(run);
   }
 
