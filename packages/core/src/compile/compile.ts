@@ -424,6 +424,10 @@ function compileConfig(step: Step, expressions: ExpressionCache): CompiledConfig
     path,
     template: expressions.template(text, { step_key: step.key, field: path.join('.') }),
   }));
+  if (templates.length === 0) {
+    // Most steps (a `code` step, a host step with plain fields): nothing to copy or render per execution.
+    return Object.freeze({ base: Object.freeze(base), templates: NONE, copies: NONE, sync: true });
+  }
   return Object.freeze({
     base: Object.freeze(base),
     templates: Object.freeze(templates),
@@ -431,6 +435,8 @@ function compileConfig(step: Step, expressions: ExpressionCache): CompiledConfig
     sync: templates.every(({ template }) => templateIsSync(template)),
   });
 }
+
+const NONE: readonly never[] = Object.freeze([]);
 
 /** Every proper prefix of the templates' paths, once each, shortest first (see CompiledConfig.copies). */
 function copiesFor(
