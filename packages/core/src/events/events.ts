@@ -5,6 +5,7 @@
  */
 import { EventEmitter } from 'eventemitter3';
 import type { ErrorRecord } from '../errors.js';
+import type { ModelNeeds } from '../providers/auto-model.js';
 import type { LogEntry, Run, SkipReason, UsageCall } from '../run/types.js';
 import type { RunStatus } from '../statuses.js';
 
@@ -39,6 +40,18 @@ export interface WeftEventMap {
   usage: EventBase & { step_key: string; call: UsageCall; total: number };
   log: EventBase & { step_key?: string } & LogEntry;
   'model.delta': EventBase & { step_key: string; delta: string; index?: number };
+  /**
+   * Weft chose a `model` step's model (`model: "auto"`): which one, why, and what the step needed
+   * (providers/auto-model.ts). Emitted before the call.
+   */
+  'model.selected': EventBase & {
+    step_key: string;
+    provider: string;
+    model: string;
+    reason: string;
+    needs: ModelNeeds;
+    index?: number;
+  };
 }
 
 export type WeftEventName = keyof WeftEventMap;
