@@ -22,6 +22,7 @@ const EVENTS: Record<WeftEventName, true> = {
   'step.retrying': true,
   'loop.iteration': true,
   'model.delta': true,
+  'model.selected': true,
   usage: true,
   log: true,
   'step.completed': true,
