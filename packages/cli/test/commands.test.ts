@@ -2,7 +2,14 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli, tempDir } from './helpers.js';
 
-const EXAMPLES = ['support-triage', 'lead-enrichment', 'status-digest', 'inbox-digest', 'invoice-check'];
+const EXAMPLES = [
+  'support-triage',
+  'lead-enrichment',
+  'status-digest',
+  'inbox-digest',
+  'invoice-check',
+  'reply-drafter',
+];
 
 describe('weft test', () => {
   it.each(EXAMPLES)('the %s example passes its tests', async (name) => {

@@ -54,6 +54,25 @@ export interface AutoFillResult {
   error: ErrorRecord | null;
 }
 
+/**
+ * The fields a model filled, from a stored run: the fields its auto-fill calls asked for that the input
+ * holds (a field is asked only when the caller left it out, so one the input holds was filled).
+ */
+export function autoFilledOf(input: unknown, usage: unknown): string[] {
+  const calls = (usage as { steps?: Record<string, { calls?: unknown }> } | null)?.steps?.[
+    AUTO_FILL_USAGE_KEY
+  ]?.calls;
+  if (!Array.isArray(calls) || !isPlainObject(input)) return [];
+  const out = new Set<string>();
+  for (const call of calls) {
+    const fields = isPlainObject(call) && Array.isArray(call.fields) ? call.fields : [];
+    for (const field of fields) {
+      if (typeof field === 'string' && input[field] !== undefined && input[field] !== null) out.add(field);
+    }
+  }
+  return [...out];
+}
+
 /** The fields to fill for `input` (the run input, `input_default` merged), grouped by definition. */
 export function autoFillGroups(
   sites: readonly InputFieldSite[],
