@@ -107,6 +107,7 @@ export type {
   EngineLimits,
   EngineOptions,
   HttpOptions,
+  HttpTarget,
   ResolvedWorkflow,
   ResumeOptions,
   StartOptions,

@@ -27,6 +27,7 @@ import {
   isPlainObject,
 } from '../input/fields.js';
 import { fieldsJsonSchema } from '../input/json-schema.js';
+import { checkedCopy, setOwn } from '../json-data.js';
 import type { Auto, Message } from '../model/types.js';
 import { isAutoModel, type ModelNeeds, type ModelSelection, stepNeeds } from '../providers/auto-model.js';
 import type { PricingTable, Provider } from '../providers/provider.js';
@@ -138,7 +139,7 @@ export async function autoFill(deps: AutoFillDeps, request: AutoFillRequest): Pr
   for (const group of request.groups) {
     try {
       const values = await fillGroup(deps, request, group, result.calls);
-      Object.assign(result.values, values);
+      for (const [name, value] of Object.entries(values)) setOwn(result.values, name, value);
       result.fields.push(...Object.keys(group.fields).filter((name) => Object.hasOwn(values, name)));
     } catch (error) {
       const e = ensureWeftError(error);
@@ -257,7 +258,8 @@ export function check(
 ): { values: Record<string, unknown>; problems: Problem[] } {
   let parsed: unknown;
   try {
-    parsed = JSON.parse(stripFences(answer));
+    // Plain JSON data within the data limits, "__proto__" keys kept as data (json-data.ts).
+    parsed = checkedCopy(JSON.parse(stripFences(answer)), 'answer');
   } catch (error) {
     return {
       values: {},
@@ -292,7 +294,7 @@ export function check(
     // A field the model leaves out is only a problem when it is required of the model: not optional.
     const asked = field.optional === true ? field : { ...field, allowed_modes: ['manual'] };
     checkField(asked, value, { label: name, path: [name], source, depth: 0 }, out);
-    if (value !== undefined && value !== null) values[name] = value;
+    if (value !== undefined && value !== null) setOwn(values, name, value);
   }
   return { values, problems: out.finish() };
 }

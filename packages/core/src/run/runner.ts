@@ -17,6 +17,7 @@ import type { Plan } from '../compile/plan.js';
 import { CancelledError, ERROR_CODES, type ErrorRecord, ensureWeftError, WeftError } from '../errors.js';
 import type { WeftEventMap, WeftEventName } from '../events/events.js';
 import type { ExpressionBindings } from '../expressions/jsonata.js';
+import { setOwn } from '../json-data.js';
 import { runLifecycle, STEP, stepLifecycle } from '../lifecycle/lifecycle.js';
 import type { HandlerEventName, RunInfo } from '../steps/types.js';
 import { isCurrent, timeoutError } from './attempt.js';
@@ -44,7 +45,7 @@ import { runRecord, skipReasonOf } from './record.js';
 import { decide, decideEvaluated, decideSettled, decideStarted } from './scheduler.js';
 import { createRunState, errorOf, loopOf, type RunInit, type RunState, STAGE, UNIT } from './state.js';
 import type { LogEntry, Run, StepRecord, UsageCall } from './types.js';
-import { redact, resolveVariables, type Variable } from './variables.js';
+import { mergeSecrets, redact, resolveVariables, type Variable } from './variables.js';
 
 /** How a run is created: from `engine.start`, or from a journal by `engine.resume`. */
 export interface RunnerOptions {
@@ -55,6 +56,8 @@ export interface RunnerOptions {
   preset: Record<string, StepRecord> | null;
   /** A sub-workflow run shares its parent's per-run cap. */
   runLimit: LimitFunction | undefined;
+  /** …and redacts its parent's secrets from everything it records (its input and outputs included). */
+  secrets?: readonly string[] | undefined;
   /**
    * Input fields left to a model, filled before `run.started` (run/auto-fill.ts); `redact` hides the
    * run's secrets in what is sent. Null: nothing to fill.
@@ -166,7 +169,9 @@ export class Runner implements ContextHost {
       options.runLimit === undefined && this.#profile.maxParallel <= core.runConcurrency;
     const variables = resolveVariables(core.variables, options.variables);
     this.#vars = variables.values;
-    this.#secrets = variables.secrets;
+    // A sub-workflow run also redacts its parent's secrets (engine.ts passes them: issue 11, item 5).
+    const inherited = options.secrets;
+    this.#secrets = inherited === undefined ? variables.secrets : mergeSecrets(variables.secrets, inherited);
     const meta = options.init.meta;
     this.#runInfo = Object.freeze({
       id: this.id,
@@ -222,6 +227,11 @@ export class Runner implements ContextHost {
     return this.#controller.signal;
   }
 
+  /** What this run redacts (engine.ts buffers `model.delta` with it and hands it to sub-workflow runs). */
+  get secrets(): readonly string[] {
+    return this.#secrets;
+  }
+
   get runLimit(): LimitFunction {
     this.#runLimit ??= pLimit(this.#core.runConcurrency);
     return this.#runLimit;
@@ -252,7 +262,7 @@ export class Runner implements ContextHost {
     let record: AutoFillRecord;
     try {
       const result = await fill(controller.signal, (value) => this.#redact(value));
-      Object.assign(this.state.input, result.values);
+      for (const [name, value] of Object.entries(result.values)) setOwn(this.state.input, name, value);
       record = { fields: result.fields, calls: result.calls, error: result.error };
     } catch (error) {
       const e = ensureWeftError(error);
