@@ -158,4 +158,10 @@ export type {
 export { TEST_STATUSES } from './store/types.js';
 export { mergePricing } from './usage/pricing.js';
 export type { ProblemCode, ValidateOptions, ValidationResult } from './validate/index.js';
-export { PROBLEM_CODES, PROBLEM_SEVERITY, VALIDATION_LIMITS, validateVersion } from './validate/index.js';
+export {
+  autoProblems,
+  PROBLEM_CODES,
+  PROBLEM_SEVERITY,
+  VALIDATION_LIMITS,
+  validateVersion,
+} from './validate/index.js';
