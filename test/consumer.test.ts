@@ -57,6 +57,7 @@ function exec(command: string, args: readonly string[], cwd: string, env = scrat
 
 /** pnpm as this test was started (`pnpm test` sets npm_execpath), else `npx -y pnpm@10`. */
 function pnpm(args: readonly string[]): Promise<Exec> {
+  // biome-ignore lint/suspicious/noUndeclaredEnvVars: vitest reads it, not a turbo task (turbo.json caches none)
   const execPath = process.env.npm_execpath ?? '';
   if (/pnpm/.test(execPath)) return exec(process.execPath, [execPath, ...args], ROOT, process.env);
   return exec('npx', ['-y', 'pnpm@10', ...args], ROOT, process.env);
