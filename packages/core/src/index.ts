@@ -74,6 +74,8 @@ export type {
 } from './registry/client.js';
 export { TEST_RUN_MODES } from './registry/client.js';
 export { downstreamKeys } from './registry/downstream.js';
+export type { OwnerOptions } from './registry/owner.js';
+export type { RecoverResult } from './registry/recovery.js';
 export { createWeft } from './registry/weft.js';
 export type { Engine } from './run/engine.js';
 export { createEngine, DEFAULT_CONCURRENCY, DEFAULT_LIMITS } from './run/engine.js';

@@ -29,4 +29,6 @@ export type {
 export { TEST_RUN_MODES } from './client.js';
 export { downstreamKeys } from './downstream.js';
 export { KeyedMutex } from './mutex.js';
+export type { OwnerOptions } from './owner.js';
+export type { RecoverResult } from './recovery.js';
 export { createWeft } from './weft.js';

@@ -10,6 +10,7 @@ import { type RegistryContext, toIso } from './context.js';
 import { downstreamKeys } from './downstream.js';
 import { checkOptions, conflict, forbidden, refuseUnsupported, STREAM_OPTION } from './errors.js';
 import { startRun } from './start.js';
+import { waitRun } from './wait.js';
 
 const ENDED: ReadonlySet<RunStatus> = new Set(['COMPLETED', 'FAILED', 'CANCELLED']);
 const SETTLED: ReadonlySet<string> = new Set(['COMPLETED', 'FAILED', 'CANCELLED', 'SKIPPED']);
@@ -243,8 +244,7 @@ export function runsApi(ctx: RegistryContext, appId: string): RunsApi {
 
     async wait(runId) {
       const row = await ownRunRow(ctx, appId, runId);
-      await ctx.recorder.ended(row.id);
-      return ownRun(ctx, appId, row.id);
+      return waitRun(ctx, row.id);
     },
   };
 }

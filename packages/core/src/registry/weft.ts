@@ -1,17 +1,21 @@
 /**
  * `createWeft(options)`: the engine plus the registry — workflows, versions, runs, tests and variables
- * kept in a `WeftStore`, every operation scoped to an app through `weft.app(appId)`.
+ * kept in a `WeftStore`, every operation scoped to an app through `weft.app(appId)`. Every run is
+ * journaled to the store under a lease of this Weft (recorder.ts); runs whose process died are resumed
+ * (recovery.ts).
  */
 import { randomUUID } from 'node:crypto';
 import { invalidArgument } from '../errors.js';
-import { createEngine } from '../run/engine.js';
+import { createEngine, type Engine } from '../run/engine.js';
 import { normalizeRetention } from '../run/retention.js';
 import { MemoryStore } from '../store/memory.js';
 import type { AppClient, Weft, WeftOptions } from './client.js';
 import { type RegistryContext, toIso } from './context.js';
 import { discoverApi } from './discover.js';
 import { KeyedMutex } from './mutex.js';
+import { Ownership } from './owner.js';
 import { RunRecorder, type StoreErrorReporter } from './recorder.js';
+import { Recovery } from './recovery.js';
 import { createResolver } from './resolver.js';
 import { sweep } from './retention.js';
 import { runsApi } from './runs.js';
@@ -28,6 +32,25 @@ const reportStoreError: StoreErrorReporter = (error, context) => {
   );
 };
 
+/** `recover`: whether runs are resumed by themselves, and how often. */
+function recoverOption(value: WeftOptions['recover'], storeGiven: boolean, leaseMs: number) {
+  const fallback = Math.max(10, Math.floor(leaseMs / 3));
+  if (value === undefined) return { auto: storeGiven, intervalMs: fallback };
+  if (typeof value === 'boolean') return { auto: value, intervalMs: fallback };
+  if (value === null || typeof value !== 'object') {
+    throw invalidArgument('recover', 'true, false or { intervalMs }', value);
+  }
+  const intervalMs = value.intervalMs ?? fallback;
+  if (!(Number.isInteger(intervalMs) && intervalMs >= 10 && intervalMs <= 86_400_000)) {
+    throw invalidArgument(
+      'recover.intervalMs',
+      'a whole number of milliseconds from 10 to 86,400,000',
+      intervalMs,
+    );
+  }
+  return { auto: true, intervalMs };
+}
+
 export function createWeft(options: WeftOptions = {}): Weft {
   const {
     store: givenStore,
@@ -35,24 +58,47 @@ export function createWeft(options: WeftOptions = {}): Weft {
     sweepIntervalMs,
     onStoreError,
     workflows: fallbackResolver,
+    owner: ownerOptions,
+    recover,
     ...engineOptions
   } = options;
+  if ((engineOptions as { journal?: unknown }).journal !== undefined) {
+    throw invalidArgument(
+      'journal',
+      'absent: createWeft journals every run to its store (use createEngine({ journal }) for a bare engine)',
+      (engineOptions as { journal?: unknown }).journal,
+    );
+  }
+  if (sweepIntervalMs !== undefined && !(Number.isFinite(sweepIntervalMs) && sweepIntervalMs > 0)) {
+    throw invalidArgument('sweepIntervalMs', 'a positive number of milliseconds', sweepIntervalMs);
+  }
   const store = givenStore ?? new MemoryStore();
   const defaultRetention = normalizeRetention(retention);
   const clock = engineOptions.clock ?? { now: Date.now };
   const ids = engineOptions.ids ?? randomUUID;
+  const report = onStoreError ?? reportStoreError;
+  const owner = new Ownership(ownerOptions, clock);
+  const recovering = recoverOption(recover, givenStore !== undefined, owner.leaseMs);
 
   let ctx!: RegistryContext;
-  const engine = createEngine({
+  let engine!: Engine;
+  const recorder = new RunRecorder({ engine: () => engine, store, owner, report, defaultRetention });
+  engine = createEngine({
     ...engineOptions,
     clock,
     ids,
     workflows: createResolver(() => ctx, fallbackResolver),
+    journal: recorder.journal,
   });
+  const recovery = new Recovery(() => ctx, ownerOptions?.id !== undefined);
   ctx = {
     engine,
     store,
-    recorder: new RunRecorder(engine, store, onStoreError ?? reportStoreError, defaultRetention),
+    recorder,
+    owner,
+    recovery,
+    autoRecover: recovering.auto,
+    report,
     locks: new KeyedMutex(),
     ids,
     now: () => new Date(clock.now()).toISOString(),
@@ -60,11 +106,33 @@ export function createWeft(options: WeftOptions = {}): Weft {
   };
 
   const apps = new Map<string, AppClient>();
-  let timer: ReturnType<typeof setInterval> | null = null;
+  const timers: Array<ReturnType<typeof setInterval>> = [];
+  let closed = false;
+  const every = (ms: number, tick: () => void) => {
+    const timer = setInterval(tick, ms);
+    timer.unref();
+    timers.push(timer);
+    return timer;
+  };
+  const recoverPass = () => {
+    if (closed) return;
+    recovery.recover().catch((error: unknown) => report(error, { operation: 'recover' }));
+  };
+
+  // Runs held here are renewed for as long as they run, even after close() (they end on their own).
+  const heartbeat = setInterval(() => {
+    if (closed && recorder.live === 0) {
+      clearInterval(heartbeat);
+      return;
+    }
+    recorder.heartbeat().catch((error: unknown) => report(error, { operation: 'heartbeat' }));
+  }, owner.heartbeatMs);
+  heartbeat.unref();
 
   const weft: Weft = {
     engine,
     store,
+    ownerId: owner.id,
     app(appId: string): AppClient {
       if (typeof appId !== 'string' || appId === '')
         throw invalidArgument('appId', 'a non-empty string', appId);
@@ -84,24 +152,35 @@ export function createWeft(options: WeftOptions = {}): Weft {
       return client;
     },
     sweep: (now) => sweep(ctx, now === undefined ? ctx.now() : toIso(now, 'now')),
-    idle: () => ctx.recorder.idle(),
+    recover(runIds) {
+      if (
+        runIds !== undefined &&
+        !(Array.isArray(runIds) && runIds.every((id) => typeof id === 'string' && id !== ''))
+      ) {
+        return Promise.reject(invalidArgument('runIds', 'an array of run ids', runIds));
+      }
+      return recovery.recover(runIds);
+    },
+    idle: () => recorder.idle(),
     async close() {
-      if (timer !== null) clearInterval(timer);
-      timer = null;
-      await ctx.recorder.idle();
+      closed = true;
+      for (const timer of timers) clearInterval(timer);
+      timers.length = 0;
+      // A pass in progress finishes (its runs are claimed): wait for it, then for the journal.
+      await recovery.recover([]);
+      await recorder.idle();
     },
   };
 
   if (sweepIntervalMs !== undefined) {
-    if (!(Number.isFinite(sweepIntervalMs) && sweepIntervalMs > 0)) {
-      throw invalidArgument('sweepIntervalMs', 'a positive number of milliseconds', sweepIntervalMs);
-    }
-    timer = setInterval(() => {
-      weft
-        .sweep()
-        .catch((error: unknown) => (onStoreError ?? reportStoreError)(error, { operation: 'sweep' }));
-    }, sweepIntervalMs);
-    timer.unref();
+    every(sweepIntervalMs, () => {
+      weft.sweep().catch((error: unknown) => report(error, { operation: 'sweep' }));
+    });
+  }
+  if (recovering.auto) {
+    // On open (once the caller has its Weft), then periodically.
+    setImmediate(recoverPass);
+    every(recovering.intervalMs, recoverPass);
   }
   return weft;
 }

@@ -98,6 +98,14 @@ export interface Engine {
   readonly expressionLimits: Readonly<ExpressionLimits>;
 }
 
+/** The runner behind each handle (internal: the registry projects runs into its store from them). */
+const RUNNERS = new WeakMap<RunHandle, Runner>();
+
+/** The runner of a handle this engine module made (internal to @weft/core). */
+export function runnerOf(handle: RunHandle): Runner | undefined {
+  return RUNNERS.get(handle);
+}
+
 interface ChildStartOptions extends StartOptions {
   /** A sub-workflow run shares its parent's per-run cap. */
   runLimit?: LimitFunction;
@@ -348,6 +356,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
       },
     };
     runner.handle = handle;
+    RUNNERS.set(handle, runner);
     active.set(id, handle);
     void runner.done.then(() => {
       active.delete(id);
