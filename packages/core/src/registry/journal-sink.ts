@@ -76,7 +76,8 @@ export class StoreJournal implements JournalSink {
       let part = byRun.get(runId);
       if (part === undefined) {
         const tracker = this.#host.trackerFor(runId);
-        part = tracker === null ? null : ({ tracker, entries: [] as JournalEntry[] } as Part);
+        // A run lost to another owner (or cancelled elsewhere) writes nothing more: its entries are let go.
+        part = tracker === null || tracker.lost ? null : ({ tracker, entries: [] as JournalEntry[] } as Part);
         byRun.set(runId, part);
         if (part !== null) parts.push(part);
       }

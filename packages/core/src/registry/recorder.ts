@@ -246,6 +246,12 @@ export class RunRecorder {
         if (tracker.endStored || tracker.endSent || !tracker.writable) continue;
         if (lease !== null && lease.owner_id === this.#owner.id && isLiveStatus(lease.status)) continue;
         tracker.lost = true;
+        if (lease?.status === 'CANCELLED') {
+          // Cancelled from another process (runs.cancel on a run it does not execute): cancelled here
+          // too — handlers aborted, `run.cancelled` emitted — and nothing more written.
+          void tracker.handle.cancel('Cancelled from another process.');
+          continue;
+        }
         tracker.runner.abandon(
           lease === null
             ? runNotFoundInStore(tracker.id)
