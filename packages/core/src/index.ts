@@ -105,6 +105,7 @@ export type {
   EngineLimits,
   EngineOptions,
   HttpOptions,
+  HttpTarget,
   ResolvedWorkflow,
   ResumeOptions,
   StartOptions,

@@ -5,7 +5,9 @@
  * (recovery.ts).
  */
 import { randomUUID } from 'node:crypto';
+import { optionalFunction, optionsObject, readingArguments } from '../arguments.js';
 import { invalidArgument } from '../errors.js';
+import { checkEngineOptions } from '../run/check-options.js';
 import { createEngine, type Engine } from '../run/engine.js';
 import { normalizeRetention } from '../run/retention.js';
 import { MemoryStore } from '../store/memory.js';
@@ -51,7 +53,66 @@ function recoverOption(value: WeftOptions['recover'], storeGiven: boolean, lease
   return { auto: true, intervalMs };
 }
 
-export function createWeft(options: WeftOptions = {}): Weft {
+/** The store methods the registry calls: an object without them would fail later, inside a run. */
+const STORE_METHODS = [
+  'insertWorkflow',
+  'getWorkflow',
+  'updateWorkflow',
+  'listWorkflows',
+  'listDiscoverableWorkflows',
+  'insertVersion',
+  'getVersion',
+  'getVersionByNumber',
+  'getLatestVersion',
+  'listVersions',
+  'insertRun',
+  'getRun',
+  'updateRun',
+  'listRuns',
+  'saveStepResult',
+  'getStepResults',
+  'listRunsDue',
+  'purgeRun',
+  'insertTest',
+  'getTest',
+  'updateTest',
+  'deleteTest',
+  'listTests',
+  'setVariable',
+  'listVariables',
+  'deleteVariable',
+  // Every run is journaled, and runs whose process died are resumed (docs/durability.md).
+  'appendJournal',
+  'appendJournals',
+  'loadJournal',
+  'claimRun',
+  'renewLeases',
+  'releaseRun',
+  'getLease',
+  'listRecoverableRuns',
+] as const;
+
+function checkWeftOptions(options: unknown): WeftOptions {
+  return readingArguments('options', () => {
+    const o = optionsObject(options, 'options');
+    const store = o.store;
+    if (store !== undefined) {
+      if (store === null || typeof store !== 'object') throw invalidArgument('store', 'a WeftStore', store);
+      for (const method of STORE_METHODS) {
+        optionalFunction(
+          (store as Record<string, unknown>)[method] ?? 0,
+          `store.${method}`,
+          'a function (a WeftStore method)',
+        );
+      }
+    }
+    optionalFunction(o.onStoreError, 'onStoreError', 'a function (error, context) => void');
+    return o as WeftOptions;
+  });
+}
+
+export function createWeft(givenOptions: WeftOptions = {}): Weft {
+  const options = checkWeftOptions(givenOptions);
   const {
     store: givenStore,
     retention,
@@ -69,16 +130,24 @@ export function createWeft(options: WeftOptions = {}): Weft {
       (engineOptions as { journal?: unknown }).journal,
     );
   }
-  if (sweepIntervalMs !== undefined && !(Number.isFinite(sweepIntervalMs) && sweepIntervalMs > 0)) {
-    throw invalidArgument('sweepIntervalMs', 'a positive number of milliseconds', sweepIntervalMs);
+  // setInterval turns anything above 2^31 − 1 ms into 1 ms (a sweep every millisecond).
+  if (
+    sweepIntervalMs !== undefined &&
+    !(Number.isFinite(sweepIntervalMs) && sweepIntervalMs > 0 && sweepIntervalMs <= 2_147_483_647)
+  ) {
+    throw invalidArgument('sweepIntervalMs', 'a number of milliseconds in (0, 2147483647]', sweepIntervalMs);
   }
   const store = givenStore ?? new MemoryStore();
   const defaultRetention = normalizeRetention(retention);
   const clock = engineOptions.clock ?? { now: Date.now };
   const ids = engineOptions.ids ?? randomUUID;
   const report = onStoreError ?? reportStoreError;
-  const owner = new Ownership(ownerOptions, clock);
-  const recovering = recoverOption(recover, givenStore !== undefined, owner.leaseMs);
+  // The engine's options are checked before the owner reads the clock (the engine checks them again).
+  checkEngineOptions(engineOptions);
+  const { owner, recovering } = readingArguments('options', () => {
+    const owner = new Ownership(ownerOptions, clock);
+    return { owner, recovering: recoverOption(recover, givenStore !== undefined, owner.leaseMs) };
+  });
 
   let ctx!: RegistryContext;
   let engine!: Engine;
