@@ -195,11 +195,14 @@ export function describeDurableRuns(name: string, options: DurableContractOption
           steps: [
             { type: 'work', key: 'a', destinations: ['hold'] },
             { type: 'hold', key: 'hold', destinations: ['c'] },
-            { type: 'work', key: 'c', destinations: [] },
+            // No `destinations`: the resumed run's document is the stored one, as it was given.
+            { type: 'work', key: 'c' },
           ],
         } as unknown as WorkflowVersionDraft,
       });
-      const started = await app.runs.run(workflow.id, { version: 'draft', background: true });
+      // A published version (the run row holds the version record, not the draft).
+      await app.versions.publish(workflow.id);
+      const started = await app.runs.run(workflow.id, { background: true });
       await held.promise;
       await a.idle(); // `a` settled and `hold` started are in the store
       cut.sever();

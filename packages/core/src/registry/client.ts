@@ -5,6 +5,7 @@
  * discoverable workflows through `discover`.
  */
 
+import type { ErrorRecord } from '../errors.js';
 import type { CreatedBy, WorkflowVersionDraft } from '../model/types.js';
 import type { Engine } from '../run/engine.js';
 import type { RunHandle } from '../run/handle.js';
@@ -24,7 +25,14 @@ import type {
   WorkflowTest,
 } from '../store/types.js';
 import type { OwnerOptions } from './owner.js';
-import type { RecoverResult } from './recovery.js';
+
+/** What `weft.recover()` did (docs/durability.md, "Recovery"). */
+export interface RecoverResult {
+  /** Runs now resumed in this process. */
+  resumed: string[];
+  /** Runs that could not be resumed here: they ended FAILED with `error` (RESUME_FAILED). */
+  failed: Array<{ run_id: string; error: ErrorRecord }>;
+}
 
 export interface WeftOptions extends Omit<EngineOptions, 'workflows' | 'journal'> {
   /**

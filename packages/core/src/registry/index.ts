@@ -8,6 +8,7 @@ export type {
   ListWorkflowsQuery,
   PublishedVersionRef,
   PublishInput,
+  RecoverResult,
   ReplayInput,
   RunsApi,
   RunTestsInput,
@@ -30,5 +31,4 @@ export { TEST_RUN_MODES } from './client.js';
 export { downstreamKeys } from './downstream.js';
 export { KeyedMutex } from './mutex.js';
 export type { OwnerOptions } from './owner.js';
-export type { RecoverResult } from './recovery.js';
 export { createWeft } from './weft.js';

@@ -15,9 +15,9 @@
  */
 import { ERROR_CODES, type WeftError } from '../errors.js';
 import type { Engine } from '../run/engine.js';
-import { runnerOf } from '../run/engine.js';
 import type { RunHandle } from '../run/handle.js';
 import { computeRetentionDueAt } from '../run/retention.js';
+import { runnerOf } from '../run/runners.js';
 import type { Retention, Run } from '../run/types.js';
 import { isLiveStatus, leaseLost, runNotFoundInStore } from '../store/journal.js';
 import type { WeftStore } from '../store/store.js';

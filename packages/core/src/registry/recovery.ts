@@ -11,20 +11,14 @@
  * a run of it — ends FAILED with RESUME_FAILED (never left RUNNING forever); a store that fails during
  * the attempt leaves the run to a later pass (it is released, not failed).
  */
-import { ERROR_CODES, type ErrorRecord, ensureWeftError, isWeftError, WeftError } from '../errors.js';
+import { ERROR_CODES, ensureWeftError, isWeftError, WeftError } from '../errors.js';
 import type { JournalEntry } from '../run/journal.js';
 import { computeRetentionDueAt } from '../run/retention.js';
 import type { Variable } from '../run/variables.js';
 import { isLiveStatus, MAX_JOURNAL_PAGE } from '../store/journal.js';
 import type { RunRow } from '../store/types.js';
+import type { RecoverResult } from './client.js';
 import type { RegistryContext } from './context.js';
-
-export interface RecoverResult {
-  /** Runs now resumed in this process. */
-  resumed: string[];
-  /** Runs that could not be resumed here: they ended FAILED with `error` (RESUME_FAILED). */
-  failed: Array<{ run_id: string; error: ErrorRecord }>;
-}
 
 /** Recoverable runs read per page, and pages per pass (the rest waits for the next pass). */
 const PAGE = 100;

@@ -3,6 +3,7 @@
  * executions, per-provider calls), the handler registry and the engine-level event stream; each
  * `start` (or `resume`) creates one Runner (runner.ts) around the scheduler's state.
  */
+
 import { randomUUID } from 'node:crypto';
 import type { LimitFunction } from 'p-limit';
 import pLimit from 'p-limit';
@@ -49,6 +50,7 @@ import type { EngineLimits, EngineOptions, ResumeOptions, StartOptions } from '.
 import { checkJournal } from './resume.js';
 import { normalizeRetention } from './retention.js';
 import { isoOf, metaOf, Runner, type RunnerOptions } from './runner.js';
+import { RUNNERS } from './runners.js';
 import { EngineSlots } from './slots.js';
 import type { Run } from './types.js';
 import { checkVariables, DeltaRedactor, type Variable } from './variables.js';
@@ -99,14 +101,6 @@ export interface Engine {
   readonly language: ExpressionLanguage;
   /** The bounds on every expression evaluation (`createEngine({ limits: { expression } })`). */
   readonly expressionLimits: Readonly<ExpressionLimits>;
-}
-
-/** The runner behind each handle (internal: the registry projects runs into its store from them). */
-const RUNNERS = new WeakMap<RunHandle, Runner>();
-
-/** The runner of a handle this engine module made (internal to @weft/core). */
-export function runnerOf(handle: RunHandle): Runner | undefined {
-  return RUNNERS.get(handle);
 }
 
 interface ChildStartOptions extends StartOptions {
