@@ -354,7 +354,8 @@ export class RunRecorder {
   }
 }
 
-function withoutOutput(run: Run): Omit<Run, 'output'> {
-  const { output: _output, ...rest } = run;
+/** The run's row fields (`auto_filled` is derived from the input and usage when a run is read). */
+function withoutOutput(run: Run): Omit<Run, 'output' | 'auto_filled'> {
+  const { output: _output, auto_filled: _filled, ...rest } = run;
   return rest;
 }

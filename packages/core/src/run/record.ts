@@ -77,6 +77,7 @@ export function runRecord(state: RunState, document: Readonly<VersionDocument>, 
   const { id, result, input, replay_of, ...fields } = runFields(state, document, secrets);
   const run: Run = { id, result, input, output, ...fields };
   if (replay_of !== null) run.replay_of = replay_of;
+  if (state.autoFilled.length > 0) run.auto_filled = [...state.autoFilled];
   return run;
 }
 
