@@ -440,7 +440,9 @@ export function createEngine(givenOptions: EngineOptions = {}): Engine {
 
   const engine: Engine = {
     start: (document, startOptions) => startRun(document, startOptions),
-    run: (document, startOptions) => startRun(document, startOptions).done,
+    // A Promise-returning entry point rejects, never throws (docs/api.md, "Errors: thrown or rejected"):
+    // `start` returns a handle, so it throws; `run` turns the same error into a rejection.
+    run: async (document, startOptions) => startRun(document, startOptions).done,
     resume: (document, journal, resumeOptions) => resumeRun(document, journal, resumeOptions),
     compile: (document) => plans.get(document),
     on(event, listener) {
