@@ -488,13 +488,18 @@ export function describeDurableRuns(name: string, options: DurableContractOption
             const [from, to] = [Math.min(x, y) % n, Math.max(x, y) % n];
             if (from < to) destinations[from]!.add(keys[to]!);
           }
+          // Every branch flows into one last step, so that the run's result (the output of the step that
+          // completed last) does not depend on which of two parallel branches a timer finishes first.
           const document = {
             key: 'generated',
-            steps: keys.map((key, i) => ({
-              type: asyncSteps[i] ? 'slow' : 'work',
-              key,
-              destinations: [...destinations[i]!],
-            })),
+            steps: [
+              ...keys.map((key, i) => ({
+                type: asyncSteps[i] ? 'slow' : 'work',
+                key,
+                destinations: destinations[i]!.size === 0 ? ['end'] : [...destinations[i]!],
+              })),
+              { type: 'work', key: 'end', destinations: [] },
+            ],
           } as unknown as WorkflowVersionDraft;
           // Deterministic handlers: the output depends only on the step.
           const steps = {
