@@ -62,6 +62,8 @@ describe('bench --quick', () => {
     'W8a-js',
     'W8b-js',
     'W9',
+    'W10',
+    'W11',
     'W15',
     'S1a',
     'S1b',

@@ -1,11 +1,11 @@
 /**
  * Running one registry run in the foreground (`weft run`, `weft runs replay`): live progress from the
- * engine's events, Ctrl-C, the final summary — and, while it runs, a lease on the run in the store,
- * renewed every second, so that other `weft` processes can tell a live run from one whose process died,
- * and so that `weft runs cancel` from another terminal stops it (the cancel releases the lease; the
- * next renewal sees it and cancels the run here).
+ * engine's events, Ctrl-C, the final summary. The registry journals the run under its own lease, renewed
+ * every HEARTBEAT_MS (the `owner` option the commands pass to createWeft), so that other `weft`
+ * processes can tell a live run from one whose process died, and so that `weft runs cancel` from another
+ * terminal stops it: the cancel ends the stored run, the next renewal misses it and the registry abandons
+ * the local execution; the summary is then the stored run (CANCELLED).
  */
-import { randomUUID } from 'node:crypto';
 import type { Run, RunHandle, RunRecord, Weft, WeftEventName } from '@weft/core';
 import { EXIT } from './errors.js';
 import { interruptHandler, onInterrupt } from './interrupt.js';
@@ -39,6 +39,8 @@ export const EVENT_NAMES = Object.keys(EVENTS) as WeftEventName[];
 /** How long a `weft` process holds the lease of the run it executes, and how often it renews it. */
 export const LEASE_MS = 15_000;
 export const HEARTBEAT_MS = 1_000;
+/** The registry's owner options of a `weft` process that executes runs. */
+export const CLI_OWNER = { leaseMs: LEASE_MS, heartbeatMs: HEARTBEAT_MS } as const;
 
 export interface Io {
   stdout: NodeJS.WriteStream;
@@ -113,7 +115,6 @@ export async function execute(o: ExecuteOptions): Promise<number> {
     }),
   );
 
-  let heartbeat: NodeJS.Timeout | null = null;
   let run: Run;
   let cancelledElsewhere = false;
   try {
@@ -125,14 +126,12 @@ export async function execute(o: ExecuteOptions): Promise<number> {
       // Ended before it started (e.g. cancelled at once): the stored record is the run.
       run = started;
     } else {
-      heartbeat = await holdLease(o, started.id, () => {
-        cancelledElsewhere = true;
-        cancel('Cancelled from another process (weft runs cancel).');
-      });
-      run = await handle.done;
+      const local = await handle.done;
+      // The stored run is the truth: a run cancelled from another process was abandoned here.
+      run = await weft.app(started.app_id ?? '').runs.wait(started.id);
+      cancelledElsewhere = run.status === 'CANCELLED' && local.status !== 'CANCELLED';
     }
   } finally {
-    if (heartbeat !== null) clearInterval(heartbeat);
     removeListeners();
     engine.off('run.started', onStarted);
   }
@@ -158,54 +157,4 @@ export async function execute(o: ExecuteOptions): Promise<number> {
     );
   }
   return run.status === 'COMPLETED' ? EXIT.OK : EXIT.FAILED;
-}
-
-/**
- * Claims the run for this process and renews the claim every HEARTBEAT_MS. When a renewal finds the run
- * gone from this process (another process ended it: `weft runs cancel`), `onLost` is called once.
- */
-async function holdLease(
-  o: ExecuteOptions,
-  runId: string,
-  onLost: () => void,
-): Promise<NodeJS.Timeout | null> {
-  const store = o.weft.store;
-  const owner = `weft-cli:${process.pid}:${randomUUID()}`;
-  const until = () => new Date(Date.now() + LEASE_MS).toISOString();
-  try {
-    const claim = await store.claimRun(runId, {
-      owner_id: owner,
-      lease_until: until(),
-      now: new Date().toISOString(),
-    });
-    if (!claim.claimed) return null;
-  } catch (error) {
-    o.storeErrors.push(`could not take the lease of run ${runId}: ${(error as Error).message}`);
-    return null;
-  }
-  let lost = false;
-  let busy = false;
-  const timer = setInterval(() => {
-    if (lost || busy) return;
-    busy = true;
-    store
-      .renewLeases(owner, until(), [runId])
-      .then(async (renewed) => {
-        if (renewed.length > 0) return;
-        const lease = await store.getLease(runId);
-        // Ending the run here releases the lease too: only a run that ended elsewhere is "lost".
-        if (lease !== null && lease.status === 'CANCELLED' && o.weft.engine.active.has(runId)) {
-          lost = true;
-          onLost();
-        }
-      })
-      .catch(() => {
-        // A failed heartbeat is retried on the next tick; the lease outlasts several.
-      })
-      .finally(() => {
-        busy = false;
-      });
-  }, HEARTBEAT_MS);
-  timer.unref();
-  return timer;
 }

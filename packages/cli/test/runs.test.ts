@@ -203,6 +203,15 @@ describe('weft runs', () => {
     const running = start(['run', 'slow.json', '--json'], { cwd: dir, env });
     const started = JSON.parse(await running.waitForLine((l) => l.includes('"step.started"')));
     const id = started.run_id as string;
+    // The run's row is committed with its first journal batch, at the end of the macrotask in which it
+    // started: on a loaded machine an event line can be read before it is there.
+    for (
+      let i = 0;
+      i < 20 && (await weft(['runs', 'show', id], { cwd: dir, env })).stderr.includes('No run');
+      i++
+    ) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
     const waiting = start(['runs', 'wait', id], { cwd: dir, env });
     const cancel = await weft(['runs', 'cancel', id, '--reason', 'enough'], { cwd: dir, env });
     expect(cancel.code, cancel.stderr).toBe(0);

@@ -57,6 +57,7 @@ export type {
   ListWorkflowsQuery,
   PublishedVersionRef,
   PublishInput,
+  RecoverResult,
   ReplayInput,
   RunsApi,
   RunTestsInput,
@@ -77,6 +78,7 @@ export type {
 } from './registry/client.js';
 export { TEST_RUN_MODES } from './registry/client.js';
 export { downstreamKeys } from './registry/downstream.js';
+export type { OwnerOptions } from './registry/owner.js';
 export { createWeft } from './registry/weft.js';
 export type { Engine } from './run/engine.js';
 export { createEngine, DEFAULT_CONCURRENCY, DEFAULT_LIMITS } from './run/engine.js';

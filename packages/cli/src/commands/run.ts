@@ -15,7 +15,7 @@ import {
   workspaceEngine,
 } from '../common.js';
 import { CliError, EXIT } from '../errors.js';
-import { execute, type Io } from '../execute.js';
+import { CLI_OWNER, execute, type Io } from '../execute.js';
 import { colorsFor, writeLine } from '../output.js';
 import { loadWorkflow } from '../project.js';
 import type { ProviderChoice } from '../providers.js';
@@ -77,8 +77,12 @@ export async function runCommand(file: string, flags: RunFlags, io: Io): Promise
   const storeErrors: string[] = [];
   try {
     // Sub-workflows found in the store first (syncWorkspace puts the literal ones there), else on disk.
+    // recover: false — this process has the providers and step types of this workflow only; runs other
+    // processes left behind are not resumed here (`weft runs show` tells them; docs/cli.md).
     const weft = createWeft({
       ...engineOptions(workspace),
+      owner: CLI_OWNER,
+      recover: false,
       store: withVariables(opened.store, variables),
       onStoreError: (error, context) =>
         storeErrors.push(

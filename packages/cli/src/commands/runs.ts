@@ -7,7 +7,7 @@ import { createWeft, isWeftError, RUN_STATUSES, type RunRecord, type RunStatus, 
 import { isLiveStatus } from '@weft/core/store';
 import { asUsageError, engineOptions, openWorkspace, parseVariables, type Workspace } from '../common.js';
 import { CliError, EXIT } from '../errors.js';
-import { execute, type Io, LEASE_MS } from '../execute.js';
+import { CLI_OWNER, execute, type Io, LEASE_MS } from '../execute.js';
 import { readJson } from '../files.js';
 import { emptyFixtures, parseFixtures } from '../fixtures.js';
 import { type Colors, colorsFor, duration, writeLine } from '../output.js';
@@ -29,7 +29,8 @@ async function withRegistry<T>(
   work: (weft: Weft, opened: OpenedStore) => Promise<T>,
 ): Promise<T> {
   const opened = await openStore({ db: flags.db }, io.env, { mustExist: true });
-  const weft = createWeft({ store: opened.store });
+  // Reading and cancelling runs never resumes one (this process has no providers for them).
+  const weft = createWeft({ store: opened.store, recover: false });
   try {
     return await work(weft, opened);
   } catch (error) {
@@ -285,7 +286,7 @@ export async function runsReplayCommand(runId: string, flags: ReplayFlags, io: I
   const opened = await openStore({ db: flags.db }, io.env, { mustExist: true });
   const storeErrors: string[] = [];
   try {
-    const reader = createWeft({ store: opened.store });
+    const reader = createWeft({ store: opened.store, recover: false });
     let original: RunRecord;
     let workflowFile: string | null = null;
     try {
@@ -305,6 +306,8 @@ export async function runsReplayCommand(runId: string, flags: ReplayFlags, io: I
     };
     const weft = createWeft({
       ...engine,
+      owner: CLI_OWNER,
+      recover: false,
       store: withVariables(opened.store, variables),
       onStoreError: (error, context) =>
         storeErrors.push(
@@ -396,7 +399,7 @@ export async function runsWaitCommand(runId: string, flags: WaitFlags, io: Io): 
         run = await findRun(weft, runId);
         if (!isLiveStatus(run.status)) break;
         throw new CliError(
-          `Run ${runId} is ${run.status}, but no process holds its lease: the process running it stopped before it ended, so waiting would never end. Cancel it with: weft runs cancel ${runId}`,
+          `Run ${runId} is ${run.status}, but no process holds its lease: the process running it stopped before it ended, so waiting would never end. The weft CLI does not resume runs (an app that embeds Weft on this database does: createWeft({ store }) resumes them when it opens, docs/durability.md). Run it again with: weft runs replay ${runId} — or cancel it with: weft runs cancel ${runId}`,
           { exitCode: EXIT.FAILED },
         );
       }

@@ -68,12 +68,17 @@ function checkStepCount(document: unknown, maxSteps: number | undefined): void {
 export function compile(document: unknown, options: CompileOptions = {}): Plan {
   checkStepCount(document, options.maxSteps);
   const stepTypes = [...(options.stepTypes ?? [])].sort();
-  return compileWithHash(document, hashDocument(document, stepTypes), stepTypes, options);
+  return compileWithHash(document, hashDocument(document, options.language), stepTypes, options);
 }
 
-export function hashDocument(document: unknown, stepTypes: readonly string[]): string {
+/**
+ * The plan's `hash`: the document's content and the language its expressions default to — not the
+ * engine's registered step types, so that a run journaled by one engine can be resumed by another that
+ * registers more (or other) host types (docs/semantics.md, "Durable runs").
+ */
+export function hashDocument(document: unknown, language: ExpressionLanguage | undefined): string {
   // Not JSON (cyclic, BigInt…): never cache it; validation reports the problem.
-  return hashText(documentText(document) ?? `uncacheable:${Math.random()}`, stepTypes);
+  return hashText(documentText(document) ?? `uncacheable:${Math.random()}`, language);
 }
 
 /** The document's JSON text, or null when it has none (cyclic, BigInt…). */
@@ -85,8 +90,12 @@ function documentText(document: unknown): string | null {
   }
 }
 
-function hashText(text: string, stepTypes: readonly string[]): string {
-  return createHash('sha1').update(text).update('\0').update(stepTypes.join(',')).digest('hex');
+function hashText(text: string, language: ExpressionLanguage | undefined): string {
+  return createHash('sha1')
+    .update(text)
+    .update('\0')
+    .update(language ?? 'jsonata')
+    .digest('hex');
 }
 
 export function compileWithHash(
@@ -520,7 +529,7 @@ export class PlanCache {
     if (text === null) {
       return compileWithHash(
         document,
-        hashDocument(document, this.#stepTypes),
+        hashDocument(document, this.#options.language),
         this.#stepTypes,
         this.#options,
       );
@@ -535,7 +544,12 @@ export class PlanCache {
       }
       return cached;
     }
-    const plan = compileWithHash(document, hashText(text, this.#stepTypes), this.#stepTypes, this.#options);
+    const plan = compileWithHash(
+      document,
+      hashText(text, this.#options.language),
+      this.#stepTypes,
+      this.#options,
+    );
     this.#plans.set(text, plan);
     this.#newest = plan;
     if (this.#plans.size > this.#max) this.#plans.delete(this.#plans.keys().next().value!);

@@ -78,7 +78,7 @@ export interface PlanStep {
 }
 
 export interface Plan {
-  /** Content hash of the document (and the registered step types). */
+  /** Content hash of the document (and of the engine's default expression language). */
   readonly hash: string;
   /** A frozen deep copy of the document the plan was compiled from. */
   readonly document: Readonly<VersionDocument>;

@@ -170,24 +170,45 @@ export function assembleRun(row: RunRow, records: Record<string, StepRecord>): R
   return run;
 }
 
+/**
+ * The run as the registry answers it: the store's — or, for a run that ended here while the store could
+ * not take its end, or whose row has not reached the store yet, this process's record (never null for a
+ * run this process knows).
+ */
 export async function loadRun(ctx: RegistryContext, id: string): Promise<RunRecord | null> {
+  const kept = ctx.recorder.unrecorded(id);
+  if (kept !== null) return kept;
   await ctx.recorder.flush(id);
   const row = await ctx.store.getRun(id);
-  if (row === null) return null;
+  if (row === null) return ctx.recorder.unrecorded(id) ?? ctx.recorder.current(id);
   const records = await ctx.store.getStepResults([id]);
   return assembleRun(row, records.get(id) ?? {});
 }
 
 export async function ownRunRow(ctx: RegistryContext, appId: string, id: string): Promise<RunRow> {
   if (typeof id !== 'string' || id === '') throw invalidArgument('runId', 'a non-empty string', id);
-  await ctx.recorder.flush(id);
-  const row = await ctx.store.getRun(id);
+  const kept = ctx.recorder.unrecorded(id);
+  let row: RunRow | null = kept === null ? null : withoutOutput(kept);
+  if (row === null) {
+    await ctx.recorder.flush(id);
+    row = await ctx.store.getRun(id);
+  }
+  if (row === null) {
+    const current = ctx.recorder.unrecorded(id) ?? ctx.recorder.current(id);
+    row = current === null ? null : withoutOutput(current);
+  }
   if (row === null || row.app_id !== appId) throw runNotFound(id);
   return row;
 }
 
 export async function ownRun(ctx: RegistryContext, appId: string, id: string): Promise<RunRecord> {
-  const row = await ownRunRow(ctx, appId, id);
-  const records = await ctx.store.getStepResults([id]);
-  return assembleRun(row, records.get(id) ?? {});
+  if (typeof id !== 'string' || id === '') throw invalidArgument('runId', 'a non-empty string', id);
+  const run = await loadRun(ctx, id);
+  if (run === null || run.app_id !== appId) throw runNotFound(id);
+  return run;
+}
+
+function withoutOutput(run: RunRecord): RunRow {
+  const { output: _output, ...row } = run;
+  return row;
 }

@@ -254,6 +254,8 @@ describe('registry arguments', () => {
       'clock',
       'ids',
       'http',
+      'owner',
+      'recover',
     ];
     await fc.assert(
       fc.asyncProperty(hostileOptions(keys), hostileValue, async (options, whole) => {

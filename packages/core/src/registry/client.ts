@@ -5,6 +5,7 @@
  * discoverable workflows through `discover`.
  */
 
+import type { ErrorRecord } from '../errors.js';
 import type { CreatedBy, WorkflowVersionDraft } from '../model/types.js';
 import type { Engine } from '../run/engine.js';
 import type { RunHandle } from '../run/handle.js';
@@ -23,15 +24,41 @@ import type {
   Workflow,
   WorkflowTest,
 } from '../store/types.js';
+import type { OwnerOptions } from './owner.js';
 
-export interface WeftOptions extends Omit<EngineOptions, 'workflows'> {
-  /** Where everything is kept. Default: a new MemoryStore. */
+/** What `weft.recover()` did (docs/durability.md, "Recovery"). */
+export interface RecoverResult {
+  /** Runs now resumed in this process. */
+  resumed: string[];
+  /** Runs that could not be resumed here: they ended FAILED with `error` (RESUME_FAILED). */
+  failed: Array<{ run_id: string; error: ErrorRecord }>;
+}
+
+export interface WeftOptions extends Omit<EngineOptions, 'workflows' | 'journal'> {
+  /**
+   * Where everything is kept. Default: a new MemoryStore. Every run is journaled to it as it goes, under
+   * a lease of this Weft (docs/durability.md).
+   */
   store?: WeftStore;
+  /** This Weft as an owner of the runs it executes: its id, the lease and the heartbeat (docs/durability.md). */
+  owner?: OwnerOptions;
+  /**
+   * Resume the runs whose process died (live in the store, their owner's lease ended): when the Weft
+   * opens, every `intervalMs` (default `owner.leaseMs / 3`), and when `runs.wait` meets one. Default true
+   * with a store given, false with the default MemoryStore (nobody else writes it). With `false`, only
+   * `weft.recover()` resumes runs. The Weft must be able to run them: the same step types, providers and
+   * services as the process that started them.
+   */
+  recover?: boolean | { intervalMs?: number };
   /** Retention of runs whose workflow has none (a number is max_age_in_seconds). Default: keep forever. */
   retention?: Retention | number | null;
   /** Sweep retention every this many ms (the timer is unref'd; `close()` stops it). Default: no timer. */
   sweepIntervalMs?: number;
-  /** Called when a store write fails; the run goes on. Default: a process warning. */
+  /**
+   * Called when a store call fails outside a caller's request (a heartbeat, an end written again later,
+   * a recovery pass) and for each run that could not be resumed (`operation: "resume"`). A failed journal
+   * append is not reported here: the run itself ends FAILED with STORE_ERROR. Default: a process warning.
+   */
   onStoreError?: (error: unknown, context: { operation: string; run_id?: string }) => void;
   /**
    * Resolves `workflow` steps whose `workflow_id` is not in the store (e.g. the CLI's workflow files).
@@ -52,9 +79,20 @@ export interface Weft {
   app(appId: string): AppClient;
   /** Purges the data of every run due at `now` (default: the clock's now). */
   sweep(now?: Date | number | string): Promise<SweepResult>;
-  /** Resolves once every store write queued so far has been made. */
+  /** This Weft's owner id in the store (`owner.id`, or the one generated). */
+  readonly ownerId: string;
+  /**
+   * Resumes, in this process, the runs whose owner's lease has ended (or only `runIds`, if nobody holds
+   * them): each is claimed, then resumed from its journal. Runs that cannot be resumed here end FAILED
+   * with RESUME_FAILED.
+   */
+  recover(runIds?: readonly string[]): Promise<RecoverResult>;
+  /** Resolves once every journal entry written so far is in the store. */
   idle(): Promise<void>;
-  /** Stops the retention timer and waits for queued store writes. Runs in flight keep running. */
+  /**
+   * Stops the retention and recovery timers and waits for the journal entries written so far. Runs in
+   * flight keep running (and their leases renewed) until they end.
+   */
   close(): Promise<void>;
 }
 
@@ -187,7 +225,11 @@ export interface RunsApi {
   replay(runId: string, input?: ReplayInput): Promise<RunRecord>;
   /** Update Run Data Retention Configuration: sets the run's retention and recomputes `retention_due_at`. */
   updateRetention(runId: string, retention: Retention | number): Promise<RunRecord>;
-  /** Resolves with the run once it has ended and been stored (for `background` runs). */
+  /**
+   * Resolves with the run once it has ended and been stored — wherever it runs: in this process, in
+   * another one sharing the store (polled), or, when its process died, here once resumed (RUN_ORPHANED
+   * with `recover: false`).
+   */
   wait(runId: string): Promise<RunRecord>;
 }
 

@@ -4,12 +4,22 @@ import type { Engine } from '../run/engine.js';
 import type { Retention } from '../run/types.js';
 import type { WeftStore } from '../store/store.js';
 import type { KeyedMutex } from './mutex.js';
-import type { RunRecorder } from './recorder.js';
+import type { Ownership } from './owner.js';
+import type { RunRecorder, StoreErrorReporter } from './recorder.js';
+import type { Recovery } from './recovery.js';
 
 export interface RegistryContext {
   readonly engine: Engine;
   readonly store: WeftStore;
   readonly recorder: RunRecorder;
+  /** This Weft as an owner of runs in the store: its id and leases. */
+  readonly owner: Ownership;
+  /** Resumes runs whose owner died (`weft.recover()`, and by itself when `autoRecover`). */
+  readonly recovery: Recovery;
+  /** Whether this Weft resumes orphaned runs by itself (`recover` option), `runs.wait` included. */
+  readonly autoRecover: boolean;
+  /** Where store failures (and runs that could not be resumed) are reported. */
+  readonly report: StoreErrorReporter;
   readonly locks: KeyedMutex;
   readonly ids: () => string;
   /** The clock's now, as an ISO string. */

@@ -8,6 +8,7 @@ export type {
   ListWorkflowsQuery,
   PublishedVersionRef,
   PublishInput,
+  RecoverResult,
   ReplayInput,
   RunsApi,
   RunTestsInput,
@@ -29,4 +30,5 @@ export type {
 export { TEST_RUN_MODES } from './client.js';
 export { downstreamKeys } from './downstream.js';
 export { KeyedMutex } from './mutex.js';
+export type { OwnerOptions } from './owner.js';
 export { createWeft } from './weft.js';

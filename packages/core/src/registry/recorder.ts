@@ -1,248 +1,361 @@
 /**
- * Persists runs as they happen, from the engine's events: the run row when it starts, one step record
- * each time a step settles (`step.completed | failed | skipped | cancelled`), and the run-level fields
- * when it ends. Writes of one run are queued in order on a per-run promise chain; a failed write is
- * reported (`onStoreError`) and never breaks the run.
+ * The runs this process executes, as the store sees them. The journal carries every write: the
+ * registry's engine writes each run's journal through `StoreJournal` (journal-sink.ts), which inserts the
+ * run, records its steps as they settle and ends it — one source of truth, no second path of writes.
+ * Around it, the recorder:
  *
- * Runs the registry starts are tracked from `engine.start`; runs the engine starts itself
- * (sub-workflows of `workflow` steps) are picked up from their first event when they carry an app id.
+ * - tracks each run of the registry (those it starts, those it resumes, and sub-workflow runs the engine
+ *   starts itself) until it has ended here and its end is written;
+ * - renews the leases of the runs it holds every `owner.heartbeatMs`; a run missing from a renewal is no
+ *   longer this process's (another process claimed it after the lease ended, or cancelled it): its local
+ *   execution is abandoned, and its outcome is whatever the store ends up with;
+ * - keeps the final record of a run whose end the store could not take (STORE_ERROR) and writes it with
+ *   a later heartbeat, once the store works again — until then reads of the run answer that record, so a
+ *   caller never sees RUNNING (or nothing) for a run that ended here.
  */
-import type { WeftEventMap } from '../events/events.js';
+import { ERROR_CODES, type WeftError } from '../errors.js';
 import type { Engine } from '../run/engine.js';
 import type { RunHandle } from '../run/handle.js';
 import { computeRetentionDueAt } from '../run/retention.js';
-import type { Retention, Run, StepRecord } from '../run/types.js';
+import { runnerOf } from '../run/runners.js';
+import type { Retention, Run } from '../run/types.js';
+import { isLiveStatus, leaseLost, runNotFoundInStore } from '../store/journal.js';
 import type { WeftStore } from '../store/store.js';
-import type { RunRow } from '../store/types.js';
+import type { RunRecord, RunRow } from '../store/types.js';
+import { endPatch, StoreJournal, storeErrorOf } from './journal-sink.js';
+import type { Ownership } from './owner.js';
+import { Tracker } from './tracker.js';
 
 export type StoreErrorReporter = (error: unknown, context: { operation: string; run_id?: string }) => void;
 
-interface Tracker {
-  readonly id: string;
-  readonly handle: RunHandle;
-  readonly workflowAppId: string | null;
-  chain: Promise<void>;
-  /** Step keys whose final record has been queued. */
-  readonly saved: Set<string>;
-  /** Undefined for sub-workflow runs until resolved at the end: their workflow's default, else the engine's. */
-  retention: Retention | null | undefined;
-  readonly ended: Promise<void>;
-  resolveEnded(): void;
+/** At most this many ended runs wait for their end to be written (the oldest is given up beyond). */
+export const MAX_UNRECORDED = 10_000;
+/** Leases renewed per store call. */
+const RENEW_CHUNK = 500;
+
+/** A run that ended here and whose end the store does not have. */
+interface Unrecorded {
+  run: Run;
+  /** Whether the row is in the store (the end is then a patch; else an insert). */
+  inserted: boolean;
+  retention: Retention | null;
+  /** False when the store refused the run for good: the record is kept to answer reads, not written. */
+  retry: boolean;
+  busy: boolean;
 }
 
-const NOT_ENDED = ['PENDING', 'RUNNING'] as const;
-
-/** The row of a run (everything but the step records). */
-export function rowOf(run: Run): RunRow {
-  const { output: _output, ...rest } = run;
-  return { ...rest, replay_of: run.replay_of ?? null, purged_at: null };
+export interface RecorderDeps {
+  /** The registry's engine (made after the recorder: its journal sink is the recorder's). */
+  engine: () => Engine;
+  store: WeftStore;
+  owner: Ownership;
+  report: StoreErrorReporter;
+  defaultRetention: Retention | null;
 }
 
 export class RunRecorder {
-  readonly #engine: Engine;
+  readonly journal: StoreJournal;
+  readonly #engine: () => Engine;
   readonly #store: WeftStore;
+  readonly #owner: Ownership;
   readonly #report: StoreErrorReporter;
-  readonly #trackers = new Map<string, Tracker>();
-  /** Runs without an app (started on the bare engine): not persisted. */
-  readonly #ignored = new Set<string>();
-
   readonly #defaultRetention: Retention | null;
+  readonly #trackers = new Map<string, Tracker>();
+  readonly #unrecorded = new Map<string, Unrecorded>();
+  #beating = false;
 
-  constructor(
-    engine: Engine,
-    store: WeftStore,
-    report: StoreErrorReporter,
-    defaultRetention: Retention | null,
-  ) {
-    this.#engine = engine;
-    this.#store = store;
-    this.#report = report;
-    this.#defaultRetention = defaultRetention;
-    engine.on('run.started', (e) => this.#onStarted(e));
-    const onStep = (e: { run_id: string; step_key: string }) => this.#onStep(e.run_id, e.step_key);
-    engine.on('step.completed', onStep);
-    engine.on('step.failed', onStep);
-    engine.on('step.skipped', onStep);
-    engine.on('step.cancelled', onStep);
-    const onEnd = (e: { run_id: string; run: Run }) => this.#onEnded(e.run_id, e.run);
-    engine.on('run.completed', onEnd);
-    engine.on('run.failed', onEnd);
-    engine.on('run.cancelled', onEnd);
+  constructor(deps: RecorderDeps) {
+    this.#engine = deps.engine;
+    this.#store = deps.store;
+    this.#owner = deps.owner;
+    this.#report = deps.report;
+    this.#defaultRetention = deps.defaultRetention;
+    this.journal = new StoreJournal({
+      store: deps.store,
+      owner: deps.owner,
+      trackerFor: (runId) => this.#trackerFor(runId),
+      refused: (tracker, error) => this.#refused(tracker, error),
+    });
   }
 
   /**
-   * Starts persisting a run the registry has just started (call it synchronously after
-   * `engine.start`, before the run begins). `preset` records (replay) are written with the row.
+   * Tracks a run the registry has just started or resumed (call it synchronously after `engine.start` /
+   * `engine.resume`, before the run's first entry is written). `resumed`: its row is in the store.
    */
-  track(handle: RunHandle, preset?: Record<string, StepRecord>): void {
-    const snapshot = handle.snapshot();
-    const tracker = this.#create(handle, snapshot, snapshot.retention);
-    for (const [key, record] of Object.entries(preset ?? {})) {
-      tracker.saved.add(key);
-      this.#enqueue(tracker, 'saveStepResult', () => this.#store.saveStepResult(tracker.id, key, record));
-    }
-  }
-
-  #create(handle: RunHandle, snapshot: Run, retention: Retention | null | undefined): Tracker {
-    let resolveEnded!: () => void;
-    const ended = new Promise<void>((resolve) => {
-      resolveEnded = resolve;
-    });
-    const tracker: Tracker = {
-      id: handle.id,
-      handle,
-      workflowAppId: snapshot.workflow_app_id,
-      chain: Promise.resolve(),
-      saved: new Set(),
-      retention,
-      ended,
-      resolveEnded,
-    };
-    this.#trackers.set(tracker.id, tracker);
-    const row = rowOf(snapshot);
-    this.#enqueue(tracker, 'insertRun', () => this.#store.insertRun(row));
+  track(handle: RunHandle, resumed = false): Tracker {
+    const runner = runnerOf(handle)!;
+    const tracker = new Tracker(handle, runner, resumed, runner.state.meta.retention);
+    this.#add(tracker);
     return tracker;
   }
 
-  /** The tracker of a run, creating one for a run the engine started itself (a sub-workflow). */
-  #trackerOf(runId: string, final?: Run): Tracker | undefined {
-    const tracker = this.#trackers.get(runId);
-    if (tracker !== undefined || this.#ignored.has(runId)) return tracker;
-    const handle = this.#engine.active.get(runId);
-    if (handle === undefined) return undefined;
-    const snapshot = final ?? handle.snapshot();
-    if (snapshot.app_id === null) {
-      this.#ignored.add(runId);
-      return undefined;
+  #add(tracker: Tracker): void {
+    this.#trackers.set(tracker.id, tracker);
+    this.#unrecorded.delete(tracker.id);
+    void tracker.handle.done.then((run) => this.#onDone(tracker, run));
+  }
+
+  /** The tracker of a run whose entries reach the sink: a run the engine started itself is picked up here. */
+  #trackerFor(runId: string): Tracker | null {
+    const known = this.#trackers.get(runId);
+    if (known !== undefined) return known;
+    const handle = this.#engine().active.get(runId);
+    const runner = handle === undefined ? undefined : runnerOf(handle);
+    // A run without an app (started on the bare engine) is not the registry's: not written.
+    if (handle === undefined || runner === undefined || runner.state.meta.app_id === null) return null;
+    const meta = runner.state.meta;
+    // A sub-workflow run: the engine started it without a retention — its workflow's, else the default.
+    const tracker = new Tracker(handle, runner, false, meta.retention ?? undefined);
+    if (tracker.retention === undefined) {
+      tracker.retained = (async () => {
+        let retention: Retention | null = this.#defaultRetention;
+        try {
+          const workflow = meta.workflow_id === null ? null : await this.#store.getWorkflow(meta.workflow_id);
+          retention = workflow?.retention ?? this.#defaultRetention;
+        } catch {
+          // The append that follows meets the same store: it reports the failure.
+        }
+        tracker.retention = retention;
+      })();
     }
-    // A sub-workflow run: the engine started it without a retention; it is resolved when the run ends.
-    return this.#create(handle, snapshot, undefined);
+    this.#add(tracker);
+    return tracker;
   }
 
-  #enqueue(tracker: Tracker, operation: string, write: () => Promise<unknown>): void {
-    tracker.chain = tracker.chain.then(write).then(
-      () => undefined,
-      (error: unknown) => this.#report(error, { operation, run_id: tracker.id }),
-    );
-  }
-
-  #onStarted(e: WeftEventMap['run.started']): void {
-    const known = this.#trackers.get(e.run_id);
-    const tracker = known ?? this.#trackerOf(e.run_id);
-    // A tracker created just now inserted the row as it stands (already RUNNING).
-    if (known === undefined || tracker === undefined) return;
-    const run = tracker.handle.snapshot();
-    // Fields a model filled before the run began join the stored input (auto_filled is derived from it).
-    const filled = run.auto_filled === undefined ? {} : { input: run.input };
-    this.#enqueue(tracker, 'updateRun', () =>
-      this.#store.updateRun(
-        tracker.id,
-        { status: run.status, started_at: run.started_at, updated_at: run.updated_at, ...filled },
-        { status_in: ['PENDING'] },
-      ),
-    );
-  }
-
-  #onStep(runId: string, key: string): void {
-    const tracker = this.#trackerOf(runId);
-    if (tracker === undefined) return;
-    const record = tracker.handle.snapshot().output[key];
-    if (record === undefined) return;
-    tracker.saved.add(key);
-    this.#enqueue(tracker, 'saveStepResult', () => this.#store.saveStepResult(runId, key, record));
-  }
-
-  #onEnded(runId: string, run: Run): void {
-    const tracker = this.#trackerOf(runId, run);
-    if (tracker === undefined) {
-      this.#ignored.delete(runId);
-      return;
+  #refused(tracker: Tracker, error: WeftError): void {
+    if (error.code === ERROR_CODES.LEASE_LOST) tracker.lost = true;
+    else {
+      tracker.refused = error;
+      this.#report(error, { operation: 'appendJournals', run_id: tracker.id });
     }
-    // Steps that never settled through an event (a run cancelled before it began) keep their last record.
-    for (const [key, record] of Object.entries(run.output)) {
-      if (tracker.saved.has(key)) continue;
-      tracker.saved.add(key);
-      this.#enqueue(tracker, 'saveStepResult', () => this.#store.saveStepResult(runId, key, record));
-    }
-    this.#enqueue(tracker, 'updateRun', async () => {
-      // Read at write time: a retention update queued before this write wins.
-      let retention = tracker.retention;
-      if (retention === undefined) {
-        const workflow = run.workflow_id === null ? null : await this.#store.getWorkflow(run.workflow_id);
-        retention = workflow?.retention ?? this.#defaultRetention;
+    tracker.runner.abandon(storeErrorOf(error));
+  }
+
+  #onDone(tracker: Tracker, run: Run): void {
+    if (!tracker.endStored && !tracker.lost) {
+      if (this.#unrecorded.size >= MAX_UNRECORDED) {
+        const [oldest] = this.#unrecorded.keys();
+        this.#unrecorded.delete(oldest!);
+        this.#report(new Error(`Too many runs (${MAX_UNRECORDED}) wait for their end to be written.`), {
+          operation: 'recordEnd',
+          run_id: oldest!,
+        });
       }
-      const updated = await this.#store.updateRun(
-        runId,
-        {
-          status: run.status,
-          result: run.result,
-          error: run.error,
-          started_at: run.started_at,
-          ended_at: run.ended_at,
-          usage: run.usage,
-          retention,
-          retention_due_at: computeRetentionDueAt(retention, run.ended_at),
-          updated_at: run.updated_at,
-        },
-        { status_in: NOT_ENDED },
+      this.#unrecorded.set(tracker.id, {
+        run,
+        inserted: tracker.inserted,
+        retention: tracker.retention ?? null,
+        retry: tracker.refused === null,
+        busy: false,
+      });
+    }
+    tracker.settleFirstAppend();
+    const finish = () => {
+      if (this.#trackers.get(tracker.id) === tracker) this.#trackers.delete(tracker.id);
+      tracker.resolveEnded();
+    };
+    // One attempt at once; the heartbeat tries again while the store fails.
+    if (this.#unrecorded.get(tracker.id)?.retry === true) void this.#recordEnd(tracker.id).finally(finish);
+    else finish();
+  }
+
+  /** Writes the end of a run that ended here while the store failed. True once written (or moot). */
+  async #recordEnd(runId: string): Promise<boolean> {
+    const u = this.#unrecorded.get(runId);
+    if (u === undefined || !u.retry || u.busy) return u === undefined;
+    u.busy = true;
+    try {
+      const owner = this.#owner;
+      const run = u.run;
+      const row: RunRow = {
+        ...withoutOutput(run),
+        replay_of: run.replay_of ?? null,
+        purged_at: null,
+        retention: u.retention,
+        retention_due_at: computeRetentionDueAt(u.retention, run.ended_at),
+      };
+      const batch = { owner_id: owner.id, now: owner.now(), lease_until: owner.until(), entries: [] };
+      if (u.inserted) {
+        const claim = await this.#store.claimRun(runId, {
+          owner_id: owner.id,
+          lease_until: owner.until(),
+          now: owner.now(),
+        });
+        if (!claim.claimed) {
+          // Ended elsewhere (a cancel), or another process resumed it: the store's outcome wins.
+          this.#unrecorded.delete(runId);
+          return true;
+        }
+        await this.#store.appendJournal(runId, { ...batch, run: endPatch(row), steps: run.output });
+      } else {
+        // Inserted live (owned: the append's owner check passes), then ended by the same batch.
+        const [outcome] = await this.#store.appendJournals([
+          {
+            run_id: runId,
+            insert: { ...row, status: 'RUNNING', ended_at: null },
+            batch: { ...batch, steps: run.output, run: endPatch(row) },
+          },
+        ]);
+        if (outcome !== undefined && !outcome.ok) {
+          // The store refuses it (an id that exists): keep the record to answer reads, stop trying.
+          u.retry = false;
+          this.#report(outcome.error, { operation: 'recordEnd', run_id: runId });
+          return false;
+        }
+      }
+      this.#unrecorded.delete(runId);
+      return true;
+    } catch (error) {
+      this.#report(error, { operation: 'recordEnd', run_id: runId });
+      return false;
+    } finally {
+      u.busy = false;
+    }
+  }
+
+  /**
+   * The heartbeat: renews the lease of every run held here, abandons those that are no longer ours, and
+   * tries again to write the ends the store could not take.
+   */
+  async heartbeat(): Promise<void> {
+    if (this.#beating) return;
+    this.#beating = true;
+    try {
+      const held = [...this.#trackers.values()].filter(
+        (t) => t.inserted && !t.endStored && !t.endSent && t.writable,
       );
-      if (updated === null) {
-        throw new Error(
-          `Run ${runId} ended ${run.status}, but its stored row had already ended (or is missing); the stored status was kept.`,
+      const renewed = new Set<string>();
+      let complete = true;
+      for (let i = 0; i < held.length; i += RENEW_CHUNK) {
+        const ids = held.slice(i, i + RENEW_CHUNK).map((t) => t.id);
+        try {
+          for (const id of await this.#store.renewLeases(this.#owner.id, this.#owner.until(), ids))
+            renewed.add(id);
+        } catch (error) {
+          complete = false;
+          for (const id of ids) renewed.add(id); // unknown: the lease outlasts several heartbeats
+          this.#report(error, { operation: 'renewLeases' });
+        }
+      }
+      if (complete) this.#owner.markRenewed();
+      for (const tracker of held) {
+        if (renewed.has(tracker.id)) continue;
+        const lease = await this.#store.getLease(tracker.id).catch(() => undefined);
+        if (lease === undefined) continue; // the store fails: decide on a later heartbeat
+        // Ended meanwhile (its own end), or renewed by a claim of ours since: not lost.
+        if (tracker.endStored || tracker.endSent || !tracker.writable) continue;
+        if (lease !== null && lease.owner_id === this.#owner.id && isLiveStatus(lease.status)) continue;
+        tracker.lost = true;
+        if (lease?.status === 'CANCELLED') {
+          // Cancelled from another process (runs.cancel on a run it does not execute): cancelled here
+          // too — handlers aborted, `run.cancelled` emitted — and nothing more written.
+          void tracker.handle.cancel('Cancelled from another process.');
+          continue;
+        }
+        tracker.runner.abandon(
+          lease === null
+            ? runNotFoundInStore(tracker.id)
+            : leaseLost(lease, this.#owner.id, this.#owner.now()),
         );
       }
-    });
-    tracker.chain = tracker.chain.then(() => {
-      this.#trackers.delete(runId);
-      tracker.resolveEnded();
-    });
+      for (const [runId, u] of this.#unrecorded) if (u.retry) await this.#recordEnd(runId);
+    } finally {
+      this.#beating = false;
+    }
   }
 
-  /** Whether this process is running (or still storing) the run. */
+  /** The runs executing here (tracked and still ours to write). */
+  get live(): number {
+    return this.#trackers.size;
+  }
+
+  /** Whether this process is executing the run and may still write it. */
   isLive(runId: string): boolean {
-    return this.#trackers.has(runId);
+    return this.#trackers.get(runId)?.writable === true;
   }
 
-  /** The app owning the workflow of a live run (sub-workflows resolve against it). */
+  /** Whether the engine of this process still has the run in progress (even one abandoned here). */
+  isActive(runId: string): boolean {
+    return this.#trackers.has(runId) || this.#engine().active.has(runId);
+  }
+
+  /** The app owning the workflow of a run in progress here (sub-workflows resolve against it). */
   workflowAppOf(runId: string): string | null | undefined {
-    return this.#trackers.get(runId)?.workflowAppId;
+    const handle = this.#trackers.get(runId)?.handle ?? this.#engine().active.get(runId);
+    const runner = handle === undefined ? undefined : runnerOf(handle);
+    return runner?.state.meta.workflow_app_id;
   }
 
   handleOf(runId: string): RunHandle | undefined {
-    return this.#trackers.get(runId)?.handle;
+    const tracker = this.#trackers.get(runId);
+    return tracker?.writable === true ? tracker.handle : undefined;
   }
 
-  /** Resolves once every write queued so far for the run has been made. */
+  /** Resolves once the run's entries so far are in the store (or its journal failed). */
   async flush(runId: string): Promise<void> {
-    await this.#trackers.get(runId)?.chain;
+    const tracker = this.#trackers.get(runId);
+    if (tracker?.writable) await tracker.runner.journalFlushed();
   }
 
-  /** Resolves once the run has ended and its final state is stored (at once for runs not live here). */
+  /** Resolves once the run's first append has been answered (background starts return then). */
+  async firstAppend(runId: string): Promise<void> {
+    await this.#trackers.get(runId)?.firstAppend;
+  }
+
+  /** Resolves once the run has ended here and its end is written or kept (at once for runs not here). */
   async ended(runId: string): Promise<void> {
     await this.#trackers.get(runId)?.ended;
   }
 
+  /** The final record of a run that ended here while the store could not take its end. */
+  unrecorded(runId: string): RunRecord | null {
+    const u = this.#unrecorded.get(runId);
+    if (u === undefined) return null;
+    return {
+      ...u.run,
+      replay_of: u.run.replay_of ?? null,
+      purged_at: null,
+      retention: u.retention,
+      retention_due_at: computeRetentionDueAt(u.retention, u.run.ended_at),
+    };
+  }
+
+  /** A run in progress here, as it stands (before its row reached the store). */
+  current(runId: string): RunRecord | null {
+    const tracker = this.#trackers.get(runId);
+    if (tracker === undefined) return null;
+    const run = tracker.handle.snapshot();
+    return { ...run, replay_of: run.replay_of ?? null, purged_at: null };
+  }
+
   /**
-   * Sets the retention of a live run (queued after its earlier writes; its final write uses it).
-   * Returns false when the run is not live here.
+   * Sets the retention of a run in progress here (its end is written with it). Returns false when the
+   * run is not in progress here.
    */
   setRetention(runId: string, retention: Retention, updatedAt: string): Promise<void> | false {
     const tracker = this.#trackers.get(runId);
-    if (tracker === undefined) return false;
+    if (tracker === undefined || !tracker.writable) return false;
     tracker.retention = retention;
-    this.#enqueue(tracker, 'updateRun', async () => {
+    return (async () => {
+      await tracker.firstAppend;
+      if (!tracker.inserted) return;
       const row = await this.#store.getRun(runId);
       await this.#store.updateRun(runId, {
         retention,
         retention_due_at: computeRetentionDueAt(retention, row?.ended_at ?? null),
         updated_at: updatedAt,
       });
-    });
-    return tracker.chain;
+    })();
   }
 
-  /** Resolves once every write queued so far (for every run) has been made. */
+  /** Resolves once every journal entry written so far is answered and no end is being written. */
   async idle(): Promise<void> {
-    await Promise.all([...this.#trackers.values()].map((t) => t.chain));
+    await Promise.all([...this.#trackers.values()].map((t) => t.runner.journalFlushed()));
   }
+}
+
+/** The run's row fields (`auto_filled` is derived from the input and usage when a run is read). */
+function withoutOutput(run: Run): Omit<Run, 'output' | 'auto_filled'> {
+  const { output: _output, auto_filled: _filled, ...rest } = run;
+  return rest;
 }

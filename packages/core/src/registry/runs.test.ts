@@ -1,11 +1,10 @@
 /**
  * Runs: Run a Workflow, Get a Workflow Run, Get Workflow Runs, Cancel a Workflow Run, Replay a Workflow
- * Run — version selection, input checking, pinning, background runs, scoping, incremental persistence.
+ * Run — version selection, input checking, pinning, background runs, scoping, (journaling: durable.test.ts).
  */
 import { describe, expect, it } from 'vitest';
-import type { StepRecord } from '../run/types.js';
 import { MemoryStore } from '../store/memory.js';
-import type { RunPatch, RunRow } from '../store/types.js';
+import type { RunRow } from '../store/types.js';
 import { tick } from '../test-support/workflows.js';
 import { code, codeOf, draft, manualClock, rejection, setup, valueDraft } from './test-support/fixtures.js';
 
@@ -340,58 +339,5 @@ describe('replay', () => {
     const w = await a.workflows.create({ name: 'w', draft: chain });
     const run = await a.runs.run(w.id, { version: 'draft' });
     expect(await codeOf(a.runs.replay(run.id, { from_step_key: 'nope' }))).toBe('INVALID_ARGUMENT');
-  });
-});
-
-describe('persistence', () => {
-  class SpyStore extends MemoryStore {
-    readonly steps: Array<[string, string, StepRecord['status']]> = [];
-    readonly patches: RunPatch[] = [];
-    override async saveStepResult(runId: string, key: string, record: StepRecord) {
-      this.steps.push([runId, key, record.status]);
-      return super.saveStepResult(runId, key, record);
-    }
-    override async updateRun(...args: Parameters<MemoryStore['updateRun']>) {
-      this.patches.push(args[1]);
-      return super.updateRun(...args);
-    }
-  }
-
-  it('step results are written one by one as steps settle; run updates never carry the step records', async () => {
-    const store = new SpyStore();
-    const { a } = setup({ store });
-    const w = await a.workflows.create({
-      name: 'w',
-      draft: draft([
-        code('a', '1', ['b']),
-        code('b', '2', ['c']),
-        code('c', '3', [], { conditional: 'false' }),
-      ]),
-    });
-    const run = await a.runs.run(w.id, { version: 'draft' });
-    expect(store.steps).toEqual([
-      [run.id, 'a', 'COMPLETED'],
-      [run.id, 'b', 'COMPLETED'],
-      [run.id, 'c', 'SKIPPED'],
-    ]);
-    for (const patch of store.patches) expect(patch).not.toHaveProperty('output');
-    expect(store.patches.map((p) => p.status)).toEqual(['RUNNING', 'COMPLETED']);
-  });
-
-  it('a failing store write is reported and the run goes on', async () => {
-    const errors: string[] = [];
-    class Broken extends MemoryStore {
-      override async saveStepResult(): Promise<void> {
-        throw new Error('disk full');
-      }
-    }
-    const { a } = setup({
-      store: new Broken(),
-      onStoreError: (e, c) => errors.push(`${c.operation}: ${(e as Error).message}`),
-    });
-    const w = await a.workflows.create({ name: 'w', draft: valueDraft(1) });
-    const run = await a.runs.run(w.id, { version: 'draft' });
-    expect(run.status).toBe('COMPLETED');
-    expect(errors).toEqual(['saveStepResult: disk full']);
   });
 });

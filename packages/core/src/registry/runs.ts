@@ -27,6 +27,7 @@ import {
   STREAM_OPTION,
 } from './errors.js';
 import { startRun } from './start.js';
+import { waitRun } from './wait.js';
 
 const ENDED: ReadonlySet<RunStatus> = new Set(['COMPLETED', 'FAILED', 'CANCELLED']);
 const SETTLED: ReadonlySet<string> = new Set(['COMPLETED', 'FAILED', 'CANCELLED', 'SKIPPED']);
@@ -272,8 +273,7 @@ export function runsApi(ctx: RegistryContext, appId: string): RunsApi {
 
     async wait(runId) {
       const row = await ownRunRow(ctx, appId, runId);
-      await ctx.recorder.ended(row.id);
-      return ownRun(ctx, appId, row.id);
+      return waitRun(ctx, row.id);
     },
   };
 }

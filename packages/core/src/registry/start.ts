@@ -1,4 +1,4 @@
-/** Starting a run through the registry: input check, retention, variables, pinning, persistence. */
+/** Starting a run through the registry: input check, retention, variables, pinning, journaling. */
 
 import type { RunHandle } from '../run/handle.js';
 import { normalizeRetention } from '../run/retention.js';
@@ -7,6 +7,7 @@ import type { RunRecord, Workflow } from '../store/types.js';
 import { loadRun, type Target } from './access.js';
 import type { RegistryContext } from './context.js';
 import { archived } from './errors.js';
+import { waitRun } from './wait.js';
 
 export interface StartSpec {
   /** The app the run belongs to (the caller). */
@@ -60,7 +61,7 @@ export async function startRun(ctx: RegistryContext, spec: StartSpec): Promise<R
     ...(spec.preset === undefined ? {} : { preset: spec.preset }),
     ...(spec.replay_of === undefined ? {} : { replay_of: spec.replay_of }),
   });
-  ctx.recorder.track(handle, spec.preset);
+  ctx.recorder.track(handle);
   if (spec.onStart !== undefined) {
     try {
       spec.onStart(handle);
@@ -72,12 +73,9 @@ export async function startRun(ctx: RegistryContext, spec: StartSpec): Promise<R
       });
     }
   }
-  if (spec.background === true) {
-    // The run begins on the microtask engine.start queued; let it, then wait for its writes so far.
-    await null;
-    await ctx.recorder.flush(id);
-  } else {
-    await ctx.recorder.ended(id);
-  }
+  if (spec.background !== true) return waitRun(ctx, id);
+  // The run begins on the microtask engine.start queued; its first append inserts its row (or the run
+  // ends, its store failing: the record is then this process's, FAILED with STORE_ERROR).
+  await Promise.race([ctx.recorder.firstAppend(id), handle.done]);
   return (await loadRun(ctx, id))!;
 }

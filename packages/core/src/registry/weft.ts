@@ -1,18 +1,23 @@
 /**
  * `createWeft(options)`: the engine plus the registry — workflows, versions, runs, tests and variables
- * kept in a `WeftStore`, every operation scoped to an app through `weft.app(appId)`.
+ * kept in a `WeftStore`, every operation scoped to an app through `weft.app(appId)`. Every run is
+ * journaled to the store under a lease of this Weft (recorder.ts); runs whose process died are resumed
+ * (recovery.ts).
  */
 import { randomUUID } from 'node:crypto';
 import { optionalFunction, optionsObject, readingArguments } from '../arguments.js';
 import { invalidArgument } from '../errors.js';
-import { createEngine } from '../run/engine.js';
+import { checkEngineOptions } from '../run/check-options.js';
+import { createEngine, type Engine } from '../run/engine.js';
 import { normalizeRetention } from '../run/retention.js';
 import { MemoryStore } from '../store/memory.js';
 import type { AppClient, Weft, WeftOptions } from './client.js';
 import { type RegistryContext, toIso } from './context.js';
 import { discoverApi } from './discover.js';
 import { KeyedMutex } from './mutex.js';
+import { Ownership } from './owner.js';
 import { RunRecorder, type StoreErrorReporter } from './recorder.js';
+import { Recovery } from './recovery.js';
 import { createResolver } from './resolver.js';
 import { sweep } from './retention.js';
 import { runsApi } from './runs.js';
@@ -28,6 +33,25 @@ const reportStoreError: StoreErrorReporter = (error, context) => {
     { code: 'WEFT_STORE_ERROR' },
   );
 };
+
+/** `recover`: whether runs are resumed by themselves, and how often. */
+function recoverOption(value: WeftOptions['recover'], storeGiven: boolean, leaseMs: number) {
+  const fallback = Math.max(10, Math.floor(leaseMs / 3));
+  if (value === undefined) return { auto: storeGiven, intervalMs: fallback };
+  if (typeof value === 'boolean') return { auto: value, intervalMs: fallback };
+  if (value === null || typeof value !== 'object') {
+    throw invalidArgument('recover', 'true, false or { intervalMs }', value);
+  }
+  const intervalMs = value.intervalMs ?? fallback;
+  if (!(Number.isInteger(intervalMs) && intervalMs >= 10 && intervalMs <= 86_400_000)) {
+    throw invalidArgument(
+      'recover.intervalMs',
+      'a whole number of milliseconds from 10 to 86,400,000',
+      intervalMs,
+    );
+  }
+  return { auto: true, intervalMs };
+}
 
 /** The store methods the registry calls: an object without them would fail later, inside a run. */
 const STORE_METHODS = [
@@ -57,6 +81,15 @@ const STORE_METHODS = [
   'setVariable',
   'listVariables',
   'deleteVariable',
+  // Every run is journaled, and runs whose process died are resumed (docs/durability.md).
+  'appendJournal',
+  'appendJournals',
+  'loadJournal',
+  'claimRun',
+  'renewLeases',
+  'releaseRun',
+  'getLease',
+  'listRecoverableRuns',
 ] as const;
 
 function checkWeftOptions(options: unknown): WeftOptions {
@@ -86,24 +119,55 @@ export function createWeft(givenOptions: WeftOptions = {}): Weft {
     sweepIntervalMs,
     onStoreError,
     workflows: fallbackResolver,
+    owner: ownerOptions,
+    recover,
     ...engineOptions
   } = options;
+  if ((engineOptions as { journal?: unknown }).journal !== undefined) {
+    throw invalidArgument(
+      'journal',
+      'absent: createWeft journals every run to its store (use createEngine({ journal }) for a bare engine)',
+      (engineOptions as { journal?: unknown }).journal,
+    );
+  }
+  // setInterval turns anything above 2^31 − 1 ms into 1 ms (a sweep every millisecond).
+  if (
+    sweepIntervalMs !== undefined &&
+    !(Number.isFinite(sweepIntervalMs) && sweepIntervalMs > 0 && sweepIntervalMs <= 2_147_483_647)
+  ) {
+    throw invalidArgument('sweepIntervalMs', 'a number of milliseconds in (0, 2147483647]', sweepIntervalMs);
+  }
   const store = givenStore ?? new MemoryStore();
   const defaultRetention = normalizeRetention(retention);
   const clock = engineOptions.clock ?? { now: Date.now };
   const ids = engineOptions.ids ?? randomUUID;
+  const report = onStoreError ?? reportStoreError;
+  // The engine's options are checked before the owner reads the clock (the engine checks them again).
+  checkEngineOptions(engineOptions);
+  const { owner, recovering } = readingArguments('options', () => {
+    const owner = new Ownership(ownerOptions, clock);
+    return { owner, recovering: recoverOption(recover, givenStore !== undefined, owner.leaseMs) };
+  });
 
   let ctx!: RegistryContext;
-  const engine = createEngine({
+  let engine!: Engine;
+  const recorder = new RunRecorder({ engine: () => engine, store, owner, report, defaultRetention });
+  engine = createEngine({
     ...engineOptions,
     clock,
     ids,
     workflows: createResolver(() => ctx, fallbackResolver),
+    journal: recorder.journal,
   });
+  const recovery = new Recovery(() => ctx, ownerOptions?.id !== undefined);
   ctx = {
     engine,
     store,
-    recorder: new RunRecorder(engine, store, onStoreError ?? reportStoreError, defaultRetention),
+    recorder,
+    owner,
+    recovery,
+    autoRecover: recovering.auto,
+    report,
     locks: new KeyedMutex(),
     ids,
     now: () => new Date(clock.now()).toISOString(),
@@ -111,11 +175,33 @@ export function createWeft(givenOptions: WeftOptions = {}): Weft {
   };
 
   const apps = new Map<string, AppClient>();
-  let timer: ReturnType<typeof setInterval> | null = null;
+  const timers: Array<ReturnType<typeof setInterval>> = [];
+  let closed = false;
+  const every = (ms: number, tick: () => void) => {
+    const timer = setInterval(tick, ms);
+    timer.unref();
+    timers.push(timer);
+    return timer;
+  };
+  const recoverPass = () => {
+    if (closed) return;
+    recovery.recover().catch((error: unknown) => report(error, { operation: 'recover' }));
+  };
+
+  // Runs held here are renewed for as long as they run, even after close() (they end on their own).
+  const heartbeat = setInterval(() => {
+    if (closed && recorder.live === 0) {
+      clearInterval(heartbeat);
+      return;
+    }
+    recorder.heartbeat().catch((error: unknown) => report(error, { operation: 'heartbeat' }));
+  }, owner.heartbeatMs);
+  heartbeat.unref();
 
   const weft: Weft = {
     engine,
     store,
+    ownerId: owner.id,
     app(appId: string): AppClient {
       if (typeof appId !== 'string' || appId === '')
         throw invalidArgument('appId', 'a non-empty string', appId);
@@ -136,29 +222,35 @@ export function createWeft(givenOptions: WeftOptions = {}): Weft {
     },
     // async: a bad `now` rejects, as every method that returns a Promise does (docs/api.md).
     sweep: async (now) => sweep(ctx, now === undefined ? ctx.now() : toIso(now, 'now')),
-    idle: () => ctx.recorder.idle(),
+    recover(runIds) {
+      if (
+        runIds !== undefined &&
+        !(Array.isArray(runIds) && runIds.every((id) => typeof id === 'string' && id !== ''))
+      ) {
+        return Promise.reject(invalidArgument('runIds', 'an array of run ids', runIds));
+      }
+      return recovery.recover(runIds);
+    },
+    idle: () => recorder.idle(),
     async close() {
-      if (timer !== null) clearInterval(timer);
-      timer = null;
-      await ctx.recorder.idle();
+      closed = true;
+      for (const timer of timers) clearInterval(timer);
+      timers.length = 0;
+      // A pass in progress finishes (its runs are claimed): wait for it, then for the journal.
+      await recovery.recover([]);
+      await recorder.idle();
     },
   };
 
   if (sweepIntervalMs !== undefined) {
-    // setInterval turns anything above 2^31 − 1 ms into 1 ms (a sweep every millisecond).
-    if (!(Number.isFinite(sweepIntervalMs) && sweepIntervalMs > 0 && sweepIntervalMs <= 2_147_483_647)) {
-      throw invalidArgument(
-        'sweepIntervalMs',
-        'a number of milliseconds in (0, 2147483647]',
-        sweepIntervalMs,
-      );
-    }
-    timer = setInterval(() => {
-      weft
-        .sweep()
-        .catch((error: unknown) => (onStoreError ?? reportStoreError)(error, { operation: 'sweep' }));
-    }, sweepIntervalMs);
-    timer.unref();
+    every(sweepIntervalMs, () => {
+      weft.sweep().catch((error: unknown) => report(error, { operation: 'sweep' }));
+    });
+  }
+  if (recovering.auto) {
+    // On open (once the caller has its Weft), then periodically.
+    setImmediate(recoverPass);
+    every(recovering.intervalMs, recoverPass);
   }
   return weft;
 }

@@ -3,6 +3,7 @@
  * executions, per-provider calls), the handler registry and the engine-level event stream; each
  * `start` (or `resume`) creates one Runner (runner.ts) around the scheduler's state.
  */
+
 import { randomUUID } from 'node:crypto';
 import type { LimitFunction } from 'p-limit';
 import pLimit from 'p-limit';
@@ -53,6 +54,7 @@ import type { EngineLimits, EngineOptions, ResumeOptions, StartOptions } from '.
 import { checkJournal } from './resume.js';
 import { normalizeRetention } from './retention.js';
 import { type AutoFillStart, isoOf, metaOf, Runner, type RunnerOptions } from './runner.js';
+import { RUNNERS } from './runners.js';
 import { EngineSlots } from './slots.js';
 import type { Run } from './types.js';
 import { checkVariables, DeltaRedactor, type Variable } from './variables.js';
@@ -429,6 +431,7 @@ export function createEngine(givenOptions: EngineOptions = {}): Engine {
       },
     };
     runner.handle = handle;
+    RUNNERS.set(handle, runner);
     active.set(id, handle);
     void runner.done.then(() => {
       active.delete(id);

@@ -299,6 +299,8 @@ export class JournalWriter {
   }
 
   write(owner: RunJournal, entry: JournalEntry): void {
+    // A run that gave up on its journal (or was abandoned: its lease is elsewhere) writes nothing more.
+    if (owner.dropped) return;
     this.#entries.push(entry);
     this.#owners.push(owner);
     owner.pending++;

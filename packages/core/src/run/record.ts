@@ -76,12 +76,27 @@ export function runRecord(state: RunState, document: Readonly<VersionDocument>, 
   const output: Record<string, StepRecord> = {};
   const steps = state.plan.steps;
   for (let i = 0; i < steps.length; i++) output[steps[i]!.key] = stepRecord(state, i, secrets);
+  const { id, result, input, replay_of, ...fields } = runFields(state, document, secrets);
+  const run: Run = { id, result, input, output, ...fields };
+  if (replay_of !== null) run.replay_of = replay_of;
+  if (state.autoFilled.length > 0) run.auto_filled = [...state.autoFilled];
+  return run;
+}
+
+/**
+ * The run-level fields of the run object (everything but the step records), with `replay_of` always
+ * present: what a store's run row holds (the registry projects it from the state as a run goes).
+ */
+export function runFields(
+  state: RunState,
+  document: Readonly<VersionDocument>,
+  secrets: Secrets,
+): Omit<Run, 'output' | 'replay_of'> & { replay_of: string | null } {
   const meta = state.meta;
-  const run: Run = {
+  return {
     id: state.runId,
     result: hide(runResult(state), secrets),
     input: hide(state.input, secrets),
-    output,
     status: state.status,
     origin: meta.origin,
     error: state.error === null ? null : hide(state.error as ErrorRecord, secrets),
@@ -100,8 +115,6 @@ export function runRecord(state: RunState, document: Readonly<VersionDocument>, 
     retention_due_at: computeRetentionDueAt(meta.retention, state.endedAt),
     created_at: state.createdAt,
     updated_at: state.endedAt ?? state.startedAt ?? state.createdAt,
+    replay_of: meta.replay_of,
   };
-  if (meta.replay_of !== null) run.replay_of = meta.replay_of;
-  if (state.autoFilled.length > 0) run.auto_filled = [...state.autoFilled];
-  return run;
 }

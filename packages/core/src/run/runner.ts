@@ -41,7 +41,7 @@ import {
   writerFor,
 } from './journal.js';
 import { type PlanProfile, profileOf, settingsUnder } from './profile.js';
-import { runRecord, skipReasonOf } from './record.js';
+import { runFields, runRecord, skipReasonOf, stepRecord } from './record.js';
 import { decide, decideEvaluated, decideSettled, decideStarted } from './scheduler.js';
 import { createRunState, errorOf, loopOf, type RunInit, type RunState, STAGE, UNIT } from './state.js';
 import type { LogEntry, Run, StepRecord, UsageCall } from './types.js';
@@ -1209,6 +1209,38 @@ export class Runner implements ContextHost {
     if (this.plan.usesSteps) this.#stepsScope[s.key] = view;
     // The run input keeps the name `input` even when a step is keyed "input" (reach it as $steps.input).
     if (s.key !== 'input') this.#scope[s.key] = view;
+  }
+
+  // ── what a durable store projects (the registry, registry/journal-sink.ts) ─────────────────────
+
+  /** Step `i`'s record as the run object shows it (redacted). */
+  stepRecord(i: number): StepRecord {
+    return stepRecord(this.state, i, this.#secrets);
+  }
+
+  /** The run object without its step records (redacted): a store's run row. */
+  fields(): ReturnType<typeof runFields> {
+    return runFields(this.state, this.plan.document, this.#secrets);
+  }
+
+  /**
+   * Resolves true once every journal entry written so far is acknowledged by the sink (at once without a
+   * journal), false as soon as an append failed.
+   */
+  journalFlushed(): Promise<boolean> {
+    return this.#journal === null || this.#journal.dropped ? Promise.resolve(true) : this.#journal.flushed();
+  }
+
+  /**
+   * Stops writing this run's journal and stops the run, which ends FAILED with `error`: its journal is
+   * no longer this process's to write (the lease went to another owner, the run ended elsewhere, the
+   * store refused it). Nothing more is written for it; its handlers' signals fire. No-op once ended.
+   */
+  abandon(error: WeftError): void {
+    const journal = this.#journal;
+    if (this.#ended || journal === null) return;
+    this.#writer!.drop(journal);
+    journal.failed(error);
   }
 
   /** The run object as it stands now (final once `done` has resolved). */
