@@ -22,6 +22,8 @@ const EVENTS: Record<WeftEventName, true> = {
   'step.retrying': true,
   'loop.iteration': true,
   'model.delta': true,
+  'tool.called': true,
+  'tool.result': true,
   usage: true,
   log: true,
   'step.completed': true,

@@ -32,6 +32,16 @@ export const ERROR_CODES = {
   PROVIDER_TIMEOUT: 'PROVIDER_TIMEOUT',
   /** A model step asked for `response_format: json` and the reply was not JSON. */
   INVALID_MODEL_OUTPUT: 'INVALID_MODEL_OUTPUT',
+  /**
+   * A model step's tool loop made `max_iterations` model calls and the model still called tools; the
+   * transcript is in `details.transcript`.
+   */
+  MAX_ITERATIONS: 'MAX_ITERATIONS',
+  /**
+   * The model called a tool the step does not have, or with arguments that are not JSON or do not fit
+   * the tool's input definition. The model gets it as the tool's result and may call again.
+   */
+  INVALID_TOOL_CALL: 'INVALID_TOOL_CALL',
   /** The host's `http.allow` hook refused the URL of an `http_request` step. */
   HTTP_FORBIDDEN: 'HTTP_FORBIDDEN',
   /** A `workflow` step would nest sub-workflows deeper than `limits.maxWorkflowDepth`. */

@@ -18,6 +18,7 @@ import {
 } from '../expressions/jsonata.js';
 import { MemoryFileStore } from '../files/memory.js';
 import { type InputFieldSite, inputDefinitions, invalidInput, problemsFor } from '../input/check.js';
+import { TOOL_WIRE_NAME } from '../model/tools.js';
 import type { VersionDocument } from '../model/types.js';
 import type { Provider } from '../providers/provider.js';
 import { branchStep } from '../steps/branch.js';
@@ -31,7 +32,7 @@ import { modelStep } from '../steps/model.js';
 import { mergeServices, serviceStep } from '../steps/service.js';
 import { filesService } from '../steps/service-files.js';
 import { schedulerService } from '../steps/service-scheduler.js';
-import type { StepHandler } from '../steps/types.js';
+import type { StepHandler, ToolDefinition, ToolRegistry } from '../steps/types.js';
 import { workflowStep } from '../steps/workflow.js';
 import { mergePricing, providerPricing } from '../usage/pricing.js';
 import type { EngineCore, HandlerEntry } from './engine-core.js';
@@ -137,6 +138,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
 
   const events = new SafeEmitter(options.onListenerError);
   const active = new Map<string, RunHandle>();
+  const tools = readTools(options.tools);
   const handlers = new Map<string, HandlerEntry>();
   const slotted = (run: StepHandler): HandlerEntry => ({ run, slots: true });
   handlers.set('input', slotted(inputStep));
@@ -153,6 +155,8 @@ export function createEngine(options: EngineOptions = {}): Engine {
         providers,
         providerLimit,
         pricing: mergePricing(providerPricing(providers), options.pricing),
+        includeRaw: options.includeRawModelOutput === true,
+        tools,
       }),
     ),
   );
@@ -209,6 +213,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
   }
   const plans = new PlanCache({
     stepTypes,
+    tools: [...tools.keys()],
     expressionLimits: limits.expression,
     ...(options.language === undefined ? {} : { language: options.language }),
     ...(options.planCacheSize === undefined ? {} : { max: options.planCacheSize }),
@@ -229,6 +234,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
     engineLimit: engineSlots.limit,
     engineSlots,
     events,
+    tools,
     handlerFor: (type) => handlers.get(type),
   };
 
@@ -450,6 +456,35 @@ function checkPositive(parameter: string, value: number): void {
   if (!(value === Number.POSITIVE_INFINITY || (Number.isInteger(value) && value >= 1))) {
     throw invalidArgument(parameter, 'a positive integer or Infinity', value);
   }
+}
+
+/** `options.tools`, checked: each a `{ handler }` under a name models accept. */
+function readTools(registry: ToolRegistry | undefined): ReadonlyMap<string, ToolDefinition> {
+  const tools = new Map<string, ToolDefinition>();
+  if (registry === undefined) return tools;
+  if (registry === null || typeof registry !== 'object' || Array.isArray(registry)) {
+    throw invalidArgument('tools', 'an object { NAME: { description, input, handler } }', registry);
+  }
+  for (const [name, tool] of Object.entries(registry)) {
+    if (!TOOL_WIRE_NAME.test(name)) {
+      throw invalidArgument(
+        `tools.${name}`,
+        'a name of 1 to 64 letters, digits, "_" and "-" (what models accept)',
+        name,
+      );
+    }
+    if (tool === null || typeof tool !== 'object' || typeof tool.handler !== 'function') {
+      throw invalidArgument(`tools.${name}`, 'an object with a handler(args, ctx) function', tool);
+    }
+    if (
+      tool.input !== undefined &&
+      (tool.input === null || typeof tool.input !== 'object' || Array.isArray(tool.input))
+    ) {
+      throw invalidArgument(`tools.${name}.input`, 'an input definition (an object of fields)', tool.input);
+    }
+    tools.set(name, tool);
+  }
+  return tools;
 }
 
 function stripUndefined<T extends object>(o: T): Partial<T> {
