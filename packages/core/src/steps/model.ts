@@ -178,7 +178,13 @@ function exhausted(key: string, agent: AgentPlan, turns: readonly TranscriptTurn
   const transcript = turns;
   for (const call of last?.calls ?? []) {
     const tool = agent.tools.find((t) => t.name === call.name);
-    if (call.status === 'FAILED' && tool?.throwOnError === true && call.error !== null) {
+    // A call the engine refused (INVALID_TOOL_CALL) never ran its tool: it is not the tool's failure.
+    if (
+      call.status === 'FAILED' &&
+      tool?.throwOnError === true &&
+      call.error !== null &&
+      call.error.code !== ERROR_CODES.INVALID_TOOL_CALL
+    ) {
       return new WeftError(
         call.error.code,
         `Step "${key}": the tool "${call.name}" failed on the last model call the step may make (max_iterations ${agent.maxIterations}): ${call.error.message}`,
