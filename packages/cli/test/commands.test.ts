@@ -2,7 +2,14 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli, tempDir } from './helpers.js';
 
-const EXAMPLES = ['support-triage', 'lead-enrichment', 'status-digest', 'inbox-digest', 'invoice-check'];
+const EXAMPLES = [
+  'support-triage',
+  'lead-enrichment',
+  'status-digest',
+  'inbox-digest',
+  'invoice-check',
+  'support-agent',
+];
 
 describe('weft test', () => {
   it.each(EXAMPLES)('the %s example passes its tests', async (name) => {
@@ -10,6 +17,26 @@ describe('weft test', () => {
     expect(r.stdout).toMatch(/^\d+ passed, 0 failed$/m);
     expect(r.code).toBe(0);
     expect(r.stdout).not.toContain('✖');
+  });
+
+  it('runs the support agent with its --plugin refund tool (the plugin’s tool wins over the fixture)', async () => {
+    const r = await runCli([
+      'run',
+      'examples/support-agent/workflow.json',
+      '--plugin',
+      'examples/support-agent/tools.mjs',
+      '-o',
+      'run',
+    ]);
+    expect(r.code).toBe(0);
+    const run = JSON.parse(r.stdout);
+    expect(run.output.agent.output.tool_results[1].output).toEqual({
+      refund_id: 're_A-1042',
+      order_id: 'A-1042',
+      amount: 329,
+      status: 'succeeded',
+    });
+    expect(run.output.lookup_order.calls).toHaveLength(1);
   });
 
   it('prints each expectation, ends with "N passed, N failed" and exits 1 on a failure', async () => {
