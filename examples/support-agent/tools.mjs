@@ -10,7 +10,12 @@ export const tools = {
     },
     async handler(args, ctx) {
       ctx.log('info', `refunding ${args.amount} USD for ${args.order_id}`);
-      return { refund_id: `re_${args.order_id}`, order_id: args.order_id, amount: args.amount, status: 'succeeded' };
+      return {
+        refund_id: `re_${args.order_id}`,
+        order_id: args.order_id,
+        amount: args.amount,
+        status: 'succeeded',
+      };
     },
   },
 };
