@@ -163,6 +163,17 @@ describe('the tool loop', () => {
     expect(run.output.agent!.calls).toHaveLength(2);
   });
 
+  it('keeps the provider’s raw reply only with includeRawModelOutput', async () => {
+    const reply = () => ({ message: 'hi' });
+    const plain = await engineWith(scripted(reply)).run(agentDoc(), { input: { order: 'A' } });
+    expect(plain.output.agent!.output).not.toHaveProperty('raw');
+    const raw = await engineWith(scripted(reply), { includeRawModelOutput: true }).run(agentDoc(), {
+      input: { order: 'A' },
+    });
+    expect(raw.output.agent!.output).toMatchObject({ raw: { turn: 1 } });
+    expect(() => createEngine({ includeRawModelOutput: 'yes' as never })).toThrow(/includeRawModelOutput/);
+  });
+
   it('a tool step nobody called ends SKIPPED with tool_not_called', async () => {
     const provider = scripted(() => ({ message: 'No tools needed.' }));
     const run = await engineWith(provider).run(agentDoc(), { input: { order: 'A1' } });
@@ -415,6 +426,53 @@ describe('the tool loop', () => {
     expect(run.output.LOOKUP).toMatchObject({ status: 'COMPLETED', calls: [{ status: 'COMPLETED' }] });
     void handle.cancel();
     never.resolve({ message: 'late' });
+  });
+});
+
+describe('secrets in the tool loop', () => {
+  it('tool arguments, results and streamed tool-call deltas are redacted everywhere they leave the run', async () => {
+    const secret = 'sk-live-0123456789abcdef';
+    const provider: Provider = {
+      name: 'fake',
+      async complete(request) {
+        if (request.turn === 2)
+          return { message: 'ok', raw: null, usage: { input_tokens: 1, output_tokens: 1 } };
+        const args = JSON.stringify({ order_id: secret });
+        // The secret split across two fragments of the streamed arguments.
+        request.onToolCallDelta?.({ index: 0, id: 'c1', name: 'refund', arguments: args.slice(0, 20) });
+        request.onToolCallDelta?.({ index: 0, arguments: args.slice(20) });
+        return {
+          message: '',
+          raw: null,
+          usage: { input_tokens: 1, output_tokens: 1 },
+          tool_calls: [{ id: 'c1', type: 'function', function: { name: 'refund', arguments: args } }],
+        };
+      },
+    };
+    const journal: JournalEntry[] = [];
+    const engine = createEngine({
+      providers: [provider],
+      tools: { refund: { handler: (args: { order_id: string }) => ({ echoed: args.order_id }) } },
+      journal: { append: (entries) => void journal.push(...JSON.parse(JSON.stringify(entries))) },
+    });
+    const handle = engine.start(agentDoc(), {
+      input: { order: 'A' },
+      variables: [{ key: 'key', value: secret, secret: true }],
+    });
+    const events: unknown[] = [];
+    for (const name of ['model.delta', 'tool.called', 'tool.result', 'step.completed'] as const) {
+      handle.on(name, (e) => events.push(e));
+    }
+    const run = await handle.done;
+    expect(run.status).toBe('COMPLETED');
+    const everything = JSON.stringify({ run, events, journal });
+    expect(everything).not.toContain(secret);
+    expect(everything).not.toContain('0123456789abcdef');
+    const deltas = events.filter((e) => (e as { tool_call?: unknown }).tool_call !== undefined);
+    expect(deltas.map((e) => (e as { tool_call: { arguments: string } }).tool_call.arguments).join('')).toBe(
+      '{"order_id":"[secret]"}',
+    );
+    expect(run.output.agent!.output).toMatchObject({ tool_results: [{ output: { echoed: '[secret]' } }] });
   });
 });
 
