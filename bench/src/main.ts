@@ -13,6 +13,7 @@ import { COMPILE_FULL, COMPILE_QUICK, w15 } from './compile.js';
 import { fmt, fmtStat, type Machine, machine } from './harness.js';
 import { STORE_FULL, STORE_QUICK, s1 } from './store.js';
 import { W13_FULL, W13_QUICK, w13 } from './w13.js';
+import { W14_FULL, W14_QUICK, w14 } from './w14.js';
 import { FULL, QUICK, type Row, w1, w2, w3, w4, w5, w5Variants, w6, w7, w8, w9 } from './workloads.js';
 
 interface Args {
@@ -107,6 +108,7 @@ async function main(): Promise<void> {
   await step('W15', () => w15(args.quick ? COMPILE_QUICK : COMPILE_FULL));
   await step('S1', () => s1(args.quick ? STORE_QUICK : STORE_FULL));
   await step('W13', () => w13(args.quick ? W13_QUICK : W13_FULL));
+  await step('W14', () => w14(args.quick ? W14_QUICK : W14_FULL));
 
   const seconds = (performance.now() - started) / 1000;
   console.log(`\n${table(rows)}\n\n${details(rows)}\n`);
