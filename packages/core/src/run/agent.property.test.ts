@@ -203,14 +203,14 @@ describe('the tool loop, over generated scripts', () => {
         // Every valid external call ran exactly once; step-tool calls are the tool steps' invocations.
         expect([...seen].sort()).toEqual([...want.externalIds].sort());
         const invocations = ['T1', 'T2'].flatMap((k) =>
-          (run.output[k]!.calls as Array<{ id: string; tool_index: number }>).map((c) => c.id),
+          (run.output[k]!.calls as unknown as Array<{ id: string; tool_index: number }>).map((c) => c.id),
         );
         expect(invocations.sort()).toEqual([...want.stepIds].sort());
         for (const key of ['T1', 'T2']) {
           const record = run.output[key]!;
           expect(record.status).toBe(want.toolStatus(key));
           if (record.status === 'SKIPPED') expect(record.skip_reason).toBe('tool_not_called');
-          const calls = record.calls as Array<{ tool_index: number }>;
+          const calls = record.calls as unknown as Array<{ tool_index: number }>;
           expect(calls.map((c) => c.tool_index)).toEqual(calls.map((_, i) => i));
         }
         if (!script.parallel) expect(overlap.most).toBeLessThanOrEqual(1);

@@ -493,3 +493,67 @@ describe('validation of tools', () => {
     expect(() => createEngine({ tools: { 'bad name': { handler: () => 1 } } })).toThrow(/tools\.bad name/);
   });
 });
+
+describe('files in messages', () => {
+  it('a file part given by URL is fetched through the http policy and sent inline; a data URL is inlined as is', async () => {
+    const { createServer } = await import('node:http');
+    const server = createServer((req, res) => {
+      if (req.url === '/report.txt') {
+        res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' });
+        res.end('Quarterly report: all good.');
+      } else {
+        res.writeHead(404);
+        res.end();
+      }
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+    try {
+      const provider = scripted(() => ({ message: 'read' }));
+      const doc = (url: string) =>
+        draft([
+          {
+            type: 'model',
+            key: 'm',
+            provider: {
+              provider: 'fake',
+              model: 'm',
+              messages: [
+                {
+                  role: 'user',
+                  content: [
+                    { type: 'text', text: 'Summarise:' },
+                    { type: 'file', url },
+                    { type: 'image', url: 'data:image/png;base64,iVBORw0KGgo=' },
+                  ],
+                },
+              ],
+            },
+          },
+        ]);
+      const engine = createEngine({ providers: [provider] });
+      const run = await engine.run(doc(`${base}/report.txt`));
+      expect(run.status).toBe('COMPLETED');
+      expect(provider.requests[0]!.messages[0]!.content).toEqual([
+        { type: 'text', text: 'Summarise:' },
+        {
+          type: 'file',
+          data: Buffer.from('Quarterly report: all good.').toString('base64'),
+          media_type: 'text/plain',
+          filename: 'report.txt',
+        },
+        { type: 'image', data: 'iVBORw0KGgo=', media_type: 'image/png' },
+      ]);
+      const missing = await engine.run(doc(`${base}/missing.pdf`));
+      expect(missing.output.m!.error).toMatchObject({ code: 'STEP_FAILED' });
+      expect(missing.output.m!.error!.message).toContain('HTTP 404');
+      // The http policy applies: a host that refuses the URL refuses the file too.
+      const refused = await createEngine({ providers: [provider], http: { allow: () => false } }).run(
+        doc(`${base}/report.txt`),
+      );
+      expect(refused.output.m!.error).toMatchObject({ code: 'HTTP_FORBIDDEN' });
+    } finally {
+      server.close();
+    }
+  });
+});

@@ -167,6 +167,9 @@ export function createEngine(givenOptions: EngineOptions = {}): Engine {
     'http_request',
     slotted(httpRequestStep({ fetch: httpFetch, timeoutMs: limits.httpTimeoutMs })),
   );
+  // browser steps, model steps' file parts and the FILES service fetch through the same policy-checked
+  // fetch (steps/http-fetch.ts).
+  const fetchResource = policyFetch(httpFetch, limits.httpTimeoutMs);
   handlers.set(
     'model',
     slotted(
@@ -176,11 +179,10 @@ export function createEngine(givenOptions: EngineOptions = {}): Engine {
         pricing: mergePricing(providerPricing(providers), options.pricing),
         includeRaw: options.includeRawModelOutput === true,
         tools,
+        fetch: fetchResource,
       }),
     ),
   );
-  // browser steps and the FILES service fetch through the same policy-checked fetch (steps/http-fetch.ts).
-  const fetchResource = policyFetch(httpFetch, limits.httpTimeoutMs);
   const now = () => (options.clock ?? { now: Date.now }).now();
   const files = options.files ?? new MemoryFileStore({ now, ...(options.ids ? { ids: options.ids } : {}) });
   const builtinServices = {

@@ -5,9 +5,11 @@
  * message, each result as a `tool` message of its own.
  */
 import type { PlanTool } from '../compile/agent.js';
+import { ERROR_CODES, WeftError } from '../errors.js';
 import type { Message } from '../model/types.js';
 import type { ModelContentPart, ModelMessage, ModelToolCall } from '../providers/provider.js';
 import type { TranscriptCall, TranscriptTurn } from '../run/agent.js';
+import type { PolicyFetch } from './http-fetch.js';
 
 type Obj = Record<string, unknown>;
 const isObject = (value: unknown): value is Obj =>
@@ -85,6 +87,55 @@ export function fromDataUrl(url: string): { data: string; media_type: string } |
     media_type: mediaType,
     data: base64 ? payload : Buffer.from(decodeURIComponent(payload), 'utf8').toString('base64'),
   };
+}
+
+/** The most bytes a `file` part fetched by URL may have (the engine's `http.maxResponseBytes` may lower it). */
+export const MAX_FILE_PART_BYTES = 20 * 1024 * 1024;
+
+/**
+ * `file` parts given by an http(s) URL, fetched through the engine's policy-checked fetch (redirects, private
+ * addresses, `http.allow` and the size cap all apply) and sent inline as base64: OpenAI's `file` parts
+ * take no URL. Parts fetch one at a time; a failure fails the model call (before anything is sent).
+ */
+export async function inlineFiles(
+  messages: ModelMessage[],
+  fetch: PolicyFetch | undefined,
+  context: { step: { key: string }; signal: AbortSignal },
+): Promise<ModelMessage[]> {
+  if (fetch === undefined) return messages;
+  for (const message of messages) {
+    if (!Array.isArray(message.content)) continue;
+    for (let k = 0; k < message.content.length; k++) {
+      const part = message.content[k] as Obj;
+      if (part.type !== 'file' || typeof part.url !== 'string' || !/^https?:\/\//i.test(part.url)) continue;
+      const fetched = await fetch({
+        step_key: context.step.key,
+        url: part.url,
+        signal: context.signal,
+        maxBytes: MAX_FILE_PART_BYTES,
+        useHttpTimeout: true,
+      });
+      if (!fetched.ok) {
+        throw new WeftError(
+          ERROR_CODES.STEP_FAILED,
+          `Step "${context.step.key}": the file ${part.url} of a message could not be fetched (HTTP ${fetched.status} ${fetched.statusText}).`,
+          {
+            step_key: context.step.key,
+            details: { url: part.url, status: fetched.status },
+            retryable: fetched.status >= 500,
+          },
+        );
+      }
+      const name = decodeURIComponent(new URL(fetched.url).pathname.split('/').pop() ?? '') || 'file';
+      message.content[k] = {
+        type: 'file',
+        data: Buffer.from(fetched.bytes).toString('base64'),
+        media_type: fetched.mediaType === '' ? 'application/octet-stream' : fetched.mediaType,
+        filename: typeof part.filename === 'string' ? part.filename : name,
+      };
+    }
+  }
+  return messages;
 }
 
 /** The tool loop's turns as messages, after the document's. */

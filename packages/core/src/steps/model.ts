@@ -22,8 +22,9 @@ import type {
 import type { TranscriptTurn } from '../run/agent.js';
 import type { AgentPort } from '../run/context.js';
 import { priceCall } from '../usage/pricing.js';
+import type { PolicyFetch } from './http-fetch.js';
 import { internal } from './internal.js';
-import { documentMessages, transcriptMessages } from './model-messages.js';
+import { documentMessages, inlineFiles, transcriptMessages } from './model-messages.js';
 import { checkToolCalls } from './tool-calls.js';
 import type { StepContext, ToolDefinition } from './types.js';
 
@@ -35,6 +36,8 @@ export interface ModelStepDeps {
   includeRaw?: boolean;
   /** The engine's tools, for their descriptions and input definitions. */
   tools?: ReadonlyMap<string, ToolDefinition>;
+  /** The engine's policy-checked fetch: `file` parts given by http(s) URL are fetched and sent inline. */
+  fetch?: PolicyFetch;
 }
 
 /** A tool call as the output records it: `name` as the document names the tool. */
@@ -70,7 +73,7 @@ export function modelStep(deps: ModelStepDeps) {
     const config = context.config.provider;
     const { providerName, provider, model } = resolve(deps, context);
     const index = context.index;
-    const messages = documentMessages(config.messages);
+    const messages = await inlineFiles(documentMessages(config.messages), deps.fetch, context);
     const base: ModelRequest = {
       provider: providerName,
       model,
