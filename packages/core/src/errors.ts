@@ -42,6 +42,11 @@ export const ERROR_CODES = {
    * the tool's input definition. The model gets it as the tool's result and may call again.
    */
   INVALID_TOOL_CALL: 'INVALID_TOOL_CALL',
+  /**
+   * A model step's `{{ FIELD:contents }}` or `{{ FIELD:images }}` got a file Weft cannot read that way (a
+   * PDF's text without an extractor registered, `:images` of a document).
+   */
+  UNSUPPORTED_FILE_TYPE: 'UNSUPPORTED_FILE_TYPE',
   /** The host's `http.allow` hook refused the URL of an `http_request` step. */
   HTTP_FORBIDDEN: 'HTTP_FORBIDDEN',
   /** A `workflow` step would nest sub-workflows deeper than `limits.maxWorkflowDepth`. */

@@ -126,6 +126,7 @@ export type { Variable } from './run/variables.js';
 export type { RunStatus, StepStatus } from './statuses.js';
 export { RUN_STATUSES, STEP_STATUSES } from './statuses.js';
 export type { ModelOutput, ModelToolCallOutput, ModelToolResultOutput } from './steps/model.js';
+export type { FileData, FileExtractor } from './steps/model-files.js';
 export type {
   HandlerEventName,
   RunInfo,

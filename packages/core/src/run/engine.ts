@@ -180,6 +180,7 @@ export function createEngine(givenOptions: EngineOptions = {}): Engine {
         includeRaw: options.includeRawModelOutput === true,
         tools,
         fetch: fetchResource,
+        extractors: { ...(options.fileExtractors ?? {}) },
       }),
     ),
   );

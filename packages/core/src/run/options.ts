@@ -3,6 +3,7 @@ import type { ExpressionLanguage, ExpressionLimits } from '../expressions/jsonat
 import type { FileStore } from '../files/types.js';
 import type { RetryPolicy, VersionDocument } from '../model/types.js';
 import type { PricingTable, Provider } from '../providers/provider.js';
+import type { FileExtractor } from '../steps/model-files.js';
 import type { ServiceRegistry, StepHandler, ToolRegistry } from '../steps/types.js';
 import type { JournalSink } from './journal.js';
 import type { Retention, RunOrigin } from './types.js';
@@ -141,6 +142,11 @@ export interface EngineOptions {
    * must match `[a-zA-Z0-9_-]{1,64}` (docs/steps.md, "Tools").
    */
   tools?: ToolRegistry;
+  /**
+   * Text extractors by media type for `{{ input.FIELD:contents }}` in model messages, over the built-in
+   * ones (text, Markdown, CSV, JSON, XML, HTML): e.g. `{ "application/pdf": async (file) => text }`.
+   */
+  fileExtractors?: Record<string, FileExtractor>;
   /** Keep each provider's raw reply in a model step's output (`raw`; it can be large). Default false. */
   includeRawModelOutput?: boolean;
   /** Where the built-in FILES service keeps the app's files. Default: a MemoryFileStore per engine. */

@@ -24,6 +24,7 @@ import type { AgentPort } from '../run/context.js';
 import { priceCall } from '../usage/pricing.js';
 import type { PolicyFetch } from './http-fetch.js';
 import { internal } from './internal.js';
+import { type FileExtractor, resolveFileMarkers } from './model-files.js';
 import { documentMessages, inlineFiles, transcriptMessages } from './model-messages.js';
 import { checkToolCalls } from './tool-calls.js';
 import type { StepContext, ToolDefinition } from './types.js';
@@ -38,6 +39,8 @@ export interface ModelStepDeps {
   tools?: ReadonlyMap<string, ToolDefinition>;
   /** The engine's policy-checked fetch: `file` parts given by http(s) URL are fetched and sent inline. */
   fetch?: PolicyFetch;
+  /** Text extractors by media type (`createEngine({ fileExtractors })`), for `{{ FIELD:contents }}`. */
+  extractors?: Readonly<Record<string, FileExtractor>>;
 }
 
 /** A tool call as the output records it: `name` as the document names the tool. */
@@ -73,7 +76,12 @@ export function modelStep(deps: ModelStepDeps) {
     const config = context.config.provider;
     const { providerName, provider, model } = resolve(deps, context);
     const index = context.index;
-    const messages = await inlineFiles(documentMessages(config.messages), deps.fetch, context);
+    const files = { fetch: deps.fetch, extractors: deps.extractors ?? {} };
+    const messages = await inlineFiles(
+      await resolveFileMarkers(documentMessages(config.messages), files, context),
+      deps.fetch,
+      context,
+    );
     const base: ModelRequest = {
       provider: providerName,
       model,
