@@ -163,6 +163,16 @@ describe('the tool loop', () => {
     expect(run.output.agent!.calls).toHaveLength(2);
   });
 
+  it('a model whose capabilities say it takes no tools fails the step before any call', async () => {
+    const provider = { ...scripted(() => ({ message: 'x' })), capabilities: () => ({ tools: false }) };
+    const run = await engineWith(provider).run(agentDoc(), { input: { order: 'A' } });
+    expect(run.output.agent!.error).toMatchObject({
+      code: 'PROVIDER_BAD_REQUEST',
+      details: { capability: 'tools' },
+    });
+    expect(provider.requests).toHaveLength(0);
+  });
+
   it('keeps the provider’s raw reply only with includeRawModelOutput', async () => {
     const reply = () => ({ message: 'hi' });
     const plain = await engineWith(scripted(reply)).run(agentDoc(), { input: { order: 'A' } });

@@ -26,6 +26,7 @@ import type { PolicyFetch } from './http-fetch.js';
 import { internal } from './internal.js';
 import { type FileExtractor, resolveFileMarkers } from './model-files.js';
 import { documentMessages, inlineFiles, transcriptMessages } from './model-messages.js';
+import type { ModelOutput, ModelToolCallOutput, ModelToolResultOutput } from './model-output.js';
 import { checkToolCalls } from './tool-calls.js';
 import type { StepContext, ToolDefinition } from './types.js';
 
@@ -41,30 +42,6 @@ export interface ModelStepDeps {
   fetch?: PolicyFetch;
   /** Text extractors by media type (`createEngine({ fileExtractors })`), for `{{ FIELD:contents }}`. */
   extractors?: Readonly<Record<string, FileExtractor>>;
-}
-
-/** A tool call as the output records it: `name` as the document names the tool. */
-export interface ModelToolCallOutput {
-  id: string;
-  name: string;
-  input: unknown;
-}
-
-/** A tool call's result: its output, or `{ error: { code, message } }` when it failed. */
-export interface ModelToolResultOutput {
-  id: string;
-  name: string;
-  output: unknown;
-}
-
-export interface ModelOutput {
-  provider: string;
-  model: string;
-  message: unknown;
-  tool_calls: ModelToolCallOutput[];
-  tool_results: ModelToolResultOutput[];
-  refusal?: string;
-  raw?: unknown;
 }
 
 const NO_TOOLS: ReadonlyMap<string, ToolDefinition> = new Map();
@@ -106,6 +83,7 @@ export function modelStep(deps: ModelStepDeps) {
       deps.providerLimit(providerName)(() => provider.complete(request));
     const ctx = internal(context);
     const agent = ctx.plan.agent;
+    checkCapabilities(provider, model, base, agent, key);
     const port =
       agent === null || agent.mode === 'none'
         ? null
@@ -117,6 +95,37 @@ export function modelStep(deps: ModelStepDeps) {
     }
     return runToolLoop(deps, engineTools, context, agent, port, base, call, providerName, model);
   };
+}
+
+/**
+ * What the step needs against what the provider says the model can take (`provider.capabilities`):
+ * PROVIDER_BAD_REQUEST before any call when it lacks one.
+ */
+function checkCapabilities(
+  provider: Provider,
+  model: string,
+  request: ModelRequest,
+  agent: AgentPlan | null,
+  key: string,
+): void {
+  const can = provider.capabilities?.(model);
+  if (can === undefined) return;
+  const parts = request.messages.flatMap((m) => (Array.isArray(m.content) ? m.content : []));
+  const needs: Array<[keyof typeof can, boolean, string]> = [
+    ['tools', agent !== null && agent.mode !== 'none', 'tools'],
+    ['images', parts.some((p) => p.type === 'image'), 'image parts'],
+    ['files', parts.some((p) => p.type === 'file'), 'file parts'],
+    ['json', request.response_format === 'json', '`response_format: "json"`'],
+  ];
+  for (const [capability, needed, what] of needs) {
+    if (needed && can[capability] === false) {
+      throw new WeftError(
+        ERROR_CODES.PROVIDER_BAD_REQUEST,
+        `Step "${key}" uses ${what}, which ${provider.name}'s model "${model}" does not take. Choose another model, or remove them.`,
+        { step_key: key, details: { provider: provider.name, model, capability }, retryable: false },
+      );
+    }
+  }
 }
 
 /** The tool loop (docs/semantics.md, "Tools"): a model call per turn until a reply without tool calls. */
