@@ -27,10 +27,15 @@ export interface ChatCompletionBody {
   max_completion_tokens?: number;
   stream: boolean;
   stream_options?: { include_usage: true };
-  response_format?: { type: 'json_object' };
   tools?: WireTool[];
   tool_choice?: 'auto' | 'required' | 'none';
   parallel_tool_calls?: boolean;
+  response_format?:
+    | { type: 'json_object' }
+    | {
+        type: 'json_schema';
+        json_schema: { name: string; description?: string; schema: Record<string, unknown>; strict: false };
+      };
 }
 
 export function buildBody(
@@ -46,7 +51,6 @@ export function buildBody(
   if (request.temperature !== undefined) body.temperature = request.temperature;
   if (request.max_tokens !== undefined) body[maxTokensParam] = request.max_tokens;
   if (stream) body.stream_options = { include_usage: true };
-  if (request.response_format === 'json') body.response_format = { type: 'json_object' };
   if (request.tools !== undefined && request.tools.length > 0) {
     body.tools = request.tools.map((tool) => ({
       type: 'function',
@@ -55,6 +59,23 @@ export function buildBody(
     body.tool_choice = request.tool_choice ?? 'auto';
     // Only sent with tools: the API refuses `parallel_tool_calls` without them.
     if (request.parallel_tool_calls !== undefined) body.parallel_tool_calls = request.parallel_tool_calls;
+  }
+  if (request.response_format === 'json') {
+    // Structured output (auto-fill): the schema itself. Not `strict`: strict mode refuses optional
+    // properties and formats, and the engine checks the answer anyway.
+    const schema = request.json_schema;
+    body.response_format =
+      schema === undefined
+        ? { type: 'json_object' }
+        : {
+            type: 'json_schema',
+            json_schema: {
+              name: schema.name,
+              ...(schema.description === undefined ? {} : { description: schema.description }),
+              schema: schema.schema,
+              strict: false,
+            },
+          };
   }
   return body;
 }

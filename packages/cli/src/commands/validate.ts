@@ -1,6 +1,9 @@
-/** `weft validate <file…>`: every problem of every file; exit 1 on errors, 2 when a file cannot be read. */
+/**
+ * `weft validate <file…>`: every problem of every file; exit 1 on errors, 2 when a file cannot be read.
+ * With `providers` (the ones `weft run` would use), also AUTO_UNSERVED warnings: `auto` they cannot serve.
+ */
 import { existsSync, readFileSync } from 'node:fs';
-import { type Problem, validateVersion } from '@weft/core';
+import { autoProblems, type Problem, type Provider, validateVersion } from '@weft/core';
 import { problemLines } from '../common.js';
 import { CliError, EXIT } from '../errors.js';
 import { colorsFor, writeLine } from '../output.js';
@@ -15,6 +18,8 @@ export interface ValidateFlags {
   tools?: readonly string[];
   /** The expression language of documents that do not say (`--language`). */
   language?: 'jsonata' | 'javascript';
+  /** The providers `weft run` would use: a version's `auto` they cannot serve is a warning. */
+  providers?: Record<string, Provider>;
 }
 
 interface FileReport {
@@ -30,6 +35,7 @@ export function validateFile(
   stepTypes: readonly string[] = [],
   language?: 'jsonata' | 'javascript',
   tools: readonly string[] = [],
+  providers?: Record<string, Provider>,
 ): FileReport {
   let document: Record<string, unknown>;
   try {
@@ -45,7 +51,9 @@ export function validateFile(
     tools: [...tools, ...fixtureTools],
     ...(language === undefined ? {} : { language }),
   });
-  return { file, ok: result.ok, error: null, problems: [...result.problems] };
+  const problems = [...result.problems];
+  if (providers !== undefined) problems.push(...autoProblems(document, providers));
+  return { file, ok: result.ok, error: null, problems };
 }
 
 function besideFixtureTools(file: string): string[] {
@@ -60,7 +68,9 @@ function besideFixtureTools(file: string): string[] {
 }
 
 export function validateCommand(files: readonly string[], flags: ValidateFlags, io: Io): number {
-  const reports = files.map((file) => validateFile(file, flags.stepTypes, flags.language, flags.tools));
+  const reports = files.map((file) =>
+    validateFile(file, flags.stepTypes, flags.language, flags.tools, flags.providers),
+  );
   if (flags.json) {
     writeLine(io.stdout, JSON.stringify(reports, null, 2));
   } else {

@@ -19,8 +19,11 @@ import {
 } from '../expressions/jsonata.js';
 import { MemoryFileStore } from '../files/memory.js';
 import { type InputFieldSite, inputDefinitions, invalidInput, problemsFor } from '../input/check.js';
+import { allowsAuto } from '../input/fields.js';
 import { TOOL_WIRE_NAME } from '../model/tools.js';
-import type { VersionDocument } from '../model/types.js';
+import type { Auto, VersionDocument } from '../model/types.js';
+import { modelChooser } from '../providers/auto-model.js';
+import { buildCatalogue, cataloguePricing } from '../providers/catalogue.js';
 import type { ModelToolCallDelta, Provider } from '../providers/provider.js';
 import { branchStep } from '../steps/branch.js';
 import { browserStep } from '../steps/browser.js';
@@ -33,9 +36,16 @@ import { modelStep } from '../steps/model.js';
 import { mergeServices, serviceStep } from '../steps/service.js';
 import { filesService } from '../steps/service-files.js';
 import { schedulerService } from '../steps/service-scheduler.js';
-import type { StepContext, StepHandler, ToolDefinition, ToolRegistry } from '../steps/types.js';
+import type {
+  HandlerEventData,
+  StepContext,
+  StepHandler,
+  ToolDefinition,
+  ToolRegistry,
+} from '../steps/types.js';
 import { workflowStep } from '../steps/workflow.js';
 import { mergePricing, providerPricing } from '../usage/pricing.js';
+import { type AutoFillDeps, autoFill, autoFillGroups } from './auto-fill.js';
 import { checkEngineOptions, checkStartOptions } from './check-options.js';
 import type { EngineCore, HandlerEntry } from './engine-core.js';
 import type { CancelResult, RunHandle } from './handle.js';
@@ -49,7 +59,7 @@ import {
 import type { EngineLimits, EngineOptions, ResumeOptions, StartOptions } from './options.js';
 import { checkJournal } from './resume.js';
 import { normalizeRetention } from './retention.js';
-import { isoOf, metaOf, Runner, type RunnerOptions } from './runner.js';
+import { type AutoFillStart, isoOf, metaOf, Runner, type RunnerOptions } from './runner.js';
 import { EngineSlots } from './slots.js';
 import type { Run } from './types.js';
 import { checkVariables, DeltaRedactor, type Variable } from './variables.js';
@@ -167,6 +177,21 @@ export function createEngine(givenOptions: EngineOptions = {}): Engine {
     'http_request',
     slotted(httpRequestStep({ fetch: httpFetch, timeoutMs: limits.httpTimeoutMs })),
   );
+  const declaredPricing = providerPricing(providers);
+  const pricing = mergePricing(declaredPricing, cataloguePricing(providers), options.pricing);
+  if (options.autoModel !== undefined && typeof options.autoModel !== 'function') {
+    throw invalidArgument(
+      'autoModel',
+      'a function (needs, catalogue) => { provider, model } | null',
+      options.autoModel,
+    );
+  }
+  const autoDefaults = checkAuto(options.auto);
+  const chooseModel = modelChooser(
+    buildCatalogue(providers, { engine: options.pricing, providers: declaredPricing }),
+    options.autoModel,
+  );
+  const autoFillDeps: AutoFillDeps = { providers, providerLimit, pricing, chooseModel };
   // browser steps, model steps' file parts and the FILES service fetch through the same policy-checked
   // fetch (steps/http-fetch.ts).
   const fetchResource = policyFetch(httpFetch, limits.httpTimeoutMs);
@@ -176,7 +201,8 @@ export function createEngine(givenOptions: EngineOptions = {}): Engine {
       modelStep({
         providers,
         providerLimit,
-        pricing: mergePricing(providerPricing(providers), options.pricing),
+        pricing,
+        chooseModel,
         includeRaw: options.includeRawModelOutput === true,
         tools,
         fetch: fetchResource,
@@ -294,11 +320,13 @@ export function createEngine(givenOptions: EngineOptions = {}): Engine {
     }
     const retention = normalizeRetention(startOptions.retention);
     const doc = plan.document;
+    const input = { ...(doc.input_default ?? {}), ...(startOptions.input ?? {}) };
     const runner = openRunner(plan, {
+      autoFill: autoFillFor(plan, startOptions.from_step_key, input),
       init: {
         runId: startOptions.id ?? core.ids(),
         createdAt: isoOf(core.clock.now()),
-        input: { ...(doc.input_default ?? {}), ...(startOptions.input ?? {}) },
+        input,
         fromStepKey: startOptions.from_step_key ?? null,
         meta: metaOf(startOptions, doc, retention),
       },
@@ -312,6 +340,30 @@ export function createEngine(givenOptions: EngineOptions = {}): Engine {
     lineage.set(runner, { depth: parent?.depth ?? 0, variables: startOptions.variables ?? [] });
     queueMicrotask(() => runner.begin());
     return runner.handle;
+  }
+
+  /** The run's auto-fill, or null when no field is left to a model (most runs: answered from a cache). */
+  function autoFillFor(
+    plan: Plan,
+    from: string | undefined,
+    input: Record<string, unknown>,
+  ): AutoFillStart | null {
+    let sites = AUTO_SITES.get(plan);
+    if (sites === undefined) {
+      sites = inputDefinitions(plan.document).filter((site) => allowsAuto(site.field));
+      AUTO_SITES.set(plan, sites);
+    }
+    if (sites.length === 0) return null;
+    if (from !== undefined) {
+      const started = new Set(
+        inputDefinitions(plan.document, { from_step_key: from }).map((s) => s.step_key),
+      );
+      sites = sites.filter((site) => site.step_key === undefined || started.has(site.step_key));
+    }
+    const groups = autoFillGroups(sites, plan.document, input, autoDefaults);
+    if (groups.length === 0) return null;
+    return (signal, redact) =>
+      autoFill(autoFillDeps, { document: plan.document, groups, given: redact({ ...input }), signal });
   }
 
   function resumeRun(
@@ -410,7 +462,9 @@ export function createEngine(givenOptions: EngineOptions = {}): Engine {
 
   const engine: Engine = {
     start: (document, startOptions) => startRun(document, startOptions),
-    run: (document, startOptions) => startRun(document, startOptions).done,
+    // A Promise-returning entry point rejects, never throws (docs/api.md, "Errors: thrown or rejected"):
+    // `start` returns a handle, so it throws; `run` turns the same error into a rejection.
+    run: async (document, startOptions) => startRun(document, startOptions).done,
     resume: (document, journal, resumeOptions) => resumeRun(document, journal, resumeOptions),
     compile: (document) => plans.get(document),
     on(event, listener) {
@@ -445,7 +499,10 @@ function redactingDeltas(handler: StepHandler): StepHandler {
     const buffered = (emit: StepContext['emit']): StepContext['emit'] =>
       function emitRedacted(event, data) {
         if (event !== 'model.delta') return emit(event, data);
-        const { delta, tool_call, ...others } = data as { delta: unknown; tool_call?: ModelToolCallDelta };
+        const { delta, tool_call, ...others } = data as unknown as {
+          delta: unknown;
+          tool_call?: ModelToolCallDelta;
+        };
         if (tool_call !== undefined) {
           const { arguments: text, ...head } = tool_call;
           // The id and name are not the model's text: they go out at once, the arguments through a redactor.
@@ -454,7 +511,7 @@ function redactingDeltas(handler: StepHandler): StepHandler {
               ...others,
               delta: '',
               tool_call: { ...head, arguments: '' },
-            } as typeof data);
+            } as unknown as HandlerEventData<'model.delta'>);
           }
           toolRedactors ??= new Map();
           let tool = toolRedactors.get(tool_call.index);
@@ -464,7 +521,7 @@ function redactingDeltas(handler: StepHandler): StepHandler {
                 ...others,
                 delta: '',
                 tool_call: { index: tool_call.index, arguments: redacted },
-              } as typeof data),
+              } as unknown as HandlerEventData<'model.delta'>),
             );
             toolRedactors.set(tool_call.index, tool);
           }
@@ -473,7 +530,7 @@ function redactingDeltas(handler: StepHandler): StepHandler {
         }
         rest = others;
         redactor ??= new DeltaRedactor(secrets, (text) =>
-          emit('model.delta', { ...rest, delta: text } as typeof data),
+          emit('model.delta', { ...rest, delta: text } as unknown as HandlerEventData<'model.delta'>),
         );
         redactor.push(String(delta));
       };
@@ -526,6 +583,30 @@ function checkSink(parameter: string, sink: JournalSink): void {
   if (sink === null || typeof sink !== 'object' || typeof sink.append !== 'function') {
     throw invalidArgument(parameter, 'a journal sink { append(entries) }', sink);
   }
+}
+
+/** The input fields of a plan that a model may fill (computed once per plan). */
+const AUTO_SITES = new WeakMap<Plan, readonly InputFieldSite[]>();
+
+/** `createEngine({ auto })`: the default provider/model/temperature of auto-fill. */
+function checkAuto(auto: unknown): Auto | undefined {
+  if (auto === undefined) return undefined;
+  if (auto === null || typeof auto !== 'object' || Array.isArray(auto)) {
+    throw invalidArgument('auto', 'an object { provider?, model?, temperature? }', auto);
+  }
+  const o = auto as Record<string, unknown>;
+  for (const field of ['provider', 'model'] as const) {
+    if (o[field] !== undefined && (typeof o[field] !== 'string' || o[field] === '')) {
+      throw invalidArgument(`auto.${field}`, 'a non-empty string', o[field]);
+    }
+  }
+  if (
+    o.temperature !== undefined &&
+    !(typeof o.temperature === 'number' && o.temperature >= 0 && o.temperature <= 2)
+  ) {
+    throw invalidArgument('auto.temperature', 'a number from 0 to 2', o.temperature);
+  }
+  return { ...(o as Auto) };
 }
 
 /** The input fields of a plan when the run starts at its entries (computed once per plan). */

@@ -12,6 +12,7 @@ import type { AgentPlan } from '../compile/agent.js';
 import { ERROR_CODES, type ErrorRecord, WeftError } from '../errors.js';
 import { inputJsonSchema } from '../model/tool-schema.js';
 import type { ModelConfig } from '../model/types.js';
+import { isAutoModel, type ModelNeeds, type ModelSelection, stepNeeds } from '../providers/auto-model.js';
 import type {
   ModelRequest,
   ModelResponse,
@@ -42,6 +43,8 @@ export interface ModelStepDeps {
   fetch?: PolicyFetch;
   /** Text extractors by media type (`createEngine({ fileExtractors })`), for `{{ FIELD:contents }}`. */
   extractors?: Readonly<Record<string, FileExtractor>>;
+  /** Automatic model choice (`model: "auto"`): the engine's catalogue and policy. */
+  chooseModel?: (needs: ModelNeeds) => Promise<ModelSelection>;
 }
 
 const NO_TOOLS: ReadonlyMap<string, ToolDefinition> = new Map();
@@ -51,7 +54,8 @@ export function modelStep(deps: ModelStepDeps) {
   return async (context: StepContext<{ provider: ModelConfig }>): Promise<ModelOutput> => {
     const key = context.step.key;
     const config = context.config.provider;
-    const { providerName, provider, model } = resolve(deps, context);
+    const { providerName, provider, model, selected } = await resolve(deps, context);
+    const auto = selected !== null;
     const index = context.index;
     const files = { fetch: deps.fetch, extractors: deps.extractors ?? {} };
     const messages = await inlineFiles(
@@ -90,10 +94,10 @@ export function modelStep(deps: ModelStepDeps) {
         : ctx.execution.agentPort(ctx.plan.index, index, context.attempt);
     if (port === null || agent === null) {
       const response = await call(base);
-      recordUsage(deps, context, providerName, model, response);
+      recordUsage(deps, context, providerName, model, response, auto);
       return finish(deps, context, providerName, model, response, []);
     }
-    return runToolLoop(deps, engineTools, context, agent, port, base, call, providerName, model);
+    return runToolLoop(deps, engineTools, context, agent, port, base, call, providerName, model, auto);
   };
 }
 
@@ -139,6 +143,7 @@ async function runToolLoop(
   call: (request: ModelRequest) => Promise<ModelResponse>,
   providerName: string,
   model: string,
+  auto: boolean,
 ): Promise<ModelOutput> {
   const key = context.step.key;
   const tools = toolDefinitions(agent, engineTools);
@@ -157,7 +162,7 @@ async function runToolLoop(
       turn,
     };
     const response = await port.slot(() => call(request));
-    recordUsage(deps, context, providerName, model, response);
+    recordUsage(deps, context, providerName, model, response, auto);
     const requested = Array.isArray(response.tool_calls) ? response.tool_calls : [];
     if (requested.length === 0) return finish(deps, context, providerName, model, response, turns);
     port.replied({
@@ -220,15 +225,21 @@ function exhausted(key: string, agent: AgentPlan, turns: readonly TranscriptTurn
   );
 }
 
-function resolve(
+async function resolve(
   deps: ModelStepDeps,
   context: StepContext<{ provider: ModelConfig }>,
-): { providerName: string; provider: Provider; model: string } {
+): Promise<{ providerName: string; provider: Provider; model: string; selected: ModelSelection | null }> {
   const key = context.step.key;
   const config = context.config.provider;
   const auto = context.step.auto ?? {};
-  const providerName = config.provider ?? auto.provider;
-  const model = config.model ?? auto.model;
+  let providerName = config.provider ?? auto.provider;
+  let model = config.model ?? auto.model;
+  let selected: ModelSelection | null = null;
+  if (isAutoModel(config, context.step.auto)) {
+    selected = await selectModel(deps, context, config);
+    providerName = selected.provider;
+    model = selected.model;
+  }
   const registered = [...deps.providers.keys()];
   if (providerName === undefined || providerName === '') {
     throw new WeftError(
@@ -256,7 +267,46 @@ function resolve(
       { step_key: key, retryable: false },
     );
   }
-  return { providerName, provider, model };
+  return { providerName, provider, model, selected };
+}
+
+/** Chooses the step's model (its needs, the engine's policy) and says so in a `model.selected` event. */
+async function selectModel(
+  deps: ModelStepDeps,
+  context: StepContext<{ provider: ModelConfig }>,
+  config: ModelConfig,
+): Promise<ModelSelection> {
+  const auto = context.step.auto ?? {};
+  // `provider: "auto"` opens every provider; otherwise the provider the step names narrows the choice.
+  const named =
+    config.provider === 'auto'
+      ? undefined
+      : config.provider !== undefined && config.provider !== ''
+        ? config.provider
+        : auto.provider !== 'auto'
+          ? auto.provider
+          : undefined;
+  const needs = stepNeeds(context.step.key, config, named === undefined || named === '' ? null : named);
+  if (deps.chooseModel === undefined) {
+    throw new WeftError(
+      ERROR_CODES.NO_MODEL_FITS,
+      `Step "${needs.step_key}" leaves its model to Weft, but this engine has no catalogue.`,
+      {
+        step_key: needs.step_key,
+        retryable: false,
+      },
+    );
+  }
+  const selected = await deps.chooseModel(needs);
+  const index = context.index;
+  context.emit('model.selected', {
+    provider: selected.provider,
+    model: selected.model,
+    reason: selected.reason,
+    needs,
+    ...(index === undefined ? {} : { index }),
+  });
+  return selected;
 }
 
 function recordUsage(
@@ -265,6 +315,7 @@ function recordUsage(
   providerName: string,
   model: string,
   response: ModelResponse,
+  auto: boolean,
 ): void {
   const usage = response.usage ?? { input_tokens: 0, output_tokens: 0 };
   const price = priceCall(deps.pricing, providerName, model, usage);
@@ -281,6 +332,7 @@ function recordUsage(
     model,
     input_tokens: usage.input_tokens,
     output_tokens: usage.output_tokens,
+    ...(auto ? { auto: true } : {}),
   });
 }
 
