@@ -373,7 +373,8 @@ function finish(
   }
   const output: ModelOutput = {
     provider: providerName,
-    model: typeof response.model === 'string' && response.model !== '' ? response.model : model,
+    // The model the step asked for (or Weft chose): a provider's dated alias of it is in `raw`.
+    model,
     message,
     tool_calls,
     tool_results,
