@@ -164,6 +164,7 @@ const idle: ContextHost = {
   recordUsage() {},
   log() {},
   emit() {},
+  agentPort: () => null,
 };
 export const KEEP_SHAPE_ALIVE = new ExecutionContext(
   idle,
