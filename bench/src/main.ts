@@ -16,6 +16,7 @@ import { DURABLE_FULL, DURABLE_QUICK, w10, w11 } from './durable.js';
 import { fmt, fmtStat, type Machine, machine } from './harness.js';
 import { STORE_FULL, STORE_QUICK, s1 } from './store.js';
 import { W13_FULL, W13_QUICK, w13 } from './w13.js';
+import { W14_FULL, W14_QUICK, w14 } from './w14.js';
 import {
   FULL,
   QUICK,
@@ -128,6 +129,7 @@ async function main(): Promise<void> {
   await step('W15', () => w15(args.quick ? COMPILE_QUICK : COMPILE_FULL));
   await step('S1', () => s1(args.quick ? STORE_QUICK : STORE_FULL));
   await step('W13', () => w13(args.quick ? W13_QUICK : W13_FULL));
+  await step('W14', () => w14(args.quick ? W14_QUICK : W14_FULL));
 
   const seconds = (performance.now() - started) / 1000;
   console.log(`\n${table(rows)}\n\n${details(rows)}\n`);

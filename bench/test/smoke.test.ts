@@ -70,6 +70,7 @@ describe('bench --quick', () => {
     'S1c',
     'S1d',
     'W13',
+    'W14',
   ])('%s ran with its baseline and its checks held', (id) => {
     const row = report.rows.find((r) => r.id === id);
     expect(row, `${id} is missing from the report`).toBeDefined();

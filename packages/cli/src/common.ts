@@ -14,7 +14,8 @@ import {
 } from '@weft/core';
 import { CliError } from './errors.js';
 import { isPlainObject, parseJson, readJson } from './files.js';
-import { emptyFixtures, type Fixtures, fixtureFetch, parseFixtures } from './fixtures.js';
+import { emptyFixtures, type Fixtures, fixtureFetch, fixtureTools, parseFixtures } from './fixtures.js';
+import { pdfText } from './pdf.js';
 import { loadPlugins, NO_PLUGINS, type Plugins } from './plugin.js';
 import { displayPath, type LoadedWorkflow, providerNames, sibling, WorkflowFiles } from './project.js';
 import { type ProviderChoice, type ProviderSetup, setupProviders } from './providers.js';
@@ -193,6 +194,15 @@ export function engineOptions(
     pricing: setup.pricing,
     steps: workspace.plugins.steps,
     services: workspace.plugins.services,
+    // `{{ input.FIELD:contents }}` of a PDF (loaded on first use).
+    fileExtractors: { 'application/pdf': pdfText },
+    // A dry run answers the fixtures' tools; a --plugin tool of the same name wins.
+    tools: setup.dryRun
+      ? {
+          ...fixtureTools(currentFixtures, Object.keys(workspace.fixtures.tools)),
+          ...workspace.plugins.tools,
+        }
+      : workspace.plugins.tools,
     workflows: {
       resolve({ workflow_id }) {
         const found = files.find(workflow_id);

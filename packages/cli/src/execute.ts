@@ -23,6 +23,8 @@ const EVENTS: Record<WeftEventName, true> = {
   'loop.started': true,
   'loop.iteration': true,
   'model.delta': true,
+  'tool.called': true,
+  'tool.result': true,
   'model.selected': true,
   usage: true,
   log: true,

@@ -1,6 +1,8 @@
 /**
  * Fixtures of a dry run: the `@weft/testing` scripted-provider format (`replies`, `models`, `default`,
- * `latency_ms`, `name`) plus a CLI key, `http`: canned answers for `http_request` steps.
+ * `latency_ms`, `name`) plus two CLI keys: `http`, canned answers for `http_request` steps, and `tools`,
+ * canned answers of external tools (`"refund": {"refunded": true}`, or `{"$error": "CODE", "message"}` for a
+ * tool that fails): a dry run registers each as an engine tool unless a `--plugin` module has one.
  *
  * ```json
  * { "replies": { "classify": { "category": "billing" } },
@@ -12,6 +14,7 @@
  * that match no key go to the network as usual.
  */
 import { STATUS_CODES } from 'node:http';
+import { ERROR_CODES, type ToolRegistry, WeftError } from '@weft/core';
 import { CliError } from './errors.js';
 import { isPlainObject } from './files.js';
 
@@ -27,9 +30,11 @@ export interface Fixtures {
   scripted: Record<string, unknown>;
   /** Canned HTTP answers by `"METHOD url"` or `"url"` (normalised). */
   http: Map<string, HttpFixture>;
+  /** Canned answers of external tools, by tool name. */
+  tools: Record<string, unknown>;
 }
 
-export const emptyFixtures = (): Fixtures => ({ scripted: {}, http: new Map() });
+export const emptyFixtures = (): Fixtures => ({ scripted: {}, http: new Map(), tools: {} });
 
 function normaliseKey(key: string, source: string): string {
   const match = /^(?:(GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS)\s+)?(\S+)$/i.exec(key.trim());
@@ -70,8 +75,29 @@ function httpFixture(value: unknown, where: string): HttpFixture {
 /** Checks a fixtures document (the provider part is checked by @weft/testing when it is used). */
 export function parseFixtures(value: unknown, source: string): Fixtures {
   if (!isPlainObject(value)) throw new CliError(`${source}: fixtures must be a JSON object.`);
-  const { http, ...scripted } = value;
-  const out: Fixtures = { scripted, http: new Map() };
+  const { http, tools, ...scripted } = value;
+  const out: Fixtures = { scripted, http: new Map(), tools: {} };
+  if (tools !== undefined) {
+    if (!isPlainObject(tools))
+      throw new CliError(`${source}: "tools" must be an object of tool name: answer.`);
+    for (const [name, answer] of Object.entries(tools)) {
+      if (!/^[a-zA-Z0-9_-]{1,64}$/.test(name)) {
+        throw new CliError(
+          `${source}: tools[${JSON.stringify(name)}]: a tool name is 1 to 64 letters, digits, "_" and "-".`,
+        );
+      }
+      if (
+        isPlainObject(answer) &&
+        Object.hasOwn(answer, '$error') &&
+        (typeof answer.$error !== 'string' || answer.$error === '')
+      ) {
+        throw new CliError(
+          `${source}: tools.${name}.$error: expected an error code string such as "STEP_FAILED".`,
+        );
+      }
+      out.tools[name] = answer;
+    }
+  }
   if (http !== undefined) {
     if (!isPlainObject(http))
       throw new CliError(`${source}: "http" must be an object of "<METHOD> <url>": answer.`);
@@ -90,7 +116,40 @@ export function mergeFixtures(base: Fixtures, over: Fixtures): Fixtures {
     const b = over.scripted[key];
     if (isPlainObject(a) && isPlainObject(b)) scripted[key] = { ...a, ...b };
   }
-  return { scripted, http: new Map([...base.http, ...over.http]) };
+  return { scripted, http: new Map([...base.http, ...over.http]), tools: { ...base.tools, ...over.tools } };
+}
+
+/**
+ * The engine tools of a dry run: each fixture tool (answering from the current fixtures: its JSON value, or
+ * the WeftError of an `{"$error": CODE}` answer), then the `--plugin` tools over them.
+ */
+export function fixtureTools(fixtures: () => Fixtures, names: Iterable<string>): ToolRegistry {
+  const tools: ToolRegistry = {};
+  for (const name of names) {
+    tools[name] = {
+      description: `The tool "${name}" (answered from the fixtures in this dry run).`,
+      handler: () => {
+        const table = fixtures().tools;
+        if (!Object.hasOwn(table, name)) {
+          throw new WeftError(
+            ERROR_CODES.STEP_FAILED,
+            `No fixture answers the tool "${name}": add "tools": { "${name}": … } to the fixtures.`,
+            { retryable: false },
+          );
+        }
+        const answer = table[name];
+        if (isPlainObject(answer) && typeof answer.$error === 'string') {
+          throw new WeftError(
+            answer.$error,
+            typeof answer.message === 'string' ? answer.message : `The tool "${name}" failed (fixture).`,
+            { retryable: false },
+          );
+        }
+        return answer;
+      },
+    };
+  }
+  return tools;
 }
 
 /** A fetch that answers from the fixtures and sends anything else to `fallback`. */

@@ -63,7 +63,7 @@ export function createProgram(io: Io, setExit: (code: number) => void): Command 
     .option('--json', 'print the reports as JSON')
     .option(
       '--plugin <module>',
-      'a module exporting host `steps` (their types are valid); repeatable',
+      'a module exporting host `steps` (their types are valid) and `tools`; repeatable',
       collect,
     )
     .addOption(
@@ -99,6 +99,7 @@ export function createProgram(io: Io, setExit: (code: number) => void): Command 
               json: flags.json === true,
               providers: setup.providers,
               stepTypes: Object.keys(plugins.steps),
+              tools: Object.keys(plugins.tools),
               ...(flags.language === undefined ? {} : { language: flags.language }),
             },
             io,

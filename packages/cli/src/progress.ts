@@ -24,6 +24,7 @@ const SKIP_TEXT: Record<SkipReason, string> = {
   not_reached: 'not on the path taken',
   conditional: 'conditional is false',
   run_stopped: 'run stopped',
+  tool_not_called: 'no model step called this tool',
 };
 
 export function skipText(reason: SkipReason | string | undefined): string {

@@ -8,6 +8,7 @@ const EXAMPLES = [
   'status-digest',
   'inbox-digest',
   'invoice-check',
+  'support-agent',
   'reply-drafter',
 ];
 
@@ -17,6 +18,26 @@ describe('weft test', () => {
     expect(r.stdout).toMatch(/^\d+ passed, 0 failed$/m);
     expect(r.code).toBe(0);
     expect(r.stdout).not.toContain('✖');
+  });
+
+  it('runs the support agent with its --plugin refund tool (the plugin’s tool wins over the fixture)', async () => {
+    const r = await runCli([
+      'run',
+      'examples/support-agent/workflow.json',
+      '--plugin',
+      'examples/support-agent/tools.mjs',
+      '-o',
+      'run',
+    ]);
+    expect(r.code).toBe(0);
+    const run = JSON.parse(r.stdout);
+    expect(run.output.agent.output.tool_results[1].output).toEqual({
+      refund_id: 're_A-1042',
+      order_id: 'A-1042',
+      amount: 329,
+      status: 'succeeded',
+    });
+    expect(run.output.lookup_order.calls).toHaveLength(1);
   });
 
   it('prints each expectation, ends with "N passed, N failed" and exits 1 on a failure', async () => {

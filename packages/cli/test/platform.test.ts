@@ -46,7 +46,7 @@ describe('weft and the platform’s documents', () => {
     const bad = tempDir({ 'empty.mjs': 'export const x = 1;', 'flow.json': hosted });
     const refused = await weft(['run', join(bad, 'flow.json'), '--plugin', join(bad, 'empty.mjs')]);
     expect(refused.code).toBe(2);
-    expect(refused.stderr).toContain('exports neither `steps` nor `services`');
+    expect(refused.stderr).toContain('exports none of `steps`, `services` and `tools`');
   });
 
   it('a failed run prints its error and says when there is no result', async () => {

@@ -33,6 +33,21 @@ export const ERROR_CODES = {
   /** A model step asked for `response_format: json` and the reply was not JSON. */
   INVALID_MODEL_OUTPUT: 'INVALID_MODEL_OUTPUT',
   /**
+   * A model step's tool loop made `max_iterations` model calls and the model still called tools; the
+   * transcript is in `details.transcript`.
+   */
+  MAX_ITERATIONS: 'MAX_ITERATIONS',
+  /**
+   * The model called a tool the step does not have, or with arguments that are not JSON or do not fit
+   * the tool's input definition. The model gets it as the tool's result and may call again.
+   */
+  INVALID_TOOL_CALL: 'INVALID_TOOL_CALL',
+  /**
+   * A model step's `{{ FIELD:contents }}` or `{{ FIELD:images }}` got a file Weft cannot read that way (a
+   * PDF's text without an extractor registered, `:images` of a document).
+   */
+  UNSUPPORTED_FILE_TYPE: 'UNSUPPORTED_FILE_TYPE',
+  /**
    * A `model` step left the model to Weft (`model: "auto"`, `provider: "auto"`, or an `auto` block without
    * a model) and no model of the registered providers' catalogues serves what the step needs;
    * `details.unmet` lists, per candidate, what it lacks.

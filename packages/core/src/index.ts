@@ -124,12 +124,15 @@ export type {
   SkipReason,
   StepRecord,
   StepUsage,
+  ToolInvocationRecord,
   UsageCall,
 } from './run/types.js';
 export { RUN_ORIGINS, SKIP_REASONS } from './run/types.js';
 export type { Variable } from './run/variables.js';
 export type { RunStatus, StepStatus } from './statuses.js';
 export { RUN_STATUSES, STEP_STATUSES } from './statuses.js';
+export type { FileData, FileExtractor } from './steps/model-files.js';
+export type { ModelOutput, ModelToolCallOutput, ModelToolResultOutput } from './steps/model-output.js';
 export type {
   HandlerEventName,
   RunInfo,
@@ -138,6 +141,8 @@ export type {
   ServiceRegistry,
   StepContext,
   StepHandler,
+  ToolDefinition,
+  ToolRegistry,
 } from './steps/types.js';
 export type { WorkflowStepOutput } from './steps/workflow.js';
 export type { MemoryStoreOptions } from './store/memory.js';

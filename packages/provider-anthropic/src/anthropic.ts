@@ -169,6 +169,10 @@ export function anthropic(options: AnthropicOptions = {}): Provider {
         context.commit();
         onDelta(delta);
       }
+      if (stream.toolDelta !== undefined && request.onToolCallDelta !== undefined) {
+        context.commit();
+        request.onToolCallDelta(stream.toolDelta);
+      }
       if (stream.stopped) break;
     }
     if (!stream.stopped) {

@@ -4,7 +4,7 @@
  * `message_delta` (stop reason and cumulative usage), `message_stop`. `ping` is ignored; `error` events are
  * the caller's to throw.
  */
-import type { ModelToolCall, TokenUsage } from '@weft/core';
+import type { ModelToolCall, ModelToolCallDelta, TokenUsage } from '@weft/core';
 import { readContent, toUsage, type WireUsage } from './wire.js';
 
 export class MessageStream {
@@ -16,9 +16,14 @@ export class MessageStream {
   private readonly blocks: Array<Record<string, any>> = [];
   private readonly partialJson = new Map<number, string>();
   private usage: WireUsage = {};
+  /** Tool-use blocks by content index → their position among the reply's tool calls. */
+  private readonly toolIndex = new Map<number, number>();
+  /** The tool-call fragment of the last event pushed, if it had one. */
+  toolDelta: ModelToolCallDelta | undefined;
 
   /** Takes one parsed event; returns its text delta ('' when it has none). */
   push(event: any): string {
+    this.toolDelta = undefined;
     switch (event?.type) {
       case 'message_start': {
         const message = event.message ?? {};
@@ -30,6 +35,16 @@ export class MessageStream {
       case 'content_block_start': {
         const index = Number(event.index ?? this.blocks.length);
         this.blocks[index] = { ...event.content_block };
+        if (event.content_block?.type === 'tool_use') {
+          const call = this.toolIndex.size;
+          this.toolIndex.set(index, call);
+          this.toolDelta = {
+            index: call,
+            id: String(event.content_block.id ?? ''),
+            name: String(event.content_block.name ?? ''),
+            arguments: '',
+          };
+        }
         return '';
       }
       case 'content_block_delta': {
@@ -47,6 +62,8 @@ export class MessageStream {
         }
         if (delta.type === 'input_json_delta' && typeof delta.partial_json === 'string') {
           this.partialJson.set(index, (this.partialJson.get(index) ?? '') + delta.partial_json);
+          const call = this.toolIndex.get(index);
+          if (call !== undefined) this.toolDelta = { index: call, arguments: delta.partial_json };
         }
         return '';
       }

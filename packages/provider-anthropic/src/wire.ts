@@ -2,7 +2,7 @@
  * The Messages API wire format: the body Weft sends (`system` apart from `messages`, `max_tokens`
  * required) and the content blocks it reads back.
  */
-import type { Message, ModelRequest, ModelToolCall, TokenUsage } from '@weft/core';
+import type { ModelContentPart, ModelMessage, ModelRequest, ModelToolCall, TokenUsage } from '@weft/core';
 
 export const DEFAULT_MAX_TOKENS = 1024;
 
@@ -16,9 +16,12 @@ export interface MessagesBody {
   system?: string;
   messages: Array<{ role: 'user' | 'assistant'; content: string | unknown[] }>;
   temperature?: number;
+  /** The step's tools, or (structured output) the one tool whose input is the answer. */
   /** Structured output only: the one tool whose input is the answer, and `tool_choice` forcing it. */
   tools?: Array<{ name: string; description?: string; input_schema: Record<string, unknown> }>;
-  tool_choice?: { type: 'tool'; name: string };
+  tool_choice?:
+    | { type: 'auto' | 'any' | 'none'; disable_parallel_tool_use?: boolean }
+    | { type: 'tool'; name: string };
   stream: boolean;
 }
 
@@ -35,8 +38,21 @@ export function buildBody(request: ModelRequest, options: BodyOptions): Messages
     if (message.role === 'system') {
       const text = textOf(message);
       if (text !== '') system.push(text);
+      continue;
+    }
+    const role = message.role === 'assistant' ? 'assistant' : 'user';
+    const content = toBlocks(message);
+    // Consecutive messages of one role are merged: the API wants roles to alternate, and every tool result
+    // of a turn in one user message.
+    const last = messages[messages.length - 1];
+    if (
+      last !== undefined &&
+      last.role === role &&
+      (message.role === 'tool' || isToolResults(last.content))
+    ) {
+      last.content = [...asBlocks(last.content), ...asBlocks(content)];
     } else {
-      messages.push({ role: message.role, content: toContent(message.content) });
+      messages.push({ role, content });
     }
   }
   const schema = request.response_format === 'json' ? request.json_schema : undefined;
@@ -51,6 +67,19 @@ export function buildBody(request: ModelRequest, options: BodyOptions): Messages
   body.messages = messages;
   // The workflow schema allows 0–2; the Messages API accepts 0–1.
   if (request.temperature !== undefined) body.temperature = Math.min(1, Math.max(0, request.temperature));
+  if (request.tools !== undefined && request.tools.length > 0) {
+    body.tools = request.tools.map((tool) => ({
+      name: tool.name,
+      description: tool.description,
+      input_schema: tool.parameters,
+    }));
+    const type = request.tool_choice === 'required' ? 'any' : (request.tool_choice ?? 'auto');
+    body.tool_choice =
+      request.parallel_tool_calls === false && type !== 'none'
+        ? { type, disable_parallel_tool_use: true }
+        : { type };
+  }
+  // Structured output (auto-fill) forces its one tool, replacing any others.
   if (schema !== undefined) {
     body.tools = [
       {
@@ -65,7 +94,59 @@ export function buildBody(request: ModelRequest, options: BodyOptions): Messages
   return body;
 }
 
-function textOf(message: Message): string {
+function isToolResults(content: string | unknown[]): boolean {
+  return (
+    Array.isArray(content) &&
+    content.length > 0 &&
+    content.every((b) => (b as { type?: unknown }).type === 'tool_result')
+  );
+}
+
+function asBlocks(content: string | unknown[]): unknown[] {
+  return typeof content === 'string' ? [{ type: 'text', text: content }] : content;
+}
+
+/** A ModelMessage's content as Messages blocks: tool calls as `tool_use`, a tool result as `tool_result`. */
+function toBlocks(message: ModelMessage): string | unknown[] {
+  if (message.role === 'tool') {
+    const block: Record<string, unknown> = {
+      type: 'tool_result',
+      tool_use_id: message.tool_call_id ?? '',
+      content: textOf(message),
+    };
+    if (message.is_error === true) block.is_error = true;
+    return [block];
+  }
+  const content = toContent(message.content);
+  if (message.role !== 'assistant' || message.tool_calls === undefined || message.tool_calls.length === 0) {
+    return content;
+  }
+  const blocks = asBlocks(content).filter(
+    (b) =>
+      !((b as { type?: unknown; text?: unknown }).type === 'text' && (b as { text?: unknown }).text === ''),
+  );
+  for (const call of message.tool_calls) {
+    blocks.push({
+      type: 'tool_use',
+      id: call.id,
+      name: call.function.name,
+      input: parseInput(call.function.arguments),
+    });
+  }
+  return blocks;
+}
+
+/** `tool_use.input` must be an object: arguments that are not one (a malformed call) are sent as `{}`. */
+function parseInput(text: string): Record<string, unknown> {
+  try {
+    const value = JSON.parse(text);
+    return value !== null && typeof value === 'object' && !Array.isArray(value) ? value : {};
+  } catch {
+    return {};
+  }
+}
+
+function textOf(message: ModelMessage): string {
   if (typeof message.content === 'string') return message.content;
   return message.content
     .map((part) => (part as { text?: unknown }).text)
@@ -74,24 +155,43 @@ function textOf(message: Message): string {
 }
 
 /**
- * Message parts: `text` parts pass through; OpenAI-style `image_url` parts become Anthropic `image` blocks
- * (a `data:` URL as a base64 source, any other URL as a url source); other parts pass through unchanged.
+ * Message parts: `text` parts pass through; `image` parts become `image` blocks (inline data as a base64
+ * source, a URL as a url source; OpenAI-style `image_url` parts too); `file` parts become `document`
+ * blocks (base64); other parts pass through unchanged.
  */
-function toContent(content: Message['content']): string | unknown[] {
+function toContent(content: string | ModelContentPart[]): string | unknown[] {
   if (typeof content === 'string') return content;
   return content.map((part) => {
     const p = part as Record<string, any>;
+    if (p.type === 'image') {
+      if (typeof p.data === 'string') {
+        return {
+          type: 'image',
+          source: { type: 'base64', media_type: p.media_type ?? 'image/png', data: p.data },
+        };
+      }
+      if (typeof p.url === 'string') return imageFromUrl(p.url);
+    }
+    if (p.type === 'file' && typeof p.data === 'string') {
+      const block: Record<string, unknown> = {
+        type: 'document',
+        source: { type: 'base64', media_type: p.media_type ?? 'application/pdf', data: p.data },
+      };
+      if (typeof p.filename === 'string') block.title = p.filename;
+      return block;
+    }
     if (p.type === 'image_url') {
       const url: unknown = typeof p.image_url === 'string' ? p.image_url : p.image_url?.url;
-      if (typeof url === 'string') {
-        const data = /^data:([^;,]+);base64,(.*)$/s.exec(url);
-        if (data !== null)
-          return { type: 'image', source: { type: 'base64', media_type: data[1], data: data[2] } };
-        return { type: 'image', source: { type: 'url', url } };
-      }
+      if (typeof url === 'string') return imageFromUrl(url);
     }
     return part;
   });
+}
+
+function imageFromUrl(url: string): unknown {
+  const data = /^data:([^;,]+);base64,(.*)$/s.exec(url);
+  if (data !== null) return { type: 'image', source: { type: 'base64', media_type: data[1], data: data[2] } };
+  return { type: 'image', source: { type: 'url', url } };
 }
 
 export interface WireUsage {
@@ -127,7 +227,11 @@ export function readContent(content: unknown): { text: string; toolCalls: ModelT
       toolCalls.push({
         id: String(block.id ?? ''),
         type: 'function',
-        function: { name: String(block.name ?? ''), arguments: JSON.stringify(block.input ?? {}) },
+        // A streamed input that did not parse is kept as the text the model wrote (the engine reports it).
+        function: {
+          name: String(block.name ?? ''),
+          arguments: typeof block.input === 'string' ? block.input : JSON.stringify(block.input ?? {}),
+        },
       });
     }
   }

@@ -167,6 +167,10 @@ export function openai(options: OpenAIOptions = {}): Provider {
         context.commit();
         onDelta(delta);
       }
+      if (stream.toolDeltas.length > 0 && request.onToolCallDelta !== undefined) {
+        context.commit();
+        for (const fragment of stream.toolDeltas) request.onToolCallDelta(fragment);
+      }
     }
     if (!done && stream.finishReason === undefined) {
       throw providerError(

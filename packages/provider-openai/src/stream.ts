@@ -3,7 +3,7 @@
  * tool-call fragments by index, the finish reason, and the usage of the final chunk
  * (`stream_options.include_usage`; its `choices` is empty — or null on some compatible servers).
  */
-import type { ModelToolCall, TokenUsage } from '@weft/core';
+import type { ModelToolCall, ModelToolCallDelta, TokenUsage } from '@weft/core';
 import { toUsage, type WireUsage } from './wire.js';
 
 interface ToolCallParts {
@@ -22,9 +22,12 @@ export class ChatStream {
   model: string | undefined;
   created: number | undefined;
   private readonly tools = new Map<number, ToolCallParts>();
+  /** The tool-call fragments of the last chunk pushed. */
+  toolDeltas: ModelToolCallDelta[] = [];
 
   /** Takes one parsed chunk; returns its text delta ('' when it has none). */
   push(chunk: any): string {
+    this.toolDeltas = [];
     if (typeof chunk?.id === 'string') this.id ??= chunk.id;
     if (typeof chunk?.model === 'string') this.model = chunk.model;
     if (typeof chunk?.created === 'number') this.created ??= chunk.created;
@@ -56,6 +59,13 @@ export class ChatStream {
     if (typeof fragment?.type === 'string') call.type = fragment.type;
     if (typeof fragment?.function?.name === 'string') call.name += fragment.function.name;
     if (typeof fragment?.function?.arguments === 'string') call.arguments += fragment.function.arguments;
+    const delta: ModelToolCallDelta = {
+      index,
+      arguments: typeof fragment?.function?.arguments === 'string' ? fragment.function.arguments : '',
+    };
+    if (typeof fragment?.id === 'string') delta.id = fragment.id;
+    if (typeof fragment?.function?.name === 'string') delta.name = fragment.function.name;
+    this.toolDeltas.push(delta);
   }
 
   toolCalls(): ModelToolCall[] | undefined {

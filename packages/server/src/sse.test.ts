@@ -93,6 +93,28 @@ describe('SseWriter', () => {
     expect(chunks.map((c) => c.data.output.message)).toEqual(['a b c']);
   });
 
+  it('never joins a tool-call fragment with other chunks', () => {
+    const { res, sse } = writer();
+    res.accepting = false;
+    sse.send('run', { id: 'r' });
+    const fragment = (args: string) => {
+      const c = chunk('m', '') as { output: Record<string, unknown> };
+      return { ...c, output: { ...c.output, tool_call: { index: 0, arguments: args } } };
+    };
+    sse.send('chunk', chunk('m', 'a '), 'm');
+    sse.send('chunk', fragment('{"x"'), 'm');
+    sse.send('chunk', fragment(': 1}'), 'm');
+    sse.send('chunk', chunk('m', 'b'), 'm');
+    res.drain();
+    const chunks = res.events().filter((e) => e.event === 'chunk');
+    expect(chunks.map((c) => c.data.output.tool_call?.arguments ?? c.data.output.message)).toEqual([
+      'a ',
+      '{"x"',
+      ': 1}',
+      'b',
+    ]);
+  });
+
   it('closes the stream when what is queued passes maxBufferedBytes; later events are dropped', () => {
     const { res, sse, closed } = writer(200);
     res.accepting = false;

@@ -133,7 +133,10 @@ export class SseWriter {
         last.key === item.key &&
         last.index === item.index &&
         delta !== undefined &&
-        joined !== undefined
+        joined !== undefined &&
+        // Tool-call fragments (issue 15) are not text: they are never joined.
+        !hasToolCall(item.data) &&
+        !hasToolCall(last.data)
       ) {
         // Joined in place; the size grows by the delta's (string concatenation is O(1) in V8: a rope).
         const output = (item.data as { output: object }).output;
@@ -177,4 +180,9 @@ export class SseWriter {
 function messageOf(data: unknown): string | undefined {
   const message = (data as { output?: { message?: unknown } }).output?.message;
   return typeof message === 'string' ? message : undefined;
+}
+
+function hasToolCall(data: unknown): boolean {
+  const output = (data as { output?: { tool_call?: unknown } } | null)?.output;
+  return output?.tool_call !== undefined;
 }

@@ -55,9 +55,11 @@ function subscribe(handle: RunHandle, sse: SseWriter): () => void {
     const record = handle.snapshot().output[e.step_key];
     if (record !== undefined) sse.send('step', toWireStep(record), e.step_key);
   };
-  const onDelta = (e: { step_key: string; delta: string; index?: number }) => {
+  const onDelta = (e: { step_key: string; delta: string; index?: number; tool_call?: unknown }) => {
     const output: Record<string, unknown> = { model: models.get(e.step_key) ?? 'model', message: e.delta };
     if (e.index !== undefined) output.index = e.index;
+    // A fragment of a streamed tool call (issue 15): `message` is empty, the fragment is beside it.
+    if (e.tool_call !== undefined) output.tool_call = e.tool_call;
     sse.send('chunk', { key: e.step_key, type: 'model', status: 'RUNNING', output }, e.step_key, e.index);
   };
   for (const event of STEP_EVENTS) handle.on(event, onStep);

@@ -4,7 +4,8 @@
  * ```json
  * {
  *   "name": "openai",
- *   "replies": { "<step_key>": "text" | {json} | {"$error": "CODE"} | {"$sequence": [...]} },
+ *   "replies": { "<step_key>": "text" | {json} | {"$error": "CODE"} | {"$sequence": [...]}
+ *                | {"$turns": [{"$tool_calls": [{"name": "LOOKUP", "input": {...}}]}, "answer"]} },
  *   "models": { "<model>": ... },
  *   "default": ...,
  *   "latency_ms": 0,
@@ -121,6 +122,29 @@ function checkReply(reply: unknown, path: string): void {
     }
     reply.$sequence.forEach((item, i) => {
       checkReply(item, `${path}.$sequence[${i}]`);
+    });
+  }
+  if (Object.hasOwn(reply, '$turns')) {
+    if (!Array.isArray(reply.$turns) || reply.$turns.length === 0) {
+      throw invalidArgument(
+        `${path}.$turns`,
+        'a non-empty array of replies (one per model call)',
+        reply.$turns,
+      );
+    }
+    reply.$turns.forEach((item, i) => {
+      checkReply(item, `${path}.$turns[${i}]`);
+    });
+  }
+  if (Object.hasOwn(reply, '$tool_calls')) {
+    const calls = reply.$tool_calls;
+    if (!Array.isArray(calls) || calls.length === 0) {
+      throw invalidArgument(`${path}.$tool_calls`, 'a non-empty array of { name, input?, id? }', calls);
+    }
+    calls.forEach((call, i) => {
+      if (!isPlainObject(call) || typeof call.name !== 'string' || call.name === '') {
+        throw invalidArgument(`${path}.$tool_calls[${i}]`, 'an object { name, input?, id? }', call);
+      }
     });
   }
   if (Object.hasOwn(reply, '$response')) {

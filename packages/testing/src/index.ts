@@ -23,8 +23,11 @@ export type {
   ScriptedRequest,
   ScriptedResponseReply,
   ScriptedSequenceReply,
+  ScriptedToolCall,
+  ScriptedToolCallsReply,
+  ScriptedTurnsReply,
 } from './reply.js';
-export { scriptedError, sequence } from './reply.js';
+export { scriptedError, sequence, toolCalls, turns } from './reply.js';
 export type { ReplySource, ScriptedMatcher, ScriptedProvider, ScriptedProviderOptions } from './scripted.js';
 export { echoReply } from './scripted.js';
 export { estimateTokens, messageText, splitWords } from './text.js';

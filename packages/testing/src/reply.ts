@@ -5,13 +5,17 @@
  * - `{ "$error": "<WeftError code>", "message"?, "details"?, "retryable"? }`: the call throws that error;
  * - `{ "$sequence": [reply, ...] }`: successive calls get successive replies, the last one repeats;
  * - `{ "$response": { "message", "usage"?, "tool_calls"?, "refusal"?, "model"? } }`: full control;
+ * - `{ "$turns": [reply, ...] }`: the reply to model call N of a step's tool loop is the N-th (the last one
+ *   repeats): "on turn 1 call `lookup`, on turn 2 answer". Unlike `$sequence` it depends on the run only;
+ * - `{ "$tool_calls": [{ "name", "input"?, "id"? }, ...], "message"? }`: a reply calling tools (`name` as the
+ *   document writes it, `external:` or not; `id` defaults to `call_<turn>_<n>`);
  * - a function of the request returning any of these (possibly async);
  * - an `Error` instance: thrown as it is.
  */
 import { type ModelRequest, type ModelToolCall, type TokenUsage, WeftError } from '@weft/core';
 
 /** A request as the scripted provider records and passes it to reply functions (no signal, no onDelta). */
-export type ScriptedRequest = Omit<ModelRequest, 'signal' | 'onDelta'>;
+export type ScriptedRequest = Omit<ModelRequest, 'signal' | 'onDelta' | 'onToolCallDelta'>;
 
 export type ScriptedReplyFn = (request: ScriptedRequest) => ScriptedReply | Promise<ScriptedReply>;
 
@@ -24,6 +28,21 @@ export interface ScriptedErrorReply {
 
 export interface ScriptedSequenceReply {
   $sequence: readonly ScriptedReply[];
+}
+
+export interface ScriptedTurnsReply {
+  $turns: readonly ScriptedReply[];
+}
+
+export interface ScriptedToolCall {
+  name: string;
+  input?: unknown;
+  id?: string;
+}
+
+export interface ScriptedToolCallsReply {
+  $tool_calls: readonly ScriptedToolCall[];
+  message?: string;
 }
 
 export interface ScriptedResponseReply {
@@ -44,6 +63,8 @@ export type ScriptedReply =
   | readonly unknown[]
   | ScriptedErrorReply
   | ScriptedSequenceReply
+  | ScriptedTurnsReply
+  | ScriptedToolCallsReply
   | ScriptedResponseReply
   | { readonly [key: string]: unknown }
   | ScriptedReplyFn
@@ -64,6 +85,16 @@ export function scriptedError(
 /** `{ $sequence: replies }`: successive calls get successive replies; the last one repeats. */
 export function sequence(...replies: ScriptedReply[]): ScriptedSequenceReply {
   return { $sequence: replies };
+}
+
+/** `{ $turns: replies }`: the reply to model call N of a tool loop is `replies[N - 1]` (the last repeats). */
+export function turns(...replies: ScriptedReply[]): ScriptedTurnsReply {
+  return { $turns: replies };
+}
+
+/** `{ $tool_calls: calls, message? }`: a reply that calls tools. */
+export function toolCalls(calls: ScriptedToolCall[], message?: string): ScriptedToolCallsReply {
+  return message === undefined ? { $tool_calls: calls } : { $tool_calls: calls, message };
 }
 
 /** What a reply resolved to. */
@@ -118,6 +149,30 @@ export async function resolveReply(
       positions.set(reply, at + 1);
       const item = items[Math.min(at, items.length - 1)] as ScriptedReply;
       return resolveReply(item, request, provider, positions, depth + 1);
+    }
+    if (Array.isArray(reply.$turns)) {
+      const items = reply.$turns as ScriptedReply[];
+      if (items.length === 0) return { message: '' };
+      const turn = typeof request.turn === 'number' && request.turn >= 1 ? request.turn : 1;
+      const item = items[Math.min(turn, items.length) - 1] as ScriptedReply;
+      return resolveReply(item, request, provider, positions, depth + 1);
+    }
+    if (Array.isArray(reply.$tool_calls)) {
+      const turn = typeof request.turn === 'number' ? request.turn : 1;
+      const calls = reply.$tool_calls as ScriptedToolCall[];
+      return {
+        message: typeof reply.message === 'string' ? reply.message : '',
+        tool_calls: calls.map((call, n) => ({
+          id: typeof call.id === 'string' && call.id !== '' ? call.id : `call_${turn}_${n}`,
+          type: 'function',
+          function: {
+            // The model calls a tool by its wire name: `external:refund` is `refund` on the wire.
+            name: String(call.name).replace(/^external:/, ''),
+            arguments:
+              typeof call.input === 'string' ? call.input : (JSON.stringify(call.input ?? {}) ?? '{}'),
+          },
+        })),
+      };
     }
     if (isPlainObject(reply.$response)) {
       const r = reply.$response as ScriptedResponseReply['$response'];

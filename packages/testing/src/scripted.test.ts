@@ -329,3 +329,47 @@ describe('scriptedProvider: usage, latency, streaming, calls', () => {
     expect(() => scriptedProvider({ match: [{ when: 'x' as never, reply: 'y' }] })).toThrow(/match\[0\]/);
   });
 });
+
+describe('scriptedProvider: tool scripts', () => {
+  it('$turns answers model call N of a tool loop with its N-th reply; $tool_calls calls tools by wire name', async () => {
+    const p = scriptedProvider.fromFixtures({
+      replies: {
+        summary: {
+          $turns: [
+            {
+              $tool_calls: [
+                { name: 'LOOKUP', input: { id: 1 } },
+                { name: 'external:refund', id: 'r1' },
+              ],
+              message: 'Looking.',
+            },
+            'done',
+          ],
+        },
+      },
+    });
+    const deltas: unknown[] = [];
+    const first = await p.complete(request({ turn: 1, onToolCallDelta: (d) => deltas.push(d) }));
+    expect(first.message).toBe('Looking.');
+    expect(first.tool_calls).toEqual([
+      { id: 'call_1_0', type: 'function', function: { name: 'LOOKUP', arguments: '{"id":1}' } },
+      { id: 'r1', type: 'function', function: { name: 'refund', arguments: '{}' } },
+    ]);
+    expect(deltas).toEqual([
+      { index: 0, id: 'call_1_0', name: 'LOOKUP', arguments: '{"id":1}' },
+      { index: 1, id: 'r1', name: 'refund', arguments: '{}' },
+    ]);
+    // By turn, not by position: the same turn always gets the same reply (concurrent runs stay independent).
+    expect((await p.complete(request({ turn: 2 }))).message).toBe('done');
+    expect((await p.complete(request({ turn: 7 }))).message).toBe('done');
+    expect((await p.complete(request({ turn: 1 }))).tool_calls).toHaveLength(2);
+    expect((await p.complete(request())).tool_calls).toHaveLength(2);
+  });
+
+  it('rejects malformed tool scripts in fixtures', () => {
+    expect(() => scriptedProvider.fromFixtures({ replies: { a: { $turns: [] } } })).toThrow(/\$turns/);
+    expect(() => scriptedProvider.fromFixtures({ replies: { a: { $tool_calls: [{ input: {} }] } } })).toThrow(
+      /\$tool_calls\[0\]/,
+    );
+  });
+});

@@ -129,7 +129,7 @@ function build(options: ScriptedProviderOptions, name: string, state: SharedStat
   }
 
   async function complete(request: ModelRequest): Promise<ModelResponse> {
-    const { signal, onDelta, ...rest } = request;
+    const { signal, onDelta, onToolCallDelta, ...rest } = request;
     const recorded = structuredClone(rest) as ScriptedRequest;
     state.calls.push(recorded);
     const view = structuredClone(rest) as ScriptedRequest;
@@ -156,6 +156,12 @@ function build(options: ScriptedProviderOptions, name: string, state: SharedStat
         await Promise.resolve();
       }
       if (signal?.aborted) throw cancelled();
+    }
+
+    if (onToolCallDelta !== undefined && options.stream !== false && resolved.tool_calls !== undefined) {
+      resolved.tool_calls.forEach((call, index) => {
+        onToolCallDelta({ index, id: call.id, name: call.function.name, arguments: call.function.arguments });
+      });
     }
 
     const usage = resolved.usage ?? usageFor(options, view, resolved.message);

@@ -1,8 +1,8 @@
 /** Deterministic text helpers of the scripted provider: message text, token estimates, word deltas. */
-import type { Message } from '@weft/core';
+import type { ModelMessage } from '@weft/core';
 
 /** The text of a message: its string content, or its text parts joined with "\n". */
-export function messageText(message: Message): string {
+export function messageText(message: Pick<ModelMessage, 'content'>): string {
   if (typeof message.content === 'string') return message.content;
   return message.content
     .map((part) => {

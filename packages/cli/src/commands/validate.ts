@@ -2,17 +2,20 @@
  * `weft validate <file…>`: every problem of every file; exit 1 on errors, 2 when a file cannot be read.
  * With `providers` (the ones `weft run` would use), also AUTO_UNSERVED warnings: `auto` they cannot serve.
  */
+import { existsSync, readFileSync } from 'node:fs';
 import { autoProblems, type Problem, type Provider, validateVersion } from '@weft/core';
 import { problemLines } from '../common.js';
 import { CliError, EXIT } from '../errors.js';
 import { colorsFor, writeLine } from '../output.js';
-import { loadWorkflow } from '../project.js';
+import { loadWorkflow, sibling } from '../project.js';
 import type { Io } from './run.js';
 
 export interface ValidateFlags {
   json: boolean;
   /** Step types registered by `--plugin` modules (valid in addition to the built-in ones). */
   stepTypes?: readonly string[];
+  /** Tools registered by `--plugin` modules (the external tools model steps may name). */
+  tools?: readonly string[];
   /** The expression language of documents that do not say (`--language`). */
   language?: 'jsonata' | 'javascript';
   /** The providers `weft run` would use: a version's `auto` they cannot serve is a warning. */
@@ -31,6 +34,7 @@ export function validateFile(
   file: string,
   stepTypes: readonly string[] = [],
   language?: 'jsonata' | 'javascript',
+  tools: readonly string[] = [],
   providers?: Record<string, Provider>,
 ): FileReport {
   let document: Record<string, unknown>;
@@ -40,14 +44,33 @@ export function validateFile(
     if (!(error instanceof CliError)) throw error;
     return { file, ok: false, error: [error.message, ...error.lines].join('\n'), problems: [] };
   }
-  const result = validateVersion(document, { stepTypes, ...(language === undefined ? {} : { language }) });
+  // The tools of the fixtures beside the file are registered in its dry runs: valid names here too.
+  const fixtureTools = besideFixtureTools(file);
+  const result = validateVersion(document, {
+    stepTypes,
+    tools: [...tools, ...fixtureTools],
+    ...(language === undefined ? {} : { language }),
+  });
   const problems = [...result.problems];
   if (providers !== undefined) problems.push(...autoProblems(document, providers));
   return { file, ok: result.ok, error: null, problems };
 }
 
+function besideFixtureTools(file: string): string[] {
+  const beside = sibling(file, '.fixtures.json');
+  if (!existsSync(beside)) return [];
+  try {
+    const tools = (JSON.parse(readFileSync(beside, 'utf8')) as { tools?: unknown }).tools;
+    return tools !== null && typeof tools === 'object' && !Array.isArray(tools) ? Object.keys(tools) : [];
+  } catch {
+    return [];
+  }
+}
+
 export function validateCommand(files: readonly string[], flags: ValidateFlags, io: Io): number {
-  const reports = files.map((file) => validateFile(file, flags.stepTypes, flags.language, flags.providers));
+  const reports = files.map((file) =>
+    validateFile(file, flags.stepTypes, flags.language, flags.tools, flags.providers),
+  );
   if (flags.json) {
     writeLine(io.stdout, JSON.stringify(reports, null, 2));
   } else {

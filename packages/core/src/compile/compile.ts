@@ -24,6 +24,7 @@ import { stepCommonFields } from '../model/schema.js';
 import { collectTemplateStrings } from '../model/template-fields.js';
 import type { BranchStep, CodeStep, Step, VersionDocument } from '../model/types.js';
 import { validateAndCopy } from '../validate/validate.js';
+import { compileAgents } from './agent.js';
 import { type FastCompiledExpression, withFastPath } from './fast-expression.js';
 import type { CompiledBranch, CompiledConfig, Plan, PlanStep } from './plan.js';
 
@@ -35,6 +36,8 @@ export interface CompileOptions {
   language?: ExpressionLanguage;
   /** Documents with more steps are refused with LIMIT_EXCEEDED before any other work. Default: no limit. */
   maxSteps?: number;
+  /** The names of the engine's tools (`createEngine({ tools })`), which model steps may call. */
+  tools?: Iterable<string>;
 }
 
 const COMMON_FIELDS: ReadonlySet<string> = new Set(Object.keys(stepCommonFields));
@@ -104,8 +107,10 @@ export function compileWithHash(
   stepTypes: readonly string[],
   options: CompileOptions,
 ): Plan {
+  const engineTools: ReadonlySet<string> = new Set(options.tools ?? []);
   const result = validateAndCopy(document, {
     stepTypes,
+    tools: engineTools,
     ...(options.language === undefined ? {} : { language: options.language }),
   });
   if (!result.ok) throw new ValidationError(result.problems);
@@ -203,6 +208,7 @@ export function compileWithHash(
     };
   });
   const cover = chainCover(built, preds);
+  const tooling = compileAgents(runnable, indexOf, engineTools);
   // One object literal per step, built once: copying (spreading) 10,000 objects gave each one a
   // hidden class of its own — ~500 bytes a step (docs/performance.md, W4).
   const steps: PlanStep[] = built.map((b, index) => {
@@ -223,6 +229,8 @@ export function compileWithHash(
       retry: step.retry ?? null,
       timeoutMs: step.timeout_ms ?? null,
       maxConcurrency: step.max_concurrency ?? null,
+      agent: tooling.agents[index]!,
+      toolOf: tooling.parents[index] === null ? null : Object.freeze(tooling.parents[index]!),
       preds: preds[index]!,
       chain: cover.chainOf[index]!,
     });
@@ -233,8 +241,10 @@ export function compileWithHash(
     const s = steps[i]!;
     if (s.type === 'input' || s.step.input_connected === true) entries.push(i);
   }
+  // Tool-only steps are never entries: the model steps that call them run them.
   if (entries.length === 0)
-    for (let i = 0; i < steps.length; i++) if (steps[i]!.preds.length === 0) entries.push(i);
+    for (let i = 0; i < steps.length; i++)
+      if (steps[i]!.preds.length === 0 && steps[i]!.toolOf === null) entries.push(i);
   const byKey = new Map<string, PlanStep>();
   for (let i = 0; i < steps.length; i++) byKey.set(steps[i]!.key, steps[i]!);
 

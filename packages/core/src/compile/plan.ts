@@ -2,6 +2,7 @@
 
 import type { CompiledTemplate } from '../expressions/template.js';
 import type { RetryPolicy, Step, VersionDocument } from '../model/types.js';
+import type { AgentPlan } from './agent.js';
 import type { FastCompiledExpression } from './fast-expression.js';
 
 export interface CompiledBranchCondition {
@@ -70,6 +71,13 @@ export interface PlanStep {
   readonly retry: RetryPolicy | null;
   readonly timeoutMs: number | null;
   readonly maxConcurrency: number | null;
+  /** A `model` step with tools: its tool loop (compile/agent.ts). */
+  readonly agent: AgentPlan | null;
+  /**
+   * A tool-only step (a model step names it as a tool): the plan indices of the model steps that call
+   * it. It never runs on its own: it is not an entry and has no edges.
+   */
+  readonly toolOf: readonly number[] | null;
   /**
    * The step's chain in `Plan.chains` (a cover of the graph by chains: paths along its edges). Two steps
    * of one chain are ordered (one is reachable from the other), so they never run at the same time.

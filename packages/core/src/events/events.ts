@@ -6,6 +6,7 @@
 import { EventEmitter } from 'eventemitter3';
 import { ERROR_CODES, type ErrorRecord, invalidArgument, WeftError } from '../errors.js';
 import type { ModelNeeds } from '../providers/auto-model.js';
+import type { ModelToolCallDelta } from '../providers/provider.js';
 import type { LogEntry, Run, SkipReason, UsageCall } from '../run/types.js';
 import type { RunStatus } from '../statuses.js';
 
@@ -18,6 +19,8 @@ export interface EventBase {
 export interface StepEventBase extends EventBase {
   step_key: string;
   type: string;
+  /** A tool-only step's events: the model step that calls it (docs/semantics.md, "Tools"). */
+  parent_step_key?: string;
 }
 
 export interface WeftEventMap {
@@ -44,8 +47,35 @@ export interface WeftEventMap {
     error?: ErrorRecord;
   };
   usage: EventBase & { step_key: string; call: UsageCall; total: number };
-  log: EventBase & { step_key?: string } & LogEntry;
-  'model.delta': EventBase & { step_key: string; delta: string; index?: number };
+  log: EventBase & { step_key?: string; parent_step_key?: string } & LogEntry;
+  /**
+   * A streaming provider's delta: text (`delta`), or a fragment of a tool call (`tool_call`, with `delta`
+   * empty).
+   */
+  'model.delta': EventBase & {
+    step_key: string;
+    delta: string;
+    index?: number;
+    tool_call?: ModelToolCallDelta;
+  };
+  /** A model step's model called a tool (`name` as the document names it). */
+  'tool.called': EventBase & {
+    step_key: string;
+    index?: number;
+    id: string;
+    name: string;
+    input: unknown;
+  };
+  /** A tool call ended: its output, or the error the model gets as its result. */
+  'tool.result': EventBase & {
+    step_key: string;
+    index?: number;
+    id: string;
+    name: string;
+    status: 'COMPLETED' | 'FAILED' | 'CANCELLED';
+    output?: unknown;
+    error?: ErrorRecord;
+  };
   /**
    * Weft chose a `model` step's model (`model: "auto"`): which one, why, and what the step needed
    * (providers/auto-model.ts). Emitted before the call.
@@ -79,6 +109,8 @@ const EVENT_NAME_SET: Record<WeftEventName, true> = {
   usage: true,
   log: true,
   'model.delta': true,
+  'tool.called': true,
+  'tool.result': true,
   'model.selected': true,
 };
 export const WEFT_EVENT_NAMES = Object.freeze(Object.keys(EVENT_NAME_SET) as WeftEventName[]);

@@ -2,6 +2,7 @@
  * `{{ expr }}` templates in string fields. A field that is exactly one `{{ expr }}` yields the raw value
  * (object, number, …); otherwise each segment's value is stringified into the text.
  */
+import { rewriteFileDirective } from './file-directive.js';
 import {
   type CompiledExpression,
   compileExpression,
@@ -68,7 +69,8 @@ export function scanTemplate(
     // Bound the search so a hostile template cannot make this quadratic in practice.
     for (let attempts = 0; close >= 0 && attempts < 64; attempts++) {
       const source = text.slice(offset, close);
-      const parsed = parseExpression(source, limits);
+      // A file directive (`input.doc:contents`) parses as the marker it becomes (file-directive.ts).
+      const parsed = parseExpression(rewriteFileDirective(source), limits);
       if (parsed.ok) {
         found = true;
         break;
@@ -118,13 +120,13 @@ export function compileTemplate(
   if (scan.segments.length === 0) return { kind: 'literal', text };
   const only = scan.segments[0]!;
   if (scan.segments.length === 1 && only.start === 0 && only.end === text.length) {
-    return { kind: 'single', expression: compile(only.source, site) };
+    return { kind: 'single', expression: compile(rewriteFileDirective(only.source), site) };
   }
   const parts: Array<string | CompiledExpression> = [];
   let last = 0;
   for (const segment of scan.segments) {
     if (segment.start > last) parts.push(text.slice(last, segment.start));
-    parts.push(compile(segment.source, site));
+    parts.push(compile(rewriteFileDirective(segment.source), site));
     last = segment.end;
   }
   if (last < text.length) parts.push(text.slice(last));

@@ -27,8 +27,12 @@ export const INPUT_FIELD_TYPES = [
 /** `allowed_modes` of an input field: who may give its value (`auto`: a model; `manual`: the caller). */
 export const INPUT_FIELD_MODES = ['all', 'auto', 'manual'] as const;
 export const HTTP_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
-export const MESSAGE_ROLES = ['system', 'user', 'assistant'] as const;
+export const MESSAGE_ROLES = ['system', 'user', 'assistant', 'tool'] as const;
 export const RESPONSE_FORMATS = ['text', 'json'] as const;
+/** `tools_mode` of a model step: may call tools (`auto`), must call one on the first turn, or no tools sent. */
+export const TOOLS_MODES = ['auto', 'required', 'none'] as const;
+/** The most model calls one `model` step may make (`max_iterations`): every loop is bounded. */
+export const MAX_TOOL_ITERATIONS = 100;
 /** The expression languages (docs/semantics.md, "JavaScript"). */
 export const CODE_LANGUAGES = ['jsonata', 'javascript'] as const;
 
@@ -146,11 +150,41 @@ export const InputFieldSchema = Type.Object({
   content: Type.Optional(Type.String({ description: 'The Markdown of a display-only content field.' })),
 });
 
+/**
+ * A content part: `{type: "text", text}`, `{type: "image", url}`, `{type: "file", url}` (the platform's),
+ * `{type: "tool_result", id, name, output}` in a `tool` message; other types are passed to the provider as
+ * they are.
+ */
 const MessagePartSchema = Type.Object({ type: Type.String({ minLength: 1 }) });
+
+/** A tool call of an `assistant` message (the platform's `ModelToolCallSchema`). */
+export const ToolCallSchema = Type.Object({
+  id: Type.String(),
+  name: Type.String(),
+  input: Type.Optional(Type.Unknown()),
+});
 
 export const MessageSchema = Type.Object({
   role: literalUnion(MESSAGE_ROLES, 'Who speaks.'),
   content: Type.Union([Type.String(), Type.Array(MessagePartSchema)]),
+  tools: Type.Optional(
+    Type.Array(ToolCallSchema, { description: 'An assistant message: the tools it called.' }),
+  ),
+  disable_variables: Type.Optional(Type.Boolean({ description: 'The message holds no templates.' })),
+});
+
+/** A tool given as an object: a step key, `external:NAME`, or the name of a tool registered on the engine. */
+export const ToolObjectSchema = Type.Object({
+  name: Type.String({
+    minLength: 1,
+    description: 'A step key of the version, or `external:NAME` (a tool registered on the engine).',
+  }),
+  description: Type.Optional(Type.String({ description: 'What the tool does, for the model.' })),
+  input: Type.Optional(
+    Type.Record(Type.String(), Type.Unknown(), {
+      description: "An input definition: the tool's arguments (its JSON Schema for the model).",
+    }),
+  ),
 });
 
 export const ModelConfigSchema = Type.Object({
@@ -160,6 +194,28 @@ export const ModelConfigSchema = Type.Object({
   temperature: Type.Optional(Type.Number({ minimum: 0, maximum: 2 })),
   response_format: Type.Optional(literalUnion(RESPONSE_FORMATS, 'text (default) or json.')),
   max_tokens: Type.Optional(Type.Integer({ minimum: 1 })),
+  tools: Type.Optional(
+    Type.Array(Type.Union([Type.String({ minLength: 1 }), ToolObjectSchema]), {
+      description: 'Tools the model may call: step keys, `external:NAME`, or tool objects.',
+    }),
+  ),
+  tools_mode: Type.Optional(
+    literalUnion(
+      TOOLS_MODES,
+      'auto (default): the model may call tools; required: it must on its first turn; none: no tools are sent.',
+    ),
+  ),
+  tools_parallel: Type.Optional(
+    Type.Boolean({ description: 'Run the tool calls of one turn concurrently (default false: in order).' }),
+  ),
+  max_iterations: Type.Optional(
+    Type.Integer({
+      minimum: 1,
+      maximum: MAX_TOOL_ITERATIONS,
+      description:
+        'The most model calls the step makes (default 10); past it the step fails with MAX_ITERATIONS.',
+    }),
+  ),
 });
 
 export const BranchConditionSchema = Type.Object({

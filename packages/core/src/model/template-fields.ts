@@ -47,7 +47,7 @@ export interface TemplateString {
 /**
  * Every string containing `{{` inside the step's templated fields, iteratively (no recursion, so hostile
  * nesting cannot overflow the stack). In a `model` step, an object with `disable_variables: true` (a
- * message or a content part, as the platform has it) holds no templates. `onTooDeep` is told of values nested past MAX_TEMPLATE_DEPTH.
+ * message or a content part, as the platform has it) holds no templates, and neither does `provider.tools`. `onTooDeep` is told of values nested past MAX_TEMPLATE_DEPTH.
  */
 export function collectTemplateStrings(
   step: Record<string, unknown>,
@@ -75,6 +75,13 @@ export function collectTemplateStrings(
     if (Array.isArray(value)) {
       for (let i = value.length - 1; i >= 0; i--) stack.push({ value: value[i], path: [...path, i] });
     } else if (literal && (value as { disable_variables?: unknown }).disable_variables === true) {
+    } else if (literal && path.length === 1 && path[0] === 'provider') {
+      // A model step's tool definitions (`provider.tools`) are structure, read when the plan is compiled.
+      const keys = Object.keys(value).filter((k) => k !== 'tools');
+      for (let i = keys.length - 1; i >= 0; i--) {
+        const k = keys[i]!;
+        stack.push({ value: (value as Record<string, unknown>)[k], path: [...path, k] });
+      }
     } else {
       const keys = Object.keys(value);
       for (let i = keys.length - 1; i >= 0; i--) {

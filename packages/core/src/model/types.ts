@@ -20,6 +20,8 @@ import type {
   RetrySchema,
   ServiceConfigSchema,
   ServiceStepSchema,
+  ToolCallSchema,
+  ToolObjectSchema,
   VersionSchema,
   WorkflowStepSchema,
 } from './schema.js';
@@ -28,6 +30,10 @@ export type Auto = Static<typeof AutoSchema>;
 export type RetryPolicy = Static<typeof RetrySchema>;
 export type InputField = Static<typeof InputFieldSchema>;
 export type Message = Static<typeof MessageSchema>;
+/** A tool of a model step written as an object (`provider.tools[]`). */
+export type ToolObject = Static<typeof ToolObjectSchema>;
+/** A tool call of an assistant message, as the platform writes it. */
+export type ToolCall = Static<typeof ToolCallSchema>;
 export type ModelConfig = Static<typeof ModelConfigSchema>;
 export type BranchCondition = Static<typeof BranchConditionSchema>;
 export type ServiceConfig = Static<typeof ServiceConfigSchema>;

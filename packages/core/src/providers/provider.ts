@@ -1,9 +1,10 @@
 /**
  * The interface provider packages implement (@weft/provider-openai, @weft/provider-anthropic,
  * @weft/testing's scripted provider). The core's `model` step resolves templates and `auto` defaults,
- * calls `complete`, parses JSON replies, prices the usage and records it in the run's ledger.
+ * turns the document's messages (files and images included) into `ModelMessage`s, runs the tool loop,
+ * calls `complete` once per model call, parses JSON replies, prices the usage and records it in the run's
+ * ledger. A provider only translates one request to its wire format and one reply back.
  */
-import type { Message } from '../model/types.js';
 
 /** Token counts of one model call, as the provider reported them. */
 export interface TokenUsage {
@@ -11,15 +12,84 @@ export interface TokenUsage {
   output_tokens: number;
 }
 
+export interface ModelTextPart {
+  type: 'text';
+  text: string;
+}
+
+/** An image: by URL (the provider fetches it) or inline (`data`, base64, with its media type). */
+export interface ModelImagePart {
+  type: 'image';
+  url?: string;
+  data?: string;
+  media_type?: string;
+}
+
+/** A document (PDF, text…), always inline: `data` is base64. */
+export interface ModelFilePart {
+  type: 'file';
+  data: string;
+  media_type: string;
+  filename?: string;
+}
+
+/** Any other part a document wrote (e.g. a provider's own `image_url`): passed on as it is. */
+export interface ModelOtherPart {
+  type: string;
+  [field: string]: unknown;
+}
+
+export type ModelContentPart = ModelTextPart | ModelImagePart | ModelFilePart | ModelOtherPart;
+
+/**
+ * One message of a model call, provider-agnostic. `assistant` messages carry the tool calls the model
+ * made (`tool_calls`); each result goes back in a `tool` message of its own (`tool_call_id`, `name` the
+ * tool's wire name, `is_error` when the tool failed). Providers that group results (Anthropic) merge
+ * consecutive `tool` messages.
+ */
+export interface ModelMessage {
+  role: 'system' | 'user' | 'assistant' | 'tool';
+  content: string | ModelContentPart[];
+  tool_calls?: ModelToolCall[];
+  tool_call_id?: string;
+  name?: string;
+  is_error?: boolean;
+}
+
+/** A tool the model may call: its wire name, what it does, and its arguments as a JSON Schema object. */
+export interface ModelToolDefinition {
+  name: string;
+  description: string;
+  parameters: Record<string, unknown>;
+}
+
+/** A streamed fragment of a tool call (`index`: the call's position in the reply). */
+export interface ModelToolCallDelta {
+  index: number;
+  id?: string;
+  name?: string;
+  /** The next piece of the arguments' JSON text ('' when the fragment has none). */
+  arguments: string;
+}
+
 export interface ModelRequest {
   /** The provider name the step resolved to (after `auto`). */
   provider: string;
   model: string;
-  /** Messages with every template resolved. */
-  messages: Message[];
+  /** Messages with every template resolved, files and images as parts. */
+  messages: ModelMessage[];
   temperature?: number;
   max_tokens?: number;
   response_format: 'text' | 'json';
+  /** Tools the model may call (absent: none). */
+  tools?: ModelToolDefinition[];
+  /**
+   * With `tools`: `auto` (the model decides), `required` (it must call at least one), `none` (it must
+   * not call any; the tools are still described, as in a conversation that already used them).
+   */
+  tool_choice?: 'auto' | 'required' | 'none';
+  /** With `tools`: whether the model may call several in one reply. */
+  parallel_tool_calls?: boolean;
   /**
    * With `response_format: json`: the JSON Schema the reply must follow (structured output). OpenAI-style
    * providers send it as `response_format: json_schema`, Anthropic as one forced tool call; either way the
@@ -34,13 +104,18 @@ export interface ModelRequest {
   step_key: string;
   /** Set when the step runs in a loop. */
   index?: number;
+  /** With tools: which model call of the step's tool loop this is (1, 2, …). */
+  turn?: number;
   /** Streaming providers call this with each text delta; it reaches the run as `model.delta`. */
   onDelta?: (delta: string) => void;
+  /** Streaming providers call this with each fragment of a tool call; it reaches the run as `model.delta`. */
+  onToolCallDelta?: (delta: ModelToolCallDelta) => void;
 }
 
 export interface ModelToolCall {
   id: string;
   type: string;
+  /** `arguments` is the JSON text the model wrote (possibly malformed: the engine checks it). */
   function: { name: string; arguments: string };
 }
 
@@ -56,6 +131,18 @@ export interface ModelResponse {
   model?: string;
 }
 
+/** What a model can take; anything left out counts as supported. */
+export interface ModelCapabilities {
+  /** Tool calls (`tools`, `tool_choice`). */
+  tools?: boolean;
+  /** Image parts. */
+  images?: boolean;
+  /** File (document) parts. */
+  files?: boolean;
+  /** `response_format: json`. */
+  json?: boolean;
+}
+
 export interface Provider {
   /** The name steps use in `provider.provider` / `auto.provider`, e.g. "openai". */
   readonly name: string;
@@ -65,6 +152,11 @@ export interface Provider {
    * and the run logs a warning.
    */
   readonly pricing?: Readonly<Record<string, ModelPrice>> | undefined;
+  /**
+   * What `model` can take. The `model` step fails with PROVIDER_BAD_REQUEST, before calling, when a
+   * step needs what the model lacks (tools, images, files). Default: everything.
+   */
+  capabilities?(model: string): ModelCapabilities;
   /**
    * The models this provider serves, with what each can do and costs (providers/catalogue.ts): what the
    * engine chooses from when a step leaves the model to it (`model: "auto"`). Without one, the provider's

@@ -5,6 +5,7 @@
  */
 import { ERROR_CODES, type ErrorRecord, WeftError } from '../errors.js';
 import { STEP } from '../lifecycle/lifecycle.js';
+import { agentUnitDone, invocationAbandoned, invocationSettled } from './agent.js';
 import { type Commands, TIMER } from './commands.js';
 import type { JournalEntry, StepSettledEntry, TimerFiredEntry } from './journal.js';
 import { iterationCompleted, iterationFailed } from './loop.js';
@@ -28,6 +29,10 @@ export function unitIndex(index: number | null): number {
 function unitsOf(state: RunState, i: number, index: number): Units | undefined {
   if (state.stepStatus[i] !== STEP.RUNNING) return undefined;
   if (index < 0) return state.stage[i] === STAGE.BODY ? state.body : undefined;
+  if (state.stage[i] === STAGE.TOOL) {
+    const tool = state.extras[i]?.tool;
+    return tool != null && index < tool.invocations.length ? tool.units : undefined;
+  }
   const loop = state.extras[i]?.loop;
   return loop != null && state.stage[i] === STAGE.ITERATIONS && index < loop.elements.length
     ? loop.units
@@ -80,7 +85,12 @@ function phaseNames(phases: number): string {
 
 /** Asks for the unit's next attempt. */
 export function queueAttempt(state: RunState, i: number, index: number, out: Commands): void {
-  const units = index < 0 ? state.body : loopOf(state, i).units;
+  const units =
+    index < 0
+      ? state.body
+      : state.stage[i] === STAGE.TOOL
+        ? state.extras[i]!.tool!.units
+        : loopOf(state, i).units;
   const slot = index < 0 ? i : index;
   const attempt = units.attempt[slot]! + 1;
   units.attempt[slot] = attempt;
@@ -129,7 +139,10 @@ export function attemptSettled(
       // After a stop, a step whose handler still answered ends CANCELLED (its output is discarded).
       if (state.stopReason !== null) cancelStep(state, i, entry.at, out);
       else completeStep(state, i, entry.output, entry.at, out);
+    } else if (state.stage[i] === STAGE.TOOL) {
+      invocationSettled(state, i, index, entry.output, null, entry.at, out);
     } else {
+      if (state.plan.steps[i]!.agent !== null) agentUnitDone(state, i, index, entry.at, out);
       iterationCompleted(state, i, index, entry.output, entry.at, out);
     }
   } else if (entry.error === null) {
@@ -184,7 +197,10 @@ function unitFailed(
   out: Commands,
 ): void {
   const slot = index < 0 ? i : index;
-  const stopped = state.stopReason !== null || (index >= 0 && loopOf(state, i).firstError !== null);
+  const tool = index >= 0 && state.stage[i] === STAGE.TOOL;
+  const stopped =
+    state.stopReason !== null ||
+    (index >= 0 && (tool ? invocationAbandoned(state, i, index) : loopOf(state, i).firstError !== null));
   if (!stopped && retryable && error.code !== ERROR_CODES.CANCELLED) {
     units.failures ??= new Int32Array(units.phase.length);
     const failures = ++units.failures[slot]!;
@@ -200,8 +216,11 @@ function unitFailed(
     }
   }
   units.phase[slot] = UNIT.DONE;
-  if (index >= 0) iterationFailed(state, i, index, error, at, out);
-  else bodyFailed(state, i, error, at, out);
+  if (tool) invocationSettled(state, i, index, null, error, at, out);
+  else if (index >= 0) {
+    if (state.plan.steps[i]!.agent !== null) agentUnitDone(state, i, index, at, out);
+    iterationFailed(state, i, index, error, at, out);
+  } else bodyFailed(state, i, error, at, out);
 }
 
 /**

@@ -100,6 +100,10 @@ export function checkEngineOptions(options: unknown): EngineOptions {
     optionalFunction(o.onListenerError, 'onListenerError', 'a function (error, event) => void');
     optionalInteger(o.planCacheSize, 'planCacheSize', 0);
     optionalOneOf(o.language, 'language', EXPRESSION_LANGUAGES);
+    optionalBoolean(o.includeRawModelOutput, 'includeRawModelOutput');
+    optionalRecord(o.fileExtractors, 'fileExtractors', (extractor, parameter) =>
+      optionalFunction(extractor, parameter, 'a function (file, signal) => text'),
+    );
     if (o.journal !== undefined) checkJournalSink(o.journal, 'journal');
     return (variables === undefined ? o : { ...o, variables }) as EngineOptions;
   });

@@ -52,6 +52,17 @@ export interface Commands {
   usage(step: number, call: UsageCall, total: number): void;
   /** Emit `log`. */
   log(step: number, entry: LogEntry): void;
+  /**
+   * Run call `call` of a model step unit, an external tool: answer with `tool.started` when its handler is
+   * called, then `tool.settled`.
+   */
+  invokeTool(step: number, index: number, call: number): void;
+  /** The unit that made call `call` has ended: abort the call if it is in flight. */
+  cancelCall(step: number, index: number, call: number): void;
+  /** Every call of the unit's last turn has settled: its model step goes on (the next model call). */
+  toolsSettled(step: number, index: number): void;
+  /** Emit `tool.started` (the call began) or `tool.settled` (it ended). */
+  callEvent(step: number, index: number, call: number, settled: boolean): void;
   /** Every step has settled (`state.ending`): end the run once no handler runs (answer with `run.ended`). */
   end(): void;
   /** The run ended: emit its final event, resolve `done`. */
@@ -75,6 +86,10 @@ export const OP = {
   LOG: 13,
   END: 14,
   ENDED: 15,
+  INVOKE_TOOL: 16,
+  CANCEL_CALL: 17,
+  TOOLS_SETTLED: 18,
+  CALL_EVENT: 19,
 } as const;
 
 /**
@@ -178,6 +193,18 @@ export class CommandQueue implements Commands {
   log(step: number, entry: LogEntry): void {
     this.#push(OP.LOG, step, -1, 0, 0, entry);
   }
+  invokeTool(step: number, index: number, call: number): void {
+    this.#push(OP.INVOKE_TOOL, step, index, 0, call, null);
+  }
+  cancelCall(step: number, index: number, call: number): void {
+    this.#push(OP.CANCEL_CALL, step, index, 0, call, null);
+  }
+  toolsSettled(step: number, index: number): void {
+    this.#push(OP.TOOLS_SETTLED, step, index, 0, 0, null);
+  }
+  callEvent(step: number, index: number, call: number, settled: boolean): void {
+    this.#push(OP.CALL_EVENT, step, index, settled ? 1 : 0, call, null);
+  }
   end(): void {
     this.#push(OP.END, -1, -1, 0, 0, null);
   }
@@ -202,6 +229,10 @@ export const IGNORE_COMMANDS: Commands = {
   stepSettled() {},
   usage() {},
   log() {},
+  invokeTool() {},
+  cancelCall() {},
+  toolsSettled() {},
+  callEvent() {},
   end() {},
   ended() {},
 };

@@ -8,6 +8,8 @@ import type { ExpressionBindings } from '../expressions/jsonata.js';
 import type { Step } from '../model/types.js';
 import type { InternalStepContext } from '../steps/internal.js';
 import type { HandlerEventData, HandlerEventName, RunInfo } from '../steps/types.js';
+import type { TranscriptTurn } from './agent.js';
+import type { RepliedToolCall } from './journal.js';
 import type { UsageCall } from './types.js';
 
 /** What a context asks of its run (run/runner.ts). */
@@ -18,6 +20,29 @@ export interface ContextHost {
   recordUsage(step: number, index: number | undefined, call: UsageCall): void;
   log(step: number, index: number | undefined, level: LogLevel, message: string, data: unknown): void;
   emit(step: number, index: number | undefined, event: HandlerEventName, data: unknown): void;
+  /** A model step's tool loop (null when the step has no tools): see `AgentPort`. */
+  agentPort(step: number, index: number | undefined, attempt: number): AgentPort | null;
+}
+
+/**
+ * What a `model` step with tools asks of its run (steps/model.ts): the turns so far — from this attempt,
+ * an earlier one, or before a crash, since they are journaled — a way to record a reply with tool calls
+ * (the scheduler then runs them: run/agent.ts), to wait for them, and a slot of the caps for a model call.
+ */
+export interface AgentPort {
+  turns(): TranscriptTurn[];
+  /** Records the reply to model call `turn` (= turns().length + 1) and starts its tool calls. */
+  replied(reply: {
+    turn: number;
+    message: string;
+    refusal: string | null;
+    model: string | null;
+    tool_calls: RepliedToolCall[];
+  }): void;
+  /** Resolves once every call of the last turn has settled; rejects with the signal's reason when it fires. */
+  settled(signal: AbortSignal): Promise<void>;
+  /** Runs a model call under the run's and the engine's caps (the step itself holds no slot). */
+  slot<T>(task: () => Promise<T>): Promise<T>;
 }
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
@@ -82,8 +107,11 @@ export class ExecutionContext implements InternalStepContext {
     return this.#signal;
   }
 
+  /** Appended to the idempotency key: an external tool call's context is one per call (`:tool:<call id>`). */
+  idempotencySuffix = '';
+
   get idempotency_key(): string {
-    return idempotencyKey(this.run.id, this.plan.key, this.index);
+    return idempotencyKey(this.run.id, this.plan.key, this.index) + this.idempotencySuffix;
   }
 
   get usage(): { record(call: UsageCall): void } {
@@ -136,6 +164,7 @@ const idle: ContextHost = {
   recordUsage() {},
   log() {},
   emit() {},
+  agentPort: () => null,
 };
 export const KEEP_SHAPE_ALIVE = new ExecutionContext(
   idle,

@@ -4,7 +4,7 @@ import type { PlanStep } from '../compile/plan.js';
 import type { SafeEmitter } from '../events/events.js';
 import type { ExpressionBindings } from '../expressions/jsonata.js';
 import type { RetryPolicy } from '../model/types.js';
-import type { StepHandler } from '../steps/types.js';
+import type { StepHandler, ToolDefinition } from '../steps/types.js';
 import type { Clock, EngineLimits } from './options.js';
 import type { EngineSlots } from './slots.js';
 import type { Variable } from './variables.js';
@@ -42,5 +42,7 @@ export interface EngineCore {
   /** The engine cap's reservations (slots.ts); `engineSlots.limit` is `engineLimit`. */
   readonly engineSlots: EngineSlots;
   readonly events: SafeEmitter;
+  /** The engine's tools (`createEngine({ tools })`), which model steps call as `external:NAME`. */
+  readonly tools: ReadonlyMap<string, ToolDefinition>;
   handlerFor(type: string): HandlerEntry | undefined;
 }

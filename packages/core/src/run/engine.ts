@@ -21,10 +21,11 @@ import {
 import { MemoryFileStore } from '../files/memory.js';
 import { type InputFieldSite, inputDefinitions, invalidInput, problemsFor } from '../input/check.js';
 import { allowsAuto } from '../input/fields.js';
+import { TOOL_WIRE_NAME } from '../model/tools.js';
 import type { Auto, VersionDocument } from '../model/types.js';
 import { modelChooser } from '../providers/auto-model.js';
 import { buildCatalogue, cataloguePricing } from '../providers/catalogue.js';
-import type { Provider } from '../providers/provider.js';
+import type { ModelToolCallDelta, Provider } from '../providers/provider.js';
 import { branchStep } from '../steps/branch.js';
 import { browserStep } from '../steps/browser.js';
 import { codeStep } from '../steps/code.js';
@@ -36,7 +37,13 @@ import { modelStep } from '../steps/model.js';
 import { mergeServices, serviceStep } from '../steps/service.js';
 import { filesService } from '../steps/service-files.js';
 import { schedulerService } from '../steps/service-scheduler.js';
-import type { HandlerEventData, StepContext, StepHandler } from '../steps/types.js';
+import type {
+  HandlerEventData,
+  StepContext,
+  StepHandler,
+  ToolDefinition,
+  ToolRegistry,
+} from '../steps/types.js';
 import { workflowStep } from '../steps/workflow.js';
 import { mergePricing, providerPricing } from '../usage/pricing.js';
 import { type AutoFillDeps, autoFill, autoFillGroups } from './auto-fill.js';
@@ -162,6 +169,7 @@ export function createEngine(givenOptions: EngineOptions = {}): Engine {
   // One policy-checked fetch for every request a document makes (http_request, browser, FILES downloads).
   const httpFetch = createHttpFetch({ ...options.http });
   const active = new Map<string, RunHandle>();
+  const tools = readTools(options.tools);
   const handlers = new Map<string, HandlerEntry>();
   const slotted = (run: StepHandler): HandlerEntry => ({ run: redactingDeltas(run), slots: true });
   handlers.set('input', slotted(inputStep));
@@ -186,9 +194,24 @@ export function createEngine(givenOptions: EngineOptions = {}): Engine {
     options.autoModel,
   );
   const autoFillDeps: AutoFillDeps = { providers, providerLimit, pricing, chooseModel };
-  handlers.set('model', slotted(modelStep({ providers, providerLimit, pricing, chooseModel })));
-  // browser steps and the FILES service fetch through the same policy-checked fetch (steps/http-fetch.ts).
+  // browser steps, model steps' file parts and the FILES service fetch through the same policy-checked
+  // fetch (steps/http-fetch.ts).
   const fetchResource = policyFetch(httpFetch, limits.httpTimeoutMs);
+  handlers.set(
+    'model',
+    slotted(
+      modelStep({
+        providers,
+        providerLimit,
+        pricing,
+        chooseModel,
+        includeRaw: options.includeRawModelOutput === true,
+        tools,
+        fetch: fetchResource,
+        extractors: { ...(options.fileExtractors ?? {}) },
+      }),
+    ),
+  );
   const now = () => (options.clock ?? { now: Date.now }).now();
   const files = options.files ?? new MemoryFileStore({ now, ...(options.ids ? { ids: options.ids } : {}) });
   const builtinServices = {
@@ -248,6 +271,7 @@ export function createEngine(givenOptions: EngineOptions = {}): Engine {
   }
   const plans = new PlanCache({
     stepTypes,
+    tools: [...tools.keys()],
     expressionLimits: limits.expression,
     maxSteps: limits.maxSteps,
     ...(options.language === undefined ? {} : { language: options.language }),
@@ -271,6 +295,7 @@ export function createEngine(givenOptions: EngineOptions = {}): Engine {
     engineLimit: engineSlots.limit,
     engineSlots,
     events,
+    tools,
     handlerFor: (type) => handlers.get(type),
   };
 
@@ -474,10 +499,40 @@ function redactingDeltas(handler: StepHandler): StepHandler {
     if (secrets === undefined || secrets.length === 0) return handler(context);
     let redactor: DeltaRedactor | null = null;
     let rest: Record<string, unknown> = {};
+    // A streamed tool call's arguments are a text stream of their own (per call index): redacted alike.
+    let toolRedactors: Map<number, DeltaRedactor> | null = null;
     const buffered = (emit: StepContext['emit']): StepContext['emit'] =>
       function emitRedacted(event, data) {
         if (event !== 'model.delta') return emit(event, data);
-        const { delta, ...others } = data as unknown as { delta: unknown };
+        const { delta, tool_call, ...others } = data as unknown as {
+          delta: unknown;
+          tool_call?: ModelToolCallDelta;
+        };
+        if (tool_call !== undefined) {
+          const { arguments: text, ...head } = tool_call;
+          // The id and name are not the model's text: they go out at once, the arguments through a redactor.
+          if (head.id !== undefined || head.name !== undefined) {
+            emit('model.delta', {
+              ...others,
+              delta: '',
+              tool_call: { ...head, arguments: '' },
+            } as unknown as HandlerEventData<'model.delta'>);
+          }
+          toolRedactors ??= new Map();
+          let tool = toolRedactors.get(tool_call.index);
+          if (tool === undefined) {
+            tool = new DeltaRedactor(secrets, (redacted) =>
+              emit('model.delta', {
+                ...others,
+                delta: '',
+                tool_call: { index: tool_call.index, arguments: redacted },
+              } as unknown as HandlerEventData<'model.delta'>),
+            );
+            toolRedactors.set(tool_call.index, tool);
+          }
+          tool.push(String(text ?? ''));
+          return;
+        }
         rest = others;
         redactor ??= new DeltaRedactor(secrets, (text) =>
           emit('model.delta', { ...rest, delta: text } as unknown as HandlerEventData<'model.delta'>),
@@ -488,7 +543,10 @@ function redactingDeltas(handler: StepHandler): StepHandler {
     let wrapped: StepContext = context;
     if (typeof target.wrapEmit === 'function') target.wrapEmit(buffered);
     else wrapped = { ...context, emit: buffered(context.emit.bind(context)) };
-    const flush = () => redactor?.flush();
+    const flush = () => {
+      redactor?.flush();
+      if (toolRedactors !== null) for (const tool of toolRedactors.values()) tool.flush();
+    };
     let result: unknown;
     try {
       result = handler(wrapped);
@@ -580,6 +638,35 @@ function checkPositive(parameter: string, value: number): void {
   if (!(value === Number.POSITIVE_INFINITY || (Number.isInteger(value) && value >= 1))) {
     throw invalidArgument(parameter, 'a positive integer or Infinity', value);
   }
+}
+
+/** `options.tools`, checked: each a `{ handler }` under a name models accept. */
+function readTools(registry: ToolRegistry | undefined): ReadonlyMap<string, ToolDefinition> {
+  const tools = new Map<string, ToolDefinition>();
+  if (registry === undefined) return tools;
+  if (registry === null || typeof registry !== 'object' || Array.isArray(registry)) {
+    throw invalidArgument('tools', 'an object { NAME: { description, input, handler } }', registry);
+  }
+  for (const [name, tool] of Object.entries(registry)) {
+    if (!TOOL_WIRE_NAME.test(name)) {
+      throw invalidArgument(
+        `tools.${name}`,
+        'a name of 1 to 64 letters, digits, "_" and "-" (what models accept)',
+        name,
+      );
+    }
+    if (tool === null || typeof tool !== 'object' || typeof tool.handler !== 'function') {
+      throw invalidArgument(`tools.${name}`, 'an object with a handler(args, ctx) function', tool);
+    }
+    if (
+      tool.input !== undefined &&
+      (tool.input === null || typeof tool.input !== 'object' || Array.isArray(tool.input))
+    ) {
+      throw invalidArgument(`tools.${name}.input`, 'an input definition (an object of fields)', tool.input);
+    }
+    tools.set(name, tool);
+  }
+  return tools;
 }
 
 function stripUndefined<T extends object>(o: T): Partial<T> {

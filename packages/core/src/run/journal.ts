@@ -25,6 +25,9 @@ export const JOURNAL_ENTRY_TYPES = [
   'step.settled',
   'usage.recorded',
   'step.logged',
+  'model.replied',
+  'tool.started',
+  'tool.settled',
   'timer.fired',
   'cancel.requested',
   'journal.failed',
@@ -140,6 +143,53 @@ export interface StepLoggedEntry extends JournalEntryBase {
   log: LogEntry;
 }
 
+/** A tool call as a model reply made it, checked by the model step (run/agent.ts). */
+export interface RepliedToolCall {
+  /** The provider's id of the call. */
+  id: string;
+  /** The tool as the document names it (`LOOKUP`, `external:refund`), or the unknown name the model used. */
+  name: string;
+  /** The parsed arguments; the raw text when they were not JSON. */
+  input: unknown;
+  /** Set when the call cannot run (malformed arguments, an unknown tool, arguments that do not fit): it fails at once, and the model gets this error as the tool's result. */
+  error: ErrorRecord | null;
+}
+
+/**
+ * A model step's model call (turn `turn`, 1-based) answered with tool calls: the scheduler runs them
+ * (docs/semantics.md, "Tools"). Replies without tool calls are not journaled: the step settles with them.
+ */
+export interface ModelRepliedEntry extends JournalEntryBase {
+  type: 'model.replied';
+  key: string;
+  index: number | null;
+  attempt: number;
+  turn: number;
+  message: string;
+  refusal: string | null;
+  model: string | null;
+  tool_calls: RepliedToolCall[];
+}
+
+/** An external tool's call began (`call`: its position in the unit's calls). */
+export interface ToolStartedEntry extends JournalEntryBase {
+  type: 'tool.started';
+  key: string;
+  index: number | null;
+  call: number;
+}
+
+/** An external tool's call ended (or was given up before it began: CANCELLED, no `tool.started`). */
+export interface ToolSettledEntry extends JournalEntryBase {
+  type: 'tool.settled';
+  key: string;
+  index: number | null;
+  call: number;
+  outcome: 'completed' | 'failed';
+  output: unknown;
+  error: ErrorRecord | null;
+}
+
 /**
  * A timer the scheduler set went off: an attempt's `timeout_ms` (`timeout`), the end of a retry
  * back-off (`retry`), or the cancellation grace period (`grace`, no key).
@@ -185,6 +235,9 @@ export type JournalEntry =
   | StepSettledEntry
   | UsageRecordedEntry
   | StepLoggedEntry
+  | ModelRepliedEntry
+  | ToolStartedEntry
+  | ToolSettledEntry
   | TimerFiredEntry
   | CancelRequestedEntry
   | JournalFailedEntry

@@ -5,6 +5,7 @@
  */
 import { ERROR_CODES, type ErrorRecord } from '../errors.js';
 import { stepLifecycle } from '../lifecycle/lifecycle.js';
+import { agentUnitDone } from './agent.js';
 import { cancelWaiting, queueAttempt, WAITING_CANCELLED } from './attempt.js';
 import type { Commands } from './commands.js';
 import { cancelStep, completeStep, failStep } from './scheduler.js';
@@ -100,7 +101,7 @@ export function iterationFailed(
       };
       // Nothing new starts; running iterations are aborted, waiting ones end now.
       out.abortLoop(i);
-      cancelWaitingIterations(i, loop, out);
+      cancelWaitingIterations(state, i, loop, at, out);
     }
   }
   loop.running--;
@@ -108,11 +109,18 @@ export function iterationFailed(
 }
 
 /** Iterations waiting out a retry back-off end CANCELLED (the run stopped, or a sibling failed the loop). */
-export function cancelWaitingIterations(i: number, loop: LoopState, out: Commands): void {
+export function cancelWaitingIterations(
+  state: RunState,
+  i: number,
+  loop: LoopState,
+  at: string,
+  out: Commands,
+): void {
   const phase = loop.units.phase;
   for (let index = 0; index < loop.next; index++) {
     if (phase[index] !== UNIT.WAITING) continue;
     cancelWaiting(i, index, loop.units, out);
+    if (state.plan.steps[i]!.agent !== null) agentUnitDone(state, i, index, at, out);
     loop.running--;
     out.iterationSettled(i, index, 'CANCELLED', WAITING_CANCELLED);
   }

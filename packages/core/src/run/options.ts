@@ -4,7 +4,8 @@ import type { FileStore } from '../files/types.js';
 import type { Auto, RetryPolicy, VersionDocument } from '../model/types.js';
 import type { AutoModelPolicy } from '../providers/auto-model.js';
 import type { PricingTable, Provider } from '../providers/provider.js';
-import type { ServiceRegistry, StepHandler } from '../steps/types.js';
+import type { FileExtractor } from '../steps/model-files.js';
+import type { ServiceRegistry, StepHandler, ToolRegistry } from '../steps/types.js';
 import type { JournalSink } from './journal.js';
 import type { Retention, RunOrigin } from './types.js';
 import type { Variable } from './variables.js';
@@ -147,6 +148,19 @@ export interface EngineOptions {
    * (a host action of the same name replaces the built-in one).
    */
   services?: ServiceRegistry;
+  /**
+   * Tools model steps may call (`provider.tools`: `"external:NAME"`, or a `{ name, description, input }`
+   * object): `{ NAME: { description, input, handler(args, ctx) } }`. NAME is what the model sees, so it
+   * must match `[a-zA-Z0-9_-]{1,64}` (docs/steps.md, "Tools").
+   */
+  tools?: ToolRegistry;
+  /**
+   * Text extractors by media type for `{{ input.FIELD:contents }}` in model messages, over the built-in
+   * ones (text, Markdown, CSV, JSON, XML, HTML): e.g. `{ "application/pdf": async (file) => text }`.
+   */
+  fileExtractors?: Record<string, FileExtractor>;
+  /** Keep each provider's raw reply in a model step's output (`raw`; it can be large). Default false. */
+  includeRawModelOutput?: boolean;
   /** Where the built-in FILES service keeps the app's files. Default: a MemoryFileStore per engine. */
   files?: FileStore;
   /** Variables every run sees as `$vars` (runs can add or override). */

@@ -65,10 +65,13 @@ function buildProfile(core: EngineCore, plan: Plan): PlanProfile {
   const loopCap = clipLoops(loopRequested, runCap, core.engineConcurrency);
   for (let i = 0; i < steps.length; i++) {
     const s = steps[i]!;
-    const entry = core.handlerFor(s.type);
+    let entry = core.handlerFor(s.type);
+    // A model step with tools holds no slot while its tools run (they need slots of their own); each of
+    // its model calls takes one. A tool step may run several times at once: no chain bounds it.
+    if (s.agent !== null && entry !== undefined) entry = { ...entry, slots: false, inline: undefined };
     handlers.push(entry);
     missing.push(entry === undefined);
-    if (entry?.slots === false) bound = Number.POSITIVE_INFINITY;
+    if (entry?.slots === false || s.toolOf !== null) bound = Number.POSITIVE_INFINITY;
     const w = s.loop === null ? 1 : loopCap[i]!;
     if (w > widest[s.chain]!) widest[s.chain] = w;
     retry.push(resolveRetry(core.retry, s.retry));

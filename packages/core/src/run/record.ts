@@ -9,7 +9,13 @@ import { STEP, stepLifecycle } from '../lifecycle/lifecycle.js';
 import type { VersionDocument } from '../model/types.js';
 import { computeRetentionDueAt } from './retention.js';
 import { type RunState, SKIP } from './state.js';
-import { type Run, SKIP_REASONS, type SkipReason, type StepRecord } from './types.js';
+import {
+  type Run,
+  SKIP_REASONS,
+  type SkipReason,
+  type StepRecord,
+  type ToolInvocationRecord,
+} from './types.js';
 import { redact } from './variables.js';
 
 /** The run's secret values (none: an empty array; nothing to redact). */
@@ -25,6 +31,7 @@ const SKIP_REASON_BY_INDEX: ReadonlyArray<SkipReason | undefined> = (() => {
   names[SKIP.CONDITIONAL] = SKIP_REASONS.CONDITIONAL;
   names[SKIP.NOT_REACHED] = SKIP_REASONS.NOT_REACHED;
   names[SKIP.RUN_STOPPED] = SKIP_REASONS.RUN_STOPPED;
+  names[SKIP.TOOL_NOT_CALLED] = SKIP_REASONS.TOOL_NOT_CALLED;
   return names;
 })();
 
@@ -44,7 +51,7 @@ export function stepRecord(state: RunState, i: number, secrets: Secrets): StepRe
     key: s.key,
     output: status === STEP.COMPLETED ? hide(state.outputs[i], secrets) : null,
     logs: extra?.logs ?? [],
-    calls: state.ledger.forStep(s.key),
+    calls: s.toolOf === null ? state.ledger.forStep(s.key) : toolInvocations(state, i, secrets),
     start: state.stepStartedAt[i]!,
     end: state.stepEndedAt[i]!,
     error: error === null ? null : hide(error, secrets),
@@ -58,6 +65,30 @@ export function stepRecord(state: RunState, i: number, secrets: Secrets): StepRe
     if (loopCap[i]! < loopRequested[i]!) record.iterations.effective_concurrency = loopCap[i]!;
   }
   return record;
+}
+
+const INVOCATION_STATUS = ['RUNNING', 'RUNNING', 'RUNNING', 'COMPLETED', 'FAILED', 'CANCELLED'] as const;
+
+/** A tool-only step's invocations, by `tool_index` (docs/semantics.md, "Tools"). */
+function toolInvocations(state: RunState, t: number, secrets: Secrets): ToolInvocationRecord[] {
+  const tool = state.extras[t]?.tool;
+  if (tool == null) return [];
+  return tool.invocations.map((inv, k) => {
+    const call = state.extras[inv.parent]?.agents?.get(inv.parentIndex)?.calls[inv.call];
+    const status = INVOCATION_STATUS[tool.status[k]!] ?? 'RUNNING';
+    const record: ToolInvocationRecord = {
+      id: call?.id ?? String(k),
+      tool_index: k,
+      step_key: state.plan.steps[inv.parent]!.key,
+      status,
+      input: hide(inv.input, secrets),
+      output: status === 'COMPLETED' ? hide(tool.outputs[k], secrets) : null,
+      error: call?.error == null || status === 'COMPLETED' ? null : hide(call.error, secrets),
+      total: 0,
+    };
+    if (inv.parentIndex >= 0) record.index = inv.parentIndex;
+    return record;
+  });
 }
 
 /** Rule 8: the output of the `code` step that completed last (its `result` if it has one), else of the last step. */

@@ -13,6 +13,7 @@
 import type { Plan } from '../compile/plan.js';
 import { describeValue, ERROR_CODES, WeftError } from '../errors.js';
 import { STEP } from '../lifecycle/lifecycle.js';
+import { invocationAbandoned, invocationSettled, resumeAgents, toolOf } from './agent.js';
 import { cancelWaiting, queueAttempt } from './attempt.js';
 import { type Commands, EVALUATION, TIMER } from './commands.js';
 import { JOURNAL_ENTRY_TYPES, type JournalEntry, type RunResumedEntry } from './journal.js';
@@ -57,7 +58,32 @@ export function resumed(state: RunState, entry: RunResumedEntry, out: Commands):
         settleIfIdle(state, i, loop, entry.at, out);
         break;
       }
+      case STAGE.TOOL: {
+        const tool = toolOf(state, i);
+        for (let k = 0; k < tool.invocations.length; k++) {
+          const phase = tool.units.phase[k];
+          if (phase === UNIT.DONE) continue;
+          // A call whose model step has ended is not run again; neither is one lost while stopping.
+          const abandoned = invocationAbandoned(state, i, k);
+          if (abandoned && phase === UNIT.WAITING) cancelWaiting(i, k, tool.units, out);
+          if (abandoned) tool.units.phase[k] = UNIT.DONE;
+          if (abandoned || resumeUnit(state, i, k, tool.units, out)) {
+            invocationSettled(
+              state,
+              i,
+              k,
+              null,
+              { code: ERROR_CODES.CANCELLED, message: state.stopReason ?? 'The model step ended.' },
+              entry.at,
+              out,
+            );
+          }
+        }
+        break;
+      }
     }
+    if (steps[i]!.agent !== null && state.stepStatus[i] === STEP.RUNNING)
+      resumeAgents(state, i, entry.at, out);
   }
 }
 
@@ -146,6 +172,40 @@ const FIELDS: Record<JournalEntry['type'], Record<string, [Check, string]>> = {
   'step.logged': {
     key: [isString, 'a step key'],
     log: [(v) => isObject(v) && typeof (v as { message?: unknown }).message === 'string', 'a log entry'],
+  },
+  'model.replied': {
+    key: [isString, 'a step key'],
+    index: [isIndex, 'an iteration index or null'],
+    attempt: [isAttempt, 'a positive integer'],
+    turn: [isAttempt, 'a positive integer'],
+    message: [isString, 'a string'],
+    refusal: [isStringOrNull, 'a string or null'],
+    model: [isStringOrNull, 'a string or null'],
+    tool_calls: [
+      (v) =>
+        Array.isArray(v) &&
+        v.every(
+          (c) =>
+            isObject(c) &&
+            typeof (c as { id?: unknown }).id === 'string' &&
+            typeof (c as { name?: unknown }).name === 'string' &&
+            isErrorOrNull((c as { error?: unknown }).error),
+        ),
+      'an array of tool calls { id, name, input, error }',
+    ],
+  },
+  'tool.started': {
+    key: [isString, 'a step key'],
+    index: [isIndex, 'an iteration index or null'],
+    call: [(v) => Number.isSafeInteger(v) && (v as number) >= 0, 'a call index'],
+  },
+  'tool.settled': {
+    key: [isString, 'a step key'],
+    index: [isIndex, 'an iteration index or null'],
+    call: [(v) => Number.isSafeInteger(v) && (v as number) >= 0, 'a call index'],
+    outcome: [(v) => v === 'completed' || v === 'failed', '"completed" or "failed"'],
+    output: [any, 'any value'],
+    error: [isErrorOrNull, 'an error record or null'],
   },
   'timer.fired': {
     timer: [(v) => v === 'timeout' || v === 'retry' || v === 'grace', '"timeout", "retry" or "grace"'],

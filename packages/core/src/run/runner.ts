@@ -20,9 +20,10 @@ import type { ExpressionBindings } from '../expressions/jsonata.js';
 import { setOwn } from '../json-data.js';
 import { runLifecycle, STEP, stepLifecycle } from '../lifecycle/lifecycle.js';
 import type { HandlerEventName, RunInfo } from '../steps/types.js';
+import { agentIfAny, invocationAbandoned, toolOf, transcriptOf } from './agent.js';
 import { isCurrent, timeoutError } from './attempt.js';
 import { CommandQueue, EVALUATION, type IterationStatus, OP } from './commands.js';
-import { type ContextHost, ExecutionContext, type LogLevel } from './context.js';
+import { type AgentPort, type ContextHost, ExecutionContext, type LogLevel } from './context.js';
 import type { EngineCore, HandlerEntry } from './engine-core.js';
 import { conditionalNow, configNow, evaluateConditional, evaluateLoop, renderConfig } from './evaluate.js';
 import type { RunHandleEvents } from './handle.js';
@@ -38,12 +39,13 @@ import {
   type StepEvaluatedEntry,
   type StepSettledEntry,
   type StepStartedEntry,
+  type ToolSettledEntry,
   writerFor,
 } from './journal.js';
 import { type PlanProfile, profileOf, settingsUnder } from './profile.js';
 import { runFields, runRecord, skipReasonOf, stepRecord } from './record.js';
 import { decide, decideEvaluated, decideSettled, decideStarted } from './scheduler.js';
-import { createRunState, errorOf, loopOf, type RunInit, type RunState, STAGE, UNIT } from './state.js';
+import { CALL, createRunState, errorOf, loopOf, type RunInit, type RunState, STAGE, UNIT } from './state.js';
 import type { LogEntry, Run, StepRecord, UsageCall } from './types.js';
 import { mergeSecrets, redact, resolveVariables, type Variable } from './variables.js';
 
@@ -125,6 +127,10 @@ export class Runner implements ContextHost {
   /** Handlers called and not settled, across the run (an abandoned one counts until it answers). */
   #inFlight = 0;
   #executions: Map<string, Execution> | null = null;
+  /** Tool calls in flight (`s:step:tool_index`, `x:step:index:call`): their model step's end aborts them. */
+  #callControllers: Map<string, LinkedController> | null = null;
+  /** Model steps waiting for their last turn's tool calls (`step:index`). */
+  #agentWaiters: Map<string, Array<() => void>> | null = null;
   #timers: Map<string, ReturnType<typeof setTimeout>> | null = null;
   /** The grace period (after a stop, or for handlers outliving every step) is over. */
   #graceExpired = false;
@@ -514,6 +520,18 @@ export class Runner implements ContextHost {
         this.#reserveSlots();
         this.#emitRunStarted();
         break;
+      case OP.INVOKE_TOOL:
+        this.#slotted(() => this.#startTool(i, index, num));
+        break;
+      case OP.CANCEL_CALL:
+        this.#cancelCall(i, index, num);
+        break;
+      case OP.TOOLS_SETTLED:
+        this.#wakeAgent(i, index);
+        break;
+      case OP.CALL_EVENT:
+        this.#emitCall(i, index, num, attempt === 1);
+        break;
       case OP.END:
         this.#beginEnd();
         break;
@@ -532,7 +550,20 @@ export class Runner implements ContextHost {
 
   #emitLog(i: number, entry: LogEntry): void {
     const key = this.plan.steps[i]!.key;
-    this.#emit('log', () => ({ step_key: key, ...entry }));
+    const parent = this.#parentKey(i, entry.index);
+    this.#emit('log', () =>
+      parent === undefined
+        ? { step_key: key, ...entry }
+        : { step_key: key, parent_step_key: parent, ...entry },
+    );
+  }
+
+  /** A tool step's events carry the model step calling it (invocation `index`'s, else the first caller). */
+  #parentKey(i: number, index: number | undefined): string | undefined {
+    const s = this.plan.steps[i]!;
+    if (s.toolOf === null) return undefined;
+    const inv = index === undefined ? undefined : this.state.extras[i]?.tool?.invocations[index];
+    return this.plan.steps[inv?.parent ?? s.toolOf[0]!]!.key;
   }
 
   #emitRunStarted(): void {
@@ -669,6 +700,7 @@ export class Runner implements ContextHost {
     // The step may have ended while this attempt waited for its slot (the grace period, a failure).
     if (this.#ended || !isCurrent(state, i, index, attempt, UNIT.QUEUED)) return undefined;
     const s = this.plan.steps[i]!;
+    if (s.toolOf !== null) return this.#startInvocation(i, index, attempt);
     // A step's body gets the run's signal, made only if the handler reads it: an AbortController costs
     // microseconds in Node 20, more than a whole synchronous step. Iterations get their loop's.
     const signal = index < 0 ? null : this.#loopController(i).signal;
@@ -686,10 +718,25 @@ export class Runner implements ContextHost {
     const item = index < 0 ? undefined : loopOf(state, i).elements[index];
     const itemIndex = index < 0 ? undefined : index;
     const bindings = this.#bindings(item, itemIndex);
+    return this.#runUnit(i, index, attempt, this.#scope, item, itemIndex, signal, bindings);
+  }
+
+  /** The handler (or its inline form) of an attempt that has its slot, over `scope`. */
+  #runUnit(
+    i: number,
+    index: number,
+    attempt: number,
+    scope: Record<string, unknown>,
+    item: unknown,
+    itemIndex: number | undefined,
+    signal: AbortSignal | null,
+    bindings: ExpressionBindings,
+  ): Promise<void> | undefined {
+    const s = this.plan.steps[i]!;
     const entry = this.#profile.handlers[i]!;
     if (entry.inline !== undefined) {
       // A built-in handler answered synchronously (a `code` step whose expression the fast path takes).
-      const output = entry.inline(s, this.#scope, bindings);
+      const output = entry.inline(s, scope, bindings);
       if (output !== BAIL) {
         this.#started(i, index, attempt);
         this.#completed(i, index, attempt, output);
@@ -698,8 +745,40 @@ export class Runner implements ContextHost {
     }
     const config = configNow(s, this.#scope, bindings);
     if (config === undefined)
-      return this.#render(i, index, attempt, entry, item, itemIndex, signal, bindings);
-    return this.#call(i, index, attempt, entry, config, item, itemIndex, signal, bindings);
+      return this.#render(i, index, attempt, entry, scope, item, itemIndex, signal, bindings);
+    return this.#call(i, index, attempt, entry, config, scope, item, itemIndex, signal, bindings);
+  }
+
+  /**
+   * An invocation of a tool-only step by a model step (run/agent.ts): the step runs with `input` bound to
+   * the call's arguments, under a signal of its own (its model step's end aborts it).
+   */
+  #startInvocation(t: number, k: number, attempt: number): Promise<void> | undefined {
+    const state = this.state;
+    if (state.stopReason !== null || invocationAbandoned(state, t, k)) {
+      this.#settled(
+        t,
+        k,
+        attempt,
+        new CancelledError(state.stopReason ?? 'The model step that called this tool has ended.'),
+      );
+      return undefined;
+    }
+    const input = toolOf(state, t).invocations[k]!.input;
+    const controller = linkedController(this.signal);
+    this.#callControllers ??= new Map();
+    this.#callControllers.get(`s:${t}:${k}`)?.dispose();
+    this.#callControllers.set(`s:${t}:${k}`, controller);
+    const scope = { ...this.#scope, input };
+    const bindings: ExpressionBindings = {
+      input: input as Record<string, unknown>,
+      steps: this.#stepsScope,
+      vars: this.#vars,
+      run: this.#runInfo,
+      item: undefined,
+      index: undefined,
+    };
+    return this.#runUnit(t, k, attempt, scope, undefined, k, controller.signal, bindings);
   }
 
   /** Templates first (they may be asynchronous), then the handler. */
@@ -708,6 +787,7 @@ export class Runner implements ContextHost {
     index: number,
     attempt: number,
     entry: HandlerEntry,
+    scope: Record<string, unknown>,
     item: unknown,
     itemIndex: number | undefined,
     signal: AbortSignal | null,
@@ -716,7 +796,7 @@ export class Runner implements ContextHost {
     const s = this.plan.steps[i]!;
     let config: Record<string, unknown>;
     try {
-      config = await renderConfig(s, this.#scope, bindings, signal ?? this.signal);
+      config = await renderConfig(s, scope, bindings, signal ?? this.signal);
     } catch (error) {
       if (this.#ended || !isCurrent(this.state, i, index, attempt, UNIT.QUEUED)) return;
       this.#started(i, index, attempt);
@@ -729,7 +809,7 @@ export class Runner implements ContextHost {
       return;
     }
     if (this.#ended || !isCurrent(this.state, i, index, attempt, UNIT.QUEUED)) return;
-    await this.#call(i, index, attempt, entry, config, item, itemIndex, signal, bindings);
+    await this.#call(i, index, attempt, entry, config, scope, item, itemIndex, signal, bindings);
   }
 
   /** `signal` null: the step body's, the run's signal (made when the handler reads it). */
@@ -739,6 +819,7 @@ export class Runner implements ContextHost {
     attempt: number,
     entry: HandlerEntry,
     config: Record<string, unknown>,
+    scope: Record<string, unknown>,
     item: unknown,
     itemIndex: number | undefined,
     signal: AbortSignal | null,
@@ -757,7 +838,7 @@ export class Runner implements ContextHost {
       this,
       s,
       config,
-      this.#scope,
+      scope,
       item,
       itemIndex,
       attempt,
@@ -830,6 +911,11 @@ export class Runner implements ContextHost {
   ): void {
     this.#inFlight--;
     if (execution !== null) this.#disposeExecution(i, index, attempt, execution);
+    if (this.#callControllers !== null && this.plan.steps[i]!.toolOf !== null) {
+      const key = `s:${i}:${index}`;
+      this.#callControllers.get(key)?.dispose();
+      this.#callControllers.delete(key);
+    }
     // A late answer (the attempt timed out, the step was abandoned, the run ended) is not news.
     if (!this.#ended && isCurrent(this.state, i, index, attempt, UNIT.RUNNING)) {
       if (ok) this.#completed(i, index, attempt, value);
@@ -941,6 +1027,241 @@ export class Runner implements ContextHost {
     return controller;
   }
 
+  // ── tools (run/agent.ts) ────────────────────────────────────────────────────────────────────────
+
+  /** `task` under the run's and the engine's caps, like an execution; it resolves when its slot is free. */
+  #slotted(task: () => Promise<void> | undefined): void {
+    if (this.#reservedSlots > 0 && this.#runCapUnreachable) {
+      this.#holding++;
+      const pending = task();
+      if (pending === undefined) this.#released();
+      else pending.then(this.#releaseHolding, this.#releaseHolding);
+      return;
+    }
+    this.#slot(async () => {
+      await task();
+    });
+  }
+
+  /** A model call (or any task) under the run's and the engine's caps. */
+  #slot<T>(task: () => Promise<T>): Promise<T> {
+    if (this.#reservedSlots > 0) {
+      this.#holding++;
+      const pending = this.runLimit(task);
+      pending.then(this.#releaseHolding, this.#releaseHolding);
+      return pending;
+    }
+    if (this.#runCapUnreachable) return this.#core.engineLimit(task);
+    return this.runLimit(() => this.#core.engineLimit(task));
+  }
+
+  /** Call `c` of model step `i`'s unit `index`: an external tool's handler (`tool.started`, `tool.settled`). */
+  #startTool(i: number, index: number, c: number): Promise<void> | undefined {
+    const state = this.state;
+    const agent = agentIfAny(state, i, index);
+    const call = agent?.calls[c];
+    if (this.#ended || agent === undefined || call === undefined || call.status !== CALL.QUEUED)
+      return undefined;
+    const s = this.plan.steps[i]!;
+    if (state.stopReason !== null || agent.done) {
+      this.#toolSettled(i, index, c, false, new CancelledError(state.stopReason ?? 'The model step ended.'));
+      return undefined;
+    }
+    const name = s.agent!.tools.find((tool) => tool.name === call.name)?.target ?? call.name;
+    const definition = this.#core.tools.get(name);
+    if (definition === undefined) {
+      this.#toolSettled(
+        i,
+        index,
+        c,
+        false,
+        new WeftError(ERROR_CODES.HANDLER_NOT_FOUND, `No tool "${name}" is registered on the engine.`, {
+          step_key: s.key,
+          retryable: false,
+        }),
+      );
+      return undefined;
+    }
+    this.#feed({
+      run_id: this.id,
+      seq: this.#next(),
+      type: 'tool.started',
+      at: this.#now(),
+      key: s.key,
+      index: index < 0 ? null : index,
+      call: c,
+    });
+    // `#feed` ran the decider: the call is RUNNING now, unless the run stopped meanwhile.
+    if (this.#ended || (call.status as number) !== CALL.RUNNING) return undefined;
+    const controller = linkedController(this.signal);
+    const key = `x:${i}:${index}:${c}`;
+    this.#callControllers ??= new Map();
+    this.#callControllers.set(key, controller);
+    const context = new ExecutionContext(
+      this,
+      s,
+      call.input as Record<string, unknown>,
+      this.#scope,
+      undefined,
+      index < 0 ? undefined : index,
+      1,
+      controller.signal,
+      this.#vars,
+      this.#runInfo,
+      this.#bindings(undefined, undefined),
+    );
+    context.idempotencySuffix = `:tool:${encodeURIComponent(call.id)}`;
+    this.#inFlight++;
+    const answered = (ok: boolean, value: unknown) => {
+      this.#inFlight--;
+      controller.dispose();
+      this.#callControllers?.delete(key);
+      if (!this.#ended && call.status === CALL.RUNNING) this.#toolSettled(i, index, c, ok, value);
+      if (this.#inFlight === 0 && this.#waitingForHandlers) this.#endNow();
+    };
+    let result: unknown;
+    try {
+      this.#userCalls++;
+      result = definition.handler(call.input, context);
+    } catch (error) {
+      answered(false, error);
+      return undefined;
+    }
+    if (!isPromiseLike(result)) {
+      answered(true, result);
+      return undefined;
+    }
+    return new Promise<void>((release) => {
+      result.then(
+        (value) => {
+          answered(true, value);
+          release();
+        },
+        (error: unknown) => {
+          answered(false, error);
+          release();
+        },
+      );
+    });
+  }
+
+  #toolSettled(i: number, index: number, c: number, ok: boolean, value: unknown): void {
+    const key = this.plan.steps[i]!.key;
+    const entry: ToolSettledEntry = {
+      run_id: this.id,
+      seq: this.#next(),
+      type: 'tool.settled',
+      at: this.#now(),
+      key,
+      index: index < 0 ? null : index,
+      call: c,
+      outcome: ok ? 'completed' : 'failed',
+      output: ok ? (value === undefined ? null : value) : null,
+      error: ok
+        ? null
+        : errorRecordOf(ensureWeftError(value, ERROR_CODES.STEP_FAILED, { step_key: key }), key),
+    };
+    this.#feed(entry);
+  }
+
+  /** The unit that made the call has ended: abort the call's handler, if it runs. */
+  #cancelCall(i: number, index: number, c: number): void {
+    const call = agentIfAny(this.state, i, index)?.calls[c];
+    if (call === undefined) return;
+    const key = call.step >= 0 ? `s:${call.step}:${call.unit}` : `x:${i}:${index}:${c}`;
+    this.#callControllers
+      ?.get(key)
+      ?.abort(new CancelledError('The model step that called this tool has ended.'));
+  }
+
+  #wakeAgent(i: number, index: number): void {
+    const key = `${i}:${index}`;
+    const waiters = this.#agentWaiters?.get(key);
+    if (waiters === undefined) return;
+    this.#agentWaiters!.delete(key);
+    for (const wake of waiters) wake();
+  }
+
+  #emitCall(i: number, index: number, c: number, settled: boolean): void {
+    const call = agentIfAny(this.state, i, index)?.calls[c];
+    if (call === undefined) return;
+    const s = this.plan.steps[i]!;
+    const at = index < 0 ? {} : { index };
+    if (!settled) {
+      this.#emit('tool.called', () => ({
+        step_key: s.key,
+        ...at,
+        id: call.id,
+        name: call.name,
+        input: this.#redact(call.input),
+      }));
+      return;
+    }
+    const status: 'COMPLETED' | 'FAILED' | 'CANCELLED' =
+      call.status === CALL.COMPLETED ? 'COMPLETED' : call.status === CALL.CANCELLED ? 'CANCELLED' : 'FAILED';
+    this.#emit('tool.result', () => ({
+      step_key: s.key,
+      ...at,
+      id: call.id,
+      name: call.name,
+      status,
+      ...(status === 'COMPLETED'
+        ? { output: this.#redact(call.output) }
+        : { error: this.#redact(call.error!) }),
+    }));
+  }
+
+  agentPort(i: number, index: number | undefined, attempt: number): AgentPort | null {
+    const s = this.plan.steps[i]!;
+    if (s.agent === null) return null;
+    const unit = index ?? -1;
+    const waitKey = `${i}:${unit}`;
+    return {
+      turns: () => transcriptOf(this.state, i, unit),
+      replied: (reply) => {
+        // An attempt that timed out, or a run that ended, may still answer: that is not news any more.
+        if (this.#ended || !isCurrent(this.state, i, unit, attempt, UNIT.RUNNING)) {
+          throw new CancelledError('This attempt of the model step is no longer the current one.');
+        }
+        this.#feed({
+          run_id: this.id,
+          seq: this.#next(),
+          type: 'model.replied',
+          at: this.#now(),
+          key: s.key,
+          index: index ?? null,
+          attempt,
+          ...reply,
+        });
+      },
+      settled: (signal) =>
+        new Promise<void>((resolve, reject) => {
+          const agent = agentIfAny(this.state, i, unit);
+          if (agent === undefined || agent.open === 0 || this.#ended) {
+            resolve();
+            return;
+          }
+          if (signal.aborted) {
+            reject(signal.reason);
+            return;
+          }
+          const onAbort = () => reject(signal.reason);
+          signal.addEventListener('abort', onAbort, { once: true });
+          this.#agentWaiters ??= new Map();
+          let waiters = this.#agentWaiters.get(waitKey);
+          if (waiters === undefined) {
+            waiters = [];
+            this.#agentWaiters.set(waitKey, waiters);
+          }
+          waiters.push(() => {
+            signal.removeEventListener('abort', onAbort);
+            resolve();
+          });
+        }),
+      slot: (task) => this.#slot(task),
+    };
+  }
+
   // ── what handlers report (ctx.usage, ctx.log, ctx.emit) ────────────────────────────────────────
 
   recordUsage(i: number, index: number | undefined, call: UsageCall): void {
@@ -954,15 +1275,26 @@ export class Runner implements ContextHost {
         { step_key: key },
       );
     }
+    let owner = key;
+    let ownerIndex = index ?? null;
+    let recorded = call;
+    const s = this.plan.steps[i]!;
+    if (s.toolOf !== null && index !== undefined) {
+      // A tool step's usage is its model step's (the tool's calls roll up under it).
+      const inv = toolOf(this.state, i).invocations[index]!;
+      owner = this.plan.steps[inv.parent]!.key;
+      ownerIndex = inv.parentIndex < 0 ? null : inv.parentIndex;
+      recorded = { ...call, tool_step_key: key, tool_index: index };
+    }
     const seq = this.state.seq + 1;
     this.#feed({
       run_id: this.id,
       seq: this.#next(),
       type: 'usage.recorded',
       at: this.#now(),
-      key,
-      index: index ?? null,
-      call: this.#redact(call),
+      key: owner,
+      index: ownerIndex,
+      call: this.#redact(recorded),
     });
     if (this.state.budgetSeq === seq) throw weftErrorOf(this.state.error!);
   }
@@ -1163,6 +1495,15 @@ export class Runner implements ContextHost {
     if (this.#loopControllers !== null) {
       for (const controller of this.#loopControllers.values()) controller.dispose();
     }
+    if (this.#callControllers !== null) {
+      for (const controller of this.#callControllers.values()) controller.dispose();
+      this.#callControllers = null;
+    }
+    if (this.#agentWaiters !== null) {
+      // A model step still waiting for its tools when the run ends (abandoned after the grace period).
+      for (const waiters of this.#agentWaiters.values()) for (const wake of waiters) wake();
+      this.#agentWaiters = null;
+    }
     if (this.#holding === 0) this.#releaseSlots();
     const run = this.snapshot();
     this.#run = run;
@@ -1320,7 +1661,12 @@ export class Runner implements ContextHost {
 
   #emitStarted(i: number): void {
     const s = this.plan.steps[i]!;
-    this.#emit('step.started', () => ({ step_key: s.key, type: s.type, attempt: 1 }));
+    const parent = this.#parentKey(i, s.toolOf === null ? undefined : 0);
+    this.#emit('step.started', () =>
+      parent === undefined
+        ? { step_key: s.key, type: s.type, attempt: 1 }
+        : { step_key: s.key, type: s.type, attempt: 1, parent_step_key: parent },
+    );
   }
 
   /** The settling event (a method of its own: the payload closures would otherwise cost the caller a context). */
@@ -1334,34 +1680,23 @@ export class Runner implements ContextHost {
       | 'step.skipped';
     if (!this.#listens(event)) return;
     const s = this.plan.steps[i]!;
+    const parent = this.#parentKey(i, undefined);
+    const base =
+      parent === undefined
+        ? { step_key: s.key, type: s.type }
+        : { step_key: s.key, type: s.type, parent_step_key: parent };
     switch (status) {
       case STEP.COMPLETED:
-        this.#emit('step.completed', () => ({
-          step_key: s.key,
-          type: s.type,
-          output: this.#redact(state.outputs[i]),
-        }));
+        this.#emit('step.completed', () => ({ ...base, output: this.#redact(state.outputs[i]) }));
         break;
       case STEP.FAILED:
-        this.#emit('step.failed', () => ({
-          step_key: s.key,
-          type: s.type,
-          error: this.#redact(errorOf(state, i)!),
-        }));
+        this.#emit('step.failed', () => ({ ...base, error: this.#redact(errorOf(state, i)!) }));
         break;
       case STEP.CANCELLED:
-        this.#emit('step.cancelled', () => ({
-          step_key: s.key,
-          type: s.type,
-          reason: state.stopReason ?? 'Cancelled.',
-        }));
+        this.#emit('step.cancelled', () => ({ ...base, reason: state.stopReason ?? 'Cancelled.' }));
         break;
       case STEP.SKIPPED:
-        this.#emit('step.skipped', () => ({
-          step_key: s.key,
-          type: s.type,
-          reason: skipReasonOf(state, i)!,
-        }));
+        this.#emit('step.skipped', () => ({ ...base, reason: skipReasonOf(state, i)! }));
         break;
     }
   }

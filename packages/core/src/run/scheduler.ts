@@ -16,6 +16,7 @@
 import type { PlanStep } from '../compile/plan.js';
 import { ERROR_CODES, type ErrorRecord, WeftError } from '../errors.js';
 import { runLifecycle, STEP, STEP_EVENT, stepLifecycle } from '../lifecycle/lifecycle.js';
+import { agentStepSettled, modelReplied, toolSettled, toolStarted } from './agent.js';
 import {
   attemptSettled,
   attemptStarted,
@@ -64,6 +65,15 @@ export function decide(state: RunState, entry: JournalEntry, out: Commands, step
       break;
     case 'usage.recorded':
       usageRecorded(state, stepIndex(state, entry), entry.call, entry, out);
+      break;
+    case 'model.replied':
+      modelReplied(state, entry, out, stepIndex(state, entry));
+      break;
+    case 'tool.started':
+      toolStarted(state, entry, out, stepIndex(state, entry));
+      break;
+    case 'tool.settled':
+      toolSettled(state, entry, out, stepIndex(state, entry));
       break;
     case 'step.logged': {
       const i = stepIndex(state, entry);
@@ -179,7 +189,10 @@ function runStarted(state: RunState, entry: RunStartedEntry, out: Commands): voi
     }
   }
   for (let i = 0; i < steps.length; i++) {
-    if (waiting[i] === 0 && state.stepStatus[i] === STEP.PENDING) state.ready[state.readyCount++] = i;
+    // Tool-only steps never become ready: the model steps that call them run them (run/agent.ts).
+    if (waiting[i] === 0 && state.stepStatus[i] === STEP.PENDING && steps[i]!.toolOf === null) {
+      state.ready[state.readyCount++] = i;
+    }
   }
 }
 
@@ -221,7 +234,10 @@ function applyPreset(state: RunState, i: number, record: StepRecord, at: string,
   }
   if (record.error !== null && record.error !== undefined) extraOf(state, i).error = record.error;
   if (record.status === 'SKIPPED') state.skip[i] = skipOf(record.skip_reason);
-  for (const call of record.calls ?? []) state.ledger.record(record.key, call);
+  // A tool step's `calls` are its invocations; their usage is its model step's.
+  if (state.plan.steps[i]!.toolOf === null) {
+    for (const call of record.calls ?? []) state.ledger.record(record.key, call);
+  }
   settled(state, i, at, out);
 }
 
@@ -233,6 +249,8 @@ function skipOf(reason: string | undefined): number {
       return SKIP.CONDITIONAL;
     case 'run_stopped':
       return SKIP.RUN_STOPPED;
+    case 'tool_not_called':
+      return SKIP.TOOL_NOT_CALLED;
     default:
       return SKIP.NOT_REACHED;
   }
@@ -321,8 +339,11 @@ export function completeStep(state: RunState, i: number, output: unknown, at: st
   const s = state.plan.steps[i]!;
   state.outputs[i] = output;
   state.stepStatus[i] = stepLifecycle.step(state.stepStatus[i]!, STEP_EVENT.COMPLETE, 'step', s.key);
-  state.lastCompleted = i;
-  if (s.type === 'code') state.lastCompletedCode = i;
+  // Rule 8 counts the steps of the graph: a tool step answers its model step, not the run.
+  if (s.toolOf === null) {
+    state.lastCompleted = i;
+    if (s.type === 'code') state.lastCompletedCode = i;
+  }
   if (s.branch !== null) takeSelected(state, s, output);
   settled(state, i, at, out);
 }
@@ -334,7 +355,8 @@ export function failStep(state: RunState, i: number, error: ErrorRecord, at: str
   extraOf(state, i).error = recorded;
   state.stepStatus[i] = stepLifecycle.step(state.stepStatus[i]!, STEP_EVENT.FAIL, 'step', s.key);
   settled(state, i, at, out);
-  if (s.throwOnError && state.stopReason === null) failRun(state, recorded, at, out);
+  // A tool step's failure reaches the run only through its model step (docs/semantics.md, "Tools").
+  if (s.throwOnError && s.toolOf === null && state.stopReason === null) failRun(state, recorded, at, out);
 }
 
 export function cancelStep(state: RunState, i: number, at: string, out: Commands): void {
@@ -376,6 +398,7 @@ function settled(state: RunState, i: number, at: string, out: Commands): void {
     const t = succs[k]!;
     if (--waiting[t] === 0 && state.stepStatus[t] === STEP.PENDING) state.ready[state.readyCount++] = t;
   }
+  if (s.agent !== null) agentStepSettled(state, i, at, out);
 }
 
 /** Rule 6: a branch that completed takes the edges to its chosen condition's destinations (or else's). */

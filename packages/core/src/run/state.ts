@@ -39,6 +39,8 @@ export const STAGE = {
   BODY: 3,
   /** Its iterations run. */
   ITERATIONS: 4,
+  /** A tool-only step: the model steps that call it may invoke it (run/agent.ts). */
+  TOOL: 5,
 } as const;
 
 /** Why a step ended SKIPPED, by index (0: it did not). See SKIP_REASONS in types.ts. */
@@ -47,6 +49,7 @@ export const SKIP = {
   CONDITIONAL: 1,
   NOT_REACHED: 2,
   RUN_STOPPED: 3,
+  TOOL_NOT_CALLED: 4,
 } as const;
 
 /** Attempts of a set of execution units: the step bodies of a run (by step), or a loop's iterations. */
@@ -82,6 +85,69 @@ export interface LoopState {
   readonly errors: Array<{ index: number; error: ErrorRecord }>;
 }
 
+/** Where one tool call of a model step stands (run/agent.ts). */
+export const CALL = {
+  /** A sequential turn's call waiting for the ones before it. */
+  PENDING: 0,
+  /** Asked for (`invoke` of its tool step, or `invokeTool`), not begun. */
+  QUEUED: 1,
+  /** Begun: its tool step's execution started, or its external tool's `tool.started`. */
+  RUNNING: 2,
+  COMPLETED: 3,
+  FAILED: 4,
+  CANCELLED: 5,
+} as const;
+
+/** One tool call a model step's unit (its body, or one loop iteration) made. */
+export interface AgentCall {
+  /** The provider's id of the call. */
+  readonly id: string;
+  /** The tool as the document names it (or, for a call the model got wrong, the name it used). */
+  readonly name: string;
+  /** The arguments (the raw text when they were not JSON). */
+  readonly input: unknown;
+  /** The turn (1-based model call) that made it. */
+  readonly turn: number;
+  /** A step tool's plan index, else -1. */
+  readonly step: number;
+  /** Its tool step's invocation (`tool_index`), or -1. */
+  unit: number;
+  status: number;
+  output: unknown;
+  error: ErrorRecord | null;
+}
+
+export interface AgentTurn {
+  readonly message: string;
+  readonly refusal: string | null;
+  readonly model: string | null;
+  /** Its calls: `calls[first]` … `calls[first + count - 1]`. */
+  readonly first: number;
+  readonly count: number;
+}
+
+/** A model step unit's tool loop as far as it went: the replies with tool calls, and the calls. */
+export interface AgentState {
+  readonly turns: AgentTurn[];
+  readonly calls: AgentCall[];
+  /** Calls of the last turn not settled. */
+  open: number;
+  /** The unit has ended: no call starts any more. */
+  done: boolean;
+}
+
+/** A tool-only step: its invocations, each an execution unit (`index` = its `tool_index`). */
+export interface ToolState {
+  readonly invocations: Array<{ parent: number; parentIndex: number; call: number; input: unknown }>;
+  units: Units;
+  /** Outputs by invocation (null unless completed). */
+  readonly outputs: unknown[];
+  /** Each invocation's outcome: a CALL status once settled. */
+  readonly status: number[];
+  readonly errors: Array<{ index: number; error: ErrorRecord }>;
+  running: number;
+}
+
 /** A step's rarer data. */
 export interface StepExtra {
   error: ErrorRecord | null;
@@ -89,12 +155,16 @@ export interface StepExtra {
   loop: LoopState | null;
   /** Replay: the record kept from the original run. */
   preset: StepRecord | null;
+  /** A model step with tools: its units' tool loops, by unit index (-1: the body). */
+  agents: Map<number, AgentState> | null;
+  /** A tool-only step's invocations. */
+  tool: ToolState | null;
 }
 
 export function extraOf(state: RunState, i: number): StepExtra {
   let extra = state.extras[i];
   if (extra === undefined) {
-    extra = { error: null, logs: null, loop: null, preset: null };
+    extra = { error: null, logs: null, loop: null, preset: null, agents: null, tool: null };
     state.extras[i] = extra;
   }
   return extra;

@@ -6,6 +6,7 @@
  */
 import type { ErrorRecord } from '../errors.js';
 import { runLifecycle, STEP } from '../lifecycle/lifecycle.js';
+import { stopToolStep } from './agent.js';
 import { cancelWaiting } from './attempt.js';
 import { type Commands, TIMER } from './commands.js';
 import type { CancelRequestedEntry, JournalFailedEntry, TimerFiredEntry } from './journal.js';
@@ -49,8 +50,10 @@ function stop(state: RunState, reason: string, error: ErrorRecord | null, at: st
       cancelStep(state, i, at, out);
     } else if (stage === STAGE.ITERATIONS) {
       const loop = loopOf(state, i);
-      cancelWaitingIterations(i, loop, out);
+      cancelWaitingIterations(state, i, loop, at, out);
       settleIfIdle(state, i, loop, at, out);
+    } else if (stage === STAGE.TOOL) {
+      stopToolStep(state, i, at, out);
     }
   }
 }

@@ -17,6 +17,8 @@ export const SKIP_REASONS = {
   NOT_REACHED: 'not_reached',
   /** The run failed or was cancelled before the step could start. */
   RUN_STOPPED: 'run_stopped',
+  /** A tool-only step that no model step called. */
+  TOOL_NOT_CALLED: 'tool_not_called',
 } as const;
 export type SkipReason = (typeof SKIP_REASONS)[keyof typeof SKIP_REASONS];
 
@@ -53,6 +55,7 @@ export interface StepRecord {
   key: string;
   output: unknown;
   logs: LogEntry[];
+  /** The step's usage calls; for a tool-only step, its invocations (`ToolInvocationRecord`). */
   calls: UsageCall[];
   start: string | null;
   end: string | null;
@@ -71,6 +74,26 @@ export interface StepRecord {
     effective_concurrency?: number;
   };
 }
+
+/**
+ * One invocation of a tool-only step by a model step: what a tool step's record lists in `calls`
+ * (its usage is the model step's). `total` is always 0 here: the credits it spent are in the model
+ * step's usage.
+ */
+export type ToolInvocationRecord = {
+  /** The model's id of the tool call. */
+  id: string;
+  /** 0, 1, 2, … across every model step that calls this tool. */
+  tool_index: number;
+  /** The model step (and its loop iteration) that called it. */
+  step_key: string;
+  index?: number;
+  status: 'RUNNING' | 'COMPLETED' | 'FAILED' | 'CANCELLED';
+  input: unknown;
+  output: unknown;
+  error: ErrorRecord | null;
+  total: number;
+};
 
 export interface Retention {
   /** Seconds after `ended_at` that the run's data is kept; -1 keeps it forever. */

@@ -152,7 +152,13 @@ describe('model', () => {
       messages: [{ role: 'user', content: 'Hi Ada' }],
       step_key: 'm',
     });
-    expect(run.output.m!.output).toEqual({ message: 'hello', raw: { text: 'hello' } });
+    expect(run.output.m!.output).toEqual({
+      provider: 'fake',
+      model: 'small',
+      message: 'hello',
+      tool_calls: [],
+      tool_results: [],
+    });
     expect(deltas).toEqual(['he', 'llo']);
   });
 

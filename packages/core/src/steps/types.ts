@@ -1,6 +1,6 @@
 /** The one context every step handler receives, built-in or host-registered. */
 import type { WeftEventMap } from '../events/events.js';
-import type { Step } from '../model/types.js';
+import type { InputField, Step } from '../model/types.js';
 import type { RunOrigin, UsageCall } from '../run/types.js';
 
 /** What an expression sees of the run: `$run`. */
@@ -61,6 +61,22 @@ export type StepHandler<TConfig = any> = (context: StepContext<TConfig>) => unkn
 /** `services[type][action]` handlers behind `service` steps. */
 export type ServiceHandler = (context: StepContext<{ service: ServiceCallConfig }>) => unknown;
 export type ServiceRegistry = Record<string, Record<string, ServiceHandler>>;
+
+/**
+ * A tool registered on the engine (`createEngine({ tools: { NAME: … } })`): model steps call it as
+ * `external:NAME`. `handler(args, ctx)` gets the call's arguments (checked against `input`) and the model
+ * step's context (its signal, logs and usage; `ctx.config` is the arguments too); what it returns is the
+ * tool's result, what it throws goes back to the model as the tool's error.
+ */
+export interface ToolDefinition {
+  /** What the tool does, for the model. */
+  description?: string;
+  /** The arguments, as an input definition (field name → field): the JSON Schema the model sees. */
+  input?: Record<string, InputField>;
+  handler(args: any, context: StepContext<Record<string, unknown>>): unknown;
+}
+
+export type ToolRegistry = Record<string, ToolDefinition>;
 
 export interface ServiceCallConfig {
   type: string;

@@ -37,6 +37,12 @@ export const PROBLEM_CODES = {
   LIMIT: 'LIMIT',
   /** The validator itself failed (a bug in Weft: please report it). */
   INTERNAL: 'INTERNAL',
+  /** A model step names a tool that is neither a step of the version nor a tool registered on the engine. */
+  UNKNOWN_TOOL: 'UNKNOWN_TOOL',
+  /** A tool a model step cannot use: a name models refuse, listed twice, or a step that cannot be a tool. */
+  INVALID_TOOL: 'INVALID_TOOL',
+  /** An edge into or out of a tool-only step (a step a model step names as a tool), or `input_connected` on it. */
+  TOOL_STEP_EDGE: 'TOOL_STEP_EDGE',
   /** Warning: no entry step leads to this step, so it never runs. */
   UNREACHABLE_STEP: 'UNREACHABLE_STEP',
   /** Warning: a note has destinations; notes never run, so they are ignored. */
@@ -78,6 +84,9 @@ export const PROBLEM_SEVERITY: Readonly<Record<ProblemCode, Severity>> = {
   NO_RUNNABLE_STEP: 'error',
   LIMIT: 'error',
   INTERNAL: 'error',
+  UNKNOWN_TOOL: 'error',
+  INVALID_TOOL: 'error',
+  TOOL_STEP_EDGE: 'error',
   UNREACHABLE_STEP: 'warning',
   NOTE_DESTINATIONS: 'warning',
   DESTINATION_IS_NOTE: 'warning',
@@ -113,6 +122,6 @@ export const VALIDATION_LIMITS = {
   maxProblemsPerCode: 1_000,
   /** Distinct cycles listed; past it one LIMIT problem says more exist. */
   maxCycles: 100,
-  /** Host step types read from `options.stepTypes`. */
+  /** Host step types read from `options.stepTypes` (and tool names from `options.tools`). */
   maxStepTypes: 10_000,
 } as const;

@@ -5,6 +5,7 @@
  * `expressionParseCost` against `maxExpressionWork`, identical sources are parsed once, and once the
  * budget is spent nothing more is parsed (the validator reports one LIMIT problem).
  */
+import { rewriteFileDirective } from '../expressions/file-directive.js';
 import { parseJavaScript } from '../expressions/javascript.js';
 import {
   type ExpressionLanguage,
@@ -110,7 +111,7 @@ export class ExpressionChecker {
       let first: ParseOutcome | undefined;
       let found = false;
       for (let attempts = 0; close >= 0 && attempts < 64; attempts++) {
-        const outcome = this.parse(text.slice(offset, close));
+        const outcome = this.parse(rewriteFileDirective(text.slice(offset, close)));
         if (outcome.kind === 'budget') return outcome;
         if (outcome.kind === 'ok') {
           found = true;

@@ -7,7 +7,7 @@ const problems = (doc: unknown, stepTypes: string[] = []) =>
   validateVersion(doc, { stepTypes }).problems.map((p) => [p.severity, p.code, p.path]);
 
 describe('platform fields', () => {
-  it('model tools, tools_mode, tools_parallel, max_iterations and features are UNSUPPORTED_FIELD warnings', () => {
+  it('model tools, tools_mode, tools_parallel and max_iterations are implemented; features is an UNSUPPORTED_FIELD warning', () => {
     const provider = {
       provider: 'openai',
       model: 'm',
@@ -18,35 +18,16 @@ describe('platform fields', () => {
       max_iterations: 3,
       features: { web_search: {} },
     };
-    const result = validateVersion(draft([{ type: 'model', key: 'm', input_connected: true, provider }]));
+    const result = validateVersion(
+      draft([
+        { type: 'model', key: 'm', input_connected: true, provider },
+        { type: 'code', key: 'x', code: '1' },
+      ]),
+    );
     expect(result.ok).toBe(true);
     expect(result.problems.map((p) => [p.code, p.path])).toEqual([
-      ['UNSUPPORTED_FIELD', '/steps/0/provider/tools'],
-      ['UNSUPPORTED_FIELD', '/steps/0/provider/tools_mode'],
-      ['UNSUPPORTED_FIELD', '/steps/0/provider/tools_parallel'],
-      ['UNSUPPORTED_FIELD', '/steps/0/provider/max_iterations'],
       ['UNSUPPORTED_FIELD', '/steps/0/provider/features'],
     ]);
-    // tools_mode "none" and empty tools say what Weft does anyway.
-    expect(
-      problems(
-        draft([
-          {
-            type: 'model',
-            key: 'm',
-            input_connected: true,
-            provider: {
-              ...provider,
-              tools: [],
-              tools_mode: 'none',
-              tools_parallel: false,
-              max_iterations: undefined,
-              features: {},
-            },
-          },
-        ]),
-      ),
-    ).toEqual([]);
   });
 
   it('the document language is not an unsupported field: both languages run', () => {

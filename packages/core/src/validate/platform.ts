@@ -5,8 +5,7 @@
  * MAX_FIELD_DEPTH) and `default`s that do not fit their field's type.
  *
  * The list (docs/errors.md, UNSUPPORTED_FIELD, keeps it for users):
- * - `model`: `provider.tools`, `tools_mode`, `tools_parallel`, `max_iterations` — TODO(issue 15): the
- *   tool loop; `provider.features` (web search);
+ * - `model`: `provider.features` (web search);
  * - `input`: `webhook`; `allowed_modes` with "auto"/"all" on a nested field (only top-level fields are
  *   auto-filled);
  *   `extract_contents` / `extract_images` of file fields — TODO(issue 15); `allowed_types` of file and
@@ -51,16 +50,6 @@ export function stepPlatformProblems(
     case 'model': {
       const provider = step.provider;
       if (!isObject(provider)) return;
-      // TODO(issue 15): remove these four once the tool loop lands.
-      for (const field of ['tools', 'tools_mode', 'tools_parallel', 'max_iterations'] as const) {
-        if (present(provider[field]) && !(field === 'tools_mode' && provider[field] === 'none')) {
-          warn(
-            at('provider', field),
-            `\`provider.${field}\` is not supported yet: Weft sends the model no tools and makes one call, ` +
-              'so the model answers without calling any tool.',
-          );
-        }
-      }
       if (isObject(provider.features) && Object.keys(provider.features).length > 0) {
         warn(
           at('provider', 'features'),

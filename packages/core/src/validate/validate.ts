@@ -20,12 +20,18 @@ import { fieldName, type ProblemInput, ProblemList, quote, safeMessage } from '.
 import { type ShapeIssue, stepIssues, topIssues } from './shape.js';
 import { snapshot } from './snapshot.js';
 import { closest, SuggestBudget, Suggester } from './suggest.js';
+import { checkTools, toolEdgeProblem } from './tools.js';
 
 export interface ValidateOptions {
   /** Host-registered step types, valid in addition to the built-in ones. */
   stepTypes?: Iterable<string>;
   /** The language of a document without a top-level `language` (the engine's default). Default `jsonata`. */
   language?: ExpressionLanguage;
+  /**
+   * The names of the tools registered on the engine (`createEngine({ tools })`): the external tools model
+   * steps may name (`external:NAME`). Any other tool that is not a step key is UNKNOWN_TOOL.
+   */
+  tools?: Iterable<string>;
 }
 
 export interface ValidationResult {
@@ -57,7 +63,12 @@ export function validateAndCopy(
   options?: ValidateOptions,
 ): ValidationResult & { copy: unknown } {
   const problems = new ProblemList();
-  const validation = new Validation(problems, readStepTypes(options), readLanguage(options));
+  const validation = new Validation(
+    problems,
+    readNames(options, 'stepTypes'),
+    readLanguage(options),
+    readNames(options, 'tools'),
+  );
   try {
     validation.run(doc);
   } catch (error) {
@@ -82,12 +93,12 @@ function readLanguage(options: unknown): ExpressionLanguage {
   }
 }
 
-/** `options.stepTypes`, read defensively (any iterable, at most `maxStepTypes` strings). */
-function readStepTypes(options: unknown): Set<string> {
+/** `options.stepTypes` or `options.tools`, read defensively (any iterable, at most `maxStepTypes` strings). */
+function readNames(options: unknown, field: 'stepTypes' | 'tools'): Set<string> {
   const out = new Set<string>();
   try {
     if (!isObject(options)) return out;
-    const types = options.stepTypes as Iterable<unknown> | null | undefined;
+    const types = options[field] as Iterable<unknown> | null | undefined;
     if (types === null || types === undefined || typeof types === 'string') return out;
     let seen = 0;
     for (const type of types) {
@@ -112,11 +123,19 @@ class Validation {
   #budgetAt: string | undefined;
   /** The document's expression language (its `language`, else the engine's default). */
   #language: ExpressionLanguage;
+  /** The engine's tools (`options.tools`). */
+  readonly #tools: Set<string>;
 
-  constructor(problems: ProblemList, registered: Set<string>, language: ExpressionLanguage) {
+  constructor(
+    problems: ProblemList,
+    registered: Set<string>,
+    language: ExpressionLanguage,
+    tools: Set<string>,
+  ) {
     this.#problems = problems;
     this.#registered = registered;
     this.#language = language;
+    this.#tools = tools;
   }
 
   /** Adds a problem unless its path is (inside) a value the snapshot already replaced. */
@@ -276,6 +295,21 @@ class Validation {
         if (to < 0 || targets.has(to)) continue;
         targets.add(to);
         edges.push({ from, to, list, j });
+      }
+    }
+
+    // Tool-only steps (validate/tools.ts): never entries, never on an edge, never "unreachable".
+    const toolSteps = checkTools(steps, owner, this.#tools, this.#suggestions, (p) => this.#add(p));
+    if (toolSteps.size > 0) {
+      for (const edge of edges) {
+        const to = nodes[edge.to]!;
+        if (!toolSteps.has(to.index)) continue;
+        this.#add(toolEdgeProblem(toPointer([...edge.list, edge.j]), nodes[edge.from]!.key, to.key));
+      }
+      for (const node of nodes) {
+        if (!toolSteps.has(node.index)) continue;
+        node.exempt = true;
+        node.declaredEntry = false;
       }
     }
 
