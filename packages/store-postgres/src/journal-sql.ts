@@ -1,0 +1,114 @@
+/**
+ * The statements of the journal: each append is ONE statement, so that the owner check, the seq check
+ * and every write of the batch happen together, and cost one round trip.
+ *
+ *   WITH run AS (UPDATE runs SET journal_seq = …, <patch> WHERE id = $1 AND owner_id = $2
+ *                AND lease_until >= $now AND journal_seq = <first seq - 1> RETURNING <lease>),
+ *        entries AS (INSERT INTO journal … WHERE EXISTS (SELECT 1 FROM run)),
+ *        steps AS (INSERT INTO steps … WHERE EXISTS (SELECT 1 FROM run) ON CONFLICT … DO UPDATE …)
+ *   SELECT * FROM run
+ *
+ * The UPDATE is the compare-and-set: under READ COMMITTED, an UPDATE that waited for another writer's
+ * row lock checks its WHERE again against the row that writer committed, so two appends to one run can
+ * never both pass. When it matches nothing, the caller reads the lease to say why (LEASE_LOST,
+ * JOURNAL_CONFLICT or NOT_FOUND, with the messages every store uses).
+ */
+import { isLiveStatus, type JournalBatch, type RunRow } from '@weft/core/store';
+import {
+  columnValue,
+  endsRun,
+  LEASE_COLUMNS,
+  Params,
+  patchSet,
+  preserveOf,
+  RUN_FIELDS,
+  type SerialisedBatch,
+} from './rows.js';
+
+export interface Statement {
+  text: string;
+  values: unknown[];
+}
+
+/** The CTEs that write a batch's entries and step records when `run` returned a row. */
+function batchWrites(s: string, runParam: string, rows: SerialisedBatch, params: Params): string {
+  let sql = '';
+  if (rows.seqs.length > 0) {
+    sql += `, entries AS (
+      INSERT INTO ${s}.journal (run_id, seq, type, at, data)
+      SELECT ${runParam}, e.seq, e.type, e.at, e.data
+      FROM unnest(${params.add(rows.seqs)}::int[], ${params.add(rows.types)}::text[], ${params.add(rows.ats)}::text[], ${params.add(rows.data)}::text[]) AS e(seq, type, at, data)
+      WHERE EXISTS (SELECT 1 FROM run))`;
+  }
+  if (rows.keys.length > 0) {
+    // pos is an identity: new keys get increasing positions in the order given; an upsert keeps its own.
+    sql += `, steps AS (
+      INSERT INTO ${s}.steps (run_id, key, body)
+      SELECT ${runParam}, r.key, r.body
+      FROM unnest(${params.add(rows.keys)}::text[], ${params.add(rows.bodies)}::text[]) WITH ORDINALITY AS r(key, body, ord)
+      WHERE EXISTS (SELECT 1 FROM run)
+      ORDER BY r.ord
+      ON CONFLICT (run_id, key) DO UPDATE SET body = excluded.body)`;
+  }
+  return sql;
+}
+
+/** An append to an existing run: checked and written in one statement (see above). */
+export function appendStatement(
+  s: string,
+  runId: string,
+  batch: JournalBatch,
+  rows: SerialisedBatch,
+): Statement {
+  const params = new Params();
+  const id = params.add(runId);
+  const where = [
+    `id = ${id}`,
+    `owner_id = ${params.add(batch.owner_id)}`,
+    `lease_until >= ${params.add(batch.now)}`,
+  ];
+  const extra: Record<string, unknown> = {};
+  if (rows.seqs.length > 0) {
+    where.push(`journal_seq = ${params.add(rows.seqs[0]! - 1)}`);
+    extra.journal_seq = rows.seqs[rows.seqs.length - 1]!;
+  }
+  if (batch.lease_until !== undefined && !endsRun(batch.run)) extra.lease_until = batch.lease_until;
+  const set = patchSet(batch.run ?? {}, params, extra);
+  // No change to the row: the UPDATE still checks the owner and locks the row until the statement ends.
+  if (set.length === 0) set.push('journal_seq = journal_seq');
+  const text = `WITH run AS (
+      UPDATE ${s}.runs SET ${set.join(', ')} WHERE ${where.join(' AND ')} RETURNING ${LEASE_COLUMNS})${batchWrites(s, id, rows, params)}
+    SELECT * FROM run`;
+  return { text, values: params.values };
+}
+
+/**
+ * A new run with its first batch (a group append with `insert`): the row is inserted as the batch leaves
+ * it — patch applied, journal_seq at the batch's last entry, owned until `lease_until` unless the batch
+ * ended it — in one statement. The caller has checked the batch against the lease the run is inserted
+ * with; `ON CONFLICT DO NOTHING` turns an existing id into no row (CONFLICT), never a failed transaction.
+ */
+export function insertAppendStatement(
+  s: string,
+  insert: RunRow,
+  batch: JournalBatch,
+  rows: SerialisedBatch,
+): Statement {
+  const params = new Params();
+  const run: Record<string, unknown> = { ...insert };
+  for (const [field, value] of Object.entries(batch.run ?? {})) if (value !== undefined) run[field] = value;
+  const owned = isLiveStatus(run.status as RunRow['status']);
+  const columns = [...RUN_FIELDS, 'preserve', 'owner_id', 'lease_until', 'journal_seq'];
+  const values = [
+    ...RUN_FIELDS.map((field) => params.add(columnValue(field, run[field]))),
+    params.add(preserveOf(run.retention)),
+    params.add(owned ? batch.owner_id : null),
+    params.add(owned ? batch.lease_until : null),
+    params.add(rows.seqs.length > 0 ? rows.seqs[rows.seqs.length - 1] : 0),
+  ];
+  const text = `WITH run AS (
+      INSERT INTO ${s}.runs (${columns.join(', ')}) VALUES (${values.join(', ')})
+      ON CONFLICT (id) DO NOTHING RETURNING ${LEASE_COLUMNS})${batchWrites(s, values[0]!, rows, params)}
+    SELECT * FROM run`;
+  return { text, values: params.values };
+}
