@@ -33,7 +33,7 @@ function hintOf(cause: string): string {
     return ' Is PostgreSQL running, and are the host and port of the connection string right?';
   }
   if (cause === 'CONNECTION' || cause.startsWith('08') || RETRYABLE_SOCKET.has(cause)) {
-    return ' The connection to PostgreSQL was lost or could not be made in time; retry (nothing of this call was committed unless it said so).';
+    return ' The connection to PostgreSQL was lost or could not be made in time. A write cut off this way may or may not have committed: read before retrying (a journal append that did commit is refused with JOURNAL_CONFLICT when retried, never written twice).';
   }
   if (cause === '28P01' || cause === '28000') return ' Check the user and password of the connection string.';
   if (cause === '3D000') return ' Create the database first (CREATE DATABASE), or fix its name.';
