@@ -3,13 +3,15 @@
  * package with tsc, then runs the compiled JS: `node --expose-gc dist/main.js`).
  *
  *   --quick          every workload at a tiny size, sampled once (the CI smoke; timings meaningless)
- *   --only W1,W3     run only these workloads (W7 reuses W1/W3 when they ran; S1 is the store ceiling)
+ *   --only W1,W3     run only these workloads (W7 reuses W1/W3 when they ran; S1 and S2 are the store
+ *                    ceilings: SQLite, PostgreSQL)
  *   --json FILE      also write the results as JSON
  *
  * Profile one workload: `node --expose-gc --cpu-prof bench/dist/main.js --only W1`.
  */
 import { writeFileSync } from 'node:fs';
 import { fmt, fmtStat, type Machine, machine } from './harness.js';
+import { POSTGRES_FULL, POSTGRES_QUICK, s2 } from './postgres.js';
 import { STORE_FULL, STORE_QUICK, s1 } from './store.js';
 import { W13_FULL, W13_QUICK, w13 } from './w13.js';
 import { FULL, QUICK, type Row, w1, w2, w3, w4, w5, w5Variants, w6, w7, w8 } from './workloads.js';
@@ -103,6 +105,18 @@ async function main(): Promise<void> {
   await step('W7', () => w7(sizes, r1, r3));
   await step('W8', () => w8(sizes));
   await step('S1', () => s1(args.quick ? STORE_QUICK : STORE_FULL));
+  await step('S2', async () => {
+    try {
+      return await s2(args.quick ? POSTGRES_QUICK : POSTGRES_FULL);
+    } catch (error) {
+      // PostgreSQL could not start here: say so loudly; CI must run S2.
+      if (process.env.CI) throw error;
+      console.error(
+        `\n!!! S2 SKIPPED: PostgreSQL could not start: ${error instanceof Error ? error.message : error}\n`,
+      );
+      return [];
+    }
+  });
   await step('W13', () => w13(args.quick ? W13_QUICK : W13_FULL));
 
   const seconds = (performance.now() - started) / 1000;

@@ -60,6 +60,10 @@ describe('bench --quick', () => {
     'S1b',
     'S1c',
     'S1d',
+    'S2a',
+    'S2c',
+    'S2d',
+    'S2e',
     'W13',
   ])('%s ran with its baseline and its checks held', (id) => {
     const row = report.rows.find((r) => r.id === id);
