@@ -8,6 +8,9 @@
  *        steps AS (INSERT INTO steps … WHERE EXISTS (SELECT 1 FROM run) ON CONFLICT … DO UPDATE …)
  *   SELECT * FROM run
  *
+ * A group commit puts many appends (of distinct runs) in one statement: the same CTEs numbered `run_0`,
+ * `entries_0`, `run_1`, … and a `UNION ALL` of what each `run_k` returned (groupStatement).
+ *
  * The UPDATE is the compare-and-set: under READ COMMITTED, an UPDATE that waited for another writer's
  * row lock checks its WHERE again against the row that writer committed, so two appends to one run can
  * never both pass. When it matches nothing, the caller reads the lease to say why (LEASE_LOST,
@@ -30,37 +33,38 @@ export interface Statement {
   values: unknown[];
 }
 
-/** The CTEs that write a batch's entries and step records when `run` returned a row. */
-function batchWrites(s: string, runParam: string, rows: SerialisedBatch, params: Params): string {
+/** The CTEs that write a batch's entries and step records when `run<k>` returned a row. */
+function batchWrites(s: string, runParam: string, rows: SerialisedBatch, params: Params, k: string): string {
   let sql = '';
   if (rows.seqs.length > 0) {
-    sql += `, entries AS (
+    sql += `, entries${k} AS (
       INSERT INTO ${s}.journal (run_id, seq, type, at, data)
       SELECT ${runParam}, e.seq, e.type, e.at, e.data
       FROM unnest(${params.add(rows.seqs)}::int[], ${params.add(rows.types)}::text[], ${params.add(rows.ats)}::text[], ${params.add(rows.data)}::text[]) AS e(seq, type, at, data)
-      WHERE EXISTS (SELECT 1 FROM run))`;
+      WHERE EXISTS (SELECT 1 FROM run${k}))`;
   }
   if (rows.keys.length > 0) {
     // pos is an identity: new keys get increasing positions in the order given; an upsert keeps its own.
-    sql += `, steps AS (
+    sql += `, steps${k} AS (
       INSERT INTO ${s}.steps (run_id, key, body)
       SELECT ${runParam}, r.key, r.body
       FROM unnest(${params.add(rows.keys)}::text[], ${params.add(rows.bodies)}::text[]) WITH ORDINALITY AS r(key, body, ord)
-      WHERE EXISTS (SELECT 1 FROM run)
+      WHERE EXISTS (SELECT 1 FROM run${k})
       ORDER BY r.ord
       ON CONFLICT (run_id, key) DO UPDATE SET body = excluded.body)`;
   }
   return sql;
 }
 
-/** An append to an existing run: checked and written in one statement (see above). */
-export function appendStatement(
+/** The CTEs of an append to an existing run (see above); `run<k>` returns its lease when it matched. */
+function appendCtes(
   s: string,
   runId: string,
   batch: JournalBatch,
   rows: SerialisedBatch,
-): Statement {
-  const params = new Params();
+  params: Params,
+  k: string,
+): string {
   const id = params.add(runId);
   const where = [
     `id = ${id}`,
@@ -76,10 +80,8 @@ export function appendStatement(
   const set = patchSet(batch.run ?? {}, params, extra);
   // No change to the row: the UPDATE still checks the owner and locks the row until the statement ends.
   if (set.length === 0) set.push('journal_seq = journal_seq');
-  const text = `WITH run AS (
-      UPDATE ${s}.runs SET ${set.join(', ')} WHERE ${where.join(' AND ')} RETURNING ${LEASE_COLUMNS})${batchWrites(s, id, rows, params)}
-    SELECT * FROM run`;
-  return { text, values: params.values };
+  return `run${k} AS (
+      UPDATE ${s}.runs SET ${set.join(', ')} WHERE ${where.join(' AND ')} RETURNING ${LEASE_COLUMNS})${batchWrites(s, id, rows, params, k)}`;
 }
 
 /**
@@ -88,13 +90,14 @@ export function appendStatement(
  * ended it — in one statement. The caller has checked the batch against the lease the run is inserted
  * with; `ON CONFLICT DO NOTHING` turns an existing id into no row (CONFLICT), never a failed transaction.
  */
-export function insertAppendStatement(
+function insertAppendCtes(
   s: string,
   insert: RunRow,
   batch: JournalBatch,
   rows: SerialisedBatch,
-): Statement {
-  const params = new Params();
+  params: Params,
+  k: string,
+): string {
   const run: Record<string, unknown> = { ...insert };
   for (const [field, value] of Object.entries(batch.run ?? {})) if (value !== undefined) run[field] = value;
   const owned = isLiveStatus(run.status as RunRow['status']);
@@ -106,9 +109,39 @@ export function insertAppendStatement(
     params.add(owned ? batch.lease_until : null),
     params.add(rows.seqs.length > 0 ? rows.seqs[rows.seqs.length - 1] : 0),
   ];
-  const text = `WITH run AS (
+  return `run${k} AS (
       INSERT INTO ${s}.runs (${columns.join(', ')}) VALUES (${values.join(', ')})
-      ON CONFLICT (id) DO NOTHING RETURNING ${LEASE_COLUMNS})${batchWrites(s, values[0]!, rows, params)}
-    SELECT * FROM run`;
-  return { text, values: params.values };
+      ON CONFLICT (id) DO NOTHING RETURNING ${LEASE_COLUMNS})${batchWrites(s, values[0]!, rows, params, k)}`;
+}
+
+/** One append (`insert`: a new run with its first batch) as the CTEs of one statement. */
+export interface AppendPart {
+  runId: string;
+  batch: JournalBatch;
+  rows: SerialisedBatch;
+  insert?: RunRow | undefined;
+}
+
+function partCtes(s: string, part: AppendPart, params: Params, k: string): string {
+  return part.insert === undefined
+    ? appendCtes(s, part.runId, part.batch, part.rows, params, k)
+    : insertAppendCtes(s, part.insert, part.batch, part.rows, params, k);
+}
+
+/** One append as one statement; its row is the run's lease after the write, none when refused. */
+export function appendStatement(s: string, part: AppendPart): Statement {
+  const params = new Params();
+  return { text: `WITH ${partCtes(s, part, params, '')} SELECT * FROM run`, values: params.values };
+}
+
+/**
+ * Appends of distinct runs as one statement: row `i` of the result is the lease of `parts[i]` after its
+ * write; a part that was refused has no row. (Two appends to one run cannot share a statement: an UPDATE
+ * cannot change one row twice. The caller puts them in successive statements.)
+ */
+export function groupStatement(s: string, parts: readonly AppendPart[]): Statement {
+  const params = new Params();
+  const ctes = parts.map((part, i) => partCtes(s, part, params, `_${i}`));
+  const union = parts.map((_, i) => `SELECT ${i} AS part, * FROM run_${i}`).join(' UNION ALL ');
+  return { text: `WITH ${ctes.join(', ')} ${union}`, values: params.values };
 }

@@ -5,7 +5,8 @@
  *
  * - Opening is lazy: the first call connects and migrates (once; `ready()` does it up front).
  * - Every journal append is one statement that checks the owner and the seqs and writes everything
- *   (journal-sql.ts); a group commit is one transaction of those. Claims are compare-and-set UPDATEs;
+ *   (journal-sql.ts); a group commit is one transaction whose statements each hold the appends of
+ *   distinct runs. Claims are compare-and-set UPDATEs;
  *   `claimRuns` picks with `FOR UPDATE SKIP LOCKED`, so concurrent workers get disjoint runs.
  * - Rows that lock several runs lock them in id order (group commits, heartbeats): two processes never
  *   wait on each other in a cycle.
@@ -79,7 +80,7 @@ import {
 } from '@weft/core/store';
 import type pg from 'pg';
 import { closedError, storeError } from './errors.js';
-import { appendStatement, insertAppendStatement, type Statement } from './journal-sql.js';
+import { type AppendPart, appendStatement, groupStatement, type Statement } from './journal-sql.js';
 import { Listener } from './listener.js';
 import { migrate, quoted } from './migrations.js';
 import { checkOptions, type PostgresStoreOptions } from './options.js';
@@ -115,13 +116,15 @@ function asList<T>(value: T | readonly T[] | undefined): readonly T[] | null {
   return Array.isArray(value) ? (value as readonly T[]) : [value as T];
 }
 
-/** One append of a group, checked and turned into its statement before the transaction starts. */
+/** Appends of distinct runs per statement of a group commit (a statement's plan grows with it). */
+const GROUP_STATEMENT_PARTS = 100;
+
+/** One append of a group, checked and serialised before the transaction starts. */
 interface PlannedAppend {
   index: number;
-  runId: string;
-  batch: JournalBatch;
-  insert: RunRow | undefined;
-  statement: Statement;
+  part: AppendPart;
+  /** Its statement on its own (made when it runs alone). */
+  statement?: Statement;
   /**
    * Why an insert's batch is refused against the lease it would be inserted with: reported only if the
    * run does not exist (an existing id is CONFLICT first, as in every store).
@@ -696,30 +699,41 @@ export class PostgresStore implements WeftStore, StoreNotices {
    * lease. Throws the append's own refusal (a WeftError), or a database error.
    */
   async #runAppend(db: Db, plan: PlannedAppend): Promise<RunLease> {
+    const { runId } = plan.part;
     if (plan.refusal !== undefined) {
-      if ((await this.#lease(db, plan.runId)) !== null) {
-        throw new WeftError(ERROR_CODES.CONFLICT, `A run with id "${plan.runId}" already exists.`);
+      if ((await this.#lease(db, runId)) !== null) {
+        throw new WeftError(ERROR_CODES.CONFLICT, `A run with id "${runId}" already exists.`);
       }
       throw plan.refusal;
     }
+    plan.statement ??= appendStatement(this.#s, plan.part);
     for (let attempt = 0; ; attempt++) {
       const row = await this.#row(db, plan.statement.text, plan.statement.values);
       if (row !== undefined) return leaseOf(row);
-      if (plan.insert !== undefined) {
-        throw new WeftError(ERROR_CODES.CONFLICT, `A run with id "${plan.runId}" already exists.`);
-      }
-      const lease = await this.#lease(db, plan.runId);
-      if (lease === null) throw runNotFoundInStore(plan.runId);
-      checkAppend(lease, plan.batch);
+      await this.#whyRefused(db, plan);
       // The lease allows it now: it changed between the two statements (a renewal, a claim). Try again.
       if (attempt >= 2) {
         throw new WeftError(
           ERROR_CODES.JOURNAL_CONFLICT,
-          `Run ${plan.runId}: its lease changed under every attempt to append. Reload the journal (loadJournal) and resume from it.`,
-          { details: { run_id: plan.runId }, retryable: true },
+          `Run ${runId}: its lease changed under every attempt to append. Reload the journal (loadJournal) and resume from it.`,
+          { details: { run_id: runId }, retryable: true },
         );
       }
     }
+  }
+
+  /**
+   * After an append's statement matched nothing: throws why (CONFLICT for an insert, NOT_FOUND,
+   * LEASE_LOST, JOURNAL_CONFLICT), or returns when the lease now allows it (it changed in between).
+   */
+  async #whyRefused(db: Db, plan: PlannedAppend): Promise<void> {
+    const { runId, batch, insert } = plan.part;
+    if (insert !== undefined) {
+      throw new WeftError(ERROR_CODES.CONFLICT, `A run with id "${runId}" already exists.`);
+    }
+    const lease = await this.#lease(db, runId);
+    if (lease === null) throw runNotFoundInStore(runId);
+    checkAppend(lease, batch);
   }
 
   #plan(
@@ -730,11 +744,7 @@ export class PostgresStore implements WeftStore, StoreNotices {
     at: string,
   ): PlannedAppend {
     const rows = this.#prepareBatch(batch, runId, insert, at);
-    const statement =
-      insert === undefined
-        ? appendStatement(this.#s, runId, batch, rows)
-        : insertAppendStatement(this.#s, insert, batch, rows);
-    return { index, runId, batch, insert, statement };
+    return { index, part: { runId, batch, rows, insert } };
   }
 
   async appendJournal(runId: string, batch: JournalBatch): Promise<RunLease> {
@@ -742,6 +752,62 @@ export class PostgresStore implements WeftStore, StoreNotices {
     const plan = this.#plan(0, runId, checked, undefined, 'batch');
     // One statement: its own transaction, one round trip.
     return this.#do('appendJournal', () => this.#runAppend(this.#pool, plan));
+  }
+
+  /**
+   * The appends of a group, as statements of up to GROUP_STATEMENT_PARTS appends of distinct runs: the
+   * first append of each run in the first statements, its second in the next ones, … (runs in id order,
+   * so that rows are locked in that order). An append that must be explained or retried on its own (an
+   * insert refused before any statement, a part that matched nothing) is handled right after its
+   * statement, before the next one.
+   */
+  async #applyGroup(db: Db, plans: readonly PlannedAppend[], outcomes: AppendOutcome[]): Promise<void> {
+    const waves: PlannedAppend[][] = [];
+    const depth = new Map<string, number>();
+    for (const plan of plans) {
+      const d = depth.get(plan.part.runId) ?? 0;
+      depth.set(plan.part.runId, d + 1);
+      if (waves[d] === undefined) waves[d] = [];
+      waves[d]!.push(plan);
+    }
+    const settle = async (plan: PlannedAppend, run: () => Promise<RunLease>) => {
+      try {
+        outcomes[plan.index] = { ok: true, lease: await run() };
+      } catch (error) {
+        // A refusal (a WeftError) wrote nothing and leaves the transaction usable; anything else aborts it.
+        outcomes[plan.index] = refused(error);
+      }
+    };
+    for (const wave of waves) {
+      for (const plan of wave)
+        if (plan.refusal !== undefined) await settle(plan, () => this.#runAppend(db, plan));
+      const together = wave.filter((p) => p.refusal === undefined);
+      for (let start = 0; start < together.length; start += GROUP_STATEMENT_PARTS) {
+        const chunk = together.slice(start, start + GROUP_STATEMENT_PARTS);
+        if (chunk.length === 1) {
+          await settle(chunk[0]!, () => this.#runAppend(db, chunk[0]!));
+          continue;
+        }
+        // Unnamed (not prepared): a group's shape is rarely seen twice.
+        const statement = groupStatement(
+          this.#s,
+          chunk.map((p) => p.part),
+        );
+        const result = await db.query({ text: statement.text, values: statement.values });
+        const rows = new Map((result.rows as Row[]).map((row) => [row.part as number, row]));
+        for (const [i, plan] of chunk.entries()) {
+          const row = rows.get(i);
+          if (row !== undefined) {
+            outcomes[plan.index] = { ok: true, lease: leaseOf(row) };
+            continue;
+          }
+          await settle(plan, async () => {
+            await this.#whyRefused(db, plan);
+            return this.#runAppend(db, plan);
+          });
+        }
+      }
+    }
   }
 
   async appendJournals(appends: readonly JournalAppend[]): Promise<AppendOutcome[]> {
@@ -768,17 +834,9 @@ export class PostgresStore implements WeftStore, StoreNotices {
     });
     if (plans.length === 0) return outcomes;
     // Runs' rows are locked in id order (appends to one run keep theirs): no two groups wait on each other.
-    plans.sort((a, b) => byteOrder(a.runId, b.runId) || a.index - b.index);
-    const apply = async (db: Db) => {
-      for (const plan of plans) {
-        try {
-          outcomes[plan.index] = { ok: true, lease: await this.#runAppend(db, plan) };
-        } catch (error) {
-          // A refusal (a WeftError) wrote nothing and leaves the transaction usable; anything else aborts it.
-          outcomes[plan.index] = refused(error);
-        }
-      }
-    };
+    plans.sort((a, b) => byteOrder(a.part.runId, b.part.runId) || a.index - b.index);
+    const apply = (db: Db) => this.#applyGroup(db, plans, outcomes);
+    // One append is one statement, atomic by itself; more are one transaction.
     if (plans.length === 1) await this.#do('appendJournals', () => apply(this.#pool));
     else await this.#transaction('appendJournals', apply);
     return outcomes;
