@@ -145,3 +145,118 @@ export function groupStatement(s: string, parts: readonly AppendPart[]): Stateme
   const union = parts.map((_, i) => `SELECT ${i} AS part, * FROM run_${i}`).join(' UNION ALL ');
   return { text: `WITH ${ctes.join(', ')} ${union}`, values: params.values };
 }
+
+/** The run fields a `RunPatch` can hold: what the bulk statement writes (other fields take the CTE path). */
+export const BULK_PATCH_FIELDS = [
+  'status',
+  'result',
+  'error',
+  'started_at',
+  'ended_at',
+  'usage',
+  'retention',
+  'retention_due_at',
+  'updated_at',
+] as const;
+const BULK_FIELDS = new Set<string>(BULK_PATCH_FIELDS);
+
+/** Whether an append can be in a bulk statement: an existing run, a patch of RunPatch fields only. */
+export function bulkable(part: AppendPart): boolean {
+  if (part.insert !== undefined) return false;
+  for (const [field, value] of Object.entries(part.batch.run ?? {})) {
+    if (value !== undefined && !BULK_FIELDS.has(field)) return false;
+  }
+  return true;
+}
+
+/**
+ * Appends of distinct existing runs as ONE statement of constant shape (so it is prepared once): the
+ * appends are rows of arrays; one `UPDATE … FROM unnest(…)` checks every owner, lease and seq and writes
+ * the run rows (a patch field is written where its mask is true), then the entries and step records of
+ * the runs it matched are inserted. Row `i` of the result (`part`) is the lease of `parts[i]` after its
+ * write; a refused part has no row.
+ */
+export function bulkAppendStatement(s: string, parts: readonly AppendPart[]): Statement {
+  const col = <T>(f: (part: AppendPart, i: number) => T): T[] => parts.map(f);
+  const masks = BULK_PATCH_FIELDS.map((field) => col((p) => p.batch.run?.[field] !== undefined));
+  const values = BULK_PATCH_FIELDS.map((field) => col((p) => columnValue(field, p.batch.run?.[field])));
+  const entries: { part: number[]; seq: number[]; type: string[]; at: string[]; data: string[] } = {
+    part: [],
+    seq: [],
+    type: [],
+    at: [],
+    data: [],
+  };
+  const steps: { part: number[]; key: string[]; body: string[] } = { part: [], key: [], body: [] };
+  parts.forEach((p, i) => {
+    for (let e = 0; e < p.rows.seqs.length; e++) {
+      entries.part.push(i);
+      entries.seq.push(p.rows.seqs[e]!);
+      entries.type.push(p.rows.types[e]!);
+      entries.at.push(p.rows.ats[e]!);
+      entries.data.push(p.rows.data[e]!);
+    }
+    for (let k = 0; k < p.rows.keys.length; k++) {
+      steps.part.push(i);
+      steps.key.push(p.rows.keys[k]!);
+      steps.body.push(p.rows.bodies[k]!);
+    }
+  });
+  const params = new Params();
+  const input = [
+    `${params.add(col((_, i) => i))}::int[]`,
+    `${params.add(col((p) => p.runId))}::text[]`,
+    `${params.add(col((p) => p.batch.owner_id))}::text[]`,
+    `${params.add(col((p) => p.batch.now))}::text[]`,
+    `${params.add(col((p) => (p.rows.seqs.length > 0 ? p.rows.seqs[0]! - 1 : null)))}::int[]`,
+    `${params.add(col((p) => (p.rows.seqs.length > 0 ? p.rows.seqs[p.rows.seqs.length - 1]! : null)))}::int[]`,
+    `${params.add(col((p) => p.batch.lease_until ?? null))}::text[]`,
+    `${params.add(col((p) => endsRun(p.batch.run)))}::bool[]`,
+    `${params.add(col((p) => preserveOf(p.batch.run?.retention)))}::bool[]`,
+    ...masks.map((mask) => `${params.add(mask)}::bool[]`),
+    ...values.map((value) => `${params.add(value)}::text[]`),
+  ];
+  const names = [
+    'part',
+    'run_id',
+    'owner',
+    'now',
+    'expected',
+    'last',
+    'lease',
+    'ends',
+    'preserve',
+    ...BULK_PATCH_FIELDS.map((f) => `has_${f}`),
+    ...BULK_PATCH_FIELDS.map((f) => `new_${f}`),
+  ];
+  const set = [
+    'journal_seq = coalesce(i.last, r.journal_seq)',
+    'owner_id = CASE WHEN i.ends THEN NULL ELSE r.owner_id END',
+    'lease_until = CASE WHEN i.ends THEN NULL ELSE coalesce(i.lease, r.lease_until) END',
+    'preserve = CASE WHEN i.has_retention THEN i.preserve ELSE r.preserve END',
+    ...BULK_PATCH_FIELDS.map((f) => `${f} = CASE WHEN i.has_${f} THEN i.new_${f} ELSE r.${f} END`),
+  ];
+  const text = `WITH i AS (
+      SELECT * FROM unnest(${input.join(', ')}) AS i(${names.join(', ')})
+    ), run AS (
+      UPDATE ${s}.runs AS r SET ${set.join(', ')}
+      FROM i
+      WHERE r.id = i.run_id AND r.owner_id = i.owner AND r.lease_until >= i.now
+        AND (i.expected IS NULL OR r.journal_seq = i.expected)
+      RETURNING i.part, r.id AS run_id, r.status, r.owner_id, r.lease_until, r.journal_seq
+    ), entries AS (
+      INSERT INTO ${s}.journal (run_id, seq, type, at, data)
+      SELECT run.run_id, e.seq, e.type, e.at, e.data
+      FROM unnest(${params.add(entries.part)}::int[], ${params.add(entries.seq)}::int[], ${params.add(entries.type)}::text[], ${params.add(entries.at)}::text[], ${params.add(entries.data)}::text[]) AS e(part, seq, type, at, data)
+      JOIN run ON run.part = e.part
+    ), steps AS (
+      INSERT INTO ${s}.steps (run_id, key, body)
+      SELECT run.run_id, t.key, t.body
+      FROM unnest(${params.add(steps.part)}::int[], ${params.add(steps.key)}::text[], ${params.add(steps.body)}::text[]) WITH ORDINALITY AS t(part, key, body, ord)
+      JOIN run ON run.part = t.part
+      ORDER BY t.ord
+      ON CONFLICT (run_id, key) DO UPDATE SET body = excluded.body
+    )
+    SELECT * FROM run`;
+  return { text, values: params.values };
+}

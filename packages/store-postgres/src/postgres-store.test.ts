@@ -443,8 +443,9 @@ describeWithPostgres('PostgreSQL', () => {
         { run_id: 'x', batch: { owner_id: 'p1', now: at(1), entries: [entry(5)] } },
       ]);
       expect(group.map((o) => (o.ok ? 'OK' : o.error.code))).toEqual(['OK', 'OK', 'OK', 'NOT_FOUND']);
-      // BEGIN, one statement for the appends of distinct runs, one read for the refusal, COMMIT.
-      expect(queries).toBe(4);
+      // BEGIN, one statement for the appends to existing runs, one read for the refusal, one for the new
+      // run, COMMIT.
+      expect(queries).toBe(5);
       queries = 0;
       const twice = await mine.appendJournals([
         { run_id: 'r', batch: { owner_id: 'p1', now: at(1), entries: [entry(3)] } },

@@ -80,7 +80,14 @@ import {
 } from '@weft/core/store';
 import type pg from 'pg';
 import { closedError, storeError } from './errors.js';
-import { type AppendPart, appendStatement, groupStatement, type Statement } from './journal-sql.js';
+import {
+  type AppendPart,
+  appendStatement,
+  bulkAppendStatement,
+  bulkable,
+  groupStatement,
+  type Statement,
+} from './journal-sql.js';
 import { Listener } from './listener.js';
 import { migrate, quoted } from './migrations.js';
 import { checkOptions, type PostgresStoreOptions } from './options.js';
@@ -755,11 +762,11 @@ export class PostgresStore implements WeftStore, StoreNotices {
   }
 
   /**
-   * The appends of a group, as statements of up to GROUP_STATEMENT_PARTS appends of distinct runs: the
-   * first append of each run in the first statements, its second in the next ones, … (runs in id order,
-   * so that rows are locked in that order). An append that must be explained or retried on its own (an
-   * insert refused before any statement, a part that matched nothing) is handled right after its
-   * statement, before the next one.
+   * The appends of a group in waves: the first append of each run, then the second, … (runs in id
+   * order, so that rows are locked in that order). A wave's appends to existing runs are one prepared
+   * statement (bulkAppendStatement); its new runs are statements of up to GROUP_STATEMENT_PARTS numbered
+   * CTEs (groupStatement). An append that must be explained or retried on its own (an insert refused
+   * before any statement, a part that matched nothing) is handled right after its statement.
    */
   async #applyGroup(db: Db, plans: readonly PlannedAppend[], outcomes: AppendOutcome[]): Promise<void> {
     const waves: PlannedAppend[][] = [];
@@ -778,34 +785,49 @@ export class PostgresStore implements WeftStore, StoreNotices {
         outcomes[plan.index] = refused(error);
       }
     };
+    /** Runs one statement of several appends and settles each from the row it returned (or not). */
+    const together = async (chunk: readonly PlannedAppend[], statement: pg.QueryConfig) => {
+      const result = await db.query(statement);
+      const rows = new Map((result.rows as Row[]).map((row) => [row.part as number, row]));
+      for (const [i, plan] of chunk.entries()) {
+        const row = rows.get(i);
+        if (row !== undefined) {
+          outcomes[plan.index] = { ok: true, lease: leaseOf(row) };
+          continue;
+        }
+        await settle(plan, async () => {
+          await this.#whyRefused(db, plan);
+          return this.#runAppend(db, plan);
+        });
+      }
+    };
     for (const wave of waves) {
-      for (const plan of wave)
-        if (plan.refusal !== undefined) await settle(plan, () => this.#runAppend(db, plan));
-      const together = wave.filter((p) => p.refusal === undefined);
-      for (let start = 0; start < together.length; start += GROUP_STATEMENT_PARTS) {
-        const chunk = together.slice(start, start + GROUP_STATEMENT_PARTS);
+      const alone = wave.filter((p) => p.refusal !== undefined);
+      // Appends to existing runs: one prepared statement for all of them (the common case).
+      const bulk = wave.filter((p) => p.refusal === undefined && bulkable(p.part));
+      // New runs (and patches of fields a RunPatch does not have): numbered CTEs.
+      const other = wave.filter((p) => p.refusal === undefined && !bulkable(p.part));
+      for (const plan of alone) await settle(plan, () => this.#runAppend(db, plan));
+      if (bulk.length === 1) await settle(bulk[0]!, () => this.#runAppend(db, bulk[0]!));
+      else if (bulk.length > 1) {
+        const statement = bulkAppendStatement(
+          this.#s,
+          bulk.map((p) => p.part),
+        );
+        await together(bulk, this.#named(statement.text, statement.values));
+      }
+      for (let start = 0; start < other.length; start += GROUP_STATEMENT_PARTS) {
+        const chunk = other.slice(start, start + GROUP_STATEMENT_PARTS);
         if (chunk.length === 1) {
           await settle(chunk[0]!, () => this.#runAppend(db, chunk[0]!));
           continue;
         }
-        // Unnamed (not prepared): a group's shape is rarely seen twice.
+        // Unnamed (not prepared): its shape is rarely seen twice.
         const statement = groupStatement(
           this.#s,
           chunk.map((p) => p.part),
         );
-        const result = await db.query({ text: statement.text, values: statement.values });
-        const rows = new Map((result.rows as Row[]).map((row) => [row.part as number, row]));
-        for (const [i, plan] of chunk.entries()) {
-          const row = rows.get(i);
-          if (row !== undefined) {
-            outcomes[plan.index] = { ok: true, lease: leaseOf(row) };
-            continue;
-          }
-          await settle(plan, async () => {
-            await this.#whyRefused(db, plan);
-            return this.#runAppend(db, plan);
-          });
-        }
+        await together(chunk, { text: statement.text, values: statement.values });
       }
     }
   }
