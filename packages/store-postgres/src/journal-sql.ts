@@ -260,3 +260,77 @@ export function bulkAppendStatement(s: string, parts: readonly AppendPart[]): St
     SELECT * FROM run`;
   return { text, values: params.values };
 }
+
+/** Whether a new run's first append can be in a bulk insert (a patch of RunPatch fields only). */
+export function bulkInsertable(part: AppendPart): boolean {
+  return part.insert !== undefined && bulkable({ ...part, insert: undefined });
+}
+
+/**
+ * New runs with their first batches as ONE statement of constant shape (prepared once): each row inserted
+ * as its batch leaves it (see insertAppendCtes), `ON CONFLICT DO NOTHING`; the entries and step records
+ * of the runs inserted follow. The result has a row (the lease, by `run_id`) per run inserted; an
+ * existing id has none (CONFLICT).
+ */
+export function bulkInsertStatement(s: string, parts: readonly AppendPart[]): Statement {
+  const runs = parts.map((part) => {
+    const run: Record<string, unknown> = { ...part.insert };
+    for (const [field, value] of Object.entries(part.batch.run ?? {}))
+      if (value !== undefined) run[field] = value;
+    return run;
+  });
+  const params = new Params();
+  const owned = runs.map((run) => isLiveStatus(run.status as RunRow['status']));
+  const input = [
+    ...RUN_FIELDS.map((field) => {
+      const type = field === 'version' ? 'int' : 'text';
+      return `${params.add(runs.map((run) => columnValue(field, run[field])))}::${type}[]`;
+    }),
+    `${params.add(runs.map((run) => preserveOf(run.retention)))}::bool[]`,
+    `${params.add(parts.map((p, i) => (owned[i] ? p.batch.owner_id : null)))}::text[]`,
+    `${params.add(parts.map((p, i) => (owned[i] ? (p.batch.lease_until ?? null) : null)))}::text[]`,
+    `${params.add(parts.map((p) => (p.rows.seqs.length > 0 ? p.rows.seqs[p.rows.seqs.length - 1]! : 0)))}::int[]`,
+  ];
+  const columns = [...RUN_FIELDS, 'preserve', 'owner_id', 'lease_until', 'journal_seq'];
+  const entries = {
+    run: [] as string[],
+    seq: [] as number[],
+    type: [] as string[],
+    at: [] as string[],
+    data: [] as string[],
+  };
+  const steps = { run: [] as string[], key: [] as string[], body: [] as string[] };
+  for (const p of parts) {
+    p.rows.seqs.forEach((seq, e) => {
+      entries.run.push(p.runId);
+      entries.seq.push(seq);
+      entries.type.push(p.rows.types[e]!);
+      entries.at.push(p.rows.ats[e]!);
+      entries.data.push(p.rows.data[e]!);
+    });
+    p.rows.keys.forEach((key, k) => {
+      steps.run.push(p.runId);
+      steps.key.push(key);
+      steps.body.push(p.rows.bodies[k]!);
+    });
+  }
+  const text = `WITH run AS (
+      INSERT INTO ${s}.runs (${columns.join(', ')})
+      SELECT * FROM unnest(${input.join(', ')})
+      ON CONFLICT (id) DO NOTHING RETURNING ${LEASE_COLUMNS}
+    ), entries AS (
+      INSERT INTO ${s}.journal (run_id, seq, type, at, data)
+      SELECT e.run_id, e.seq, e.type, e.at, e.data
+      FROM unnest(${params.add(entries.run)}::text[], ${params.add(entries.seq)}::int[], ${params.add(entries.type)}::text[], ${params.add(entries.at)}::text[], ${params.add(entries.data)}::text[]) AS e(run_id, seq, type, at, data)
+      WHERE e.run_id IN (SELECT run_id FROM run)
+    ), steps AS (
+      INSERT INTO ${s}.steps (run_id, key, body)
+      SELECT t.run_id, t.key, t.body
+      FROM unnest(${params.add(steps.run)}::text[], ${params.add(steps.key)}::text[], ${params.add(steps.body)}::text[]) WITH ORDINALITY AS t(run_id, key, body, ord)
+      WHERE t.run_id IN (SELECT run_id FROM run)
+      ORDER BY t.ord
+      ON CONFLICT (run_id, key) DO UPDATE SET body = excluded.body
+    )
+    SELECT * FROM run`;
+  return { text, values: params.values };
+}

@@ -85,6 +85,8 @@ import {
   appendStatement,
   bulkAppendStatement,
   bulkable,
+  bulkInsertable,
+  bulkInsertStatement,
   groupStatement,
   type Statement,
 } from './journal-sql.js';
@@ -786,11 +788,16 @@ export class PostgresStore implements WeftStore, StoreNotices {
       }
     };
     /** Runs one statement of several appends and settles each from the row it returned (or not). */
-    const together = async (chunk: readonly PlannedAppend[], statement: pg.QueryConfig) => {
+    const together = async (
+      chunk: readonly PlannedAppend[],
+      statement: pg.QueryConfig,
+      key: (row: Row) => unknown = (row) => row.part,
+      keyOf: (plan: PlannedAppend, i: number) => unknown = (_, i) => i,
+    ) => {
       const result = await db.query(statement);
-      const rows = new Map((result.rows as Row[]).map((row) => [row.part as number, row]));
+      const rows = new Map((result.rows as Row[]).map((row) => [key(row), row]));
       for (const [i, plan] of chunk.entries()) {
-        const row = rows.get(i);
+        const row = rows.get(keyOf(plan, i));
         if (row !== undefined) {
           outcomes[plan.index] = { ok: true, lease: leaseOf(row) };
           continue;
@@ -803,11 +810,27 @@ export class PostgresStore implements WeftStore, StoreNotices {
     };
     for (const wave of waves) {
       const alone = wave.filter((p) => p.refusal !== undefined);
-      // Appends to existing runs: one prepared statement for all of them (the common case).
+      // Appends to existing runs, and new runs: one prepared statement each for all of them.
       const bulk = wave.filter((p) => p.refusal === undefined && bulkable(p.part));
-      // New runs (and patches of fields a RunPatch does not have): numbered CTEs.
-      const other = wave.filter((p) => p.refusal === undefined && !bulkable(p.part));
+      const inserts = wave.filter((p) => p.refusal === undefined && bulkInsertable(p.part));
+      // Patches of fields a RunPatch does not have: numbered CTEs.
+      const other = wave.filter(
+        (p) => p.refusal === undefined && !bulkable(p.part) && !bulkInsertable(p.part),
+      );
       for (const plan of alone) await settle(plan, () => this.#runAppend(db, plan));
+      if (inserts.length === 1) await settle(inserts[0]!, () => this.#runAppend(db, inserts[0]!));
+      else if (inserts.length > 1) {
+        const statement = bulkInsertStatement(
+          this.#s,
+          inserts.map((p) => p.part),
+        );
+        await together(
+          inserts,
+          this.#named(statement.text, statement.values),
+          (row) => row.run_id,
+          (plan) => plan.part.runId,
+        );
+      }
       if (bulk.length === 1) await settle(bulk[0]!, () => this.#runAppend(db, bulk[0]!));
       else if (bulk.length > 1) {
         const statement = bulkAppendStatement(
