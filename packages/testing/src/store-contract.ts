@@ -1323,7 +1323,9 @@ export function describeNoticesContract<S extends WeftStore & StoreNotices>(
         expect(seen).toContain('r');
         await new Promise((resolve) => setTimeout(resolve, 20));
         // Seen (a process warning), not swallowed, and not a crash.
-        expect(warnings).toContain(boom);
+        expect(warnings).toContainEqual(
+          expect.objectContaining({ code: 'WEFT_NOTICE_LISTENER', cause: boom }),
+        );
       } finally {
         off1();
         off2();

@@ -106,11 +106,14 @@ export class NoticeHub {
       try {
         listener({ topic, run_id: runId });
       } catch (error) {
-        const warning = error instanceof Error ? error : new Error(String(error));
-        process.emitWarning(warning, {
-          code: 'WEFT_NOTICE_LISTENER',
-          detail: `A ${topic} notice listener threw.`,
-        });
+        // emitWarning ignores its options when given an Error: the code goes on a warning of our own,
+        // with the listener's error as its cause.
+        const reason = error instanceof Error ? error.message : String(error);
+        const warning = Object.assign(
+          new Error(`A ${topic} notice listener threw: ${reason}`, { cause: error }),
+          { name: 'WeftNoticeListenerWarning', code: 'WEFT_NOTICE_LISTENER' },
+        );
+        process.emitWarning(warning);
       }
     }
   }
