@@ -1056,84 +1056,112 @@ export function describeStoreContract(name: string, options: StoreContractOption
           // Each sample uses fresh run ids in the same store: cheaper than a store per sample.
           const prefix = `m${round++}-`;
           const model = new LeaseModel();
-          for (const op of ops) {
-            const id = prefix + op.run;
-            const now = at(op.now);
-            switch (op.kind) {
-              case 'insert': {
-                const expected = model.insert(op.run, op.owner, op.now + op.ttl);
-                const got = await codeOf(
-                  store.insertRun(
-                    live(id),
-                    op.owner === null ? undefined : { owner_id: op.owner, lease_until: at(op.now + op.ttl) },
-                  ),
-                );
-                expect(got, `insert ${id}`).toBe(expected);
-                break;
-              }
-              case 'claim': {
-                const expected = model.claim(op.run, op.owner, op.now, op.now + op.ttl);
-                const got = await store.claimRun(id, {
-                  owner_id: op.owner,
-                  lease_until: at(op.now + op.ttl),
-                  now,
-                });
-                expect(got.claimed ? 'CLAIMED' : got.reason, `claim ${id} by ${op.owner} at ${op.now}`).toBe(
-                  expected,
-                );
-                break;
-              }
-              case 'renew': {
-                const expected = model.renew(op.owner, op.now + op.ttl).map((r) => prefix + r);
-                const got = (await store.renewLeases(op.owner, at(op.now + op.ttl))).filter((r) =>
-                  r.startsWith(prefix),
-                );
-                expect(got.sort(), `renew ${op.owner}`).toEqual(expected.sort());
-                break;
-              }
-              case 'release': {
-                expect(await store.releaseRun(id, op.owner), `release ${id}`).toBe(
-                  model.release(op.run, op.owner),
-                );
-                break;
-              }
-              case 'append': {
-                const start = (model.runs.get(op.run)?.seq ?? 0) + 1 + op.skew;
-                const entries = Array.from({ length: op.count }, (_, i) => entry(Math.max(1, start) + i));
-                const expected = model.append(op.run, op.owner, op.now, entries, op.end);
-                const got = await codeOf(
-                  store.appendJournal(id, {
-                    owner_id: op.owner,
-                    now,
-                    entries,
-                    ...(op.end ? { run: { status: 'COMPLETED' as const, ended_at: now } } : {}),
-                  }),
-                );
-                expect(got, `append ${id} by ${op.owner} at ${op.now}`).toBe(expected);
-                break;
-              }
+          try {
+            await check(prefix, model, ops);
+          } finally {
+            // Earlier rounds' runs must not be claimable by this round's claimRuns: end them all.
+            for (const run of MODEL_RUNS) {
+              await store.updateRun(prefix + run, { status: 'CANCELLED', ended_at: at(0) }).catch(() => {});
             }
-            // After every operation, the observable state agrees with the model.
-            const state = model.runs.get(op.run);
-            const lease = await store.getLease(id);
+          }
+        }),
+        { numRuns: options.propertyRuns ?? 40 },
+      );
+
+      async function check(prefix: string, model: LeaseModel, ops: Operation[]): Promise<void> {
+        for (const op of ops) {
+          const id = 'run' in op ? prefix + op.run : '';
+          const now = at(op.now);
+          switch (op.kind) {
+            case 'insert': {
+              const expected = model.insert(op.run, op.owner, op.now + op.ttl);
+              const got = await codeOf(
+                store.insertRun(
+                  live(id),
+                  op.owner === null ? undefined : { owner_id: op.owner, lease_until: at(op.now + op.ttl) },
+                ),
+              );
+              expect(got, `insert ${id}`).toBe(expected);
+              break;
+            }
+            case 'claim': {
+              const expected = model.claim(op.run, op.owner, op.now, op.now + op.ttl);
+              const got = await store.claimRun(id, {
+                owner_id: op.owner,
+                lease_until: at(op.now + op.ttl),
+                now,
+              });
+              expect(got.claimed ? 'CLAIMED' : got.reason, `claim ${id} by ${op.owner} at ${op.now}`).toBe(
+                expected,
+              );
+              break;
+            }
+            case 'renew': {
+              const expected = model.renew(op.owner, op.now + op.ttl).map((r) => prefix + r);
+              const got = (await store.renewLeases(op.owner, at(op.now + op.ttl))).filter((r) =>
+                r.startsWith(prefix),
+              );
+              expect(got.sort(), `renew ${op.owner}`).toEqual(expected.sort());
+              break;
+            }
+            case 'claimMany': {
+              const expected = model.claimMany(op.owner, op.now, op.now + op.ttl, op.limit);
+              const got = await store.claimRuns(
+                { owner_id: op.owner, lease_until: at(op.now + op.ttl), now },
+                op.limit,
+              );
+              expect(
+                got.map((l) => l.run_id),
+                `claimRuns by ${op.owner} at ${op.now}, limit ${op.limit}`,
+              ).toEqual(expected.map((r) => prefix + r));
+              for (const lease of got) {
+                expect(lease).toMatchObject({ owner_id: op.owner, lease_until: at(op.now + op.ttl) });
+              }
+              break;
+            }
+            case 'release': {
+              expect(await store.releaseRun(id, op.owner), `release ${id}`).toBe(
+                model.release(op.run, op.owner),
+              );
+              break;
+            }
+            case 'append': {
+              const start = (model.runs.get(op.run)?.seq ?? 0) + 1 + op.skew;
+              const entries = Array.from({ length: op.count }, (_, i) => entry(Math.max(1, start) + i));
+              const expected = model.append(op.run, op.owner, op.now, entries, op.end);
+              const got = await codeOf(
+                store.appendJournal(id, {
+                  owner_id: op.owner,
+                  now,
+                  entries,
+                  ...(op.end ? { run: { status: 'COMPLETED' as const, ended_at: now } } : {}),
+                }),
+              );
+              expect(got, `append ${id} by ${op.owner} at ${op.now}`).toBe(expected);
+              break;
+            }
+          }
+          // After every operation, the observable state agrees with the model (every run after a batch claim).
+          for (const run of op.kind === 'claimMany' ? MODEL_RUNS : [op.run]) {
+            const state = model.runs.get(run);
+            const lease = await store.getLease(prefix + run);
             if (state === undefined) expect(lease).toBeNull();
             else
               expect(lease).toEqual({
-                run_id: id,
+                run_id: prefix + run,
                 status: state.ended ? 'COMPLETED' : 'RUNNING',
                 owner_id: state.owner,
                 lease_until: state.until === null ? null : at(state.until),
                 journal_seq: state.seq,
               } satisfies RunLease);
           }
-          for (const [run, state] of model.runs) {
-            expect((await store.loadJournal(prefix + run)).map((e) => e.seq)).toEqual(
-              Array.from({ length: state.seq }, (_, i) => i + 1),
-            );
-          }
-        }),
-        { numRuns: options.propertyRuns ?? 40 },
-      );
+        }
+        for (const [run, state] of model.runs) {
+          expect((await store.loadJournal(prefix + run)).map((e) => e.seq)).toEqual(
+            Array.from({ length: state.seq }, (_, i) => i + 1),
+          );
+        }
+      }
     });
   });
 }
@@ -1342,9 +1370,11 @@ type Operation =
   | { kind: 'claim'; run: string; owner: string; now: number; ttl: number }
   | { kind: 'renew'; run: string; owner: string; now: number; ttl: number }
   | { kind: 'release'; run: string; owner: string; now: number }
+  | { kind: 'claimMany'; owner: string; now: number; ttl: number; limit: number }
   | { kind: 'append'; run: string; owner: string; now: number; count: number; skew: number; end: boolean };
 
-const runs = fc.constantFrom('r1', 'r2', 'r3');
+const MODEL_RUNS = ['r1', 'r2', 'r3'] as const;
+const runs = fc.constantFrom(...MODEL_RUNS);
 const owners = fc.constantFrom('p1', 'p2', 'p3');
 const times = fc.integer({ min: 0, max: 60 });
 const ttls = fc.integer({ min: 0, max: 30 });
@@ -1353,13 +1383,21 @@ const operation: fc.Arbitrary<Operation> = fc.oneof(
   fc.record({
     kind: fc.constant('insert' as const),
     run: runs,
-    owner: fc.option(owners),
+    // Often unowned: claimRuns then has ties (by id) to order.
+    owner: fc.option(owners, { freq: 2 }),
     now: times,
     ttl: ttls,
   }),
   fc.record({ kind: fc.constant('claim' as const), run: runs, owner: owners, now: times, ttl: ttls }),
   fc.record({ kind: fc.constant('renew' as const), run: runs, owner: owners, now: times, ttl: ttls }),
   fc.record({ kind: fc.constant('release' as const), run: runs, owner: owners, now: times }),
+  fc.record({
+    kind: fc.constant('claimMany' as const),
+    owner: owners,
+    now: times,
+    ttl: ttls,
+    limit: fc.integer({ min: 1, max: 4 }),
+  }),
   fc.record({
     kind: fc.constant('append' as const),
     run: runs,
@@ -1410,6 +1448,19 @@ class LeaseModel {
       }
     }
     return renewed;
+  }
+
+  /** claimRuns: the recoverable runs (unowned first, then by lease end, then id), up to `limit`. */
+  claimMany(owner: string, now: number, until: number, limit: number): string[] {
+    const claimable = [...this.runs]
+      .filter(([, r]) => !r.ended && (r.owner === null || r.until === null || r.until < now))
+      .sort(([a, x], [b, y]) => (x.until ?? -1) - (y.until ?? -1) || (a < b ? -1 : a > b ? 1 : 0))
+      .slice(0, limit);
+    for (const [, r] of claimable) {
+      r.owner = owner;
+      r.until = until;
+    }
+    return claimable.map(([id]) => id);
   }
 
   release(run: string, owner: string): boolean {
