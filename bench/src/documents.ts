@@ -15,6 +15,15 @@ export function chain(n: number, type = 'noop'): Draft {
   return { key: `chain-${type}-${n}`, steps };
 }
 
+/** `n` chained `code` steps whose expression is `1` (W8). */
+export function codeChain(n: number): Draft {
+  const steps: Array<Record<string, unknown>> = [];
+  for (let i = 0; i < n; i++) {
+    steps.push({ type: 'code', key: `s${i}`, code: '1', destinations: i + 1 < n ? [`s${i + 1}`] : [] });
+  }
+  return { key: `code-chain-${n}`, steps };
+}
+
 /** One loop step over `input.items` (W3, W7). */
 export function fanOut(maxConcurrency: number, type = 'tick'): Draft {
   return {

@@ -14,7 +14,7 @@ import { fmt, fmtStat, type Machine, machine } from './harness.js';
 import { POSTGRES_FULL, POSTGRES_QUICK, s2 } from './postgres.js';
 import { STORE_FULL, STORE_QUICK, s1 } from './store.js';
 import { W13_FULL, W13_QUICK, w13 } from './w13.js';
-import { FULL, QUICK, type Row, w1, w2, w3, w4, w5, w5Variants, w6, w7, w8 } from './workloads.js';
+import { FULL, QUICK, type Row, w1, w2, w3, w4, w5, w5Variants, w6, w7, w8, w9 } from './workloads.js';
 
 interface Args {
   quick: boolean;
@@ -104,6 +104,7 @@ async function main(): Promise<void> {
   await step('W6', () => w6(sizes));
   await step('W7', () => w7(sizes, r1, r3));
   await step('W8', () => w8(sizes));
+  await step('W9', () => w9(sizes));
   await step('S1', () => s1(args.quick ? STORE_QUICK : STORE_FULL));
   await step('S2', async () => {
     try {

@@ -1,5 +1,6 @@
 /**
- * The workloads W1–W7 of issue 7, each beside a plain-JS baseline measured in the same process run.
+ * The workloads W1–W7 of issue 7 and the later ones (W9: issue 11's long chain), each beside a plain-JS
+ * baseline measured in the same process run.
  * A workload returns a Row: Weft's and the baseline's figures (median, min–max), their ratio, the
  * target, and the correctness checks the CI smoke asserts (never timings).
  */
@@ -10,6 +11,7 @@ import jsonata from 'jsonata';
 import pLimit from 'p-limit';
 import {
   chain,
+  codeChain,
   type Draft,
   expressionChain,
   expressionChainOutsideFastPath,
@@ -57,6 +59,7 @@ export interface Sizes {
   w6LatencyMs: number;
   w6ProviderCap: number;
   w7Factor: number;
+  w9Steps: number;
   sampling: {
     w1: SampleOptions;
     w2: SampleOptions;
@@ -65,6 +68,7 @@ export interface Sizes {
     w6: SampleOptions;
     w7Chain: SampleOptions;
     w7Fan: SampleOptions;
+    w9: SampleOptions;
   };
 }
 
@@ -83,6 +87,7 @@ export const FULL: Sizes = {
   w6LatencyMs: 50,
   w6ProviderCap: 100,
   w7Factor: 10,
+  w9Steps: 100_000,
   sampling: {
     w1: { rounds: 4, iterations: 10, warmup: 20 },
     w2: { rounds: 3, iterations: 2, warmup: 1 },
@@ -91,6 +96,7 @@ export const FULL: Sizes = {
     w6: { rounds: 3, iterations: 1, warmup: 0 },
     w7Chain: { rounds: 3, iterations: 3, warmup: 2 },
     w7Fan: { rounds: 4, iterations: 2, warmup: 1 },
+    w9: { rounds: 2, iterations: 1, warmup: 1 },
   },
 };
 
@@ -112,7 +118,8 @@ export const QUICK: Sizes = {
   w6LatencyMs: 10,
   w6ProviderCap: 20,
   w7Factor: 10,
-  sampling: { w1: ONCE, w2: ONCE, w3: ONCE, w5: ONCE, w6: ONCE, w7Chain: ONCE, w7Fan: ONCE },
+  w9Steps: 1_000,
+  sampling: { w1: ONCE, w2: ONCE, w3: ONCE, w5: ONCE, w6: ONCE, w7Chain: ONCE, w7Fan: ONCE, w9: ONCE },
 };
 
 const noop = () => null;
@@ -918,6 +925,48 @@ export async function w7(sizes: Sizes, w1Row: Row | undefined, w3Row: Row | unde
       () => fanGrowth <= 1.2,
     ),
   ];
+}
+
+// ── W9: a very long chain ───────────────────────────────────────────────────────────────────────────
+
+/**
+ * Issue 11 item 4: a run must schedule in O(steps + edges) — a 100,000-step chain of `code: "1"` runs in
+ * at most 2 s. The plan is compiled first (its time is a note: compiling is not the scheduler's part).
+ */
+export async function w9(sizes: Sizes): Promise<Row> {
+  const n = sizes.w9Steps;
+  const engine = createEngine();
+  const doc = codeChain(n);
+  const t = performance.now();
+  engine.compile(doc);
+  const compileMs = performance.now() - t;
+  let completed = true;
+  const samples = await sample(
+    {
+      weft: async () => {
+        const run = await engine.run(doc);
+        completed &&= allCompleted(run, n) && run.result === 1;
+      },
+      baseline: () => plainChain(n, () => 1),
+    },
+    sizes.sampling.w9,
+  );
+  const seconds = (ms: number) => ms / 1000;
+  return row(
+    {
+      id: 'W9',
+      workload: `scale: one run of a ${n.toLocaleString('en-US')}-step chain of \`code: "1"\` (plan compiled before)`,
+      unit: 's',
+      higherIsBetter: false,
+      weft: mapStat(stat(samples.weft!), seconds),
+      baseline: mapStat(stat(samples.baseline!), seconds),
+      baselineName: 'plain async loop',
+      target: '≤ 2 s',
+      checks: { 'the run COMPLETED, every step COMPLETED, result 1': completed },
+      notes: [`compiling the document once (validation + plan): ${fmtSeconds(compileMs)}`],
+    },
+    (r) => r.weft.median <= 2,
+  );
 }
 
 export type { Draft };

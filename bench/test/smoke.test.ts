@@ -56,6 +56,7 @@ describe('bench --quick', () => {
     'W8b',
     'W8a-js',
     'W8b-js',
+    'W9',
     'S1a',
     'S1b',
     'S1c',

@@ -21,8 +21,8 @@ export interface StepView {
 }
 
 const SKIP_TEXT: Record<SkipReason, string> = {
-  no_live_input: 'not on the path taken',
-  conditional_false: 'conditional is false',
+  not_reached: 'not on the path taken',
+  conditional: 'conditional is false',
   run_stopped: 'run stopped',
 };
 

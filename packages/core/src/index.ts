@@ -79,12 +79,32 @@ export type { Engine } from './run/engine.js';
 export { createEngine, DEFAULT_CONCURRENCY, DEFAULT_LIMITS } from './run/engine.js';
 export type { CancelResult, RunHandle } from './run/handle.js';
 export type {
+  CancelRequestedEntry,
+  JournalEntry,
+  JournalEntryBase,
+  JournalEntryType,
+  JournalFailedEntry,
+  JournalSink,
+  RunEndedEntry,
+  RunMeta,
+  RunResumedEntry,
+  RunStartedEntry,
+  StepEvaluatedEntry,
+  StepLoggedEntry,
+  StepSettledEntry,
+  StepStartedEntry,
+  TimerFiredEntry,
+  UsageRecordedEntry,
+} from './run/journal.js';
+export { JOURNAL_ENTRY_TYPES, journalData, journalEntry } from './run/journal.js';
+export type {
   Clock,
   ConcurrencyOptions,
   EngineLimits,
   EngineOptions,
   HttpOptions,
   ResolvedWorkflow,
+  ResumeOptions,
   StartOptions,
   WorkflowResolver,
 } from './run/options.js';

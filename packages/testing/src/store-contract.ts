@@ -405,12 +405,12 @@ export function describeStoreContract(name: string, options: StoreContractOption
         await store.saveStepResult(
           'q',
           'z',
-          stepFixture('z', { skip_reason: 'no_live_input', status: 'SKIPPED' }),
+          stepFixture('z', { skip_reason: 'not_reached', status: 'SKIPPED' }),
         );
         const results = await store.getStepResults(['r', 'q', 'none']);
         expect(Object.keys(results.get('r')!)).toEqual(['b', 'a']);
         expect(results.get('r')!.b).toEqual(stepFixture('b'));
-        expect(results.get('q')!.z!.skip_reason).toBe('no_live_input');
+        expect(results.get('q')!.z!.skip_reason).toBe('not_reached');
         expect(results.get('none')).toEqual({});
         expect((await store.getStepResults([])).size).toBe(0);
       });

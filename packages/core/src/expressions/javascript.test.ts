@@ -178,7 +178,8 @@ describe('JavaScript: the platform way', () => {
     const doc = (body: string) =>
       js([
         start(['B', 'C']),
-        code('B', 'return { x: 1 };', { conditional: 'return false;' }),
+        // B → C: a step skipped by its conditional still leads on (rule 2), so C reads B once it settled.
+        code('B', 'return { x: 1 };', { conditional: 'return false;', destinations: ['C'] }),
         code('C', body, { destinations: [] }),
       ]);
     const guarded = await createEngine().run(doc('return B.output?.x ?? "none";'));

@@ -1,7 +1,7 @@
 /**
  * `createEngine(options)`: the embeddable engine. It owns the plan cache, the engine-wide caps (step
  * executions, per-provider calls), the handler registry and the engine-level event stream; each
- * `start` creates one RunExecution.
+ * `start` (or `resume`) creates one Runner (runner.ts) around the scheduler's state.
  */
 import { randomUUID } from 'node:crypto';
 import type { LimitFunction } from 'p-limit';
@@ -35,11 +35,18 @@ import type { StepHandler } from '../steps/types.js';
 import { workflowStep } from '../steps/workflow.js';
 import { mergePricing, providerPricing } from '../usage/pricing.js';
 import type { EngineCore, HandlerEntry } from './engine-core.js';
-import { RunExecution } from './execution.js';
 import type { CancelResult, RunHandle } from './handle.js';
 import { inlineCode } from './inline.js';
-import type { EngineLimits, EngineOptions, StartOptions } from './options.js';
+import {
+  DEFAULT_JOURNAL_TIMEOUT_MS,
+  type JournalEntry,
+  type JournalSink,
+  type RunStartedEntry,
+} from './journal.js';
+import type { EngineLimits, EngineOptions, ResumeOptions, StartOptions } from './options.js';
+import { checkJournal } from './resume.js';
 import { normalizeRetention } from './retention.js';
+import { isoOf, metaOf, Runner, type RunnerOptions } from './runner.js';
 import { EngineSlots } from './slots.js';
 import { RUN_ORIGINS, type Run } from './types.js';
 import type { Variable } from './variables.js';
@@ -53,6 +60,7 @@ export const DEFAULT_LIMITS: EngineLimits = {
   httpTimeoutMs: 30_000,
   maxWorkflowDepth: 16,
   expression: DEFAULT_EXPRESSION_LIMITS,
+  journalTimeoutMs: DEFAULT_JOURNAL_TIMEOUT_MS,
 };
 
 export const DEFAULT_CONCURRENCY = { run: 16, engine: 1024, providers: 64 } as const;
@@ -62,6 +70,19 @@ export interface Engine {
   start(document: VersionDocument | unknown, options?: StartOptions): RunHandle;
   /** `start(...).done`. */
   run(document: VersionDocument | unknown, options?: StartOptions): Promise<Run>;
+  /**
+   * Resumes a run from its journal (the entries its `journal` sink received, in order) after the process
+   * that ran it stopped: folds the entries through the scheduler, then goes on from where they end —
+   * steps that settled are not run again, executions that had begun run again with the next attempt,
+   * retry back-offs end at their recorded deadlines (docs/semantics.md, "Durable runs"). `document` must
+   * be the version the run started on. Throws INVALID_ARGUMENT for a journal that is not a run of it;
+   * CONFLICT when the run is in progress in this engine.
+   */
+  resume(
+    document: VersionDocument | unknown,
+    journal: readonly JournalEntry[],
+    options?: ResumeOptions,
+  ): RunHandle;
   /** Validates and compiles (cached by content). Throws a ValidationError with every problem. */
   compile(document: VersionDocument | unknown): Plan;
   /** Events of every run of this engine. */
@@ -90,6 +111,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
   };
   checkPositive('limits.maxLoopIterations', limits.maxLoopIterations);
   checkPositive('limits.loopConcurrency', limits.loopConcurrency);
+  checkPositive('limits.journalTimeoutMs', limits.journalTimeoutMs);
   checkPositive('limits.maxWorkflowDepth', limits.maxWorkflowDepth);
   const concurrency =
     typeof options.concurrency === 'number' ? { run: options.concurrency } : (options.concurrency ?? {});
@@ -149,7 +171,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
     run: workflowStep({
       resolver: options.workflows,
       startChild: (context, resolved, childOptions) => {
-        const parent = (internal(context) as unknown as { execution: RunExecution }).execution;
+        const parent = (internal(context) as unknown as { execution: Runner }).execution;
         const depth = (lineage.get(parent)?.depth ?? 0) + 1;
         if (depth > limits.maxWorkflowDepth) {
           throw new WeftError(
@@ -192,6 +214,9 @@ export function createEngine(options: EngineOptions = {}): Engine {
     ...(options.planCacheSize === undefined ? {} : { max: options.planCacheSize }),
   });
 
+  if (options.journal !== undefined) checkSink('journal', options.journal);
+  const engineJournal = options.journal ?? null;
+
   const engineSlots = new EngineSlots(engineConcurrency);
   const core: EngineCore = {
     clock: options.clock ?? { now: Date.now },
@@ -211,22 +236,92 @@ export function createEngine(options: EngineOptions = {}): Engine {
    * Per run: its nesting depth and the variables it was started with (a `workflow` step passes them to
    * its child; the engine's own `variables` reach every run anyway).
    */
-  const lineage = new WeakMap<RunExecution, { depth: number; variables: readonly Variable[] }>();
+  const lineage = new WeakMap<Runner, { depth: number; variables: readonly Variable[] }>();
 
   function startRun(document: unknown, startOptions: ChildStartOptions = {}, depth = 0): RunHandle {
     const plan = plans.get(document);
     checkStartOptions(plan, startOptions);
     if (startOptions.check_input !== false) checkInput(plan, startOptions);
-    const localEvents = new SafeEmitter(options.onListenerError);
-    const execution = new RunExecution(core, plan, startOptions, localEvents);
-    lineage.set(execution, { depth, variables: startOptions.variables ?? [] });
-    if (active.has(execution.id)) {
-      throw new WeftError(ERROR_CODES.CONFLICT, `A run with id "${execution.id}" is already in progress.`);
+    const retention = normalizeRetention(startOptions.retention);
+    const doc = plan.document;
+    const runner = openRunner(plan, {
+      init: {
+        runId: startOptions.id ?? core.ids(),
+        createdAt: isoOf(core.clock.now()),
+        input: { ...(doc.input_default ?? {}), ...(startOptions.input ?? {}) },
+        fromStepKey: startOptions.from_step_key ?? null,
+        meta: metaOf(startOptions, doc, retention),
+      },
+      variables: startOptions.variables,
+      signal: startOptions.signal,
+      journal: startOptions.journal === undefined ? engineJournal : startOptions.journal,
+      preset: startOptions.preset ?? null,
+      runLimit: startOptions.runLimit,
+    });
+    lineage.set(runner, { depth, variables: startOptions.variables ?? [] });
+    queueMicrotask(() => runner.begin());
+    return runner.handle;
+  }
+
+  function resumeRun(
+    document: unknown,
+    journal: readonly JournalEntry[],
+    options: ResumeOptions = {},
+  ): RunHandle {
+    const plan = plans.get(document);
+    checkResumeOptions(options);
+    const { entries } = checkJournal(journal, plan);
+    const first = entries[0];
+    if (first === undefined || first.type !== 'run.started') {
+      throw new WeftError(
+        ERROR_CODES.INVALID_ARGUMENT,
+        'Expected `journal` to begin with a `run.started` entry: a run that never began has nothing to resume; start it again with engine.start.',
+        { details: { parameter: 'journal' } },
+      );
     }
-    const handle: RunHandle = {
-      id: execution.id,
-      done: execution.done,
-      snapshot: () => execution.snapshot(),
+    const started = first as RunStartedEntry;
+    const runner = openRunner(plan, {
+      init: {
+        runId: started.run_id,
+        createdAt: started.created_at,
+        input: started.input,
+        fromStepKey: started.from_step_key,
+        meta: started.meta,
+      },
+      variables: options.variables,
+      signal: options.signal,
+      journal: options.journal === undefined ? engineJournal : options.journal,
+      preset: started.preset,
+      runLimit: undefined,
+    });
+    lineage.set(runner, { depth: 0, variables: options.variables ?? [] });
+    try {
+      runner.fold(entries);
+    } catch (error) {
+      runner.handle.forget();
+      throw error;
+    }
+    queueMicrotask(() => runner.resume());
+    return runner.handle;
+  }
+
+  /** A runner with its handle, registered as active until it ends. */
+  function openRunner(
+    plan: Plan,
+    runnerOptions: RunnerOptions,
+  ): Runner & { handle: RunHandle & { forget(): void } } {
+    const id = runnerOptions.init.runId;
+    if (active.has(id)) {
+      throw new WeftError(ERROR_CODES.CONFLICT, `A run with id "${id}" is already in progress.`);
+    }
+    const localEvents = new SafeEmitter(options.onListenerError);
+    const runner = new Runner(core, plan, runnerOptions, localEvents) as Runner & {
+      handle: RunHandle & { forget(): void };
+    };
+    const handle: RunHandle & { forget(): void } = {
+      id,
+      done: runner.done,
+      snapshot: () => runner.snapshot(),
       on(event, listener) {
         localEvents.on(event, listener);
         return handle;
@@ -236,31 +331,35 @@ export function createEngine(options: EngineOptions = {}): Engine {
         return handle;
       },
       async cancel(reason?: string): Promise<CancelResult> {
-        const cancelled = execution.cancel(reason);
+        const cancelled = runner.cancel(reason);
         if (!cancelled) {
-          const status = execution.snapshot().status;
+          const status = runner.snapshot().status;
           return {
             cancelled: false,
             status,
-            message: `Run ${execution.id} has already ended (${status}); there was nothing to cancel.`,
+            message: `Run ${id} has already ended (${status}); there was nothing to cancel.`,
           };
         }
-        const run = await execution.done;
-        return { cancelled: true, status: run.status, message: `Run ${execution.id} was cancelled.` };
+        const run = await runner.done;
+        return { cancelled: true, status: run.status, message: `Run ${id} was cancelled.` };
+      },
+      forget() {
+        active.delete(id);
       },
     };
-    active.set(execution.id, handle);
-    void execution.done.then(() => {
-      active.delete(execution.id);
+    runner.handle = handle;
+    active.set(id, handle);
+    void runner.done.then(() => {
+      active.delete(id);
       localEvents.removeAllListeners();
     });
-    queueMicrotask(() => execution.begin());
-    return handle;
+    return runner;
   }
 
   const engine: Engine = {
     start: (document, startOptions) => startRun(document, startOptions),
     run: (document, startOptions) => startRun(document, startOptions).done,
+    resume: (document, journal, resumeOptions) => resumeRun(document, journal, resumeOptions),
     compile: (document) => plans.get(document),
     on(event, listener) {
       events.on(event, listener);
@@ -298,7 +397,33 @@ function checkStartOptions(plan: Plan, o: StartOptions): void {
   if (o.origin !== undefined && !(RUN_ORIGINS as readonly string[]).includes(o.origin)) {
     throw invalidArgument('origin', `one of ${RUN_ORIGINS.join(', ')}`, o.origin);
   }
+  if (o.journal !== undefined && o.journal !== null) checkSink('journal', o.journal);
   normalizeRetention(o.retention);
+}
+
+const RESUME_OPTIONS = new Set(['variables', 'signal', 'journal']);
+
+function checkResumeOptions(o: ResumeOptions): void {
+  if (o === null || typeof o !== 'object') throw invalidArgument('options', 'an object', o);
+  for (const key of Object.keys(o)) {
+    if (!RESUME_OPTIONS.has(key)) {
+      throw new WeftError(
+        ERROR_CODES.INVALID_ARGUMENT,
+        `Unknown resume option \`${key}\`: a resumed run takes its input and settings from its journal; only ${[...RESUME_OPTIONS].join(', ')} can be given.`,
+        { details: { parameter: key } },
+      );
+    }
+  }
+  if (o.journal !== undefined && o.journal !== null) checkSink('journal', o.journal);
+  if (o.variables !== undefined && !Array.isArray(o.variables)) {
+    throw invalidArgument('variables', 'an array of { key, value, secret? }', o.variables);
+  }
+}
+
+function checkSink(parameter: string, sink: JournalSink): void {
+  if (sink === null || typeof sink !== 'object' || typeof sink.append !== 'function') {
+    throw invalidArgument(parameter, 'a journal sink { append(entries) }', sink);
+  }
 }
 
 /** The input fields of a plan when the run starts at its entries (computed once per plan). */

@@ -9,6 +9,7 @@ import type { StepContext } from '../steps/types.js';
 import { fcRuns } from '../test-support/fc.js';
 import { draft, tick } from '../test-support/workflows.js';
 import { createEngine } from './engine.js';
+import type { JournalEntry } from './journal.js';
 import type { Run } from './types.js';
 
 const chainOf = (n: number, type = 'w', extra: Record<string, unknown> = {}) =>
@@ -220,6 +221,18 @@ describe('skipping a p-limit never exceeds its cap', () => {
   });
 });
 
+/** A journal's facts grouped by execution (step key and iteration), each group in journal order, seq left out. */
+function perExecution(facts: Array<Record<string, unknown>>): Record<string, unknown[]> {
+  const out: Record<string, unknown[]> = {};
+  for (const { seq: _s, ...fact } of facts) {
+    const id = `${String(fact.key ?? '')}#${String(fact.index ?? '')}`;
+    const group = out[id] ?? [];
+    group.push(fact);
+    out[id] = group;
+  }
+  return out;
+}
+
 describe('the synchronous paths match the general path', () => {
   /** `timeout_ms` (or a retry policy) sends every step through the general path. */
   const general = { timeout_ms: 60_000 };
@@ -314,20 +327,43 @@ describe('the synchronous paths match the general path', () => {
             })),
           );
         const input = { n: 2, s: 'x', items: [4, 5] };
-        const observe = async (extra: Record<string, unknown>) => {
-          const engine = createEngine({ steps: handlers });
+        const observe = async (extra: Record<string, unknown>, engineCap?: number) => {
+          const journal: JournalEntry[] = [];
+          const engine = createEngine({
+            steps: handlers,
+            // Time and randomness enter the scheduler as data: fixed here, the journals must be equal.
+            random: () => 0.5,
+            clock: { now: () => 1_767_225_600_000 },
+            journal: { append: (entries) => void journal.push(...entries) },
+            ...(engineCap === undefined ? {} : { concurrency: { engine: engineCap } }),
+          });
           const events: string[] = [];
           const handle = engine.start(doc(extra), { input });
           handle.on('step.completed', (e) => events.push(`${e.seq}:completed:${e.step_key}`));
           handle.on('step.skipped', (e) => events.push(`${e.seq}:skipped:${e.step_key}:${e.reason}`));
           handle.on('step.failed', (e) => events.push(`${e.seq}:failed:${e.step_key}:${e.error.code}`));
-          return { run: comparable(await handle.done), events };
+          const run = comparable(await handle.done);
+          // The journal without times, ids and the document's hash (timeout_ms changes it): what happened.
+          const facts = journal.map(({ run_id: _r, at: _a, ...rest }) => {
+            const { created_at: _c, plan_hash: _h, ...fact } = rest as Record<string, unknown>;
+            return fact;
+          });
+          expect(facts.at(-1)).toMatchObject({ type: 'run.ended' });
+          return { run, events, facts };
         };
         const fast = await observe({});
         const slow = await observe(general);
+        // An engine cap of 1 cannot be reserved: every execution goes through the engine's p-limit.
+        const limited = await observe({}, 1);
         expect(fast.run).toEqual(slow.run);
+        expect(limited.run).toEqual(fast.run);
         // Per step, the same events with the same numbers (seq counts every event, listened or not).
         expect([...fast.events].sort()).toEqual([...slow.events].sort());
+        // The journal receives the same entries whatever the path. Iterations of a loop whose handler
+        // answers later (an expression in a sandbox worker, the engine's cap at 1) may finish in another
+        // order: each execution's own entries keep theirs.
+        expect(perExecution(slow.facts)).toEqual(perExecution(fast.facts));
+        expect(perExecution(limited.facts)).toEqual(perExecution(fast.facts));
       }),
       { numRuns: fcRuns(150) },
     );

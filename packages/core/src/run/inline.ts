@@ -1,5 +1,5 @@
 /**
- * Synchronous forms of built-in handlers for the scheduler's fast path (execution.ts, #fastStep): they
+ * Synchronous forms of built-in handlers for the runner's fast path (runner.ts, #start): they
  * answer without a context or a promise when the fast expression path can, and return BAIL otherwise
  * (the real handler then runs). A host that registers its own handler for the type replaces them.
  */

@@ -4,6 +4,7 @@ import type { FileStore } from '../files/types.js';
 import type { RetryPolicy, VersionDocument } from '../model/types.js';
 import type { PricingTable, Provider } from '../providers/provider.js';
 import type { ServiceRegistry, StepHandler } from '../steps/types.js';
+import type { JournalSink } from './journal.js';
 import type { Retention, RunOrigin } from './types.js';
 import type { Variable } from './variables.js';
 
@@ -24,6 +25,11 @@ export interface EngineLimits {
   maxWorkflowDepth: number;
   /** Bounds on every expression evaluation. */
   expression: ExpressionLimits;
+  /**
+   * A journal append (`journal` sink) that has not settled by then counts as failed: its runs end FAILED
+   * with STORE_ERROR rather than wait forever on a store that hangs. Default 30,000 ms.
+   */
+  journalTimeoutMs: number;
 }
 
 export interface ConcurrencyOptions {
@@ -115,6 +121,12 @@ export interface EngineOptions {
    * Default `jsonata`.
    */
   language?: ExpressionLanguage;
+  /**
+   * Where every run's journal goes (run/journal.ts): the facts of each run, in order, batched per
+   * macrotask. A run's `done` then resolves once its entries are acknowledged; a sink that fails ends the
+   * run FAILED with STORE_ERROR. `engine.resume` continues a run from them. Default: none.
+   */
+  journal?: JournalSink;
 }
 
 export interface StartOptions {
@@ -146,4 +158,15 @@ export interface StartOptions {
    * record before the run starts, and are not run again.
    */
   preset?: Record<string, import('./types.js').StepRecord>;
+  /** This run's journal sink (overrides the engine's `journal`; null: no journal for this run). */
+  journal?: JournalSink | null;
+}
+
+/** Options of `engine.resume`: what a journal does not hold. */
+export interface ResumeOptions {
+  /** The run's variables (secrets are never journaled: give them again). */
+  variables?: Variable[];
+  signal?: AbortSignal;
+  /** Where the resumed run's further entries go (overrides the engine's `journal`; null: none). */
+  journal?: JournalSink | null;
 }

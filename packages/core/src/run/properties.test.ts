@@ -1,140 +1,21 @@
 /**
  * Property tests of the runtime over generated DAGs (random conditionals, throw_on_error, failures,
- * retries, loops and async delays), against a small independent reference model of rules 1–5.
+ * retries, loops and async delays), against a small independent reference model of rules 1–6.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { StepContext } from '../steps/types.js';
 import { fcRuns } from '../test-support/fc.js';
+import { type GenStep, genWorkflow, toDocument } from '../test-support/generate.js';
 import { draft, tick } from '../test-support/workflows.js';
 import { createEngine } from './engine.js';
 import type { Run } from './types.js';
 
-interface GenStep {
-  key: string;
-  destinations: string[];
-  conditional: 'none' | 'true' | 'false';
-  throwOnError: boolean;
-  /** The handler fails on its first `failTimes` attempts. */
-  failTimes: number;
-  maxAttempts: number;
-  /** setImmediate ticks the handler waits before answering. */
-  delay: number;
-  inputConnected: boolean;
-  loop: number[] | null;
-  spend: number;
-  /** When set, the step is a branch: each target goes to its own destinations, a condition, or else. */
-  branch: null | {
-    own: string[];
-    conditions: Array<{ key: string; value: boolean; order: number; targets: string[] }>;
-    elseTargets: string[];
-  };
-}
-
-const genWorkflow = (options: { throwing: boolean }) =>
-  fc.integer({ min: 1, max: 10 }).chain((n) =>
-    fc
-      .tuple(
-        ...Array.from({ length: n }, (_, i) =>
-          fc.record({
-            targets: fc.subarray(Array.from({ length: n - i - 1 }, (_, k) => i + 1 + k)),
-            conditional: fc.constantFrom('none', 'none', 'true', 'false') as fc.Arbitrary<
-              GenStep['conditional']
-            >,
-            throwOnError: options.throwing ? fc.boolean() : fc.constant(false),
-            failTimes: fc.constantFrom(0, 0, 0, 1, 2),
-            maxAttempts: fc.constantFrom(1, 1, 2, 3),
-            delay: fc.integer({ min: 0, max: 3 }),
-            inputConnected: fc.boolean(),
-            loop: fc.oneof(
-              { arbitrary: fc.constant(null), weight: 3 },
-              { arbitrary: fc.array(fc.integer({ min: 0, max: 3 }), { maxLength: 5 }), weight: 2 },
-            ),
-            spend: fc.constantFrom(0, 1, 2.5),
-            branch: fc.oneof(
-              { arbitrary: fc.constant(null), weight: 3 },
-              {
-                arbitrary: fc.record({
-                  values: fc.tuple(fc.boolean(), fc.boolean()),
-                  orders: fc.tuple(fc.integer({ min: 0, max: 2 }), fc.integer({ min: 0, max: 2 })),
-                  groups: fc.array(fc.constantFrom('own', 'c1', 'c2', 'else'), {
-                    minLength: n,
-                    maxLength: n,
-                  }),
-                }),
-                weight: 1,
-              },
-            ),
-          }),
-        ),
-      )
-      .map((raw): GenStep[] =>
-        raw.map((r, i) => ({
-          key: `s${i}`,
-          destinations: r.targets.map((t) => `s${t}`),
-          conditional: r.conditional,
-          throwOnError: r.throwOnError,
-          failTimes: r.failTimes,
-          maxAttempts: r.maxAttempts,
-          delay: r.delay,
-          inputConnected: r.inputConnected,
-          loop: r.branch === null ? r.loop : null,
-          spend: r.spend,
-          branch:
-            r.branch === null
-              ? null
-              : {
-                  own: r.targets.filter((_, k) => r.branch!.groups[k] === 'own').map((t) => `s${t}`),
-                  conditions: (['c1', 'c2'] as const).map((key, c) => ({
-                    key,
-                    value: r.branch!.values[c]!,
-                    order: r.branch!.orders[c]!,
-                    targets: r.targets.filter((_, k) => r.branch!.groups[k] === key).map((t) => `s${t}`),
-                  })),
-                  elseTargets: r.targets.filter((_, k) => r.branch!.groups[k] === 'else').map((t) => `s${t}`),
-                },
-        })),
-      ),
-  );
-
-function toDocument(steps: GenStep[]) {
-  return draft(
-    steps.map((s) =>
-      s.branch !== null
-        ? {
-            type: 'branch',
-            key: s.key,
-            destinations: s.branch.own,
-            ...(s.conditional === 'none' ? {} : { conditional: s.conditional }),
-            throw_on_error: s.throwOnError,
-            ...(s.inputConnected ? { input_connected: true } : {}),
-            conditions: Object.fromEntries(
-              s.branch.conditions.map((c) => [
-                c.key,
-                { condition: String(c.value), order: c.order, destinations: c.targets },
-              ]),
-            ),
-            else: s.branch.elseTargets,
-          }
-        : {
-            type: 'probe',
-            key: s.key,
-            destinations: s.destinations,
-            ...(s.conditional === 'none' ? {} : { conditional: s.conditional }),
-            throw_on_error: s.throwOnError,
-            ...(s.inputConnected ? { input_connected: true } : {}),
-            ...(s.loop === null ? {} : { loop: JSON.stringify(s.loop) }),
-            retry: { max_attempts: s.maxAttempts, interval_ms: 0 },
-            fail_times: s.failTimes,
-            delay: s.delay,
-            spend: s.spend,
-          },
-    ),
-  );
-}
-
-/** The reference model: statuses from rules 1–5, for workflows whose failures do not throw. */
-function referenceStatuses(steps: GenStep[]): Record<string, string> {
+/**
+ * The reference model: statuses and skip reasons from rules 1–6, for workflows whose failures do not
+ * throw. Written independently of the scheduler, straight from docs/semantics.md rule 2.
+ */
+function reference(steps: GenStep[]): Record<string, string> {
   const index = new Map(steps.map((s, i) => [s.key, i]));
   const preds: number[][] = steps.map(() => []);
   steps.forEach((s, i) => {
@@ -143,28 +24,45 @@ function referenceStatuses(steps: GenStep[]): Record<string, string> {
   const anyConnected = steps.some((s) => s.inputConnected);
   const isEntry = (i: number) => (anyConnected ? steps[i]!.inputConnected : preds[i]!.length === 0);
   const status: string[] = [];
-  /** Whether the edge p → i is live once p has settled (rule 2, and rule 6 for branches). */
-  const liveEdge = (p: number, i: number): boolean => {
+  const reason: string[] = [];
+  /**
+   * Whether the edge p → i is taken once p has settled: p completed, was skipped by its own
+   * conditional, or failed (generated failures never throw here); a branch takes its own destinations,
+   * and the chosen condition's (or else's) only when it completed.
+   */
+  const taken = (p: number, i: number): boolean => {
     const from = steps[p]!;
-    if (status[p] === 'FAILED') return true; // generated failures never throw here
-    if (status[p] !== 'COMPLETED') return false;
+    const takes =
+      status[p] === 'COMPLETED' ||
+      status[p] === 'FAILED' ||
+      (status[p] === 'SKIPPED' && reason[p] === 'conditional');
+    if (!takes) return false;
     if (from.branch === null) return true;
     const key = steps[i]!.key;
     if (from.branch.own.includes(key)) return true;
+    if (status[p] !== 'COMPLETED') return false;
     const chosen = [...from.branch.conditions].sort((a, b) => a.order - b.order).find((c) => c.value);
     return (chosen?.targets ?? from.branch.elseTargets).includes(key);
   };
   // Edges go from lower to higher index, so index order is a topological order.
   steps.forEach((s, i) => {
-    const live = isEntry(i) || preds[i]!.some((p) => liveEdge(p, i));
-    if (!live || s.conditional === 'false') status.push('SKIPPED');
-    else if (s.branch !== null) status.push('COMPLETED');
+    const reached = isEntry(i) || preds[i]!.some((p) => taken(p, i));
+    reason.push('');
+    if (!reached) {
+      status.push('SKIPPED');
+      reason[i] = 'not_reached';
+    } else if (s.conditional === 'false') {
+      status.push('SKIPPED');
+      reason[i] = 'conditional';
+    } else if (s.branch !== null) status.push('COMPLETED');
     else if (s.loop !== null) {
       // Each iteration fails its first failTimes attempts; with no throw the loop step completes.
       status.push('COMPLETED');
     } else status.push(s.failTimes >= s.maxAttempts ? 'FAILED' : 'COMPLETED');
   });
-  return Object.fromEntries(steps.map((s, i) => [s.key, status[i]!]));
+  return Object.fromEntries(
+    steps.map((s, i) => [s.key, reason[i] ? `${status[i]}:${reason[i]}` : status[i]!]),
+  );
 }
 
 interface Probe {
@@ -263,13 +161,18 @@ describe('runtime properties', () => {
     );
   });
 
-  it('3: the skipped steps (and every status) match the reference model', async () => {
+  it('3: the skipped steps, their reasons and every status match the reference model', async () => {
     await fc.assert(
       fc.asyncProperty(genWorkflow({ throwing: false }), async (steps) => {
         const { engine } = probeEngine(steps);
         const run = await engine.run(toDocument(steps));
-        const actual = Object.fromEntries(Object.entries(run.output).map(([k, v]) => [k, v.status]));
-        expect(actual).toEqual(referenceStatuses(steps));
+        const actual = Object.fromEntries(
+          Object.entries(run.output).map(([k, v]) => [
+            k,
+            v.skip_reason ? `${v.status}:${v.skip_reason}` : v.status,
+          ]),
+        );
+        expect(actual).toEqual(reference(steps));
         expect(run.status).toBe('COMPLETED');
       }),
       { numRuns: fcRuns(80) },

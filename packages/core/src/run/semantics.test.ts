@@ -1,4 +1,6 @@
 /** Example tests for the rules of docs/semantics.md (rules 1–8). */
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { ValidationError } from '../errors.js';
 import { code, draft, task } from '../test-support/workflows.js';
@@ -37,7 +39,7 @@ describe('rule 1 — entry', () => {
       y: 'SKIPPED',
       wired: 'COMPLETED',
     });
-    expect(run.output.orphan!.skip_reason).toBe('no_live_input');
+    expect(run.output.orphan!.skip_reason).toBe('not_reached');
   });
 
   it('from_step_key makes that step the only entry; steps outside its reach end SKIPPED', async () => {
@@ -63,7 +65,7 @@ describe('rule 1 — entry', () => {
 });
 
 describe('rule 2 — readiness and joins', () => {
-  it('a join runs when at least one incoming edge is live (dead-path elimination)', async () => {
+  it('a join runs when at least one incoming edge is taken', async () => {
     const run = await engineWith().run(
       draft([
         task('a', ['b', 'c']),
@@ -75,13 +77,117 @@ describe('rule 2 — readiness and joins', () => {
     expect(statuses(run)).toEqual({ a: 'COMPLETED', b: 'SKIPPED', c: 'COMPLETED', join: 'COMPLETED' });
   });
 
-  it('a step whose incoming edges are all dead is skipped, and so are its successors', async () => {
+  it('a step skipped by its own conditional does not cut the path: its edges are taken', async () => {
     const run = await engineWith().run(
       draft([task('a', ['b'], { conditional: 'false' }), task('b', ['c']), task('c')]),
     );
-    expect(statuses(run)).toEqual({ a: 'SKIPPED', b: 'SKIPPED', c: 'SKIPPED' });
-    expect(run.output.a!.skip_reason).toBe('conditional_false');
-    expect(run.output.b!.skip_reason).toBe('no_live_input');
+    expect(statuses(run)).toEqual({ a: 'SKIPPED', b: 'COMPLETED', c: 'COMPLETED' });
+    expect(run.output.a!.skip_reason).toBe('conditional');
+    expect(run.result).toBe('c');
+  });
+
+  it('a skipped step is null in the scope: its fields are simply missing', async () => {
+    const run = await engineWith().run(
+      draft([
+        task('a', ['b'], { conditional: 'false' }),
+        code('b', '{ "status": a.status, "x": a.output.x, "missing": $exists(a.output.x) }'),
+      ]),
+    );
+    expect(run.output.a!.output).toBeNull();
+    expect(run.result).toEqual({ status: 'SKIPPED', missing: false });
+  });
+
+  it('a step none of whose incoming edges was taken is not reached, and neither are its successors', async () => {
+    const run = await engineWith().run(
+      draft([
+        {
+          type: 'branch',
+          key: 'route',
+          conditions: { yes: { condition: 'true', destinations: ['chosen'], order: 1 } },
+          else: ['other'],
+        },
+        task('chosen'),
+        task('other', ['after']),
+        task('after'),
+      ]),
+    );
+    expect(statuses(run)).toEqual({
+      route: 'COMPLETED',
+      chosen: 'COMPLETED',
+      other: 'SKIPPED',
+      after: 'SKIPPED',
+    });
+    expect(run.output.other!.skip_reason).toBe('not_reached');
+    expect(run.output.after!.skip_reason).toBe('not_reached');
+  });
+
+  it('a branch skipped by its conditional takes only its own destinations', async () => {
+    const run = await engineWith().run(
+      draft([
+        {
+          type: 'branch',
+          key: 'route',
+          conditional: 'false',
+          destinations: ['always'],
+          conditions: { yes: { condition: 'true', destinations: ['chosen'], order: 1 } },
+          else: ['other'],
+        },
+        task('always'),
+        task('chosen'),
+        task('other'),
+      ]),
+    );
+    expect(statuses(run)).toEqual({
+      route: 'SKIPPED',
+      always: 'COMPLETED',
+      chosen: 'SKIPPED',
+      other: 'SKIPPED',
+    });
+    expect(run.output.route!.skip_reason).toBe('conditional');
+    expect(run.output.chosen!.skip_reason).toBe('not_reached');
+  });
+
+  it('the worked examples of docs/semantics.md (rule 2) and docs/steps.md (branch) run as they say', async () => {
+    const docs = fileURLToPath(new URL('../../../../docs/', import.meta.url));
+    const blocks = (name: string) =>
+      [...readFileSync(`${docs}${name}`, 'utf8').matchAll(/```json\n([\s\S]*?)```/g)].map(
+        (m) => JSON.parse(m[1]!) as { steps: Array<Record<string, unknown>> },
+      );
+    const rule2 = blocks('semantics.md').filter((d) =>
+      d.steps?.some((s) => s.key === 'join' || s.key === 'route'),
+    );
+    const taken = await engineWith().run(draft(rule2[0]!.steps));
+    expect(statuses(taken)).toEqual({
+      a: 'COMPLETED',
+      b: 'SKIPPED',
+      c: 'COMPLETED',
+      join: 'COMPLETED',
+      report: 'COMPLETED',
+    });
+    expect(taken.output.b!.skip_reason).toBe('conditional');
+    expect(taken.result).toEqual({ b: 'SKIPPED', c: 'c' });
+    const branch = await engineWith().run(draft(rule2[1]!.steps));
+    expect(statuses(branch)).toEqual({
+      route: 'COMPLETED',
+      chosen: 'COMPLETED',
+      other: 'SKIPPED',
+      after: 'SKIPPED',
+    });
+    expect(branch.output.after!.skip_reason).toBe('not_reached');
+
+    const routing = blocks('steps.md').find((d) => d.steps?.some((s) => s.key === 'route'))!;
+    const high = await engineWith().run(draft(routing.steps), { input: { priority: 'high' } });
+    expect(statuses(high)).toMatchObject({
+      page: 'COMPLETED',
+      log: 'COMPLETED',
+      done: 'COMPLETED',
+      queue: 'SKIPPED',
+    });
+    expect(high.output.queue!.skip_reason).toBe('not_reached');
+    expect(high.result).toBe('paged');
+    const low = await engineWith().run(draft(routing.steps), { input: { priority: 'low' } });
+    expect(low.output.page!.skip_reason).toBe('not_reached');
+    expect(low.result).toBe('queued');
   });
 
   it('a step waits for every predecessor to settle', async () => {

@@ -1,6 +1,6 @@
 /**
  * The engine-wide cap (`concurrency.engine`): a p-limit, plus reservations. A run whose executions can
- * never exceed `n` at once (see `maxParallel` in execution.ts) may set `n` engine slots aside when it
+ * never exceed `n` at once (see `maxParallel` in profile.ts) may set `n` engine slots aside when it
  * begins; its executions then skip the engine's p-limit, and the p-limit's own concurrency is lowered
  * by `n` for as long as the reservation lasts. So at any moment
  *

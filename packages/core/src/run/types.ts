@@ -6,12 +6,15 @@ import type { RunStatus, StepStatus } from '../statuses.js';
 export const RUN_ORIGINS = ['WORKFLOW', 'TRIGGER', 'RECORD', 'TEST', 'ENDPOINT', 'WEBHOOK'] as const;
 export type RunOrigin = (typeof RUN_ORIGINS)[number];
 
-/** Why a step ended SKIPPED. */
+/** Why a step ended SKIPPED (docs/semantics.md, rules 2 and 3). */
 export const SKIP_REASONS = {
-  /** Every incoming edge was dead (predecessors skipped, or a branch chose another way). */
-  NO_LIVE_INPUT: 'no_live_input',
-  /** Its `conditional` evaluated to false. */
-  CONDITIONAL_FALSE: 'conditional_false',
+  /** Its own `conditional` evaluated to false (its outgoing edges are still taken). */
+  CONDITIONAL: 'conditional',
+  /**
+   * No incoming edge was taken: its predecessors were not reached, or a branch chose another way, or it
+   * is outside `from_step_key`'s reach.
+   */
+  NOT_REACHED: 'not_reached',
   /** The run failed or was cancelled before the step could start. */
   RUN_STOPPED: 'run_stopped',
 } as const;

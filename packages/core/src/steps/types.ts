@@ -33,8 +33,17 @@ export interface StepContext<TConfig = Record<string, unknown>> {
   readonly item: unknown;
   /** The loop index, when the step loops. */
   readonly index: number | undefined;
-  /** 1 for the first attempt, 2 for the first retry, … */
+  /**
+   * 1 for the first attempt, 2 for the next, … An execution interrupted by a crash runs again after
+   * `engine.resume` with the next number (it does not count against `retry.max_attempts`).
+   */
   readonly attempt: number;
+  /**
+   * The same for every attempt of this step (or loop iteration) in this run, across retries and resumes:
+   * `run id:step key[:iteration]`, URI-encoded parts. Pass it to an API that deduplicates requests, so
+   * that an execution run twice (a retry after a timeout, a resume after a crash) has its effect once.
+   */
+  readonly idempotency_key: string;
   /** Fires when the step must stop: run cancelled or failed, step timed out, a sibling iteration failed. */
   readonly signal: AbortSignal;
   /** The run's variables (`$vars`), secrets included: never echo them into outputs or logs. */

@@ -1,0 +1,114 @@
+/**
+ * The `StepContext` a handler receives: one small object per execution. `signal`, `usage`, `log` and
+ * `emit` are made on first use (most handlers never touch them), and `idempotency_key` is computed when
+ * read.
+ */
+import type { PlanStep } from '../compile/plan.js';
+import type { ExpressionBindings } from '../expressions/jsonata.js';
+import type { Step } from '../model/types.js';
+import type { InternalStepContext } from '../steps/internal.js';
+import type { HandlerEventData, HandlerEventName, RunInfo } from '../steps/types.js';
+import type { UsageCall } from './types.js';
+
+/** What a context asks of its run (run/runner.ts). */
+export interface ContextHost {
+  /** The run's signal (made on first use). */
+  readonly signal: AbortSignal;
+  /** `ctx.usage.record`: throws BUDGET_EXCEEDED when the call takes the run over its budget. */
+  recordUsage(step: number, index: number | undefined, call: UsageCall): void;
+  log(step: number, index: number | undefined, level: LogLevel, message: string, data: unknown): void;
+  emit(step: number, index: number | undefined, event: HandlerEventName, data: unknown): void;
+}
+
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+
+/**
+ * `run id + step key (+ iteration)`, each part URI-encoded so that no two executions of different steps
+ * or iterations share one: stable across attempts and across a resume.
+ */
+export function idempotencyKey(runId: string, stepKey: string, index: number | undefined): string {
+  const base = `${encodeURIComponent(runId)}:${encodeURIComponent(stepKey)}`;
+  return index === undefined ? base : `${base}:${index}`;
+}
+
+export class ExecutionContext implements InternalStepContext {
+  readonly step: Readonly<Step>;
+  readonly config: Record<string, unknown>;
+  readonly scope: Readonly<Record<string, unknown>>;
+  readonly item: unknown;
+  readonly index: number | undefined;
+  readonly attempt: number;
+  readonly vars: Readonly<Record<string, unknown>>;
+  readonly run: RunInfo;
+  readonly plan: PlanStep;
+  readonly bindings: ExpressionBindings;
+  /** The run (workflow steps reach their parent's per-run cap through it). */
+  readonly execution: ContextHost;
+  #signal: AbortSignal | null;
+  #usage: { record(call: UsageCall): void } | null = null;
+  #log: InternalStepContext['log'] | null = null;
+  #emit: InternalStepContext['emit'] | null = null;
+
+  constructor(
+    host: ContextHost,
+    plan: PlanStep,
+    config: Record<string, unknown>,
+    scope: Record<string, unknown>,
+    item: unknown,
+    index: number | undefined,
+    attempt: number,
+    /** Null: the run's signal, asked of the host when read (most handlers never read it). */
+    signal: AbortSignal | null,
+    vars: Readonly<Record<string, unknown>>,
+    run: RunInfo,
+    bindings: ExpressionBindings,
+  ) {
+    this.step = plan.step;
+    this.config = config;
+    this.scope = scope;
+    this.item = item;
+    this.index = index;
+    this.attempt = attempt;
+    this.#signal = signal;
+    this.vars = vars;
+    this.run = run;
+    this.plan = plan;
+    this.bindings = bindings;
+    this.execution = host;
+  }
+
+  get signal(): AbortSignal {
+    this.#signal ??= this.execution.signal;
+    return this.#signal;
+  }
+
+  get idempotency_key(): string {
+    return idempotencyKey(this.run.id, this.plan.key, this.index);
+  }
+
+  get usage(): { record(call: UsageCall): void } {
+    const step = this.plan.index;
+    const index = this.index;
+    const host = this.execution;
+    this.#usage ??= { record: (call: UsageCall) => host.recordUsage(step, index, call) };
+    return this.#usage;
+  }
+
+  // Bound functions, not methods: handlers may destructure them (`const { log } = ctx`).
+  get log(): InternalStepContext['log'] {
+    const step = this.plan.index;
+    const index = this.index;
+    const host = this.execution;
+    this.#log ??= (level, message, data) => host.log(step, index, level, message, data);
+    return this.#log;
+  }
+
+  get emit(): InternalStepContext['emit'] {
+    const step = this.plan.index;
+    const index = this.index;
+    const host = this.execution;
+    this.#emit ??= <K extends HandlerEventName>(event: K, data: HandlerEventData<K>) =>
+      host.emit(step, index, event, data);
+    return this.#emit;
+  }
+}

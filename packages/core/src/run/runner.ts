@@ -1,0 +1,1374 @@
+/**
+ * The runner: the thin layer of effects around the scheduler's pure `decide` (scheduler.ts). It turns
+ * what happens — a run begins, a handler is called or answers, an expression is evaluated, a timer goes
+ * off, a caller cancels — into journal entries, feeds each to `decide` (and to the journal sink, if any),
+ * and performs the commands `decide` writes: call handlers (through the run's and the engine's caps),
+ * evaluate expressions, set timers, abort signals, publish settled steps to the expression scope, emit
+ * events, end the run.
+ *
+ * Fast paths (docs/performance.md) stay: a handler that returns a plain value settles its step in the same
+ * call, without a promise or a microtask, and the steps it makes ready start in the same drain loop — the
+ * journal receives exactly the entries the slower paths would produce.
+ */
+import type { LimitFunction } from 'p-limit';
+import pLimit from 'p-limit';
+import { BAIL } from '../compile/fast-expression.js';
+import type { Plan } from '../compile/plan.js';
+import { CancelledError, ERROR_CODES, type ErrorRecord, ensureWeftError, WeftError } from '../errors.js';
+import type { WeftEventMap, WeftEventName } from '../events/events.js';
+import type { ExpressionBindings } from '../expressions/jsonata.js';
+import { runLifecycle, STEP, stepLifecycle } from '../lifecycle/lifecycle.js';
+import type { HandlerEventName, RunInfo } from '../steps/types.js';
+import { isCurrent, timeoutError } from './attempt.js';
+import { CommandQueue, EVALUATION, type IterationStatus, OP } from './commands.js';
+import { type ContextHost, ExecutionContext, type LogLevel } from './context.js';
+import type { EngineCore, HandlerEntry } from './engine-core.js';
+import { conditionalNow, configNow, evaluateConditional, evaluateLoop, renderConfig } from './evaluate.js';
+import type { RunHandleEvents } from './handle.js';
+import {
+  type JournalEntry,
+  type JournalSink,
+  type JournalWriter,
+  RunJournal,
+  type RunMeta,
+  type RunStartedEntry,
+  type StepEvaluatedEntry,
+  type StepSettledEntry,
+  type StepStartedEntry,
+  writerFor,
+} from './journal.js';
+import { type PlanProfile, profileOf } from './profile.js';
+import { runRecord, skipReasonOf } from './record.js';
+import { decide, decideEvaluated, decideSettled, decideStarted } from './scheduler.js';
+import { createRunState, errorOf, loopOf, type RunInit, type RunState, STAGE, UNIT } from './state.js';
+import type { LogEntry, Run, StepRecord, UsageCall } from './types.js';
+import { redact, resolveVariables, type Variable } from './variables.js';
+
+/** How a run is created: from `engine.start`, or from a journal by `engine.resume`. */
+export interface RunnerOptions {
+  init: RunInit;
+  variables: readonly Variable[] | undefined;
+  signal: AbortSignal | undefined;
+  journal: JournalSink | null;
+  preset: Record<string, StepRecord> | null;
+  /** A sub-workflow run shares its parent's per-run cap. */
+  runLimit: LimitFunction | undefined;
+}
+
+/** An execution with something to undo when it ends: its timeout's controller, its slot. */
+interface Execution {
+  readonly controller: LinkedController;
+  release: (() => void) | null;
+}
+
+const SETTLED_EVENT = ['', '', 'step.completed', 'step.failed', 'step.cancelled', 'step.skipped'] as const;
+const MAX_TIMER_MS = 2_147_483_647;
+
+export class Runner implements ContextHost {
+  readonly id: string;
+  readonly plan: Plan;
+  readonly state: RunState;
+  readonly done: Promise<Run>;
+
+  readonly #core: EngineCore;
+  readonly #profile: PlanProfile;
+  readonly #events: RunHandleEvents;
+  readonly #queue = new CommandQueue();
+  #draining = false;
+  /** Folding a journal: commands only rebuild the scope; nothing is called, emitted or written. */
+  #replaying = false;
+  readonly #external: AbortSignal | undefined;
+  #onExternalAbort: (() => void) | null = null;
+  /** The run's AbortController, made on first use (a run whose steps are all skipped needs none). */
+  #controller: AbortController | null = null;
+  #loopControllers: Map<number, LinkedController> | null = null;
+  /** The per-run cap; created on first use (a run that can never reach it does not need one). */
+  #runLimit: LimitFunction | null;
+  /**
+   * True when the plan can never have more executions at once than the per-run cap: its executions then
+   * skip the run's p-limit, which could never make one wait. Never for a run sharing its parent's cap.
+   */
+  readonly #runCapUnreachable: boolean;
+  /** Engine slots set aside for this run (slots.ts); while > 0 its executions skip the engine's p-limit. */
+  #reservedSlots = 0;
+  /** Executions that skipped the engine's p-limit and have not settled: the reservation outlives them. */
+  #holding = 0;
+  /** Handlers called and not settled, across the run (an abandoned one counts until it answers). */
+  #inFlight = 0;
+  #executions: Map<string, Execution> | null = null;
+  #timers: Map<string, ReturnType<typeof setTimeout>> | null = null;
+  /** The grace period (after a stop, or for handlers outliving every step) is over. */
+  #graceExpired = false;
+  /** `decide` said every step has settled; the run ends once no handler runs. */
+  #ending = false;
+  #waitingForHandlers = false;
+  /** The end is under way (the journal is being flushed, `run.ended` fed). */
+  #endStarted = false;
+  /** The `run.ended` entry is being written: a journal failure now is handled by the ending itself. */
+  #endEntryPending = false;
+  /** The run has ended: its final event is out, `done` resolved; nothing more is emitted for it. */
+  #ended = false;
+  readonly #vars: Record<string, unknown>;
+  readonly #secrets: string[];
+  readonly #scope: Record<string, unknown>;
+  readonly #stepsScope: Record<string, unknown>;
+  readonly #runInfo: RunInfo;
+  #plainBindings: ExpressionBindings | null = null;
+  /** Events emitted (public `seq`; every event counts, listened to or not). */
+  #seq = 0;
+  /** Synchronous passes of the drain loop, and calls into user code (handlers, listeners), so far. */
+  #turn = 0;
+  #userCalls = 0;
+  /** The last clock reading, and when it was taken (see #now). */
+  #clockAt = '';
+  #clockTurn = -1;
+  #clockUserCalls = -1;
+  readonly #journal: RunJournal | null;
+  readonly #writer: JournalWriter | null;
+  readonly #preset: Record<string, StepRecord> | null;
+  /**
+   * Without a journal nothing keeps an entry once `decide` has read it, so the two entries every
+   * execution makes are one object each, reused (two allocations fewer per step).
+   */
+  readonly #startedScratch: StepStartedEntry | null;
+  readonly #completedScratch: StepSettledEntry | null;
+  #resolveDone!: (run: Run) => void;
+  #run: Run | null = null;
+
+  constructor(core: EngineCore, plan: Plan, options: RunnerOptions, events: RunHandleEvents) {
+    this.#core = core;
+    this.plan = plan;
+    this.#events = events;
+    this.#profile = profileOf(core, plan);
+    this.id = options.init.runId;
+    this.state = createRunState(plan, this.#profile.settings, options.init);
+    this.#external = options.signal;
+    this.#preset = options.preset;
+    this.#runLimit = options.runLimit ?? null;
+    this.#runCapUnreachable =
+      options.runLimit === undefined && this.#profile.maxParallel <= core.runConcurrency;
+    const variables = resolveVariables(core.variables, options.variables);
+    this.#vars = variables.values;
+    this.#secrets = variables.secrets;
+    const meta = options.init.meta;
+    this.#runInfo = Object.freeze({
+      id: this.id,
+      origin: meta.origin,
+      app_id: meta.app_id,
+      workflow_id: meta.workflow_id,
+      version: meta.version,
+    });
+    this.#stepsScope = {};
+    this.#scope = { input: this.state.input };
+    if (options.journal !== null) {
+      this.#writer = writerFor(options.journal, core.limits.journalTimeoutMs);
+      this.#journal = new RunJournal(this.id, this.#writer, (error) => this.#journalFailed(error));
+    } else {
+      this.#writer = null;
+      this.#journal = null;
+    }
+    if (this.#journal === null) {
+      this.#startedScratch = {
+        run_id: this.id,
+        seq: 0,
+        type: 'step.started',
+        at: '',
+        key: '',
+        index: null,
+        attempt: 0,
+      };
+      this.#completedScratch = {
+        run_id: this.id,
+        seq: 0,
+        type: 'step.settled',
+        at: '',
+        key: '',
+        index: null,
+        attempt: 0,
+        outcome: 'completed',
+        output: null,
+        error: null,
+        retryable: false,
+        jitter: 0,
+      };
+    } else {
+      this.#startedScratch = null;
+      this.#completedScratch = null;
+    }
+    this.done = new Promise<Run>((resolve) => {
+      this.#resolveDone = resolve;
+    });
+  }
+
+  get signal(): AbortSignal {
+    this.#controller ??= new AbortController();
+    return this.#controller.signal;
+  }
+
+  get runLimit(): LimitFunction {
+    this.#runLimit ??= pLimit(this.#core.runConcurrency);
+    return this.#runLimit;
+  }
+
+  // ── beginning, resuming, cancelling ─────────────────────────────────────────────────────────────
+
+  /** Starts the run. Called on the microtask after `engine.start`, so listeners attached synchronously see everything. */
+  begin(): void {
+    if (this.state.status !== 'PENDING' || this.state.stopReason !== null) return;
+    if (this.#watchExternal()) return;
+    const init = this.state;
+    const entry: RunStartedEntry = {
+      run_id: this.id,
+      seq: this.#next(),
+      type: 'run.started',
+      at: this.#now(),
+      plan_hash: this.plan.hash,
+      input: init.input,
+      from_step_key: init.fromStepKey,
+      created_at: init.createdAt,
+      meta: init.meta,
+      preset: this.#preset,
+    };
+    this.#feed(entry);
+  }
+
+  /**
+   * Folds a journal into the state (synchronously: a journal that is not a possible run of this plan
+   * throws, before any handle exists). Nothing is called, emitted or written.
+   */
+  fold(entries: readonly JournalEntry[]): void {
+    this.#replaying = true;
+    try {
+      for (const entry of entries) {
+        decide(this.state, entry, this.#queue);
+        this.#drain();
+      }
+    } catch (error) {
+      const e = ensureWeftError(error);
+      throw new WeftError(
+        ERROR_CODES.INVALID_ARGUMENT,
+        `Expected \`journal\` to be a journal of a run of this document: ${e.message}`,
+        { details: { parameter: 'journal', ...e.details }, cause: e },
+      );
+    } finally {
+      this.#replaying = false;
+    }
+  }
+
+  /** After `fold`: goes on from where the journal ends (on the microtask after `engine.resume`). */
+  resume(): void {
+    if (this.state.status !== 'RUNNING') {
+      // The journal ends with the run: nothing to do but hand back the run it describes.
+      this.#finish();
+      return;
+    }
+    this.#reserveSlots();
+    this.#feed({ run_id: this.id, seq: this.#next(), type: 'run.resumed', at: this.#now() });
+    this.#watchExternal();
+  }
+
+  /** Cancels the run. Returns false when it had already ended (or was ending, or stopping). */
+  cancel(reason = 'Cancelled by the caller.'): boolean {
+    const state = this.state;
+    if (
+      this.#ended ||
+      state.ending !== null ||
+      state.stopReason !== null ||
+      runLifecycle.isFinal(state.status)
+    ) {
+      return false;
+    }
+    this.#feed({ run_id: this.id, seq: this.#next(), type: 'cancel.requested', at: this.#now(), reason });
+    return true;
+  }
+
+  /** Follows the caller's signal; true when it has already fired (the run is then cancelled). */
+  #watchExternal(): boolean {
+    const external = this.#external;
+    if (external === undefined || this.#onExternalAbort !== null) return false;
+    if (external.aborted) {
+      this.cancel(abortReason(external));
+      return true;
+    }
+    this.#onExternalAbort = () => this.cancel(abortReason(external));
+    external.addEventListener('abort', this.#onExternalAbort, { once: true });
+    return false;
+  }
+
+  // ── feeding decide ──────────────────────────────────────────────────────────────────────────────
+
+  /**
+   * Journals the entry, lets `decide` consume it, and performs what it asks for. Entries are made with
+   * their `seq` (`#seq()`) right before they are fed: writing it here would be a store into every shape
+   * of entry, which V8 makes slow.
+   */
+  #feed(entry: JournalEntry): void {
+    if (this.#journal !== null && !this.#journal.dropped) this.#write(entry);
+    try {
+      decide(this.state, entry, this.#queue);
+    } catch (error) {
+      this.#crash(error);
+      return;
+    }
+    this.#drain();
+  }
+
+  /** The seq of the next entry. */
+  #next(): number {
+    return this.state.seq + 1;
+  }
+
+  /** `#feed` for the entries of an execution (monomorphic paths: see `decideStarted`). */
+  #feedStarted(entry: StepStartedEntry, step: number): void {
+    if (this.#journal !== null && !this.#journal.dropped) this.#write(entry);
+    try {
+      decideStarted(this.state, entry, this.#queue, step);
+    } catch (error) {
+      this.#crash(error);
+      return;
+    }
+    this.#drain();
+  }
+
+  #feedSettled(entry: StepSettledEntry, step: number): void {
+    if (this.#journal !== null && !this.#journal.dropped) this.#write(entry);
+    try {
+      decideSettled(this.state, entry, this.#queue, step);
+    } catch (error) {
+      this.#crash(error);
+      return;
+    }
+    this.#drain();
+  }
+
+  /** Returns what was written: a secret never reaches a sink, the journal gets a redacted copy. */
+  #write(entry: JournalEntry): JournalEntry {
+    const written = this.#secrets.length === 0 ? entry : redact(entry, this.#secrets);
+    this.#writer!.write(this.#journal!, written);
+    return written;
+  }
+
+  #drain(): void {
+    if (this.#draining) return;
+    this.#draining = true;
+    this.#turn++;
+    const q = this.#queue;
+    try {
+      for (let p = q.take(); p >= 0; p = q.take()) {
+        const slots = q.slots;
+        const op = slots[p] as number;
+        if (this.#replaying) {
+          if (op === OP.STEP_SETTLED) this.#publish(slots[p + 1] as number);
+          continue;
+        }
+        const obj = slots[p + 5];
+        slots[p + 5] = 0;
+        this.#execute(
+          op,
+          slots[p + 1] as number,
+          slots[p + 2] as number,
+          slots[p + 3] as number,
+          slots[p + 4] as number,
+          obj,
+        );
+      }
+    } catch (error) {
+      q.clear();
+      if (this.#replaying) throw error;
+      this.#crash(error);
+    } finally {
+      this.#draining = false;
+    }
+  }
+
+  #execute(op: number, i: number, index: number, attempt: number, num: number, obj: unknown): void {
+    switch (op) {
+      case OP.INVOKE:
+        if (index < 0 && attempt === 1 && this.#listens('step.started')) this.#emitStarted(i);
+        this.#invoke(i, index, attempt);
+        break;
+      case OP.STEP_SETTLED:
+        this.#publish(i);
+        if (this.state.extras[i]?.preset == null) this.#emitSettled(i);
+        break;
+      case OP.STEP_STARTED:
+        if (this.#listens('step.started')) this.#emitStarted(i);
+        break;
+      case OP.EVALUATE:
+        this.#evaluate(i, num);
+        break;
+      case OP.SET_TIMER:
+        this.#setTimer(obj as number, i, index, attempt, num);
+        break;
+      case OP.CLEAR_TIMER:
+        this.#clearTimer(obj as number, i, index, attempt);
+        break;
+      case OP.ITERATION:
+        if (this.#listens('loop.iteration')) this.#emitIteration(i, index, obj);
+        break;
+      case OP.RETRYING:
+        this.#emitRetrying(i, index, attempt, num, obj as ErrorRecord);
+        break;
+      case OP.USAGE:
+        this.#emitUsage(i, obj as UsageCall, num);
+        break;
+      case OP.LOG:
+        this.#emitLog(i, obj as LogEntry);
+        break;
+      case OP.ABORT:
+        this.#abortExecution(i, index, attempt);
+        break;
+      case OP.ABORT_LOOP:
+        this.#loopController(i).abort();
+        break;
+      case OP.STOP:
+        this.#abortRun();
+        break;
+      case OP.RUN_STARTED:
+        this.#reserveSlots();
+        this.#emitRunStarted();
+        break;
+      case OP.END:
+        this.#beginEnd();
+        break;
+      case OP.ENDED:
+        this.#finish();
+        break;
+    }
+  }
+
+  // Each event payload is built in a method of its own: a closure in #execute would cost it a context
+  // allocation on every call, whatever the command.
+  #emitUsage(i: number, call: UsageCall, total: number): void {
+    const key = this.plan.steps[i]!.key;
+    this.#emit('usage', () => ({ step_key: key, call, total }));
+  }
+
+  #emitLog(i: number, entry: LogEntry): void {
+    const key = this.plan.steps[i]!.key;
+    this.#emit('log', () => ({ step_key: key, ...entry }));
+  }
+
+  #emitRunStarted(): void {
+    this.#emit('run.started', () => ({ status: this.state.status }));
+  }
+
+  #abortRun(): void {
+    const state = this.state;
+    this.#controller ??= new AbortController();
+    this.#controller.abort(
+      state.error !== null ? weftErrorOf(state.error) : new CancelledError(state.stopReason ?? undefined),
+    );
+  }
+
+  /** A bug: `decide` refused a fact the runner produced. The run ends FAILED with the INTERNAL error. */
+  #crash(error: unknown): void {
+    if (this.#ended) return;
+    const state = this.state;
+    state.error = ensureWeftError(error, ERROR_CODES.INTERNAL).toJSON();
+    state.stopReason ??= state.error.message;
+    state.status = 'FAILED';
+    state.endedAt = this.#now();
+    this.#controller?.abort(weftErrorOf(state.error));
+    this.#finish();
+  }
+
+  // ── evaluating ──────────────────────────────────────────────────────────────────────────────────
+
+  #evaluate(i: number, field: number): void {
+    const s = this.plan.steps[i]!;
+    if (field === EVALUATION.CONDITIONAL) {
+      const bindings = this.#bindings(undefined, undefined);
+      const now = conditionalNow(s, this.#scope, bindings);
+      if (now !== undefined) {
+        this.#evaluated(i, 'conditional', now, null);
+        return;
+      }
+      evaluateConditional(s, this.#scope, bindings, this.signal).then(
+        (value) => this.#evaluated(i, 'conditional', value, null),
+        (error) => this.#evaluated(i, 'conditional', null, error),
+      );
+      return;
+    }
+    evaluateLoop(
+      s,
+      this.#scope,
+      (item, index) => this.#bindings(item, index),
+      this.#core.limits.maxLoopIterations,
+      this.signal,
+    ).then(
+      (elements) => this.#evaluated(i, 'loop', elements, null),
+      (error) => this.#evaluated(i, 'loop', null, error),
+    );
+  }
+
+  #evaluated(
+    i: number,
+    field: 'conditional' | 'loop',
+    value: boolean | unknown[] | null,
+    error: unknown,
+  ): void {
+    const state = this.state;
+    const stage = field === 'conditional' ? STAGE.CONDITIONAL : STAGE.LOOP;
+    // The grace period may have ended the step meanwhile.
+    if (this.#ended || state.stepStatus[i] !== STEP.RUNNING || state.stage[i] !== stage) return;
+    const s = this.plan.steps[i]!;
+    const entry: StepEvaluatedEntry = {
+      run_id: this.id,
+      seq: this.#next(),
+      type: 'step.evaluated',
+      at: this.#now(),
+      key: s.key,
+      field,
+      value: error === null ? value : null,
+      error:
+        error === null ? null : errorRecordOf(ensureWeftError(error, ERROR_CODES.EXPRESSION_ERROR), s.key),
+    };
+    if (this.#journal !== null && !this.#journal.dropped) this.#write(entry);
+    try {
+      decideEvaluated(state, entry, this.#queue, i);
+    } catch (e) {
+      this.#crash(e);
+      return;
+    }
+    this.#drain();
+  }
+
+  // ── executions ──────────────────────────────────────────────────────────────────────────────────
+
+  /**
+   * One attempt, through the caps (rule 10). Fast paths: the run's p-limit is skipped when the run can
+   * never reach its cap, the engine's when the run holds a reservation of engine slots (slots.ts).
+   */
+  #invoke(i: number, index: number, attempt: number): void {
+    const entry = this.#profile.handlers[i]!;
+    if (!entry.slots) {
+      this.#start(i, index, attempt);
+    } else if (this.#reservedSlots > 0 && this.#runCapUnreachable) {
+      this.#holding++;
+      const pending = this.#start(i, index, attempt);
+      if (pending === undefined) this.#released();
+      else pending.then(this.#releaseHolding, this.#releaseHolding);
+    } else {
+      this.#invokeLimited(i, index, attempt);
+    }
+  }
+
+  /** Through the run's cap, the engine's, or both (a method of its own: its closure costs a context). */
+  #invokeLimited(i: number, index: number, attempt: number): void {
+    const task = () => this.#start(i, index, attempt);
+    if (this.#reservedSlots > 0) {
+      this.#holding++;
+      this.runLimit(task).then(this.#releaseHolding, this.#releaseHolding);
+    } else if (this.#runCapUnreachable) {
+      void this.#core.engineLimit(task);
+    } else {
+      void this.runLimit(() => this.#core.engineLimit(task));
+    }
+  }
+
+  readonly #releaseHolding = () => this.#released();
+
+  #released(): void {
+    if (--this.#holding === 0 && this.#ended) this.#releaseSlots();
+  }
+
+  /**
+   * Starts an attempt that has its slot. Returns undefined when it is over already (its handler answered
+   * synchronously), else a promise that resolves when its slot is free again: when its handler answers,
+   * or when it times out.
+   */
+  #start(i: number, index: number, attempt: number): Promise<void> | undefined {
+    const state = this.state;
+    // The step may have ended while this attempt waited for its slot (the grace period, a failure).
+    if (this.#ended || !isCurrent(state, i, index, attempt, UNIT.QUEUED)) return undefined;
+    const s = this.plan.steps[i]!;
+    // A step's body gets the run's signal, made only if the handler reads it: an AbortController costs
+    // microseconds in Node 20, more than a whole synchronous step. Iterations get their loop's.
+    const signal = index < 0 ? null : this.#loopController(i).signal;
+    // Given up before it began when the run stopped (or the loop failed) meanwhile: `decide` knows at
+    // once, the signal only once the STOP command behind this one has run.
+    if (state.stopReason !== null || (index >= 0 && loopOf(state, i).firstError !== null)) {
+      this.#settled(i, index, attempt, new CancelledError(state.stopReason ?? 'Another iteration failed.'));
+      return undefined;
+    }
+    const aborted = signal === null ? this.#controller?.signal : signal;
+    if (aborted?.aborted === true) {
+      this.#settled(i, index, attempt, ensureWeftError(new CancelledError(abortReason(aborted))));
+      return undefined;
+    }
+    const item = index < 0 ? undefined : loopOf(state, i).elements[index];
+    const itemIndex = index < 0 ? undefined : index;
+    const bindings = this.#bindings(item, itemIndex);
+    const entry = this.#profile.handlers[i]!;
+    if (entry.inline !== undefined) {
+      // A built-in handler answered synchronously (a `code` step whose expression the fast path takes).
+      const output = entry.inline(s, this.#scope, bindings);
+      if (output !== BAIL) {
+        this.#started(i, index, attempt);
+        this.#completed(i, index, attempt, output);
+        return undefined;
+      }
+    }
+    const config = configNow(s);
+    if (config === undefined)
+      return this.#render(i, index, attempt, entry, item, itemIndex, signal, bindings);
+    return this.#call(i, index, attempt, entry, config, item, itemIndex, signal, bindings);
+  }
+
+  /** Templates first (they may be asynchronous), then the handler. */
+  async #render(
+    i: number,
+    index: number,
+    attempt: number,
+    entry: HandlerEntry,
+    item: unknown,
+    itemIndex: number | undefined,
+    signal: AbortSignal | null,
+    bindings: ExpressionBindings,
+  ): Promise<void> {
+    const s = this.plan.steps[i]!;
+    let config: Record<string, unknown>;
+    try {
+      config = await renderConfig(s, this.#scope, bindings, signal ?? this.signal);
+    } catch (error) {
+      if (this.#ended || !isCurrent(this.state, i, index, attempt, UNIT.QUEUED)) return;
+      this.#started(i, index, attempt);
+      this.#settled(
+        i,
+        index,
+        attempt,
+        ensureWeftError(error, ERROR_CODES.EXPRESSION_ERROR, { step_key: s.key }),
+      );
+      return;
+    }
+    if (this.#ended || !isCurrent(this.state, i, index, attempt, UNIT.QUEUED)) return;
+    await this.#call(i, index, attempt, entry, config, item, itemIndex, signal, bindings);
+  }
+
+  /** `signal` null: the step body's, the run's signal (made when the handler reads it). */
+  #call(
+    i: number,
+    index: number,
+    attempt: number,
+    entry: HandlerEntry,
+    config: Record<string, unknown>,
+    item: unknown,
+    itemIndex: number | undefined,
+    signal: AbortSignal | null,
+    bindings: ExpressionBindings,
+  ): Promise<void> | undefined {
+    const s = this.plan.steps[i]!;
+    let execution: Execution | null = null;
+    let ctxSignal = signal;
+    if (this.state.settings.timeoutMs[i] !== undefined) {
+      execution = { controller: linkedController(signal ?? this.signal), release: null };
+      this.#executions ??= new Map();
+      this.#executions.set(executionKey(i, index, attempt), execution);
+      ctxSignal = execution.controller.signal;
+    }
+    const context = new ExecutionContext(
+      this,
+      s,
+      config,
+      this.#scope,
+      item,
+      itemIndex,
+      attempt,
+      ctxSignal,
+      this.#vars,
+      this.#runInfo,
+      bindings,
+    );
+    this.#started(i, index, attempt);
+    // In flight counts the handler itself, not our wait for it: a handler that outlives its timeout
+    // still holds the run open (up to the grace period), so `done` never resolves under a live handler.
+    this.#inFlight++;
+    let result: unknown;
+    try {
+      this.#userCalls++;
+      result = entry.run(context);
+    } catch (error) {
+      this.#handlerAnswered(i, index, attempt, execution, false, error);
+      return undefined;
+    }
+    if (!isPromiseLike(result)) {
+      // Answered at once: nothing can have settled this attempt meanwhile (no timer fired, the run
+      // cannot have ended), so it is news — the checks of #handlerAnswered are not needed.
+      this.#inFlight--;
+      if (execution !== null) this.#disposeExecution(i, index, attempt, execution);
+      this.#completed(i, index, attempt, result);
+      return undefined;
+    }
+    return this.#await(i, index, attempt, execution, result);
+  }
+
+  #disposeExecution(i: number, index: number, attempt: number, execution: Execution): void {
+    execution.controller.dispose();
+    this.#executions!.delete(executionKey(i, index, attempt));
+  }
+
+  /**
+   * Waits for a handler's promise; resolves when the attempt's slot is free: when the handler answers, or
+   * earlier when the attempt times out (its `release`).
+   */
+  #await(
+    i: number,
+    index: number,
+    attempt: number,
+    execution: Execution | null,
+    result: PromiseLike<unknown>,
+  ): Promise<void> {
+    return new Promise<void>((release) => {
+      if (execution !== null) execution.release = release;
+      result.then(
+        (value) => {
+          this.#handlerAnswered(i, index, attempt, execution, true, value);
+          release();
+        },
+        (error: unknown) => {
+          this.#handlerAnswered(i, index, attempt, execution, false, error);
+          release();
+        },
+      );
+    });
+  }
+
+  #handlerAnswered(
+    i: number,
+    index: number,
+    attempt: number,
+    execution: Execution | null,
+    ok: boolean,
+    value: unknown,
+  ): void {
+    this.#inFlight--;
+    if (execution !== null) this.#disposeExecution(i, index, attempt, execution);
+    // A late answer (the attempt timed out, the step was abandoned, the run ended) is not news.
+    if (!this.#ended && isCurrent(this.state, i, index, attempt, UNIT.RUNNING)) {
+      if (ok) this.#completed(i, index, attempt, value);
+      else {
+        const key = this.plan.steps[i]!.key;
+        this.#settled(i, index, attempt, ensureWeftError(value, ERROR_CODES.STEP_FAILED, { step_key: key }));
+      }
+    }
+    if (this.#inFlight === 0 && this.#waitingForHandlers) this.#endNow();
+  }
+
+  #started(i: number, index: number, attempt: number): void {
+    const scratch = this.#startedScratch;
+    if (scratch !== null) {
+      scratch.seq = this.#next();
+      scratch.at = this.#now();
+      scratch.key = this.plan.steps[i]!.key;
+      scratch.index = index < 0 ? null : index;
+      scratch.attempt = attempt;
+      this.#feedStarted(scratch, i);
+      return;
+    }
+    this.#feedStarted(
+      {
+        run_id: this.id,
+        seq: this.#next(),
+        type: 'step.started',
+        at: this.#now(),
+        key: this.plan.steps[i]!.key,
+        index: index < 0 ? null : index,
+        attempt,
+      },
+      i,
+    );
+  }
+
+  #completed(i: number, index: number, attempt: number, output: unknown): void {
+    const scratch = this.#completedScratch;
+    if (scratch !== null) {
+      scratch.seq = this.#next();
+      scratch.at = this.#now();
+      scratch.key = this.plan.steps[i]!.key;
+      scratch.index = index < 0 ? null : index;
+      scratch.attempt = attempt;
+      scratch.output = output;
+      this.#feedSettled(scratch, i);
+      scratch.output = null;
+      return;
+    }
+    const entry: StepSettledEntry = {
+      run_id: this.id,
+      seq: this.#next(),
+      type: 'step.settled',
+      at: this.#now(),
+      key: this.plan.steps[i]!.key,
+      index: index < 0 ? null : index,
+      attempt,
+      outcome: 'completed',
+      output,
+      error: null,
+      retryable: false,
+      jitter: 0,
+    };
+    this.#feedSettled(entry, i);
+  }
+
+  #settled(i: number, index: number, attempt: number, error: WeftError): void {
+    const key = this.plan.steps[i]!.key;
+    const entry: StepSettledEntry = {
+      run_id: this.id,
+      seq: this.#next(),
+      type: 'step.settled',
+      at: this.#now(),
+      key,
+      index: index < 0 ? null : index,
+      attempt,
+      outcome: 'failed',
+      output: null,
+      error: errorRecordOf(error, key),
+      retryable: error.retryable,
+      jitter: this.#jitter(),
+    };
+    this.#feedSettled(entry, i);
+  }
+
+  #jitter(): number {
+    const r = this.#core.random();
+    return r >= 0 && r < 1 ? r : 0;
+  }
+
+  /** The attempt timed out: its signal fires with the STEP_TIMEOUT error and its slot is free. */
+  #abortExecution(i: number, index: number, attempt: number): void {
+    const execution = this.#executions?.get(executionKey(i, index, attempt));
+    if (execution === undefined) return;
+    const s = this.plan.steps[i]!;
+    execution.controller.abort(timeoutError(s.key, this.state.settings.timeoutMs[i]!, attempt));
+    execution.release?.();
+    execution.release = null;
+  }
+
+  /** Iterations share one controller so that, with throw_on_error, the first failure aborts the others. */
+  #loopController(i: number): LinkedController {
+    this.#loopControllers ??= new Map();
+    let controller = this.#loopControllers.get(i);
+    if (controller === undefined) {
+      controller = linkedController(this.signal);
+      this.#loopControllers.set(i, controller);
+    }
+    return controller;
+  }
+
+  // ── what handlers report (ctx.usage, ctx.log, ctx.emit) ────────────────────────────────────────
+
+  recordUsage(i: number, index: number | undefined, call: UsageCall): void {
+    // After the run's end, a straggler's usage is dropped: the run's ledger and events are final.
+    if (this.#ended) return;
+    const key = this.plan.steps[i]!.key;
+    if (call === null || typeof call !== 'object' || typeof call.id !== 'string') {
+      throw new WeftError(
+        ERROR_CODES.INVALID_ARGUMENT,
+        'Expected `usage.record(call)` to get `{ id: string, total: number }`.',
+        { step_key: key },
+      );
+    }
+    const seq = this.state.seq + 1;
+    this.#feed({
+      run_id: this.id,
+      seq: this.#next(),
+      type: 'usage.recorded',
+      at: this.#now(),
+      key,
+      index: index ?? null,
+      call: this.#redact(call),
+    });
+    if (this.state.budgetSeq === seq) throw weftErrorOf(this.state.error!);
+  }
+
+  log(i: number, index: number | undefined, level: LogLevel, message: string, data: unknown): void {
+    if (this.#ended) return;
+    const entry: LogEntry = { level, message: String(message), time: this.#now() };
+    if (data !== undefined) entry.data = data;
+    if (index !== undefined) entry.index = index;
+    this.#feed({
+      run_id: this.id,
+      seq: this.#next(),
+      type: 'step.logged',
+      at: entry.time,
+      key: this.plan.steps[i]!.key,
+      log: this.#redact(entry),
+    });
+  }
+
+  emit(i: number, _index: number | undefined, event: HandlerEventName, data: unknown): void {
+    if (this.#ended) return;
+    const key = this.plan.steps[i]!.key;
+    this.#emit(event, () => ({ step_key: key, ...(this.#redact(data) as object) }) as never);
+  }
+
+  // ── timers ──────────────────────────────────────────────────────────────────────────────────────
+
+  #setTimer(timer: number, i: number, index: number, attempt: number, due: number): void {
+    this.#timers ??= new Map();
+    const key = `${timer}:${i}:${index}:${attempt}`;
+    const fire = () => {
+      this.#timers?.delete(key);
+      if (this.#ended) return;
+      const now = this.#core.clock.now();
+      // setTimeout caps a delay at ~24.8 days: longer waits are taken in several turns.
+      if (now < due - 1 && due - now > MAX_TIMER_MS / 2) {
+        this.#timers!.set(key, setTimeout(fire, Math.min(MAX_TIMER_MS, due - now)));
+        return;
+      }
+      this.#timerFired(timer, i, index, attempt);
+    };
+    this.#timers.set(
+      key,
+      setTimeout(fire, Math.min(MAX_TIMER_MS, Math.max(0, due - this.#core.clock.now()))),
+    );
+  }
+
+  #clearTimer(timer: number, i: number, index: number, attempt: number): void {
+    const key = `${timer}:${i}:${index}:${attempt}`;
+    const handle = this.#timers?.get(key);
+    if (handle === undefined) return;
+    clearTimeout(handle);
+    this.#timers!.delete(key);
+  }
+
+  #timerFired(timer: number, i: number, index: number, attempt: number): void {
+    const state = this.state;
+    const name = timer === 0 ? 'timeout' : timer === 1 ? 'retry' : 'grace';
+    if (name === 'grace') {
+      this.#graceExpired = true;
+      if (state.stopReason === null || Number.isNaN(state.graceDeadline)) return;
+    } else if (!isCurrent(state, i, index, attempt, name === 'timeout' ? UNIT.RUNNING : UNIT.WAITING)) {
+      return;
+    }
+    this.#feed({
+      run_id: this.id,
+      seq: this.#next(),
+      type: 'timer.fired',
+      at: this.#now(),
+      timer: name,
+      key: i < 0 ? null : this.plan.steps[i]!.key,
+      index: index < 0 ? null : index,
+      attempt,
+      jitter: name === 'timeout' ? this.#jitter() : 0,
+    });
+    if (name === 'grace' && this.#waitingForHandlers) this.#endNow();
+  }
+
+  // ── ending ──────────────────────────────────────────────────────────────────────────────────────
+
+  /** Every step has settled: end once no handler runs, or once the grace period is over. */
+  #beginEnd(): void {
+    if (this.#ending) return;
+    this.#ending = true;
+    if (this.#inFlight === 0 || this.#graceExpired) {
+      this.#endNow();
+      return;
+    }
+    // e.g. a timed-out handler that ignores its signal: give it the grace period, then end anyway.
+    this.#waitingForHandlers = true;
+    if (this.state.stopReason === null || Number.isNaN(this.state.graceDeadline)) {
+      this.#timers ??= new Map();
+      this.#timers.set(
+        'linger',
+        setTimeout(() => {
+          this.#graceExpired = true;
+          this.#endNow();
+        }, this.#core.limits.cancelGraceMs),
+      );
+    }
+  }
+
+  #endNow(): void {
+    if (this.#endStarted) return;
+    this.#endStarted = true;
+    this.#waitingForHandlers = false;
+    if (this.#journal === null || this.#journal.dropped) {
+      this.#feed(this.#endEntry());
+      return;
+    }
+    void this.#endJournaled(this.#journal);
+  }
+
+  /**
+   * With a journal, the run ends only once its entries are acknowledged — `done` never resolves with a
+   * run the store has not got — and its `run.ended` entry counts only once written (it goes in the same
+   * batch as the entries before it). A failed append ends the run FAILED with STORE_ERROR; when even that
+   * end cannot be written, the run gives its journal up and ends in memory.
+   */
+  async #endJournaled(journal: RunJournal): Promise<void> {
+    const failedBefore = journal.failure !== null;
+    const entry = this.#endEntry();
+    this.#endEntryPending = true;
+    const written = this.#write(entry);
+    const ok = await journal.flushed();
+    this.#endEntryPending = false;
+    if (ok) {
+      this.#decideEnd(entry);
+      return;
+    }
+    // The end was not written: it never happened. Record the failure, then end FAILED.
+    this.#writer!.unwrite(journal, written);
+    if (failedBefore) {
+      this.#writer!.drop(journal);
+      this.#feed(this.#endEntry());
+      return;
+    }
+    this.#feed({
+      run_id: this.id,
+      seq: this.#next(),
+      type: 'journal.failed',
+      at: this.#now(),
+      error: journal.failure!.toJSON(),
+    });
+    const failed = this.#endEntry();
+    this.#write(failed);
+    if (await journal.flushed()) {
+      this.#decideEnd(failed);
+      return;
+    }
+    this.#writer!.drop(journal);
+    this.#decideEnd(failed);
+  }
+
+  #decideEnd(entry: JournalEntry): void {
+    try {
+      decide(this.state, entry, this.#queue);
+    } catch (error) {
+      this.#crash(error);
+      return;
+    }
+    this.#drain();
+  }
+
+  #endEntry(): JournalEntry {
+    return {
+      run_id: this.id,
+      seq: this.#next(),
+      type: 'run.ended',
+      at: this.#now(),
+      status: this.state.ending!,
+    };
+  }
+
+  #journalFailed(error: WeftError): void {
+    if (this.#ended || this.#endEntryPending) return;
+    this.#feed({
+      run_id: this.id,
+      seq: this.#next(),
+      type: 'journal.failed',
+      at: this.#now(),
+      error: error.toJSON(),
+    });
+  }
+
+  /** The run has ended (or the journal given to `resume` ended with it): final event, `done`. */
+  #finish(): void {
+    if (this.#ended) return;
+    this.#ended = true;
+    if (this.#onExternalAbort !== null) {
+      this.#external!.removeEventListener('abort', this.#onExternalAbort);
+      this.#onExternalAbort = null;
+    }
+    if (this.#timers !== null) {
+      for (const handle of this.#timers.values()) clearTimeout(handle);
+      this.#timers = null;
+    }
+    if (this.#loopControllers !== null) {
+      for (const controller of this.#loopControllers.values()) controller.dispose();
+    }
+    if (this.#holding === 0) this.#releaseSlots();
+    const run = this.snapshot();
+    this.#run = run;
+    if (run.status === 'COMPLETED') this.#emit('run.completed', () => ({ run }));
+    else if (run.status === 'FAILED') this.#emit('run.failed', () => ({ run, error: run.error! }));
+    else if (run.status === 'CANCELLED') {
+      this.#emit('run.cancelled', () => ({ run, reason: this.state.stopReason ?? 'Cancelled.' }));
+    }
+    this.#resolveDone(run);
+  }
+
+  // ── slots ───────────────────────────────────────────────────────────────────────────────────────
+
+  #reserveSlots(): void {
+    if (this.plan.steps.length === 0 || this.#reservedSlots > 0) return;
+    const width = Math.min(this.#profile.maxParallel, this.#core.runConcurrency);
+    if (this.#core.engineSlots.reserve(width)) this.#reservedSlots = width;
+  }
+
+  /** Gives the run's engine slots back (once it has ended and none of its executions is in flight). */
+  #releaseSlots(): void {
+    const n = this.#reservedSlots;
+    if (n === 0) return;
+    this.#reservedSlots = 0;
+    this.#core.engineSlots.release(n);
+  }
+
+  // ── scope, records, events ──────────────────────────────────────────────────────────────────────
+
+  /** A settled step joins the expression scope (docs/semantics.md, rule 7). */
+  #publish(i: number): void {
+    const state = this.state;
+    const s = this.plan.steps[i]!;
+    const status = state.stepStatus[i]!;
+    const error = errorOf(state, i);
+    const view = Object.freeze({
+      status: stepLifecycle.states[status]!,
+      // The scope keeps the real (unredacted) output: expressions may need what a secret-bearing step returned.
+      output: status === STEP.COMPLETED ? state.outputs[i] : null,
+      error: error === null ? null : this.#redact(error),
+    });
+    // `$steps` is kept only for plans that may read it (plan.usesSteps): one map fewer to grow per step.
+    if (this.plan.usesSteps) this.#stepsScope[s.key] = view;
+    // The run input keeps the name `input` even when a step is keyed "input" (reach it as $steps.input).
+    if (s.key !== 'input') this.#scope[s.key] = view;
+  }
+
+  /** The run object as it stands now (final once `done` has resolved). */
+  snapshot(): Run {
+    if (this.#run !== null) return this.#run;
+    return runRecord(this.state, this.plan.document, this.#secrets);
+  }
+
+  #bindings(item: unknown, index: number | undefined): ExpressionBindings {
+    // Outside loops every evaluation of the run binds the same values: one object serves (it is read-only).
+    if (item === undefined && index === undefined) {
+      this.#plainBindings ??= {
+        input: this.state.input,
+        steps: this.#stepsScope,
+        vars: this.#vars,
+        run: this.#runInfo,
+        item: undefined,
+        index: undefined,
+      };
+      return this.#plainBindings;
+    }
+    return {
+      input: this.state.input,
+      steps: this.#stepsScope,
+      vars: this.#vars,
+      run: this.#runInfo,
+      item,
+      index,
+    };
+  }
+
+  #redact<T>(value: T): T {
+    return this.#secrets.length === 0 ? value : redact(value, this.#secrets);
+  }
+
+  /**
+   * The time of a fact (ISO). Within one synchronous pass of the drain loop, a reading is reused as long
+   * as no user code (a handler, a listener) has run since it was taken: between a step settling and the
+   * next one starting only the engine's own bookkeeping runs — microseconds, below the ISO time's
+   * millisecond — and a clock read costs as much as a whole step's scheduling on some machines.
+   */
+  #now(): string {
+    if (this.#draining && this.#clockTurn === this.#turn && this.#clockUserCalls === this.#userCalls) {
+      return this.#clockAt;
+    }
+    const at = isoOf(this.#core.clock.now());
+    this.#clockAt = at;
+    this.#clockTurn = this.#turn;
+    this.#clockUserCalls = this.#userCalls;
+    return at;
+  }
+
+  /**
+   * Whether anyone listens to `event`. When not, the event's `seq` is spent all the same (seq numbers
+   * count every event of the run) and the caller skips building its payload.
+   */
+  #listens(event: WeftEventName): boolean {
+    if (this.#events.has(event) || this.#core.events.has(event)) return true;
+    this.#seq++;
+    return false;
+  }
+
+  /** Emits to the run's listeners and the engine's; the payload is built only when someone listens. */
+  #emit<K extends WeftEventName>(
+    event: K,
+    build: () => Omit<WeftEventMap[K], 'run_id' | 'seq' | 'time'>,
+  ): void {
+    const seq = ++this.#seq;
+    const local = this.#events.has(event);
+    const global = this.#core.events.has(event);
+    if (!local && !global) return;
+    const payload = { run_id: this.id, seq, time: this.#now(), ...build() } as WeftEventMap[K];
+    this.#userCalls++;
+    if (local) this.#events.emit(event, payload);
+    if (global) this.#core.events.emit(event, payload);
+  }
+
+  #emitStarted(i: number): void {
+    const s = this.plan.steps[i]!;
+    this.#emit('step.started', () => ({ step_key: s.key, type: s.type, attempt: 1 }));
+  }
+
+  /** The settling event (a method of its own: the payload closures would otherwise cost the caller a context). */
+  #emitSettled(i: number): void {
+    const state = this.state;
+    const status = state.stepStatus[i]!;
+    const event = SETTLED_EVENT[status] as
+      | 'step.completed'
+      | 'step.failed'
+      | 'step.cancelled'
+      | 'step.skipped';
+    if (!this.#listens(event)) return;
+    const s = this.plan.steps[i]!;
+    switch (status) {
+      case STEP.COMPLETED:
+        this.#emit('step.completed', () => ({
+          step_key: s.key,
+          type: s.type,
+          output: this.#redact(state.outputs[i]),
+        }));
+        break;
+      case STEP.FAILED:
+        this.#emit('step.failed', () => ({
+          step_key: s.key,
+          type: s.type,
+          error: this.#redact(errorOf(state, i)!),
+        }));
+        break;
+      case STEP.CANCELLED:
+        this.#emit('step.cancelled', () => ({
+          step_key: s.key,
+          type: s.type,
+          reason: state.stopReason ?? 'Cancelled.',
+        }));
+        break;
+      case STEP.SKIPPED:
+        this.#emit('step.skipped', () => ({
+          step_key: s.key,
+          type: s.type,
+          reason: skipReasonOf(state, i)!,
+        }));
+        break;
+    }
+  }
+
+  #emitIteration(i: number, index: number, obj: unknown): void {
+    const s = this.plan.steps[i]!;
+    const count = loopOf(this.state, i).elements.length;
+    const status = (
+      typeof obj === 'string' ? obj : (obj as { status: IterationStatus }).status
+    ) as IterationStatus;
+    const error = typeof obj === 'string' ? undefined : (obj as { error: ErrorRecord }).error;
+    this.#emit('loop.iteration', () => ({
+      step_key: s.key,
+      type: s.type,
+      index,
+      count,
+      status,
+      ...(error === undefined ? {} : { error: this.#redact(error) }),
+    }));
+  }
+
+  #emitRetrying(i: number, index: number, attempt: number, delay: number, error: ErrorRecord): void {
+    const s = this.plan.steps[i]!;
+    this.#emit('step.retrying', () => ({
+      step_key: s.key,
+      type: s.type,
+      attempt,
+      delay_ms: delay,
+      error: this.#redact(error),
+      ...(index < 0 ? {} : { index }),
+    }));
+  }
+}
+
+/** An AbortController that also aborts when `parent` does; `dispose` unhooks it. */
+interface LinkedController extends AbortController {
+  dispose(): void;
+}
+
+function linkedController(parent: AbortSignal): LinkedController {
+  const controller = new AbortController() as LinkedController;
+  if (parent.aborted) {
+    controller.abort(parent.reason);
+    controller.dispose = () => {};
+    return controller;
+  }
+  const onAbort = () => controller.abort(parent.reason);
+  parent.addEventListener('abort', onAbort, { once: true });
+  controller.dispose = () => parent.removeEventListener('abort', onAbort);
+  return controller;
+}
+
+function executionKey(i: number, index: number, attempt: number): string {
+  return `${i}:${index}:${attempt}`;
+}
+
+function errorRecordOf(error: WeftError, stepKey: string): ErrorRecord {
+  const record = error.toJSON();
+  if (record.step_key === undefined) record.step_key = stepKey;
+  return record;
+}
+
+/** The WeftError a recorded error stands for (what a signal aborts with, what `usage.record` throws). */
+function weftErrorOf(record: ErrorRecord): WeftError {
+  return new WeftError(record.code, record.message, {
+    ...(record.step_key === undefined ? {} : { step_key: record.step_key }),
+    ...(record.details === undefined ? {} : { details: record.details }),
+    retryable: false,
+  });
+}
+
+function abortReason(signal: AbortSignal): string {
+  const r = signal.reason as unknown;
+  if (r instanceof Error) return r.message;
+  if (typeof r === 'string') return r;
+  return 'Cancelled by the caller.';
+}
+
+function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
+  return (
+    value !== null && typeof value === 'object' && typeof (value as { then?: unknown }).then === 'function'
+  );
+}
+
+let isoMs = Number.NaN;
+let isoText = '';
+
+/**
+ * `new Date(ms).toISOString()`, cached for the last millisecond seen: every journal entry carries its
+ * time, and many are made within one millisecond (formatting was once the scheduler's top cost).
+ */
+export function isoOf(ms: number): string {
+  if (ms !== isoMs) {
+    isoText = new Date(ms).toISOString();
+    isoMs = ms;
+  }
+  return isoText;
+}
+
+/** The run metadata of `engine.start`'s options (the `meta` of `run.started`). */
+export function metaOf(
+  options: {
+    origin?: RunMeta['origin'];
+    app_id?: string | null;
+    workflow_app_id?: string | null;
+    workflow_id?: string | null;
+    collection_id?: string | null;
+    record_id?: string | null;
+    version?: number | null;
+    draft?: boolean;
+    replay_of?: string | null;
+  },
+  document: unknown,
+  retention: RunMeta['retention'],
+): RunMeta {
+  const doc = document as { version?: unknown; id?: unknown };
+  return {
+    origin: options.origin ?? 'WORKFLOW',
+    app_id: options.app_id ?? null,
+    workflow_app_id: options.workflow_app_id ?? options.app_id ?? null,
+    workflow_id: options.workflow_id ?? null,
+    collection_id: options.collection_id ?? null,
+    record_id: options.record_id ?? null,
+    version: options.version ?? (typeof doc.version === 'number' ? doc.version : null),
+    draft: options.draft ?? !(typeof doc.version === 'number' || typeof doc.id === 'string'),
+    retention,
+    replay_of: options.replay_of ?? null,
+  };
+}

@@ -1,0 +1,232 @@
+/**
+ * A run's state, as the scheduler's `decide` (scheduler.ts) owns it. Everything the run's future depends
+ * on is here, and nothing else changes it but `decide`: folding the same journal entries from the same
+ * initial state gives the same state (what `engine.resume` relies on).
+ *
+ * Per-step data is kept as arrays indexed by plan step (struct of arrays): a run allocates a handful of
+ * arrays, not an object per step, and the scheduler's hot paths touch numbers in typed arrays. The rare
+ * per-step data (an error, logs, a loop, a replay preset) lives in a `StepExtra` made on demand.
+ */
+import type { Plan, ResolvedRetry } from '../compile/plan.js';
+import type { ErrorRecord } from '../errors.js';
+import { type RunStatus, runLifecycle, STEP } from '../lifecycle/lifecycle.js';
+import { UsageLedger } from '../usage/ledger.js';
+import type { RunMeta } from './journal.js';
+import type { LogEntry, StepRecord } from './types.js';
+
+/** Where an execution unit (a step body, or one loop iteration) stands. */
+export const UNIT = {
+  /** Not begun. */
+  IDLE: 0,
+  /** The scheduler asked for an attempt (`invoke`); its `step.started` has not come yet. */
+  QUEUED: 1,
+  /** The attempt's handler was called (`step.started`) and has not settled. */
+  RUNNING: 2,
+  /** Waiting out a retry back-off. */
+  WAITING: 3,
+  /** Settled: completed, failed for good, or cancelled. */
+  DONE: 4,
+} as const;
+
+/** What a RUNNING step is doing. */
+export const STAGE = {
+  NONE: 0,
+  /** Its `conditional` is being evaluated. */
+  CONDITIONAL: 1,
+  /** Its `loop` is being evaluated. */
+  LOOP: 2,
+  /** Its body runs (a step without a loop). */
+  BODY: 3,
+  /** Its iterations run. */
+  ITERATIONS: 4,
+} as const;
+
+/** Why a step ended SKIPPED, by index (0: it did not). See SKIP_REASONS in types.ts. */
+export const SKIP = {
+  NONE: 0,
+  CONDITIONAL: 1,
+  NOT_REACHED: 2,
+  RUN_STOPPED: 3,
+} as const;
+
+/** Attempts of a set of execution units: the step bodies of a run (by step), or a loop's iterations. */
+export interface Units {
+  readonly phase: Uint8Array;
+  /** The current (or last) attempt's number; 0 before the first. */
+  readonly attempt: Int32Array;
+  /**
+   * Failed attempts (what the retry budget counts); made on the first failure. Attempts lost with a
+   * crashed process are not failures.
+   */
+  failures: Int32Array | null;
+  /** A WAITING unit's retry deadline, or a RUNNING unit's timeout (ms since the epoch); made on first use. */
+  deadline: Float64Array | null;
+}
+
+export function createUnits(n: number): Units {
+  return { phase: new Uint8Array(n), attempt: new Int32Array(n), failures: null, deadline: null };
+}
+
+export interface LoopState {
+  readonly elements: readonly unknown[];
+  /** Iteration outputs by index (null for a failed iteration). */
+  readonly outputs: unknown[];
+  readonly units: Units;
+  /** Iterations queued, running or waiting to retry. */
+  running: number;
+  /** The next iteration to start: iterations start in element order. */
+  next: number;
+  /** The first iteration failure, with `throw_on_error`: no iteration starts after it. */
+  firstError: ErrorRecord | null;
+  /** Each failed iteration's error (rule 4). */
+  readonly errors: Array<{ index: number; error: ErrorRecord }>;
+}
+
+/** A step's rarer data. */
+export interface StepExtra {
+  error: ErrorRecord | null;
+  logs: LogEntry[] | null;
+  loop: LoopState | null;
+  /** Replay: the record kept from the original run. */
+  preset: StepRecord | null;
+}
+
+export function extraOf(state: RunState, i: number): StepExtra {
+  let extra = state.extras[i];
+  if (extra === undefined) {
+    extra = { error: null, logs: null, loop: null, preset: null };
+    state.extras[i] = extra;
+  }
+  return extra;
+}
+
+export function errorOf(state: RunState, i: number): ErrorRecord | null {
+  return state.extras[i]?.error ?? null;
+}
+
+/** The step's loop (the caller knows it has one). */
+export function loopOf(state: RunState, i: number): LoopState {
+  return state.extras[i]!.loop!;
+}
+
+/** What the scheduler knows of the engine and the plan: fixed for the run. */
+export interface RunSettings {
+  /** Per step: the retry policy (the engine's merged under the step's). */
+  readonly retry: readonly ResolvedRetry[];
+  /** Per step: the per-attempt timeout, or undefined. */
+  readonly timeoutMs: ReadonlyArray<number | undefined>;
+  /** Per step: its loop's concurrency cap. */
+  readonly loopCap: readonly number[];
+  /** Per step: true when no handler is registered for its type. */
+  readonly missing: readonly boolean[];
+  readonly cancelGraceMs: number;
+  readonly maxCredits: number;
+}
+
+export interface RunState {
+  readonly plan: Plan;
+  readonly settings: RunSettings;
+  readonly runId: string;
+  status: RunStatus;
+  /** ISO times of the run. */
+  createdAt: string;
+  startedAt: string | null;
+  endedAt: string | null;
+  input: Record<string, unknown>;
+  fromStepKey: string | null;
+  meta: RunMeta;
+  /** The seq of the last entry consumed. */
+  seq: number;
+
+  // ── per step, by plan index ──
+  /** Status, as an index into `stepLifecycle.states` (see STEP). */
+  readonly stepStatus: Uint8Array;
+  readonly stage: Uint8Array;
+  /** Predecessors that have not settled. */
+  readonly waiting: Int32Array;
+  /** 1 once at least one incoming edge was taken (or the step is an entry). */
+  readonly taken: Uint8Array;
+  readonly skip: Uint8Array;
+  /** Attempts made, iterations included (the record's `attempts`). */
+  readonly attempts: Int32Array;
+  readonly stepStartedAt: Array<string | null>;
+  readonly stepEndedAt: Array<string | null>;
+  /** The output a settled step publishes (null unless COMPLETED), unredacted: expressions read it. */
+  readonly outputs: unknown[];
+  /** What few steps have (see `extraOf`); undefined for the others. */
+  readonly extras: Array<StepExtra | undefined>;
+  /** The step bodies' attempts (steps without a loop). */
+  readonly body: Units;
+  /**
+   * Steps made ready and not yet started or skipped: a worklist `decide` empties before it returns
+   * (`readyCount` entries; the array keeps its capacity from step to step).
+   */
+  readonly ready: number[];
+  readyCount: number;
+
+  readonly ledger: UsageLedger;
+  /** Steps not settled yet. */
+  unsettled: number;
+  /** Set once the run stops (failure or cancellation): nothing starts after it. */
+  stopReason: string | null;
+  error: ErrorRecord | null;
+  /** The step (and entry seq) whose usage took the run past `maxCredits`, or -1. */
+  budgetStep: number;
+  budgetSeq: number;
+  /** When the cancellation grace period ends (ms), or NaN. */
+  graceDeadline: number;
+  /** Every step has settled: the run waits for `run.ended`, with this status. */
+  ending: 'COMPLETED' | 'FAILED' | 'CANCELLED' | null;
+  /** Rule 8: the step that completed last, and the `code` step that completed last (-1: none). */
+  lastCompleted: number;
+  lastCompletedCode: number;
+}
+
+/** What a run is created with (the data of its `run.started` entry). */
+export interface RunInit {
+  runId: string;
+  createdAt: string;
+  input: Record<string, unknown>;
+  fromStepKey: string | null;
+  meta: RunMeta;
+}
+
+export function createRunState(plan: Plan, settings: RunSettings, init: RunInit): RunState {
+  const n = plan.steps.length;
+  return {
+    plan,
+    settings,
+    runId: init.runId,
+    status: runLifecycle.initial,
+    createdAt: init.createdAt,
+    startedAt: null,
+    endedAt: null,
+    input: init.input,
+    fromStepKey: init.fromStepKey,
+    meta: init.meta,
+    seq: 0,
+    stepStatus: new Uint8Array(n).fill(STEP.PENDING),
+    stage: new Uint8Array(n),
+    waiting: new Int32Array(n),
+    taken: new Uint8Array(n),
+    skip: new Uint8Array(n),
+    attempts: new Int32Array(n),
+    stepStartedAt: new Array<string | null>(n).fill(null),
+    stepEndedAt: new Array<string | null>(n).fill(null),
+    outputs: new Array<unknown>(n).fill(null),
+    extras: new Array<StepExtra | undefined>(n),
+    body: createUnits(n),
+    ready: [],
+    readyCount: 0,
+    ledger: new UsageLedger(),
+    unsettled: n,
+    stopReason: null,
+    error: null,
+    budgetStep: -1,
+    budgetSeq: -1,
+    graceDeadline: Number.NaN,
+    ending: null,
+    lastCompleted: -1,
+    lastCompletedCode: -1,
+  };
+}
