@@ -238,10 +238,14 @@ export function bulkAppendStatement(s: string, parts: readonly AppendPart[]): St
   ];
   const text = `WITH i AS (
       SELECT * FROM unnest(${input.join(', ')}) AS i(${names.join(', ')})
+    ), locked AS (
+      -- The rows are locked in id order before any is updated (the UPDATE's join may visit them in any
+      -- order): with heartbeats and other groups locking in that order too, no two wait on each other.
+      SELECT r.id FROM ${s}.runs AS r WHERE r.id IN (SELECT run_id FROM i) ORDER BY r.id FOR UPDATE OF r
     ), run AS (
       UPDATE ${s}.runs AS r SET ${set.join(', ')}
       FROM i
-      WHERE r.id = i.run_id AND r.owner_id = i.owner AND r.lease_until >= i.now
+      WHERE r.id = i.run_id AND r.id IN (SELECT id FROM locked) AND r.owner_id = i.owner AND r.lease_until >= i.now
         AND (i.expected IS NULL OR r.journal_seq = i.expected)
       RETURNING i.part, r.id AS run_id, r.status, r.owner_id, r.lease_until, r.journal_seq
     ), entries AS (

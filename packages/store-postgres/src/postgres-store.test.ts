@@ -5,7 +5,7 @@
  */
 import { isWeftError } from '@weft/core';
 import type { RunRow } from '@weft/core/store';
-import { at, runFixture, stepFixture, workflowFixture } from '@weft/testing/store-contract';
+import { at, codeOf, runFixture, stepFixture, workflowFixture } from '@weft/testing/store-contract';
 import pg from 'pg';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { MIGRATIONS, migrate, SCHEMA_VERSION, schemaVersion } from './migrations.js';
@@ -509,7 +509,31 @@ describeWithPostgres('PostgreSQL', () => {
       expect(notices.filter((n) => n.run_id !== null).map((n) => n.run_id)).toEqual(['real']);
     });
 
+    it('connections killed while the store closes: no crash (the pool still has its error listener)', async () => {
+      const name = `weft-close-${process.pid}`;
+      await store.close();
+      store = testStore(undefined, { applicationName: name });
+      for (let round = 0; round < 3; round++) {
+        const mine = testStore(undefined, { applicationName: name });
+        // Four idle connections in its pool.
+        await Promise.all(Array.from({ length: 4 }, () => mine.getLease('nope')));
+        const kill = adminPool().query(
+          `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1`,
+          [name],
+        );
+        await Promise.all([kill, mine.close()]);
+        // Killed connections report their end after the pool ended: nothing may be left unhandled
+        // (vitest fails the run on an uncaught error).
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        expect(await codeOf(mine.getLease('nope'))).toBe('STORE_ERROR');
+      }
+    });
+
     it('pooled connections killed under it: calls fail STORE_ERROR (retryable) or succeed, never crash; then it recovers', async () => {
+      // Connections of its own to kill: the other test files share the server and must not lose theirs.
+      const name = `weft-kill-${process.pid}`;
+      await store.close();
+      store = testStore(undefined, { applicationName: name });
       await store.insertRun(live('r'), { owner_id: 'p1', lease_until: at(1000) });
       let seq = 0;
       const codes: string[] = [];
@@ -528,14 +552,21 @@ describeWithPostgres('PostgreSQL', () => {
             ),
         );
         await adminPool().query(
-          `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'weft' AND pid <> pg_backend_pid()`,
+          `SELECT pg_terminate_backend(pid, 10000) FROM pg_stat_activity WHERE application_name = $1`,
+          [name],
         );
         codes.push(...(await Promise.all(appends)));
-        // Continue from where the journal really is.
-        seq = (await store.getLease('r'))!.journal_seq;
+        // Continue from where the journal really is (read aside: the store's next call may still take a
+        // connection whose end it has not heard of yet, and fail STORE_ERROR — retryable, as checked above).
+        const { rows } = await adminPool().query(
+          `SELECT journal_seq FROM "${store.schema}".runs WHERE id = 'r'`,
+        );
+        seq = rows[0].journal_seq;
       }
       for (const code of codes) expect(['OK', 'STORE_ERROR retryable', 'JOURNAL_CONFLICT']).toContain(code);
-      // The pool replaced its connections: the store works.
+      // The backends have exited (the terminate waited): once the pool has read their last words, it
+      // replaces the connections and the store works.
+      await new Promise((resolve) => setTimeout(resolve, 100));
       await store.appendJournal('r', {
         owner_id: 'p1',
         now: at(1),

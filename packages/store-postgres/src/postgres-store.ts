@@ -223,8 +223,13 @@ export class PostgresStore implements WeftStore, StoreNotices {
     if (this.#closed) return;
     this.#closed = true;
     await this.#listener.stop();
-    if (this.#ownPool) await this.#pool.end();
-    this.#pool.off('error', this.#onPoolError);
+    if (this.#ownPool) {
+      // The listener stays: a connection killed while the pool ends still reports its error through the
+      // pool, and a pool 'error' with no listener would crash the process.
+      await this.#pool.end();
+    } else {
+      this.#pool.off('error', this.#onPoolError);
+    }
   }
 
   // ── plumbing ─────────────────────────────────────────────────────────────────────────────────────
