@@ -108,3 +108,12 @@ export function range(n: number): number[] {
   for (let i = 0; i < n; i++) out[i] = i;
   return out;
 }
+
+/** W8: `n` chained `code: "1"` steps (issue 11's 100,000-step document: one expression, repeated). */
+export function chainOfCode(n: number): Draft {
+  const steps: Array<Record<string, unknown>> = [];
+  for (let i = 0; i < n; i++) {
+    steps.push({ type: 'code', key: `s${i}`, code: '1', destinations: i + 1 < n ? [`s${i + 1}`] : [] });
+  }
+  return { key: `chain-code-${n}`, steps };
+}

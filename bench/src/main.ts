@@ -10,6 +10,7 @@
  * Profile one workload: `node --expose-gc --cpu-prof bench/dist/main.js --only W1`.
  */
 import { writeFileSync } from 'node:fs';
+import { COMPILE_FULL, COMPILE_QUICK, w15 } from './compile.js';
 import { fmt, fmtStat, type Machine, machine } from './harness.js';
 import { POSTGRES_FULL, POSTGRES_QUICK, s2 } from './postgres.js';
 import { STORE_FULL, STORE_QUICK, s1 } from './store.js';
@@ -105,6 +106,7 @@ async function main(): Promise<void> {
   await step('W7', () => w7(sizes, r1, r3));
   await step('W8', () => w8(sizes));
   await step('W9', () => w9(sizes));
+  await step('W15', () => w15(args.quick ? COMPILE_QUICK : COMPILE_FULL));
   await step('S1', () => s1(args.quick ? STORE_QUICK : STORE_FULL));
   await step('S2', async () => {
     try {

@@ -57,6 +57,7 @@ describe('bench --quick', () => {
     'W8a-js',
     'W8b-js',
     'W9',
+    'W15',
     'S1a',
     'S1b',
     'S1c',

@@ -1,5 +1,6 @@
 /** Terminal helpers: colours per stream (picocolors), durations, short values. */
 import pc from 'picocolors';
+import prettyMs from 'pretty-ms';
 
 export type Colors = ReturnType<typeof pc.createColors>;
 
@@ -12,14 +13,14 @@ export function colorsFor(stream: NodeJS.WriteStream, env: NodeJS.ProcessEnv = p
   return pc.createColors(enabled);
 }
 
-/** `850ms`, `1.2s`, `2m 05s`. */
+/**
+ * `850ms`, `1.2s`, `1m 59s`, `1h 2m`: pretty-ms, which carries minutes over correctly (a hand-written
+ * version printed `1m 60s` for 119,600 ms). Tenths of a second under a minute, whole seconds above.
+ */
 export function duration(ms: number): string {
   if (!Number.isFinite(ms) || ms < 0) return '';
-  if (ms < 1000) return `${Math.round(ms)}ms`;
-  if (ms < 60_000) return `${(ms / 1000).toFixed(1)}s`;
-  const minutes = Math.floor(ms / 60_000);
-  const seconds = Math.round((ms % 60_000) / 1000);
-  return `${minutes}m ${String(seconds).padStart(2, '0')}s`;
+  const rounded = Math.round(ms);
+  return prettyMs(rounded, { secondsDecimalDigits: rounded < 60_000 ? 1 : 0 });
 }
 
 /** One line of at most `max` characters for any value. */

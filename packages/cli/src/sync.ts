@@ -79,7 +79,25 @@ async function upsertWorkflow(
   const name = displayPath(file.path);
   const existing = await weft.store.getWorkflow(id);
   if (existing === null) {
-    return app.workflows.create({ id, name, description: file.path, draft: draft as WorkflowVersionDraft });
+    // Inserted as the file names it: the registry's workflows.create would scope a custom id to the app
+    // (app:id), but this database is the CLI's own and a version file's metadata names its workflow exactly.
+    const now = new Date().toISOString();
+    const workflow: Workflow = {
+      id,
+      app_id: app.app_id,
+      name,
+      description: file.path,
+      discoverable: false,
+      retention: null,
+      draft: draft as WorkflowVersionDraft,
+      latest_version: null,
+      tests_stats: null,
+      archived_at: null,
+      created_at: now,
+      updated_at: now,
+    };
+    await weft.store.insertWorkflow(workflow);
+    return workflow;
   }
   if (existing.app_id !== app.app_id) {
     throw new CliError(

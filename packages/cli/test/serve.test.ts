@@ -52,10 +52,12 @@ describe('weft serve', () => {
     const list = await fetch(`${url}/apps/c/workflows`, { headers });
     expect(list.status).toBe(200);
     const workflows = (await list.json()) as Array<{ id: string; latest_version: number | null }>;
+    // Custom ids are scoped to their app (issue 11): the folder's files are default:<file>, and the app names
+    // them by the short form too.
     expect(workflows.map((w) => [w.id, w.latest_version]).sort()).toEqual([
-      ['broken', null],
-      ['greeter', 1],
-      ['slow', 1],
+      ['default:broken', null],
+      ['default:greeter', 1],
+      ['default:slow', 1],
     ]);
     const run1 = await fetch(`${url}/apps/default/workflows/greeter/runs`, {
       method: 'POST',

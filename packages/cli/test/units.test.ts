@@ -242,8 +242,14 @@ describe('a frame taller than the terminal', () => {
 describe('output helpers', () => {
   it('formats durations and short values', () => {
     expect(duration(850)).toBe('850ms');
-    expect(duration(1250)).toBe('1.3s');
-    expect(duration(125_000)).toBe('2m 05s');
+    expect(duration(1250)).toBe('1.2s');
+    expect(duration(125_000)).toBe('2m 5s');
+    // Regression: the hand-written formatter rounded the seconds but not the minutes ("1m 60s").
+    expect(duration(119_600)).toBe('1m 59s');
+    expect(duration(59_999)).toBe('59.9s');
+    expect(duration(3_725_000)).toBe('1h 2m 5s');
+    expect(duration(0.4)).toBe('0ms');
+    expect(duration(-1)).toBe('');
     expect(short('a\n  b', 10)).toBe('a b');
     expect(short({ a: 'x'.repeat(100) }, 12)).toBe('{"a":"xxxxx…');
   });

@@ -63,6 +63,12 @@ export const ERROR_CODES = {
   STORE_SCHEMA_TOO_NEW: 'STORE_SCHEMA_TOO_NEW',
   /** A bug in Weft: please report it. */
   INTERNAL: 'INTERNAL',
+  /** A document, input or value was larger than a configured limit (`details.limit` says which); nothing ran. */
+  LIMIT_EXCEEDED: 'LIMIT_EXCEEDED',
+  /** A response body (provider, `http_request`, `browser`) was larger than `maxResponseBytes`. */
+  RESPONSE_TOO_LARGE: 'RESPONSE_TOO_LARGE',
+  /** A call ran past its total deadline (`totalTimeoutMs`: every attempt and the whole stream included). */
+  TIMEOUT: 'TIMEOUT',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
@@ -89,6 +95,8 @@ const RETRYABLE_BY_DEFAULT: ReadonlySet<string> = new Set([
   ERROR_CODES.PROVIDER_RATE_LIMIT,
   ERROR_CODES.PROVIDER_UNAVAILABLE,
   ERROR_CODES.PROVIDER_TIMEOUT,
+  // A total deadline spent: a step retry starts a fresh call with a fresh deadline (its retry policy bounds it).
+  ERROR_CODES.TIMEOUT,
 ]);
 
 export class WeftError extends Error {

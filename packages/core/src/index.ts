@@ -103,6 +103,7 @@ export type {
   EngineLimits,
   EngineOptions,
   HttpOptions,
+  HttpTarget,
   ResolvedWorkflow,
   ResumeOptions,
   StartOptions,

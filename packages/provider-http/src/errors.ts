@@ -99,6 +99,7 @@ function stringOr(value: unknown): string | undefined {
   return typeof value === 'string' && value !== '' ? truncate(value) : undefined;
 }
 
+/** Cuts at MAX_MESSAGE characters, marking the cut with `…` (redaction looks for secrets cut there). */
 function truncate(text: string): string {
   return text.length > MAX_MESSAGE ? `${text.slice(0, MAX_MESSAGE)}…` : text;
 }
@@ -139,10 +140,33 @@ export function errorForStatus(provider: string, status: number, bodyText: strin
   });
 }
 
-/** Replaces every occurrence of a secret in a string with `[REDACTED]`. */
+/**
+ * Replaces every occurrence of a secret in a string with `[REDACTED]`, and a prefix of one (8 characters or
+ * more) that a truncation left before a `…` or at the end of the string.
+ */
 export function redactText(text: string, secrets: readonly string[]): string {
   let out = text;
-  for (const secret of secrets) if (out.includes(secret)) out = out.split(secret).join('[REDACTED]');
+  for (const secret of secrets) {
+    if (out.includes(secret)) out = out.split(secret).join('[REDACTED]');
+    if (secret.length > MIN_PREFIX) out = redactCutPrefix(out, secret);
+  }
+  return out;
+}
+
+const MIN_PREFIX = 8;
+
+function redactCutPrefix(text: string, secret: string): string {
+  const head = secret.slice(0, MIN_PREFIX);
+  let out = text;
+  for (let from = out.length; from >= 0; ) {
+    const at = out.lastIndexOf(head, from);
+    if (at < 0) break;
+    let end = at + head.length;
+    while (end < out.length && end - at < secret.length && out[end] === secret[end - at]) end++;
+    if (end === out.length || out.startsWith('…', end))
+      out = `${out.slice(0, at)}[REDACTED]${out.slice(end)}`;
+    from = at - 1;
+  }
   return out;
 }
 

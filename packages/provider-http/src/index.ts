@@ -9,11 +9,15 @@ export type {
 } from './client.js';
 export {
   createHttpClient,
+  DEFAULT_MAX_RESPONSE_BYTES,
   DEFAULT_TIMEOUT_MS,
+  DEFAULT_TOTAL_TIMEOUT_MS,
   malformedResponse,
+  readCapped,
   readEvents,
   readJson,
   readText,
+  responseTooLarge,
 } from './client.js';
 export type { ErrorBody, ProviderErrorOptions } from './errors.js';
 export {
@@ -33,4 +37,4 @@ export {
 export type { RetryOptions } from './retry.js';
 export { backoffDelay, DEFAULT_RETRY, parseRetryAfter, sleep } from './retry.js';
 export type { SSEEvent } from './sse.js';
-export { parseSSEText, SSEDecoder } from './sse.js';
+export { DEFAULT_MAX_EVENT_SIZE, parseSSEText, SSEDecoder, SSEEventTooLarge } from './sse.js';

@@ -1,9 +1,11 @@
 /**
- * A server-sent events decoder (the WHATWG `text/event-stream` rules): lines end with CRLF, LF or CR;
- * `data:` lines of one event are joined with "\n"; a blank line dispatches; `:` starts a comment; one
- * space after the colon is dropped. Unlike a browser it also dispatches a last event that the stream
- * ended without a blank line after, since some compatible servers close right after `data: [DONE]`.
+ * Server-sent events, parsed by eventsource-parser (the WHATWG `text/event-stream` rules: CRLF, LF or CR
+ * line ends, `data:` lines joined with "\n", a blank line dispatches, `:` comments, a leading BOM).
+ * Two additions of ours: a bound on what one event may buffer (`maxEventSize`: a stream with no line end
+ * grew the heap by 396 MB in 30 s), and a last event that the stream ended without a blank line after is
+ * dispatched too, since some compatible servers close right after `data: [DONE]`.
  */
+import { createParser, type EventSourceParser } from 'eventsource-parser';
 
 export interface SSEEvent {
   /** The `event:` field, when the server named the event (Anthropic does; OpenAI does not). */
@@ -12,68 +14,73 @@ export interface SSEEvent {
   id: string | undefined;
 }
 
-export class SSEDecoder {
-  private buffer = '';
-  private data: string[] = [];
-  private event: string | undefined;
-  private id: string | undefined;
-  private started = false;
+/** 1,000,000 characters: far above any real event (a model delta is a few hundred). */
+export const DEFAULT_MAX_EVENT_SIZE = 1_000_000;
 
-  /** Feeds decoded text; returns the events it completed. */
+/** Thrown by `push` when one line or event buffers more than `maxEventSize` characters. */
+export class SSEEventTooLarge extends Error {
+  override readonly name = 'SSEEventTooLarge';
+  constructor(readonly maxEventSize: number) {
+    super(`A server-sent event (or one line of it) is longer than ${maxEventSize} characters.`);
+  }
+}
+
+export class SSEDecoder {
+  private readonly parser: EventSourceParser;
+  private pending: SSEEvent[] = [];
+  private tooLarge = false;
+  private started = false;
+  // The spec keeps the last event id across events.
+  private lastId: string | undefined;
+
+  constructor(readonly maxEventSize: number = DEFAULT_MAX_EVENT_SIZE) {
+    this.parser = createParser({
+      maxBufferSize: maxEventSize,
+      onEvent: (e) => {
+        if (e.id !== undefined) this.lastId = e.id;
+        this.pending.push({ event: e.event, data: e.data, id: e.id ?? this.lastId });
+      },
+      onError: (error) => {
+        // Unknown fields and bad `retry:` values are ignored, as browsers do; an oversized buffer is fatal.
+        if (error.type === 'max-buffer-size-exceeded') this.tooLarge = true;
+      },
+    });
+  }
+
+  /** Feeds decoded text; returns the events it completed. Throws SSEEventTooLarge past `maxEventSize`. */
   push(text: string): SSEEvent[] {
+    if (this.tooLarge) throw new SSEEventTooLarge(this.maxEventSize);
     let chunk = text;
     if (!this.started && chunk.length > 0) {
       this.started = true;
+      // A BOM decoded as U+FEFF (eventsource-parser only strips it as raw UTF-8 bytes).
       if (chunk.charCodeAt(0) === 0xfeff) chunk = chunk.slice(1);
     }
-    this.buffer += chunk;
-    const events: SSEEvent[] = [];
-    let start = 0;
-    for (let i = 0; i < this.buffer.length; i++) {
-      const c = this.buffer.charCodeAt(i);
-      if (c !== 10 && c !== 13) continue;
-      // A CR as the very last character may be the first half of a CRLF: wait for more text.
-      if (c === 13 && i === this.buffer.length - 1) break;
-      this.line(this.buffer.slice(start, i), events);
-      if (c === 13 && this.buffer.charCodeAt(i + 1) === 10) i++;
-      start = i + 1;
-    }
-    this.buffer = this.buffer.slice(start);
-    return events;
+    this.parser.feed(chunk);
+    if (this.tooLarge) throw new SSEEventTooLarge(this.maxEventSize);
+    return this.take();
   }
 
-  /** Ends the stream: returns the pending event, if any. */
+  /** Ends the stream: returns the pending event, if any (even without its closing blank line). */
   end(): SSEEvent[] {
-    const events: SSEEvent[] = [];
-    if (this.buffer !== '') {
-      const rest = this.buffer.endsWith('\r') ? this.buffer.slice(0, -1) : this.buffer;
-      this.buffer = '';
-      this.line(rest, events);
-    }
-    this.line('', events);
+    if (this.tooLarge) throw new SSEEventTooLarge(this.maxEventSize);
+    // The first line end closes an unterminated last line (or completes a CRLF), the second is the
+    // blank line that dispatches the event; without pending data neither dispatches anything.
+    this.parser.feed('\n\n');
+    const events = this.take();
+    this.parser.reset();
     return events;
   }
 
-  private line(line: string, events: SSEEvent[]): void {
-    if (line === '') {
-      if (this.data.length > 0) events.push({ event: this.event, data: this.data.join('\n'), id: this.id });
-      this.data = [];
-      this.event = undefined;
-      return;
-    }
-    if (line.charCodeAt(0) === 58 /* : */) return;
-    const colon = line.indexOf(':');
-    const field = colon === -1 ? line : line.slice(0, colon);
-    let value = colon === -1 ? '' : line.slice(colon + 1);
-    if (value.charCodeAt(0) === 32) value = value.slice(1);
-    if (field === 'data') this.data.push(value);
-    else if (field === 'event') this.event = value;
-    else if (field === 'id' && !value.includes('\0')) this.id = value;
+  private take(): SSEEvent[] {
+    const events = this.pending;
+    this.pending = [];
+    return events;
   }
 }
 
 /** Decodes a whole text at once (for tests and small bodies). */
 export function parseSSEText(text: string): SSEEvent[] {
-  const decoder = new SSEDecoder();
+  const decoder = new SSEDecoder(Number.POSITIVE_INFINITY);
   return [...decoder.push(text), ...decoder.end()];
 }

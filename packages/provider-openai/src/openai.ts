@@ -57,6 +57,12 @@ export interface OpenAIOptions {
   pricing?: Record<string, ModelPrice> | undefined;
   /** Per-attempt timeout, ms. Default 60 000 (an idle timeout while streaming). */
   timeoutMs?: number | undefined;
+  /** Deadline of one call, ms: attempts, retry waits and the whole stream. Default 600 000 → TIMEOUT. */
+  totalTimeoutMs?: number | undefined;
+  /** Largest response body, bytes (a stream counts its wire bytes). Default 10 MB → RESPONSE_TOO_LARGE. */
+  maxResponseBytes?: number | undefined;
+  /** Largest server-sent event, characters. Default 1,000,000 → RESPONSE_TOO_LARGE. */
+  maxEventSize?: number | undefined;
   retry?: RetryOptions | undefined;
   /** For tests: the fetch, sleep and jitter source the client uses. */
   fetch?: FetchLike | undefined;
@@ -88,6 +94,9 @@ export function openai(options: OpenAIOptions = {}): Provider {
   const client = createHttpClient({
     provider: name,
     timeoutMs: options.timeoutMs,
+    totalTimeoutMs: options.totalTimeoutMs,
+    maxResponseBytes: options.maxResponseBytes,
+    maxEventSize: options.maxEventSize,
     retry: options.retry,
     fetch: options.fetch,
     sleep: options.sleep,

@@ -16,6 +16,7 @@ describe('errorBody', () => {
       NOT_CANCELLABLE: 409,
       IMMUTABLE_VERSION: 409,
       LIMIT: 413,
+      LIMIT_EXCEEDED: 413,
       RATE_LIMITED: 429,
     };
     expect(HTTP_STATUS_OF).toEqual(expected);

@@ -31,6 +31,8 @@ export const HTTP_STATUS_OF: Partial<Record<ErrorCode, number>> = {
   NOT_CANCELLABLE: 409,
   IMMUTABLE_VERSION: 409,
   LIMIT: 413,
+  // Run data (a draft, an input) nested or sized past the engine's bounds, a document past limits.maxSteps.
+  LIMIT_EXCEEDED: 413,
   RATE_LIMITED: 429,
 };
 

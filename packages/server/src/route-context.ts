@@ -72,7 +72,10 @@ export async function runOfWorkflow(
   runId: string,
 ): Promise<RunRecord> {
   const run = await client.runs.get(runId);
-  if (run.workflow_id !== workflowId) throw runNotFound(runId);
+  // The path may name one of the app's workflows by the short form of its custom id (app_id:id).
+  if (run.workflow_id !== workflowId && run.workflow_id !== `${client.app_id}:${workflowId}`) {
+    throw runNotFound(runId);
+  }
   return run;
 }
 
@@ -82,9 +85,9 @@ export async function testOfWorkflow(
   workflowId: string,
   testId: string,
 ): Promise<WorkflowTest> {
-  await client.workflows.get(workflowId);
+  const workflow = await client.workflows.get(workflowId);
   const test = await client.tests.get(testId);
-  if (test.workflow_id !== workflowId) throw testNotFound(testId);
+  if (test.workflow_id !== workflow.id) throw testNotFound(testId);
   return test;
 }
 

@@ -4,22 +4,26 @@
  * same version twice never re-parses.
  */
 import { createHash } from 'node:crypto';
-import { ValidationError } from '../errors.js';
+import { ERROR_CODES, ValidationError, WeftError } from '../errors.js';
 import { warmSandbox } from '../expressions/boundary.js';
 import { compileJavaScriptExpression } from '../expressions/javascript.js';
 import {
+  type CompiledExpression,
   compileExpression,
   DEFAULT_EXPRESSION_LIMITS,
+  type EvaluateOptions,
+  type ExpressionBindings,
   type ExpressionLanguage,
   type ExpressionLimits,
   type ExpressionSite,
 } from '../expressions/jsonata.js';
-import { compileTemplate } from '../expressions/template.js';
+import { type CompiledTemplate, compileTemplate } from '../expressions/template.js';
 import { deepFreeze } from '../freeze.js';
+import { setOwn } from '../json-data.js';
 import { stepCommonFields } from '../model/schema.js';
 import { collectTemplateStrings } from '../model/template-fields.js';
 import type { BranchStep, CodeStep, Step, VersionDocument } from '../model/types.js';
-import { validateVersion } from '../validate/index.js';
+import { validateAndCopy } from '../validate/validate.js';
 import { type FastCompiledExpression, withFastPath } from './fast-expression.js';
 import type { CompiledBranch, CompiledConfig, Plan, PlanStep } from './plan.js';
 
@@ -29,12 +33,40 @@ export interface CompileOptions {
   expressionLimits?: ExpressionLimits;
   /** The language of documents without a top-level `language` (default `jsonata`). */
   language?: ExpressionLanguage;
+  /** Documents with more steps are refused with LIMIT_EXCEEDED before any other work. Default: no limit. */
+  maxSteps?: number;
 }
 
 const COMMON_FIELDS: ReadonlySet<string> = new Set(Object.keys(stepCommonFields));
 
+/**
+ * LIMIT_EXCEEDED when the document has more than `maxSteps` steps: checked first, in O(1), so that an
+ * oversized document costs no serialising, hashing, validating or compiling.
+ */
+function checkStepCount(document: unknown, maxSteps: number | undefined): void {
+  if (maxSteps === undefined || maxSteps === Number.POSITIVE_INFINITY) return;
+  let count: number;
+  try {
+    const steps = (document as { steps?: unknown } | null)?.steps;
+    if (!Array.isArray(steps)) return;
+    count = steps.length;
+  } catch {
+    return; // unreadable: validation reports it
+  }
+  if (count > maxSteps) {
+    throw new WeftError(
+      ERROR_CODES.LIMIT_EXCEEDED,
+      `The workflow has ${count.toLocaleString('en-US')} steps; this engine accepts at most ` +
+        `${maxSteps.toLocaleString('en-US')} (limits.maxSteps). Split it into sub-workflows (workflow steps), ` +
+        'or raise limits.maxSteps.',
+      { details: { limit: 'maxSteps', max: maxSteps, steps: count }, retryable: false },
+    );
+  }
+}
+
 /** Validates and compiles. Throws a ValidationError carrying every problem when the document is invalid. */
 export function compile(document: unknown, options: CompileOptions = {}): Plan {
+  checkStepCount(document, options.maxSteps);
   const stepTypes = [...(options.stepTypes ?? [])].sort();
   return compileWithHash(document, hashDocument(document, stepTypes), stepTypes, options);
 }
@@ -63,13 +95,15 @@ export function compileWithHash(
   stepTypes: readonly string[],
   options: CompileOptions,
 ): Plan {
-  const result = validateVersion(document, {
+  const result = validateAndCopy(document, {
     stepTypes,
     ...(options.language === undefined ? {} : { language: options.language }),
   });
   if (!result.ok) throw new ValidationError(result.problems);
   const limits = options.expressionLimits ?? DEFAULT_EXPRESSION_LIMITS;
-  const doc = frozenCopy(document) as VersionDocument;
+  // The validator's copy is plain JSON data already, checked and never seen by the caller: freezing it
+  // saves copying the document a second time.
+  const doc = deepFreeze(result.copy) as VersionDocument;
   const language: ExpressionLanguage =
     (doc as { language?: ExpressionLanguage }).language ?? options.language ?? 'jsonata';
 
@@ -85,15 +119,24 @@ export function compileWithHash(
   const indexOf = new Map<string, number>();
   for (let i = 0; i < runnable.length; i++) indexOf.set(runnable[i]!.key, i);
   const keys: ReadonlySet<string> = new Set(indexOf.keys());
+  const expressions = new ExpressionCache(limits, keys);
   const expression = (source: string, site: ExpressionSite, lang: ExpressionLanguage = language) =>
-    compileIn(lang, source, site, limits, keys);
+    expressions.get(lang, source, site);
+  // Duplicates are dropped with a stamp per target (not `out.includes`, which made a step with 100,000
+  // destinations cost 10^10 comparisons): compiling is O(steps + edges).
+  const seen = new Int32Array(runnable.length).fill(-1);
+  let stamp = 0;
   const targetsOf = (keys: readonly string[] | undefined): number[] => {
     const out: number[] = [];
     if (keys === undefined) return out;
+    const mark = stamp++;
     for (let k = 0; k < keys.length; k++) {
       const i = indexOf.get(keys[k]!);
       // Edges to notes are ignored: notes never run and never block.
-      if (i !== undefined && !out.includes(i)) out.push(i);
+      if (i !== undefined && seen[i] !== mark) {
+        seen[i] = mark;
+        out.push(i);
+      }
     }
     return out;
   };
@@ -102,7 +145,8 @@ export function compileWithHash(
   const built = runnable.map((step, index) => {
     const direct = targetsOf(step.destinations);
     let branch: CompiledBranch | null = null;
-    const succs = direct.slice();
+    // Only a branch adds successors to its destinations: other steps share the one array.
+    const succs = step.type === 'branch' ? direct.slice() : direct;
     if (step.type === 'branch') {
       const b = step as BranchStep;
       const conditions = Object.entries(b.conditions)
@@ -116,8 +160,16 @@ export function compileWithHash(
         .sort((x, y) => x.order - y.order || x.position - y.position)
         .map(({ position: _position, ...c }) => c);
       branch = { conditions, elseTargets: targetsOf(b.else) };
-      for (const c of conditions) for (const t of c.targets) if (!succs.includes(t)) succs.push(t);
-      for (const t of branch.elseTargets) if (!succs.includes(t)) succs.push(t);
+      const mark = stamp++;
+      for (const t of succs) seen[t] = mark;
+      for (const list of [...conditions.map((c) => c.targets), branch.elseTargets]) {
+        for (const t of list) {
+          if (seen[t] !== mark) {
+            seen[t] = mark;
+            succs.push(t);
+          }
+        }
+      }
     }
     for (let k = 0; k < succs.length; k++) preds[succs[k]!]!.push(index);
     return {
@@ -138,7 +190,7 @@ export function compileWithHash(
               (step as CodeStep).language ?? language,
             )
           : null,
-      config: compileConfig(step, limits, (source, site) => compileIn('jsonata', source, site, limits, keys)),
+      config: compileConfig(step, expressions),
     };
   });
   const cover = chainCover(built, preds);
@@ -267,6 +319,74 @@ function compileIn(
   return compiled;
 }
 
+/**
+ * The plan's expressions and templates, compiled once per distinct text (and language) however many steps
+ * use it (a 10,000-step document of identical `code` took 4 s to compile when each was parsed again). A
+ * repeated text shares the compiled expression — its parse, fast path and sandbox — through a view that
+ * reports errors at its own step and field.
+ */
+class ExpressionCache {
+  readonly #expressions = new Map<string, FastCompiledExpression>();
+  readonly #templates = new Map<string, CompiledTemplate>();
+  readonly #limits: ExpressionLimits;
+  readonly #keys: ReadonlySet<string>;
+
+  constructor(limits: ExpressionLimits, keys: ReadonlySet<string>) {
+    this.#limits = limits;
+    this.#keys = keys;
+  }
+
+  get(language: ExpressionLanguage, source: string, site: ExpressionSite): FastCompiledExpression {
+    const key = `${language}\u0000${source}`;
+    const shared = this.#expressions.get(key);
+    if (shared !== undefined) return atSite(shared, site);
+    const compiled = compileIn(language, source, site, this.#limits, this.#keys);
+    this.#expressions.set(key, compiled);
+    return compiled;
+  }
+
+  /** Templates are JSONata whatever the document's language (their segments share the cache too). */
+  template(text: string, site: ExpressionSite): CompiledTemplate {
+    const shared = this.#templates.get(text);
+    if (shared !== undefined) {
+      if (shared.kind === 'literal') return shared;
+      if (shared.kind === 'single') return { kind: 'single', expression: atSite(shared.expression, site) };
+      return { kind: 'parts', parts: shared.parts.map((p) => (typeof p === 'string' ? p : atSite(p, site))) };
+    }
+    const compiled = compileTemplate(text, site, this.#limits, (source, at) =>
+      this.get('jsonata', source, at),
+    );
+    this.#templates.set(text, compiled);
+    return compiled;
+  }
+}
+
+/** `where` as expressionFailure (expressions/jsonata.ts) writes it in its messages. */
+function whereOf(site: ExpressionSite): string {
+  return site.step_key === undefined ? `\`${site.field}\`` : `\`${site.field}\` of step "${site.step_key}"`;
+}
+
+/** A shared expression seen from another step or field: its errors name that site. */
+function atSite<T extends CompiledExpression>(shared: T, site: ExpressionSite): T {
+  if (shared.site.step_key === site.step_key && shared.site.field === site.field) return shared;
+  const from = whereOf(shared.site);
+  const to = whereOf(site);
+  const evaluate = shared.evaluate;
+  return {
+    ...shared,
+    site,
+    evaluate: (document: unknown, bindings: ExpressionBindings, options?: EvaluateOptions) =>
+      evaluate.call(shared, document, bindings, options).catch((error: unknown) => {
+        if (!(error instanceof WeftError) || error.step_key !== shared.site.step_key) throw error;
+        throw new WeftError(error.code, error.message.replace(from, to), {
+          ...(site.step_key === undefined ? {} : { step_key: site.step_key }),
+          details: { ...error.details, field: site.field },
+          retryable: error.retryable,
+        });
+      }),
+  };
+}
+
 function nonEmpty(text: string | null | undefined): boolean {
   return typeof text === 'string' && text.trim().length > 0;
 }
@@ -274,18 +394,14 @@ function nonEmpty(text: string | null | undefined): boolean {
 /** The config of every step with no fields of its own (frozen, so one object serves them all). */
 const EMPTY_CONFIG: CompiledConfig = Object.freeze({ base: Object.freeze({}), templates: Object.freeze([]) });
 
-function compileConfig(
-  step: Step,
-  limits: ExpressionLimits,
-  compileSegment: (source: string, site: ExpressionSite) => FastCompiledExpression,
-): CompiledConfig {
+function compileConfig(step: Step, expressions: ExpressionCache): CompiledConfig {
   const base: Record<string, unknown> = {};
   let fields = 0;
   const names = Object.keys(step);
   for (let i = 0; i < names.length; i++) {
     const name = names[i]!;
     if (!COMMON_FIELDS.has(name)) {
-      base[name] = (step as Record<string, unknown>)[name];
+      setOwn(base, name, (step as Record<string, unknown>)[name]);
       fields++;
     }
   }
@@ -293,56 +409,9 @@ function compileConfig(
   if (fields === 0) return EMPTY_CONFIG;
   const templates = collectTemplateStrings(step as Record<string, unknown>).map(({ path, text }) => ({
     path,
-    template: compileTemplate(text, { step_key: step.key, field: path.join('.') }, limits, compileSegment),
+    template: expressions.template(text, { step_key: step.key, field: path.join('.') }),
   }));
   return Object.freeze({ base: Object.freeze(base), templates: Object.freeze(templates) });
-}
-
-/**
- * A frozen deep copy of a JSON-shaped document, iteratively (documents can be deep). Unlike
- * structuredClone it shares the strings with the original (they are immutable): structuredClone copies
- * every one, ~1 MB of keys and destinations for a 10,000-step document (docs/performance.md, W4). A value
- * that is not a plain object, an array or a primitive (a Date, a Map, a class instance…) falls back to
- * structuredClone, as before.
- */
-function frozenCopy(document: unknown): unknown {
-  if (document === null || typeof document !== 'object') return document;
-  const root = copyShell(document);
-  if (root === null) return deepFreeze(structuredClone(document));
-  const copies: object[] = [root];
-  // Two parallel stacks (sources, their copies): no pair allocated per object.
-  const sources: Array<Record<string, unknown>> = [document as Record<string, unknown>];
-  const targets: Array<Record<string, unknown>> = [root as Record<string, unknown>];
-  while (sources.length > 0) {
-    const source = sources.pop()!;
-    const target = targets.pop()!;
-    const keys = Object.keys(source);
-    for (let i = 0; i < keys.length; i++) {
-      const key = keys[i]!;
-      const value = source[key];
-      if (value === null || typeof value !== 'object') {
-        if (typeof value === 'function' || typeof value === 'symbol')
-          return deepFreeze(structuredClone(document));
-        target[key] = value;
-        continue;
-      }
-      const copy = copyShell(value);
-      if (copy === null) return deepFreeze(structuredClone(document));
-      target[key] = copy;
-      copies.push(copy);
-      sources.push(value as Record<string, unknown>);
-      targets.push(copy as Record<string, unknown>);
-    }
-  }
-  for (let i = 0; i < copies.length; i++) Object.freeze(copies[i]!);
-  return root;
-}
-
-/** An empty array or object to copy `value` into, or null when it is neither a plain array nor object. */
-function copyShell(value: object): object | null {
-  const proto = Object.getPrototypeOf(value);
-  if (Array.isArray(value)) return proto === Array.prototype ? new Array(value.length) : null;
-  return proto === Object.prototype || proto === null ? {} : null;
 }
 
 /** A small LRU of plans keyed by content hash, one per engine. */
@@ -371,6 +440,7 @@ export class PlanCache {
 
   /** The plan for `document`, compiled at most once per distinct content. */
   get(document: unknown): Plan {
+    checkStepCount(document, this.#options.maxSteps);
     const text = documentText(document);
     if (text === null) {
       return compileWithHash(

@@ -159,6 +159,17 @@ describe('the fast expression path', () => {
     expect(answered).toBeGreaterThan(100);
   });
 
+  it('counts the values of an object constructor together, as JSONata does (it evaluates them concurrently)', async () => {
+    // Found by the property above: JSONata needs depth 7 for this one; a max-of-values estimate said 6.
+    const source = '{ "k": (1) ? (a), "a": (0.5) + (0.5) }';
+    const limits = { ...DEFAULT_EXPRESSION_LIMITS, maxDepth: 6 };
+    const compiled = compileUnguarded(source, { field: 'x' }, limits);
+    expect(withFastPath(compiled, 6).fast).toBeNull();
+    await expect(compiled.evaluate({}, {} as ExpressionBindings)).rejects.toMatchObject({
+      code: 'EXPRESSION_LIMIT',
+    });
+  });
+
   it('honours maxDepth: an expression JSONata would refuse is left to it (EXPRESSION_LIMIT)', async () => {
     const limits = { ...DEFAULT_EXPRESSION_LIMITS, maxDepth: 4 };
     const deep = withFastPath(compileExpression('1 + 2 + 3 + 4 + 5', { field: 'code' }, limits), 4);

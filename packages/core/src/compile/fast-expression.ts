@@ -356,10 +356,9 @@ function depthOf(node: Node, height = 0): number {
       return 1 + Math.max(depthOf(node.lhs as Node, height + 1), depthOf(node.rhs as Node, height + 1));
     case 'unary':
       if (node.value === '-') return 1 + depthOf(node.expression as Node, height + 1);
-      // An object constructor: the group, then each value.
-      return (
-        2 + Math.max(0, ...(node.lhs as unknown[][]).map((pair) => depthOf(pair[1] as Node, height + 1)))
-      );
+      // An object constructor: the group, then each value. JSONata evaluates the values concurrently
+      // (async), and its depth counter counts every evaluation in flight, so the values' depths add up.
+      return (node.lhs as unknown[][]).reduce((sum, pair) => sum + depthOf(pair[1] as Node, height + 1), 2);
     case 'condition':
       return (
         1 +

@@ -4,7 +4,7 @@
  * process warning) and never breaks the run or the listeners after it.
  */
 import { EventEmitter } from 'eventemitter3';
-import type { ErrorRecord } from '../errors.js';
+import { ERROR_CODES, type ErrorRecord, invalidArgument, WeftError } from '../errors.js';
 import type { LogEntry, Run, SkipReason, UsageCall } from '../run/types.js';
 import type { RunStatus } from '../statuses.js';
 
@@ -42,6 +42,25 @@ export interface WeftEventMap {
 }
 
 export type WeftEventName = keyof WeftEventMap;
+
+/** Every event name (a Record, so that tsc says so when the map gains an event). */
+const EVENT_NAME_SET: Record<WeftEventName, true> = {
+  'run.started': true,
+  'run.completed': true,
+  'run.failed': true,
+  'run.cancelled': true,
+  'step.started': true,
+  'step.completed': true,
+  'step.skipped': true,
+  'step.failed': true,
+  'step.cancelled': true,
+  'step.retrying': true,
+  'loop.iteration': true,
+  usage: true,
+  log: true,
+  'model.delta': true,
+};
+export const WEFT_EVENT_NAMES = Object.freeze(Object.keys(EVENT_NAME_SET) as WeftEventName[]);
 export type WeftEvent<K extends WeftEventName = WeftEventName> = WeftEventMap[K];
 export type WeftListener<K extends WeftEventName> = (event: WeftEventMap[K]) => void;
 
@@ -49,7 +68,11 @@ export type WeftListener<K extends WeftEventName> = (event: WeftEventMap[K]) => 
 export class SafeEmitter {
   // Made on the first listener: every run has an emitter, and most runs are never listened to.
   #emitter: EventEmitter | null = null;
-  #wrappers: WeakMap<(...args: any[]) => void, (event: unknown) => void> | null = null;
+  /**
+   * One wrapper per (listener, event): a function listening to two events reports each error under the
+   * event that raised it, and `off(event, fn)` removes exactly that event's wrapper.
+   */
+  #wrappers: WeakMap<(...args: any[]) => void, Map<string, (event: unknown) => void>> | null = null;
   readonly #onError: (error: unknown, event: string) => void;
 
   constructor(onError?: (error: unknown, event: string) => void) {
@@ -58,7 +81,12 @@ export class SafeEmitter {
 
   #wrap(event: string, fn: (event: any) => void): (event: unknown) => void {
     this.#wrappers ??= new WeakMap();
-    let wrapper = this.#wrappers.get(fn);
+    let byEvent = this.#wrappers.get(fn);
+    if (byEvent === undefined) {
+      byEvent = new Map();
+      this.#wrappers.set(fn, byEvent);
+    }
+    let wrapper = byEvent.get(event);
     if (wrapper === undefined) {
       const onError = this.#onError;
       wrapper = (payload: unknown) => {
@@ -72,25 +100,28 @@ export class SafeEmitter {
           }
         }
       };
-      this.#wrappers.set(fn, wrapper);
+      byEvent.set(event, wrapper);
     }
     return wrapper;
   }
 
   on<K extends WeftEventName>(event: K, fn: WeftListener<K>): this {
+    checkListener(event, fn);
     this.#emitter ??= new EventEmitter();
     this.#emitter.on(event, this.#wrap(event, fn));
     return this;
   }
 
   once<K extends WeftEventName>(event: K, fn: WeftListener<K>): this {
+    checkListener(event, fn);
     this.#emitter ??= new EventEmitter();
     this.#emitter.once(event, this.#wrap(event, fn));
     return this;
   }
 
   off<K extends WeftEventName>(event: K, fn?: WeftListener<K>): this {
-    this.#emitter?.off(event, fn === undefined ? undefined : (this.#wrappers?.get(fn) ?? fn));
+    checkEventName(event);
+    this.#emitter?.off(event, fn === undefined ? undefined : (this.#wrappers?.get(fn)?.get(event) ?? fn));
     return this;
   }
 
@@ -106,6 +137,27 @@ export class SafeEmitter {
   removeAllListeners(): void {
     this.#emitter?.removeAllListeners();
   }
+}
+
+/** A listener for an event that does not exist would never be called: say so instead. */
+function checkEventName(event: unknown): void {
+  if (typeof event !== 'string' || !Object.hasOwn(EVENT_NAME_SET, event)) {
+    throw new WeftError(
+      ERROR_CODES.INVALID_ARGUMENT,
+      `Expected \`event\` to be one of ${WEFT_EVENT_NAMES.join(', ')}, got ${describeEvent(event)}.`,
+      { details: { parameter: 'event' } },
+    );
+  }
+}
+
+function checkListener(event: unknown, fn: unknown): void {
+  checkEventName(event);
+  if (typeof fn !== 'function') throw invalidArgument('listener', 'a function (event) => void', fn);
+}
+
+function describeEvent(event: unknown): string {
+  if (typeof event === 'string') return JSON.stringify(event.length > 40 ? `${event.slice(0, 40)}…` : event);
+  return typeof event === 'symbol' ? 'a symbol' : typeof event;
 }
 
 function reportListenerError(error: unknown, event: string): void {

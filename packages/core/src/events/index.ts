@@ -6,4 +6,4 @@ export type {
   WeftEventName,
   WeftListener,
 } from './events.js';
-export { SafeEmitter } from './events.js';
+export { SafeEmitter, WEFT_EVENT_NAMES } from './events.js';

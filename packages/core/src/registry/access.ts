@@ -11,11 +11,55 @@ import type { VersionRef } from './client.js';
 import type { RegistryContext } from './context.js';
 import { forbidden, notFound, runNotFound, workflowNotFound } from './errors.js';
 
+/**
+ * Custom workflow ids are scoped per app (issue 11, item 7): `workflows.create({ id: 'invoice' })` in app
+ * `app_1` creates `app_1:invoice`, so two apps can use the same custom id and creating one never reveals
+ * that another app has it. Within its app the short form works everywhere a workflow id is taken.
+ */
+export function scopedWorkflowId(appId: string, id: string): string {
+  return `${appId}:${id}`;
+}
+
+/** The workflow `id` of app `appId`: by its full id, or by the short form of a custom id. */
+export async function findOwnWorkflow(
+  ctx: RegistryContext,
+  appId: string,
+  id: string,
+): Promise<Workflow | null> {
+  const workflow = await ctx.store.getWorkflow(id);
+  if (workflow !== null && workflow.app_id === appId) return workflow;
+  if (id.startsWith(`${appId}:`)) return null;
+  const scoped = await ctx.store.getWorkflow(scopedWorkflowId(appId, id));
+  return scoped !== null && scoped.app_id === appId ? scoped : null;
+}
+
 export async function ownWorkflow(ctx: RegistryContext, appId: string, id: string): Promise<Workflow> {
   if (typeof id !== 'string' || id === '') throw invalidArgument('workflowId', 'a non-empty string', id);
-  const workflow = await ctx.store.getWorkflow(id);
-  if (workflow === null || workflow.app_id !== appId) throw workflowNotFound(id);
+  const workflow = await findOwnWorkflow(ctx, appId, id);
+  if (workflow === null) throw workflowNotFound(id);
   return workflow;
+}
+
+/**
+ * A caller outside the workflow's app may start a run only at the version's entry steps: a later step
+ * would skip the owner's guards (issue 11, item 7). FORBIDDEN otherwise.
+ */
+export function checkForeignStart(
+  ctx: RegistryContext,
+  appId: string,
+  workflow: Workflow,
+  document: VersionDocument,
+  fromStepKey: unknown,
+): void {
+  if (workflow.app_id === appId || typeof fromStepKey !== 'string') return;
+  const plan = ctx.engine.compile(document);
+  if (plan.entries.some((i) => plan.steps[i]!.key === fromStepKey)) return;
+  const entries = plan.entries.map((i) => plan.steps[i]!.key);
+  throw forbidden(
+    `Workflow "${workflow.id}" belongs to another app: its runs start at its entry steps (${entries.join(', ')}), ` +
+      `not at ${JSON.stringify(fromStepKey)}. Omit from_step_key.`,
+    { workflow_id: workflow.id, from_step_key: fromStepKey },
+  );
 }
 
 /** A discoverable, non-archived workflow (of any app). */

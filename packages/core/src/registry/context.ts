@@ -20,8 +20,16 @@ export interface RegistryContext {
 
 /** An ISO timestamp from a Date, epoch milliseconds or a date string. */
 export function toIso(value: Date | number | string, parameter: string): string {
-  const ms = value instanceof Date ? value.getTime() : typeof value === 'number' ? value : Date.parse(value);
-  if (!Number.isFinite(ms)) {
+  const ms =
+    value instanceof Date
+      ? value.getTime()
+      : typeof value === 'number'
+        ? value
+        : typeof value === 'string'
+          ? Date.parse(value)
+          : Number.NaN;
+  // Out of Date's range, toISOString would throw a RangeError.
+  if (!Number.isFinite(ms) || Math.abs(ms) > 8.64e15) {
     throw invalidArgument(parameter, 'a Date, epoch milliseconds or an ISO date string', value);
   }
   return new Date(ms).toISOString();

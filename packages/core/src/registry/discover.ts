@@ -8,13 +8,20 @@ import { invalidArgument } from '../errors.js';
 import { discoverableWorkflow, ownRunRow, publicView, publishedVersion } from './access.js';
 import type { DiscoverApi } from './client.js';
 import type { RegistryContext } from './context.js';
-import { checkOptions, FILTER_OPTIONS, forbidden, refuseUnsupported, runNotFound } from './errors.js';
+import {
+  checkOptions,
+  checkPageQuery,
+  FILTER_OPTIONS,
+  forbidden,
+  refuseUnsupported,
+  runNotFound,
+} from './errors.js';
 import { cancelRun, runWorkflow } from './runs.js';
 
 export function discoverApi(ctx: RegistryContext, appId: string): DiscoverApi {
   return {
     async list(query = {}) {
-      checkOptions(query, 'query');
+      checkPageQuery(query);
       refuseUnsupported(query, FILTER_OPTIONS);
       const page = await ctx.store.listDiscoverableWorkflows({ ...query, exclude_app_id: appId });
       return { data: page.data.map(publicView), next_cursor: page.next_cursor };
@@ -25,7 +32,7 @@ export function discoverApi(ctx: RegistryContext, appId: string): DiscoverApi {
     },
 
     async listVersions(workflowId, query = {}) {
-      checkOptions(query, 'query');
+      checkPageQuery(query);
       await discoverableWorkflow(ctx, workflowId);
       return ctx.store.listVersions({ ...query, workflow_id: workflowId });
     },

@@ -33,6 +33,32 @@ export function archived(id: string): WeftError {
   return conflict(`Workflow "${id}" is archived. Restore it (workflows.restore) first.`, { workflow_id: id });
 }
 
+/** A page query's own fields (the store checks the rest: `limit`'s range, the cursor's content). */
+export function checkPageQuery(query: unknown, parameter = 'query'): void {
+  checkOptions(query, parameter);
+  const q = (query ?? {}) as Record<string, unknown>;
+  if (q.limit !== undefined && !Number.isInteger(q.limit)) {
+    throw invalidArgument('limit', 'an integer from 1 to 100', q.limit);
+  }
+  if (q.cursor !== undefined && q.cursor !== null && typeof q.cursor !== 'string') {
+    throw invalidArgument('cursor', 'the `next_cursor` of a previous page, or null', q.cursor);
+  }
+  if (q.include_archived !== undefined && typeof q.include_archived !== 'boolean') {
+    throw invalidArgument('include_archived', 'true or false', q.include_archived);
+  }
+}
+
+/** `value` is undefined, one of `allowed`, or an array of them. */
+export function checkOneOrMany(value: unknown, parameter: string, allowed: readonly string[]): void {
+  if (value === undefined) return;
+  const list = Array.isArray(value) ? value : [value];
+  for (const item of list) {
+    if (typeof item !== 'string' || !allowed.includes(item)) {
+      throw invalidArgument(parameter, `one of ${allowed.join(', ')} (or an array of them)`, value);
+    }
+  }
+}
+
 /** Options objects: undefined is fine, anything but a plain object is INVALID_ARGUMENT. */
 export function checkOptions(value: unknown, parameter: string): void {
   if (value !== undefined && (value === null || typeof value !== 'object' || Array.isArray(value))) {

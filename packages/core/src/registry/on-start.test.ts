@@ -51,8 +51,21 @@ describe('RunWorkflowInput.onStart', () => {
     const run = await caller.discover.run(workflow.id, { onStart: (h) => viaDiscover.onStart(h) });
     expect(viaDiscover.events.at(-1)).toBe('run.completed');
     const viaReplay = recorder();
-    await caller.runs.replay(run.id, { from_step_key: 'b', onStart: (h) => viaReplay.onStart(h) });
-    expect(viaReplay.events).toEqual(['start:PENDING', 'started:b', 'completed:b', 'run.completed']);
+    // Another app's workflow is replayed from its entry steps only (issue 11, item 7): a from_step_key
+    // naming a later step is FORBIDDEN, and onStart is not called for it.
+    await expect(
+      caller.runs.replay(run.id, { from_step_key: 'b', onStart: (h) => viaReplay.onStart(h) }),
+    ).rejects.toMatchObject({ code: 'FORBIDDEN' });
+    expect(viaReplay.events).toEqual([]);
+    await caller.runs.replay(run.id, { from_step_key: 'a', onStart: (h) => viaReplay.onStart(h) });
+    expect(viaReplay.events).toEqual([
+      'start:PENDING',
+      'started:a',
+      'completed:a',
+      'started:b',
+      'completed:b',
+      'run.completed',
+    ]);
 
     let called = false;
     const onStart = () => {

@@ -6,7 +6,7 @@
  * variables; another app's workflow is isolated: it sees its owner's variables, never the caller's.
  */
 import type { ResolvedWorkflow, WorkflowResolver } from '../run/options.js';
-import { targetOf } from './access.js';
+import { findOwnWorkflow, targetOf } from './access.js';
 import type { VersionRef } from './client.js';
 import type { RegistryContext } from './context.js';
 import { archived, workflowNotFound } from './errors.js';
@@ -20,7 +20,12 @@ export function createResolver(
       const ctx = context();
       const home =
         (reference.run_id === undefined ? undefined : ctx.recorder.workflowAppOf(reference.run_id)) ?? null;
-      const workflow = await ctx.store.getWorkflow(reference.workflow_id);
+      // The short form of a custom id names a workflow of the calling workflow's app, or of the run's.
+      let workflow = await ctx.store.getWorkflow(reference.workflow_id);
+      for (const app of [home, reference.app_id]) {
+        if (workflow !== null || app === null) break;
+        workflow = await findOwnWorkflow(ctx, app, reference.workflow_id);
+      }
       if (workflow === null) {
         if (fallback !== undefined) return fallback.resolve(reference);
         throw workflowNotFound(reference.workflow_id);
@@ -37,6 +42,7 @@ export function createResolver(
         app_id: workflow.app_id,
         version: target.version,
         draft: target.draft,
+        foreign: workflow.app_id !== reference.app_id,
       };
       // The parent's variables are those of its workflow's app (start.ts): a child of that same app shares them.
       if (home !== null && workflow.app_id !== home) {

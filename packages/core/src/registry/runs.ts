@@ -1,14 +1,31 @@
 /** Runs of this app: run, get, list, cancel, replay, retention. */
 import { ERROR_CODES, invalidArgument, WeftError } from '../errors.js';
 import { computeRetentionDueAt, normalizeRetention } from '../run/retention.js';
-import type { Retention, StepRecord } from '../run/types.js';
-import type { RunStatus } from '../statuses.js';
+import { type Retention, RUN_ORIGINS, type StepRecord } from '../run/types.js';
+import { RUN_STATUSES, type RunStatus } from '../statuses.js';
 import type { RunRecord, RunRow, Workflow } from '../store/types.js';
-import { assembleRun, loadRun, ownRun, ownRunRow, ownWorkflow, targetOf } from './access.js';
+import {
+  assembleRun,
+  checkForeignStart,
+  findOwnWorkflow,
+  loadRun,
+  ownRun,
+  ownRunRow,
+  ownWorkflow,
+  targetOf,
+} from './access.js';
 import type { ListRunsQuery, ReplayInput, RunsApi, RunWorkflowInput } from './client.js';
 import { type RegistryContext, toIso } from './context.js';
 import { downstreamKeys } from './downstream.js';
-import { checkOptions, conflict, forbidden, refuseUnsupported, STREAM_OPTION } from './errors.js';
+import {
+  checkOneOrMany,
+  checkOptions,
+  checkPageQuery,
+  conflict,
+  forbidden,
+  refuseUnsupported,
+  STREAM_OPTION,
+} from './errors.js';
 import { startRun } from './start.js';
 
 const ENDED: ReadonlySet<RunStatus> = new Set(['COMPLETED', 'FAILED', 'CANCELLED']);
@@ -108,6 +125,7 @@ export async function replayRun(
   }
   let preset: Record<string, StepRecord> | undefined;
   const from = replayStepKey(options);
+  checkForeignStart(ctx, appId, workflow, document, from);
   if (from !== undefined) {
     const downstream = downstreamKeys(document, from);
     preset = {};
@@ -179,6 +197,7 @@ export async function runWorkflow(
 ) {
   refuseUnsupported(input, STREAM_OPTION);
   const target = await targetOf(ctx, workflow, input.version, options.allowDraft);
+  checkForeignStart(ctx, appId, workflow, target.document, input.from_step_key);
   return startRun(ctx, {
     app_id: appId,
     workflow,
@@ -207,10 +226,20 @@ export function runsApi(ctx: RegistryContext, appId: string): RunsApi {
     get: (runId) => ownRun(ctx, appId, runId),
 
     async list(query: ListRunsQuery = {}) {
-      checkOptions(query, 'query');
+      checkPageQuery(query);
+      if (query.workflow_id !== undefined && typeof query.workflow_id !== 'string') {
+        throw invalidArgument('workflow_id', 'a workflow id', query.workflow_id);
+      }
+      checkOneOrMany(query.status, 'status', RUN_STATUSES);
+      checkOneOrMany(query.origin, 'origin', RUN_ORIGINS);
+      // The short form of one of the app's custom ids names its workflow here too.
+      const workflowId =
+        query.workflow_id === undefined
+          ? undefined
+          : ((await findOwnWorkflow(ctx, appId, query.workflow_id))?.id ?? query.workflow_id);
       const page = await ctx.store.listRuns({
         app_id: appId,
-        ...(query.workflow_id === undefined ? {} : { workflow_id: query.workflow_id }),
+        ...(workflowId === undefined ? {} : { workflow_id: workflowId }),
         ...(query.status === undefined ? {} : { status: query.status }),
         ...(query.origin === undefined ? {} : { origin: query.origin }),
         ...(query.created_after === undefined

@@ -1,9 +1,10 @@
 /** Per-app variables: runs see them as `$vars`; secret values are never returned and are redacted from runs. */
 import { invalidArgument } from '../errors.js';
+import { checkedCopy } from '../json-data.js';
 import type { AppVariable } from '../store/types.js';
 import type { VariablesApi, VariableView } from './client.js';
 import type { RegistryContext } from './context.js';
-import { notFound } from './errors.js';
+import { checkOptions, notFound } from './errors.js';
 
 export function variableView(variable: AppVariable): VariableView {
   const view: VariableView = {
@@ -28,13 +29,14 @@ export function variablesApi(ctx: RegistryContext, appId: string): VariablesApi 
     async set(key, value, options = {}) {
       checkKey(key);
       if (value === undefined) throw invalidArgument('value', 'a JSON value', value);
+      checkOptions(options, 'options');
       const secret = options.secret ?? false;
       if (typeof secret !== 'boolean') throw invalidArgument('secret', 'true or false', secret);
       const now = ctx.now();
       const existing = (await ctx.store.listVariables(appId)).find((v) => v.key === key);
       const variable: AppVariable = {
         key,
-        value: structuredClone(value),
+        value: checkedCopy(value, 'value'),
         secret,
         created_at: existing?.created_at ?? now,
         updated_at: now,

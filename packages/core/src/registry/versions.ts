@@ -9,7 +9,7 @@ import type { PublishedVersion, Workflow } from '../store/types.js';
 import { ownWorkflow, publishedVersion } from './access.js';
 import type { PublishInput, VersionsApi } from './client.js';
 import type { RegistryContext } from './context.js';
-import { archived, checkOptions } from './errors.js';
+import { archived, checkOptions, checkPageQuery } from './errors.js';
 
 /** The metadata fields a published version carries (everything else is the document). */
 const METADATA = [
@@ -85,7 +85,7 @@ export function versionsApi(ctx: RegistryContext, appId: string): VersionsApi {
     },
 
     async list(workflowId, query = {}) {
-      checkOptions(query, 'query');
+      checkPageQuery(query);
       await ownWorkflow(ctx, appId, workflowId);
       return ctx.store.listVersions({ ...query, workflow_id: workflowId });
     },

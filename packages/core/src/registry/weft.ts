@@ -3,6 +3,7 @@
  * kept in a `WeftStore`, every operation scoped to an app through `weft.app(appId)`.
  */
 import { randomUUID } from 'node:crypto';
+import { optionalFunction, optionsObject, readingArguments } from '../arguments.js';
 import { invalidArgument } from '../errors.js';
 import { createEngine } from '../run/engine.js';
 import { normalizeRetention } from '../run/retention.js';
@@ -28,7 +29,57 @@ const reportStoreError: StoreErrorReporter = (error, context) => {
   );
 };
 
-export function createWeft(options: WeftOptions = {}): Weft {
+/** The store methods the registry calls: an object without them would fail later, inside a run. */
+const STORE_METHODS = [
+  'insertWorkflow',
+  'getWorkflow',
+  'updateWorkflow',
+  'listWorkflows',
+  'listDiscoverableWorkflows',
+  'insertVersion',
+  'getVersion',
+  'getVersionByNumber',
+  'getLatestVersion',
+  'listVersions',
+  'insertRun',
+  'getRun',
+  'updateRun',
+  'listRuns',
+  'saveStepResult',
+  'getStepResults',
+  'listRunsDue',
+  'purgeRun',
+  'insertTest',
+  'getTest',
+  'updateTest',
+  'deleteTest',
+  'listTests',
+  'setVariable',
+  'listVariables',
+  'deleteVariable',
+] as const;
+
+function checkWeftOptions(options: unknown): WeftOptions {
+  return readingArguments('options', () => {
+    const o = optionsObject(options, 'options');
+    const store = o.store;
+    if (store !== undefined) {
+      if (store === null || typeof store !== 'object') throw invalidArgument('store', 'a WeftStore', store);
+      for (const method of STORE_METHODS) {
+        optionalFunction(
+          (store as Record<string, unknown>)[method] ?? 0,
+          `store.${method}`,
+          'a function (a WeftStore method)',
+        );
+      }
+    }
+    optionalFunction(o.onStoreError, 'onStoreError', 'a function (error, context) => void');
+    return o as WeftOptions;
+  });
+}
+
+export function createWeft(givenOptions: WeftOptions = {}): Weft {
+  const options = checkWeftOptions(givenOptions);
   const {
     store: givenStore,
     retention,
@@ -93,8 +144,13 @@ export function createWeft(options: WeftOptions = {}): Weft {
   };
 
   if (sweepIntervalMs !== undefined) {
-    if (!(Number.isFinite(sweepIntervalMs) && sweepIntervalMs > 0)) {
-      throw invalidArgument('sweepIntervalMs', 'a positive number of milliseconds', sweepIntervalMs);
+    // setInterval turns anything above 2^31 − 1 ms into 1 ms (a sweep every millisecond).
+    if (!(Number.isFinite(sweepIntervalMs) && sweepIntervalMs > 0 && sweepIntervalMs <= 2_147_483_647)) {
+      throw invalidArgument(
+        'sweepIntervalMs',
+        'a number of milliseconds in (0, 2147483647]',
+        sweepIntervalMs,
+      );
     }
     timer = setInterval(() => {
       weft

@@ -20,6 +20,7 @@ import {
   parseExpression,
   typeName,
 } from '../expressions/jsonata.js';
+import { checkedCopy } from '../json-data.js';
 import type {
   ExpectationResult,
   PageQuery,
@@ -43,7 +44,7 @@ import {
   type VersionRef,
 } from './client.js';
 import type { RegistryContext } from './context.js';
-import { checkOptions, testNotFound } from './errors.js';
+import { checkOptions, checkPageQuery, testNotFound } from './errors.js';
 import { startRun } from './start.js';
 
 /** The names a JavaScript expectation reads (the JSONata scope's fields). */
@@ -117,7 +118,7 @@ function checkExpectations(value: unknown, language: ExpressionLanguage = 'jsona
 function checkInputObject(value: unknown): Record<string, unknown> {
   if (value === null || typeof value !== 'object' || Array.isArray(value))
     throw invalidArgument('input', 'an object', value);
-  return structuredClone(value as Record<string, unknown>);
+  return checkedCopy(value, 'input') as Record<string, unknown>;
 }
 
 function checkStepKey(value: unknown): string | null {
@@ -330,7 +331,7 @@ export function testsApi(ctx: RegistryContext, appId: string): TestsApi {
     get: ownTest,
 
     async list(workflowId, query: PageQuery = {}) {
-      checkOptions(query, 'query');
+      checkPageQuery(query);
       await ownWorkflow(ctx, appId, workflowId);
       return ctx.store.listTests({ ...query, workflow_id: workflowId });
     },
@@ -368,6 +369,12 @@ export function testsApi(ctx: RegistryContext, appId: string): TestsApi {
       checkOptions(input, 'input');
       const mode = modeOf(input);
       const version = versionOf(input);
+      if (
+        input.test_ids !== undefined &&
+        !(Array.isArray(input.test_ids) && input.test_ids.every((id) => typeof id === 'string'))
+      ) {
+        throw invalidArgument('test_ids', 'an array of test ids', input.test_ids);
+      }
       const workflow = await ownWorkflow(ctx, appId, workflowId);
       const only = input.test_ids === undefined ? null : new Set(input.test_ids);
       return execute(workflow, mode, version, input.execute_async === true, (tests) =>

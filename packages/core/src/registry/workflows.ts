@@ -1,12 +1,21 @@
 /** Workflows of this app: create, get, list, update, update the draft, archive, restore. */
 import { invalidArgument } from '../errors.js';
+import { checkedCopy } from '../json-data.js';
 import type { WorkflowVersionDraft } from '../model/types.js';
 import { normalizeRetention } from '../run/retention.js';
 import type { Workflow, WorkflowPatch } from '../store/types.js';
-import { ownWorkflow } from './access.js';
+import { findOwnWorkflow, ownWorkflow, scopedWorkflowId } from './access.js';
 import type { CreateWorkflowInput, ListWorkflowsQuery, UpdateWorkflowInput, WorkflowsApi } from './client.js';
 import type { RegistryContext } from './context.js';
-import { archived, checkOptions, FILTER_OPTIONS, refuseUnsupported, workflowNotFound } from './errors.js';
+import {
+  archived,
+  checkOptions,
+  checkPageQuery,
+  conflict,
+  FILTER_OPTIONS,
+  refuseUnsupported,
+  workflowNotFound,
+} from './errors.js';
 
 /** A draft is any object with a `steps` array: it is validated when it is run or published, not when saved. */
 export function checkDraft(draft: unknown): WorkflowVersionDraft {
@@ -50,8 +59,20 @@ export function workflowsApi(ctx: RegistryContext, appId: string): WorkflowsApi 
       checkOptions(input, 'input');
       if (input === undefined) throw invalidArgument('input', 'an object with a `name`', input);
       const now = ctx.now();
-      const id = input.id ?? ctx.ids();
-      if (typeof id !== 'string' || id === '') throw invalidArgument('id', 'a non-empty string', id);
+      if (input.id !== undefined && (typeof input.id !== 'string' || input.id === '')) {
+        throw invalidArgument('id', 'a non-empty string', input.id);
+      }
+      // A custom id is scoped to the app: another app's ids never collide with it (nor leak through CONFLICT).
+      const id = input.id === undefined ? ctx.ids() : scopedWorkflowId(appId, input.id);
+      // Within the app the id must name one workflow, by its full or its short form.
+      if (input.id !== undefined && (await findOwnWorkflow(ctx, appId, input.id)) !== null) {
+        throw conflict(
+          `This app already has a workflow with id "${input.id}". Choose another id, or omit it.`,
+          {
+            id: input.id,
+          },
+        );
+      }
       const workflow: Workflow = {
         id,
         app_id: appId,
@@ -59,7 +80,10 @@ export function workflowsApi(ctx: RegistryContext, appId: string): WorkflowsApi 
         description: checkDescription(input.description),
         discoverable: input.discoverable === undefined ? false : checkDiscoverable(input.discoverable),
         retention: normalizeRetention(input.retention),
-        draft: input.draft === undefined ? { steps: [] } : structuredClone(checkDraft(input.draft)),
+        draft:
+          input.draft === undefined
+            ? { steps: [] }
+            : (checkedCopy(checkDraft(input.draft), 'draft') as WorkflowVersionDraft),
         latest_version: null,
         tests_stats: null,
         archived_at: null,
@@ -73,7 +97,7 @@ export function workflowsApi(ctx: RegistryContext, appId: string): WorkflowsApi 
     get: (id) => ownWorkflow(ctx, appId, id),
 
     async list(query: ListWorkflowsQuery = {}) {
-      checkOptions(query, 'query');
+      checkPageQuery(query);
       refuseUnsupported(query, FILTER_OPTIONS);
       return ctx.store.listWorkflows({ ...query, app_id: appId });
     },
@@ -92,7 +116,7 @@ export function workflowsApi(ctx: RegistryContext, appId: string): WorkflowsApi 
     async updateDraft(id, draft) {
       const workflow = await ownWorkflow(ctx, appId, id);
       if (workflow.archived_at !== null) throw archived(id);
-      return update(id, { draft: structuredClone(checkDraft(draft)) });
+      return update(id, { draft: checkedCopy(checkDraft(draft), 'draft') as WorkflowVersionDraft });
     },
 
     async archive(id) {

@@ -111,4 +111,13 @@ export class ExecutionContext implements InternalStepContext {
       host.emit(step, index, event, data);
     return this.#emit;
   }
+
+  /**
+   * Replaces this execution's `emit` (engine.ts routes `model.delta` through a DeltaRedactor). A method,
+   * not a copy of the context: the getters above read private fields, which a spread or a prototype
+   * copy would not carry.
+   */
+  wrapEmit(wrap: (emit: InternalStepContext['emit']) => InternalStepContext['emit']): void {
+    this.#emit = wrap(this.emit);
+  }
 }

@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import type { LimitFunction } from 'p-limit';
 import pLimit from 'p-limit';
+import { optionalSignal, optionalString } from '../arguments.js';
 import { PlanCache } from '../compile/compile.js';
 import type { Plan } from '../compile/plan.js';
 import { ERROR_CODES, invalidArgument, WeftError } from '../errors.js';
@@ -23,7 +24,7 @@ import type { Provider } from '../providers/provider.js';
 import { branchStep } from '../steps/branch.js';
 import { browserStep } from '../steps/browser.js';
 import { codeStep } from '../steps/code.js';
-import { policyFetch } from '../steps/http-fetch.js';
+import { createHttpFetch, policyFetch } from '../steps/http-fetch.js';
 import { httpRequestStep } from '../steps/http-request.js';
 import { inputStep } from '../steps/input.js';
 import { internal } from '../steps/internal.js';
@@ -31,9 +32,10 @@ import { modelStep } from '../steps/model.js';
 import { mergeServices, serviceStep } from '../steps/service.js';
 import { filesService } from '../steps/service-files.js';
 import { schedulerService } from '../steps/service-scheduler.js';
-import type { StepHandler } from '../steps/types.js';
+import type { StepContext, StepHandler } from '../steps/types.js';
 import { workflowStep } from '../steps/workflow.js';
 import { mergePricing, providerPricing } from '../usage/pricing.js';
+import { checkEngineOptions, checkStartOptions } from './check-options.js';
 import type { EngineCore, HandlerEntry } from './engine-core.js';
 import type { CancelResult, RunHandle } from './handle.js';
 import { inlineCode } from './inline.js';
@@ -48,8 +50,8 @@ import { checkJournal } from './resume.js';
 import { normalizeRetention } from './retention.js';
 import { isoOf, metaOf, Runner, type RunnerOptions } from './runner.js';
 import { EngineSlots } from './slots.js';
-import { RUN_ORIGINS, type Run } from './types.js';
-import type { Variable } from './variables.js';
+import type { Run } from './types.js';
+import { checkVariables, DeltaRedactor, type Variable } from './variables.js';
 
 export const DEFAULT_LIMITS: EngineLimits = {
   maxLoopIterations: 10_000,
@@ -58,6 +60,7 @@ export const DEFAULT_LIMITS: EngineLimits = {
   maxCredits: Number.POSITIVE_INFINITY,
   stepTimeoutMs: undefined,
   httpTimeoutMs: 30_000,
+  maxSteps: 10_000,
   maxWorkflowDepth: 16,
   expression: DEFAULT_EXPRESSION_LIMITS,
   journalTimeoutMs: DEFAULT_JOURNAL_TIMEOUT_MS,
@@ -101,9 +104,23 @@ export interface Engine {
 interface ChildStartOptions extends StartOptions {
   /** A sub-workflow run shares its parent's per-run cap. */
   runLimit?: LimitFunction;
+  /** …and redacts its parent's secrets from everything it records (its input and outputs included). */
+  secrets?: readonly string[];
 }
 
-export function createEngine(options: EngineOptions = {}): Engine {
+/** What a parent run hands down to a sub-workflow run. */
+interface Inherited {
+  runLimit: LimitFunction;
+  secrets: readonly string[];
+  /** The child is another app's workflow: `from_step_key` must name one of its entry steps. */
+  entryOnly: boolean;
+  /** How deep the child run is nested (its parent's depth + 1). */
+  depth: number;
+}
+
+export function createEngine(givenOptions: EngineOptions = {}): Engine {
+  // Every option is checked here, synchronously: a bad one never surfaces later inside a run.
+  const options = checkEngineOptions(givenOptions);
   const limits: EngineLimits = {
     ...DEFAULT_LIMITS,
     ...stripUndefined(options.limits ?? {}),
@@ -136,15 +153,17 @@ export function createEngine(options: EngineOptions = {}): Engine {
   };
 
   const events = new SafeEmitter(options.onListenerError);
+  // One policy-checked fetch for every request a document makes (http_request, browser, FILES downloads).
+  const httpFetch = createHttpFetch({ ...options.http });
   const active = new Map<string, RunHandle>();
   const handlers = new Map<string, HandlerEntry>();
-  const slotted = (run: StepHandler): HandlerEntry => ({ run, slots: true });
+  const slotted = (run: StepHandler): HandlerEntry => ({ run: redactingDeltas(run), slots: true });
   handlers.set('input', slotted(inputStep));
   handlers.set('code', { ...slotted(codeStep), inline: inlineCode });
   handlers.set('branch', slotted(branchStep));
   handlers.set(
     'http_request',
-    slotted(httpRequestStep({ ...options.http, timeoutMs: limits.httpTimeoutMs })),
+    slotted(httpRequestStep({ fetch: httpFetch, timeoutMs: limits.httpTimeoutMs })),
   );
   handlers.set(
     'model',
@@ -156,8 +175,8 @@ export function createEngine(options: EngineOptions = {}): Engine {
       }),
     ),
   );
-  // browser steps and the FILES service fetch through one policy-checked call site (steps/http-fetch.ts).
-  const fetchResource = policyFetch({ ...options.http, timeoutMs: limits.httpTimeoutMs });
+  // browser steps and the FILES service fetch through the same policy-checked fetch (steps/http-fetch.ts).
+  const fetchResource = policyFetch(httpFetch, limits.httpTimeoutMs);
   const now = () => (options.clock ?? { now: Date.now }).now();
   const files = options.files ?? new MemoryFileStore({ now, ...(options.ids ? { ids: options.ids } : {}) });
   const builtinServices = {
@@ -186,8 +205,16 @@ export function createEngine(options: EngineOptions = {}): Engine {
         }
         const inherited = resolved.isolated === true ? [] : (lineage.get(parent)?.variables ?? []);
         const variables = [...inherited, ...(resolved.variables ?? [])];
-        return startRun(resolved.document, { ...childOptions, variables, runLimit: parent.runLimit }, depth)
-          .done;
+        // A run of another app's workflow belongs to that app (the caller sees the step's output only),
+        // and starts at the workflow's entry steps (issue 11, item 7).
+        const foreign = resolved.foreign === true;
+        const options = {
+          ...childOptions,
+          variables,
+          ...(foreign && resolved.app_id != null ? { app_id: resolved.app_id } : {}),
+        };
+        const { runLimit, secrets } = parent;
+        return startRun(resolved.document, options, { runLimit, secrets, entryOnly: foreign, depth }).done;
       },
     }),
   });
@@ -210,6 +237,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
   const plans = new PlanCache({
     stepTypes,
     expressionLimits: limits.expression,
+    maxSteps: limits.maxSteps,
     ...(options.language === undefined ? {} : { language: options.language }),
     ...(options.planCacheSize === undefined ? {} : { max: options.planCacheSize }),
   });
@@ -238,10 +266,23 @@ export function createEngine(options: EngineOptions = {}): Engine {
    */
   const lineage = new WeakMap<Runner, { depth: number; variables: readonly Variable[] }>();
 
-  function startRun(document: unknown, startOptions: ChildStartOptions = {}, depth = 0): RunHandle {
+  function startRun(document: unknown, given: ChildStartOptions | undefined, parent?: Inherited): RunHandle {
     const plan = plans.get(document);
-    checkStartOptions(plan, startOptions);
+    // The run keeps a checked copy: nothing the caller changes afterwards reaches it.
+    const startOptions: ChildStartOptions = checkStartOptions(plan, given);
     if (startOptions.check_input !== false) checkInput(plan, startOptions);
+    if (parent !== undefined) {
+      const from = startOptions.from_step_key;
+      if (parent.entryOnly && from !== undefined && !plan.entries.some((i) => plan.steps[i]!.key === from)) {
+        throw new WeftError(
+          ERROR_CODES.FORBIDDEN,
+          `The sub-workflow belongs to another app: its runs start at its entry steps, not at ${JSON.stringify(from)}.`,
+          { details: { from_step_key: from }, retryable: false },
+        );
+      }
+      startOptions.runLimit = parent.runLimit;
+      if (parent.secrets.length > 0) startOptions.secrets = parent.secrets;
+    }
     const retention = normalizeRetention(startOptions.retention);
     const doc = plan.document;
     const runner = openRunner(plan, {
@@ -257,8 +298,9 @@ export function createEngine(options: EngineOptions = {}): Engine {
       journal: startOptions.journal === undefined ? engineJournal : startOptions.journal,
       preset: startOptions.preset ?? null,
       runLimit: startOptions.runLimit,
+      secrets: startOptions.secrets,
     });
-    lineage.set(runner, { depth, variables: startOptions.variables ?? [] });
+    lineage.set(runner, { depth: parent?.depth ?? 0, variables: startOptions.variables ?? [] });
     queueMicrotask(() => runner.begin());
     return runner.handle;
   }
@@ -331,6 +373,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
         return handle;
       },
       async cancel(reason?: string): Promise<CancelResult> {
+        optionalString(reason, 'reason');
         const cancelled = runner.cancel(reason);
         if (!cancelled) {
           const status = runner.snapshot().status;
@@ -377,28 +420,49 @@ export function createEngine(options: EngineOptions = {}): Engine {
   return engine;
 }
 
-function checkStartOptions(plan: Plan, o: StartOptions): void {
-  if (o === null || typeof o !== 'object') throw invalidArgument('options', 'an object', o);
-  if (o.input !== undefined && (o.input === null || typeof o.input !== 'object' || Array.isArray(o.input))) {
-    throw invalidArgument('input', 'an object', o.input);
-  }
-  if (o.from_step_key !== undefined) {
-    const step = plan.byKey.get(o.from_step_key);
-    if (step === undefined) {
-      const keys = [...plan.byKey.keys()];
-      throw new WeftError(
-        ERROR_CODES.INVALID_ARGUMENT,
-        `Expected \`from_step_key\` to name a runnable step of the version, got ${JSON.stringify(o.from_step_key)}. ` +
-          `Steps: ${keys.slice(0, 20).join(', ')}${keys.length > 20 ? ', …' : ''}.`,
-        { details: { parameter: 'from_step_key' } },
-      );
+/**
+ * A handler whose `model.delta` events go through a DeltaRedactor when its run has secrets: a secret
+ * split across two deltas is caught (each delta redacted alone would let it through). What is held back is
+ * passed on when the handler settles.
+ */
+function redactingDeltas(handler: StepHandler): StepHandler {
+  return (context) => {
+    const secrets = (context as unknown as { execution?: Runner }).execution?.secrets;
+    if (secrets === undefined || secrets.length === 0) return handler(context);
+    let redactor: DeltaRedactor | null = null;
+    let rest: Record<string, unknown> = {};
+    const buffered = (emit: StepContext['emit']): StepContext['emit'] =>
+      function emitRedacted(event, data) {
+        if (event !== 'model.delta') return emit(event, data);
+        const { delta, ...others } = data as { delta: unknown };
+        rest = others;
+        redactor ??= new DeltaRedactor(secrets, (text) =>
+          emit('model.delta', { ...rest, delta: text } as typeof data),
+        );
+        redactor.push(String(delta));
+      };
+    const target = context as StepContext & { wrapEmit?: (wrap: typeof buffered) => void };
+    let wrapped: StepContext = context;
+    if (typeof target.wrapEmit === 'function') target.wrapEmit(buffered);
+    else wrapped = { ...context, emit: buffered(context.emit.bind(context)) };
+    const flush = () => redactor?.flush();
+    let result: unknown;
+    try {
+      result = handler(wrapped);
+    } catch (error) {
+      flush();
+      throw error;
     }
-  }
-  if (o.origin !== undefined && !(RUN_ORIGINS as readonly string[]).includes(o.origin)) {
-    throw invalidArgument('origin', `one of ${RUN_ORIGINS.join(', ')}`, o.origin);
-  }
-  if (o.journal !== undefined && o.journal !== null) checkSink('journal', o.journal);
-  normalizeRetention(o.retention);
+    if (
+      result !== null &&
+      typeof result === 'object' &&
+      typeof (result as PromiseLike<unknown>).then === 'function'
+    ) {
+      return Promise.resolve(result).finally(flush);
+    }
+    flush();
+    return result;
+  };
 }
 
 const RESUME_OPTIONS = new Set(['variables', 'signal', 'journal']);
@@ -415,9 +479,8 @@ function checkResumeOptions(o: ResumeOptions): void {
     }
   }
   if (o.journal !== undefined && o.journal !== null) checkSink('journal', o.journal);
-  if (o.variables !== undefined && !Array.isArray(o.variables)) {
-    throw invalidArgument('variables', 'an array of { key, value, secret? }', o.variables);
-  }
+  if (o.variables !== undefined) checkVariables(o.variables, 'variables');
+  if (o.signal !== undefined) optionalSignal(o.signal, 'signal');
 }
 
 function checkSink(parameter: string, sink: JournalSink): void {

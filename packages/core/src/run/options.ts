@@ -21,6 +21,14 @@ export interface EngineLimits {
   stepTimeoutMs: number | undefined;
   /** Timeout of `http_request` steps without `timeout_ms`. Default 30,000 ms. */
   httpTimeoutMs: number;
+  /**
+   * Documents with more steps (notes included) are refused with LIMIT_EXCEEDED before they are read any
+   * further: validating and compiling are synchronous and block the host's event loop (W9 in
+   * docs/performance.md: 1.3–2.7 s for 100,000 steps on a loaded 2-core machine), so the default keeps a
+   * compile to a fraction of a second. Infinity lifts it (the validator's own bound,
+   * VALIDATION_LIMITS.maxSteps, still applies). Default 10,000.
+   */
+  maxSteps: number;
   /** Sub-workflows nested deeper than this fail their `workflow` step with SUBWORKFLOW_DEPTH. Default 16. */
   maxWorkflowDepth: number;
   /** Bounds on every expression evaluation. */
@@ -61,6 +69,11 @@ export interface ResolvedWorkflow {
   /** Whether the document is a draft (the run then carries `workflow_version_draft`). */
   draft?: boolean;
   /**
+   * The workflow belongs to another app than the calling run (`app_id`): its run belongs to that app, and
+   * may start only at the document's entry steps.
+   */
+  foreign?: boolean;
+  /**
    * Variables of the child's own home, layered over the parent's (which the child sees, secret flags
    * included, unless `isolated`).
    */
@@ -69,9 +82,35 @@ export interface ResolvedWorkflow {
   isolated?: boolean;
 }
 
+/** What `http.allow` learns about a request besides its URL. */
+export interface HttpTarget {
+  /** 0 for the step's own URL, n for the URL of the n-th redirect. */
+  readonly hop: number;
+  /** The addresses the URL's host resolves to (the host itself when it is an IP address). */
+  readonly addresses: readonly string[];
+}
+
+/**
+ * The policy of every request a document makes (`http_request`, `browser`): checked on the step's URL and
+ * again on every redirect (steps/http-fetch.ts, docs/security.md).
+ */
 export interface HttpOptions {
-  /** Return false to forbid an `http_request` URL (the step fails with HTTP_FORBIDDEN). */
-  allow?: (url: URL) => boolean | Promise<boolean>;
+  /**
+   * Return false to forbid a URL (the step fails with HTTP_FORBIDDEN). Called for every hop, redirects
+   * included, with the addresses the host resolves to.
+   */
+  allow?: (url: URL, target: HttpTarget) => boolean | Promise<boolean>;
+  /**
+   * Whether requests may reach loopback, private, link-local and other non-public addresses (checked on
+   * the resolved address of every hop). Default true; set it to false when documents are not trusted.
+   */
+  allowPrivateNetwork?: boolean;
+  /** Redirects followed per request; one more is LIMIT_EXCEEDED. Default 5. */
+  maxRedirects?: number;
+  /** Largest response body read; a larger one is RESPONSE_TOO_LARGE. Default 10 MB. */
+  maxResponseBytes?: number;
+  /** Resolves a host name to its addresses. Default: node:dns `lookup` (all addresses). */
+  lookup?: (hostname: string) => Promise<readonly string[]> | readonly string[];
   /** The fetch implementation. Default: global fetch. */
   fetch?: typeof fetch;
 }
@@ -129,6 +168,10 @@ export interface EngineOptions {
   journal?: JournalSink;
 }
 
+/**
+ * Options of `engine.start` / `engine.run`. They are checked, and the run keeps a copy of exactly these
+ * fields (run/check-options.ts): a new field must be added there too, or the run never sees it.
+ */
 export interface StartOptions {
   input?: Record<string, unknown>;
   variables?: Variable[];
@@ -139,6 +182,7 @@ export interface StartOptions {
    * listing every problem). Default true; replays pass false (their input is the original run's).
    */
   check_input?: boolean;
+  /** Aborting it cancels the run. Must be a real AbortSignal (`instanceof AbortSignal`). */
   signal?: AbortSignal;
   origin?: RunOrigin;
   app_id?: string | null;

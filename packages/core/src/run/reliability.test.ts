@@ -182,7 +182,8 @@ describe('rule 10 — concurrency', () => {
   });
 
   it('rejects a bad cap with an error that quotes the parameter', () => {
-    expect(() => createEngine({ concurrency: 0 })).toThrow(/`concurrency\.run`/);
+    expect(() => createEngine({ concurrency: 0 })).toThrow(/`concurrency`/);
+    expect(() => createEngine({ concurrency: { run: 0 } })).toThrow(/`concurrency\.run`/);
   });
 });
 

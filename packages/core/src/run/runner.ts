@@ -42,7 +42,7 @@ import { runRecord, skipReasonOf } from './record.js';
 import { decide, decideEvaluated, decideSettled, decideStarted } from './scheduler.js';
 import { createRunState, errorOf, loopOf, type RunInit, type RunState, STAGE, UNIT } from './state.js';
 import type { LogEntry, Run, StepRecord, UsageCall } from './types.js';
-import { redact, resolveVariables, type Variable } from './variables.js';
+import { mergeSecrets, redact, resolveVariables, type Variable } from './variables.js';
 
 /** How a run is created: from `engine.start`, or from a journal by `engine.resume`. */
 export interface RunnerOptions {
@@ -53,6 +53,8 @@ export interface RunnerOptions {
   preset: Record<string, StepRecord> | null;
   /** A sub-workflow run shares its parent's per-run cap. */
   runLimit: LimitFunction | undefined;
+  /** …and redacts its parent's secrets from everything it records (its input and outputs included). */
+  secrets?: readonly string[] | undefined;
 }
 
 /** An execution with something to undo when it ends: its timeout's controller, its slot. */
@@ -149,7 +151,9 @@ export class Runner implements ContextHost {
       options.runLimit === undefined && this.#profile.maxParallel <= core.runConcurrency;
     const variables = resolveVariables(core.variables, options.variables);
     this.#vars = variables.values;
-    this.#secrets = variables.secrets;
+    // A sub-workflow run also redacts its parent's secrets (engine.ts passes them: issue 11, item 5).
+    const inherited = options.secrets;
+    this.#secrets = inherited === undefined ? variables.secrets : mergeSecrets(variables.secrets, inherited);
     const meta = options.init.meta;
     this.#runInfo = Object.freeze({
       id: this.id,
@@ -203,6 +207,11 @@ export class Runner implements ContextHost {
   get signal(): AbortSignal {
     this.#controller ??= new AbortController();
     return this.#controller.signal;
+  }
+
+  /** What this run redacts (engine.ts buffers `model.delta` with it and hands it to sub-workflow runs). */
+  get secrets(): readonly string[] {
+    return this.#secrets;
   }
 
   get runLimit(): LimitFunction {

@@ -1,10 +1,11 @@
 /**
- * `http_request` steps: global fetch with the templated url, method, headers and body (built as the
- * platform documents them: http-request-build.ts); JSON responses are parsed. A non-2xx answer is not a step
- * failure: the output says `ok: false` with the status. Network errors fail the attempt (retryable).
+ * `http_request` steps: the engine's policy-checked fetch (http-fetch.ts: redirects followed by hand and
+ * re-checked, resolved addresses, size limit, one deadline) with the templated url, method, headers and
+ * body (built as the platform documents them: http-request-build.ts); JSON responses are parsed. A non-2xx
+ * answer is not a step failure: the output says `ok: false` with the status. Network errors fail the
+ * attempt (retryable).
  */
-import { CancelledError, ERROR_CODES, WeftError } from '../errors.js';
-import type { HttpOptions } from '../run/options.js';
+import type { HttpFetch } from './http-fetch.js';
 import { buildRequest } from './http-request-build.js';
 import type { StepContext } from './types.js';
 
@@ -24,76 +25,35 @@ export interface HttpResponseOutput {
   error: string | null;
 }
 
-export function httpRequestStep(options: HttpOptions & { timeoutMs: number }) {
+export interface HttpRequestStepDeps {
+  /** The engine's policy-checked fetch (http-fetch.ts): redirects, `http.allow`, addresses, size. */
+  fetch: HttpFetch;
+  /** Deadline of a step without its own `timeout_ms` (limits.httpTimeoutMs). */
+  timeoutMs: number;
+}
+
+export function httpRequestStep(deps: HttpRequestStepDeps) {
   return async (context: StepContext<HttpRequestConfig>): Promise<HttpResponseOutput> => {
     const key = context.step.key;
     const { config } = context;
-    let url: URL;
-    try {
-      url = new URL(String(config.url));
-    } catch {
-      throw new WeftError(
-        ERROR_CODES.STEP_FAILED,
-        `Step "${key}": the url ${JSON.stringify(String(config.url))} is not an absolute URL (after templates were resolved).`,
-        { step_key: key, details: { field: 'url' }, retryable: false },
-      );
-    }
-    if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-      throw new WeftError(
-        ERROR_CODES.HTTP_FORBIDDEN,
-        `Step "${key}": only http and https URLs can be requested, got ${url.protocol}.`,
-        {
-          step_key: key,
-          details: { url: url.origin },
-          retryable: false,
-        },
-      );
-    }
-    if (options.allow !== undefined && !(await options.allow(url))) {
-      throw new WeftError(
-        ERROR_CODES.HTTP_FORBIDDEN,
-        `Step "${key}": the host does not allow requests to ${url.origin}${url.pathname}.`,
-        {
-          step_key: key,
-          details: { url: `${url.origin}${url.pathname}` },
-          retryable: false,
-        },
-      );
-    }
     const method = String(config.method ?? 'GET').toUpperCase();
     const { headers, body, dropped } = buildRequest(key, method, config);
     if (dropped !== null) context.log('warn', dropped);
     // The step's own timeout_ms (enforced by the engine) wins; otherwise the engine's http timeout applies.
-    const timeout =
-      context.step.timeout_ms === undefined ? AbortSignal.timeout(options.timeoutMs) : undefined;
-    const signal = timeout === undefined ? context.signal : AbortSignal.any([context.signal, timeout]);
-    let response: Response;
-    try {
-      response = await (options.fetch ?? fetch)(url, { method, headers, body, signal, redirect: 'follow' });
-    } catch (error) {
-      if (context.signal.aborted) throw new CancelledError(`Step "${key}": the request was aborted.`);
-      if (timeout?.aborted) {
-        throw new WeftError(
-          ERROR_CODES.STEP_TIMEOUT,
-          `Step "${key}": ${method} ${url.origin}${url.pathname} timed out after ${options.timeoutMs} ms.`,
-          {
-            step_key: key,
-            details: { timeout_ms: options.timeoutMs },
-          },
-        );
-      }
-      const cause = (error as { cause?: { code?: string; message?: string } }).cause;
-      throw new WeftError(
-        ERROR_CODES.STEP_FAILED,
-        `Step "${key}": ${method} ${url.origin}${url.pathname} failed: ${cause?.code ?? cause?.message ?? (error as Error).message}.`,
-        { step_key: key, details: { url: `${url.origin}${url.pathname}` }, retryable: true },
-      );
-    }
+    const response = await deps.fetch({
+      url: String(config.url),
+      method,
+      headers: new Headers(headers),
+      body,
+      timeoutMs: context.step.timeout_ms === undefined ? deps.timeoutMs : null,
+      signal: context.signal,
+      step_key: key,
+    });
     const responseHeaders: Record<string, string> = {};
     response.headers.forEach((value, name) => {
       responseHeaders[name] = value;
     });
-    const text = await response.text();
+    const text = new TextDecoder().decode(response.body);
     let parsed: unknown = text;
     if ((response.headers.get('content-type') ?? '').includes('json') && text.length > 0) {
       try {
@@ -102,12 +62,13 @@ export function httpRequestStep(options: HttpOptions & { timeoutMs: number }) {
         context.log('warn', 'The response says it is JSON but does not parse; the body is kept as text.');
       }
     }
+    const ok = response.status >= 200 && response.status < 300;
     return {
-      ok: response.ok,
+      ok,
       status: response.status,
       headers: responseHeaders,
       body: parsed,
-      error: response.ok ? null : `HTTP ${response.status} ${response.statusText}`.trim(),
+      error: ok ? null : `HTTP ${response.status} ${response.statusText}`.trim(),
     };
   };
 }

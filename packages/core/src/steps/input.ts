@@ -1,4 +1,5 @@
 /** `input` steps: where the run input enters. Output: the run input for the step's fields, defaults applied. */
+import { getOwn, setOwn } from '../json-data.js';
 import type { InputField } from '../model/types.js';
 import type { StepContext } from './types.js';
 
@@ -8,10 +9,9 @@ export function inputStep(context: StepContext<{ input?: Record<string, InputFie
   if (fields === undefined) return input;
   const output: Record<string, unknown> = {};
   for (const [name, field] of Object.entries(fields)) {
-    const value = input[name];
-    if (value !== undefined) output[name] = value;
-    else if (field.default !== undefined) output[name] = field.default;
-    else output[name] = null;
+    // Own properties only: a field named "constructor" must not read Object's constructor.
+    const value = getOwn(input, name);
+    setOwn(output, name, value !== undefined ? value : field.default !== undefined ? field.default : null);
   }
   return output;
 }

@@ -63,7 +63,10 @@ describe('browser and services', () => {
     );
     expect(run.output.refused!.error).toMatchObject({ code: 'HTTP_FORBIDDEN' });
     expect(run.output.file!.error).toMatchObject({ code: 'HTTP_FORBIDDEN' });
-    expect(run.output.big!.error).toMatchObject({ code: 'LIMIT', details: { max_bytes: 10 * 1024 * 1024 } });
+    expect(run.output.big!.error).toMatchObject({
+      code: 'RESPONSE_TOO_LARGE',
+      details: { max_bytes: 10 * 1024 * 1024 },
+    });
   });
 
   it('wait_for_selector is not honoured by the built-in browser: the step log says so', async () => {

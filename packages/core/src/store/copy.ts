@@ -4,6 +4,7 @@
  * anything else (Date, class instances) is kept by reference.
  */
 import { deepFreeze } from '../freeze.js';
+import { setOwn } from '../json-data.js';
 
 export { deepFreeze };
 export function copy<T>(value: T): T {
@@ -25,7 +26,8 @@ export function copy<T>(value: T): T {
       dst[key] = out;
       // Keys are created in order now and filled as the stack unwinds, so key order is kept.
       for (const [k, v] of Object.entries(src)) {
-        out[k] = undefined;
+        setOwn(out, k, undefined); // not `out[k] =`: a "__proto__" key would replace the prototype
+
         stack.push({ src: v, dst: out, key: k });
       }
     } else {

@@ -43,9 +43,23 @@ const isObject = (value: unknown): value is Obj =>
 
 /** Validates a workflow version or draft. Never throws. */
 export function validateVersion(doc: unknown, options?: ValidateOptions): ValidationResult {
+  const { copy: _copy, ...result } = validateAndCopy(doc, options);
+  return result;
+}
+
+/**
+ * validateVersion, plus the plain JSON copy of the document that was checked (undefined when validation
+ * stopped early). Internal: the compiler freezes and keeps this copy rather than copying the document a
+ * second time (issue 11, item 4).
+ */
+export function validateAndCopy(
+  doc: unknown,
+  options?: ValidateOptions,
+): ValidationResult & { copy: unknown } {
   const problems = new ProblemList();
+  const validation = new Validation(problems, readStepTypes(options), readLanguage(options));
   try {
-    new Validation(problems, readStepTypes(options), readLanguage(options)).run(doc);
+    validation.run(doc);
   } catch (error) {
     problems.add({
       code: 'INTERNAL',
@@ -56,7 +70,7 @@ export function validateVersion(doc: unknown, options?: ValidateOptions): Valida
     });
   }
   const list = problems.finish();
-  return { ok: !list.some((p) => p.severity === 'error'), problems: list };
+  return { ok: !list.some((p) => p.severity === 'error'), problems: list, copy: validation.copy };
 }
 
 /** `options.language`, read defensively (anything else is the default). */
@@ -119,9 +133,13 @@ class Validation {
     return false;
   }
 
+  /** The snapshot of the document (see validateAndCopy). */
+  copy: unknown;
+
   run(input: unknown): void {
     const snap = snapshot(input, this.#problems);
     if (snap.aborted) return;
+    this.copy = snap.value;
     this.#poisoned = snap.poisoned;
     const doc = snap.value;
     if (!isObject(doc)) {
@@ -195,6 +213,16 @@ class Validation {
         this.#unknownType(i, key, key === undefined ? `Step #${i}` : `Step ${quote(key)}`, type);
       }
       if (key !== undefined && owner.get(key) !== i) this.#duplicateKey(i, key, owner);
+      if (key === '__proto__') {
+        // Step keys name properties of the scope, the run's `output` and every store row: this one
+        // would replace their prototype instead (issue 11, item 6).
+        this.#add({
+          code: 'INVALID_VALUE',
+          path: `/steps/${i}/key`,
+          step_key: key,
+          message: `${subject}: the key "__proto__" is reserved by JavaScript and cannot name a step. Choose another key.`,
+        });
+      }
       this.#stepExpressions(step, i, key, subject);
       stepPlatformProblems(step, i, key, subject, this.#registered, (problem) => this.#add(problem));
 
@@ -543,12 +571,12 @@ class Validation {
     key: string | undefined,
     language: ExpressionLanguage = this.#language,
   ): void {
+    const outcome: ParseOutcome = this.#expressions.parse(source, language);
+    // Nearly every expression parses: build the pointer and the field name only for a problem.
+    if (outcome.kind === 'ok') return;
     const pointer = toPointer(site);
     const field = `\`${fieldName(site.slice(2))}\``;
-    const outcome: ParseOutcome = this.#expressions.parse(source, language);
     switch (outcome.kind) {
-      case 'ok':
-        return;
       case 'budget':
         this.#budgetAt ??= pointer;
         return;
