@@ -1,11 +1,12 @@
 /**
  * Group commit against the reference: random groups of appends — several to one run, inserts, wrong
- * owners, gaps, ended runs — give PostgreSQL (statements of appends of distinct runs, in waves) the
- * same outcomes, leases and journals as the memory store (one append after the other).
+ * owners, gaps, ended runs, run patches of every RunPatch field (the bulk statement's masks), step
+ * records — give PostgreSQL (statements of appends of distinct runs, in waves) the same outcomes, leases,
+ * journals, run rows and step records as the memory store (one append after the other).
  */
 import { MemoryStore } from '@weft/core';
 import type { JournalAppend, WeftStore } from '@weft/core/store';
-import { at, runFixture } from '@weft/testing/store-contract';
+import { at, runFixture, stepFixture } from '@weft/testing/store-contract';
 import fc from 'fast-check';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { fcRuns } from '../../core/src/test-support/fc.js';
@@ -22,6 +23,12 @@ interface Op {
   count: number;
   end: boolean;
   insert: boolean;
+  /** Which RunPatch fields the batch sets (besides an end). */
+  patch: Array<'result' | 'error' | 'usage' | 'retention' | 'updated_at' | 'started_at'>;
+  /** Step keys whose records the batch upserts. */
+  steps: string[];
+  /** Whether the batch extends the lease. */
+  lease: boolean;
 }
 
 const op: fc.Arbitrary<Op> = fc.record({
@@ -31,7 +38,25 @@ const op: fc.Arbitrary<Op> = fc.record({
   count: fc.integer({ min: 0, max: 3 }),
   end: fc.boolean(),
   insert: fc.boolean(),
+  patch: fc.subarray(['result', 'error', 'usage', 'retention', 'updated_at', 'started_at'] as const),
+  steps: fc.subarray(['s1', 's2', 's3']),
+  lease: fc.boolean(),
 });
+
+/** The patch an op asks for; `n` makes values differ between ops. */
+function patchOf(o: Op, n: number) {
+  const patch: Record<string, unknown> = {};
+  for (const field of o.patch) {
+    if (field === 'result') patch.result = n % 2 === 0 ? `r${n}` : { n, list: [n, 'x'] };
+    if (field === 'error') patch.error = { code: 'X', message: `e${n}` };
+    if (field === 'usage') patch.usage = { total: n, calls: [{ id: `c${n}`, total: n }], steps: {} };
+    if (field === 'retention')
+      patch.retention = n % 3 === 0 ? null : { max_age_in_seconds: n, preserve_on_failure: n % 2 === 0 };
+    if (field === 'updated_at') patch.updated_at = at(n);
+    if (field === 'started_at') patch.started_at = at(n);
+  }
+  return patch;
+}
 
 describeWithPostgres('group commit, PostgreSQL against the memory store', () => {
   let pg: PostgresStore;
@@ -72,14 +97,25 @@ describeWithPostgres('group commit, PostgreSQL against the memory store', () => 
                 batch: {
                   owner_id: o.owner,
                   now: at(1),
-                  lease_until: at(50),
+                  // An insert needs the lease; otherwise the batch may leave it as it is.
+                  ...(o.lease || o.insert ? { lease_until: at(50 + appends.length) } : {}),
+                  ...(o.steps.length > 0
+                    ? {
+                        steps: Object.fromEntries(
+                          o.steps.map((key) => [key, stepFixture(key, { output: { n: appends.length } })]),
+                        ),
+                      }
+                    : {}),
                   entries: Array.from({ length: o.count }, (_, i) => ({
                     seq: first + i,
                     type: 'x',
                     at: at(1),
                     o: o.run,
                   })),
-                  ...(o.end ? { run: { status: 'COMPLETED' as const, ended_at: at(1) } } : {}),
+                  run: {
+                    ...patchOf(o, appends.length + 1),
+                    ...(o.end ? { status: 'COMPLETED' as const, ended_at: at(1) } : {}),
+                  },
                 },
               });
             }
@@ -90,6 +126,9 @@ describeWithPostgres('group commit, PostgreSQL against the memory store', () => 
           for (const id of [...RUNS, 'new1', 'new2']) {
             expect(await pg.getLease(prefix + id)).toEqual(await memory.getLease(prefix + id));
             expect(await pg.loadJournal(prefix + id)).toEqual(await memory.loadJournal(prefix + id));
+            expect(await pg.getRun(prefix + id)).toEqual(await memory.getRun(prefix + id));
+            const [want, got] = await Promise.all(stores.map((s) => s.getStepResults([prefix + id])));
+            expect(got).toEqual(want);
           }
         },
       ),
