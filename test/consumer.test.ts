@@ -8,10 +8,12 @@
  *   consumer's app.ts under the strictest settings with skipLibCheck off;
  * - the installed `weft` binary validates and runs an example;
  * - the tarballs hold the built package and nothing else.
- * npm fetches the packages' own dependencies from its cache or the registry.
+ * npm fetches the packages' own dependencies from its cache or the registry. Install scripts run after the
+ * install, one by one (see runInstallScripts: better-sqlite3's addon is the workspace's, not recompiled).
  */
 import { execFile } from 'node:child_process';
 import {
+  copyFileSync,
   cpSync,
   existsSync,
   mkdirSync,
@@ -22,9 +24,10 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { embeddingSnippet, publicPackages, ROOT } from './workspace.js';
 
@@ -54,6 +57,7 @@ function exec(command: string, args: readonly string[], cwd: string, env = scrat
 
 /** pnpm as this test was started (`pnpm test` sets npm_execpath), else `npx -y pnpm@10`. */
 function pnpm(args: readonly string[]): Promise<Exec> {
+  // biome-ignore lint/suspicious/noUndeclaredEnvVars: vitest reads it, not a turbo task (turbo.json caches none)
   const execPath = process.env.npm_execpath ?? '';
   if (/pnpm/.test(execPath)) return exec(process.execPath, [execPath, ...args], ROOT, process.env);
   return exec('npx', ['-y', 'pnpm@10', ...args], ROOT, process.env);
@@ -126,7 +130,47 @@ const CONSUMER_TSCONFIG = {
   files: ['app.ts'],
 };
 
+/**
+ * What `npm install` would have run after unpacking, done by hand (the install ran with --ignore-scripts):
+ * every dependency with an install script (npm marks it `hasInstallScript` in its lockfile) is built by
+ * `npm rebuild`, except better-sqlite3 when the workspace has the same version built: its addon is
+ * copied. Compiling SQLite from source is ~2 minutes of this 2-core machine, most of the whole suite, and
+ * proves nothing about Weft (the workspace's build is the same compiler output for the same Node).
+ * Returns how each package was installed, for the test below.
+ */
+async function runInstallScripts(app: string): Promise<Map<string, 'copied' | 'rebuilt'>> {
+  const lock = JSON.parse(readFileSync(join(app, 'node_modules/.package-lock.json'), 'utf8'));
+  const how = new Map<string, 'copied' | 'rebuilt'>();
+  for (const [path, entry] of Object.entries<{ version: string; hasInstallScript?: boolean }>(
+    lock.packages,
+  )) {
+    if (entry.hasInstallScript !== true) continue;
+    const name = path.replace(/^.*node_modules\//, '');
+    if (name === 'better-sqlite3' && path === 'node_modules/better-sqlite3') {
+      const workspace = dirname(
+        createRequire(join(ROOT, 'packages/store-sqlite/package.json')).resolve(
+          'better-sqlite3/package.json',
+        ),
+      );
+      const addon = join(workspace, 'build/Release/better_sqlite3.node');
+      const version = JSON.parse(readFileSync(join(workspace, 'package.json'), 'utf8')).version;
+      if (version === entry.version && existsSync(addon)) {
+        mkdirSync(join(app, path, 'build/Release'), { recursive: true });
+        copyFileSync(addon, join(app, path, 'build/Release/better_sqlite3.node'));
+        how.set(name, 'copied');
+        continue;
+      }
+    }
+    const rebuilt = await exec('npm', ['rebuild', '--loglevel=error', name], app);
+    if (rebuilt.code !== 0)
+      throw new Error(`npm rebuild ${name} failed:\n${rebuilt.stdout}${rebuilt.stderr}`);
+    how.set(name, 'rebuilt');
+  }
+  return how;
+}
+
 const packages = publicPackages();
+let installScripts: Map<string, 'copied' | 'rebuilt'>;
 let scratch: string;
 let tarballs: string;
 let server: Server;
@@ -153,10 +197,19 @@ beforeAll(async () => {
   const files = readdirSync(tarballs).map((file) => join(tarballs, file));
   const installed = await exec(
     'npm',
-    ['install', '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error', ...files],
+    [
+      'install',
+      '--no-audit',
+      '--no-fund',
+      '--prefer-offline',
+      '--loglevel=error',
+      '--ignore-scripts',
+      ...files,
+    ],
     app,
   );
   if (installed.code !== 0) throw new Error(`npm install failed:\n${installed.stdout}${installed.stderr}`);
+  installScripts = await runInstallScripts(app);
 
   server = chatCompletionsServer(requests);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -221,6 +274,13 @@ describe('a project outside the repository, with the packed packages installed b
     expect(run.stderr).toContain('Dry run');
     expect(run.code).toBe(0);
     expect(JSON.parse(run.stdout)).toMatchObject({ queue: 'billing', escalated: true });
+    // Recorded in the run history: @weft/store-sqlite and better-sqlite3's native addon, as installed.
+    expect(run.stderr).toMatch(/Recorded as run \S+ in \.weft\/weft\.db/);
+    expect(existsSync(join(app, '.weft/weft.db'))).toBe(true);
+  });
+
+  it("ran every dependency's install script: better-sqlite3 only, its addon loads", () => {
+    expect([...installScripts.keys()]).toEqual(['better-sqlite3']);
   });
 });
 

@@ -204,6 +204,7 @@ export function engineOptions(
     },
   };
   if (setup.dryRun) options.http = { fetch: fixtureFetch(currentFixtures) };
+  if (setup.autoModel !== undefined) options.autoModel = setup.autoModel;
   if (workspace.language !== undefined) options.language = workspace.language;
   return options;
 }

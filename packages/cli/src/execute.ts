@@ -22,6 +22,7 @@ const EVENTS: Record<WeftEventName, true> = {
   'step.retrying': true,
   'loop.iteration': true,
   'model.delta': true,
+  'model.selected': true,
   usage: true,
   log: true,
   'step.completed': true,
@@ -116,6 +117,9 @@ export async function execute(o: ExecuteOptions): Promise<number> {
   let cancelledElsewhere = false;
   try {
     const started = await o.start();
+    // A run still PENDING (filling input fields left to a model) has not emitted run.started yet.
+    const pending = handle === undefined ? engine.active.get(started.id) : undefined;
+    if (pending !== undefined) onStarted({ run_id: started.id });
     if (handle === undefined) {
       // Ended before it started (e.g. cancelled at once): the stored record is the run.
       run = started;

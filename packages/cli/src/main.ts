@@ -81,11 +81,23 @@ export function createProgram(io: Io, setExit: (code: number) => void): Command 
         const { validateCommand } = await import('./commands/validate.js');
         const { loadPlugins } = await import('./plugin.js');
         const plugins = await loadPlugins(flags.plugin ?? []);
+        // The providers `weft run` would use (keys in the environment, else the dry run's): AUTO_UNSERVED.
+        const { setupProviders } = await import('./providers.js');
+        const { emptyFixtures } = await import('./fixtures.js');
+        const setup = await setupProviders({
+          choice: undefined,
+          env: io.env,
+          names: [],
+          fixtures: emptyFixtures(),
+          fixturesSource: null,
+          explicitFixtures: false,
+        });
         setExit(
           validateCommand(
             files,
             {
               json: flags.json === true,
+              providers: setup.providers,
               stepTypes: Object.keys(plugins.steps),
               ...(flags.language === undefined ? {} : { language: flags.language }),
             },

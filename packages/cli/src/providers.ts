@@ -6,7 +6,14 @@
  * - `--provider openai` / `anthropic`, or an API key in the environment: the real provider, registered
  *   under its own name (OPENAI_API_KEY, OPENAI_BASE_URL; ANTHROPIC_API_KEY, ANTHROPIC_BASE_URL).
  */
-import { isWeftError, mergePricing, type PricingTable, type Provider } from '@weft/core';
+import {
+  type AutoModelPolicy,
+  type CatalogueModel,
+  isWeftError,
+  mergePricing,
+  type PricingTable,
+  type Provider,
+} from '@weft/core';
 import { type ScriptedProvider, scriptedProvider } from '@weft/testing';
 import type { ProviderChoice } from './choices.js';
 import { CliError } from './errors.js';
@@ -22,6 +29,8 @@ export interface ProviderSetup {
   pricing: PricingTable;
   /** One line saying which provider answers, for stderr. */
   notice: string;
+  /** Dry runs: the fixtures' `choose` pins the model automatic choice gives a step. */
+  autoModel?: AutoModelPolicy;
   /** Dry runs: replaces the fixtures every scripted name answers from (tests swap them per test). */
   useFixtures(fixtures: Fixtures, source: string): void;
 }
@@ -85,21 +94,42 @@ export async function setupProviders(request: ProviderRequest): Promise<Provider
   return scripted(request, reason, await listPrices());
 }
 
-/** Both providers' list prices: a dry run's token estimates are priced as the real call would be. */
-async function listPrices(): Promise<PricingTable> {
+/**
+ * Both providers' list prices (a dry run's token estimates are priced as the real call would be) and
+ * catalogues (a dry run's automatic model choice picks what a live run with both keys would).
+ */
+async function listPrices(): Promise<{
+  pricing: PricingTable;
+  catalogues: Record<string, readonly CatalogueModel[]>;
+}> {
   const [openai, anthropic] = await Promise.all([
     import('@weft/provider-openai'),
     import('@weft/provider-anthropic'),
   ]);
-  return mergePricing(openai.pricing, anthropic.pricing);
+  return {
+    pricing: mergePricing(openai.pricing, anthropic.pricing),
+    catalogues: { openai: openai.catalogue, anthropic: anthropic.catalogue },
+  };
 }
 
-function scripted(request: ProviderRequest, reason: string, pricing: PricingTable): ProviderSetup {
+function scripted(
+  request: ProviderRequest,
+  reason: string,
+  list: { pricing: PricingTable; catalogues: Record<string, readonly CatalogueModel[]> },
+): ProviderSetup {
+  const pricing = list.pricing;
   let current = scriptedFrom(request.fixtures, request.fixturesSource ?? 'fixtures');
   const names = new Set(['scripted', 'openai', 'anthropic', ...request.names]);
   const providers: Record<string, Provider> = {};
+  // openai and anthropic offer their real catalogues; the other names the fixtures' `catalogue`, if any.
+  const own = Array.isArray(request.fixtures.scripted.catalogue) ? current.catalogue : undefined;
   for (const name of names) {
-    providers[name] = { name, complete: (req) => current.withName(name).complete(req) };
+    const catalogue = Object.hasOwn(list.catalogues, name) ? list.catalogues[name] : own;
+    providers[name] = {
+      name,
+      complete: (req) => current.withName(name).complete(req),
+      ...(catalogue === undefined ? {} : { catalogue }),
+    };
   }
   const http = request.fixtures.http.size;
   const source =
@@ -111,6 +141,7 @@ function scripted(request: ProviderRequest, reason: string, pricing: PricingTabl
     providers,
     pricing,
     notice: `Dry run (${reason === '' ? '--provider scripted' : reason}): scripted provider, ${source}.`,
+    autoModel: (needs, catalogue) => current.autoModel(needs, catalogue),
     useFixtures(fixtures, fixturesSource) {
       current = scriptedFrom(fixtures, fixturesSource);
     },

@@ -2,7 +2,14 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli, tempDir } from './helpers.js';
 
-const EXAMPLES = ['support-triage', 'lead-enrichment', 'status-digest', 'inbox-digest', 'invoice-check'];
+const EXAMPLES = [
+  'support-triage',
+  'lead-enrichment',
+  'status-digest',
+  'inbox-digest',
+  'invoice-check',
+  'reply-drafter',
+];
 
 describe('weft test', () => {
   it.each(EXAMPLES)('the %s example passes its tests', async (name) => {
@@ -95,6 +102,32 @@ describe('weft validate', () => {
     expect(r.stdout).toContain(`${join(dir, 'two.json')}: /steps/0/else/0 DANGLING_DESTINATION`);
     expect(r.stdout).toContain(`${join(dir, 'one.json')}: ✖ invalid`);
     expect(r.stdout).toContain(`${join(dir, 'ok.json')}: ✔ valid`);
+  });
+
+  it('warns (AUTO_UNSERVED) when a version relies on auto that no provider weft run would use can serve', async () => {
+    const step = (provider: string) => ({
+      steps: [
+        {
+          type: 'model',
+          key: 'm',
+          provider: { provider, model: 'auto', messages: [{ role: 'user', content: 'Hi' }] },
+        },
+      ],
+    });
+    const dir = tempDir({ 'ollama.json': step('ollama'), 'openai.json': step('openai') });
+    // A dry run offers the openai and anthropic catalogues: openai is served, a local server is not.
+    const dry = await runCli(['validate', join(dir, 'ollama.json'), join(dir, 'openai.json')]);
+    expect(dry.code).toBe(0);
+    expect(dry.stdout).toContain(`${join(dir, 'ollama.json')}: warning /steps/0/provider AUTO_UNSERVED`);
+    expect(dry.stdout).toContain(`${join(dir, 'ollama.json')}: ✔ valid (1 warning)`);
+    expect(dry.stdout).toContain(`${join(dir, 'openai.json')}: ✔ valid`);
+    expect(dry.stdout).not.toContain(`${join(dir, 'openai.json')}: /steps`);
+    // With only an Anthropic key, `weft run` would have no openai provider.
+    const live = await runCli(['validate', join(dir, 'openai.json')], {
+      env: { ANTHROPIC_API_KEY: 'sk-ant-x' },
+    });
+    expect(live.stdout).toContain('AUTO_UNSERVED');
+    expect(live.stdout).toContain('"openai" is not among them');
   });
 
   it('--json prints a report per file', async () => {

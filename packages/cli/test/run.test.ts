@@ -23,6 +23,22 @@ describe('weft run', () => {
     expect(r.stdout).toContain('Hi Dana,');
   });
 
+  it('dry-runs the reply-drafter example with no key: auto-filled fields and an automatically chosen model', async () => {
+    const r = await runCli(['run', 'examples/reply-drafter/workflow.json', '-o', 'run']);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain('Dry run');
+    const run = JSON.parse(r.stdout);
+    expect(run.status).toBe('COMPLETED');
+    expect(run.auto_filled).toEqual(['tone', 'language']);
+    expect(run.input).toMatchObject({ customer: 'Camille Martin', tone: 'friendly', language: 'fr' });
+    expect(run.result).toMatchObject({ tone: 'friendly', language: 'fr', model: 'openai/gpt-4.1-nano' });
+    expect(run.usage.steps.$auto.calls[0]).toMatchObject({
+      type: 'auto',
+      provider: 'openai',
+      model: 'gpt-4.1-nano',
+    });
+  });
+
   it('--output json prints the result as JSON, --output run the whole run', async () => {
     const json = await runCli(['run', TRIAGE, '--output', 'json']);
     expect(json.code).toBe(0);

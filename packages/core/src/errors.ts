@@ -32,6 +32,17 @@ export const ERROR_CODES = {
   PROVIDER_TIMEOUT: 'PROVIDER_TIMEOUT',
   /** A model step asked for `response_format: json` and the reply was not JSON. */
   INVALID_MODEL_OUTPUT: 'INVALID_MODEL_OUTPUT',
+  /**
+   * A `model` step left the model to Weft (`model: "auto"`, `provider: "auto"`, or an `auto` block without
+   * a model) and no model of the registered providers' catalogues serves what the step needs;
+   * `details.unmet` lists, per candidate, what it lacks.
+   */
+  NO_MODEL_FITS: 'NO_MODEL_FITS',
+  /**
+   * Input fields left to a model (`allowed_modes` with "auto") could not be filled: the model's answer did
+   * not fit the fields twice (`details.problems`), or the call failed (`details.cause`).
+   */
+  AUTO_FILL_FAILED: 'AUTO_FILL_FAILED',
   /** The host's `http.allow` hook refused the URL of an `http_request` step. */
   HTTP_FORBIDDEN: 'HTTP_FORBIDDEN',
   /** A `workflow` step would nest sub-workflows deeper than `limits.maxWorkflowDepth`. */

@@ -44,6 +44,9 @@ export { INPUT_PROBLEM_CODES, inputProblems } from './input/index.js';
 export { BUILTIN_STEP_TYPES } from './model/index.js';
 export { getWorkflowJsonSchema, WORKFLOW_JSON_SCHEMA_ID, workflowJsonSchema } from './model/json-schema.js';
 export type * from './model/types.js';
+export type { AutoModelPolicy, ModelChoice, ModelNeeds } from './providers/auto-model.js';
+export { defaultAutoModel } from './providers/auto-model.js';
+export type { CatalogueEntry } from './providers/catalogue.js';
 export type * from './providers/provider.js';
 export type {
   AppClient,
@@ -79,6 +82,7 @@ export type { Engine } from './run/engine.js';
 export { createEngine, DEFAULT_CONCURRENCY, DEFAULT_LIMITS } from './run/engine.js';
 export type { CancelResult, RunHandle } from './run/handle.js';
 export type {
+  AutoFillRecord,
   CancelRequestedEntry,
   JournalEntry,
   JournalEntryBase,
@@ -96,7 +100,7 @@ export type {
   TimerFiredEntry,
   UsageRecordedEntry,
 } from './run/journal.js';
-export { JOURNAL_ENTRY_TYPES, journalData, journalEntry } from './run/journal.js';
+export { AUTO_FILL_USAGE_KEY, JOURNAL_ENTRY_TYPES, journalData, journalEntry } from './run/journal.js';
 export type {
   Clock,
   ConcurrencyOptions,
@@ -154,4 +158,10 @@ export type {
 export { TEST_STATUSES } from './store/types.js';
 export { mergePricing } from './usage/pricing.js';
 export type { ProblemCode, ValidateOptions, ValidationResult } from './validate/index.js';
-export { PROBLEM_CODES, PROBLEM_SEVERITY, VALIDATION_LIMITS, validateVersion } from './validate/index.js';
+export {
+  autoProblems,
+  PROBLEM_CODES,
+  PROBLEM_SEVERITY,
+  VALIDATION_LIMITS,
+  validateVersion,
+} from './validate/index.js';

@@ -4,6 +4,7 @@
  * `max_tokens` defaults to 1024; JSON mode is an instruction appended to the system prompt.
  */
 import {
+  type CatalogueModel,
   ERROR_CODES,
   invalidArgument,
   type ModelPrice,
@@ -23,6 +24,7 @@ import {
   readEvents,
   readJson,
 } from '@weft/provider-http';
+import { catalogue as listModels } from './catalogue.js';
 import { pricing as listPrices } from './pricing.js';
 import { MessageStream } from './stream.js';
 import {
@@ -31,6 +33,7 @@ import {
   JSON_INSTRUCTION,
   readContent,
   stripFences,
+  structuredAnswer,
   toUsage,
 } from './wire.js';
 
@@ -60,6 +63,11 @@ export interface AnthropicOptions {
    * prices (`pricing.anthropic`, a snapshot); `{}` for none. `createEngine({ pricing })` overrides.
    */
   pricing?: Record<string, ModelPrice> | undefined;
+  /**
+   * The models automatic model choice may pick from this provider (`model: "auto"`; @weft/core's
+   * CatalogueModel). Default: `catalogue` (a snapshot) when `baseURL` is Anthropic's own, else none; `[]` for none.
+   */
+  catalogue?: readonly CatalogueModel[] | undefined;
   /** Per-attempt timeout, ms. Default 60 000 (an idle timeout while streaming). */
   timeoutMs?: number | undefined;
   /** Deadline of one call, ms: attempts, retry waits and the whole stream. Default 600 000 → TIMEOUT. */
@@ -94,6 +102,7 @@ export function anthropic(options: AnthropicOptions = {}): Provider {
   if (pricing === null || typeof pricing !== 'object' || Array.isArray(pricing))
     throw invalidArgument('pricing', 'an object of prices by model', pricing);
   const prices = Object.freeze({ ...pricing });
+  const models = modelsFor(options.catalogue, url.startsWith(`${ANTHROPIC_BASE_URL}/`));
   const headers: Record<string, string> = {
     accept: 'application/json',
     'anthropic-version': options.anthropicVersion ?? ANTHROPIC_VERSION,
@@ -113,14 +122,16 @@ export function anthropic(options: AnthropicOptions = {}): Provider {
     secrets: [options.apiKey],
   });
 
-  function finish(body: unknown, status: number, json: boolean): ModelResponse {
+  function finish(body: unknown, status: number, request: ModelRequest): ModelResponse {
+    const json = request.response_format === 'json';
     const record = body as any;
     if (record === null || typeof record !== 'object' || !Array.isArray(record.content)) {
       if (record?.type === 'error' && record.error !== undefined)
         throw errorForStreamError(name, record.error);
       throw malformedResponse(name, status, 'a body without content');
     }
-    const { text, toolCalls } = readContent(record.content);
+    const read = readContent(record.content);
+    const { message: text, toolCalls } = structuredAnswer(request, read.text, read.toolCalls);
     const response: ModelResponse = {
       message: json ? stripFences(text) : text,
       raw: client.redact(body),
@@ -137,7 +148,7 @@ export function anthropic(options: AnthropicOptions = {}): Provider {
     const onDelta = request.onDelta;
     const json = request.response_format === 'json';
     if (!(response.headers.get('content-type') ?? '').includes('text/event-stream')) {
-      const result = finish(await readJson(response, context), response.status, json);
+      const result = finish(await readJson(response, context), response.status, request);
       if (result.message !== '' && onDelta !== undefined) {
         context.commit();
         onDelta(result.message);
@@ -171,12 +182,13 @@ export function anthropic(options: AnthropicOptions = {}): Provider {
         },
       );
     }
+    const answer = structuredAnswer(request, stream.text, stream.toolCalls());
     const result: ModelResponse = {
-      message: json ? stripFences(stream.text) : stream.text,
+      message: json ? stripFences(answer.message) : answer.message,
       raw: client.redact(stream.toMessage()),
       usage: stream.tokenUsage(),
     };
-    const toolCalls = stream.toolCalls();
+    const toolCalls = answer.toolCalls;
     if (toolCalls !== undefined) result.tool_calls = toolCalls;
     if (stream.stopReason === 'refusal') {
       result.refusal = stream.text === '' ? 'The model refused to answer.' : stream.text;
@@ -188,6 +200,7 @@ export function anthropic(options: AnthropicOptions = {}): Provider {
   return {
     name,
     pricing: prices,
+    catalogue: models,
     complete(request: ModelRequest): Promise<ModelResponse> {
       const stream =
         options.stream === true || ((options.stream ?? 'auto') === 'auto' && request.onDelta !== undefined);
@@ -199,9 +212,7 @@ export function anthropic(options: AnthropicOptions = {}): Provider {
         read: (response, context) =>
           stream
             ? readStream(response, context, request)
-            : readJson(response, context).then((body) =>
-                finish(body, response.status, request.response_format === 'json'),
-              ),
+            : readJson(response, context).then((body) => finish(body, response.status, request)),
       });
     },
   };
@@ -214,4 +225,11 @@ function endpoint(baseURL: string): string {
   const url = new URL(baseURL);
   url.pathname = `${url.pathname.replace(/\/+$/, '')}/v1/messages`;
   return url.toString();
+}
+
+/** The `catalogue` option, checked (entries are checked by the engine), or the default snapshot. */
+function modelsFor(option: unknown, ownEndpoint: boolean): readonly CatalogueModel[] {
+  if (option === undefined) return ownEndpoint ? listModels : [];
+  if (!Array.isArray(option)) throw invalidArgument('catalogue', 'an array of catalogue models', option);
+  return Object.freeze([...option]);
 }

@@ -16,6 +16,9 @@ export interface MessagesBody {
   system?: string;
   messages: Array<{ role: 'user' | 'assistant'; content: string | unknown[] }>;
   temperature?: number;
+  /** Structured output only: the one tool whose input is the answer, and `tool_choice` forcing it. */
+  tools?: Array<{ name: string; description?: string; input_schema: Record<string, unknown> }>;
+  tool_choice?: { type: 'tool'; name: string };
   stream: boolean;
 }
 
@@ -36,7 +39,9 @@ export function buildBody(request: ModelRequest, options: BodyOptions): Messages
       messages.push({ role: message.role, content: toContent(message.content) });
     }
   }
-  if (request.response_format === 'json') system.push(options.jsonInstruction);
+  const schema = request.response_format === 'json' ? request.json_schema : undefined;
+  // Structured output is one forced tool call (the tool's input is the answer); plain JSON an instruction.
+  if (request.response_format === 'json' && schema === undefined) system.push(options.jsonInstruction);
   // The documented field order: model, max_tokens, system, messages, temperature, stream.
   const body: MessagesBody = {
     model: request.model,
@@ -46,6 +51,16 @@ export function buildBody(request: ModelRequest, options: BodyOptions): Messages
   body.messages = messages;
   // The workflow schema allows 0–2; the Messages API accepts 0–1.
   if (request.temperature !== undefined) body.temperature = Math.min(1, Math.max(0, request.temperature));
+  if (schema !== undefined) {
+    body.tools = [
+      {
+        name: schema.name,
+        ...(schema.description === undefined ? {} : { description: schema.description }),
+        input_schema: schema.schema,
+      },
+    ];
+    body.tool_choice = { type: 'tool', name: schema.name };
+  }
   body.stream = options.stream;
   return body;
 }
@@ -117,6 +132,23 @@ export function readContent(content: unknown): { text: string; toolCalls: ModelT
     }
   }
   return { text, toolCalls: toolCalls.length > 0 ? toolCalls : undefined };
+}
+
+/**
+ * Structured output: the forced tool call's input is the answer (its JSON text); the call is not a tool
+ * call of the step. Without it (a model that answered in text anyway) the text stands.
+ */
+export function structuredAnswer(
+  request: ModelRequest,
+  text: string,
+  toolCalls: ModelToolCall[] | undefined,
+): { message: string; toolCalls: ModelToolCall[] | undefined } {
+  const name = request.response_format === 'json' ? request.json_schema?.name : undefined;
+  if (name === undefined) return { message: text, toolCalls };
+  const call = toolCalls?.find((c) => c.function.name === name);
+  if (call === undefined) return { message: text, toolCalls };
+  const rest = toolCalls!.filter((c) => c !== call);
+  return { message: call.function.arguments, toolCalls: rest.length > 0 ? rest : undefined };
 }
 
 /** In JSON mode: unwraps a reply the model fenced anyway (```json … ```). */

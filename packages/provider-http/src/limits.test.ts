@@ -139,8 +139,9 @@ describe('totalTimeoutMs', () => {
     server = await startMockServer((_req, res) => sendJson(res, 503, { error: { message: 'busy' } }));
     const c = createHttpClient({
       provider: 'test',
-      totalTimeoutMs: 200,
-      retry: { maxAttempts: 10, baseDelayMs: 150, maxDelayMs: 150 },
+      // Wide enough that a loaded machine's slow first request cannot reach the deadline itself.
+      totalTimeoutMs: 3_000,
+      retry: { maxAttempts: 10, baseDelayMs: 2_000, maxDelayMs: 2_000 },
       random: () => 0.99,
     });
     const error = await caught(json(c, server.url));

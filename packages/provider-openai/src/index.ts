@@ -2,6 +2,7 @@
 // The wire details (request bodies, stream assembly) are internal.
 
 export type { RetryOptions } from '@weft/provider-http';
+export { catalogue } from './catalogue.js';
 export type { OpenAIOptions } from './openai.js';
 export { OPENAI_BASE_URL, openai } from './openai.js';
 export { pricing } from './pricing.js';

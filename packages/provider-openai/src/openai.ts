@@ -4,6 +4,7 @@
  * and any other compatible endpoint; register several under different `name`s.
  */
 import {
+  type CatalogueModel,
   ERROR_CODES,
   invalidArgument,
   type ModelPrice,
@@ -23,6 +24,7 @@ import {
   readEvents,
   readJson,
 } from '@weft/provider-http';
+import { catalogue as listModels } from './catalogue.js';
 import { pricing as listPrices } from './pricing.js';
 import { ChatStream } from './stream.js';
 import { buildBody, contentText, type MaxTokensParam, toToolCalls, toUsage } from './wire.js';
@@ -55,6 +57,11 @@ export interface OpenAIOptions {
    * (`pricing.openai`, a snapshot); `{}` for none (a local server). `createEngine({ pricing })` overrides.
    */
   pricing?: Record<string, ModelPrice> | undefined;
+  /**
+   * The models automatic model choice may pick from this provider (`model: "auto"`; @weft/core's
+   * CatalogueModel). Default: `catalogue` (a snapshot) when `baseURL` is OpenAI's own, else none; `[]` for none.
+   */
+  catalogue?: readonly CatalogueModel[] | undefined;
   /** Per-attempt timeout, ms. Default 60 000 (an idle timeout while streaming). */
   timeoutMs?: number | undefined;
   /** Deadline of one call, ms: attempts, retry waits and the whole stream. Default 600 000 → TIMEOUT. */
@@ -85,6 +92,10 @@ export function openai(options: OpenAIOptions = {}): Provider {
   if (pricing === null || typeof pricing !== 'object' || Array.isArray(pricing))
     throw invalidArgument('pricing', 'an object of prices by model', pricing);
   const prices = Object.freeze({ ...pricing });
+  const models = modelsFor(
+    options.catalogue,
+    options.baseURL === undefined || url.startsWith(`${OPENAI_BASE_URL}/`),
+  );
   const maxTokensParam = options.maxTokensParam ?? 'max_tokens';
   const headers: Record<string, string> = { accept: 'application/json', ...options.headers };
   if (options.apiKey !== undefined && options.apiKey !== '') {
@@ -183,6 +194,7 @@ export function openai(options: OpenAIOptions = {}): Provider {
   return {
     name,
     pricing: prices,
+    catalogue: models,
     complete(request: ModelRequest): Promise<ModelResponse> {
       const stream =
         options.stream === true || ((options.stream ?? 'auto') === 'auto' && request.onDelta !== undefined);
@@ -208,4 +220,11 @@ function endpoint(baseURL: string, apiVersion: string | undefined): string {
   url.pathname = `${url.pathname.replace(/\/+$/, '')}/chat/completions`;
   if (apiVersion !== undefined) url.searchParams.set('api-version', apiVersion);
   return url.toString();
+}
+
+/** The `catalogue` option, checked (entries are checked by the engine), or the default snapshot. */
+function modelsFor(option: unknown, ownEndpoint: boolean): readonly CatalogueModel[] {
+  if (option === undefined) return ownEndpoint ? listModels : [];
+  if (!Array.isArray(option)) throw invalidArgument('catalogue', 'an array of catalogue models', option);
+  return Object.freeze([...option]);
 }

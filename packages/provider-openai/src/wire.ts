@@ -14,7 +14,12 @@ export interface ChatCompletionBody {
   max_completion_tokens?: number;
   stream: boolean;
   stream_options?: { include_usage: true };
-  response_format?: { type: 'json_object' };
+  response_format?:
+    | { type: 'json_object' }
+    | {
+        type: 'json_schema';
+        json_schema: { name: string; description?: string; schema: Record<string, unknown>; strict: false };
+      };
 }
 
 export function buildBody(
@@ -30,7 +35,23 @@ export function buildBody(
   if (request.temperature !== undefined) body.temperature = request.temperature;
   if (request.max_tokens !== undefined) body[maxTokensParam] = request.max_tokens;
   if (stream) body.stream_options = { include_usage: true };
-  if (request.response_format === 'json') body.response_format = { type: 'json_object' };
+  if (request.response_format === 'json') {
+    // Structured output (auto-fill): the schema itself. Not `strict`: strict mode refuses optional
+    // properties and formats, and the engine checks the answer anyway.
+    const schema = request.json_schema;
+    body.response_format =
+      schema === undefined
+        ? { type: 'json_object' }
+        : {
+            type: 'json_schema',
+            json_schema: {
+              name: schema.name,
+              ...(schema.description === undefined ? {} : { description: schema.description }),
+              schema: schema.schema,
+              strict: false,
+            },
+          };
+  }
   return body;
 }
 

@@ -7,12 +7,18 @@
  *   "replies": { "<step_key>": "text" | {json} | {"$error": "CODE"} | {"$sequence": [...]} },
  *   "models": { "<model>": ... },
  *   "default": ...,
- *   "latency_ms": 0
+ *   "latency_ms": 0,
+ *   "auto_fill": { "<field>": value },
+ *   "choose": { "<step_key>": "<model>" | { "provider", "model" } },
+ *   "catalogue": [ { "model", "context_window", "max_output", "json"?, … } ]
  * }
  * ```
+ * `auto_fill` answers input fields left to a model, `choose` pins the model automatic choice gives a step
+ * (the CLI passes the provider's `autoModel` to the engine), `catalogue` replaces the scripted catalogue.
  * Every key is optional; unknown keys are rejected so that a typo does not silently fall back to the echo.
  */
-import { invalidArgument, WeftError } from '@weft/core';
+import { type CatalogueModel, invalidArgument, WeftError } from '@weft/core';
+import { checkChoices } from './auto.js';
 import { isPlainObject, type ScriptedReply } from './reply.js';
 import { type ScriptedProvider, type ScriptedProviderOptions, scriptedProvider } from './scripted.js';
 
@@ -22,9 +28,21 @@ export interface ScriptedFixtures {
   models?: Record<string, unknown>;
   default?: unknown;
   latency_ms?: number;
+  auto_fill?: Record<string, unknown>;
+  choose?: Record<string, unknown>;
+  catalogue?: unknown[];
 }
 
-const FIXTURE_KEYS = ['name', 'replies', 'models', 'default', 'latency_ms'];
+const FIXTURE_KEYS = [
+  'name',
+  'replies',
+  'models',
+  'default',
+  'latency_ms',
+  'auto_fill',
+  'choose',
+  'catalogue',
+];
 
 /** Checks a fixtures document and turns it into scripted-provider options. */
 export function fixturesToOptions(input: unknown): ScriptedProviderOptions {
@@ -61,6 +79,18 @@ export function fixturesToOptions(input: unknown): ScriptedProviderOptions {
     if (!isPlainObject(table)) throw invalidArgument(`fixtures.${key}`, 'an object', table);
     for (const [k, reply] of Object.entries(table)) checkReply(reply, `fixtures.${key}.${k}`);
     options[key] = table as Record<string, ScriptedReply>;
+  }
+  if (doc.auto_fill !== undefined) {
+    if (!isPlainObject(doc.auto_fill))
+      throw invalidArgument('fixtures.auto_fill', 'an object of field → value', doc.auto_fill);
+    for (const [k, reply] of Object.entries(doc.auto_fill)) checkReply(reply, `fixtures.auto_fill.${k}`);
+    options.autoFill = doc.auto_fill as Record<string, ScriptedReply>;
+  }
+  if (doc.choose !== undefined) options.choose = checkChoices(doc.choose, 'fixtures.choose');
+  if (doc.catalogue !== undefined) {
+    if (!Array.isArray(doc.catalogue))
+      throw invalidArgument('fixtures.catalogue', 'an array of catalogue models', doc.catalogue);
+    options.catalogue = doc.catalogue as CatalogueModel[];
   }
   if (Object.hasOwn(doc, 'default')) {
     checkReply(doc.default, 'fixtures.default');

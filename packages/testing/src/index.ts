@@ -8,6 +8,8 @@ export const scriptedProvider: typeof createScripted & { fromFixtures: typeof fr
   { fromFixtures },
 );
 
+export type { ScriptedChoices } from './auto.js';
+export { placeholder, SCRIPTED_CATALOGUE, scriptedAutoModel } from './auto.js';
 export type { FakeClock } from './clock.js';
 export { createFakeClock, FAKE_CLOCK_START } from './clock.js';
 export type { ScriptedFixtures } from './fixtures.js';

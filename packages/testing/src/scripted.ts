@@ -1,16 +1,27 @@
 /**
  * `scriptedProvider`: a deterministic Provider for dry runs and tests. A call is answered by the first
  * of: `replies[step_key]`, the first `match` entry whose `when(request)` is true, `models[model]`,
- * `default`, and finally the built-in echo (see `echoReply`).
+ * `default`, and finally the built-in echo (see `echoReply`). An auto-fill call (`request.auto_fill`) is
+ * answered by `replies[step_key]` (the input step's key, or "$auto" for the workflow input), else field by
+ * field from `autoFill`, with a placeholder that fits the field for the others (auto.ts).
  */
 import {
+  type AutoModelPolicy,
   CancelledError,
+  type CatalogueModel,
   invalidArgument,
   type ModelRequest,
   type ModelResponse,
   type Provider,
   type TokenUsage,
 } from '@weft/core';
+import {
+  checkChoices,
+  placeholder,
+  SCRIPTED_CATALOGUE,
+  type ScriptedChoices,
+  scriptedAutoModel,
+} from './auto.js';
 import { type ResolvedReply, resolveReply, type ScriptedReply, type ScriptedRequest } from './reply.js';
 import { estimateTokens, messageText, splitWords } from './text.js';
 
@@ -36,6 +47,12 @@ export interface ScriptedProviderOptions {
   usage?: TokenUsage | ((request: ScriptedRequest, message: string) => TokenUsage);
   /** Simulate streaming through `onDelta`, one word per delta, when the request has one. Default true. */
   stream?: boolean;
+  /** The models automatic model choice may pick (`model: "auto"`). Default SCRIPTED_CATALOGUE; `[]`: none. */
+  catalogue?: readonly CatalogueModel[];
+  /** Auto-fill answers by field name (any reply; its JSON text is parsed, plain text stays a string). */
+  autoFill?: Record<string, ScriptedReply>;
+  /** The model automatic choice gives a step, by step key (see `autoModel`). */
+  choose?: ScriptedChoices;
 }
 
 export interface ScriptedProvider extends Provider {
@@ -45,10 +62,13 @@ export interface ScriptedProvider extends Provider {
   reset(): void;
   /** The same script, calls record and sequence positions under another provider name. */
   withName(name: string): ScriptedProvider;
+  readonly catalogue: readonly CatalogueModel[];
+  /** A policy for `createEngine({ autoModel })`: `choose` for the steps it names, else the default policy. */
+  readonly autoModel: AutoModelPolicy;
 }
 
 /** Where the reply of a call came from (in `raw.source`). */
-export type ReplySource = 'replies' | 'match' | 'models' | 'default' | 'echo';
+export type ReplySource = 'replies' | 'match' | 'models' | 'default' | 'echo' | 'auto_fill';
 
 interface SharedState {
   calls: ScriptedRequest[];
@@ -94,6 +114,20 @@ function build(options: ScriptedProviderOptions, name: string, state: SharedStat
     return undefined;
   };
 
+  /** An auto-fill answer: each field from `autoFill`, else a placeholder that fits its schema. */
+  async function autoFillReply(request: ScriptedRequest): Promise<string> {
+    const schema = request.json_schema?.schema ?? {};
+    const properties = (schema.properties ?? {}) as Record<string, unknown>;
+    const answer: Record<string, unknown> = {};
+    for (const field of request.auto_fill?.fields ?? []) {
+      if (options.autoFill !== undefined && Object.hasOwn(options.autoFill, field)) {
+        const text = (await resolveReply(options.autoFill[field]!, request, name, state.positions)).message;
+        answer[field] = parseOr(text);
+      } else answer[field] = placeholder(properties[field], field);
+    }
+    return JSON.stringify(answer);
+  }
+
   async function complete(request: ModelRequest): Promise<ModelResponse> {
     const { signal, onDelta, ...rest } = request;
     const recorded = structuredClone(rest) as ScriptedRequest;
@@ -107,7 +141,8 @@ function build(options: ScriptedProviderOptions, name: string, state: SharedStat
       typeof options.latencyMs === 'function' ? options.latencyMs(view) : (options.latencyMs ?? 0);
     if (latency > 0) await delay(latency, signal, cancelled);
 
-    const picked = pick(view);
+    const filling = view.auto_fill !== undefined && !Object.hasOwn(options.replies ?? {}, view.step_key);
+    const picked = filling ? { reply: autoFillReply, source: 'auto_fill' as const } : pick(view);
     const resolved: ResolvedReply =
       picked === undefined
         ? { message: echoReply(view) }
@@ -144,6 +179,8 @@ function build(options: ScriptedProviderOptions, name: string, state: SharedStat
   return {
     name,
     calls: state.calls,
+    catalogue: options.catalogue ?? SCRIPTED_CATALOGUE,
+    autoModel: scriptedAutoModel(options.choose),
     complete,
     reset() {
       state.calls.length = 0;
@@ -155,6 +192,14 @@ function build(options: ScriptedProviderOptions, name: string, state: SharedStat
       return build(options, other, state);
     },
   };
+}
+
+function parseOr(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
 }
 
 function usageFor(options: ScriptedProviderOptions, request: ScriptedRequest, message: string): TokenUsage {
@@ -191,7 +236,11 @@ function validateOptions(options: ScriptedProviderOptions): void {
       throw invalidArgument('latencyMs', 'a number ≥ 0 or a function', latency);
     }
   }
-  for (const key of ['replies', 'models'] as const) {
+  if (options.catalogue !== undefined && !Array.isArray(options.catalogue)) {
+    throw invalidArgument('catalogue', 'an array of catalogue models', options.catalogue);
+  }
+  if (options.choose !== undefined) checkChoices(options.choose, 'choose');
+  for (const key of ['replies', 'models', 'autoFill'] as const) {
     const value = options[key];
     if (value !== undefined && (value === null || typeof value !== 'object' || Array.isArray(value))) {
       throw invalidArgument(key, 'an object', value);

@@ -1,5 +1,8 @@
-/** `weft validate <file…>`: every problem of every file; exit 1 on errors, 2 when a file cannot be read. */
-import { type Problem, validateVersion } from '@weft/core';
+/**
+ * `weft validate <file…>`: every problem of every file; exit 1 on errors, 2 when a file cannot be read.
+ * With `providers` (the ones `weft run` would use), also AUTO_UNSERVED warnings: `auto` they cannot serve.
+ */
+import { autoProblems, type Problem, type Provider, validateVersion } from '@weft/core';
 import { problemLines } from '../common.js';
 import { CliError, EXIT } from '../errors.js';
 import { colorsFor, writeLine } from '../output.js';
@@ -12,6 +15,8 @@ export interface ValidateFlags {
   stepTypes?: readonly string[];
   /** The expression language of documents that do not say (`--language`). */
   language?: 'jsonata' | 'javascript';
+  /** The providers `weft run` would use: a version's `auto` they cannot serve is a warning. */
+  providers?: Record<string, Provider>;
 }
 
 interface FileReport {
@@ -26,6 +31,7 @@ export function validateFile(
   file: string,
   stepTypes: readonly string[] = [],
   language?: 'jsonata' | 'javascript',
+  providers?: Record<string, Provider>,
 ): FileReport {
   let document: Record<string, unknown>;
   try {
@@ -35,11 +41,13 @@ export function validateFile(
     return { file, ok: false, error: [error.message, ...error.lines].join('\n'), problems: [] };
   }
   const result = validateVersion(document, { stepTypes, ...(language === undefined ? {} : { language }) });
-  return { file, ok: result.ok, error: null, problems: [...result.problems] };
+  const problems = [...result.problems];
+  if (providers !== undefined) problems.push(...autoProblems(document, providers));
+  return { file, ok: result.ok, error: null, problems };
 }
 
 export function validateCommand(files: readonly string[], flags: ValidateFlags, io: Io): number {
-  const reports = files.map((file) => validateFile(file, flags.stepTypes, flags.language));
+  const reports = files.map((file) => validateFile(file, flags.stepTypes, flags.language, flags.providers));
   if (flags.json) {
     writeLine(io.stdout, JSON.stringify(reports, null, 2));
   } else {

@@ -5,6 +5,7 @@
  */
 import { EventEmitter } from 'eventemitter3';
 import { ERROR_CODES, type ErrorRecord, invalidArgument, WeftError } from '../errors.js';
+import type { ModelNeeds } from '../providers/auto-model.js';
 import type { LogEntry, Run, SkipReason, UsageCall } from '../run/types.js';
 import type { RunStatus } from '../statuses.js';
 
@@ -39,6 +40,18 @@ export interface WeftEventMap {
   usage: EventBase & { step_key: string; call: UsageCall; total: number };
   log: EventBase & { step_key?: string } & LogEntry;
   'model.delta': EventBase & { step_key: string; delta: string; index?: number };
+  /**
+   * Weft chose a `model` step's model (`model: "auto"`): which one, why, and what the step needed
+   * (providers/auto-model.ts). Emitted before the call.
+   */
+  'model.selected': EventBase & {
+    step_key: string;
+    provider: string;
+    model: string;
+    reason: string;
+    needs: ModelNeeds;
+    index?: number;
+  };
 }
 
 export type WeftEventName = keyof WeftEventMap;
@@ -59,6 +72,7 @@ const EVENT_NAME_SET: Record<WeftEventName, true> = {
   usage: true,
   log: true,
   'model.delta': true,
+  'model.selected': true,
 };
 export const WEFT_EVENT_NAMES = Object.freeze(Object.keys(EVENT_NAME_SET) as WeftEventName[]);
 export type WeftEvent<K extends WeftEventName = WeftEventName> = WeftEventMap[K];

@@ -41,7 +41,7 @@ describe('JavaScript: the platform way', () => {
     const doc = { steps: [code('a', 'return 1 + 1;')] };
     expect((await createEngine({ language: 'javascript' }).run(doc)).result).toBe(2);
     // The default is JSONata: the validator says the text looks like JavaScript and names the fix.
-    expect(() => createEngine().run(doc)).toThrow(/looks like JavaScript.*"language": "javascript"/);
+    await expect(createEngine().run(doc)).rejects.toThrow(/looks like JavaScript.*"language": "javascript"/);
     const weft = createWeft({ language: 'javascript' });
     expect(weft.engine.language).toBe('javascript');
     // The document's own language wins over the engine's.
@@ -236,8 +236,8 @@ describe('JavaScript: the platform way', () => {
       expect(run.output.a!.error, body).toMatchObject({ code: 'EXPRESSION_ERROR' });
     }
     // import() is refused by the validator (there are no modules), await is a syntax error (synchronous).
-    expect(() => createEngine().run(js([code('a', 'return import("fs");')]))).toThrow(/import\(\)/);
-    expect(() => createEngine().run(js([code('a', 'return await 1;')]))).toThrow(/syntax error/);
+    await expect(createEngine().run(js([code('a', 'return import("fs");')]))).rejects.toThrow(/import\(\)/);
+    await expect(createEngine().run(js([code('a', 'return await 1;')]))).rejects.toThrow(/syntax error/);
   });
 
   it('an evaluation leaves nothing behind for the next one: intrinsics and globals are frozen', async () => {

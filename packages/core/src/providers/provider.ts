@@ -20,6 +20,14 @@ export interface ModelRequest {
   temperature?: number;
   max_tokens?: number;
   response_format: 'text' | 'json';
+  /**
+   * With `response_format: json`: the JSON Schema the reply must follow (structured output). OpenAI-style
+   * providers send it as `response_format: json_schema`, Anthropic as one forced tool call; either way the
+   * reply's `message` is the JSON text. Auto-fill of input fields sets it (run/auto-fill.ts).
+   */
+  json_schema?: { name: string; description?: string; schema: Record<string, unknown> };
+  /** Set when the call fills input fields left to a model (run/auto-fill.ts): which ones. */
+  auto_fill?: { fields: readonly string[] };
   /** Fires when the step is cancelled or times out: abort the HTTP request itself. */
   signal: AbortSignal;
   /** The step being run, for providers that script replies by step (the scripted provider). */
@@ -57,7 +65,36 @@ export interface Provider {
    * and the run logs a warning.
    */
   readonly pricing?: Readonly<Record<string, ModelPrice>> | undefined;
+  /**
+   * The models this provider serves, with what each can do and costs (providers/catalogue.ts): what the
+   * engine chooses from when a step leaves the model to it (`model: "auto"`). Without one, the provider's
+   * models are never chosen automatically.
+   */
+  readonly catalogue?: readonly CatalogueModel[] | undefined;
   complete(request: ModelRequest): Promise<ModelResponse>;
+}
+
+/**
+ * One model of a provider's catalogue. Capabilities left out count as false (a model is never chosen for
+ * what its provider did not declare); `price` left out falls back to the provider's `pricing`.
+ */
+export interface CatalogueModel {
+  /** The model name sent to the provider, e.g. "gpt-4o-mini". */
+  model: string;
+  /** `response_format: json` (and structured output with a JSON Schema). */
+  json?: boolean;
+  /** Tool calls. */
+  tools?: boolean;
+  /** Image parts in messages. */
+  images?: boolean;
+  /** File (document) parts in messages. */
+  files?: boolean;
+  /** Prompt and reply tokens the model takes in one call. */
+  context_window: number;
+  /** Reply tokens at most. */
+  max_output: number;
+  /** Credits per million tokens; default: the provider's `pricing` for the model. */
+  price?: ModelPrice;
 }
 
 /** Price of a model in credits per million tokens. */

@@ -3,8 +3,10 @@
  * reference, a run of this app. Anything outside the caller's reach is NOT_FOUND, so that another app's
  * private workflows and runs do not even leak their existence.
  */
+
 import { ERROR_CODES, invalidArgument, WeftError } from '../errors.js';
 import type { VersionDocument } from '../model/types.js';
+import { autoFilledOf } from '../run/auto-fill.js';
 import type { StepRecord } from '../run/types.js';
 import type { DiscoverableWorkflow, PublishedVersion, RunRecord, RunRow, Workflow } from '../store/types.js';
 import type { VersionRef } from './client.js';
@@ -162,7 +164,10 @@ export function assembleRun(row: RunRow, records: Record<string, StepRecord>): R
     };
   }
   for (const [key, record] of Object.entries(records)) if (!(key in output)) output[key] = record;
-  return { ...row, output };
+  const run: RunRecord = { ...row, output };
+  const filled = autoFilledOf(row.input, row.usage);
+  if (filled.length > 0) run.auto_filled = filled;
+  return run;
 }
 
 export async function loadRun(ctx: RegistryContext, id: string): Promise<RunRecord | null> {

@@ -132,10 +132,12 @@ export class RunRecorder {
     // A tracker created just now inserted the row as it stands (already RUNNING).
     if (known === undefined || tracker === undefined) return;
     const run = tracker.handle.snapshot();
+    // Fields a model filled before the run began join the stored input (auto_filled is derived from it).
+    const filled = run.auto_filled === undefined ? {} : { input: run.input };
     this.#enqueue(tracker, 'updateRun', () =>
       this.#store.updateRun(
         tracker.id,
-        { status: run.status, started_at: run.started_at, updated_at: run.updated_at },
+        { status: run.status, started_at: run.started_at, updated_at: run.updated_at, ...filled },
         { status_in: ['PENDING'] },
       ),
     );

@@ -134,7 +134,8 @@ export function createWeft(givenOptions: WeftOptions = {}): Weft {
       }
       return client;
     },
-    sweep: (now) => sweep(ctx, now === undefined ? ctx.now() : toIso(now, 'now')),
+    // async: a bad `now` rejects, as every method that returns a Promise does (docs/api.md).
+    sweep: async (now) => sweep(ctx, now === undefined ? ctx.now() : toIso(now, 'now')),
     idle: () => ctx.recorder.idle(),
     async close() {
       if (timer !== null) clearInterval(timer);

@@ -19,7 +19,10 @@ import {
 } from '../expressions/jsonata.js';
 import { MemoryFileStore } from '../files/memory.js';
 import { type InputFieldSite, inputDefinitions, invalidInput, problemsFor } from '../input/check.js';
-import type { VersionDocument } from '../model/types.js';
+import { allowsAuto } from '../input/fields.js';
+import type { Auto, VersionDocument } from '../model/types.js';
+import { modelChooser } from '../providers/auto-model.js';
+import { buildCatalogue, cataloguePricing } from '../providers/catalogue.js';
 import type { Provider } from '../providers/provider.js';
 import { branchStep } from '../steps/branch.js';
 import { browserStep } from '../steps/browser.js';
@@ -32,9 +35,10 @@ import { modelStep } from '../steps/model.js';
 import { mergeServices, serviceStep } from '../steps/service.js';
 import { filesService } from '../steps/service-files.js';
 import { schedulerService } from '../steps/service-scheduler.js';
-import type { StepContext, StepHandler } from '../steps/types.js';
+import type { HandlerEventData, StepContext, StepHandler } from '../steps/types.js';
 import { workflowStep } from '../steps/workflow.js';
 import { mergePricing, providerPricing } from '../usage/pricing.js';
+import { type AutoFillDeps, autoFill, autoFillGroups } from './auto-fill.js';
 import { checkEngineOptions, checkStartOptions } from './check-options.js';
 import type { EngineCore, HandlerEntry } from './engine-core.js';
 import type { CancelResult, RunHandle } from './handle.js';
@@ -48,7 +52,7 @@ import {
 import type { EngineLimits, EngineOptions, ResumeOptions, StartOptions } from './options.js';
 import { checkJournal } from './resume.js';
 import { normalizeRetention } from './retention.js';
-import { isoOf, metaOf, Runner, type RunnerOptions } from './runner.js';
+import { type AutoFillStart, isoOf, metaOf, Runner, type RunnerOptions } from './runner.js';
 import { EngineSlots } from './slots.js';
 import type { Run } from './types.js';
 import { checkVariables, DeltaRedactor, type Variable } from './variables.js';
@@ -165,16 +169,22 @@ export function createEngine(givenOptions: EngineOptions = {}): Engine {
     'http_request',
     slotted(httpRequestStep({ fetch: httpFetch, timeoutMs: limits.httpTimeoutMs })),
   );
-  handlers.set(
-    'model',
-    slotted(
-      modelStep({
-        providers,
-        providerLimit,
-        pricing: mergePricing(providerPricing(providers), options.pricing),
-      }),
-    ),
+  const declaredPricing = providerPricing(providers);
+  const pricing = mergePricing(declaredPricing, cataloguePricing(providers), options.pricing);
+  if (options.autoModel !== undefined && typeof options.autoModel !== 'function') {
+    throw invalidArgument(
+      'autoModel',
+      'a function (needs, catalogue) => { provider, model } | null',
+      options.autoModel,
+    );
+  }
+  const autoDefaults = checkAuto(options.auto);
+  const chooseModel = modelChooser(
+    buildCatalogue(providers, { engine: options.pricing, providers: declaredPricing }),
+    options.autoModel,
   );
+  const autoFillDeps: AutoFillDeps = { providers, providerLimit, pricing, chooseModel };
+  handlers.set('model', slotted(modelStep({ providers, providerLimit, pricing, chooseModel })));
   // browser steps and the FILES service fetch through the same policy-checked fetch (steps/http-fetch.ts).
   const fetchResource = policyFetch(httpFetch, limits.httpTimeoutMs);
   const now = () => (options.clock ?? { now: Date.now }).now();
@@ -285,11 +295,13 @@ export function createEngine(givenOptions: EngineOptions = {}): Engine {
     }
     const retention = normalizeRetention(startOptions.retention);
     const doc = plan.document;
+    const input = { ...(doc.input_default ?? {}), ...(startOptions.input ?? {}) };
     const runner = openRunner(plan, {
+      autoFill: autoFillFor(plan, startOptions.from_step_key, input),
       init: {
         runId: startOptions.id ?? core.ids(),
         createdAt: isoOf(core.clock.now()),
-        input: { ...(doc.input_default ?? {}), ...(startOptions.input ?? {}) },
+        input,
         fromStepKey: startOptions.from_step_key ?? null,
         meta: metaOf(startOptions, doc, retention),
       },
@@ -303,6 +315,30 @@ export function createEngine(givenOptions: EngineOptions = {}): Engine {
     lineage.set(runner, { depth: parent?.depth ?? 0, variables: startOptions.variables ?? [] });
     queueMicrotask(() => runner.begin());
     return runner.handle;
+  }
+
+  /** The run's auto-fill, or null when no field is left to a model (most runs: answered from a cache). */
+  function autoFillFor(
+    plan: Plan,
+    from: string | undefined,
+    input: Record<string, unknown>,
+  ): AutoFillStart | null {
+    let sites = AUTO_SITES.get(plan);
+    if (sites === undefined) {
+      sites = inputDefinitions(plan.document).filter((site) => allowsAuto(site.field));
+      AUTO_SITES.set(plan, sites);
+    }
+    if (sites.length === 0) return null;
+    if (from !== undefined) {
+      const started = new Set(
+        inputDefinitions(plan.document, { from_step_key: from }).map((s) => s.step_key),
+      );
+      sites = sites.filter((site) => site.step_key === undefined || started.has(site.step_key));
+    }
+    const groups = autoFillGroups(sites, plan.document, input, autoDefaults);
+    if (groups.length === 0) return null;
+    return (signal, redact) =>
+      autoFill(autoFillDeps, { document: plan.document, groups, given: redact({ ...input }), signal });
   }
 
   function resumeRun(
@@ -401,7 +437,9 @@ export function createEngine(givenOptions: EngineOptions = {}): Engine {
 
   const engine: Engine = {
     start: (document, startOptions) => startRun(document, startOptions),
-    run: (document, startOptions) => startRun(document, startOptions).done,
+    // A Promise-returning entry point rejects, never throws (docs/api.md, "Errors: thrown or rejected"):
+    // `start` returns a handle, so it throws; `run` turns the same error into a rejection.
+    run: async (document, startOptions) => startRun(document, startOptions).done,
     resume: (document, journal, resumeOptions) => resumeRun(document, journal, resumeOptions),
     compile: (document) => plans.get(document),
     on(event, listener) {
@@ -434,10 +472,10 @@ function redactingDeltas(handler: StepHandler): StepHandler {
     const buffered = (emit: StepContext['emit']): StepContext['emit'] =>
       function emitRedacted(event, data) {
         if (event !== 'model.delta') return emit(event, data);
-        const { delta, ...others } = data as { delta: unknown };
+        const { delta, ...others } = data as unknown as { delta: unknown };
         rest = others;
         redactor ??= new DeltaRedactor(secrets, (text) =>
-          emit('model.delta', { ...rest, delta: text } as typeof data),
+          emit('model.delta', { ...rest, delta: text } as unknown as HandlerEventData<'model.delta'>),
         );
         redactor.push(String(delta));
       };
@@ -487,6 +525,30 @@ function checkSink(parameter: string, sink: JournalSink): void {
   if (sink === null || typeof sink !== 'object' || typeof sink.append !== 'function') {
     throw invalidArgument(parameter, 'a journal sink { append(entries) }', sink);
   }
+}
+
+/** The input fields of a plan that a model may fill (computed once per plan). */
+const AUTO_SITES = new WeakMap<Plan, readonly InputFieldSite[]>();
+
+/** `createEngine({ auto })`: the default provider/model/temperature of auto-fill. */
+function checkAuto(auto: unknown): Auto | undefined {
+  if (auto === undefined) return undefined;
+  if (auto === null || typeof auto !== 'object' || Array.isArray(auto)) {
+    throw invalidArgument('auto', 'an object { provider?, model?, temperature? }', auto);
+  }
+  const o = auto as Record<string, unknown>;
+  for (const field of ['provider', 'model'] as const) {
+    if (o[field] !== undefined && (typeof o[field] !== 'string' || o[field] === '')) {
+      throw invalidArgument(`auto.${field}`, 'a non-empty string', o[field]);
+    }
+  }
+  if (
+    o.temperature !== undefined &&
+    !(typeof o.temperature === 'number' && o.temperature >= 0 && o.temperature <= 2)
+  ) {
+    throw invalidArgument('auto.temperature', 'a number from 0 to 2', o.temperature);
+  }
+  return { ...(o as Auto) };
 }
 
 /** The input fields of a plan when the run starts at its entries (computed once per plan). */

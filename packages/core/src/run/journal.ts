@@ -72,6 +72,22 @@ export interface RunStartedEntry extends JournalEntryBase {
   meta: RunMeta;
   /** Replay: step records kept from the original run, settled before anything runs. */
   preset: Record<string, StepRecord> | null;
+  /**
+   * Input fields a model filled before the run began (run/auto-fill.ts): their names (the values are in
+   * `input`), the calls made, and the AUTO_FILL_FAILED error when filling failed (the run then fails
+   * without running a step). Absent when nothing was left to a model.
+   */
+  auto_fill?: AutoFillRecord;
+}
+
+/** The ledger key of auto-fill calls (`run.usage.steps.$auto`): no step is charged for them. */
+export const AUTO_FILL_USAGE_KEY = '$auto';
+
+/** What auto-fill did, as `run.started` records it. */
+export interface AutoFillRecord {
+  fields: string[];
+  calls: UsageCall[];
+  error: ErrorRecord | null;
 }
 
 /** A step's `conditional` or `loop` was evaluated (expressions are evaluated once; the value is a fact). */

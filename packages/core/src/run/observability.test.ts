@@ -242,14 +242,17 @@ describe('expression limits', () => {
     });
   }
 
+  // Not limits: a time limit no loaded machine reaches, so only the error itself can end these.
+  const patient = createEngine({ limits: { expression: { timeoutMs: 30_000 } } });
+
   it('$eval is unavailable', async () => {
-    const run = await engine.run(draft([code('x', '$eval("1+1")')]));
+    const run = await patient.run(draft([code('x', '$eval("1+1")')]));
     expect(run.output.x!.error).toMatchObject({ code: 'EXPRESSION_ERROR' });
     expect(run.output.x!.error!.message).toMatch(/\$eval\(\) is not available/);
   });
 
   it('runtime errors carry step key, field, expression and position', async () => {
-    const run = await engine.run(draft([code('x', '1 + "a"')]));
+    const run = await patient.run(draft([code('x', '1 + "a"')]));
     expect(run.output.x!.error).toMatchObject({
       code: 'EXPRESSION_ERROR',
       step_key: 'x',

@@ -1,7 +1,8 @@
 /** Options of `createEngine` and `engine.start`, with their defaults. */
 import type { ExpressionLanguage, ExpressionLimits } from '../expressions/jsonata.js';
 import type { FileStore } from '../files/types.js';
-import type { RetryPolicy, VersionDocument } from '../model/types.js';
+import type { Auto, RetryPolicy, VersionDocument } from '../model/types.js';
+import type { AutoModelPolicy } from '../providers/auto-model.js';
 import type { PricingTable, Provider } from '../providers/provider.js';
 import type { ServiceRegistry, StepHandler } from '../steps/types.js';
 import type { JournalSink } from './journal.js';
@@ -128,6 +129,17 @@ export interface EngineOptions {
    * providers declare (`provider.pricing`).
    */
   pricing?: PricingTable;
+  /**
+   * Replaces the default policy of automatic model choice (cheapest model that fits; docs/steps.md,
+   * "auto"): `(needs, catalogue) => ({ provider, model, reason? }) | null`.
+   */
+  autoModel?: AutoModelPolicy;
+  /**
+   * The default `auto` config (provider, model, temperature) of auto-fill: input fields left to a model
+   * are filled with it (an input step's own `auto` block wins field by field). No model, or "auto": Weft
+   * chooses one.
+   */
+  auto?: Auto;
   /** Host step types: `{ [type]: handler }` (also overrides built-ins such as `browser`). */
   steps?: Record<string, StepHandler>;
   /**

@@ -100,5 +100,6 @@ export function runRecord(state: RunState, document: Readonly<VersionDocument>, 
     updated_at: state.endedAt ?? state.startedAt ?? state.createdAt,
   };
   if (meta.replay_of !== null) run.replay_of = meta.replay_of;
+  if (state.autoFilled.length > 0) run.auto_filled = [...state.autoFilled];
   return run;
 }

@@ -17,6 +17,7 @@ import type { Plan } from '../compile/plan.js';
 import { CancelledError, ERROR_CODES, type ErrorRecord, ensureWeftError, WeftError } from '../errors.js';
 import type { WeftEventMap, WeftEventName } from '../events/events.js';
 import type { ExpressionBindings } from '../expressions/jsonata.js';
+import { setOwn } from '../json-data.js';
 import { runLifecycle, STEP, stepLifecycle } from '../lifecycle/lifecycle.js';
 import type { HandlerEventName, RunInfo } from '../steps/types.js';
 import { isCurrent, timeoutError } from './attempt.js';
@@ -26,6 +27,8 @@ import type { EngineCore, HandlerEntry } from './engine-core.js';
 import { conditionalNow, configNow, evaluateConditional, evaluateLoop, renderConfig } from './evaluate.js';
 import type { RunHandleEvents } from './handle.js';
 import {
+  AUTO_FILL_USAGE_KEY,
+  type AutoFillRecord,
   type JournalEntry,
   type JournalSink,
   type JournalWriter,
@@ -55,7 +58,18 @@ export interface RunnerOptions {
   runLimit: LimitFunction | undefined;
   /** …and redacts its parent's secrets from everything it records (its input and outputs included). */
   secrets?: readonly string[] | undefined;
+  /**
+   * Input fields left to a model, filled before `run.started` (run/auto-fill.ts); `redact` hides the
+   * run's secrets in what is sent. Null: nothing to fill.
+   */
+  autoFill?: AutoFillStart | null;
 }
+
+/** Fills the run's auto fields; rejects only when cancelled. */
+export type AutoFillStart = (
+  signal: AbortSignal,
+  redact: <T>(value: T) => T,
+) => Promise<AutoFillRecord & { values: Record<string, unknown> }>;
 
 /** An execution with something to undo when it ends: its timeout's controller, its slot. */
 interface Execution {
@@ -136,6 +150,9 @@ export class Runner implements ContextHost {
   readonly #completedScratch: StepSettledEntry | null;
   #resolveDone!: (run: Run) => void;
   #run: Run | null = null;
+  #autoFill: AutoFillStart | null;
+  /** Aborts auto-fill's model calls when the run is cancelled before it began. */
+  #fillController: AbortController | null = null;
 
   constructor(core: EngineCore, plan: Plan, options: RunnerOptions, events: RunHandleEvents) {
     this.#core = core;
@@ -146,6 +163,7 @@ export class Runner implements ContextHost {
     this.state = createRunState(plan, this.#profile.settings, options.init);
     this.#external = options.signal;
     this.#preset = options.preset;
+    this.#autoFill = options.autoFill ?? null;
     this.#runLimit = options.runLimit ?? null;
     this.#runCapUnreachable =
       options.runLimit === undefined && this.#profile.maxParallel <= core.runConcurrency;
@@ -225,6 +243,47 @@ export class Runner implements ContextHost {
   begin(): void {
     if (this.state.status !== 'PENDING' || this.state.stopReason !== null) return;
     if (this.#watchExternal()) return;
+    const fill = this.#autoFill;
+    if (fill !== null) {
+      this.#autoFill = null;
+      void this.#fillThenStart(fill);
+      return;
+    }
+    this.#runStarted(undefined);
+  }
+
+  /**
+   * Auto-fill (before the first step, once per run): the values join the input, and `run.started`
+   * records them with the calls, or the error that fails the run.
+   */
+  async #fillThenStart(fill: AutoFillStart): Promise<void> {
+    const controller = new AbortController();
+    this.#fillController = controller;
+    let record: AutoFillRecord;
+    try {
+      const result = await fill(controller.signal, (value) => this.#redact(value));
+      for (const [name, value] of Object.entries(result.values)) setOwn(this.state.input, name, value);
+      record = { fields: result.fields, calls: result.calls, error: result.error };
+    } catch (error) {
+      const e = ensureWeftError(error);
+      record = { fields: [], calls: [], error: e.toJSON() };
+    } finally {
+      this.#fillController = null;
+    }
+    // Cancelled while filling: the run has ended without beginning.
+    if (this.state.status !== 'PENDING' || this.state.stopReason !== null) return;
+    this.#runStarted(record);
+    if (record.calls.length > 0 && this.state.seq > 0) {
+      let total = 0;
+      for (const call of record.calls) {
+        total += call.total;
+        const running = total;
+        this.#emit('usage', () => ({ step_key: AUTO_FILL_USAGE_KEY, call, total: running }));
+      }
+    }
+  }
+
+  #runStarted(autoFill: AutoFillRecord | undefined): void {
     const init = this.state;
     const entry: RunStartedEntry = {
       run_id: this.id,
@@ -238,6 +297,7 @@ export class Runner implements ContextHost {
       meta: init.meta,
       preset: this.#preset,
     };
+    if (autoFill !== undefined) entry.auto_fill = autoFill;
     this.#feed(entry);
   }
 
@@ -288,6 +348,7 @@ export class Runner implements ContextHost {
       return false;
     }
     this.#feed({ run_id: this.id, seq: this.#next(), type: 'cancel.requested', at: this.#now(), reason });
+    this.#fillController?.abort(new CancelledError(reason));
     return true;
   }
 

@@ -26,13 +26,14 @@ import {
   unitIndex,
 } from './attempt.js';
 import { type Commands, EVALUATION } from './commands.js';
-import type {
-  JournalEntry,
-  RunEndedEntry,
-  RunStartedEntry,
-  StepEvaluatedEntry,
-  StepSettledEntry,
-  StepStartedEntry,
+import {
+  AUTO_FILL_USAGE_KEY,
+  type JournalEntry,
+  type RunEndedEntry,
+  type RunStartedEntry,
+  type StepEvaluatedEntry,
+  type StepSettledEntry,
+  type StepStartedEntry,
 } from './journal.js';
 import { startLoop } from './loop.js';
 import { resumed } from './resume.js';
@@ -161,6 +162,7 @@ function runStarted(state: RunState, entry: RunStartedEntry, out: Commands): voi
   const waiting = state.waiting;
   // Indexed loops here and in the other per-step loops: they run for every step of every run.
   for (let i = 0; i < steps.length; i++) waiting[i] = steps[i]!.preds.length;
+  if (entry.auto_fill !== undefined && autoFilled(state, entry, out)) return;
   // Rule 1: the entries count the run start as one taken incoming edge.
   if (entry.from_step_key !== null) {
     const from = plan.byKey.get(entry.from_step_key);
@@ -179,6 +181,24 @@ function runStarted(state: RunState, entry: RunStartedEntry, out: Commands): voi
   for (let i = 0; i < steps.length; i++) {
     if (waiting[i] === 0 && state.stepStatus[i] === STEP.PENDING) state.ready[state.readyCount++] = i;
   }
+}
+
+/**
+ * Input fields a model filled before the run began: their names, their calls in the ledger (under
+ * AUTO_FILL_USAGE_KEY). When filling failed, the run fails before any step: every step ends SKIPPED
+ * (run_stopped) and the run FAILED with the AUTO_FILL_FAILED error. Returns true in that case.
+ */
+function autoFilled(state: RunState, entry: RunStartedEntry, out: Commands): boolean {
+  const fill = entry.auto_fill!;
+  state.autoFilled = fill.fields;
+  for (const call of fill.calls) state.ledger.record(AUTO_FILL_USAGE_KEY, call);
+  if (fill.error === null) return false;
+  state.error = fill.error;
+  state.stopReason = `The run failed: ${fill.error.message}`;
+  for (let i = 0; i < state.plan.steps.length; i++) {
+    if (state.stepStatus[i] === STEP.PENDING) skipStep(state, i, SKIP.RUN_STOPPED, entry.at, out);
+  }
+  return true;
 }
 
 /** A step kept from the original run (replay): settled with its record, without running. */

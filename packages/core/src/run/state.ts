@@ -135,6 +135,8 @@ export interface RunState {
   input: Record<string, unknown>;
   fromStepKey: string | null;
   meta: RunMeta;
+  /** Input fields a model filled (run/auto-fill.ts); empty when none. */
+  autoFilled: readonly string[];
   /** The seq of the last entry consumed. */
   seq: number;
 
@@ -204,6 +206,7 @@ export function createRunState(plan: Plan, settings: RunSettings, init: RunInit)
     input: init.input,
     fromStepKey: init.fromStepKey,
     meta: init.meta,
+    autoFilled: [],
     seq: 0,
     stepStatus: new Uint8Array(n).fill(STEP.PENDING),
     stage: new Uint8Array(n),

@@ -97,4 +97,6 @@ export interface Run {
   updated_at: string;
   /** Weft extension: the id of the run this one replays. */
   replay_of?: string | null;
+  /** Weft extension: the input fields a model filled (their values are in `input`); absent when none. */
+  auto_filled?: string[];
 }

@@ -1,12 +1,14 @@
 /**
  * `model` steps: resolve provider/model/temperature (the step's `provider` object first, then `auto`),
  * call the provider under its engine-wide concurrency cap, price the call into the usage ledger and,
- * for `response_format: json`, parse the reply. Output: `{ message, tool_calls?, refusal?, raw }`.
+ * for `response_format: json`, parse the reply. Output: `{ message, tool_calls?, refusal?, raw }`, plus
+ * `provider` and `model` when Weft chose the model (providers/auto-model.ts).
  */
 import { randomUUID } from 'node:crypto';
 import type { LimitFunction } from 'p-limit';
 import { ERROR_CODES, WeftError } from '../errors.js';
 import type { Message, ModelConfig } from '../model/types.js';
+import { isAutoModel, type ModelNeeds, type ModelSelection, stepNeeds } from '../providers/auto-model.js';
 import type { PricingTable, Provider } from '../providers/provider.js';
 import { priceCall } from '../usage/pricing.js';
 import type { StepContext } from './types.js';
@@ -15,6 +17,8 @@ export interface ModelStepDeps {
   providers: ReadonlyMap<string, Provider>;
   providerLimit(name: string): LimitFunction;
   pricing: PricingTable;
+  /** Automatic model choice (`model: "auto"`): the engine's catalogue and policy. */
+  chooseModel?: (needs: ModelNeeds) => Promise<ModelSelection>;
 }
 
 export interface ModelOutput {
@@ -22,6 +26,9 @@ export interface ModelOutput {
   tool_calls?: unknown;
   refusal?: string | null;
   raw: unknown;
+  /** Set when Weft chose the model: the provider and model it ran on. */
+  provider?: string;
+  model?: string;
 }
 
 export function modelStep(deps: ModelStepDeps) {
@@ -29,10 +36,16 @@ export function modelStep(deps: ModelStepDeps) {
     const key = context.step.key;
     const config = context.config.provider;
     const auto = context.step.auto ?? {};
-    const providerName = config.provider ?? auto.provider;
-    const model = config.model ?? auto.model;
+    let providerName = config.provider ?? auto.provider;
+    let model = config.model ?? auto.model;
     const temperature = config.temperature ?? auto.temperature;
     const registered = [...deps.providers.keys()];
+    let selected: ModelSelection | null = null;
+    if (isAutoModel(config, context.step.auto)) {
+      selected = await selectModel(deps, context, config);
+      providerName = selected.provider;
+      model = selected.model;
+    }
     if (providerName === undefined || providerName === '') {
       throw new WeftError(
         ERROR_CODES.PROVIDER_NOT_FOUND,
@@ -97,6 +110,7 @@ export function modelStep(deps: ModelStepDeps) {
       model,
       input_tokens: usage.input_tokens,
       output_tokens: usage.output_tokens,
+      ...(selected === null ? {} : { auto: true }),
     });
     let message: unknown = response.message;
     if (responseFormat === 'json') {
@@ -113,8 +127,51 @@ export function modelStep(deps: ModelStepDeps) {
     const output: ModelOutput = { message, raw: response.raw };
     if (response.tool_calls !== undefined) output.tool_calls = response.tool_calls;
     if (response.refusal !== undefined) output.refusal = response.refusal;
+    if (selected !== null) {
+      output.provider = selected.provider;
+      output.model = selected.model;
+    }
     return output;
   };
+}
+
+/** Chooses the step's model (its needs, the engine's policy) and says so in a `model.selected` event. */
+async function selectModel(
+  deps: ModelStepDeps,
+  context: StepContext<{ provider: ModelConfig }>,
+  config: ModelConfig,
+): Promise<ModelSelection> {
+  const auto = context.step.auto ?? {};
+  // `provider: "auto"` opens every provider; otherwise the provider the step names narrows the choice.
+  const named =
+    config.provider === 'auto'
+      ? undefined
+      : config.provider !== undefined && config.provider !== ''
+        ? config.provider
+        : auto.provider !== 'auto'
+          ? auto.provider
+          : undefined;
+  const needs = stepNeeds(context.step.key, config, named === undefined || named === '' ? null : named);
+  if (deps.chooseModel === undefined) {
+    throw new WeftError(
+      ERROR_CODES.NO_MODEL_FITS,
+      `Step "${needs.step_key}" leaves its model to Weft, but this engine has no catalogue.`,
+      {
+        step_key: needs.step_key,
+        retryable: false,
+      },
+    );
+  }
+  const selected = await deps.chooseModel(needs);
+  const index = context.index;
+  context.emit('model.selected', {
+    provider: selected.provider,
+    model: selected.model,
+    reason: selected.reason,
+    needs,
+    ...(index === undefined ? {} : { index }),
+  });
+  return selected;
 }
 
 /** Models often wrap JSON in a ```json fence even in JSON mode; accept exactly that wrapping. */

@@ -13,7 +13,7 @@ export interface RunInfo {
 }
 
 /** Events a handler may emit itself (the engine adds run_id, seq, time, step_key). */
-export type HandlerEventName = 'model.delta';
+export type HandlerEventName = 'model.delta' | 'model.selected';
 export type HandlerEventData<K extends HandlerEventName> = Omit<
   WeftEventMap[K],
   'run_id' | 'seq' | 'time' | 'step_key'

@@ -76,6 +76,8 @@ export type RunPatch = Partial<
     | 'status'
     | 'result'
     | 'error'
+    /** Set when the run begins with input fields a model filled (run/auto-fill.ts). */
+    | 'input'
     | 'started_at'
     | 'ended_at'
     | 'usage'

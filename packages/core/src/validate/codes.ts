@@ -49,6 +49,11 @@ export const PROBLEM_CODES = {
   DUPLICATE_CONDITION_ORDER: 'DUPLICATE_CONDITION_ORDER',
   /** Warning: a field of the platform's schema that Weft does not honour; the message says what it does instead. */
   UNSUPPORTED_FIELD: 'UNSUPPORTED_FIELD',
+  /**
+   * Warning (`autoProblems`, `weft validate`): a step or input field relies on `auto` and none of the
+   * providers checked against can serve it.
+   */
+  AUTO_UNSERVED: 'AUTO_UNSERVED',
 } as const;
 
 export type ProblemCode = keyof typeof PROBLEM_CODES;
@@ -79,6 +84,7 @@ export const PROBLEM_SEVERITY: Readonly<Record<ProblemCode, Severity>> = {
   EMPTY_CODE: 'warning',
   DUPLICATE_CONDITION_ORDER: 'warning',
   UNSUPPORTED_FIELD: 'warning',
+  AUTO_UNSERVED: 'warning',
 };
 
 /** The validator's hard bounds. Past one, it reports LIMIT instead of looking further. */

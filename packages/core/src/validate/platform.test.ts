@@ -82,7 +82,6 @@ describe('platform fields', () => {
       { input: { q: { type: 'string', allowed_modes: ['auto'] } } },
     );
     expect(problems(doc)).toEqual([
-      ['warning', 'UNSUPPORTED_FIELD', '/input/q/allowed_modes'],
       ['warning', 'UNSUPPORTED_FIELD', '/steps/0/input/doc/extract_contents'],
       ['warning', 'UNSUPPORTED_FIELD', '/steps/0/input/doc/allowed_types'],
       ['warning', 'UNSUPPORTED_FIELD', '/steps/0/input/conn/allowed_types'],

@@ -7,7 +7,8 @@
  * The list (docs/errors.md, UNSUPPORTED_FIELD, keeps it for users):
  * - `model`: `provider.tools`, `tools_mode`, `tools_parallel`, `max_iterations` — TODO(issue 15): the
  *   tool loop; `provider.features` (web search);
- * - `input`: `webhook`; fields' `allowed_modes` with "auto"/"all" — TODO(issue 19): auto-fill;
+ * - `input`: `webhook`; `allowed_modes` with "auto"/"all" on a nested field (only top-level fields are
+ *   auto-filled);
  *   `extract_contents` / `extract_images` of file fields — TODO(issue 15); `allowed_types` of file and
  *   connection fields; `additional_fields` given as a list definition;
  * - `browser`: `wait_for_selector`, unless the host registered a browser handler.
@@ -141,7 +142,7 @@ function checkInputFields(
         }
       }
       if (!isObject(field) || typeof field.type !== 'string' || !FIELD_TYPES.has(field.type)) continue;
-      fieldAttributes(field as Obj & { type: string }, here, label, key, subject, add);
+      fieldAttributes(field as Obj & { type: string }, here, label, key, subject, add, depth);
       if (field.type === 'object' && isObject(field.fields)) {
         if (depth + 1 >= MAX_FIELD_DEPTH) {
           add({
@@ -165,6 +166,7 @@ function fieldAttributes(
   key: string | undefined,
   subject: string,
   add: Add,
+  depth: number,
 ): void {
   const warn = (attribute: string, message: string) =>
     add({
@@ -189,12 +191,11 @@ function fieldAttributes(
     }
   }
   const modes = field.allowed_modes;
-  if (Array.isArray(modes) && (modes.includes('auto') || modes.includes('all'))) {
-    // TODO(issue 19): remove once auto-fill lands.
+  if (depth > 0 && Array.isArray(modes) && (modes.includes('auto') || modes.includes('all'))) {
     warn(
       'allowed_modes',
-      '`allowed_modes` lets a model fill the value, which Weft does not do yet: the field is not required from ' +
-        'the caller, and is null when the caller leaves it out.',
+      '`allowed_modes` on a nested field is not acted on: Weft fills only top-level fields left to a model ' +
+        '(with the whole object). Put `allowed_modes` on the top-level field.',
     );
   }
   if (field.type === 'file') {
