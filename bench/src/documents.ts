@@ -15,6 +15,37 @@ export function chain(n: number, type = 'noop'): Draft {
   return { key: `chain-${type}-${n}`, steps };
 }
 
+/**
+ * W1-tpl: `n` host steps, each reading the one before through a templated field — the platform's way of
+ * passing data between non-code steps: `"input": "{{ sN.output }}"` (the first step reads `input.start`).
+ */
+export function templatedChain(n: number, type = 'inc'): Draft {
+  const steps: Array<Record<string, unknown>> = [];
+  for (let i = 0; i < n; i++) {
+    steps.push({
+      type,
+      key: `s${i}`,
+      input: i === 0 ? '{{ input.start }}' : `{{ s${i - 1}.output }}`,
+      destinations: i + 1 < n ? [`s${i + 1}`] : [],
+    });
+  }
+  return { key: `templated-chain-${n}`, steps };
+}
+
+/** W1-obs: the W1 chain with a JSONata `conditional` on every step (the run's events are listened to). */
+export function conditionalChain(n: number, type = 'noop'): Draft {
+  const steps: Array<Record<string, unknown>> = [];
+  for (let i = 0; i < n; i++) {
+    steps.push({
+      type,
+      key: `s${i}`,
+      conditional: i === 0 ? 'input.go = true' : `s${i - 1}.status = "COMPLETED"`,
+      destinations: i + 1 < n ? [`s${i + 1}`] : [],
+    });
+  }
+  return { key: `conditional-chain-${n}`, steps };
+}
+
 /** `n` chained `code` steps whose expression is `1` (W8). */
 export function codeChain(n: number): Draft {
   const steps: Array<Record<string, unknown>> = [];

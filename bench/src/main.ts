@@ -3,8 +3,8 @@
  * package with tsc, then runs the compiled JS: `node --expose-gc dist/main.js`).
  *
  *   --quick          every workload at a tiny size, sampled once (the CI smoke; timings meaningless)
- *   --only W1,W3     run only these workloads (W7 reuses W1/W3 when they ran; S1 and S2 are the store
- *                    ceilings: SQLite, PostgreSQL)
+ *   --only W1,W3     run only these workloads (W7 reuses W1/W3 when they ran; W1V: W1's variants
+ *                    -fresh, -obs, -tpl; S1 and S2 are the store ceilings: SQLite, PostgreSQL)
  *   --json FILE      also write the results as JSON
  *
  * Profile one workload: `node --expose-gc --cpu-prof bench/dist/main.js --only W1`.
@@ -15,7 +15,22 @@ import { fmt, fmtStat, type Machine, machine } from './harness.js';
 import { POSTGRES_FULL, POSTGRES_QUICK, s2 } from './postgres.js';
 import { STORE_FULL, STORE_QUICK, s1 } from './store.js';
 import { W13_FULL, W13_QUICK, w13 } from './w13.js';
-import { FULL, QUICK, type Row, w1, w2, w3, w4, w5, w5Variants, w6, w7, w8, w9 } from './workloads.js';
+import {
+  FULL,
+  QUICK,
+  type Row,
+  w1,
+  w1Variants,
+  w2,
+  w3,
+  w4,
+  w5,
+  w5Variants,
+  w6,
+  w7,
+  w8,
+  w9,
+} from './workloads.js';
 
 interface Args {
   quick: boolean;
@@ -46,12 +61,12 @@ export interface Report {
 
 function table(rows: readonly Row[]): string {
   const lines = [
-    '| | workload | Weft | baseline (plain JS) | ratio | target | met |',
-    '| --- | --- | --- | --- | --- | --- | --- |',
+    '| | workload | Weft | Weft CPU time | baseline (plain JS) | ratio | target | met | warm (sync handler, no GC) |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
   ];
   for (const r of rows) {
     lines.push(
-      `| ${r.id} | ${r.workload} | ${fmtStat(r.weft)} ${r.unit} | ${fmtStat(r.baseline)} ${r.unit} (${r.baselineName}) | ${fmt(r.ratio)}× | ${r.target} | ${r.met ? 'yes' : '**no**'} |`,
+      `| ${r.id} | ${r.workload} | ${fmtStat(r.weft)} ${r.unit} | ${r.cpu === undefined ? '—' : `${fmtStat(r.cpu)} ${r.unit}`} | ${fmtStat(r.baseline)} ${r.unit} (${r.baselineName}) | ${fmt(r.ratio)}× | ${r.target} | ${r.met ? 'yes' : '**no**'} | ${r.warm === undefined ? '—' : `${fmtStat(r.warm)} ${r.unit}`} |`,
     );
   }
   return lines.join('\n');
@@ -97,6 +112,7 @@ async function main(): Promise<void> {
     return out;
   };
   const r1 = await step('W1', () => w1(sizes));
+  await step('W1V', () => w1Variants(sizes));
   await step('W2', () => w2(sizes));
   const r3 = await step('W3', () => w3(sizes));
   await step('W4', () => w4(sizes));

@@ -35,13 +35,18 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 describe('bench --quick', () => {
   it('prints the machine and the results table', () => {
     expect(output).toMatch(/Machine: .+ Node v\d+/);
-    expect(output).toContain('| | workload | Weft | baseline (plain JS) | ratio | target | met |');
+    expect(output).toContain(
+      '| | workload | Weft | Weft CPU time | baseline (plain JS) | ratio | target | met | warm (sync handler, no GC) |',
+    );
     expect(report.quick).toBe(true);
     expect(report.machine.node).toBe(process.version);
   });
 
   it.each([
     'W1',
+    'W1-fresh',
+    'W1-obs',
+    'W1-tpl',
     'W2',
     'W3',
     'W4',

@@ -20,6 +20,7 @@ const EVENTS: Record<WeftEventName, true> = {
   'run.started': true,
   'step.started': true,
   'step.retrying': true,
+  'loop.started': true,
   'loop.iteration': true,
   'model.delta': true,
   'model.selected': true,

@@ -241,9 +241,17 @@ export function compileWithHash(
   });
 }
 
-/** Whether a step may read `$steps`: an expression that mentions it, or any template (not scanned). */
+/** Whether a step may read `$steps`: an expression or a template segment that mentions it. */
 function readsSteps(s: PlanStep): boolean {
-  if (s.config.templates.length > 0) return true;
+  for (const { template } of s.config.templates) {
+    if (template.kind === 'single' && (template.expression as FastCompiledExpression).usesSteps !== false)
+      return true;
+    if (
+      template.kind === 'parts' &&
+      template.parts.some((p) => typeof p !== 'string' && (p as FastCompiledExpression).usesSteps !== false)
+    )
+      return true;
+  }
   if (s.conditional?.usesSteps === true || s.loop?.usesSteps === true || s.code?.usesSteps === true)
     return true;
   return s.branch?.conditions.some((c) => c.expression.usesSteps) === true;
@@ -392,7 +400,12 @@ function nonEmpty(text: string | null | undefined): boolean {
 }
 
 /** The config of every step with no fields of its own (frozen, so one object serves them all). */
-const EMPTY_CONFIG: CompiledConfig = Object.freeze({ base: Object.freeze({}), templates: Object.freeze([]) });
+const EMPTY_CONFIG: CompiledConfig = Object.freeze({
+  base: Object.freeze({}),
+  templates: Object.freeze([]),
+  copies: Object.freeze([]),
+  sync: true,
+});
 
 function compileConfig(step: Step, expressions: ExpressionCache): CompiledConfig {
   const base: Record<string, unknown> = {};
@@ -411,17 +424,68 @@ function compileConfig(step: Step, expressions: ExpressionCache): CompiledConfig
     path,
     template: expressions.template(text, { step_key: step.key, field: path.join('.') }),
   }));
-  return Object.freeze({ base: Object.freeze(base), templates: Object.freeze(templates) });
+  if (templates.length === 0) {
+    // Most steps (a `code` step, a host step with plain fields): nothing to copy or render per execution.
+    return Object.freeze({ base: Object.freeze(base), templates: NONE, copies: NONE, sync: true });
+  }
+  return Object.freeze({
+    base: Object.freeze(base),
+    templates: Object.freeze(templates),
+    copies: copiesFor(templates),
+    sync: templates.every(({ template }) => templateIsSync(template)),
+  });
 }
 
-/** A small LRU of plans keyed by content hash, one per engine. */
+const NONE: readonly never[] = Object.freeze([]);
+
+/** Every proper prefix of the templates' paths, once each, shortest first (see CompiledConfig.copies). */
+function copiesFor(
+  templates: ReadonlyArray<{ readonly path: ReadonlyArray<string | number> }>,
+): ReadonlyArray<ReadonlyArray<string | number>> {
+  const seen = new Set<string>();
+  const out: Array<ReadonlyArray<string | number>> = [];
+  for (const { path } of templates) {
+    for (let length = 1; length < path.length; length++) {
+      const prefix = path.slice(0, length);
+      const id = JSON.stringify(prefix);
+      if (seen.has(id)) continue;
+      seen.add(id);
+      out.push(Object.freeze(prefix));
+    }
+  }
+  out.sort((a, b) => a.length - b.length);
+  return Object.freeze(out);
+}
+
+function templateIsSync(template: CompiledTemplate): boolean {
+  switch (template.kind) {
+    case 'literal':
+      return true;
+    case 'single':
+      return typeof (template.expression as FastCompiledExpression).fast === 'function';
+    case 'parts':
+      return template.parts.every(
+        (p) => typeof p === 'string' || typeof (p as FastCompiledExpression).fast === 'function',
+      );
+  }
+}
+
+/**
+ * The plans of one engine: by document object first, then by content.
+ *
+ * - **By object** (a WeakMap): running the same document object again finds its plan without reading the
+ *   document at all. A document object is read once, when it is first run or compiled: Weft treats it as
+ *   immutable from then on (docs/semantics.md, "Documents are read once"), so changes made to that same
+ *   object later are not seen — pass a new object (a copy) to run a changed document.
+ * - **By content** (a small LRU keyed by the document's JSON text, computed once per new object): a new
+ *   object with the content of a known document (one parsed per request, say) shares its plan. Keying by
+ *   the text costs less than hashing it (sha1 is done once, at compile time, for `plan.hash`); the text
+ *   costs ~50 bytes a step, a tenth of the plan it keys.
+ */
 export class PlanCache {
-  /**
-   * By the document's JSON text: every run of a document looks its plan up, and a lookup by the text
-   * costs less than hashing it (sha1 is then done once, at compile time, for `plan.hash`). The text
-   * costs ~50 bytes a step, a tenth of the plan it keys.
-   */
   readonly #plans = new Map<string, Plan>();
+  /** Plans by document object. A plan evicted from the LRU stays reachable here while its object lives. */
+  readonly #byObject = new WeakMap<object, Plan>();
   /** The most recently used plan (its recency needs no refresh). */
   #newest: Plan | null = null;
   readonly #max: number;
@@ -440,6 +504,17 @@ export class PlanCache {
 
   /** The plan for `document`, compiled at most once per distinct content. */
   get(document: unknown): Plan {
+    const isObject = document !== null && typeof document === 'object';
+    if (isObject) {
+      const known = this.#byObject.get(document);
+      if (known !== undefined) return known;
+    }
+    const plan = this.#byContent(document);
+    if (isObject) this.#byObject.set(document, plan);
+    return plan;
+  }
+
+  #byContent(document: unknown): Plan {
     checkStepCount(document, this.#options.maxSteps);
     const text = documentText(document);
     if (text === null) {

@@ -140,12 +140,31 @@ function compileNode(node: Node, height: number): Closure | null {
   }
 }
 
-function compileVariable(node: Node): Closure | null {
+/**
+ * The value a whole expression that is a plain path (or one variable) may end on: any value but a
+ * function or a JSONata sequence. JSONata returns the array a path ends on as it is — the same array —
+ * so a getter can too (only arrays met on the way map and flatten: those still bail).
+ */
+function finalValue(value: unknown): unknown {
+  if (typeof value === 'function') return BAIL;
+  if (Array.isArray(value) && (value as { sequence?: unknown }).sequence !== undefined) return BAIL;
+  return value;
+}
+
+/**
+ * `$name`. `whole`: the variable is the whole expression, so it may yield an array (see finalValue); as
+ * the head of a path or an operand it may not (sequence semantics).
+ */
+function compileVariable(node: Node, whole = false): Closure | null {
   if (!onlyKeys(node, ['type', 'value', 'position'])) return null;
   const name = node.value;
   // `$` is the context (the document at the top level); `$$` the root (the document).
   if (name === '' || name === '$') return (d) => d;
   if (typeof name !== 'string' || !BOUND.has(name)) return null;
+  if (whole) {
+    return (_d, b) =>
+      hasOwn.call(b, name) ? finalValue((b as unknown as Record<string, unknown>)[name]) : BAIL;
+  }
   return (_d, b) => {
     if (!hasOwn.call(b, name)) return BAIL;
     const value = (b as unknown as Record<string, unknown>)[name];
@@ -153,8 +172,22 @@ function compileVariable(node: Node): Closure | null {
   };
 }
 
-/** `a.b.c` and `$var.b.c`: field steps only (no predicates, stages, wildcards, `[]`, …). */
-function compilePath(node: Node): Closure | null {
+/** The last step of a whole-expression path: `field`, but the value may be an array (finalValue). */
+function lastField(input: unknown, key: string): unknown {
+  if (input === null || typeof input !== 'object') return undefined;
+  if (Array.isArray(input)) return BAIL;
+  const o = input as Record<string, unknown>;
+  if (o._jsonata_function === true || o._jsonata_lambda === true) return BAIL;
+  if (!hasOwn.call(o, key)) return undefined;
+  return finalValue(o[key]);
+}
+
+/**
+ * `a.b.c` and `$var.b.c`: field steps only (no predicates, stages, wildcards, `[]`, …). `whole`: the
+ * path is the whole expression — a direct getter, whose last value may be an array (templates such as
+ * `{{ A.output.items }}` read arrays as often as anything).
+ */
+function compilePath(node: Node, whole = false): Closure | null {
   if (
     !onlyKeys(node, ['type', 'position', 'steps']) ||
     !Array.isArray(node.steps) ||
@@ -163,7 +196,7 @@ function compilePath(node: Node): Closure | null {
     return null;
   }
   const steps = node.steps as Node[];
-  let head: Closure;
+  let head: Closure | null = null;
   const keys: string[] = [];
   for (const [i, step] of steps.entries()) {
     if (!onlyKeys(step, ['type', 'value', 'position'])) return null;
@@ -175,8 +208,9 @@ function compilePath(node: Node): Closure | null {
     } else return null;
   }
   const fromVariable = steps[0]!.type === 'variable';
+  if (whole && keys.length > 0) return directGetter(fromVariable ? head : null, keys);
   return (d, b) => {
-    let value: unknown = fromVariable ? head(d, b) : d;
+    let value: unknown = fromVariable ? head!(d, b) : d;
     if (value === BAIL) return BAIL;
     for (const key of keys) {
       value = field(value, key);
@@ -184,6 +218,53 @@ function compilePath(node: Node): Closure | null {
       if (value === undefined) return undefined;
     }
     return value;
+  };
+}
+
+/**
+ * A whole-expression path as a getter: unrolled for the usual one to three names (`input.x`,
+ * `STEP.output`, `STEP.output.x`), a loop beyond. `head` null: the path starts at the document.
+ */
+function directGetter(head: Closure | null, keys: readonly string[]): Closure {
+  const last = keys[keys.length - 1]!;
+  const start = (d: Record<string, unknown>, b: ExpressionBindings): unknown =>
+    head === null ? d : head(d, b);
+  if (keys.length === 1) {
+    return (d, b) => {
+      const v = start(d, b);
+      return v === BAIL ? BAIL : lastField(v, last);
+    };
+  }
+  if (keys.length === 2) {
+    const k0 = keys[0]!;
+    return (d, b) => {
+      const v0 = start(d, b);
+      if (v0 === BAIL) return BAIL;
+      const v1 = field(v0, k0);
+      return v1 === BAIL || v1 === undefined ? v1 : lastField(v1, last);
+    };
+  }
+  if (keys.length === 3) {
+    const k0 = keys[0]!;
+    const k1 = keys[1]!;
+    return (d, b) => {
+      const v0 = start(d, b);
+      if (v0 === BAIL) return BAIL;
+      const v1 = field(v0, k0);
+      if (v1 === BAIL || v1 === undefined) return v1;
+      const v2 = field(v1, k1);
+      return v2 === BAIL || v2 === undefined ? v2 : lastField(v2, last);
+    };
+  }
+  const n = keys.length - 1;
+  return (d, b) => {
+    let value = start(d, b);
+    if (value === BAIL) return BAIL;
+    for (let i = 0; i < n; i++) {
+      value = field(value, keys[i]!);
+      if (value === BAIL || value === undefined) return value;
+    }
+    return lastField(value, last);
   };
 }
 
@@ -385,7 +466,14 @@ export function compileFast(
   maxStringLength = DEFAULT_EXPRESSION_LIMITS.maxStringLength,
 ): FastEvaluator | null {
   compilingMaxString = maxStringLength;
-  const closure = compileNode(ast as Node, 0);
+  const root = ast as Node;
+  // A whole expression that is a path or a variable is a direct getter (it may yield an array).
+  const closure =
+    root !== null && typeof root === 'object' && root.type === 'path'
+      ? compilePath(root, true)
+      : root !== null && typeof root === 'object' && root.type === 'variable'
+        ? compileVariable(root, true)
+        : compileNode(root, 0);
   if (closure === null || depthOf(ast as Node) > maxDepth) return null;
   return (document, bindings) => {
     // The document is the run's scope; JSONata wraps an array document in a sequence: not the subset.

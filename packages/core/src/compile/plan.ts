@@ -25,6 +25,16 @@ export interface CompiledConfig {
     readonly path: ReadonlyArray<string | number>;
     readonly template: CompiledTemplate;
   }>;
+  /**
+   * The containers a run copies before writing rendered templates into them: every proper prefix of a
+   * template's path, shortest first (the rest of the config is `base` itself, shared and frozen).
+   */
+  readonly copies: ReadonlyArray<ReadonlyArray<string | number>>;
+  /**
+   * Whether every segment of every template has a synchronous fast path (compile/fast-expression.ts): the
+   * run then renders the config synchronously when none of them bails (run/evaluate.ts, `configNow`).
+   */
+  readonly sync: boolean;
 }
 
 export interface ResolvedRetry {

@@ -31,6 +31,12 @@ export interface WeftEventMap {
   'step.failed': StepEventBase & { error: ErrorRecord };
   'step.cancelled': StepEventBase & { reason: string };
   'step.retrying': StepEventBase & { attempt: number; delay_ms: number; error: ErrorRecord; index?: number };
+  /**
+   * A loop step has its elements and starts its iterations. `max_concurrency`: the cap it asked for (its
+   * own, else `limits.loopConcurrency`); `effective_concurrency`: the cap it runs under, lower when the
+   * run's or the engine's cap clips it (docs/semantics.md, rule 10).
+   */
+  'loop.started': StepEventBase & { count: number; max_concurrency: number; effective_concurrency: number };
   'loop.iteration': StepEventBase & {
     index: number;
     count: number;
@@ -68,6 +74,7 @@ const EVENT_NAME_SET: Record<WeftEventName, true> = {
   'step.failed': true,
   'step.cancelled': true,
   'step.retrying': true,
+  'loop.started': true,
   'loop.iteration': true,
   usage: true,
   log: true,

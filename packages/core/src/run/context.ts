@@ -121,3 +121,32 @@ export class ExecutionContext implements InternalStepContext {
     this.#emit = wrap(this.emit);
   }
 }
+
+/**
+ * One context kept for the life of the process. V8 holds the hidden classes (maps) of an object shape
+ * weakly: when no ExecutionContext is alive — between runs, after a full GC — its maps are collected, and
+ * the optimised code of the scheduler's hot paths that embeds them is thrown away ("weak objects" under
+ * `--trace-deopt`) and optimised again during the next run. This one instance keeps them alive
+ * (docs/performance.md, "Stable optimisation").
+ */
+const idle: ContextHost = {
+  get signal(): AbortSignal {
+    return AbortSignal.abort();
+  },
+  recordUsage() {},
+  log() {},
+  emit() {},
+};
+export const KEEP_SHAPE_ALIVE = new ExecutionContext(
+  idle,
+  { index: 0, key: '', step: {} } as unknown as PlanStep,
+  {},
+  {},
+  undefined,
+  undefined,
+  1,
+  null,
+  {},
+  {} as RunInfo,
+  {} as ExpressionBindings,
+);

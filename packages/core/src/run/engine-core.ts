@@ -32,7 +32,12 @@ export interface EngineCore {
   readonly limits: EngineLimits;
   readonly retry: RetryPolicy | undefined;
   readonly variables: readonly Variable[];
+  /** `concurrency.run`: the per-run cap (its default when the engine was not given one). */
   readonly runConcurrency: number;
+  /** Whether `concurrency.run` was given: then it clips loops; the default gives way to them (profile.ts). */
+  readonly runConcurrencyExplicit: boolean;
+  /** `concurrency.engine`. */
+  readonly engineConcurrency: number;
   readonly engineLimit: LimitFunction;
   /** The engine cap's reservations (slots.ts); `engineSlots.limit` is `engineLimit`. */
   readonly engineSlots: EngineSlots;

@@ -264,6 +264,8 @@ export function createEngine(givenOptions: EngineOptions = {}): Engine {
     retry: options.retry,
     variables: options.variables ?? [],
     runConcurrency,
+    runConcurrencyExplicit: concurrency.run !== undefined,
+    engineConcurrency,
     engineLimit: engineSlots.limit,
     engineSlots,
     events,

@@ -4,11 +4,14 @@
  * the element limit) is here, so that a change of evaluator (a sandbox, another language) lands in this
  * file; the scheduler only ever sees the values, as `step.evaluated` entries.
  */
+
+import type { FastCompiledExpression } from '../compile/fast-expression.js';
 import { BAIL } from '../compile/fast-expression.js';
-import type { PlanStep } from '../compile/plan.js';
+import type { CompiledConfig, PlanStep } from '../compile/plan.js';
 import { CancelledError, ERROR_CODES, WeftError } from '../errors.js';
 import { type ExpressionBindings, normalizeValue, typeName } from '../expressions/jsonata.js';
-import { renderTemplate } from '../expressions/template.js';
+import { type CompiledTemplate, renderTemplate, stringifyForTemplate } from '../expressions/template.js';
+import { setOwn } from '../json-data.js';
 
 /**
  * The conditional's value when the synchronous fast path (compile/fast-expression.ts) can tell: true or
@@ -97,9 +100,65 @@ export async function evaluateLoop(
   }
 }
 
-/** The step's fields with their templates rendered (the compiled base itself when it has none). */
-export function configNow(s: PlanStep): Record<string, unknown> | undefined {
-  return s.config.templates.length === 0 ? (s.config.base as Record<string, unknown>) : undefined;
+/**
+ * The step's fields with their templates rendered, synchronously: the compiled base itself when it has
+ * no templates; undefined when a template needs the full evaluator (a segment outside the fast path, or
+ * one whose fast path bails on this scope) — `renderConfig` then renders them all. Both give the same
+ * config for the same scope (run/fast-paths.test.ts checks it on generated templates and scopes).
+ */
+export function configNow(
+  s: PlanStep,
+  scope: Record<string, unknown>,
+  bindings: ExpressionBindings,
+): Record<string, unknown> | undefined {
+  const c = s.config;
+  if (c.templates.length === 0) return c.base as Record<string, unknown>;
+  if (!c.sync) return undefined;
+  const config = configShell(c);
+  const { templates } = c;
+  for (let t = 0; t < templates.length; t++) {
+    const { path, template } = templates[t]!;
+    const value = renderNow(template, scope, bindings);
+    if (value === BAIL) return undefined;
+    writeAt(config, path, value);
+  }
+  return config;
+}
+
+/** A template's value from the fast closures of its segments, or BAIL (the caller renders it in full). */
+function renderNow(
+  template: CompiledTemplate,
+  scope: Record<string, unknown>,
+  bindings: ExpressionBindings,
+): unknown {
+  switch (template.kind) {
+    case 'literal':
+      return template.text;
+    case 'single': {
+      const value = (template.expression as FastCompiledExpression).fast!(scope, bindings);
+      return value === BAIL ? BAIL : normalizeValue(value);
+    }
+    case 'parts': {
+      let out = '';
+      const { parts } = template;
+      for (let p = 0; p < parts.length; p++) {
+        const part = parts[p]!;
+        if (typeof part === 'string') {
+          out += part;
+          continue;
+        }
+        const value = (part as FastCompiledExpression).fast!(scope, bindings);
+        if (value === BAIL) return BAIL;
+        try {
+          out += stringifyForTemplate(normalizeValue(value));
+        } catch {
+          // A value JSON cannot write (a cycle, a BigInt): the full path raises the coded error.
+          return BAIL;
+        }
+      }
+      return out;
+    }
+  }
 }
 
 export async function renderConfig(
@@ -108,15 +167,40 @@ export async function renderConfig(
   bindings: ExpressionBindings,
   signal: AbortSignal,
 ): Promise<Record<string, unknown>> {
-  const { base, templates } = s.config;
-  const config = structuredClone(base) as Record<string, unknown>;
-  for (const { path, template } of templates) {
-    const value = await renderTemplate(template, scope, bindings, { signal });
-    let target = config as Record<string | number, unknown>;
-    for (let i = 0; i < path.length - 1; i++) target = target[path[i]!] as Record<string | number, unknown>;
-    target[path[path.length - 1]!] = value;
+  const config = configShell(s.config);
+  for (const { path, template } of s.config.templates) {
+    writeAt(config, path, await renderTemplate(template, scope, bindings, { signal }));
   }
   return config;
+}
+
+/**
+ * A copy of the compiled base for one execution: the containers on the templates' paths are copied (so
+ * rendered values can be written in), everything else is the base's own frozen data, shared — copying the
+ * whole base per execution (structuredClone) cost more than the rest of a templated step.
+ */
+function configShell(c: CompiledConfig): Record<string, unknown> {
+  const config: Record<string, unknown> = { ...c.base };
+  const { copies } = c;
+  for (let k = 0; k < copies.length; k++) {
+    const path = copies[k]!;
+    let parent = config as Record<string | number, unknown>;
+    for (let i = 0; i < path.length - 1; i++) parent = parent[path[i]!] as Record<string | number, unknown>;
+    const key = path[path.length - 1]!;
+    const value = parent[key];
+    setOwn(parent, key, Array.isArray(value) ? value.slice() : { ...(value as object) });
+  }
+  return config;
+}
+
+function writeAt(
+  config: Record<string, unknown>,
+  path: ReadonlyArray<string | number>,
+  value: unknown,
+): void {
+  let target = config as Record<string | number, unknown>;
+  for (let i = 0; i < path.length - 1; i++) target = target[path[i]!] as Record<string | number, unknown>;
+  setOwn(target, path[path.length - 1]!, value);
 }
 
 export { BAIL };

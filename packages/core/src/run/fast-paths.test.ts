@@ -12,6 +12,8 @@ import { createEngine } from './engine.js';
 import type { JournalEntry } from './journal.js';
 import type { Run } from './types.js';
 
+type StepRecordLike = { iterations?: { effective_concurrency?: number } };
+
 const chainOf = (n: number, type = 'w', extra: Record<string, unknown> = {}) =>
   Array.from({ length: n }, (_, i) => ({
     type,
@@ -109,8 +111,10 @@ describe('the $steps map', () => {
       ]),
     ).toBe(true);
     expect(uses([{ type: 'w', key: 'a', conditional: '$count($keys($steps)) = 0' }])).toBe(true);
-    // Templates are not scanned: any template counts.
-    expect(uses([{ type: 'w', key: 'a', note: 'x {{ input.x }}' }])).toBe(true);
+    // Template segments are scanned like expressions.
+    expect(uses([{ type: 'w', key: 'a', note: 'x {{ input.x }}' }])).toBe(false);
+    expect(uses([{ type: 'w', key: 'a', note: 'x {{ $steps.a.output }}' }])).toBe(true);
+    expect(uses([{ type: 'w', key: 'a', note: '{{ $count($keys($steps)) }}' }])).toBe(true);
   });
 
   it('reads the same either way', async () => {
@@ -356,6 +360,14 @@ describe('the synchronous paths match the general path', () => {
         // An engine cap of 1 cannot be reserved: every execution goes through the engine's p-limit.
         const limited = await observe({}, 1);
         expect(fast.run).toEqual(slow.run);
+        // The engine cap of 1 clips every loop: its records say so (effective_concurrency), and nothing else differs.
+        for (const record of Object.values(
+          (limited.run as { output: Record<string, StepRecordLike> }).output,
+        )) {
+          if (record.iterations === undefined) continue;
+          expect(record.iterations.effective_concurrency).toBe(1);
+          delete record.iterations.effective_concurrency;
+        }
         expect(limited.run).toEqual(fast.run);
         // Per step, the same events with the same numbers (seq counts every event, listened or not).
         expect([...fast.events].sort()).toEqual([...slow.events].sort());

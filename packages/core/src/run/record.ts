@@ -54,6 +54,8 @@ export function stepRecord(state: RunState, i: number, secrets: Secrets): StepRe
   const loop = extra?.loop ?? null;
   if (loop !== null) {
     record.iterations = { count: loop.elements.length, errors: hide(loop.errors, secrets) };
+    const { loopCap, loopRequested } = state.settings;
+    if (loopCap[i]! < loopRequested[i]!) record.iterations.effective_concurrency = loopCap[i]!;
   }
   return record;
 }

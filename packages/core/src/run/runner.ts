@@ -40,7 +40,7 @@ import {
   type StepStartedEntry,
   writerFor,
 } from './journal.js';
-import { type PlanProfile, profileOf } from './profile.js';
+import { type PlanProfile, profileOf, settingsUnder } from './profile.js';
 import { runRecord, skipReasonOf } from './record.js';
 import { decide, decideEvaluated, decideSettled, decideStarted } from './scheduler.js';
 import { createRunState, errorOf, loopOf, type RunInit, type RunState, STAGE, UNIT } from './state.js';
@@ -71,6 +71,17 @@ export type AutoFillStart = (
   redact: <T>(value: T) => T,
 ) => Promise<AutoFillRecord & { values: Record<string, unknown> }>;
 
+/**
+ * The most recent finished run of each engine, kept referenced (at most one per engine, and only a run of
+ * at most KEEP_SHAPES_MAX_STEPS steps). V8 holds the hidden classes (maps) of objects weakly: when no
+ * runner, run state or step record is alive — between runs, at a full GC — their maps are collected, and
+ * the optimised code of every hot path of the scheduler, which embeds them, is thrown away ("weak objects"
+ * under `--trace-deopt`) and optimised again during the next run: a run after a GC paid several µs per
+ * step for it. One live run keeps every map alive (docs/performance.md, "Stable optimisation").
+ */
+const KEPT = new WeakMap<EngineCore, Runner>();
+const KEEP_SHAPES_MAX_STEPS = 1_000;
+
 /** An execution with something to undo when it ends: its timeout's controller, its slot. */
 interface Execution {
   readonly controller: LinkedController;
@@ -100,6 +111,8 @@ export class Runner implements ContextHost {
   #loopControllers: Map<number, LinkedController> | null = null;
   /** The per-run cap; created on first use (a run that can never reach it does not need one). */
   #runLimit: LimitFunction | null;
+  /** The run's cap (profile.ts, `runCap`; a sub-workflow run's is its parent's). */
+  readonly #runCap: number;
   /**
    * True when the plan can never have more executions at once than the per-run cap: its executions then
    * skip the run's p-limit, which could never make one wait. Never for a run sharing its parent's cap.
@@ -160,13 +173,14 @@ export class Runner implements ContextHost {
     this.#events = events;
     this.#profile = profileOf(core, plan);
     this.id = options.init.runId;
-    this.state = createRunState(plan, this.#profile.settings, options.init);
+    // A sub-workflow run works under its parent's cap (the limit it shares), else under its plan's.
+    this.#runCap = options.runLimit?.concurrency ?? this.#profile.runCap;
+    this.state = createRunState(plan, settingsUnder(this.#profile, this.#runCap), options.init);
     this.#external = options.signal;
     this.#preset = options.preset;
     this.#autoFill = options.autoFill ?? null;
     this.#runLimit = options.runLimit ?? null;
-    this.#runCapUnreachable =
-      options.runLimit === undefined && this.#profile.maxParallel <= core.runConcurrency;
+    this.#runCapUnreachable = options.runLimit === undefined && this.#profile.maxParallel <= this.#runCap;
     const variables = resolveVariables(core.variables, options.variables);
     this.#vars = variables.values;
     // A sub-workflow run also redacts its parent's secrets (engine.ts passes them: issue 11, item 5).
@@ -233,7 +247,7 @@ export class Runner implements ContextHost {
   }
 
   get runLimit(): LimitFunction {
-    this.#runLimit ??= pLimit(this.#core.runConcurrency);
+    this.#runLimit ??= pLimit(this.#runCap);
     return this.#runLimit;
   }
 
@@ -462,7 +476,9 @@ export class Runner implements ContextHost {
         if (this.state.extras[i]?.preset == null) this.#emitSettled(i);
         break;
       case OP.STEP_STARTED:
+        // Only loops start a step apart from its first execution (loop.ts).
         if (this.#listens('step.started')) this.#emitStarted(i);
+        if (this.#listens('loop.started')) this.#emitLoopStarted(i);
         break;
       case OP.EVALUATE:
         this.#evaluate(i, num);
@@ -680,7 +696,7 @@ export class Runner implements ContextHost {
         return undefined;
       }
     }
-    const config = configNow(s);
+    const config = configNow(s, this.#scope, bindings);
     if (config === undefined)
       return this.#render(i, index, attempt, entry, item, itemIndex, signal, bindings);
     return this.#call(i, index, attempt, entry, config, item, itemIndex, signal, bindings);
@@ -1155,6 +1171,7 @@ export class Runner implements ContextHost {
     else if (run.status === 'CANCELLED') {
       this.#emit('run.cancelled', () => ({ run, reason: this.state.stopReason ?? 'Cancelled.' }));
     }
+    if (this.plan.steps.length <= KEEP_SHAPES_MAX_STEPS) KEPT.set(this.#core, this);
     this.#resolveDone(run);
   }
 
@@ -1162,7 +1179,7 @@ export class Runner implements ContextHost {
 
   #reserveSlots(): void {
     if (this.plan.steps.length === 0 || this.#reservedSlots > 0) return;
-    const width = Math.min(this.#profile.maxParallel, this.#core.runConcurrency);
+    const width = Math.min(this.#profile.maxParallel, this.#runCap);
     if (this.#core.engineSlots.reserve(width)) this.#reservedSlots = width;
   }
 
@@ -1315,6 +1332,19 @@ export class Runner implements ContextHost {
         }));
         break;
     }
+  }
+
+  #emitLoopStarted(i: number): void {
+    const s = this.plan.steps[i]!;
+    const { settings } = this.state;
+    const count = loopOf(this.state, i).elements.length;
+    this.#emit('loop.started', () => ({
+      step_key: s.key,
+      type: s.type,
+      count,
+      max_concurrency: settings.loopRequested[i]!,
+      effective_concurrency: settings.loopCap[i]!,
+    }));
   }
 
   #emitIteration(i: number, index: number, obj: unknown): void {

@@ -175,6 +175,7 @@ function settingsOf(plan: ReturnType<typeof engine.compile>): RunSettings {
     })),
     timeoutMs: plan.steps.map((s) => s.timeoutMs ?? undefined),
     loopCap: plan.steps.map((s) => Math.max(1, s.maxConcurrency ?? 8)),
+    loopRequested: plan.steps.map((s) => Math.max(1, s.maxConcurrency ?? 8)),
     missing: plan.steps.map(() => false),
     cancelGraceMs: 5_000,
     maxCredits: Number.POSITIVE_INFINITY,

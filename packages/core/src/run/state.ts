@@ -115,8 +115,13 @@ export interface RunSettings {
   readonly retry: readonly ResolvedRetry[];
   /** Per step: the per-attempt timeout, or undefined. */
   readonly timeoutMs: ReadonlyArray<number | undefined>;
-  /** Per step: its loop's concurrency cap. */
+  /**
+   * Per step: its loop's concurrency cap, as the run applies it (`effective_concurrency`): the requested
+   * one (`loopRequested`) clipped by the run's and the engine's caps (docs/semantics.md, rule 10).
+   */
   readonly loopCap: readonly number[];
+  /** Per step: the loop's requested `max_concurrency` (else `limits.loopConcurrency`). */
+  readonly loopRequested: readonly number[];
   /** Per step: true when no handler is registered for its type. */
   readonly missing: readonly boolean[];
   readonly cancelGraceMs: number;

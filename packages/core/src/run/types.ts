@@ -61,8 +61,15 @@ export interface StepRecord {
   attempts: number;
   /** Set when status is SKIPPED. */
   skip_reason?: SkipReason;
-  /** Loop steps: the number of elements, and each failed iteration's error by index. */
-  iterations?: { count: number; errors: Array<{ index: number; error: ErrorRecord }> };
+  /**
+   * Loop steps: the number of elements, and each failed iteration's error by index. `effective_concurrency`
+   * only when a cap clipped the loop's `max_concurrency`: the cap it ran under (docs/semantics.md, rule 10).
+   */
+  iterations?: {
+    count: number;
+    errors: Array<{ index: number; error: ErrorRecord }>;
+    effective_concurrency?: number;
+  };
 }
 
 export interface Retention {

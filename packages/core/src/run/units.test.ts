@@ -15,6 +15,47 @@ describe('plans', () => {
     expect(Object.isFrozen(plan.document)).toBe(true);
   });
 
+  it('are found by document object first: a known object is not read again', async () => {
+    const engine = createEngine({ steps: { task: () => 1 } });
+    const doc = draft([{ type: 'task', key: 'a' }]);
+    let reads = 0;
+    const steps = doc.steps;
+    Object.defineProperty(doc, 'steps', {
+      enumerable: true,
+      get: () => {
+        reads++;
+        return steps;
+      },
+    });
+    const plan = engine.compile(doc);
+    const afterFirst = reads;
+    expect(afterFirst).toBeGreaterThan(0);
+    expect(engine.compile(doc)).toBe(plan);
+    expect((await engine.run(doc)).status).toBe('COMPLETED');
+    expect(reads).toBe(afterFirst);
+  });
+
+  it('a document object is read once: changing it later needs a new object (docs/semantics.md)', async () => {
+    const engine = createEngine({ steps: { task: (ctx) => ctx.step.key } });
+    const doc = draft([{ type: 'task', key: 'a' }]);
+    expect(Object.keys((await engine.run(doc)).output)).toEqual(['a']);
+    (doc.steps[0] as { key: string }).key = 'changed';
+    // The same object: its plan, as first read.
+    expect(Object.keys((await engine.run(doc)).output)).toEqual(['a']);
+    // A new object with the new content: compiled, and found by content for the next copy.
+    const copy = structuredClone(doc);
+    expect(Object.keys((await engine.run(copy)).output)).toEqual(['changed']);
+    expect(engine.compile(structuredClone(doc))).toBe(engine.compile(copy));
+  });
+
+  it('an invalid document object is checked again each time (nothing is remembered for it)', () => {
+    const engine = createEngine({ steps: { task: () => 1 } });
+    const doc = draft([{ type: 'nope', key: 'a' }]);
+    expect(() => engine.compile(doc)).toThrow();
+    (doc.steps[0] as { type: string }).type = 'task';
+    expect(engine.compile(doc).steps[0]!.type).toBe('task');
+  });
+
   it('runs are pinned: mutating the document after start changes nothing', async () => {
     const engine = createEngine({ steps: { task: (ctx) => ctx.step.key } });
     const doc = draft([{ type: 'task', key: 'a' }]);

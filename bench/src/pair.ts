@@ -1,0 +1,82 @@
+/**
+ * The paired probe of docs/performance.md ("As users run it"): one build of @weft/core, given by the path
+ * of its `dist/index.js`, timed the user-facing way inside a function. Run it alternately on two builds
+ * (before, after, before, after) on the same machine.
+ *
+ *   node --expose-gc bench/dist/pair.js <path to core's dist/index.js> <w1|tpl|w2>
+ *
+ * w1 / tpl: 20 warm-up runs of a 1,000-step chain of async steps (tpl: each step's input "{{ sN.output }}"),
+ * then 60 times a full GC and one run; prints the median wall and CPU time per step. w2: 6 times a full
+ * GC and 2,000 runs of a 10-step chain; prints runs per second of wall and of CPU time.
+ */
+import { pathToFileURL } from 'node:url';
+
+type Engine = { run(doc: unknown, options?: unknown): Promise<{ status: string }> };
+type CreateEngine = (options: unknown) => Engine;
+
+function chain(n: number, type: string, templated: boolean) {
+  return {
+    key: 'pair',
+    steps: Array.from({ length: n }, (_, i) => ({
+      type,
+      key: `s${i}`,
+      ...(templated ? { input: i === 0 ? '{{ input.start }}' : `{{ s${i - 1}.output }}` } : {}),
+      destinations: i + 1 < n ? [`s${i + 1}`] : [],
+    })),
+  };
+}
+
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[values.length >> 1]!;
+
+async function main(): Promise<void> {
+  const [core, which] = process.argv.slice(2);
+  if (core === undefined || !['w1', 'tpl', 'w2'].includes(which ?? '')) {
+    throw new Error('Usage: node --expose-gc bench/dist/pair.js <core dist/index.js> <w1|tpl|w2>');
+  }
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (gc === undefined) throw new Error('Run with node --expose-gc.');
+  const { createEngine } = (await import(pathToFileURL(core).href)) as { createEngine: CreateEngine };
+  const engine = createEngine({
+    steps: {
+      noop: async () => 1,
+      inc: async (ctx: { config: { input: number } }) => ctx.config.input + 1,
+    },
+  });
+  if (which === 'w2') {
+    const doc = chain(10, 'noop', false);
+    let wall = 0;
+    let cpu = 0;
+    for (let r = 0; r < 6; r++) {
+      gc();
+      const c0 = process.cpuUsage();
+      const t0 = performance.now();
+      for (let i = 0; i < 2000; i++) await engine.run(doc);
+      wall += performance.now() - t0;
+      const d = process.cpuUsage(c0);
+      cpu += d.user + d.system;
+    }
+    console.log(
+      `w2 runs/s: wall ${Math.round(12_000 / (wall / 1000))}, per CPU-s ${Math.round(12_000 / (cpu / 1e6))}`,
+    );
+    return;
+  }
+  const doc = chain(1000, which === 'tpl' ? 'inc' : 'noop', which === 'tpl');
+  const input = { start: 0 };
+  for (let i = 0; i < 20; i++) await engine.run(doc, { input });
+  const walls: number[] = [];
+  const cpus: number[] = [];
+  for (let r = 0; r < 60; r++) {
+    gc();
+    const c0 = process.cpuUsage();
+    const t0 = performance.now();
+    const { status } = await engine.run(doc, { input });
+    walls.push(performance.now() - t0);
+    const d = process.cpuUsage(c0);
+    cpus.push((d.user + d.system) / 1000);
+    if (status !== 'COMPLETED') throw new Error(`run ${status}`);
+  }
+  // ms per 1,000-step run = µs per step.
+  console.log(`${which} µs/step (median): wall ${median(walls).toFixed(2)}, CPU ${median(cpus).toFixed(2)}`);
+}
+
+await main();
