@@ -4,7 +4,7 @@
  *
  *   --quick          every workload at a tiny size, sampled once (the CI smoke; timings meaningless)
  *   --only W1,W3     run only these workloads (W7 reuses W1/W3 when they ran; W1V: W1's variants
- *                    -fresh, -obs, -tpl; S1 is the store ceiling)
+ *                    -fresh, -obs, -tpl; S1 and S2 are the store ceilings: SQLite, PostgreSQL)
  *   --json FILE      also write the results as JSON
  *
  * Profile one workload: `node --expose-gc --cpu-prof bench/dist/main.js --only W1`.
@@ -14,6 +14,7 @@ import { writeFileSync } from 'node:fs';
 import { COMPILE_FULL, COMPILE_QUICK, w15 } from './compile.js';
 import { DURABLE_FULL, DURABLE_QUICK, w10, w11 } from './durable.js';
 import { fmt, fmtStat, type Machine, machine } from './harness.js';
+import { POSTGRES_FULL, POSTGRES_QUICK, s2 } from './postgres.js';
 import { STORE_FULL, STORE_QUICK, s1 } from './store.js';
 import { W13_FULL, W13_QUICK, w13 } from './w13.js';
 import { W14_FULL, W14_QUICK, w14 } from './w14.js';
@@ -128,6 +129,18 @@ async function main(): Promise<void> {
   await step('W11', () => w11(args.quick ? DURABLE_QUICK : DURABLE_FULL));
   await step('W15', () => w15(args.quick ? COMPILE_QUICK : COMPILE_FULL));
   await step('S1', () => s1(args.quick ? STORE_QUICK : STORE_FULL));
+  await step('S2', async () => {
+    try {
+      return await s2(args.quick ? POSTGRES_QUICK : POSTGRES_FULL);
+    } catch (error) {
+      // PostgreSQL could not start here: say so loudly; CI must run S2.
+      if (process.env.CI) throw error;
+      console.error(
+        `\n!!! S2 SKIPPED: PostgreSQL could not start: ${error instanceof Error ? error.message : error}\n`,
+      );
+      return [];
+    }
+  });
   await step('W13', () => w13(args.quick ? W13_QUICK : W13_FULL));
   await step('W14', () => w14(args.quick ? W14_QUICK : W14_FULL));
 

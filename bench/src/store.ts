@@ -144,7 +144,7 @@ function batchesOf(steps: number, now: string, perStep: boolean): Batch[] {
 let counter = 0;
 
 /** The store calls of `runs` runs: each tick (an array) is one group commit. */
-function ticks(runs: number, steps: number, perStep: boolean, prefix: string): JournalAppend[][] {
+export function ticks(runs: number, steps: number, perStep: boolean, prefix: string): JournalAppend[][] {
   const now = new Date().toISOString();
   const ids = Array.from({ length: runs }, () => `${prefix}-${++counter}`);
   const plans = ids.map(() => batchesOf(steps, now, perStep));

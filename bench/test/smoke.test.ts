@@ -69,6 +69,10 @@ describe('bench --quick', () => {
     'S1b',
     'S1c',
     'S1d',
+    'S2a',
+    'S2c',
+    'S2d',
+    'S2e',
     'W13',
     'W14',
   ])('%s ran with its baseline and its checks held', (id) => {

@@ -164,7 +164,8 @@ describe('registry and store: every method returns a Promise, whatever its argum
     ['MemoryStore', () => new MemoryStore(), 20],
     ['MemoryFileStore', () => new MemoryFileStore(), 2],
   ] as const)('%s: every method', async (name, create, atLeast) => {
-    const all = methods(create(), name);
+    // subscribe is synchronous by design (it returns the unsubscribe function): it throws, checked below.
+    const all = methods(create(), name, ['subscribe']);
     expect(all.length).toBeGreaterThan(atLeast);
     for (const [path, owner] of all) {
       const name = path.split('.').at(-1)!;
@@ -176,6 +177,15 @@ describe('registry and store: every method returns a Promise, whatever its argum
           true,
         );
       }
+    }
+  });
+
+  it('MemoryStore.subscribe, synchronous, throws INVALID_ARGUMENT for bad arguments', () => {
+    const store = new MemoryStore();
+    for (const args of BAD_ARGUMENTS) {
+      expect(() => (store.subscribe as (...a: unknown[]) => unknown)(...args)).toThrow(
+        expect.objectContaining({ code: 'INVALID_ARGUMENT' }),
+      );
     }
   });
 });

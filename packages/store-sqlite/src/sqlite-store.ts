@@ -912,6 +912,24 @@ export class SqliteStore implements WeftStore {
     );
   }
 
+  async claimRuns(claim: ClaimRequest, limit: number): Promise<RunLease[]> {
+    const checked = checkClaim(claim);
+    checkRecoverableLimit(limit);
+    // BEGIN IMMEDIATE holds the file's write lock from the select on: another process's claim waits.
+    return this.#write('claimRuns', () => {
+      const ids = this.#all(
+        `SELECT id FROM runs
+         WHERE status IN ('PENDING', 'RUNNING') AND (owner_id IS NULL OR lease_until IS NULL OR lease_until < ?)
+         ORDER BY lease_until, id LIMIT ?`,
+        checked.now,
+        limit,
+      ).map((row) => row.id as string);
+      const update = this.#prepare('UPDATE runs SET owner_id = ?, lease_until = ? WHERE id = ?');
+      for (const id of ids) update.run(checked.owner_id, checked.lease_until, id);
+      return ids.map((id) => this.#lease(id)!);
+    });
+  }
+
   // ── tests ────────────────────────────────────────────────────────────────────────────────────────
 
   async insertTest(test: WorkflowTest): Promise<void> {

@@ -1,5 +1,6 @@
 /** The shared WeftStore contract, run against the default in-memory store. */
 import { MemoryStore } from '@weft/core';
-import { describeStoreContract } from './store-contract.js';
+import { describeNoticesContract, describeStoreContract } from './store-contract.js';
 
 describeStoreContract('MemoryStore', { create: () => new MemoryStore() });
+describeNoticesContract('MemoryStore', { create: () => new MemoryStore() });

@@ -21,7 +21,15 @@ import {
   type Workflow,
   type WorkflowTest,
 } from '@weft/core';
-import { PURGED_MESSAGE, type RunLease, type RunRow } from '@weft/core/store';
+import {
+  NOTICE_TOPICS,
+  type NoticeTopic,
+  PURGED_MESSAGE,
+  type RunLease,
+  type RunRow,
+  type StoreNotice,
+  type StoreNotices,
+} from '@weft/core/store';
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
@@ -989,6 +997,56 @@ export function describeStoreContract(name: string, options: StoreContractOption
         await store.updateRun('stale2', { status: 'FAILED', ended_at: at(51) });
         expect(await ids(51)).toEqual(['pending', 'exact']);
       });
+
+      it('claimRuns claims the recoverable runs in listRecoverableRuns order, up to the limit', async () => {
+        await store.insertRun(live('fresh'), { owner_id: 'p1', lease_until: at(100) });
+        await store.insertRun(live('stale'), { owner_id: 'p2', lease_until: at(10) });
+        await store.insertRun(live('pending', { status: 'PENDING', started_at: null }));
+        await store.insertRun(live('free'));
+        await store.insertRun(runFixture('ended', 'a', 1));
+        const claim = (owner: string, now: number) => ({
+          owner_id: owner,
+          lease_until: at(now + 300),
+          now: at(now),
+        });
+        expect(await store.listRecoverableRuns(at(20), 10)).toHaveLength(3);
+        const first = await store.claimRuns(claim('p9', 20), 2);
+        expect(first).toEqual([
+          { run_id: 'free', status: 'RUNNING', owner_id: 'p9', lease_until: at(320), journal_seq: 0 },
+          { run_id: 'pending', status: 'PENDING', owner_id: 'p9', lease_until: at(320), journal_seq: 0 },
+        ]);
+        expect((await store.claimRuns(claim('p8', 20), 10)).map((l) => l.run_id)).toEqual(['stale']);
+        expect(await store.getLease('stale')).toMatchObject({ owner_id: 'p8', lease_until: at(320) });
+        // Nothing left to claim until a lease ends.
+        expect(await store.claimRuns(claim('p7', 20), 10)).toEqual([]);
+        expect((await store.claimRuns(claim('p7', 101), 10)).map((l) => l.run_id)).toEqual(['fresh']);
+        // The claimed runs are the new owners' to append to.
+        await store.appendJournal('free', { owner_id: 'p9', now: at(21), entries: [entry(1)] });
+        expect(await codeOf(store.claimRuns(claim('p7', 1), 0))).toBe('INVALID_ARGUMENT');
+        expect(await codeOf(store.claimRuns(claim('', 1), 1))).toBe('INVALID_ARGUMENT');
+        expect(await codeOf(store.claimRuns({ ...claim('p7', 1), now: 'later' }, 1))).toBe(
+          'INVALID_ARGUMENT',
+        );
+      });
+
+      it('claimRuns from concurrent callers: every run claimed by exactly one of them', async () => {
+        const total = 30;
+        for (let i = 0; i < total; i++) await store.insertRun(live(`r${String(i).padStart(2, '0')}`));
+        const results = await Promise.all(
+          Array.from({ length: 6 }, (_, i) =>
+            store.claimRuns({ owner_id: `w${i}`, lease_until: at(60), now: at(0) }, 7),
+          ),
+        );
+        const claimed = results.flatMap((leases, i) =>
+          leases.map((l) => ({ run: l.run_id, owner: `w${i}` })),
+        );
+        expect(claimed.map((c) => c.run).sort()).toEqual(
+          Array.from({ length: total }, (_, i) => `r${String(i).padStart(2, '0')}`),
+        );
+        for (const { run, owner } of claimed) {
+          expect((await store.getLease(run))!.owner_id).toBe(owner);
+        }
+      });
     });
 
     it('model-based: random journal and lease operations behave as the reference model says', async () => {
@@ -998,84 +1056,309 @@ export function describeStoreContract(name: string, options: StoreContractOption
           // Each sample uses fresh run ids in the same store: cheaper than a store per sample.
           const prefix = `m${round++}-`;
           const model = new LeaseModel();
-          for (const op of ops) {
-            const id = prefix + op.run;
-            const now = at(op.now);
-            switch (op.kind) {
-              case 'insert': {
-                const expected = model.insert(op.run, op.owner, op.now + op.ttl);
-                const got = await codeOf(
-                  store.insertRun(
-                    live(id),
-                    op.owner === null ? undefined : { owner_id: op.owner, lease_until: at(op.now + op.ttl) },
-                  ),
-                );
-                expect(got, `insert ${id}`).toBe(expected);
-                break;
-              }
-              case 'claim': {
-                const expected = model.claim(op.run, op.owner, op.now, op.now + op.ttl);
-                const got = await store.claimRun(id, {
-                  owner_id: op.owner,
-                  lease_until: at(op.now + op.ttl),
-                  now,
-                });
-                expect(got.claimed ? 'CLAIMED' : got.reason, `claim ${id} by ${op.owner} at ${op.now}`).toBe(
-                  expected,
-                );
-                break;
-              }
-              case 'renew': {
-                const expected = model.renew(op.owner, op.now + op.ttl).map((r) => prefix + r);
-                const got = (await store.renewLeases(op.owner, at(op.now + op.ttl))).filter((r) =>
-                  r.startsWith(prefix),
-                );
-                expect(got.sort(), `renew ${op.owner}`).toEqual(expected.sort());
-                break;
-              }
-              case 'release': {
-                expect(await store.releaseRun(id, op.owner), `release ${id}`).toBe(
-                  model.release(op.run, op.owner),
-                );
-                break;
-              }
-              case 'append': {
-                const start = (model.runs.get(op.run)?.seq ?? 0) + 1 + op.skew;
-                const entries = Array.from({ length: op.count }, (_, i) => entry(Math.max(1, start) + i));
-                const expected = model.append(op.run, op.owner, op.now, entries, op.end);
-                const got = await codeOf(
-                  store.appendJournal(id, {
-                    owner_id: op.owner,
-                    now,
-                    entries,
-                    ...(op.end ? { run: { status: 'COMPLETED' as const, ended_at: now } } : {}),
-                  }),
-                );
-                expect(got, `append ${id} by ${op.owner} at ${op.now}`).toBe(expected);
-                break;
-              }
+          try {
+            await check(prefix, model, ops);
+          } finally {
+            // Earlier rounds' runs must not be claimable by this round's claimRuns: end them all.
+            for (const run of MODEL_RUNS) {
+              await store.updateRun(prefix + run, { status: 'CANCELLED', ended_at: at(0) }).catch(() => {});
             }
-            // After every operation, the observable state agrees with the model.
-            const state = model.runs.get(op.run);
-            const lease = await store.getLease(id);
+          }
+        }),
+        { numRuns: options.propertyRuns ?? 40 },
+      );
+
+      async function check(prefix: string, model: LeaseModel, ops: Operation[]): Promise<void> {
+        for (const op of ops) {
+          const id = 'run' in op ? prefix + op.run : '';
+          const now = at(op.now);
+          switch (op.kind) {
+            case 'insert': {
+              const expected = model.insert(op.run, op.owner, op.now + op.ttl);
+              const got = await codeOf(
+                store.insertRun(
+                  live(id),
+                  op.owner === null ? undefined : { owner_id: op.owner, lease_until: at(op.now + op.ttl) },
+                ),
+              );
+              expect(got, `insert ${id}`).toBe(expected);
+              break;
+            }
+            case 'claim': {
+              const expected = model.claim(op.run, op.owner, op.now, op.now + op.ttl);
+              const got = await store.claimRun(id, {
+                owner_id: op.owner,
+                lease_until: at(op.now + op.ttl),
+                now,
+              });
+              expect(got.claimed ? 'CLAIMED' : got.reason, `claim ${id} by ${op.owner} at ${op.now}`).toBe(
+                expected,
+              );
+              break;
+            }
+            case 'renew': {
+              const expected = model.renew(op.owner, op.now + op.ttl).map((r) => prefix + r);
+              const got = (await store.renewLeases(op.owner, at(op.now + op.ttl))).filter((r) =>
+                r.startsWith(prefix),
+              );
+              expect(got.sort(), `renew ${op.owner}`).toEqual(expected.sort());
+              break;
+            }
+            case 'claimMany': {
+              const expected = model.claimMany(op.owner, op.now, op.now + op.ttl, op.limit);
+              const got = await store.claimRuns(
+                { owner_id: op.owner, lease_until: at(op.now + op.ttl), now },
+                op.limit,
+              );
+              expect(
+                got.map((l) => l.run_id),
+                `claimRuns by ${op.owner} at ${op.now}, limit ${op.limit}`,
+              ).toEqual(expected.map((r) => prefix + r));
+              for (const lease of got) {
+                expect(lease).toMatchObject({ owner_id: op.owner, lease_until: at(op.now + op.ttl) });
+              }
+              break;
+            }
+            case 'release': {
+              expect(await store.releaseRun(id, op.owner), `release ${id}`).toBe(
+                model.release(op.run, op.owner),
+              );
+              break;
+            }
+            case 'append': {
+              const start = (model.runs.get(op.run)?.seq ?? 0) + 1 + op.skew;
+              const entries = Array.from({ length: op.count }, (_, i) => entry(Math.max(1, start) + i));
+              const expected = model.append(op.run, op.owner, op.now, entries, op.end);
+              const got = await codeOf(
+                store.appendJournal(id, {
+                  owner_id: op.owner,
+                  now,
+                  entries,
+                  ...(op.end ? { run: { status: 'COMPLETED' as const, ended_at: now } } : {}),
+                }),
+              );
+              expect(got, `append ${id} by ${op.owner} at ${op.now}`).toBe(expected);
+              break;
+            }
+          }
+          // After every operation, the observable state agrees with the model (every run after a batch claim).
+          for (const run of op.kind === 'claimMany' ? MODEL_RUNS : [op.run]) {
+            const state = model.runs.get(run);
+            const lease = await store.getLease(prefix + run);
             if (state === undefined) expect(lease).toBeNull();
             else
               expect(lease).toEqual({
-                run_id: id,
+                run_id: prefix + run,
                 status: state.ended ? 'COMPLETED' : 'RUNNING',
                 owner_id: state.owner,
                 lease_until: state.until === null ? null : at(state.until),
                 journal_seq: state.seq,
               } satisfies RunLease);
           }
-          for (const [run, state] of model.runs) {
-            expect((await store.loadJournal(prefix + run)).map((e) => e.seq)).toEqual(
-              Array.from({ length: state.seq }, (_, i) => i + 1),
-            );
-          }
-        }),
-        { numRuns: options.propertyRuns ?? 40 },
+        }
+        for (const [run, state] of model.runs) {
+          expect((await store.loadJournal(prefix + run)).map((e) => e.seq)).toEqual(
+            Array.from({ length: state.seq }, (_, i) => i + 1),
+          );
+        }
+      }
+    });
+  });
+}
+
+// ── notices (stores that have them) ─────────────────────────────────────────────────────────────────
+
+export interface NoticesContractOptions<S extends WeftStore & StoreNotices> {
+  /** A new, empty store with notices (called before each test). */
+  create(): S | Promise<S>;
+  destroy?(store: S): void | Promise<void>;
+  /**
+   * A second store on the same data (another process, another connection), to check that notices cross
+   * it; omit for an in-process store.
+   */
+  peer?(store: S): S | Promise<S>;
+  /** How long a notice may take to arrive (default 10 s). */
+  deliveryMs?: number;
+}
+
+/** Everything one listener received, and a way to wait for a given notice. */
+class NoticeLog {
+  readonly notices: StoreNotice[] = [];
+  readonly #unsubscribe: Array<() => void> = [];
+
+  constructor(
+    store: StoreNotices,
+    readonly deliveryMs: number,
+  ) {
+    for (const topic of NOTICE_TOPICS) {
+      this.#unsubscribe.push(store.subscribe(topic, (notice) => this.notices.push(notice)));
+    }
+  }
+
+  /** The run ids of the notices of `topic` received so far (rescan notices left out). */
+  runs(topic: NoticeTopic): string[] {
+    return this.notices.filter((n) => n.topic === topic && n.run_id !== null).map((n) => n.run_id!);
+  }
+
+  async waitFor(topic: NoticeTopic, runId: string): Promise<void> {
+    const deadline = Date.now() + this.deliveryMs;
+    while (!this.runs(topic).includes(runId)) {
+      if (Date.now() > deadline) {
+        throw new Error(
+          `No ${topic} notice for ${runId} within ${this.deliveryMs} ms; got ${JSON.stringify(this.notices)}`,
+        );
+      }
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+  }
+
+  /**
+   * Waits until this listener receives a barrier notice sent through `sender` after everything before:
+   * notices sent before it have arrived by then (a store delivers one sender's notices in order).
+   */
+  async barrier(sender: StoreNotices, name: string): Promise<void> {
+    await sender.notify('run.cancel', name);
+    await this.waitFor('run.cancel', name);
+  }
+
+  /** Resolves once the store delivers to this listener (a store may start listening asynchronously). */
+  async ready(sender: StoreNotices): Promise<void> {
+    const deadline = Date.now() + this.deliveryMs;
+    for (let i = 0; ; i++) {
+      const probe = `ready-${i}`;
+      await sender.notify('run.cancel', probe);
+      const until = Date.now() + 200;
+      while (Date.now() < until && !this.runs('run.cancel').includes(probe)) {
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+      if (this.runs('run.cancel').includes(probe)) return;
+      if (Date.now() > deadline)
+        throw new Error(`The store delivered no notice within ${this.deliveryMs} ms`);
+    }
+  }
+
+  close(): void {
+    for (const unsubscribe of this.#unsubscribe) unsubscribe();
+  }
+}
+
+export function describeNoticesContract<S extends WeftStore & StoreNotices>(
+  name: string,
+  options: NoticesContractOptions<S>,
+): void {
+  describe(`${name} — store notices`, () => {
+    let store: S;
+    let peer: S;
+    let log: NoticeLog;
+    const deliveryMs = options.deliveryMs ?? 10_000;
+    beforeEach(async () => {
+      store = await options.create();
+      peer = options.peer === undefined ? store : await options.peer(store);
+      // The listener is on the store; the writes come from the peer (another process when there is one).
+      log = new NoticeLog(store, deliveryMs);
+      await log.ready(peer);
+    });
+    afterEach(async () => {
+      log.close();
+      if (peer !== store) await options.destroy?.(peer);
+      await options.destroy?.(store);
+    });
+
+    it('run.pending: a live run inserted without an owner, or released; not one inserted owned or ended', async () => {
+      await peer.insertRun(live('free'));
+      await peer.insertRun(live('owned'), { owner_id: 'p1', lease_until: at(100) });
+      await peer.insertRun(runFixture('done', 'a', 1));
+      await log.barrier(peer, 'b1');
+      expect(log.runs('run.pending')).toEqual(['free']);
+      expect(await peer.releaseRun('owned', 'p1')).toBe(true);
+      await log.waitFor('run.pending', 'owned');
+      // Claims and renewals send nothing; a release of a run one does not own writes nothing and sends nothing.
+      await peer.claimRun('free', { owner_id: 'p2', lease_until: at(10), now: at(0) });
+      await peer.renewLeases('p2', at(20));
+      expect(await peer.releaseRun('free', 'p1')).toBe(false);
+      await log.barrier(peer, 'b2');
+      expect(log.runs('run.pending')).toEqual(['free', 'owned']);
+    });
+
+    it('run.ended: a run going from live to ended, by any write; once', async () => {
+      await peer.insertRun(live('a'), { owner_id: 'p1', lease_until: at(100) });
+      await peer.insertRun(live('b'));
+      await peer.insertRun(live('c'), { owner_id: 'p1', lease_until: at(100) });
+      await peer.appendJournal('a', {
+        owner_id: 'p1',
+        now: at(1),
+        entries: [entry(1), entry(2, 'run.ended')],
+        run: { status: 'COMPLETED', ended_at: at(2) },
+      });
+      await peer.updateRun(
+        'b',
+        { status: 'CANCELLED', ended_at: at(2) },
+        { status_in: ['PENDING', 'RUNNING'] },
       );
+      const [outcome] = await peer.appendJournals([
+        {
+          run_id: 'c',
+          batch: { owner_id: 'p1', now: at(1), entries: [entry(1)], run: { status: 'FAILED' } },
+        },
+      ]);
+      expect(outcome!.ok).toBe(true);
+      // Neither a write that keeps a run live nor one to an ended run sends run.ended.
+      await peer.insertRun(live('d'), { owner_id: 'p1', lease_until: at(100) });
+      await peer.appendJournal('d', {
+        owner_id: 'p1',
+        now: at(1),
+        entries: [entry(1)],
+        run: { usage: { total: 1, calls: [], steps: {} } },
+      });
+      await peer.updateRun('a', { status: 'FAILED' });
+      await log.barrier(peer, 'b1');
+      expect(log.runs('run.ended').sort()).toEqual(['a', 'b', 'c']);
+    });
+
+    it('run.cancel (and any topic) through notify, to every subscriber, until it unsubscribes', async () => {
+      const second: StoreNotice[] = [];
+      const unsubscribe = store.subscribe('run.cancel', (notice) => second.push(notice));
+      await peer.notify('run.cancel', 'r1');
+      await log.waitFor('run.cancel', 'r1');
+      await log.barrier(peer, 'b1');
+      expect(second.filter((n) => n.run_id === 'r1')).toHaveLength(1);
+      unsubscribe();
+      await peer.notify('run.cancel', 'r2');
+      await peer.notify('run.ended', 'r3');
+      await log.waitFor('run.ended', 'r3');
+      await log.waitFor('run.cancel', 'r2');
+      expect(second.map((n) => n.run_id)).not.toContain('r2');
+      expect(await codeOf(peer.notify('run.started' as never, 'r'))).toBe('INVALID_ARGUMENT');
+      expect(await codeOf(peer.notify('run.cancel', ''))).toBe('INVALID_ARGUMENT');
+      expect(await codeOf(peer.notify('run.cancel', 'x'.repeat(1001)))).toBe('INVALID_ARGUMENT');
+      expect(() => store.subscribe('nope' as never, () => {})).toThrow(/topic/);
+    });
+
+    it('a listener that throws stops neither the write nor the other listeners', async () => {
+      const seen: string[] = [];
+      const boom = new Error('listener bug');
+      const warnings: unknown[] = [];
+      const onWarning = (warning: unknown) => warnings.push(warning);
+      process.on('warning', onWarning);
+      const off1 = store.subscribe('run.ended', () => {
+        throw boom;
+      });
+      const off2 = store.subscribe('run.ended', (n) => seen.push(n.run_id ?? 'null'));
+      try {
+        await peer.insertRun(live('r'));
+        expect(await peer.updateRun('r', { status: 'FAILED' })).toMatchObject({ status: 'FAILED' });
+        await log.waitFor('run.ended', 'r');
+        expect(seen).toContain('r');
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        // Seen (a process warning), not swallowed, and not a crash.
+        expect(warnings).toContainEqual(
+          expect.objectContaining({ code: 'WEFT_NOTICE_LISTENER', cause: boom }),
+        );
+      } finally {
+        off1();
+        off2();
+        process.off('warning', onWarning);
+      }
     });
   });
 }
@@ -1087,9 +1370,11 @@ type Operation =
   | { kind: 'claim'; run: string; owner: string; now: number; ttl: number }
   | { kind: 'renew'; run: string; owner: string; now: number; ttl: number }
   | { kind: 'release'; run: string; owner: string; now: number }
+  | { kind: 'claimMany'; owner: string; now: number; ttl: number; limit: number }
   | { kind: 'append'; run: string; owner: string; now: number; count: number; skew: number; end: boolean };
 
-const runs = fc.constantFrom('r1', 'r2', 'r3');
+const MODEL_RUNS = ['r1', 'r2', 'r3'] as const;
+const runs = fc.constantFrom(...MODEL_RUNS);
 const owners = fc.constantFrom('p1', 'p2', 'p3');
 const times = fc.integer({ min: 0, max: 60 });
 const ttls = fc.integer({ min: 0, max: 30 });
@@ -1098,13 +1383,21 @@ const operation: fc.Arbitrary<Operation> = fc.oneof(
   fc.record({
     kind: fc.constant('insert' as const),
     run: runs,
-    owner: fc.option(owners),
+    // Often unowned: claimRuns then has ties (by id) to order.
+    owner: fc.option(owners, { freq: 2 }),
     now: times,
     ttl: ttls,
   }),
   fc.record({ kind: fc.constant('claim' as const), run: runs, owner: owners, now: times, ttl: ttls }),
   fc.record({ kind: fc.constant('renew' as const), run: runs, owner: owners, now: times, ttl: ttls }),
   fc.record({ kind: fc.constant('release' as const), run: runs, owner: owners, now: times }),
+  fc.record({
+    kind: fc.constant('claimMany' as const),
+    owner: owners,
+    now: times,
+    ttl: ttls,
+    limit: fc.integer({ min: 1, max: 4 }),
+  }),
   fc.record({
     kind: fc.constant('append' as const),
     run: runs,
@@ -1155,6 +1448,19 @@ class LeaseModel {
       }
     }
     return renewed;
+  }
+
+  /** claimRuns: the recoverable runs (unowned first, then by lease end, then id), up to `limit`. */
+  claimMany(owner: string, now: number, until: number, limit: number): string[] {
+    const claimable = [...this.runs]
+      .filter(([, r]) => !r.ended && (r.owner === null || r.until === null || r.until < now))
+      .sort(([a, x], [b, y]) => (x.until ?? -1) - (y.until ?? -1) || (a < b ? -1 : a > b ? 1 : 0))
+      .slice(0, limit);
+    for (const [, r] of claimable) {
+      r.owner = owner;
+      r.until = until;
+    }
+    return claimable.map(([id]) => id);
   }
 
   release(run: string, owner: string): boolean {

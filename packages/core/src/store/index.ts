@@ -45,6 +45,15 @@ export {
 } from './journal.js';
 export type { MemoryStoreOptions } from './memory.js';
 export { DEFAULT_MAX_PURGED_RUNS, MemoryStore } from './memory.js';
+export type { NoticeListener, NoticeTopic, StoreNotice, StoreNotices } from './notices.js';
+export {
+  checkNoticeRunId,
+  checkTopic,
+  hasNotices,
+  MAX_NOTICE_RUN_ID,
+  NOTICE_TOPICS,
+  NoticeHub,
+} from './notices.js';
 export { PURGED_MESSAGE, purgeRunRow, purgeStepRecord } from './purge.js';
 export type { IndexPageOptions } from './sorted-index.js';
 export { SortedIndex } from './sorted-index.js';

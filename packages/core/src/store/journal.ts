@@ -154,6 +154,13 @@ export interface JournalStore {
    * those whose lease ended first first, at most `limit` (1–1,000). Claim each before resuming it.
    */
   listRecoverableRuns(now: string, limit: number): Promise<RunLease[]>;
+  /**
+   * Batch claim, for workers: makes `claim.owner_id` the owner (until `claim.lease_until`) of up to
+   * `limit` (1–1,000) of the runs `listRecoverableRuns(claim.now, …)` lists, in that order, and returns
+   * their leases. Concurrent callers get disjoint runs: a run another caller is claiming at that moment
+   * is skipped, not waited for (Postgres: `FOR UPDATE SKIP LOCKED`).
+   */
+  claimRuns(claim: ClaimRequest, limit: number): Promise<RunLease[]>;
 }
 
 // ── shared checks ──────────────────────────────────────────────────────────────────────────────────

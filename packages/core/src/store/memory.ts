@@ -44,6 +44,15 @@ import {
   refused,
   runNotFoundInStore,
 } from './journal.js';
+import {
+  checkNoticeRunId,
+  checkTopic,
+  MAX_NOTICE_RUN_ID,
+  NoticeHub,
+  type NoticeListener,
+  type NoticeTopic,
+  type StoreNotices,
+} from './notices.js';
 import { purgeRunRow, purgeStepRecord } from './purge.js';
 import { SortedIndex } from './sorted-index.js';
 import type { RunCondition, WeftStore } from './store.js';
@@ -109,7 +118,7 @@ interface RunState {
   journal_seq: number;
 }
 
-export class MemoryStore implements WeftStore {
+export class MemoryStore implements WeftStore, StoreNotices {
   readonly #maxPurgedRuns: number;
   #seq = 0;
   /** The index key of each workflow, run and test (by id). */
@@ -141,6 +150,8 @@ export class MemoryStore implements WeftStore {
   readonly #live = new Set<string>();
   /** Ids of purged runs, oldest purge first. */
   readonly #purged = new Set<string>();
+  /** Notices, in-process (docs/durability.md — Notices). */
+  readonly #notices = new NoticeHub();
 
   constructor(options: MemoryStoreOptions = {}) {
     if (options === null || typeof options !== 'object')
@@ -298,6 +309,7 @@ export class MemoryStore implements WeftStore {
       );
     }
     if (purgeable(stored)) this.#due.insert(stored.retention_due_at!, stored.id);
+    if (isLiveStatus(stored.status) && !owned) this.#notice('run.pending', stored.id);
   }
 
   async getRun(id: string): Promise<RunRow | null> {
@@ -326,6 +338,7 @@ export class MemoryStore implements WeftStore {
         state.owner_id = null;
         state.lease_until = null;
       }
+      if (isLiveStatus(current.status)) this.#notice('run.ended', next.id);
     } else this.#live.add(next.id);
   }
 
@@ -550,7 +563,34 @@ export class MemoryStore implements WeftStore {
     if (state === undefined || state.owner_id !== ownerId) return false;
     state.owner_id = null;
     state.lease_until = null;
+    if (this.#live.has(runId)) this.#notice('run.pending', runId);
     return true;
+  }
+
+  async claimRuns(claim: ClaimRequest, limit: number): Promise<RunLease[]> {
+    const checked = checkClaim(claim);
+    checkRecoverableLimit(limit);
+    // One synchronous pass: no other caller can interleave, so the runs listed are the runs claimed.
+    return this.#recoverable(checked.now, limit).map((lease) => {
+      const state = this.#state.get(lease.run_id)!;
+      state.owner_id = checked.owner_id;
+      state.lease_until = checked.lease_until;
+      return this.#lease(lease.run_id)!;
+    });
+  }
+
+  // ── notices ──────────────────────────────────────────────────────────────────────────────────────
+
+  subscribe(topic: NoticeTopic, listener: NoticeListener): () => void {
+    return this.#notices.subscribe(topic, listener);
+  }
+
+  async notify(topic: NoticeTopic, runId: string): Promise<void> {
+    this.#notices.emit(checkTopic(topic), checkNoticeRunId(runId));
+  }
+
+  #notice(topic: NoticeTopic, runId: string): void {
+    if (runId.length <= MAX_NOTICE_RUN_ID) this.#notices.emit(topic, runId);
   }
 
   async getLease(runId: string): Promise<RunLease | null> {
@@ -561,6 +601,10 @@ export class MemoryStore implements WeftStore {
   async listRecoverableRuns(now: string, limit: number): Promise<RunLease[]> {
     const at = checkTime(now, 'now');
     checkRecoverableLimit(limit);
+    return this.#recoverable(at, limit);
+  }
+
+  #recoverable(at: string, limit: number): RunLease[] {
     const out: RunLease[] = [];
     for (const id of this.#live) {
       const lease = this.#lease(id)!;

@@ -1,0 +1,340 @@
+/**
+ * The statements of the journal: each append is ONE statement, so that the owner check, the seq check
+ * and every write of the batch happen together, and cost one round trip.
+ *
+ *   WITH run AS (UPDATE runs SET journal_seq = …, <patch> WHERE id = $1 AND owner_id = $2
+ *                AND lease_until >= $now AND journal_seq = <first seq - 1> RETURNING <lease>),
+ *        entries AS (INSERT INTO journal … WHERE EXISTS (SELECT 1 FROM run)),
+ *        steps AS (INSERT INTO steps … WHERE EXISTS (SELECT 1 FROM run) ON CONFLICT … DO UPDATE …)
+ *   SELECT * FROM run
+ *
+ * A group commit puts many appends (of distinct runs) in one statement: the same CTEs numbered `run_0`,
+ * `entries_0`, `run_1`, … and a `UNION ALL` of what each `run_k` returned (groupStatement).
+ *
+ * The UPDATE is the compare-and-set: under READ COMMITTED, an UPDATE that waited for another writer's
+ * row lock checks its WHERE again against the row that writer committed, so two appends to one run can
+ * never both pass. When it matches nothing, the caller reads the lease to say why (LEASE_LOST,
+ * JOURNAL_CONFLICT or NOT_FOUND, with the messages every store uses).
+ */
+import { isLiveStatus, type JournalBatch, type RunRow } from '@weft/core/store';
+import {
+  columnValue,
+  endsRun,
+  LEASE_COLUMNS,
+  Params,
+  patchSet,
+  preserveOf,
+  RUN_FIELDS,
+  type SerialisedBatch,
+} from './rows.js';
+
+export interface Statement {
+  text: string;
+  values: unknown[];
+}
+
+/** The CTEs that write a batch's entries and step records when `run<k>` returned a row. */
+function batchWrites(s: string, runParam: string, rows: SerialisedBatch, params: Params, k: string): string {
+  let sql = '';
+  if (rows.seqs.length > 0) {
+    sql += `, entries${k} AS (
+      INSERT INTO ${s}.journal (run_id, seq, type, at, data)
+      SELECT ${runParam}, e.seq, e.type, e.at, e.data
+      FROM unnest(${params.add(rows.seqs)}::int[], ${params.add(rows.types)}::text[], ${params.add(rows.ats)}::text[], ${params.add(rows.data)}::text[]) AS e(seq, type, at, data)
+      WHERE EXISTS (SELECT 1 FROM run${k}))`;
+  }
+  if (rows.keys.length > 0) {
+    // pos is an identity: new keys get increasing positions in the order given; an upsert keeps its own.
+    sql += `, steps${k} AS (
+      INSERT INTO ${s}.steps (run_id, key, body)
+      SELECT ${runParam}, r.key, r.body
+      FROM unnest(${params.add(rows.keys)}::text[], ${params.add(rows.bodies)}::text[]) WITH ORDINALITY AS r(key, body, ord)
+      WHERE EXISTS (SELECT 1 FROM run${k})
+      ORDER BY r.ord
+      ON CONFLICT (run_id, key) DO UPDATE SET body = excluded.body)`;
+  }
+  return sql;
+}
+
+/** The CTEs of an append to an existing run (see above); `run<k>` returns its lease when it matched. */
+function appendCtes(
+  s: string,
+  runId: string,
+  batch: JournalBatch,
+  rows: SerialisedBatch,
+  params: Params,
+  k: string,
+): string {
+  const id = params.add(runId);
+  const where = [
+    `id = ${id}`,
+    `owner_id = ${params.add(batch.owner_id)}`,
+    `lease_until >= ${params.add(batch.now)}`,
+  ];
+  const extra: Record<string, unknown> = {};
+  if (rows.seqs.length > 0) {
+    where.push(`journal_seq = ${params.add(rows.seqs[0]! - 1)}`);
+    extra.journal_seq = rows.seqs[rows.seqs.length - 1]!;
+  }
+  if (batch.lease_until !== undefined && !endsRun(batch.run)) extra.lease_until = batch.lease_until;
+  const set = patchSet(batch.run ?? {}, params, extra);
+  // No change to the row: the UPDATE still checks the owner and locks the row until the statement ends.
+  if (set.length === 0) set.push('journal_seq = journal_seq');
+  return `run${k} AS (
+      UPDATE ${s}.runs SET ${set.join(', ')} WHERE ${where.join(' AND ')} RETURNING ${LEASE_COLUMNS})${batchWrites(s, id, rows, params, k)}`;
+}
+
+/**
+ * A new run with its first batch (a group append with `insert`): the row is inserted as the batch leaves
+ * it — patch applied, journal_seq at the batch's last entry, owned until `lease_until` unless the batch
+ * ended it — in one statement. The caller has checked the batch against the lease the run is inserted
+ * with; `ON CONFLICT DO NOTHING` turns an existing id into no row (CONFLICT), never a failed transaction.
+ */
+function insertAppendCtes(
+  s: string,
+  insert: RunRow,
+  batch: JournalBatch,
+  rows: SerialisedBatch,
+  params: Params,
+  k: string,
+): string {
+  const run: Record<string, unknown> = { ...insert };
+  for (const [field, value] of Object.entries(batch.run ?? {})) if (value !== undefined) run[field] = value;
+  const owned = isLiveStatus(run.status as RunRow['status']);
+  const columns = [...RUN_FIELDS, 'preserve', 'owner_id', 'lease_until', 'journal_seq'];
+  const values = [
+    ...RUN_FIELDS.map((field) => params.add(columnValue(field, run[field]))),
+    params.add(preserveOf(run.retention)),
+    params.add(owned ? batch.owner_id : null),
+    params.add(owned ? batch.lease_until : null),
+    params.add(rows.seqs.length > 0 ? rows.seqs[rows.seqs.length - 1] : 0),
+  ];
+  return `run${k} AS (
+      INSERT INTO ${s}.runs (${columns.join(', ')}) VALUES (${values.join(', ')})
+      ON CONFLICT (id) DO NOTHING RETURNING ${LEASE_COLUMNS})${batchWrites(s, values[0]!, rows, params, k)}`;
+}
+
+/** One append (`insert`: a new run with its first batch) as the CTEs of one statement. */
+export interface AppendPart {
+  runId: string;
+  batch: JournalBatch;
+  rows: SerialisedBatch;
+  insert?: RunRow | undefined;
+}
+
+function partCtes(s: string, part: AppendPart, params: Params, k: string): string {
+  return part.insert === undefined
+    ? appendCtes(s, part.runId, part.batch, part.rows, params, k)
+    : insertAppendCtes(s, part.insert, part.batch, part.rows, params, k);
+}
+
+/** One append as one statement; its row is the run's lease after the write, none when refused. */
+export function appendStatement(s: string, part: AppendPart): Statement {
+  const params = new Params();
+  return { text: `WITH ${partCtes(s, part, params, '')} SELECT * FROM run`, values: params.values };
+}
+
+/**
+ * Appends of distinct runs as one statement: row `i` of the result is the lease of `parts[i]` after its
+ * write; a part that was refused has no row. (Two appends to one run cannot share a statement: an UPDATE
+ * cannot change one row twice. The caller puts them in successive statements.)
+ */
+export function groupStatement(s: string, parts: readonly AppendPart[]): Statement {
+  const params = new Params();
+  const ctes = parts.map((part, i) => partCtes(s, part, params, `_${i}`));
+  const union = parts.map((_, i) => `SELECT ${i} AS part, * FROM run_${i}`).join(' UNION ALL ');
+  return { text: `WITH ${ctes.join(', ')} ${union}`, values: params.values };
+}
+
+/** The run fields a `RunPatch` can hold: what the bulk statement writes (other fields take the CTE path). */
+export const BULK_PATCH_FIELDS = [
+  'status',
+  'result',
+  'error',
+  'started_at',
+  'ended_at',
+  'usage',
+  'retention',
+  'retention_due_at',
+  'updated_at',
+] as const;
+const BULK_FIELDS = new Set<string>(BULK_PATCH_FIELDS);
+
+/** Whether an append can be in a bulk statement: an existing run, a patch of RunPatch fields only. */
+export function bulkable(part: AppendPart): boolean {
+  if (part.insert !== undefined) return false;
+  for (const [field, value] of Object.entries(part.batch.run ?? {})) {
+    if (value !== undefined && !BULK_FIELDS.has(field)) return false;
+  }
+  return true;
+}
+
+/**
+ * Appends of distinct existing runs as ONE statement of constant shape (so it is prepared once): the
+ * appends are rows of arrays; one `UPDATE … FROM unnest(…)` checks every owner, lease and seq and writes
+ * the run rows (a patch field is written where its mask is true), then the entries and step records of
+ * the runs it matched are inserted. Row `i` of the result (`part`) is the lease of `parts[i]` after its
+ * write; a refused part has no row.
+ */
+export function bulkAppendStatement(s: string, parts: readonly AppendPart[]): Statement {
+  const col = <T>(f: (part: AppendPart, i: number) => T): T[] => parts.map(f);
+  const masks = BULK_PATCH_FIELDS.map((field) => col((p) => p.batch.run?.[field] !== undefined));
+  const values = BULK_PATCH_FIELDS.map((field) => col((p) => columnValue(field, p.batch.run?.[field])));
+  const entries: { part: number[]; seq: number[]; type: string[]; at: string[]; data: string[] } = {
+    part: [],
+    seq: [],
+    type: [],
+    at: [],
+    data: [],
+  };
+  const steps: { part: number[]; key: string[]; body: string[] } = { part: [], key: [], body: [] };
+  parts.forEach((p, i) => {
+    for (let e = 0; e < p.rows.seqs.length; e++) {
+      entries.part.push(i);
+      entries.seq.push(p.rows.seqs[e]!);
+      entries.type.push(p.rows.types[e]!);
+      entries.at.push(p.rows.ats[e]!);
+      entries.data.push(p.rows.data[e]!);
+    }
+    for (let k = 0; k < p.rows.keys.length; k++) {
+      steps.part.push(i);
+      steps.key.push(p.rows.keys[k]!);
+      steps.body.push(p.rows.bodies[k]!);
+    }
+  });
+  const params = new Params();
+  const input = [
+    `${params.add(col((_, i) => i))}::int[]`,
+    `${params.add(col((p) => p.runId))}::text[]`,
+    `${params.add(col((p) => p.batch.owner_id))}::text[]`,
+    `${params.add(col((p) => p.batch.now))}::text[]`,
+    `${params.add(col((p) => (p.rows.seqs.length > 0 ? p.rows.seqs[0]! - 1 : null)))}::int[]`,
+    `${params.add(col((p) => (p.rows.seqs.length > 0 ? p.rows.seqs[p.rows.seqs.length - 1]! : null)))}::int[]`,
+    `${params.add(col((p) => p.batch.lease_until ?? null))}::text[]`,
+    `${params.add(col((p) => endsRun(p.batch.run)))}::bool[]`,
+    `${params.add(col((p) => preserveOf(p.batch.run?.retention)))}::bool[]`,
+    ...masks.map((mask) => `${params.add(mask)}::bool[]`),
+    ...values.map((value) => `${params.add(value)}::text[]`),
+  ];
+  const names = [
+    'part',
+    'run_id',
+    'owner',
+    'now',
+    'expected',
+    'last',
+    'lease',
+    'ends',
+    'preserve',
+    ...BULK_PATCH_FIELDS.map((f) => `has_${f}`),
+    ...BULK_PATCH_FIELDS.map((f) => `new_${f}`),
+  ];
+  const set = [
+    'journal_seq = coalesce(i.last, r.journal_seq)',
+    'owner_id = CASE WHEN i.ends THEN NULL ELSE r.owner_id END',
+    'lease_until = CASE WHEN i.ends THEN NULL ELSE coalesce(i.lease, r.lease_until) END',
+    'preserve = CASE WHEN i.has_retention THEN i.preserve ELSE r.preserve END',
+    ...BULK_PATCH_FIELDS.map((f) => `${f} = CASE WHEN i.has_${f} THEN i.new_${f} ELSE r.${f} END`),
+  ];
+  const text = `WITH i AS (
+      SELECT * FROM unnest(${input.join(', ')}) AS i(${names.join(', ')})
+    ), locked AS (
+      -- The rows are locked in id order before any is updated (the UPDATE's join may visit them in any
+      -- order): with heartbeats and other groups locking in that order too, no two wait on each other.
+      SELECT r.id FROM ${s}.runs AS r WHERE r.id IN (SELECT run_id FROM i) ORDER BY r.id FOR UPDATE OF r
+    ), run AS (
+      UPDATE ${s}.runs AS r SET ${set.join(', ')}
+      FROM i
+      WHERE r.id = i.run_id AND r.id IN (SELECT id FROM locked) AND r.owner_id = i.owner AND r.lease_until >= i.now
+        AND (i.expected IS NULL OR r.journal_seq = i.expected)
+      RETURNING i.part, r.id AS run_id, r.status, r.owner_id, r.lease_until, r.journal_seq
+    ), entries AS (
+      INSERT INTO ${s}.journal (run_id, seq, type, at, data)
+      SELECT run.run_id, e.seq, e.type, e.at, e.data
+      FROM unnest(${params.add(entries.part)}::int[], ${params.add(entries.seq)}::int[], ${params.add(entries.type)}::text[], ${params.add(entries.at)}::text[], ${params.add(entries.data)}::text[]) AS e(part, seq, type, at, data)
+      JOIN run ON run.part = e.part
+    ), steps AS (
+      INSERT INTO ${s}.steps (run_id, key, body)
+      SELECT run.run_id, t.key, t.body
+      FROM unnest(${params.add(steps.part)}::int[], ${params.add(steps.key)}::text[], ${params.add(steps.body)}::text[]) WITH ORDINALITY AS t(part, key, body, ord)
+      JOIN run ON run.part = t.part
+      ORDER BY t.ord
+      ON CONFLICT (run_id, key) DO UPDATE SET body = excluded.body
+    )
+    SELECT * FROM run`;
+  return { text, values: params.values };
+}
+
+/** Whether a new run's first append can be in a bulk insert (a patch of RunPatch fields only). */
+export function bulkInsertable(part: AppendPart): boolean {
+  return part.insert !== undefined && bulkable({ ...part, insert: undefined });
+}
+
+/**
+ * New runs with their first batches as ONE statement of constant shape (prepared once): each row inserted
+ * as its batch leaves it (see insertAppendCtes), `ON CONFLICT DO NOTHING`; the entries and step records
+ * of the runs inserted follow. The result has a row (the lease, by `run_id`) per run inserted; an
+ * existing id has none (CONFLICT).
+ */
+export function bulkInsertStatement(s: string, parts: readonly AppendPart[]): Statement {
+  const runs = parts.map((part) => {
+    const run: Record<string, unknown> = { ...part.insert };
+    for (const [field, value] of Object.entries(part.batch.run ?? {}))
+      if (value !== undefined) run[field] = value;
+    return run;
+  });
+  const params = new Params();
+  const owned = runs.map((run) => isLiveStatus(run.status as RunRow['status']));
+  const input = [
+    ...RUN_FIELDS.map((field) => {
+      const type = field === 'version' ? 'int' : 'text';
+      return `${params.add(runs.map((run) => columnValue(field, run[field])))}::${type}[]`;
+    }),
+    `${params.add(runs.map((run) => preserveOf(run.retention)))}::bool[]`,
+    `${params.add(parts.map((p, i) => (owned[i] ? p.batch.owner_id : null)))}::text[]`,
+    `${params.add(parts.map((p, i) => (owned[i] ? (p.batch.lease_until ?? null) : null)))}::text[]`,
+    `${params.add(parts.map((p) => (p.rows.seqs.length > 0 ? p.rows.seqs[p.rows.seqs.length - 1]! : 0)))}::int[]`,
+  ];
+  const columns = [...RUN_FIELDS, 'preserve', 'owner_id', 'lease_until', 'journal_seq'];
+  const entries = {
+    run: [] as string[],
+    seq: [] as number[],
+    type: [] as string[],
+    at: [] as string[],
+    data: [] as string[],
+  };
+  const steps = { run: [] as string[], key: [] as string[], body: [] as string[] };
+  for (const p of parts) {
+    p.rows.seqs.forEach((seq, e) => {
+      entries.run.push(p.runId);
+      entries.seq.push(seq);
+      entries.type.push(p.rows.types[e]!);
+      entries.at.push(p.rows.ats[e]!);
+      entries.data.push(p.rows.data[e]!);
+    });
+    p.rows.keys.forEach((key, k) => {
+      steps.run.push(p.runId);
+      steps.key.push(key);
+      steps.body.push(p.rows.bodies[k]!);
+    });
+  }
+  const text = `WITH run AS (
+      INSERT INTO ${s}.runs (${columns.join(', ')})
+      SELECT * FROM unnest(${input.join(', ')})
+      ON CONFLICT (id) DO NOTHING RETURNING ${LEASE_COLUMNS}
+    ), entries AS (
+      INSERT INTO ${s}.journal (run_id, seq, type, at, data)
+      SELECT e.run_id, e.seq, e.type, e.at, e.data
+      FROM unnest(${params.add(entries.run)}::text[], ${params.add(entries.seq)}::int[], ${params.add(entries.type)}::text[], ${params.add(entries.at)}::text[], ${params.add(entries.data)}::text[]) AS e(run_id, seq, type, at, data)
+      WHERE e.run_id IN (SELECT run_id FROM run)
+    ), steps AS (
+      INSERT INTO ${s}.steps (run_id, key, body)
+      SELECT t.run_id, t.key, t.body
+      FROM unnest(${params.add(steps.run)}::text[], ${params.add(steps.key)}::text[], ${params.add(steps.body)}::text[]) WITH ORDINALITY AS t(run_id, key, body, ord)
+      WHERE t.run_id IN (SELECT run_id FROM run)
+      ORDER BY t.ord
+      ON CONFLICT (run_id, key) DO UPDATE SET body = excluded.body
+    )
+    SELECT * FROM run`;
+  return { text, values: params.values };
+}

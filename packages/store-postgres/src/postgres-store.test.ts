@@ -1,0 +1,590 @@
+/**
+ * What is particular to the PostgreSQL store: options, migrations (fresh, again, at once, too new, custom
+ * schema), claims from several connections, group commit atomicity, lock order, notices across
+ * connections and after the listening connection drops, and connection loss.
+ */
+import { isWeftError } from '@weft/core';
+import type { RunRow } from '@weft/core/store';
+import { at, codeOf, runFixture, stepFixture, workflowFixture } from '@weft/testing/store-contract';
+import pg from 'pg';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { MIGRATIONS, migrate, SCHEMA_VERSION, schemaVersion } from './migrations.js';
+import { PostgresStore, postgresStore } from './postgres-store.js';
+import {
+  adminPool,
+  describeWithPostgres,
+  dropSchema,
+  freshSchema,
+  postgresUrl,
+  testStore,
+} from './test-support/db.js';
+
+const live = (id: string): RunRow =>
+  runFixture(id, 'a', 1, { status: 'RUNNING', ended_at: null, result: null });
+
+async function errorOf(
+  work: () => unknown,
+): Promise<{ code: string; message: string; details: any; retryable: boolean }> {
+  try {
+    await work();
+  } catch (error) {
+    if (isWeftError(error)) {
+      return { code: error.code, message: error.message, details: error.details, retryable: error.retryable };
+    }
+    throw error;
+  }
+  throw new Error('expected an error');
+}
+
+async function until(check: () => boolean | Promise<boolean>, what: string, ms = 20_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+describe('options (no server needed)', () => {
+  it('refuses bad options with INVALID_ARGUMENT naming the option, never quoting a connection string', async () => {
+    const url = 'postgres://weft:s3cret@127.0.0.1:1/db';
+    const pool = new pg.Pool({ connectionString: url });
+    for (const [options, parameter] of [
+      [null, 'options'],
+      [{}, 'options'],
+      [{ connectionString: url, pool }, 'options'],
+      [{ connectionString: 'mysql://weft:s3cret@h/db' }, 'connectionString'],
+      [{ connectionString: url, schema: 'Weft' }, 'schema'],
+      [{ connectionString: url, schema: 'a-b' }, 'schema'],
+      [{ connectionString: url, schema: 'pg_catalog' }, 'schema'],
+      [{ connectionString: url, schema: 'x'.repeat(64) }, 'schema'],
+      [{ connectionString: url, max: 0 }, 'max'],
+      [{ connectionString: url, statementTimeoutMs: -1 }, 'statementTimeoutMs'],
+      [{ pool, max: 3 }, 'max'],
+      [{ pool: {} }, 'pool'],
+    ] as const) {
+      const error = await errorOf(() => new PostgresStore(options as never));
+      expect(error.code).toBe('INVALID_ARGUMENT');
+      expect(error.details).toMatchObject({ parameter });
+      expect(error.message).not.toContain('s3cret');
+    }
+    await pool.end();
+  });
+
+  it('a server that cannot be reached: STORE_ERROR, retryable, with a hint and no password; the process lives on', async () => {
+    const store = postgresStore({
+      connectionString: 'postgres://weft:s3cret@127.0.0.1:1/db',
+      schema: 'nowhere',
+      connectionTimeoutMs: 2000,
+    });
+    const error = await errorOf(() => store.getRun('r'));
+    expect(error).toMatchObject({
+      code: 'STORE_ERROR',
+      retryable: true,
+      details: { schema: 'nowhere', operation: 'open' },
+    });
+    expect(error.details.cause).toBe('ECONNREFUSED');
+    expect(error.message).toMatch(/Is PostgreSQL running/);
+    expect(error.message).not.toContain('s3cret');
+    // Tried again on the next call (the server may have come up meanwhile), failing the same way.
+    expect((await errorOf(() => store.ready())).code).toBe('STORE_ERROR');
+    await store.close();
+    const closed = await errorOf(() => store.getRun('r'));
+    expect(closed).toMatchObject({ code: 'STORE_ERROR', details: { cause: 'CLOSED' } });
+  });
+});
+
+describeWithPostgres('PostgreSQL', () => {
+  describe('migrations', () => {
+    it('a fresh schema: every migration recorded once; opening again applies nothing', async () => {
+      const schema = freshSchema();
+      const first = new PostgresStore({
+        connectionString: postgresUrl!,
+        schema,
+        now: () => Date.UTC(2024, 0, 1),
+      });
+      await first.ready();
+      await first.close();
+      const rows = await adminPool().query(
+        `SELECT version, name, applied_at FROM "${schema}".schema_version`,
+      );
+      expect(rows.rows).toEqual(
+        MIGRATIONS.map((m) => ({ version: m.version, name: m.name, applied_at: '2024-01-01T00:00:00.000Z' })),
+      );
+      const client = await adminPool().connect();
+      try {
+        expect(await schemaVersion(client, schema)).toBe(SCHEMA_VERSION);
+        expect(await migrate(client, schema, at(0))).toEqual([]);
+        // A newer migration applies on open, once.
+        const next = [
+          ...MIGRATIONS,
+          {
+            version: SCHEMA_VERSION + 1,
+            name: 'a column',
+            sql: (s: string) => `ALTER TABLE ${s}.runs ADD COLUMN extra text`,
+          },
+        ];
+        expect(await migrate(client, schema, at(0), next)).toEqual([SCHEMA_VERSION + 1]);
+        expect(await migrate(client, schema, at(0), next)).toEqual([]);
+        // A failing one rolls back whole.
+        const broken = [
+          ...next,
+          { version: SCHEMA_VERSION + 2, name: 'broken', sql: () => 'CREATE TABLE x (; nonsense' },
+        ];
+        await expect(migrate(client, schema, at(0), broken)).rejects.toThrow();
+        expect(await schemaVersion(client, schema)).toBe(SCHEMA_VERSION + 1);
+      } finally {
+        client.release();
+      }
+    });
+
+    it('several processes opening a new schema at once migrate it once (advisory lock)', async () => {
+      const schema = freshSchema();
+      const stores = Array.from({ length: 5 }, () => testStore(schema, { max: 2 }));
+      await Promise.all(stores.map((s) => s.ready()));
+      const rows = await adminPool().query(`SELECT version FROM "${schema}".schema_version`);
+      expect(rows.rows.map((r) => r.version)).toEqual(MIGRATIONS.map((m) => m.version));
+      // All of them work on the one schema.
+      await stores[0]!.insertWorkflow(workflowFixture('w', 'a', 1));
+      for (const store of stores) expect((await store.getWorkflow('w'))!.id).toBe('w');
+      await Promise.all(stores.map((s) => s.close()));
+    });
+
+    it('refuses a schema written by a newer Weft with STORE_SCHEMA_TOO_NEW, changing nothing', async () => {
+      const schema = freshSchema();
+      const store = testStore(schema);
+      await store.insertWorkflow(workflowFixture('w', 'a', 1));
+      await store.close();
+      await adminPool().query(
+        `INSERT INTO "${schema}".schema_version VALUES ($1, 'from the future', '2099-01-01')`,
+        [SCHEMA_VERSION + 5],
+      );
+      const newer = testStore(schema);
+      const error = await errorOf(() => newer.getWorkflow('w'));
+      expect(error).toMatchObject({
+        code: 'STORE_SCHEMA_TOO_NEW',
+        retryable: false,
+        details: { schema, schema_version: SCHEMA_VERSION + 5, supported: SCHEMA_VERSION },
+      });
+      expect(error.message).toMatch(/newer Weft .*Upgrade Weft/);
+      // The refusal sticks (no reconnect storm) and the schema is untouched.
+      expect((await errorOf(() => newer.ready())).code).toBe('STORE_SCHEMA_TOO_NEW');
+      await newer.close();
+      const client = await adminPool().connect();
+      expect(await schemaVersion(client, schema)).toBe(SCHEMA_VERSION + 5);
+      client.release();
+    });
+
+    it('refuses a schema holding another application’s tables, touching nothing', async () => {
+      const schema = freshSchema();
+      await adminPool().query(`CREATE SCHEMA "${schema}"; CREATE TABLE "${schema}".customers (id int)`);
+      const store = testStore(schema);
+      const error = await errorOf(() => store.ready());
+      expect(error.code).toBe('STORE_ERROR');
+      expect(error.message).toMatch(/another application .*"customers"/);
+      await store.close();
+      const tables = await adminPool().query('SELECT tablename FROM pg_tables WHERE schemaname = $1', [
+        schema,
+      ]);
+      expect(tables.rows).toEqual([{ tablename: 'customers' }]);
+    });
+
+    it('schemas are separate stores in one database (custom schema names)', async () => {
+      const a = testStore(freshSchema('alpha'));
+      const b = testStore(freshSchema('beta'));
+      await a.insertRun(live('r'));
+      expect(await b.getRun('r')).toBeNull();
+      await b.insertRun(live('r'));
+      expect(a.schema).not.toBe(b.schema);
+      await Promise.all([a.close(), b.close()]);
+    });
+  });
+
+  describe('several connections', () => {
+    let stores: PostgresStore[] = [];
+    let schema: string;
+    beforeEach(() => {
+      schema = freshSchema();
+      // Three stores with their own pools: to the database, three processes.
+      stores = [0, 1, 2].map(() => testStore(schema, { max: 4 }));
+    });
+    afterEach(async () => {
+      await Promise.all(stores.map((s) => s.close()));
+      await dropSchema(schema);
+    });
+
+    it('claimRun races: every run claimed by exactly one of three', async () => {
+      const runs = 60;
+      for (let i = 0; i < runs; i++) await stores[0]!.insertRun(live(`r${i}`));
+      const claimed = await Promise.all(
+        stores.map(async (store, w) => {
+          const mine: string[] = [];
+          await Promise.all(
+            Array.from({ length: runs }, async (_, i) => {
+              const result = await store.claimRun(`r${i}`, {
+                owner_id: `w${w}`,
+                lease_until: at(60),
+                now: at(0),
+              });
+              if (result.claimed) mine.push(`r${i}`);
+            }),
+          );
+          return mine;
+        }),
+      );
+      expect(claimed.flat().sort()).toEqual(Array.from({ length: runs }, (_, i) => `r${i}`).sort());
+      for (const [w, mine] of claimed.entries()) {
+        for (const id of mine) expect((await stores[0]!.getLease(id))!.owner_id).toBe(`w${w}`);
+      }
+    });
+
+    it('claimRuns (FOR UPDATE SKIP LOCKED) from three connections: disjoint, and together all of them', async () => {
+      const runs = 200;
+      for (let i = 0; i < runs; i += 50) {
+        await stores[0]!.appendJournals(
+          Array.from({ length: 50 }, (_, k) => ({
+            run_id: `q${i + k}`,
+            insert: live(`q${i + k}`),
+            batch: { owner_id: 'starter', now: at(0), lease_until: at(1), entries: [] },
+          })),
+        );
+      }
+      // Each worker claims batches of 7 until nothing is left, all at once.
+      const claimed = await Promise.all(
+        stores.map(async (store, w) => {
+          const mine: string[] = [];
+          for (;;) {
+            const leases = await store.claimRuns({ owner_id: `w${w}`, lease_until: at(100), now: at(2) }, 7);
+            if (leases.length === 0 && (await store.listRecoverableRuns(at(2), 1)).length === 0) return mine;
+            mine.push(...leases.map((l) => l.run_id));
+          }
+        }),
+      );
+      const all = claimed.flat();
+      expect(new Set(all).size).toBe(all.length);
+      expect(all.length).toBe(runs);
+      for (const [w, mine] of claimed.entries()) {
+        for (const id of mine.slice(0, 5)) expect((await stores[1]!.getLease(id))!.owner_id).toBe(`w${w}`);
+      }
+    });
+
+    it('groups that touch the same runs in opposite orders, with heartbeats, never deadlock', async () => {
+      const ids = ['a', 'b', 'c', 'd'];
+      for (const id of ids) await stores[0]!.insertRun(live(id), { owner_id: 'p1', lease_until: at(1000) });
+      const seq = new Map(ids.map((id) => [id, 0]));
+      for (let round = 0; round < 15; round++) {
+        const group = (order: string[]) =>
+          order.map((id) => ({
+            run_id: id,
+            batch: { owner_id: 'p1', now: at(1), entries: [{ seq: seq.get(id)! + 1, type: 'x', at: at(1) }] },
+          }));
+        const [one, two] = await Promise.all([
+          stores[0]!.appendJournals(group(ids)),
+          stores[1]!.appendJournals(group([...ids].reverse())),
+          stores[2]!.renewLeases('p1', at(1000 + round)),
+        ]);
+        // Each run took the entry from exactly one of the two groups; the other saw JOURNAL_CONFLICT.
+        for (const [i, id] of ids.entries()) {
+          const outcomes = [one![i]!, two![ids.length - 1 - i]!];
+          expect(outcomes.filter((o) => o.ok)).toHaveLength(1);
+          const failed = outcomes.find((o) => !o.ok);
+          expect(failed && !failed.ok && failed.error.code).toBe('JOURNAL_CONFLICT');
+          seq.set(id, seq.get(id)! + 1);
+        }
+      }
+      for (const id of ids) expect((await stores[2]!.loadJournal(id)).map((e) => e.seq)).toHaveLength(15);
+    });
+  });
+
+  describe('SQL specifics', () => {
+    let store: PostgresStore;
+    beforeEach(() => {
+      store = testStore();
+    });
+    afterEach(async () => {
+      await store.close();
+      await dropSchema(store.schema);
+    });
+
+    it('a group commit is one transaction: a database failure in it writes nothing of any append', async () => {
+      await store.insertRun(live('a'), { owner_id: 'p1', lease_until: at(100) });
+      await store.insertRun(live('b'), { owner_id: 'p1', lease_until: at(100) });
+      // A trigger that fails the database write of an entry of type "boom".
+      await adminPool().query(`
+        CREATE FUNCTION "${store.schema}".boom() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN IF NEW.type = 'boom' THEN RAISE EXCEPTION 'boom'; END IF; RETURN NEW; END $$;
+        CREATE TRIGGER boom BEFORE INSERT ON "${store.schema}".journal FOR EACH ROW EXECUTE FUNCTION "${store.schema}".boom();
+      `);
+      const error = await errorOf(() =>
+        store.appendJournals([
+          {
+            run_id: 'a',
+            batch: {
+              owner_id: 'p1',
+              now: at(1),
+              entries: [{ seq: 1, type: 'ok', at: at(1) }],
+              steps: { s: stepFixture('s') },
+            },
+          },
+          {
+            run_id: 'b',
+            batch: { owner_id: 'p1', now: at(1), entries: [{ seq: 1, type: 'boom', at: at(1) }] },
+          },
+          {
+            run_id: 'c',
+            insert: live('c'),
+            batch: { owner_id: 'p1', now: at(1), lease_until: at(9), entries: [] },
+          },
+        ]),
+      );
+      expect(error).toMatchObject({
+        code: 'STORE_ERROR',
+        details: { operation: 'appendJournals', cause: 'P0001' },
+      });
+      expect(await store.loadJournal('a')).toEqual([]);
+      expect((await store.getStepResults(['a'])).get('a')).toEqual({});
+      expect(await store.getRun('c')).toBeNull();
+      expect((await store.getLease('a'))!.journal_seq).toBe(0);
+    });
+
+    it('text PostgreSQL cannot store (NUL): INVALID_ARGUMENT for one append of a group, the others commit', async () => {
+      await store.insertRun(live('a'), { owner_id: 'p1', lease_until: at(100) });
+      const outcomes = await store.appendJournals([
+        {
+          run_id: 'a',
+          batch: { owner_id: 'p1', now: at(1), entries: [{ seq: 1, type: 'bad\0type', at: at(1) }] },
+        },
+        {
+          run_id: 'a',
+          batch: {
+            owner_id: 'p1',
+            now: at(1),
+            entries: [{ seq: 1, type: 'fine', at: at(1), note: 'nul \0 in JSON is fine' }],
+          },
+        },
+      ]);
+      expect(outcomes[0]).toMatchObject({
+        ok: false,
+        error: { code: 'INVALID_ARGUMENT', details: { parameter: 'appends[0].batch.entries[0].type' } },
+      });
+      expect(outcomes[1]!.ok).toBe(true);
+      expect((await store.loadJournal('a'))[0]!.note).toBe('nul \0 in JSON is fine');
+      // Outside a group, the database refuses it: STORE_ERROR naming the cause, nothing written.
+      const error = await errorOf(() => store.insertRun(live('x\0y')));
+      expect(error).toMatchObject({ code: 'STORE_ERROR', retryable: false });
+      expect(error.message).toMatch(/NUL/);
+    });
+
+    it('refuses an unknown run field in a patch before writing anything', async () => {
+      await store.insertRun(live('r'));
+      const error = await errorOf(() => store.updateRun('r', { status: 'FAILED', bogus: 1 } as never));
+      expect(error).toMatchObject({ code: 'INVALID_ARGUMENT', details: { parameter: 'patch.bogus' } });
+      expect((await store.getRun('r'))!.status).toBe('RUNNING');
+    });
+
+    it('uses its partial index for recovery and claims', async () => {
+      await store.ready();
+      const plan = await adminPool().query(
+        `SET enable_seqscan = off; EXPLAIN SELECT id FROM "${store.schema}".runs
+         WHERE status IN ('PENDING', 'RUNNING') AND (owner_id IS NULL OR lease_until IS NULL OR lease_until < 'x')
+         ORDER BY lease_until NULLS FIRST, id LIMIT 5`,
+      );
+      const text = (plan as unknown as pg.QueryResult[])[1]!.rows.map((r) => r['QUERY PLAN']).join('\n');
+      expect(text).toMatch(/runs_live/);
+    });
+
+    it('with your own pool (never ended by the store): an append is one round trip, a group of them one statement', async () => {
+      const pool = new pg.Pool({ connectionString: postgresUrl!, max: 2 });
+      let queries = 0;
+      // Every round trip goes through a client's query (pool.query included).
+      pool.on('connect', (client) => {
+        const original = client.query.bind(client) as (...args: unknown[]) => unknown;
+        client.query = ((...args: unknown[]) => {
+          queries++;
+          return original(...args);
+        }) as typeof client.query;
+      });
+      const mine = new PostgresStore({ pool, schema: store.schema });
+      await mine.insertRun(live('r'), { owner_id: 'p1', lease_until: at(100) });
+      const entry = (seq: number) => ({ seq, type: 'x', at: at(1) });
+      queries = 0;
+      await mine.appendJournal('r', {
+        owner_id: 'p1',
+        now: at(1),
+        entries: [entry(1)],
+        steps: { s: stepFixture('s') },
+      });
+      expect(queries).toBe(1);
+      queries = 0;
+      const [started] = await mine.appendJournals([
+        {
+          run_id: 'n',
+          insert: live('n'),
+          batch: {
+            owner_id: 'p1',
+            now: at(1),
+            lease_until: at(9),
+            entries: [entry(1), entry(2)],
+            steps: { s: stepFixture('s') },
+          },
+        },
+      ]);
+      expect(started!.ok).toBe(true);
+      expect(queries).toBe(1);
+      queries = 0;
+      const group = await mine.appendJournals([
+        { run_id: 'r', batch: { owner_id: 'p1', now: at(1), entries: [entry(2)] } },
+        { run_id: 'n', batch: { owner_id: 'p1', now: at(1), entries: [entry(3)] } },
+        {
+          run_id: 'm',
+          insert: live('m'),
+          batch: { owner_id: 'p1', now: at(1), lease_until: at(9), entries: [entry(1)] },
+        },
+        // Refused (a wrong seq): found out after the statement, with one read.
+        { run_id: 'x', batch: { owner_id: 'p1', now: at(1), entries: [entry(5)] } },
+      ]);
+      expect(group.map((o) => (o.ok ? 'OK' : o.error.code))).toEqual(['OK', 'OK', 'OK', 'NOT_FOUND']);
+      // BEGIN, one statement for the appends to existing runs, one read for the refusal, one for the new
+      // run, COMMIT.
+      expect(queries).toBe(5);
+      queries = 0;
+      const twice = await mine.appendJournals([
+        { run_id: 'r', batch: { owner_id: 'p1', now: at(1), entries: [entry(3)] } },
+        { run_id: 'r', batch: { owner_id: 'p1', now: at(1), entries: [entry(4)] } },
+        {
+          run_id: 'n',
+          batch: { owner_id: 'p1', now: at(1), entries: [entry(4)], run: { status: 'COMPLETED' } },
+        },
+      ]);
+      expect(twice.every((o) => o.ok)).toBe(true);
+      // A run's second append goes in the next statement (an UPDATE changes a row once).
+      expect(queries).toBe(4);
+      expect((await mine.loadJournal('r')).map((e) => e.seq)).toEqual([1, 2, 3, 4]);
+      expect((await mine.getLease('n'))!.status).toBe('COMPLETED');
+      await mine.close();
+      expect((await pool.query('SELECT 1 AS one')).rows).toEqual([{ one: 1 }]);
+      await pool.end();
+    });
+  });
+
+  describe('notices and connection loss', () => {
+    let store: PostgresStore;
+    beforeEach(() => {
+      store = testStore();
+    });
+    afterEach(async () => {
+      await store.close();
+      await dropSchema(store.schema);
+    });
+
+    it('the listening connection is replaced after it drops; subscribers are told to rescan, then get notices again', async () => {
+      const notices: Array<{ topic: string; run_id: string | null }> = [];
+      const unsubscribe = store.subscribe('run.ended', (n) => notices.push(n));
+      await until(() => notices.some((n) => n.run_id === null), 'listening');
+      const backend = await listenerBackend(store.schema);
+      await adminPool().query('SELECT pg_terminate_backend($1)', [backend]);
+      await until(() => store.listener.connections >= 2, 'the listener to reconnect');
+      await until(() => notices.filter((n) => n.run_id === null).length >= 2, 'the rescan notice');
+      await store.insertRun(live('r'));
+      await store.updateRun('r', { status: 'COMPLETED' });
+      await until(() => notices.some((n) => n.run_id === 'r'), 'the run.ended notice');
+      unsubscribe();
+      await until(() => !store.listener.listening, 'the listening connection to be given back');
+    });
+
+    it('forged or malformed payloads on the channel are dropped', async () => {
+      const notices: Array<{ topic: string; run_id: string | null }> = [];
+      store.subscribe('run.cancel', (n) => notices.push(n));
+      await until(() => notices.length > 0, 'listening');
+      for (const payload of [
+        'not json',
+        '{"topic":"run.cancel"}',
+        '{"topic":"x","run_id":"r"}',
+        '[1]',
+        '{"topic":"run.cancel","run_id":""}',
+      ]) {
+        await adminPool().query('SELECT pg_notify($1, $2)', [store.schema, payload]);
+      }
+      await store.notify('run.cancel', 'real');
+      await until(() => notices.some((n) => n.run_id === 'real'), 'the real notice');
+      expect(notices.filter((n) => n.run_id !== null).map((n) => n.run_id)).toEqual(['real']);
+    });
+
+    it('connections killed while the store closes: no crash (the pool still has its error listener)', async () => {
+      const name = `weft-close-${process.pid}`;
+      await store.close();
+      store = testStore(undefined, { applicationName: name });
+      for (let round = 0; round < 3; round++) {
+        const mine = testStore(undefined, { applicationName: name });
+        // Four idle connections in its pool.
+        await Promise.all(Array.from({ length: 4 }, () => mine.getLease('nope')));
+        const kill = adminPool().query(
+          `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1`,
+          [name],
+        );
+        await Promise.all([kill, mine.close()]);
+        // Killed connections report their end after the pool ended: nothing may be left unhandled
+        // (vitest fails the run on an uncaught error).
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        expect(await codeOf(mine.getLease('nope'))).toBe('STORE_ERROR');
+      }
+    });
+
+    it('pooled connections killed under it: calls fail STORE_ERROR (retryable) or succeed, never crash; then it recovers', async () => {
+      // Connections of its own to kill: the other test files share the server and must not lose theirs.
+      const name = `weft-kill-${process.pid}`;
+      await store.close();
+      store = testStore(undefined, { applicationName: name });
+      await store.insertRun(live('r'), { owner_id: 'p1', lease_until: at(1000) });
+      let seq = 0;
+      const codes: string[] = [];
+      for (let round = 0; round < 5; round++) {
+        const appends = Array.from({ length: 5 }, () =>
+          store
+            .appendJournal('r', {
+              owner_id: 'p1',
+              now: at(1),
+              entries: [{ seq: ++seq, type: 'x', at: at(1) }],
+            })
+            .then(
+              () => 'OK',
+              (e: unknown) =>
+                isWeftError(e) ? `${e.code}${e.retryable ? ' retryable' : ''}` : `thrown ${String(e)}`,
+            ),
+        );
+        await adminPool().query(
+          `SELECT pg_terminate_backend(pid, 10000) FROM pg_stat_activity WHERE application_name = $1`,
+          [name],
+        );
+        codes.push(...(await Promise.all(appends)));
+        // Continue from where the journal really is (read aside: the store's next call may still take a
+        // connection whose end it has not heard of yet, and fail STORE_ERROR — retryable, as checked above).
+        const { rows } = await adminPool().query(
+          `SELECT journal_seq FROM "${store.schema}".runs WHERE id = 'r'`,
+        );
+        seq = rows[0].journal_seq;
+      }
+      for (const code of codes) expect(['OK', 'STORE_ERROR retryable', 'JOURNAL_CONFLICT']).toContain(code);
+      // The backends have exited (the terminate waited): once the pool has read their last words, it
+      // replaces the connections and the store works.
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      await store.appendJournal('r', {
+        owner_id: 'p1',
+        now: at(1),
+        entries: [{ seq: seq + 1, type: 'x', at: at(1) }],
+      });
+      expect((await store.loadJournal('r')).map((e) => e.seq)).toEqual(
+        Array.from({ length: seq + 1 }, (_, i) => i + 1),
+      );
+    });
+  });
+});
+
+/** The pid of the backend LISTENing on `channel` (its last query is the LISTEN, or the ping). */
+async function listenerBackend(channel: string): Promise<number> {
+  const rows = await adminPool().query(
+    `SELECT pid FROM pg_stat_activity WHERE application_name = 'weft' AND query LIKE $1`,
+    [`LISTEN "${channel}"%`],
+  );
+  if (rows.rowCount !== 1) throw new Error(`expected one listener, found ${rows.rowCount}`);
+  return rows.rows[0].pid as number;
+}

@@ -1,0 +1,213 @@
+/**
+ * How records map to rows: the run's columns (JSON text for objects), list cursors, parameters. The same
+ * mapping as the SQLite store's, so that both return the same values for the same writes.
+ */
+import { invalidArgument, type Page } from '@weft/core';
+import {
+  decodeCursor,
+  encodeCursor,
+  isLiveStatus,
+  type JournalBatch,
+  type RunLease,
+  type RunPatch,
+  type RunRow,
+} from '@weft/core/store';
+
+export type Row = Record<string, unknown>;
+
+/** Run-level fields stored as JSON text. */
+export const JSON_COLUMNS = new Set([
+  'input',
+  'result',
+  'error',
+  'usage',
+  'retention',
+  'workflow_version',
+  'workflow_version_draft',
+]);
+
+/** Every RunRow field, in the order rows are returned. */
+export const RUN_FIELDS = [
+  'id',
+  'result',
+  'input',
+  'status',
+  'origin',
+  'error',
+  'started_at',
+  'ended_at',
+  'app_id',
+  'workflow_app_id',
+  'workflow_id',
+  'workflow_version_draft',
+  'workflow_version',
+  'collection_id',
+  'record_id',
+  'version',
+  'usage',
+  'retention',
+  'retention_due_at',
+  'created_at',
+  'updated_at',
+  'replay_of',
+  'purged_at',
+] as const;
+
+export const PATCHABLE = new Set<string>(RUN_FIELDS.filter((f) => f !== 'id'));
+export const RUN_COLUMNS = RUN_FIELDS.join(', ');
+export const LEASE_COLUMNS = 'id AS run_id, status, owner_id, lease_until, journal_seq';
+
+export function toJson(value: unknown): string | null {
+  return value === undefined ? null : JSON.stringify(value);
+}
+
+function fromJson(text: unknown): unknown {
+  return typeof text === 'string' ? JSON.parse(text) : null;
+}
+
+export function runRow(row: Row): RunRow {
+  const out: Record<string, unknown> = {};
+  for (const field of RUN_FIELDS) {
+    const value = row[field];
+    out[field] = JSON_COLUMNS.has(field) ? fromJson(value) : (value ?? null);
+  }
+  if (out.input === null) out.input = {};
+  return out as unknown as RunRow;
+}
+
+export function leaseOf(row: Row): RunLease {
+  return {
+    run_id: row.run_id as string,
+    status: row.status as RunLease['status'],
+    owner_id: (row.owner_id as string | null) ?? null,
+    lease_until: (row.lease_until as string | null) ?? null,
+    journal_seq: row.journal_seq as number,
+  };
+}
+
+/** A run column's value for a field of a row or patch. */
+export function columnValue(field: string, value: unknown): unknown {
+  return JSON_COLUMNS.has(field) ? toJson(value) : (value ?? null);
+}
+
+export function preserveOf(retention: unknown): boolean {
+  return (
+    retention !== null && typeof retention === 'object' && (retention as Row).preserve_on_failure === true
+  );
+}
+
+/** Checks a patch's fields (before any statement): only run fields. */
+export function checkPatch(patch: RunPatch | undefined, parameter: string): void {
+  for (const [field, value] of Object.entries(patch ?? {})) {
+    if (value !== undefined && !PATCHABLE.has(field)) {
+      throw invalidArgument(
+        `${parameter}.${field}`,
+        `one of the run fields ${[...PATCHABLE].join(', ')}`,
+        value,
+      );
+    }
+  }
+}
+
+/** Whether a patch ends the run (and so releases its lease). */
+export function endsRun(patch: RunPatch | undefined): boolean {
+  return patch?.status !== undefined && !isLiveStatus(patch.status);
+}
+
+/** Numbered parameters of one statement: `p.add(value)` → `$n`. */
+export class Params {
+  readonly values: unknown[] = [];
+
+  add(value: unknown): string {
+    this.values.push(value);
+    return `$${this.values.length}`;
+  }
+}
+
+/**
+ * `SET col = $n, …` of a run patch (plus `preserve` for retention, and the owner cleared when the run
+ * ends), and of `extra` columns.
+ */
+export function patchSet(patch: RunPatch, params: Params, extra: Record<string, unknown> = {}): string[] {
+  const set: string[] = [];
+  for (const [field, value] of Object.entries(patch)) {
+    if (value === undefined) continue;
+    set.push(`${field} = ${params.add(columnValue(field, value))}`);
+  }
+  if (patch.retention !== undefined) set.push(`preserve = ${params.add(preserveOf(patch.retention))}`);
+  if (endsRun(patch)) set.push('owner_id = NULL', 'lease_until = NULL');
+  for (const [column, value] of Object.entries(extra)) set.push(`${column} = ${params.add(value)}`);
+  return set;
+}
+
+/** Cursor keys of created_at-ordered lists: `<created_at>#<seq>`. */
+export function positionKey(createdAt: string, seq: string | number): string {
+  return `${createdAt}#${seq}`;
+}
+
+export function decodePosition(cursor: string): { createdAt: string; seq: string } {
+  const { key } = decodeCursor(cursor);
+  const hash = key.lastIndexOf('#');
+  const seq = key.slice(hash + 1);
+  if (hash <= 0 || !/^\d{1,18}$/.test(seq)) {
+    throw invalidArgument('cursor', 'the `next_cursor` of a previous page of this store', cursor);
+  }
+  return { createdAt: key.slice(0, hash), seq };
+}
+
+/** A page from rows fetched with LIMIT limit + 1. */
+export function pageOf<T>(
+  rows: Row[],
+  limit: number,
+  map: (row: Row) => T,
+  key: (row: Row) => string,
+): Page<T> {
+  const more = rows.length > limit;
+  const data = (more ? rows.slice(0, limit) : rows).map(map);
+  const last = more ? rows[limit - 1]! : null;
+  return { data, next_cursor: last === null ? null : encodeCursor({ key: key(last), id: String(last.id) }) };
+}
+
+/** Byte order of UTF-8 (PostgreSQL's "C" collation), for sorting ids the way the database does. */
+export function byteOrder(a: string, b: string): number {
+  return a === b ? 0 : Buffer.compare(Buffer.from(a), Buffer.from(b));
+}
+
+/** The text PostgreSQL cannot store: a string with NUL. Returns the path of the first one found. */
+export function nulIn(value: unknown, path: string): string | null {
+  if (typeof value === 'string') return value.includes('\0') ? path : null;
+  if (value === null || typeof value !== 'object') return null;
+  for (const [key, inner] of Object.entries(value)) {
+    // JSON values are stored as JSON text, where NUL is escaped: only top-level text columns matter.
+    if (typeof inner === 'string' && inner.includes('\0')) return `${path}.${key}`;
+  }
+  return null;
+}
+
+/** A batch's rows: entries as columns (seq, type, at, the rest as JSON), step records as JSON. */
+export interface SerialisedBatch {
+  seqs: number[];
+  types: string[];
+  ats: string[];
+  data: string[];
+  keys: string[];
+  bodies: string[];
+}
+
+export function serialise(
+  batch: JournalBatch,
+  entryData: (entry: JournalBatch['entries'][number]) => Row,
+): SerialisedBatch {
+  const out: SerialisedBatch = { seqs: [], types: [], ats: [], data: [], keys: [], bodies: [] };
+  for (const entry of batch.entries) {
+    out.seqs.push(entry.seq);
+    out.types.push(entry.type);
+    out.ats.push(entry.at);
+    out.data.push(JSON.stringify(entryData(entry)));
+  }
+  for (const [key, record] of Object.entries(batch.steps ?? {})) {
+    out.keys.push(key);
+    out.bodies.push(JSON.stringify(record));
+  }
+  return out;
+}

@@ -1,0 +1,9 @@
+export interface TestPostgres {
+  /** postgres://user:password@127.0.0.1:port/postgres */
+  url: string;
+  version: string;
+  /** Stops the server and deletes its data (a no-op for WEFT_TEST_DATABASE_URL). */
+  stop(): Promise<void>;
+}
+
+export function startTestPostgres(options?: { fast?: boolean; timeoutMs?: number }): Promise<TestPostgres>;
