@@ -11,6 +11,7 @@
  */
 import { ERROR_CODES, WeftError } from '../errors.js';
 import { isLiveStatus, type RunLease } from '../store/journal.js';
+import { hasNotices } from '../store/notices.js';
 import type { RunRecord, RunRow } from '../store/types.js';
 import { loadRun } from './access.js';
 import type { RegistryContext } from './context.js';
@@ -27,7 +28,8 @@ export async function waitRun(ctx: RegistryContext, runId: string): Promise<RunR
     if (run === null) throw runNotFound(runId);
     if (!isLiveStatus(run.status)) return run;
     if (ctx.recorder.isLive(runId)) continue; // resumed here meanwhile: wait for it here
-    if (!ctx.recorder.isActive(runId)) {
+    // A client-only Weft's run without an owner waits for a worker to claim it.
+    if (!ctx.enqueue && !ctx.recorder.isActive(runId)) {
       const lease = await ctx.store.getLease(runId);
       if (orphaned(lease, ctx.owner.now())) {
         if (!ctx.autoRecover) throw runOrphaned(run, lease);
@@ -37,9 +39,29 @@ export async function waitRun(ctx: RegistryContext, runId: string): Promise<RunR
         }
       }
     }
-    await new Promise((resolve) => setTimeout(resolve, delay));
+    await sleepOrEnded(ctx, runId, delay);
     delay = Math.min(delay * 2, MAX_POLL_MS);
   }
+}
+
+/**
+ * Waits `ms`, or less when the store says the run ended (stores with notices: a run.ended notice for it,
+ * or a null one — notices may have been missed). A notice is only a reason to read the store again.
+ */
+function sleepOrEnded(ctx: RegistryContext, runId: string, ms: number): Promise<void> {
+  const { store } = ctx;
+  if (!hasNotices(store)) return new Promise((resolve) => setTimeout(resolve, ms));
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      unsubscribe();
+      resolve();
+    }
+    const unsubscribe = store.subscribe('run.ended', (notice) => {
+      if (notice.run_id === null || notice.run_id === runId) done();
+    });
+  });
 }
 
 /** Whether nobody holds the run: no owner, or a lease that ended before `now`. */

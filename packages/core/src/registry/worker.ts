@@ -1,0 +1,127 @@
+/**
+ * Workers (docs/durability.md, "Workers"): a Weft with `worker: { concurrency }` executes, besides the
+ * runs it starts itself, the runs other processes sharing its store enqueued (PENDING, unowned) and the
+ * runs whose owner died (live, lease ended). It claims them in batches with `store.claimRuns` — disjoint
+ * between concurrent workers — and starts (empty journal) or resumes each through the registry's
+ * recovery path, so a claimed run is executed, journaled and heartbeaten like any run of this process.
+ *
+ * It looks for work when a `run.pending` notice arrives (stores with notices), when one of its runs
+ * ends (a slot freed), and every `pollMs` (notices can be lost, and an expired lease sends none). A
+ * `run.cancel` notice for a run executing here cancels it here.
+ */
+import { invalidArgument } from '../errors.js';
+import { hasNotices } from '../store/notices.js';
+import type { RegistryContext } from './context.js';
+
+export interface WorkerOptions {
+  /** Runs this process executes at once (its own and claimed ones): 1–10,000. Default 10. */
+  concurrency?: number;
+  /** How often the store is scanned for runs to claim without a notice. Default `owner.leaseMs / 3`. */
+  pollMs?: number;
+}
+
+export interface WorkerSettings {
+  concurrency: number;
+  pollMs: number;
+}
+
+export function checkWorkerOptions(value: unknown, leaseMs: number): WorkerSettings | null {
+  if (value === undefined || value === false) return null;
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw invalidArgument('worker', 'false or an object { concurrency?, pollMs? }', value);
+  }
+  const { concurrency = 10, pollMs = Math.max(10, Math.floor(leaseMs / 3)) } = value as WorkerOptions;
+  if (!(Number.isInteger(concurrency) && concurrency >= 1 && concurrency <= 10_000)) {
+    throw invalidArgument('worker.concurrency', 'a whole number from 1 to 10,000', concurrency);
+  }
+  if (!(Number.isInteger(pollMs) && pollMs >= 10 && pollMs <= 86_400_000)) {
+    throw invalidArgument('worker.pollMs', 'a whole number of milliseconds from 10 to 86,400,000', pollMs);
+  }
+  return { concurrency, pollMs };
+}
+
+/** Claim batches per wake-up: the rest waits for the next one (bounded work per tick). */
+const MAX_BATCHES = 100;
+
+export class Worker {
+  readonly #ctx: RegistryContext;
+  readonly #settings: WorkerSettings;
+  readonly #unsubscribe: Array<() => void> = [];
+  #timer: ReturnType<typeof setInterval> | null = null;
+  #busy: Promise<void> | null = null;
+  #again = false;
+  #closed = false;
+
+  constructor(ctx: RegistryContext, settings: WorkerSettings) {
+    this.#ctx = ctx;
+    this.#settings = settings;
+  }
+
+  start(): void {
+    const { store } = this.#ctx;
+    if (hasNotices(store)) {
+      this.#unsubscribe.push(store.subscribe('run.pending', () => this.wake()));
+      this.#unsubscribe.push(
+        store.subscribe('run.cancel', (notice) => {
+          if (notice.run_id !== null) this.#cancel(notice.run_id);
+        }),
+      );
+    }
+    this.#timer = setInterval(() => this.wake(), this.#settings.pollMs);
+    this.#timer.unref();
+    setImmediate(() => this.wake());
+  }
+
+  /** Looks for runs to claim now (coalesced: one scan at a time, another after it if asked meanwhile). */
+  wake(): void {
+    if (this.#closed) return;
+    if (this.#busy !== null) {
+      this.#again = true;
+      return;
+    }
+    const busy = this.#scan()
+      .catch((error: unknown) => this.#ctx.report(error, { operation: 'claimRuns' }))
+      .finally(() => {
+        this.#busy = null;
+        if (this.#again) {
+          this.#again = false;
+          this.wake();
+        }
+      });
+    this.#busy = busy;
+  }
+
+  async #scan(): Promise<void> {
+    const { store, owner, recorder, recovery } = this.#ctx;
+    for (let batch = 0; batch < MAX_BATCHES && !this.#closed; batch++) {
+      const free = this.#settings.concurrency - recorder.live;
+      if (free <= 0) return;
+      const leases = await store.claimRuns(
+        { owner_id: owner.id, lease_until: owner.until(), now: owner.now() },
+        Math.min(free, 1_000),
+      );
+      for (const lease of leases) {
+        await recovery.resumeClaimed(lease.run_id);
+        // A slot frees when the run ends here: look for more work then.
+        void recorder.ended(lease.run_id).then(() => this.wake());
+      }
+      if (leases.length < free) return;
+    }
+  }
+
+  #cancel(runId: string): void {
+    const handle = this.#ctx.recorder.handleOf(runId);
+    if (handle === undefined) return;
+    handle.cancel('Cancelled from another process sharing the store.').catch((error: unknown) => {
+      this.#ctx.report(error, { operation: 'cancel', run_id: runId });
+    });
+  }
+
+  /** Stops claiming (runs in progress here go on to their end). */
+  async close(): Promise<void> {
+    this.#closed = true;
+    if (this.#timer !== null) clearInterval(this.#timer);
+    for (const unsubscribe of this.#unsubscribe.splice(0)) unsubscribe();
+    await this.#busy;
+  }
+}
