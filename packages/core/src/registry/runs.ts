@@ -28,7 +28,7 @@ import {
   STREAM_OPTION,
 } from './errors.js';
 import { startRun } from './start.js';
-import { waitRun } from './wait.js';
+import { EndWaker, waitRun } from './wait.js';
 
 const ENDED: ReadonlySet<RunStatus> = new Set(['COMPLETED', 'FAILED', 'CANCELLED']);
 const SETTLED: ReadonlySet<string> = new Set(['COMPLETED', 'FAILED', 'CANCELLED', 'SKIPPED']);
@@ -96,24 +96,19 @@ async function cancelRemote(ctx: RegistryContext, runId: string): Promise<RunRec
   if (lease === null || lease.owner_id === null || lease.lease_until === null) return null;
   if (lease.lease_until < ctx.owner.now()) return null;
   const deadline = Date.now() + REMOTE_CANCEL_WAIT_MS;
-  let delay = 5;
-  while (Date.now() < deadline) {
-    // Sent again at every look: a notice can be lost (a listener that was connecting, or reconnecting).
-    await store.notify('run.cancel', runId);
-    const run = await loadRun(ctx, runId);
-    if (run === null || ENDED.has(run.status)) return run;
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(done, delay);
-      const unsubscribe = store.subscribe('run.ended', (notice) => {
-        if (notice.run_id === null || notice.run_id === runId) done();
-      });
-      function done() {
-        clearTimeout(timer);
-        unsubscribe();
-        resolve();
-      }
-    });
-    delay = Math.min(delay * 2, 250);
+  const waker = new EndWaker(ctx, runId);
+  try {
+    let delay = 5;
+    while (Date.now() < deadline) {
+      // Sent again at every look: a notice can be lost (a listener that was connecting, or reconnecting).
+      await store.notify('run.cancel', runId);
+      const run = await loadRun(ctx, runId);
+      if (run === null || ENDED.has(run.status)) return run;
+      await waker.sleep(delay);
+      delay = Math.min(delay * 2, 250);
+    }
+  } finally {
+    waker.close();
   }
   return null;
 }

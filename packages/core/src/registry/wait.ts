@@ -21,6 +21,15 @@ const FIRST_POLL_MS = 5;
 const MAX_POLL_MS = 250;
 
 export async function waitRun(ctx: RegistryContext, runId: string): Promise<RunRecord> {
+  const waker = new EndWaker(ctx, runId);
+  try {
+    return await waitWith(ctx, runId, waker);
+  } finally {
+    waker.close();
+  }
+}
+
+async function waitWith(ctx: RegistryContext, runId: string, waker: EndWaker): Promise<RunRecord> {
   let delay = FIRST_POLL_MS;
   for (;;) {
     await ctx.recorder.ended(runId);
@@ -39,29 +48,46 @@ export async function waitRun(ctx: RegistryContext, runId: string): Promise<RunR
         }
       }
     }
-    await sleepOrEnded(ctx, runId, delay);
+    await waker.sleep(delay);
     delay = Math.min(delay * 2, MAX_POLL_MS);
   }
 }
 
 /**
- * Waits `ms`, or less when the store says the run ended (stores with notices: a run.ended notice for it,
- * or a null one — notices may have been missed). A notice is only a reason to read the store again.
+ * Sleeps that end early when the store says the run ended (stores with notices: a run.ended notice for
+ * it, or a null one — notices may have been missed). One subscription for the whole wait: a store that
+ * listens on a connection of its own would otherwise start and stop listening at every sleep. A notice
+ * is only a reason to read the store again.
  */
-function sleepOrEnded(ctx: RegistryContext, runId: string, ms: number): Promise<void> {
-  const { store } = ctx;
-  if (!hasNotices(store)) return new Promise((resolve) => setTimeout(resolve, ms));
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      unsubscribe();
-      resolve();
-    }
-    const unsubscribe = store.subscribe('run.ended', (notice) => {
-      if (notice.run_id === null || notice.run_id === runId) done();
+export class EndWaker {
+  #wake: (() => void) | null = null;
+  readonly #unsubscribe: () => void;
+
+  constructor(ctx: RegistryContext, runId: string) {
+    const { store } = ctx;
+    this.#unsubscribe = hasNotices(store)
+      ? store.subscribe('run.ended', (notice) => {
+          if (notice.run_id === null || notice.run_id === runId) this.#wake?.();
+        })
+      : () => undefined;
+  }
+
+  sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      const wake = () => done();
+      this.#wake = wake;
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
     });
-  });
+  }
+
+  close(): void {
+    this.#wake = null;
+    this.#unsubscribe();
+  }
 }
 
 /** Whether nobody holds the run: no owner, or a lease that ended before `now`. */
