@@ -25,7 +25,7 @@ import type {
   WorkflowTest,
 } from '../store/types.js';
 import type { OwnerOptions } from './owner.js';
-import type { WorkerOptions } from './worker.js';
+import type { WorkerOptions } from './worker-options.js';
 
 /** What `weft.recover()` did (docs/durability.md, "Recovery"). */
 export interface RecoverResult {

@@ -32,4 +32,4 @@ export { downstreamKeys } from './downstream.js';
 export { KeyedMutex } from './mutex.js';
 export type { OwnerOptions } from './owner.js';
 export { createWeft } from './weft.js';
-export type { WorkerOptions } from './worker.js';
+export type { WorkerOptions } from './worker-options.js';

@@ -24,7 +24,8 @@ import { sweep } from './retention.js';
 import { runsApi } from './runs.js';
 import { variablesApi } from './variables.js';
 import { versionsApi } from './versions.js';
-import { checkWorkerOptions, Worker } from './worker.js';
+import { Worker } from './worker.js';
+import { checkWorkerOptions } from './worker-options.js';
 import { testsApi } from './workflow-tests.js';
 import { workflowsApi } from './workflows.js';
 
