@@ -77,7 +77,14 @@ export async function shutdown(
       if (result.cancelled) cancelled.push(handle.id);
     }
   }
-  await closing;
+  // The open requests answer now. A connection kept alive after its last response would hold close()
+  // for the keep-alive timeout (72 s): idle ones are closed as they become idle.
+  const sweeper = setInterval(() => server.server.closeIdleConnections?.(), 25);
+  try {
+    await closing;
+  } finally {
+    clearInterval(sweeper);
+  }
   await weft.close();
   return { ended: Math.max(0, active.length - cancelled.length - suspended.length), cancelled, suspended };
 }
