@@ -5,10 +5,13 @@
  * resumes them without running their completed steps again. Two Wefts on one MemoryStore stand for two
  * processes here; the same on a SQLite file: packages/store-sqlite/src/suspend.test.ts.
  */
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { WorkflowVersionDraft } from '../model/types.js';
 import type { StepContext } from '../steps/types.js';
 import { MemoryStore } from '../store/memory.js';
+import type { RunRecord } from '../store/types.js';
+import { fcRuns } from '../test-support/fc.js';
 import { deferred } from '../test-support/workflows.js';
 import type { WeftOptions } from './client.js';
 import { rejection } from './test-support/fixtures.js';
@@ -165,4 +168,83 @@ describe('weft.suspend', () => {
     expect(error.message).toContain('options');
     expect(await createWeft().suspend()).toEqual({ suspended: [], ended: [], cancelled: [] });
   });
+});
+
+describe('suspend + resume = an uninterrupted run (property)', () => {
+  it('for generated workflows, suspension moments and grace periods: same outcome, no committed step executed again', async () => {
+    const shape = fc.record({
+      n: fc.integer({ min: 1, max: 6 }),
+      edges: fc.array(fc.tuple(fc.nat(5), fc.nat(5)), { maxLength: 10 }),
+      delays: fc.array(fc.integer({ min: 0, max: 4 }), { minLength: 6, maxLength: 6 }),
+      suspendAfterMs: fc.integer({ min: 0, max: 12 }),
+      graceMs: fc.constantFrom(0, 2, 50),
+    });
+    await fc.assert(
+      fc.asyncProperty(shape, async ({ n, edges, delays, suspendAfterMs, graceMs }) => {
+        const keys = Array.from({ length: n }, (_, i) => `s${i}`);
+        const destinations = keys.map(() => new Set<string>());
+        for (const [x, y] of edges) {
+          const [from, to] = [Math.min(x, y) % n, Math.max(x, y) % n];
+          if (from < to) destinations[from]!.add(keys[to]!);
+        }
+        // Every branch flows into `end`: the result does not depend on which branch finishes first.
+        const document = {
+          key: 'generated',
+          steps: [
+            ...keys.map((key, i) => ({
+              type: 'step',
+              key,
+              destinations: destinations[i]!.size === 0 ? ['end'] : [...destinations[i]!],
+            })),
+            { type: 'step', key: 'end' },
+          ],
+        } as unknown as WorkflowVersionDraft;
+        const delayOf = (key: string) => (key === 'end' ? 0 : delays[Number(key.slice(1))]!);
+        const handler = (log: string[]) => async (ctx: StepContext) => {
+          log.push(ctx.step.key);
+          const ms = delayOf(ctx.step.key);
+          if (ms > 0) {
+            await new Promise<void>((resolve, reject) => {
+              const timer = setTimeout(resolve, ms);
+              ctx.signal.addEventListener('abort', () => {
+                clearTimeout(timer);
+                reject(ctx.signal.reason);
+              });
+            });
+          }
+          return `${ctx.step.key}!`;
+        };
+        const store = new MemoryStore();
+        const plain = createWeft({ store, recover: false, steps: { step: handler([]) } });
+        const workflow = await plain.app('app_1').workflows.create({ name: 'p', draft: document });
+        const expected = await plain.app('app_1').runs.run(workflow.id, { version: 'draft' });
+
+        const first = createWeft({ store, recover: false, steps: { step: handler([]) } });
+        const started = await first
+          .app('app_1')
+          .runs.run(workflow.id, { version: 'draft', background: true });
+        await new Promise((resolve) => setTimeout(resolve, suspendAfterMs));
+        const result = await first.suspend({ graceMs });
+        const all = [...result.suspended, ...result.ended];
+        // A run that had ended before the call is neither: it is not in progress any more.
+        expect(all.length).toBeLessThanOrEqual(1);
+        const committed = Object.keys((await store.getStepResults([started.id])).get(started.id) ?? {});
+
+        const resumedSteps: string[] = [];
+        const next = createWeft({ store, steps: { step: handler(resumedSteps) } });
+        const run: RunRecord = await next.app('app_1').runs.wait(started.id);
+        await next.close();
+        const view = (r: RunRecord) => ({
+          status: r.status,
+          result: r.result,
+          output: Object.fromEntries(
+            Object.entries(r.output).map(([k, s]) => [k, { status: s.status, output: s.output }]),
+          ),
+        });
+        expect(view(run)).toEqual(view(expected));
+        for (const key of committed) expect(resumedSteps).not.toContain(key);
+      }),
+      { numRuns: fcRuns(25) },
+    );
+  }, 60_000);
 });
