@@ -343,8 +343,13 @@ export function createProgram(io: Io, setExit: (code: number) => void): Command 
     .option('--fixtures <file>', 'scripted replies for the dry-run provider')
     .option(
       '--grace <ms>',
-      'on SIGTERM, how long runs in progress may take to end before they are cancelled',
+      'on SIGTERM, how long runs in progress may take to end before they are suspended (--store memory: cancelled)',
       '30000',
+    )
+    .option(
+      '--suspend-grace <ms>',
+      'then, how long their running steps may take to settle before they are abandoned (they run again on resume)',
+      '10000',
     )
     .action(async (folder: string | undefined, flags: Record<string, any>) => {
       const { serveCommand } = await import('./commands/serve.js');
@@ -360,6 +365,7 @@ export function createProgram(io: Io, setExit: (code: number) => void): Command 
             provider: flags.provider,
             fixtures: flags.fixtures,
             grace: flags.grace,
+            suspendGrace: flags.suspendGrace,
           },
           io,
         ),
