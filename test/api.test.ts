@@ -61,8 +61,28 @@ function resolvedAlias(declaration: ts.TypeAliasDeclaration): string {
       ts.NodeBuilderFlags.InTypeAlias,
   );
   const printed =
-    node === undefined ? '?' : printer.printNode(ts.EmitHint.Unspecified, node, declaration.getSourceFile());
+    node === undefined
+      ? '?'
+      : printer.printNode(ts.EmitHint.Unspecified, sortLiteralUnions(node), declaration.getSourceFile());
   return `type ${declaration.name.text} = ${printed};`;
+}
+
+/**
+ * A resolved union of literals is printed in the checker's type-id order, which depends on the order the
+ * program met them (it differed between a fresh clone and an incremental build): sort such unions by their
+ * text so that the report is the same everywhere.
+ */
+function sortLiteralUnions<T extends ts.Node>(root: T): T {
+  const visit = (node: ts.Node): ts.Node => {
+    const visited = ts.visitEachChild(node, visit, undefined);
+    if (ts.isUnionTypeNode(visited) && visited.types.every((t) => ts.isLiteralTypeNode(t))) {
+      const text = (t: ts.TypeNode) => printer.printNode(ts.EmitHint.Unspecified, t, undefined as never);
+      const sorted = [...visited.types].sort((a, b) => (text(a) < text(b) ? -1 : text(a) > text(b) ? 1 : 0));
+      return ts.factory.updateUnionTypeNode(visited, ts.factory.createNodeArray(sorted));
+    }
+    return visited;
+  };
+  return visit(root) as T;
 }
 
 /** One exported name: its declaration(s) as the .d.ts prints them, without comments. */

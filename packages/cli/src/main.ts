@@ -335,7 +335,7 @@ export function createProgram(io: Io, setExit: (code: number) => void): Command 
     .option('--fixtures <file>', 'scripted replies for the dry-run provider')
     .option(
       '--grace <ms>',
-      'on SIGTERM, how long runs in progress may take to end before they are left to other workers',
+      'on SIGTERM, how long the running steps may take to settle before their runs are handed to other workers',
       '30000',
     )
     .action(async (flags: Record<string, any>) => {
@@ -379,8 +379,13 @@ export function createProgram(io: Io, setExit: (code: number) => void): Command 
     .option('--fixtures <file>', 'scripted replies for the dry-run provider')
     .option(
       '--grace <ms>',
-      'on SIGTERM, how long runs in progress may take to end before they are cancelled',
+      'on SIGTERM, how long runs in progress may take to end before they are suspended (--store memory: cancelled)',
       '30000',
+    )
+    .option(
+      '--suspend-grace <ms>',
+      'then, how long their running steps may take to settle before they are abandoned (they run again on resume)',
+      '10000',
     )
     .action(async (folder: string | undefined, flags: Record<string, any>) => {
       const { serveCommand } = await import('./commands/serve.js');
@@ -396,6 +401,7 @@ export function createProgram(io: Io, setExit: (code: number) => void): Command 
             provider: flags.provider,
             fixtures: flags.fixtures,
             grace: flags.grace,
+            suspendGrace: flags.suspendGrace,
           },
           io,
         ),

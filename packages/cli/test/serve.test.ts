@@ -2,7 +2,7 @@
  * `weft serve` and `weft keys`, as a user runs them. `serve` is spawned on purpose: what is tested is the
  * process — its signals, its output, its exit code; `keys` runs in process.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { start, tempDir, weft } from './helpers.js';
@@ -36,10 +36,21 @@ async function listening(run: ReturnType<typeof start>) {
 }
 
 describe('weft serve', () => {
-  it('serves a folder, prints the URL and a first key, and stops on SIGTERM cancelling what outlives --grace', async () => {
+  it('serves a folder, prints the URL and a first key, and stops on SIGTERM suspending what outlives --grace', async () => {
     const cwd = project();
     const env = dbOf(cwd);
-    const args = ['serve', 'workflows', '--port', '0', '--fixtures', 'fixtures.json', '--grace', '200'];
+    const args = [
+      'serve',
+      'workflows',
+      '--port',
+      '0',
+      '--fixtures',
+      'fixtures.json',
+      '--grace',
+      '200',
+      '--suspend-grace',
+      '100',
+    ];
     const run = start(args, { cwd, env });
     // Both waiters at once: the two lines may arrive in one chunk.
     const [url, keyLine] = await Promise.all([
@@ -78,7 +89,7 @@ describe('weft serve', () => {
     expect(result.code).toBe(0);
     expect(result.stderr).toContain('! broken');
     expect(result.stderr).toContain('not published (invalid)');
-    expect(result.stderr).toContain(`1 cancelled: ${running.id}`);
+    expect(result.stderr).toContain(`0 cancelled, 1 suspended: ${running.id}`);
     expect(result.stderr).toMatch(/Store: .*weft\.db/);
     // Only the hash was written.
     expect(readFileSync(join(cwd, 'weft.db')).includes(key)).toBe(false);
@@ -86,6 +97,66 @@ describe('weft serve', () => {
     expect(JSON.parse(listed.stdout)).toEqual([
       expect.objectContaining({ app_id: 'default', name: 'weft serve' }),
     ]);
+  });
+
+  it('SIGTERM suspends a run in flight: its completed steps are kept, and the next serve completes it', async () => {
+    const cwd = tempDir({
+      'workflows/chain.json': {
+        steps: [
+          { type: 'code', key: 'first', code: '"first"', destinations: ['think'] },
+          { ...slow.steps[0], destinations: ['last'] },
+          { type: 'code', key: 'last', code: '"after " & first.output' },
+        ],
+      },
+      'fixtures.json': { latency_ms: 60_000, default: 'done' },
+    });
+    const env = dbOf(cwd);
+    const args = ['serve', 'workflows', '--port', '0', '--fixtures', 'fixtures.json'];
+    const first = start([...args, '--grace', '50', '--suspend-grace', '50'], { cwd, env });
+    const [url, keyLine] = await Promise.all([
+      listening(first),
+      first.waitForLine((l) => l.startsWith('API key')),
+    ]);
+    const key = /weft_[A-Za-z0-9_-]{43}/.exec(keyLine)![0];
+    const headers = { authorization: `Bearer ${key}`, 'content-type': 'application/json' };
+    const started = await fetch(`${url}/apps/c/workflows/chain/runs`, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({ background: true }),
+    });
+    const { id } = (await started.json()) as { id: string };
+    type WireRun = { status: string; result: unknown; output: Record<string, { status: string }> };
+    const read = async (base: string) =>
+      (await (await fetch(`${base}/apps/c/workflows/chain/runs/${id}`, { headers })).json()) as WireRun;
+    let before = await read(url);
+    for (let i = 0; i < 500 && before.output.first?.status !== 'COMPLETED'; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+      before = await read(url);
+    }
+    const firstStep = before.output.first;
+    expect(firstStep?.status).toBe('COMPLETED');
+
+    first.child.kill('SIGTERM'); // `think` waits 60 s for its reply: abandoned, it runs again on resume
+    const stopped = await first.done;
+    expect(stopped.code).toBe(0);
+    expect(stopped.stderr).toContain(`1 suspended: ${id}`);
+
+    // The same store, replies without delay now: the restarted server resumes the run at once.
+    writeFileSync(join(cwd, 'fixtures.json'), JSON.stringify({ latency_ms: 0, default: 'done' }));
+    const second = start([...args, '--grace', '1000'], { cwd, env });
+    const again = await listening(second);
+    let after = await read(again);
+    for (let i = 0; i < 500 && after.status !== 'COMPLETED'; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+      after = await read(again);
+    }
+    expect(after).toMatchObject({ status: 'COMPLETED', result: 'after first' });
+    // `first` completed before the stop: its record is the one written then (it did not run again).
+    expect(after.output.first).toEqual(firstStep);
+    second.child.kill('SIGTERM');
+    const result = await second.done;
+    expect(result.code).toBe(0);
+    expect(result.stderr).toContain('0 suspended');
   });
 
   it('weft keys create prints a key once; serve accepts it, and keeps its runs and keys across a restart', async () => {

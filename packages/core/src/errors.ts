@@ -91,6 +91,8 @@ export const ERROR_CODES = {
   RESUME_FAILED: 'RESUME_FAILED',
   /** `runs.wait` on a live run that no process holds, in a Weft that does not resume runs (`recover: false`). */
   RUN_ORPHANED: 'RUN_ORPHANED',
+  /** The run was suspended by `weft.suspend` (its execution in this process stopped; it resumes elsewhere). */
+  RUN_SUSPENDED: 'RUN_SUSPENDED',
   /** A bug in Weft: please report it. */
   INTERNAL: 'INTERNAL',
   /** A document, input or value was larger than a configured limit (`details.limit` says which); nothing ran. */

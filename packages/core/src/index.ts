@@ -62,6 +62,8 @@ export type {
   RunsApi,
   RunTestsInput,
   RunWorkflowInput,
+  SuspendOptions,
+  SuspendResult,
   SweepResult,
   TestRunMode,
   TestRunReport,

@@ -35,8 +35,8 @@ function typeErrors(list: readonly string[]): string[] {
     types: ['node'],
     baseUrl: root,
     paths: {
-      '@weft/core': [`${root}packages/core/src/index.ts`],
-      '@weft/server': [`${root}packages/server/src/index.ts`],
+      '@weft/core': [`${root}packages/core/dist/index.d.ts`],
+      '@weft/server': [`${root}packages/server/dist/index.d.ts`],
     },
   };
   const host = ts.createCompilerHost(options);

@@ -33,8 +33,8 @@ function typeErrors(sources: readonly string[]): string[] {
     types: ['node'],
     baseUrl: root,
     paths: {
-      '@weft/core': [`${root}packages/core/src/index.ts`],
-      '@weft/store-postgres': [`${root}packages/store-postgres/src/index.ts`],
+      '@weft/core': [`${root}packages/core/dist/index.d.ts`],
+      '@weft/store-postgres': [`${root}packages/store-postgres/dist/index.d.ts`],
     },
   };
   const host = ts.createCompilerHost(options);
@@ -50,8 +50,8 @@ function typeErrors(sources: readonly string[]): string[] {
   const readFile = host.readFile.bind(host);
   host.readFile = (name) => files.get(name) ?? readFile(name);
   const program = ts.createProgram([...files.keys()], options, host);
-  return ts
-    .getPreEmitDiagnostics(program)
+  return [...files.keys()]
+    .flatMap((name) => ts.getPreEmitDiagnostics(program, program.getSourceFile(name)))
     .filter((d) => d.file !== undefined && files.has(d.file.fileName))
     .map((d) => {
       const { line } = d.file!.getLineAndCharacterOfPosition(d.start ?? 0);

@@ -40,8 +40,8 @@ function typeErrors(sources: readonly string[]): string[] {
     types: ['node'],
     baseUrl: root,
     paths: {
-      '@weft/core': [`${root}packages/core/src/index.ts`],
-      '@weft/store-sqlite': [`${root}packages/store-sqlite/src/index.ts`],
+      '@weft/core': [`${root}packages/core/dist/index.d.ts`],
+      '@weft/store-sqlite': [`${root}packages/store-sqlite/dist/index.d.ts`],
     },
   };
   const host = ts.createCompilerHost(options);

@@ -2,7 +2,9 @@
  * `weft serve [folder]`: the Workflows API over HTTP (`@weft/server`) for the workflows of a folder, on
  * the project's store (the SQLite file `weft run` records into, or memory with `--store memory`).
  * Prints the URL and, when the app has none yet, a first API key; stops gracefully on SIGTERM or
- * Ctrl-C (no new requests; runs in progress get `--grace` ms to end, then are cancelled and stored).
+ * Ctrl-C: no new requests; runs in progress get `--grace` ms to end, then are suspended — their running
+ * steps get `--suspend-grace` ms to settle, and they stay RUNNING in the store, resumed by the next
+ * `weft serve` on it (with `--store memory`, where nothing could resume them, they are cancelled).
  */
 import { createWeft, isWeftError, type Weft } from '@weft/core';
 import { createServer, newApiKey, shutdown } from '@weft/server';
@@ -26,6 +28,8 @@ export interface ServeFlags {
   provider: ProviderChoice | undefined;
   fixtures: string | undefined;
   grace: string;
+  /** Default 10000 (programmatic callers may leave it out). */
+  suspendGrace?: string;
 }
 
 export interface ServeHooks {
@@ -69,6 +73,7 @@ export async function serveCommand(
   const c = colorsFor(io.stderr, io.env);
   const port = integer('--port', flags.port, 0, 65_535);
   const graceMs = integer('--grace', flags.grace, 0, 3_600_000);
+  const suspendGraceMs = integer('--suspend-grace', flags.suspendGrace ?? '10000', 0, 3_600_000);
   const workflows = folder === undefined ? [] : folderWorkflows(folder);
   const fixtures =
     flags.fixtures === undefined
@@ -135,14 +140,23 @@ export async function serveCommand(
 
   const fromSignals = hooks.stopped === undefined ? signals() : null;
   await (hooks.stopped ?? fromSignals!.stopped);
-  writeLine(io.stderr, `Stopping: no new requests; runs in progress have ${graceMs} ms to end.`);
-  const report = await shutdown(server, weft, { graceMs });
+  writeLine(
+    io.stderr,
+    opened.path === null
+      ? `Stopping: no new requests; runs in progress have ${graceMs} ms to end, then are cancelled.`
+      : `Stopping: no new requests; runs in progress have ${graceMs} ms to end, then are suspended (their running steps get ${suspendGraceMs} ms more).`,
+  );
+  const report = await shutdown(server, weft, { graceMs, suspendGraceMs });
   opened.close();
   fromSignals?.dispose();
   const cancelled = report.cancelled.length;
+  const suspended = report.suspended.length;
   writeLine(
     io.stderr,
-    `Stopped (${report.ended} run${report.ended === 1 ? '' : 's'} ended, ${cancelled} cancelled${cancelled > 0 ? `: ${report.cancelled.join(', ')}` : ''}).`,
+    `Stopped (${report.ended} run${report.ended === 1 ? '' : 's'} ended, ${cancelled} cancelled${cancelled > 0 ? `: ${report.cancelled.join(', ')}` : ''}, ${suspended} suspended${suspended > 0 ? `: ${report.suspended.join(', ')}` : ''}).`,
   );
+  if (suspended > 0) {
+    writeLine(io.stderr, c.dim('Suspended runs are resumed by the next weft serve on this store.'));
+  }
   return EXIT.OK;
 }

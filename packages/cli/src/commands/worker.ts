@@ -2,9 +2,9 @@
  * `weft worker --db postgres://…`: a worker process (docs/durability.md — Workers; docs/cli.md). It
  * executes the runs other processes enqueue in the database (`weft run --db postgres://…`, a client-only
  * Weft, `weft serve`) and the runs whose process died, at most `--concurrency` at once, until SIGTERM or
- * Ctrl-C. Then it claims nothing more and gives the runs in progress `--grace` ms to end; the runs still
- * going are left to the other workers, which resume them from their journal once this process's
- * leases end.
+ * Ctrl-C. Then it suspends (`weft.suspend`): it claims nothing more, starts no new step, gives the
+ * steps running `--grace` ms to settle, and releases the runs still in progress, which another worker
+ * resumes from their journal at once.
  */
 import { createWeft } from '@weft/core';
 import { CliError, EXIT } from '../errors.js';
@@ -108,21 +108,15 @@ export async function workerCommand(flags: WorkerFlags, io: Io, hooks: WorkerHoo
 
   const fromSignals = hooks.stopped === undefined ? signalled() : null;
   await (hooks.stopped ?? fromSignals!.stopped);
-  writeLine(io.stderr, `Stopping: no new runs; runs in progress have ${graceMs} ms to end.`);
-  await weft.close(); // claims nothing more; what was journaled so far is written
-  const deadline = Date.now() + graceMs;
-  while (weft.engine.active.size > 0 && Date.now() < deadline) {
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-  await weft.idle();
-  const ended = weft.engine.active.size === 0;
+  writeLine(io.stderr, `Stopping: no new runs; the steps running have ${graceMs} ms to settle.`);
+  // Suspended, not abandoned: the runs still in progress are released for the other workers at once.
+  const report = await weft.suspend({ graceMs });
   fromSignals?.dispose();
   opened.close();
+  const handed = report.suspended.length;
   writeLine(
     io.stderr,
-    ended
-      ? 'Stopped.'
-      : 'Stopped; runs still in progress are left to the other workers (resumed from their journal once this worker’s leases end).',
+    `Stopped (${report.ended.length} run${report.ended.length === 1 ? '' : 's'} ended, ${handed} handed to the other workers${handed > 0 ? `: ${report.suspended.join(', ')}` : ''}).`,
   );
   return EXIT.OK;
 }

@@ -35,6 +35,26 @@ export interface RecoverResult {
   failed: Array<{ run_id: string; error: ErrorRecord }>;
 }
 
+/** `weft.suspend(options)` (docs/api.md, docs/durability.md "Suspending"). */
+export interface SuspendOptions {
+  /**
+   * How long the steps running when `suspend` is called may take to settle, in ms (0 to 3,600,000).
+   * At its end the executions still in flight are abandoned, as after a lost lease: they run again when
+   * the run is resumed. Default 10,000.
+   */
+  graceMs?: number;
+}
+
+/** What `weft.suspend()` did with the runs in progress here. */
+export interface SuspendResult {
+  /** Runs left RUNNING in the store without an owner: the next Weft with recovery on it resumes them. */
+  suspended: string[];
+  /** Runs that ended meanwhile (their last running steps completed them, or they were ending). */
+  ended: string[];
+  /** Runs cancelled instead: not yet in the store (still PENDING, auto-filling their input). */
+  cancelled: string[];
+}
+
 export interface WeftOptions extends Omit<EngineOptions, 'workflows' | 'journal'> {
   /**
    * Where everything is kept. Default: a new MemoryStore. Every run is journaled to it as it goes, under
@@ -105,6 +125,15 @@ export interface Weft {
    * flight keep running (and their leases renewed) until they end.
    */
   close(): Promise<void>;
+  /**
+   * Closes this Weft and suspends every run in progress here, so that another Weft on the store (the next
+   * process) resumes them (docs/durability.md, "Suspending"): this Weft starts and resumes no run any
+   * more; no step starts that was not already running; the running ones get `graceMs` to settle, then the
+   * executions still in flight are abandoned; each run's journal is flushed and its lease released, no
+   * end written — it stays RUNNING in the store, unowned. Meant for a process that is about to exit, on a
+   * store another process can open: on a MemoryStore nothing outlives the process, cancel runs instead.
+   */
+  suspend(options?: SuspendOptions): Promise<SuspendResult>;
 }
 
 // ── workflows ─────────────────────────────────────────────────────────────────────────────────────

@@ -1,6 +1,6 @@
 /**
  * The examples of docs/api.md and docs/retention.md are real: every ```ts block is type-checked against
- * the public API (`@weft/core` → src/index.ts) and then executed.
+ * the public API (`@weft/core` → dist/index.d.ts, what users import) and then executed.
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -11,7 +11,7 @@ import * as weft from '../index.js';
 
 const DOCS = ['api.md', 'retention.md'] as const;
 const root = fileURLToPath(new URL('../../../../', import.meta.url));
-const coreIndex = fileURLToPath(new URL('../index.ts', import.meta.url));
+const coreIndex = fileURLToPath(new URL('../../dist/index.d.ts', import.meta.url));
 
 function examples(file: string): string[] {
   const markdown = readFileSync(`${root}docs/${file}`, 'utf8');

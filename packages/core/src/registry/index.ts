@@ -13,6 +13,8 @@ export type {
   RunsApi,
   RunTestsInput,
   RunWorkflowInput,
+  SuspendOptions,
+  SuspendResult,
   SweepResult,
   TestRunMode,
   TestRunReport,

@@ -13,7 +13,8 @@
  *   a later heartbeat, once the store works again — until then reads of the run answer that record, so a
  *   caller never sees RUNNING (or nothing) for a run that ended here.
  */
-import { ERROR_CODES, type WeftError } from '../errors.js';
+import { ERROR_CODES, WeftError } from '../errors.js';
+import { runLifecycle } from '../lifecycle/lifecycle.js';
 import type { Engine } from '../run/engine.js';
 import type { RunHandle } from '../run/handle.js';
 import { computeRetentionDueAt } from '../run/retention.js';
@@ -22,6 +23,7 @@ import type { Retention, Run } from '../run/types.js';
 import { isLiveStatus, leaseLost, runNotFoundInStore } from '../store/journal.js';
 import type { WeftStore } from '../store/store.js';
 import type { RunRecord, RunRow } from '../store/types.js';
+import type { SuspendResult } from './client.js';
 import { endPatch, StoreJournal, storeErrorOf } from './journal-sink.js';
 import type { Ownership } from './owner.js';
 import { Tracker } from './tracker.js';
@@ -132,7 +134,8 @@ export class RunRecorder {
   }
 
   #onDone(tracker: Tracker, run: Run): void {
-    if (!tracker.endStored && !tracker.lost) {
+    // A suspended run's end here is not its end: the store keeps it RUNNING for another process.
+    if (!tracker.endStored && !tracker.lost && !tracker.suspended) {
       if (this.#unrecorded.size >= MAX_UNRECORDED) {
         const [oldest] = this.#unrecorded.keys();
         this.#unrecorded.delete(oldest!);
@@ -346,6 +349,64 @@ export class RunRecorder {
         updated_at: updatedAt,
       });
     })();
+  }
+
+  /**
+   * Suspends every run in progress here (`weft.suspend`): no new step starts; the running ones get
+   * `graceMs` to settle; then each run's journal is flushed, its execution abandoned and its lease
+   * released, without an end — RUNNING in the store, for the next Weft to resume.
+   */
+  async suspend(graceMs: number): Promise<SuspendResult> {
+    const result: SuspendResult = { suspended: [], ended: [], cancelled: [] };
+    // Synchronously: each run stops starting steps before anything else happens.
+    const trackers = [...this.#trackers.values()].filter((t) => t.writable && !t.suspending);
+    for (const tracker of trackers) tracker.suspending = true;
+    const deadline = new Promise<void>((resolve) => setTimeout(resolve, graceMs).unref());
+    await Promise.all(trackers.map((t) => this.#suspend(t, deadline, result)));
+    return result;
+  }
+
+  async #suspend(tracker: Tracker, deadline: Promise<void>, result: SuspendResult): Promise<void> {
+    const { runner, handle } = tracker;
+    await Promise.race([runner.suspend(), deadline]);
+    await runner.journalFlushed();
+    const state = runner.state;
+    // Ending already (its last running steps completed it, a failure or a cancel stops it), or its
+    // store failed meanwhile: it ends here as any run does, its end written by the usual path.
+    if (state.ending !== null || state.stopReason !== null || runLifecycle.isFinal(state.status)) {
+      await tracker.ended;
+      result.ended.push(tracker.id);
+      return;
+    }
+    if (!tracker.writable) {
+      // Lost to another owner, or refused by the store, meanwhile: its outcome is not ours to decide.
+      await tracker.ended;
+      return;
+    }
+    if (!tracker.inserted) {
+      // Not in the store yet (PENDING: auto-filling its input): nothing could resume it.
+      await handle.cancel('The process running it is shutting down.');
+      await tracker.ended;
+      result.cancelled.push(tracker.id);
+      return;
+    }
+    tracker.suspended = true;
+    runner.abandon(
+      new WeftError(
+        ERROR_CODES.RUN_SUSPENDED,
+        `Run ${tracker.id} was suspended (weft.suspend): it stopped here and stays RUNNING in the store, where the next Weft with recovery on it resumes it.`,
+        { details: { run_id: tracker.id }, retryable: false },
+      ),
+    );
+    try {
+      await this.#store.releaseRun(tracker.id, this.#owner.id);
+    } catch (error) {
+      // Its lease then ends on its own (leaseMs): it is resumed after that instead of at once.
+      this.#report(error, { operation: 'releaseRun', run_id: tracker.id });
+    }
+    result.suspended.push(tracker.id);
+    // Abandoned executions are aborted; the run ends here (not in the store) once they answer.
+    await tracker.ended;
   }
 
   /** Resolves once every journal entry written so far is answered and no end is being written. */

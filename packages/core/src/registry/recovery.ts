@@ -31,6 +31,8 @@ export class Recovery {
   /** Whether this Weft takes back, on its first pass, runs its (given, stable) owner id still holds. */
   #reclaimOwn: boolean;
   #pass: Promise<RecoverResult> | null = null;
+  /** `weft.suspend` was called: this Weft claims and resumes nothing any more. */
+  #stopped = false;
   readonly #resuming = new Set<string>();
 
   constructor(ctx: () => RegistryContext, reclaimOwn: boolean) {
@@ -53,6 +55,15 @@ export class Recovery {
       if (this.#pass === pass) this.#pass = null;
     });
     return pass;
+  }
+
+  /** From now on nothing is claimed or resumed here (a pass under way stops before its next claim). */
+  stop(): void {
+    this.#stopped = true;
+  }
+
+  get stopped(): boolean {
+    return this.#stopped;
   }
 
   /** Resumes one run here if nobody holds it: true when it is now in progress here (or has ended). */
@@ -81,7 +92,7 @@ export class Recovery {
       return result;
     }
     const { store, owner } = ctx;
-    if (this.#reclaimOwn) {
+    if (this.#reclaimOwn && !this.#stopped) {
       this.#reclaimOwn = false;
       // A stable owner id: the runs a previous process of the same id held are ours at once.
       const mine = await store.renewLeases(owner.id, owner.until());
@@ -108,7 +119,7 @@ export class Recovery {
     variables: Map<string, Promise<Variable[]>>,
   ): Promise<boolean> {
     const { store, owner, recorder } = this.#ctx();
-    if (recorder.isActive(runId) || this.#resuming.has(runId)) return false;
+    if (this.#stopped || recorder.isActive(runId) || this.#resuming.has(runId)) return false;
     const claim = await store.claimRun(runId, {
       owner_id: owner.id,
       lease_until: owner.until(),

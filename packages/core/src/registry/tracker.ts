@@ -27,6 +27,10 @@ export class Tracker {
   endStored = false;
   /** Another owner holds the run now (or it ended elsewhere): its outcome is the store's, not ours. */
   lost = false;
+  /** `weft.suspend` is suspending it (its running steps settle). */
+  suspending = false;
+  /** Suspended (`weft.suspend`): its journal is left as a prefix of the run, for another process to resume. */
+  suspended = false;
   /** The store refused the run for good (not LEASE_LOST): its in-memory end is all there is. */
   refused: WeftError | null = null;
   /** Resolves once the run's first append has been answered (or the run ended without one). */
@@ -62,6 +66,6 @@ export class Tracker {
 
   /** Whether this process is executing the run and may still write it. */
   get writable(): boolean {
-    return !this.lost && this.refused === null;
+    return !this.lost && !this.suspended && this.refused === null;
   }
 }

@@ -7,7 +7,8 @@
  *   and again (5 ms, doubling to 250 ms between reads) until the run has ended. A run this process was
  *   executing and lost to another owner is waited for the same way: its outcome is the new owner's.
  * - Live in the store with no live owner (its process died): resumed here first, when this Weft resumes
- *   runs (`recover`, the default with a store); else RUN_ORPHANED, saying how to resume it.
+ *   runs (`recover`, the default with a store); else RUN_ORPHANED, saying how to resume it. In a Weft
+ *   that has suspended its runs (`weft.suspend`), the run as it stands: RUNNING.
  */
 import { ERROR_CODES, WeftError } from '../errors.js';
 import { isLiveStatus, type RunLease } from '../store/journal.js';
@@ -41,6 +42,8 @@ async function waitWith(ctx: RegistryContext, runId: string, waker: EndWaker): P
     if (!ctx.enqueue && !ctx.recorder.isActive(runId)) {
       const lease = await ctx.store.getLease(runId);
       if (orphaned(lease, ctx.owner.now())) {
+        // This Weft suspended its runs (weft.suspend) and resumes none: the run as it stands (RUNNING).
+        if (ctx.recovery.stopped) return run;
         if (!ctx.autoRecover) throw runOrphaned(run, lease);
         if (await ctx.recovery.resumeOne(runId)) {
           delay = FIRST_POLL_MS;

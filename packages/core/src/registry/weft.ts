@@ -56,6 +56,18 @@ function recoverOption(value: WeftOptions['recover'], storeGiven: boolean, lease
   return { auto: true, intervalMs };
 }
 
+/** `weft.suspend(options)`: the grace period of the steps running (docs/api.md). */
+function suspendGraceMs(options: unknown): number {
+  return readingArguments('options', () => {
+    const o = optionsObject(options, 'options');
+    const graceMs = o.graceMs === undefined ? 10_000 : o.graceMs;
+    if (!(Number.isInteger(graceMs) && (graceMs as number) >= 0 && (graceMs as number) <= 3_600_000)) {
+      throw invalidArgument('graceMs', 'a whole number of milliseconds from 0 to 3,600,000', graceMs);
+    }
+    return graceMs as number;
+  });
+}
+
 /** The store methods the registry calls: an object without them would fail later, inside a run. */
 const STORE_METHODS = [
   'insertWorkflow',
@@ -262,6 +274,23 @@ export function createWeft(givenOptions: WeftOptions = {}): Weft {
       // A pass in progress finishes (its runs are claimed): wait for it, then for the journal.
       await recovery.recover([]);
       await recorder.idle();
+    },
+    async suspend(options) {
+      const graceMs = suspendGraceMs(options);
+      recovery.stop();
+      // The runs in progress stop starting steps now; a recovery pass under way may still resume some
+      // (close waits for it): those are suspended next, under the same deadline.
+      const deadline = Date.now() + graceMs;
+      const now = recorder.suspend(graceMs);
+      await weft.close();
+      const late = recorder.suspend(Math.max(0, deadline - Date.now()));
+      const [a, b] = await Promise.all([now, late]);
+      await recorder.idle();
+      return {
+        suspended: [...a.suspended, ...b.suspended],
+        ended: [...a.ended, ...b.ended],
+        cancelled: [...a.cancelled, ...b.cancelled],
+      };
     },
   };
 

@@ -66,7 +66,7 @@ export class Worker {
 
   async #scan(): Promise<void> {
     const { store, owner, recorder, recovery } = this.#ctx;
-    for (let batch = 0; batch < MAX_BATCHES && !this.#closed; batch++) {
+    for (let batch = 0; batch < MAX_BATCHES && !this.#closed && !recovery.stopped; batch++) {
       const free = this.#settings.concurrency - recorder.live;
       if (free <= 0) return;
       const leases = await store.claimRuns(
@@ -74,6 +74,11 @@ export class Worker {
         Math.min(free, 1_000),
       );
       for (const lease of leases) {
+        if (recovery.stopped) {
+          // Suspending (weft.suspend): a run claimed meanwhile goes back at once, for the next Weft.
+          await store.releaseRun(lease.run_id, owner.id);
+          continue;
+        }
         await recovery.resumeClaimed(lease.run_id);
         // A slot frees when the run ends here: look for more work then.
         void recorder.ended(lease.run_id).then(() => this.wake());

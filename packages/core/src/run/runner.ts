@@ -143,6 +143,15 @@ export class Runner implements ContextHost {
   #endEntryPending = false;
   /** The run has ended: its final event is out, `done` resolved; nothing more is emitted for it. */
   #ended = false;
+  /**
+   * While the run is suspended (`suspend`): 1 for each step that was running when it began — only those
+   * go on (their attempts, iterations and tool calls); every other step is not started. Else null.
+   */
+  #settling: Uint8Array | null = null;
+  /** Attempts not started because the run is suspended (triples step, index, attempt). */
+  #held: number[] | null = null;
+  /** Callers of `suspend` waiting for the steps of `#settling` to settle. */
+  #suspendWaiters: Array<() => void> | null = null;
   readonly #vars: Record<string, unknown>;
   readonly #secrets: string[];
   readonly #scope: Record<string, unknown>;
@@ -480,6 +489,7 @@ export class Runner implements ContextHost {
       case OP.STEP_SETTLED:
         this.#publish(i);
         if (this.state.extras[i]?.preset == null) this.#emitSettled(i);
+        if (this.#suspendWaiters !== null) this.#checkSuspended();
         break;
       case OP.STEP_STARTED:
         // Only loops start a step apart from its first execution (loop.ts).
@@ -701,6 +711,13 @@ export class Runner implements ContextHost {
     if (this.#ended || !isCurrent(state, i, index, attempt, UNIT.QUEUED)) return undefined;
     const s = this.plan.steps[i]!;
     if (s.toolOf !== null) return this.#startInvocation(i, index, attempt);
+    // Suspended: a step that was not running does not start. Nothing of its attempt is journaled, so a
+    // resume starts it as if the process had stopped just before; here it waits for `abandon`.
+    if (this.#settling !== null && this.#settling[i] === 0) {
+      this.#held ??= [];
+      this.#held.push(i, index, attempt);
+      return undefined;
+    }
     // A step's body gets the run's signal, made only if the handler reads it: an AbortController costs
     // microseconds in Node 20, more than a whole synchronous step. Iterations get their loop's.
     const signal = index < 0 ? null : this.#loopController(i).signal;
@@ -1505,6 +1522,7 @@ export class Runner implements ContextHost {
       this.#agentWaiters = null;
     }
     if (this.#holding === 0) this.#releaseSlots();
+    if (this.#suspendWaiters !== null) this.#checkSuspended();
     const run = this.snapshot();
     this.#run = run;
     if (run.status === 'COMPLETED') this.#emit('run.completed', () => ({ run }));
@@ -1582,6 +1600,49 @@ export class Runner implements ContextHost {
     if (this.#ended || journal === null) return;
     this.#writer!.drop(journal);
     journal.failed(error);
+    // The attempts a suspension held back end now, as they would have had they waited for a slot.
+    const held = this.#held ?? [];
+    this.#held = null;
+    for (let h = 0; h < held.length; h += 3) {
+      const [i, index, attempt] = [held[h]!, held[h + 1]!, held[h + 2]!];
+      if (this.#ended || !isCurrent(this.state, i, index, attempt, UNIT.QUEUED)) continue;
+      this.#settled(i, index, attempt, new CancelledError(this.state.stopReason ?? error.message));
+    }
+  }
+
+  /**
+   * Suspends the run (the registry's `weft.suspend`, docs/durability.md "Suspending"): from now on no step
+   * that is not running starts (its condition or loop list may still be evaluated and journaled, as
+   * before a crash); the steps running go on — their retries, iterations and tool calls
+   * included. Resolves once each of them has settled, or the run has ended (a run whose last steps were
+   * running completes). The run does not end by itself: its journal is a prefix of the run, which the
+   * caller flushes and then abandons here (`abandon`) for another process to resume.
+   */
+  suspend(): Promise<void> {
+    if (this.#ended) return Promise.resolve();
+    if (this.#settling === null) {
+      const status = this.state.stepStatus;
+      const settling = new Uint8Array(status.length);
+      for (let i = 0; i < status.length; i++) if (status[i] === STEP.RUNNING) settling[i] = 1;
+      this.#settling = settling;
+    }
+    this.#suspendWaiters ??= [];
+    const waiters = this.#suspendWaiters;
+    const settled = new Promise<void>((resolve) => waiters.push(resolve));
+    this.#checkSuspended();
+    return settled;
+  }
+
+  /** Wakes the callers of `suspend` once no step of `#settling` is running (or the run has ended). */
+  #checkSuspended(): void {
+    const settling = this.#settling!;
+    if (!this.#ended) {
+      const status = this.state.stepStatus;
+      for (let i = 0; i < settling.length; i++) if (settling[i] === 1 && status[i] === STEP.RUNNING) return;
+    }
+    const waiters = this.#suspendWaiters!;
+    this.#suspendWaiters = null;
+    for (const wake of waiters) wake();
   }
 
   /** The run object as it stands now (final once `done` has resolved). */
