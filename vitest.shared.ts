@@ -18,6 +18,7 @@ export const weftAliases = [
   { find: /^@weft\/core\/expressions$/, replacement: `${packages}core/src/expressions/public.ts` },
   { find: /^@weft\/testing\/store-contract$/, replacement: `${packages}testing/src/store-contract.ts` },
   { find: /^@weft\/testing\/durable-contract$/, replacement: `${packages}testing/src/durable-contract.ts` },
+  { find: /^@weft\/testing\/worker-contract$/, replacement: `${packages}testing/src/worker-contract.ts` },
   { find: /^@weft\/([a-z0-9-]+)$/, replacement: `${packages}$1/src/index.ts` },
 ];
 

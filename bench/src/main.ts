@@ -16,6 +16,7 @@ import { DURABLE_FULL, DURABLE_QUICK, w10, w11 } from './durable.js';
 import { fmt, fmtStat, type Machine, machine } from './harness.js';
 import { POSTGRES_FULL, POSTGRES_QUICK, s2 } from './postgres.js';
 import { STORE_FULL, STORE_QUICK, s1 } from './store.js';
+import { W12_FULL, W12_QUICK, w12 } from './w12.js';
 import { W13_FULL, W13_QUICK, w13 } from './w13.js';
 import { W14_FULL, W14_QUICK, w14 } from './w14.js';
 import {
@@ -138,6 +139,16 @@ async function main(): Promise<void> {
       console.error(
         `\n!!! S2 SKIPPED: PostgreSQL could not start: ${error instanceof Error ? error.message : error}\n`,
       );
+      return [];
+    }
+  });
+  await step('W12', async () => {
+    try {
+      return await w12(args.quick ? W12_QUICK : W12_FULL);
+    } catch (error) {
+      // PostgreSQL could not start here: say so loudly; CI must run W12. Any other error is a failure.
+      if (process.env.CI || (error as { unavailable?: boolean }).unavailable !== true) throw error;
+      console.error(`\n!!! W12 SKIPPED: ${(error as Error).message}\n`);
       return [];
     }
   });

@@ -64,6 +64,7 @@ describe('bench --quick', () => {
     'W9',
     'W10',
     'W11',
+    'W12',
     'W15',
     'S1a',
     'S1b',

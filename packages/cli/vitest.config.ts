@@ -5,6 +5,8 @@ export default weftProject('cli', {
   // runCli (test/helpers.ts) changes the working directory while a command runs: that needs a process of
   // its own per worker (forks), never threads.
   pool: 'forks',
+  // A throwaway PostgreSQL server for `weft worker` / `weft run --db postgres://…` (test/worker.test.ts).
+  globalSetup: ['../store-postgres/src/test-support/global-setup.ts'],
   testTimeout: 30_000,
   hookTimeout: 30_000,
 });

@@ -99,9 +99,19 @@ export async function execute(o: ExecuteOptions): Promise<number> {
     if (cancelReason !== null) void handle.cancel(cancelReason);
   };
   engine.on('run.started', onStarted);
+  // A run enqueued for workers (weft run --db postgres://…) runs elsewhere: cancelled through the store.
+  let remote: RunRecord | undefined;
+  const cancelRemote = (reason: string) => {
+    if (remote === undefined) return;
+    weft
+      .app(remote.app_id ?? '')
+      .runs.cancel(remote.id, reason)
+      .catch(() => undefined);
+  };
   const cancel = (reason: string) => {
     cancelReason ??= reason;
     if (handle !== undefined) void handle.cancel(reason);
+    else cancelRemote(reason);
   };
 
   let interrupted = false;
@@ -124,7 +134,12 @@ export async function execute(o: ExecuteOptions): Promise<number> {
     // A run still PENDING (filling input fields left to a model) has not emitted run.started yet.
     const pending = handle === undefined ? engine.active.get(started.id) : undefined;
     if (pending !== undefined) onStarted({ run_id: started.id });
-    if (handle === undefined) {
+    if (handle === undefined && (started.status === 'PENDING' || started.status === 'RUNNING')) {
+      // Enqueued for the workers sharing the store: wait for one of them to end it.
+      remote = started;
+      if (cancelReason !== null) cancelRemote(cancelReason);
+      run = await weft.app(started.app_id ?? '').runs.wait(started.id);
+    } else if (handle === undefined) {
       // Ended before it started (e.g. cancelled at once): the stored record is the run.
       run = started;
     } else {

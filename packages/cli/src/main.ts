@@ -320,6 +320,42 @@ export function createProgram(io: Io, setExit: (code: number) => void): Command 
     });
 
   program
+    .command('worker')
+    .description(
+      'execute the runs enqueued in a PostgreSQL database (weft run --db postgres://…), with other workers',
+    )
+    .addOption(new Option('--db <url>', 'the PostgreSQL database the workers share (default: WEFT_DB)'))
+    .option('--concurrency <n>', 'runs executed at once by this process', '10')
+    .option('--plugin <module>', 'a module exporting host `steps` and `services`; repeatable', collect)
+    .addOption(
+      providerOption(
+        'who answers model steps (default: a real provider if its API key is set, else scripted)',
+      ),
+    )
+    .option('--fixtures <file>', 'scripted replies for the dry-run provider')
+    .option(
+      '--grace <ms>',
+      'on SIGTERM, how long the running steps may take to settle before their runs are handed to other workers',
+      '30000',
+    )
+    .action(async (flags: Record<string, any>) => {
+      const { workerCommand } = await import('./commands/worker.js');
+      setExit(
+        await workerCommand(
+          {
+            db: flags.db,
+            concurrency: flags.concurrency,
+            grace: flags.grace,
+            plugin: flags.plugin ?? [],
+            provider: flags.provider,
+            fixtures: flags.fixtures,
+          },
+          io,
+        ),
+      );
+    });
+
+  program
     .command('serve')
     .description(
       'serve the Workflows API over HTTP for the workflows of a folder; prints the URL and a first API key',

@@ -23,7 +23,13 @@ export interface LoadedWorkflow {
 }
 
 /** A path for messages: relative to the working directory when that is shorter. */
+/** A PostgreSQL connection URL (`--db postgres://…`), rather than a file path. */
+export function isPostgresUrl(value: string): boolean {
+  return /^postgres(ql)?:\/\//i.test(value);
+}
+
 export function displayPath(path: string): string {
+  if (isPostgresUrl(path)) return path; // a database URL (redacted by openStore), not a file
   const rel = relative(process.cwd(), path);
   return rel !== '' && !rel.startsWith('..') && rel.length < path.length ? rel : path;
 }

@@ -9,7 +9,7 @@ import { type AppVariable, isWeftError, MemoryStore, type Variable, type WeftSto
 import { STORE_CHOICES, type StoreChoice } from './choices.js';
 import { CliError } from './errors.js';
 import { isPlainObject, readJson } from './files.js';
-import { displayPath } from './project.js';
+import { displayPath, isPostgresUrl } from './project.js';
 
 export { STORE_CHOICES, type StoreChoice };
 
@@ -22,8 +22,10 @@ export interface StoreFlags {
 
 export interface OpenedStore {
   store: WeftStore;
-  /** The database file (absolute), or null for memory. */
+  /** The database file (absolute), the PostgreSQL URL (password hidden), or null for memory. */
   path: string | null;
+  /** A PostgreSQL database (`--db postgres://…`): shared by processes, with workers and notices. */
+  postgres: boolean;
   close(): void;
 }
 
@@ -66,8 +68,10 @@ export async function openStore(
 ): Promise<OpenedStore> {
   if (flags.store === 'memory') {
     if (flags.db !== undefined) throw new CliError('--db and --store memory cannot be used together.');
-    return { store: new MemoryStore(), path: null, close() {} };
+    return { store: new MemoryStore(), path: null, postgres: false, close() {} };
   }
+  const url = postgresUrlOf(flags, env);
+  if (url !== null) return openPostgres(url);
   const path = dbPath(flags, env);
   if (options.mustExist === true && !existsSync(path)) {
     throw new CliError(
@@ -78,10 +82,50 @@ export async function openStore(
   const { sqliteStore } = await import('@weft/store-sqlite');
   try {
     const store = sqliteStore({ path });
-    return { store, path, close: () => store.close() };
+    return { store, path, postgres: false, close: () => store.close() };
   } catch (error) {
     return openError(error, path);
   }
+}
+
+/** `--db`, else WEFT_DB, when it is a PostgreSQL URL. */
+export function postgresUrlOf(flags: StoreFlags, env: NodeJS.ProcessEnv): string | null {
+  const given = flags.db ?? env.WEFT_DB;
+  return given !== undefined && isPostgresUrl(given) ? given : null;
+}
+
+/** The URL with its password hidden: what the CLI prints. */
+export function redactUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password !== '') parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return 'postgres://…';
+  }
+}
+
+async function openPostgres(url: string): Promise<OpenedStore> {
+  const shown = redactUrl(url);
+  // Loaded when used, like SQLite's addon.
+  const { postgresStore } = await import('@weft/store-postgres');
+  let store: Awaited<ReturnType<typeof postgresStore>>;
+  try {
+    store = postgresStore({ connectionString: url });
+    // Connects and migrates now: a wrong URL is reported before anything starts.
+    await store.ready();
+  } catch (error) {
+    if (isWeftError(error)) throw new CliError(`${shown}: ${error.message}`, { cause: error });
+    throw error;
+  }
+  return {
+    store,
+    path: shown,
+    postgres: true,
+    close: () => {
+      store.close().catch(() => undefined);
+    },
+  };
 }
 
 /**

@@ -82,6 +82,7 @@ export { TEST_RUN_MODES } from './registry/client.js';
 export { downstreamKeys } from './registry/downstream.js';
 export type { OwnerOptions } from './registry/owner.js';
 export { createWeft } from './registry/weft.js';
+export type { WorkerOptions } from './registry/worker-options.js';
 export type { Engine } from './run/engine.js';
 export { createEngine, DEFAULT_CONCURRENCY, DEFAULT_LIMITS } from './run/engine.js';
 export type { CancelResult, RunHandle } from './run/handle.js';

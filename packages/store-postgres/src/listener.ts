@@ -77,11 +77,12 @@ export class Listener {
     const client = this.#client;
     this.#client = null;
     if (client === null) return;
-    client.removeAllListeners('notification');
     try {
       await client.query(`UNLISTEN ${quote(this.#options.channel)}`);
+      detach(client);
       client.release();
     } catch (error) {
+      detach(client);
       client.release(error instanceof Error ? error : true);
     }
   }
@@ -99,23 +100,38 @@ export class Listener {
     let client: pg.PoolClient | null = null;
     try {
       client = await this.#options.pool.connect();
-      client.on('error', (error) => this.#lost(client!, error));
-      client.on('end', () => this.#lost(client!, new Error('Connection terminated')));
-      client.on('notification', (message) => {
+      const held = client;
+      const onError = (error: Error) => this.#lost(held, error);
+      const onEnd = () => this.#lost(held, new Error('Connection terminated'));
+      const onNotification = (message: pg.Notification) => {
         if (message.channel !== this.#options.channel) return;
         const notice = parseNotice(message.payload);
         if (notice !== null) this.#options.hub.emit(notice.topic, notice.run_id);
+      };
+      held.on('error', onError);
+      held.on('end', onEnd);
+      held.on('notification', onNotification);
+      // Only ours are removed when the connection goes back to the pool (it is reused: listeners of
+      // every earlier listening period would pile up on it).
+      LISTENERS.set(held, () => {
+        held.off('error', onError);
+        held.off('end', onEnd);
+        held.off('notification', onNotification);
       });
       await client.query(`LISTEN ${quote(this.#options.channel)}`);
     } catch (error) {
       this.#connecting = false;
       this.lastError = error;
-      if (client !== null) client.release(error instanceof Error ? error : true);
+      if (client !== null) {
+        detach(client);
+        client.release(error instanceof Error ? error : true);
+      }
       this.#retry();
       return;
     }
     this.#connecting = false;
     if (this.#stopped) {
+      detach(client);
       client.release(true);
       return;
     }
@@ -153,7 +169,7 @@ export class Listener {
     this.lastError = error;
     this.#client = null;
     this.#clearTimers();
-    client.removeAllListeners('notification');
+    detach(client);
     client.release(error instanceof Error ? error : true);
     this.#retry();
   }
@@ -171,4 +187,12 @@ export class Listener {
 
 function quote(channel: string): string {
   return `"${channel.replace(/"/g, '""')}"`;
+}
+
+/** The listeners a listening period put on a pooled connection, to take them off again. */
+const LISTENERS = new WeakMap<pg.PoolClient, () => void>();
+
+function detach(client: pg.PoolClient): void {
+  LISTENERS.get(client)?.();
+  LISTENERS.delete(client);
 }

@@ -415,8 +415,9 @@ export function describeDurableRuns(name: string, options: DurableContractOption
     });
 
     describe('store failures never leave a lie', () => {
+      // Longer than one append to a database server takes: each step's records get an append of their own.
       const slow = async (ctx: StepContext) => {
-        await new Promise((resolve) => setTimeout(resolve, 2));
+        await new Promise((resolve) => setTimeout(resolve, 25));
         return ctx.step.key;
       };
       for (const which of ['first', 'middle', 'last'] as const) {

@@ -83,6 +83,8 @@ export async function runCommand(file: string, flags: RunFlags, io: Io): Promise
       ...engineOptions(workspace),
       owner: CLI_OWNER,
       recover: false,
+      // On PostgreSQL the run is enqueued for the workers (`weft worker --db …`) and waited for.
+      ...(opened.postgres ? { worker: false as const } : {}),
       store: withVariables(opened.store, variables),
       onStoreError: (error, context) =>
         storeErrors.push(

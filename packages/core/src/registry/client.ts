@@ -25,6 +25,7 @@ import type {
   WorkflowTest,
 } from '../store/types.js';
 import type { OwnerOptions } from './owner.js';
+import type { WorkerOptions } from './worker-options.js';
 
 /** What `weft.recover()` did (docs/durability.md, "Recovery"). */
 export interface RecoverResult {
@@ -70,6 +71,16 @@ export interface WeftOptions extends Omit<EngineOptions, 'workflows' | 'journal'
    * services as the process that started them.
    */
   recover?: boolean | { intervalMs?: number };
+  /**
+   * Workers on a shared store (docs/durability.md, "Workers"). `{ concurrency, pollMs }`: this Weft also
+   * executes the runs other processes enqueued and those whose process died — claimed with
+   * `store.claimRuns`, at most `concurrency` runs at once (default 10), looked for on `run.pending`
+   * notices and every `pollMs` (default `owner.leaseMs / 3`); a `run.cancel` notice cancels a run
+   * executing here. `false`: a client only — runs are enqueued (PENDING, unowned) for the workers and
+   * waited for, never executed here (`recover` then defaults to false). Default: neither (every run
+   * executes where it starts).
+   */
+  worker?: WorkerOptions | false;
   /** Retention of runs whose workflow has none (a number is max_age_in_seconds). Default: keep forever. */
   retention?: Retention | number | null;
   /** Sweep retention every this many ms (the timer is unref'd; `close()` stops it). Default: no timer. */

@@ -18,6 +18,11 @@ export interface RegistryContext {
   readonly recovery: Recovery;
   /** Whether this Weft resumes orphaned runs by itself (`recover` option), `runs.wait` included. */
   readonly autoRecover: boolean;
+  /**
+   * A client-only Weft (`worker: false`): its runs are enqueued in the store (PENDING, unowned) for the
+   * workers sharing it, never executed here.
+   */
+  readonly enqueue: boolean;
   /** Where store failures (and runs that could not be resumed) are reported. */
   readonly report: StoreErrorReporter;
   readonly locks: KeyedMutex;

@@ -34,3 +34,4 @@ export { downstreamKeys } from './downstream.js';
 export { KeyedMutex } from './mutex.js';
 export type { OwnerOptions } from './owner.js';
 export { createWeft } from './weft.js';
+export type { WorkerOptions } from './worker-options.js';

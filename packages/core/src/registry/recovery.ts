@@ -75,6 +75,14 @@ export class Recovery {
     return result.resumed.length > 0 || result.failed.length > 0;
   }
 
+  /**
+   * Starts or resumes a run this owner has just claimed (a worker's `claimRuns`): a run with an empty
+   * journal was enqueued and never began — it starts from its row; any other resumes from its journal.
+   */
+  async resumeClaimed(runId: string): Promise<void> {
+    await this.#resume(runId, { resumed: [], failed: [] }, new Map());
+  }
+
   async #run(runIds: readonly string[] | undefined): Promise<RecoverResult> {
     const ctx = this.#ctx();
     const result: RecoverResult = { resumed: [], failed: [] };
@@ -169,7 +177,10 @@ export class Recovery {
         if (document === null) {
           throw new WeftError(ERROR_CODES.NOT_FOUND, 'the run row holds no workflow document');
         }
-        handle = ctx.engine.resume(document, entries, { variables: vars, journal: ctx.recorder.journal });
+        handle =
+          entries.length === 0
+            ? startEnqueued(ctx, row, document, vars)
+            : ctx.engine.resume(document, entries, { variables: vars, journal: ctx.recorder.journal });
       } catch (error) {
         const cause = ensureWeftError(error, ERROR_CODES.INTERNAL);
         // Started here meanwhile (a racing resume): not a failure of the run.
@@ -214,6 +225,27 @@ export class Recovery {
     result.failed.push({ run_id: row.id, error: error.toJSON() });
     report(error, { operation: 'resume', run_id: row.id });
   }
+}
+
+/**
+ * A run enqueued by a client-only Weft (runs.run with `worker: false`) begins here: its row holds
+ * everything `engine.start` needs. Its input is checked here (INVALID_INPUT ends it FAILED).
+ */
+function startEnqueued(ctx: RegistryContext, row: RunRow, document: unknown, variables: Variable[]) {
+  return ctx.engine.start(document, {
+    id: row.id,
+    input: row.input,
+    variables,
+    app_id: row.app_id,
+    workflow_app_id: row.workflow_app_id,
+    workflow_id: row.workflow_id,
+    version: row.version,
+    draft: row.workflow_version === null,
+    retention: row.retention,
+    origin: row.origin,
+    collection_id: row.collection_id,
+    record_id: row.record_id,
+  } as Parameters<typeof ctx.engine.start>[1]);
 }
 
 /** The whole journal of a run, page by page. */

@@ -3,6 +3,7 @@ import { ERROR_CODES, invalidArgument, WeftError } from '../errors.js';
 import { computeRetentionDueAt, normalizeRetention } from '../run/retention.js';
 import { type Retention, RUN_ORIGINS, type StepRecord } from '../run/types.js';
 import { RUN_STATUSES, type RunStatus } from '../statuses.js';
+import { hasNotices } from '../store/notices.js';
 import type { RunRecord, RunRow, Workflow } from '../store/types.js';
 import {
   assembleRun,
@@ -27,7 +28,7 @@ import {
   STREAM_OPTION,
 } from './errors.js';
 import { startRun } from './start.js';
-import { waitRun } from './wait.js';
+import { EndWaker, waitRun } from './wait.js';
 
 const ENDED: ReadonlySet<RunStatus> = new Set(['COMPLETED', 'FAILED', 'CANCELLED']);
 const SETTLED: ReadonlySet<string> = new Set(['COMPLETED', 'FAILED', 'CANCELLED', 'SKIPPED']);
@@ -55,6 +56,11 @@ export async function cancelRun(ctx: RegistryContext, row: RunRow, reason?: stri
     return final;
   }
   if (ENDED.has(row.status)) throw notCancellable(row.id, row.status);
+  const remote = await cancelRemote(ctx, row.id);
+  if (remote !== null) {
+    if (remote.status !== 'CANCELLED') throw notCancellable(row.id, remote.status);
+    return remote;
+  }
   // Not running in this process (a durable store outlived the process that ran it): end the row.
   const now = ctx.now();
   const updated = await ctx.store.updateRun(
@@ -72,6 +78,39 @@ export async function cancelRun(ctx: RegistryContext, row: RunRow, reason?: stri
     throw notCancellable(row.id, current?.status ?? 'unknown');
   }
   return (await loadRun(ctx, row.id))!;
+}
+
+/** How long a cancel waits for the process running the run to stop it, before ending the row itself. */
+const REMOTE_CANCEL_WAIT_MS = 10_000;
+
+/**
+ * A run another live process executes (its owner's lease runs), on a store with notices: that process is
+ * told (`run.cancel`) and stops its handlers within its cancel grace; the run as it ended there, or null
+ * when nobody answered in time (or nobody holds the run) — the caller then ends the row itself, and
+ * the process still running it learns on its next append (LEASE_LOST).
+ */
+async function cancelRemote(ctx: RegistryContext, runId: string): Promise<RunRecord | null> {
+  const { store } = ctx;
+  if (!hasNotices(store)) return null;
+  const lease = await store.getLease(runId);
+  if (lease === null || lease.owner_id === null || lease.lease_until === null) return null;
+  if (lease.lease_until < ctx.owner.now()) return null;
+  const deadline = Date.now() + REMOTE_CANCEL_WAIT_MS;
+  const waker = new EndWaker(ctx, runId);
+  try {
+    let delay = 5;
+    while (Date.now() < deadline) {
+      // Sent again at every look: a notice can be lost (a listener that was connecting, or reconnecting).
+      await store.notify('run.cancel', runId);
+      const run = await loadRun(ctx, runId);
+      if (run === null || ENDED.has(run.status)) return run;
+      await waker.sleep(delay);
+      delay = Math.min(delay * 2, 250);
+    }
+  } finally {
+    waker.close();
+  }
+  return null;
 }
 
 /** `from_step_key`, or the platform's `stepKey`; both given and different is INVALID_ARGUMENT. */

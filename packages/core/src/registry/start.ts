@@ -1,9 +1,10 @@
 /** Starting a run through the registry: input check, retention, variables, pinning, journaling. */
 
+import { ERROR_CODES, WeftError } from '../errors.js';
 import type { RunHandle } from '../run/handle.js';
 import { normalizeRetention } from '../run/retention.js';
 import type { Retention, RunOrigin, StepRecord } from '../run/types.js';
-import type { RunRecord, Workflow } from '../store/types.js';
+import type { RunRecord, RunRow, Workflow } from '../store/types.js';
 import { loadRun, type Target } from './access.js';
 import type { RegistryContext } from './context.js';
 import { archived } from './errors.js';
@@ -41,6 +42,7 @@ export async function startRun(ctx: RegistryContext, spec: StartSpec): Promise<R
     secret: v.secret,
   }));
   const id = ctx.ids();
+  if (ctx.enqueue) return enqueueRun(ctx, spec, id, retention);
   const handle = ctx.engine.start(target.document, {
     id,
     input: spec.input ?? {},
@@ -77,5 +79,60 @@ export async function startRun(ctx: RegistryContext, spec: StartSpec): Promise<R
   // The run begins on the microtask engine.start queued; its first append inserts its row (or the run
   // ends, its store failing: the record is then this process's, FAILED with STORE_ERROR).
   await Promise.race([ctx.recorder.firstAppend(id), handle.done]);
+  return (await loadRun(ctx, id))!;
+}
+
+/**
+ * A client-only Weft (`worker: false`): the run is inserted PENDING and unowned — the store tells the
+ * workers (`run.pending`) — and, unless `background`, waited for until a worker has ended it.
+ */
+async function enqueueRun(
+  ctx: RegistryContext,
+  spec: StartSpec,
+  id: string,
+  retention: Retention | null,
+): Promise<RunRecord> {
+  for (const [name, value] of [
+    ['from_step_key', spec.from_step_key],
+    ['preset', spec.preset],
+    ['signal', spec.signal],
+    ['onStart', spec.onStart],
+  ] as const) {
+    if (value !== undefined) {
+      throw new WeftError(
+        ERROR_CODES.INVALID_ARGUMENT,
+        `\`${name === 'preset' ? 'from_step_key' : name}\` is not supported by a client-only Weft (worker: false): its runs are executed by the workers sharing its store. Start the run from a Weft that executes runs (a worker, or no \`worker\` option), or cancel it with runs.cancel instead of a signal.`,
+        { details: { parameter: name === 'preset' ? 'from_step_key' : name } },
+      );
+    }
+  }
+  const now = ctx.now();
+  const { workflow, target } = spec;
+  await ctx.store.insertRun({
+    id,
+    result: null,
+    input: spec.input ?? {},
+    status: 'PENDING',
+    origin: spec.origin ?? 'WORKFLOW',
+    error: null,
+    started_at: null,
+    ended_at: null,
+    app_id: spec.app_id,
+    workflow_app_id: workflow.app_id,
+    workflow_id: workflow.id,
+    workflow_version_draft: target.draft ? (target.document as RunRow['workflow_version_draft']) : null,
+    workflow_version: target.draft ? null : (target.document as RunRow['workflow_version']),
+    collection_id: spec.collection_id ?? null,
+    record_id: spec.record_id ?? null,
+    version: target.version,
+    usage: { total: 0, calls: [], steps: {} },
+    retention,
+    retention_due_at: null,
+    created_at: now,
+    updated_at: now,
+    replay_of: spec.replay_of ?? null,
+    purged_at: null,
+  });
+  if (spec.background !== true) return waitRun(ctx, id);
   return (await loadRun(ctx, id))!;
 }

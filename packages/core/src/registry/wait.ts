@@ -12,6 +12,7 @@
  */
 import { ERROR_CODES, WeftError } from '../errors.js';
 import { isLiveStatus, type RunLease } from '../store/journal.js';
+import { hasNotices } from '../store/notices.js';
 import type { RunRecord, RunRow } from '../store/types.js';
 import { loadRun } from './access.js';
 import type { RegistryContext } from './context.js';
@@ -21,6 +22,15 @@ const FIRST_POLL_MS = 5;
 const MAX_POLL_MS = 250;
 
 export async function waitRun(ctx: RegistryContext, runId: string): Promise<RunRecord> {
+  const waker = new EndWaker(ctx, runId);
+  try {
+    return await waitWith(ctx, runId, waker);
+  } finally {
+    waker.close();
+  }
+}
+
+async function waitWith(ctx: RegistryContext, runId: string, waker: EndWaker): Promise<RunRecord> {
   let delay = FIRST_POLL_MS;
   for (;;) {
     await ctx.recorder.ended(runId);
@@ -28,7 +38,8 @@ export async function waitRun(ctx: RegistryContext, runId: string): Promise<RunR
     if (run === null) throw runNotFound(runId);
     if (!isLiveStatus(run.status)) return run;
     if (ctx.recorder.isLive(runId)) continue; // resumed here meanwhile: wait for it here
-    if (!ctx.recorder.isActive(runId)) {
+    // A client-only Weft's run without an owner waits for a worker to claim it.
+    if (!ctx.enqueue && !ctx.recorder.isActive(runId)) {
       const lease = await ctx.store.getLease(runId);
       if (orphaned(lease, ctx.owner.now())) {
         // This Weft suspended its runs (weft.suspend) and resumes none: the run as it stands (RUNNING).
@@ -40,8 +51,45 @@ export async function waitRun(ctx: RegistryContext, runId: string): Promise<RunR
         }
       }
     }
-    await new Promise((resolve) => setTimeout(resolve, delay));
+    await waker.sleep(delay);
     delay = Math.min(delay * 2, MAX_POLL_MS);
+  }
+}
+
+/**
+ * Sleeps that end early when the store says the run ended (stores with notices: a run.ended notice for
+ * it, or a null one — notices may have been missed). One subscription for the whole wait: a store that
+ * listens on a connection of its own would otherwise start and stop listening at every sleep. A notice
+ * is only a reason to read the store again.
+ */
+export class EndWaker {
+  #wake: (() => void) | null = null;
+  readonly #unsubscribe: () => void;
+
+  constructor(ctx: RegistryContext, runId: string) {
+    const { store } = ctx;
+    this.#unsubscribe = hasNotices(store)
+      ? store.subscribe('run.ended', (notice) => {
+          if (notice.run_id === null || notice.run_id === runId) this.#wake?.();
+        })
+      : () => undefined;
+  }
+
+  sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      const wake = () => done();
+      this.#wake = wake;
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+  }
+
+  close(): void {
+    this.#wake = null;
+    this.#unsubscribe();
   }
 }
 

@@ -11,6 +11,7 @@ import { checkEngineOptions } from '../run/check-options.js';
 import { createEngine, type Engine } from '../run/engine.js';
 import { normalizeRetention } from '../run/retention.js';
 import { MemoryStore } from '../store/memory.js';
+import type { WeftStore } from '../store/store.js';
 import type { AppClient, Weft, WeftOptions } from './client.js';
 import { type RegistryContext, toIso } from './context.js';
 import { discoverApi } from './discover.js';
@@ -23,6 +24,8 @@ import { sweep } from './retention.js';
 import { runsApi } from './runs.js';
 import { variablesApi } from './variables.js';
 import { versionsApi } from './versions.js';
+import { Worker } from './worker.js';
+import { checkWorkerOptions } from './worker-options.js';
 import { testsApi } from './workflow-tests.js';
 import { workflowsApi } from './workflows.js';
 
@@ -133,6 +136,7 @@ export function createWeft(givenOptions: WeftOptions = {}): Weft {
     workflows: fallbackResolver,
     owner: ownerOptions,
     recover,
+    worker: workerOption,
     ...engineOptions
   } = options;
   if ((engineOptions as { journal?: unknown }).journal !== undefined) {
@@ -150,15 +154,32 @@ export function createWeft(givenOptions: WeftOptions = {}): Weft {
     throw invalidArgument('sweepIntervalMs', 'a number of milliseconds in (0, 2147483647]', sweepIntervalMs);
   }
   const store = givenStore ?? new MemoryStore();
+  if (
+    options.worker !== undefined &&
+    options.worker !== false &&
+    typeof (store as Partial<WeftStore>).claimRuns !== 'function'
+  ) {
+    throw invalidArgument('store.claimRuns', 'a function (a store that workers can share)', undefined);
+  }
   const defaultRetention = normalizeRetention(retention);
   const clock = engineOptions.clock ?? { now: Date.now };
   const ids = engineOptions.ids ?? randomUUID;
   const report = onStoreError ?? reportStoreError;
   // The engine's options are checked before the owner reads the clock (the engine checks them again).
   checkEngineOptions(engineOptions);
-  const { owner, recovering } = readingArguments('options', () => {
+  const {
+    owner,
+    recovering,
+    worker: workerSettings,
+  } = readingArguments('options', () => {
     const owner = new Ownership(ownerOptions, clock);
-    return { owner, recovering: recoverOption(recover, givenStore !== undefined, owner.leaseMs) };
+    // A client-only Weft (worker: false) executes nothing: it resumes nothing either, unless asked.
+    const recoverGiven = workerOption === false && recover === undefined ? false : recover;
+    return {
+      owner,
+      recovering: recoverOption(recoverGiven, givenStore !== undefined, owner.leaseMs),
+      worker: checkWorkerOptions(workerOption, owner.leaseMs),
+    };
   });
 
   let ctx!: RegistryContext;
@@ -179,6 +200,7 @@ export function createWeft(givenOptions: WeftOptions = {}): Weft {
     owner,
     recovery,
     autoRecover: recovering.auto,
+    enqueue: workerOption === false,
     report,
     locks: new KeyedMutex(),
     ids,
@@ -248,6 +270,7 @@ export function createWeft(givenOptions: WeftOptions = {}): Weft {
       closed = true;
       for (const timer of timers) clearInterval(timer);
       timers.length = 0;
+      await worker?.close();
       // A pass in progress finishes (its runs are claimed): wait for it, then for the journal.
       await recovery.recover([]);
       await recorder.idle();
@@ -276,7 +299,11 @@ export function createWeft(givenOptions: WeftOptions = {}): Weft {
       weft.sweep().catch((error: unknown) => report(error, { operation: 'sweep' }));
     });
   }
-  if (recovering.auto) {
+  const worker = workerSettings === null ? null : new Worker(ctx, workerSettings);
+  if (worker !== null) {
+    // The worker claims every run there is to execute, recoverable ones included, within its concurrency.
+    worker.start();
+  } else if (recovering.auto) {
     // On open (once the caller has its Weft), then periodically.
     setImmediate(recoverPass);
     every(recovering.intervalMs, recoverPass);

@@ -1,0 +1,105 @@
+/**
+ * Workers (docs/durability.md, "Workers"): a Weft with `worker: { concurrency }` executes, besides the
+ * runs it starts itself, the runs other processes sharing its store enqueued (PENDING, unowned) and the
+ * runs whose owner died (live, lease ended). It claims them in batches with `store.claimRuns` — disjoint
+ * between concurrent workers — and starts (empty journal) or resumes each through the registry's
+ * recovery path, so a claimed run is executed, journaled and heartbeaten like any run of this process.
+ *
+ * It looks for work when a `run.pending` notice arrives (stores with notices), when one of its runs
+ * ends (a slot freed), and every `pollMs` (notices can be lost, and an expired lease sends none). A
+ * `run.cancel` notice for a run executing here cancels it here.
+ */
+import { hasNotices } from '../store/notices.js';
+import type { RegistryContext } from './context.js';
+import type { WorkerSettings } from './worker-options.js';
+
+/** Claim batches per wake-up: the rest waits for the next one (bounded work per tick). */
+const MAX_BATCHES = 100;
+
+export class Worker {
+  readonly #ctx: RegistryContext;
+  readonly #settings: WorkerSettings;
+  readonly #unsubscribe: Array<() => void> = [];
+  #timer: ReturnType<typeof setInterval> | null = null;
+  #busy: Promise<void> | null = null;
+  #again = false;
+  #closed = false;
+
+  constructor(ctx: RegistryContext, settings: WorkerSettings) {
+    this.#ctx = ctx;
+    this.#settings = settings;
+  }
+
+  start(): void {
+    const { store } = this.#ctx;
+    if (hasNotices(store)) {
+      this.#unsubscribe.push(store.subscribe('run.pending', () => this.wake()));
+      this.#unsubscribe.push(
+        store.subscribe('run.cancel', (notice) => {
+          if (notice.run_id !== null) this.#cancel(notice.run_id);
+        }),
+      );
+    }
+    this.#timer = setInterval(() => this.wake(), this.#settings.pollMs);
+    this.#timer.unref();
+    setImmediate(() => this.wake());
+  }
+
+  /** Looks for runs to claim now (coalesced: one scan at a time, another after it if asked meanwhile). */
+  wake(): void {
+    if (this.#closed) return;
+    if (this.#busy !== null) {
+      this.#again = true;
+      return;
+    }
+    const busy = this.#scan()
+      .catch((error: unknown) => this.#ctx.report(error, { operation: 'claimRuns' }))
+      .finally(() => {
+        this.#busy = null;
+        if (this.#again) {
+          this.#again = false;
+          this.wake();
+        }
+      });
+    this.#busy = busy;
+  }
+
+  async #scan(): Promise<void> {
+    const { store, owner, recorder, recovery } = this.#ctx;
+    for (let batch = 0; batch < MAX_BATCHES && !this.#closed && !recovery.stopped; batch++) {
+      const free = this.#settings.concurrency - recorder.live;
+      if (free <= 0) return;
+      const leases = await store.claimRuns(
+        { owner_id: owner.id, lease_until: owner.until(), now: owner.now() },
+        Math.min(free, 1_000),
+      );
+      for (const lease of leases) {
+        if (recovery.stopped) {
+          // Suspending (weft.suspend): a run claimed meanwhile goes back at once, for the next Weft.
+          await store.releaseRun(lease.run_id, owner.id);
+          continue;
+        }
+        await recovery.resumeClaimed(lease.run_id);
+        // A slot frees when the run ends here: look for more work then.
+        void recorder.ended(lease.run_id).then(() => this.wake());
+      }
+      if (leases.length < free) return;
+    }
+  }
+
+  #cancel(runId: string): void {
+    const handle = this.#ctx.recorder.handleOf(runId);
+    if (handle === undefined) return;
+    handle.cancel('Cancelled from another process sharing the store.').catch((error: unknown) => {
+      this.#ctx.report(error, { operation: 'cancel', run_id: runId });
+    });
+  }
+
+  /** Stops claiming (runs in progress here go on to their end). */
+  async close(): Promise<void> {
+    this.#closed = true;
+    if (this.#timer !== null) clearInterval(this.#timer);
+    for (const unsubscribe of this.#unsubscribe.splice(0)) unsubscribe();
+    await this.#busy;
+  }
+}
