@@ -415,9 +415,15 @@ export function describeDurableRuns(name: string, options: DurableContractOption
     });
 
     describe('store failures never leave a lie', () => {
-      // Longer than one append to a database server takes: each step's records get an append of their own.
-      const slow = async (ctx: StepContext) => {
-        await new Promise((resolve) => setTimeout(resolve, 25));
+      // Each step returns only once the batch holding its start has gone to the store (an append call
+      // counted since it began), so that every step boundary is an append of its own however fast or
+      // slow the store is (a sleep was not enough on a loaded machine: PostgreSQL merged the batches).
+      const stepAfterAnAppend = (cut: SeverableStore) => async (ctx: StepContext) => {
+        const seen = cut.appends;
+        const deadline = Date.now() + 5_000;
+        while (cut.appends === seen && Date.now() < deadline && !ctx.signal.aborted) {
+          await new Promise((resolve) => setTimeout(resolve, 2));
+        }
         return ctx.step.key;
       };
       for (const which of ['first', 'middle', 'last'] as const) {
@@ -427,7 +433,7 @@ export function describeDurableRuns(name: string, options: DurableContractOption
           const w = weft({
             store: cut.store,
             owner: { leaseMs: 300, heartbeatMs: 20 },
-            steps: { work: slow },
+            steps: { work: stepAfterAnAppend(cut) },
           });
           const app = w.app('app_1');
           const workflow = await app.workflows.create({ name: 'w', draft: chain(['a', 'b', 'c']) });
