@@ -9,6 +9,7 @@ import * as core from '@weft/core';
 import * as parser from 'eventsource-parser';
 import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
+import { exampleTypeErrors } from '../../../test/doc-examples.js';
 import * as server from '../src/index.js';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
@@ -23,44 +24,14 @@ const MODULES: Record<string, string> = {
 
 function typeErrors(list: readonly string[]): string[] {
   const dir = fileURLToPath(new URL('./', import.meta.url));
-  const files = new Map(list.map((source, i) => [`${dir}__doc_example_${i + 1}.ts`, source]));
-  const options: ts.CompilerOptions = {
-    target: ts.ScriptTarget.ES2022,
-    lib: ['lib.es2023.d.ts'],
-    module: ts.ModuleKind.NodeNext,
-    moduleResolution: ts.ModuleResolutionKind.NodeNext,
-    strict: true,
-    noEmit: true,
-    skipLibCheck: true,
-    types: ['node'],
-    baseUrl: root,
+  return exampleTypeErrors(list, {
+    dir,
+    root,
     paths: {
       '@weft/core': [`${root}packages/core/dist/index.d.ts`],
       '@weft/server': [`${root}packages/server/dist/index.d.ts`],
     },
-  };
-  const host = ts.createCompilerHost(options);
-  const getSourceFile = host.getSourceFile.bind(host);
-  host.getSourceFile = (name, version, onError, create) => {
-    const source = files.get(name);
-    return source === undefined
-      ? getSourceFile(name, version, onError, create)
-      : ts.createSourceFile(name, source, version);
-  };
-  const fileExists = host.fileExists.bind(host);
-  host.fileExists = (name) => files.has(name) || fileExists(name);
-  const readFile = host.readFile.bind(host);
-  host.readFile = (name) => files.get(name) ?? readFile(name);
-  const program = ts.createProgram([...files.keys()], options, host);
-  // The examples' diagnostics only: the checker still reads the sources they import, but does not
-  // check every body in them (pnpm typecheck does), which was most of this file's time.
-  return [...files.keys()]
-    .flatMap((name) => ts.getPreEmitDiagnostics(program, program.getSourceFile(name)))
-    .filter((d) => d.file !== undefined && files.has(d.file.fileName))
-    .map((d) => {
-      const { line } = d.file!.getLineAndCharacterOfPosition(d.start ?? 0);
-      return `${d.file!.fileName.split('/').pop()}:${line + 1}: ${ts.flattenDiagnosticMessageText(d.messageText, '\n')}`;
-    });
+  });
 }
 
 const AsyncFunction = Object.getPrototypeOf(async () => {}).constructor as new (

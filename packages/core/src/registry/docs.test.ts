@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
+import { exampleTypeErrors } from '../../../../test/doc-examples.js';
 import * as weft from '../index.js';
 
 const DOCS = ['api.md', 'retention.md'] as const;
@@ -18,44 +19,9 @@ function examples(file: string): string[] {
   return [...markdown.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1]!);
 }
 
-/** Type-checks the examples as modules of this package (so top-level await and `@weft/core` resolve). */
 function typeErrors(sources: readonly string[]): string[] {
   const dir = fileURLToPath(new URL('./', import.meta.url));
-  const files = new Map(sources.map((source, i) => [`${dir}__doc_example_${i + 1}.ts`, source]));
-  const options: ts.CompilerOptions = {
-    target: ts.ScriptTarget.ES2022,
-    lib: ['lib.es2023.d.ts'],
-    module: ts.ModuleKind.NodeNext,
-    moduleResolution: ts.ModuleResolutionKind.NodeNext,
-    strict: true,
-    noEmit: true,
-    skipLibCheck: true,
-    types: ['node'],
-    baseUrl: root,
-    paths: { '@weft/core': [coreIndex] },
-  };
-  const host = ts.createCompilerHost(options);
-  const getSourceFile = host.getSourceFile.bind(host);
-  host.getSourceFile = (name, version, onError, create) => {
-    const source = files.get(name);
-    return source === undefined
-      ? getSourceFile(name, version, onError, create)
-      : ts.createSourceFile(name, source, version);
-  };
-  const fileExists = host.fileExists.bind(host);
-  host.fileExists = (name) => files.has(name) || fileExists(name);
-  const readFile = host.readFile.bind(host);
-  host.readFile = (name) => files.get(name) ?? readFile(name);
-  const program = ts.createProgram([...files.keys()], options, host);
-  // The examples' diagnostics only: the checker still reads the sources they import, but does not
-  // check every body in them (pnpm typecheck does), which was most of this file's time.
-  return [...files.keys()]
-    .flatMap((name) => ts.getPreEmitDiagnostics(program, program.getSourceFile(name)))
-    .filter((d) => d.file !== undefined && files.has(d.file.fileName))
-    .map((d) => {
-      const { line } = d.file!.getLineAndCharacterOfPosition(d.start ?? 0);
-      return `${d.file!.fileName.split('/').pop()}:${line + 1}: ${ts.flattenDiagnosticMessageText(d.messageText, '\n')}`;
-    });
+  return exampleTypeErrors(sources, { dir, root, paths: { '@weft/core': [coreIndex] } });
 }
 
 const AsyncFunction = Object.getPrototypeOf(async () => {}).constructor as new (
