@@ -169,6 +169,19 @@ export const MIGRATIONS: readonly Migration[] = [
         EXECUTE FUNCTION ${s}.notify_run();
     `,
   },
+  // Version 3, not 2: version 2 is the expectation library (issue 17), written at the same time.
+  {
+    version: 3,
+    name: 'worker presence',
+    sql: (s) => `
+      -- The workers alive (store/presence.ts in @weft/core): each announces itself until a lease from now,
+      -- again and again, and withdraws when it stops. Rows that ran out are deleted by countWorkers.
+      CREATE TABLE ${s}.workers (
+        owner_id text COLLATE "C" PRIMARY KEY,
+        until text COLLATE "C" NOT NULL
+      );
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

@@ -32,6 +32,7 @@ import {
   type AppendOutcome,
   type ClaimRequest,
   type ClaimResult,
+  checkAnnounce,
   checkAppend,
   checkAppends,
   checkBatch,
@@ -71,6 +72,7 @@ import {
   refused,
   runNotFoundInStore,
   type StoreNotices,
+  type StorePresence,
   type TestPatch,
   type TestQuery,
   type VersionQuery,
@@ -141,7 +143,7 @@ interface PlannedAppend {
   refusal?: WeftError;
 }
 
-export class PostgresStore implements WeftStore, StoreNotices {
+export class PostgresStore implements WeftStore, StoreNotices, StorePresence {
   /** The schema that holds the store's tables. */
   readonly schema: string;
   readonly #pool: pg.Pool;
@@ -1029,6 +1031,41 @@ export class PostgresStore implements WeftStore, StoreNotices {
     if (runId.includes('\0')) throw invalidArgument('runId', 'text without NUL characters', runId);
     await this.#do('notify', async () => {
       await this.#rows(this.#pool, 'SELECT pg_notify($1, $2)', [this.schema, payload]);
+    });
+  }
+
+  // ── worker presence ──────────────────────────────────────────────────────────────────────────────
+
+  async announceWorker(ownerId: string, until: string): Promise<void> {
+    const checked = checkAnnounce(ownerId, until);
+    await this.#do('announceWorker', async () => {
+      await this.#rows(
+        this.#pool,
+        `INSERT INTO ${this.#t('workers')} (owner_id, until) VALUES ($1, $2)
+         ON CONFLICT (owner_id) DO UPDATE SET until = EXCLUDED.until`,
+        [checked.ownerId, checked.until],
+      );
+    });
+  }
+
+  async withdrawWorker(ownerId: string): Promise<void> {
+    checkOwnerId(ownerId, 'ownerId');
+    await this.#do('withdrawWorker', async () => {
+      await this.#rows(this.#pool, `DELETE FROM ${this.#t('workers')} WHERE owner_id = $1`, [ownerId]);
+    });
+  }
+
+  async countWorkers(now: string): Promise<number> {
+    const at = checkTime(now, 'now');
+    return this.#do('countWorkers', async () => {
+      // The workers that ran out (killed without withdrawing) go here: the table holds the live ones.
+      const row = await this.#row(
+        this.#pool,
+        `WITH gone AS (DELETE FROM ${this.#t('workers')} WHERE until < $1)
+         SELECT count(*)::int AS n FROM ${this.#t('workers')} WHERE until >= $1`,
+        [at],
+      );
+      return (row?.n as number | undefined) ?? 0;
     });
   }
 

@@ -8,8 +8,13 @@
  * It looks for work when a `run.pending` notice arrives (stores with notices), when one of its runs
  * ends (a slot freed), and every `pollMs` (notices can be lost, and an expired lease sends none). A
  * `run.cancel` notice for a run executing here cancels it here.
+ *
+ * On a store with worker presence (store/presence.ts) it announces itself when it opens and every
+ * `owner.heartbeatMs`, until a lease from then, and withdraws when it stops claiming: a client can then
+ * tell "no worker" from "workers busy" (NO_WORKER, no-worker.ts).
  */
 import { hasNotices } from '../store/notices.js';
+import { hasPresence } from '../store/presence.js';
 import type { RegistryContext } from './context.js';
 import type { WorkerSettings } from './worker-options.js';
 
@@ -21,6 +26,7 @@ export class Worker {
   readonly #settings: WorkerSettings;
   readonly #unsubscribe: Array<() => void> = [];
   #timer: ReturnType<typeof setInterval> | null = null;
+  #presence: ReturnType<typeof setInterval> | null = null;
   #busy: Promise<void> | null = null;
   #again = false;
   #closed = false;
@@ -42,7 +48,20 @@ export class Worker {
     }
     this.#timer = setInterval(() => this.wake(), this.#settings.pollMs);
     this.#timer.unref();
+    if (hasPresence(store)) {
+      this.#announce();
+      this.#presence = setInterval(() => this.#announce(), this.#ctx.owner.heartbeatMs);
+      this.#presence.unref();
+    }
     setImmediate(() => this.wake());
+  }
+
+  #announce(): void {
+    const { store, owner, recovery } = this.#ctx;
+    if (this.#closed || recovery.stopped || !hasPresence(store)) return;
+    store.announceWorker(owner.id, owner.until()).catch((error: unknown) => {
+      this.#ctx.report(error, { operation: 'announceWorker' });
+    });
   }
 
   /** Looks for runs to claim now (coalesced: one scan at a time, another after it if asked meanwhile). */
@@ -95,11 +114,19 @@ export class Worker {
     });
   }
 
-  /** Stops claiming (runs in progress here go on to their end). */
+  /** Stops claiming (runs in progress here go on to their end), and says so to the store. */
   async close(): Promise<void> {
+    if (this.#closed) return this.#busy ?? undefined;
     this.#closed = true;
     if (this.#timer !== null) clearInterval(this.#timer);
+    if (this.#presence !== null) clearInterval(this.#presence);
     for (const unsubscribe of this.#unsubscribe.splice(0)) unsubscribe();
     await this.#busy;
+    const { store, owner } = this.#ctx;
+    if (hasPresence(store)) {
+      await store.withdrawWorker(owner.id).catch((error: unknown) => {
+        this.#ctx.report(error, { operation: 'withdrawWorker' });
+      });
+    }
   }
 }
