@@ -83,8 +83,8 @@ export interface WeftOptions extends Omit<EngineOptions, 'workflows' | 'journal'
   worker?: WorkerOptions | false;
   /**
    * A client-only Weft (`worker: false`): a wait for one of its runs (`runs.wait`, a foreground
-   * `runs.run`) fails NO_WORKER when the run stayed PENDING and unclaimed this many ms while none of the
-   * app's runs was RUNNING — no worker with a free slot watches the store. The run stays enqueued.
+   * `runs.run`) fails NO_WORKER when the run stayed PENDING and unclaimed this many ms and the store's
+   * worker presence says no worker is alive (stores without presence wait on). The run stays enqueued.
    * Default `owner.leaseMs` (15,000); `Infinity` waits as long as it takes. Ignored by other Wefts.
    */
   noWorkerMs?: number;

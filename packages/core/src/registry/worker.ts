@@ -13,6 +13,7 @@
  * `owner.heartbeatMs`, until a lease from then, and withdraws when it stops claiming: a client can then
  * tell "no worker" from "workers busy" (NO_WORKER, no-worker.ts).
  */
+import type { Variable } from '../run/variables.js';
 import { hasNotices } from '../store/notices.js';
 import { hasPresence } from '../store/presence.js';
 import type { RegistryContext } from './context.js';
@@ -71,7 +72,10 @@ export class Worker {
       this.#again = true;
       return;
     }
-    const busy = this.#scan()
+    // After the current macrotask: the runs a group commit ends together free their slots first, and
+    // one claim takes them all (instead of one claim per run that ended).
+    const busy = new Promise<void>((resolve) => setImmediate(resolve))
+      .then(() => this.#scan())
       .catch((error: unknown) => this.#ctx.report(error, { operation: 'claimRuns' }))
       .finally(() => {
         this.#busy = null;
@@ -92,16 +96,21 @@ export class Worker {
         { owner_id: owner.id, lease_until: owner.until(), now: owner.now() },
         Math.min(free, 1_000),
       );
-      for (const lease of leases) {
-        if (recovery.stopped) {
-          // Suspending (weft.suspend): a run claimed meanwhile goes back at once, for the next Weft.
-          await store.releaseRun(lease.run_id, owner.id);
-          continue;
-        }
-        await recovery.resumeClaimed(lease.run_id);
-        // A slot frees when the run ends here: look for more work then.
-        void recorder.ended(lease.run_id).then(() => this.wake());
-      }
+      // The runs of a batch begin at once: their reads (row, variables once per app; the journal only
+      // when it has entries) overlap on the store's connections instead of queueing one run after another.
+      const variables = new Map<string, Promise<Variable[]>>();
+      await Promise.all(
+        leases.map(async (lease) => {
+          if (recovery.stopped) {
+            // Suspending (weft.suspend): a run claimed meanwhile goes back at once, for the next Weft.
+            await store.releaseRun(lease.run_id, owner.id);
+            return;
+          }
+          await recovery.resumeClaimed(lease.run_id, { variables, journalSeq: lease.journal_seq });
+          // A slot frees when the run ends here: look for more work then.
+          void recorder.ended(lease.run_id).then(() => this.wake());
+        }),
+      );
       if (leases.length < free) return;
     }
   }
