@@ -50,6 +50,7 @@ import {
   deepFreeze,
   entryData,
   insertedLease,
+  isLiveStatus,
   type JournalAppend,
   type JournalBatch,
   type JournalEntry,
@@ -57,6 +58,7 @@ import {
   journalRange,
   type LeaseGrant,
   loadedEntry,
+  MAX_NOTICE_RUN_ID,
   NoticeHub,
   type NoticeListener,
   type NoticeTopic,
@@ -142,6 +144,12 @@ interface PlannedAppend {
    */
   refusal?: WeftError;
 }
+
+/**
+ * Opens a group's transaction with the run triggers' notices off (migration 3's notify_run reads the
+ * setting; the store sends them after the commit instead). One round trip: a simple query of two.
+ */
+const GROUP_BEGIN = "BEGIN; SELECT set_config('weft.notices_after_commit', 'on', true)";
 
 export class PostgresStore implements WeftStore, StoreNotices, StorePresence {
   /** The schema that holds the store's tables. */
@@ -248,12 +256,16 @@ export class PostgresStore implements WeftStore, StoreNotices, StorePresence {
   }
 
   /** Runs `work` in a transaction on one connection; rolls back if it throws. */
-  async #transaction<T>(operation: string, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  async #transaction<T>(
+    operation: string,
+    work: (client: pg.PoolClient) => Promise<T>,
+    begin = 'BEGIN',
+  ): Promise<T> {
     return this.#do(operation, async () => {
       const client = await this.#pool.connect();
       let broken: Error | undefined;
       try {
-        await client.query('BEGIN');
+        await client.query(begin);
         const result = await work(client);
         await client.query('COMMIT');
         return result;
@@ -889,9 +901,35 @@ export class PostgresStore implements WeftStore, StoreNotices, StorePresence {
     plans.sort((a, b) => byteOrder(a.part.runId, b.part.runId) || a.index - b.index);
     const apply = (db: Db) => this.#applyGroup(db, plans, outcomes);
     // One append is one statement, atomic by itself; more are one transaction.
-    if (plans.length === 1) await this.#do('appendJournals', () => apply(this.#pool));
-    else await this.#transaction('appendJournals', apply);
+    if (plans.length === 1) {
+      await this.#do('appendJournals', () => apply(this.#pool));
+      return outcomes;
+    }
+    // The notices of the group are sent after its COMMIT, not by the triggers inside it: a transaction
+    // that NOTIFYs holds PostgreSQL's one lock on the notification queue from its commit until the end of
+    // its WAL flush, so the groups of every worker would commit one flush after another (W12).
+    await this.#transaction('appendJournals', apply, GROUP_BEGIN);
+    await this.#noticesAfterCommit(outcomes);
     return outcomes;
+  }
+
+  /**
+   * What the triggers would have sent for a group: run.ended for a run it ended, run.pending for a live
+   * run it left unowned. One statement, outside any transaction of writes (its commit flushes nothing).
+   * A failure is not the group's (it committed): the listeners' rescans and polls cover a lost notice.
+   */
+  async #noticesAfterCommit(outcomes: readonly AppendOutcome[]): Promise<void> {
+    const payloads: string[] = [];
+    for (const outcome of outcomes) {
+      if (outcome === undefined || !outcome.ok || outcome.lease.run_id.length > MAX_NOTICE_RUN_ID) continue;
+      const { run_id, status, owner_id } = outcome.lease;
+      if (!isLiveStatus(status)) payloads.push(JSON.stringify({ topic: 'run.ended', run_id }));
+      else if (owner_id === null) payloads.push(JSON.stringify({ topic: 'run.pending', run_id }));
+    }
+    if (payloads.length === 0) return;
+    await this.#pool
+      .query(this.#named('SELECT pg_notify($1, p) FROM unnest($2::text[]) AS p', [this.schema, payloads]))
+      .catch(() => undefined);
   }
 
   async loadJournal(runId: string, query?: JournalQuery): Promise<JournalEntry[]> {
