@@ -134,7 +134,7 @@ export { RUN_ORIGINS, SKIP_REASONS } from './run/types.js';
 export type { Variable } from './run/variables.js';
 export type { RunStatus, StepStatus } from './statuses.js';
 export { RUN_STATUSES, STEP_STATUSES } from './statuses.js';
-export type { FileData, FileExtractor } from './steps/model-files.js';
+export type { FileData, FileExtractor, FileImageExtractor } from './steps/model-files.js';
 export type { ModelOutput, ModelToolCallOutput, ModelToolResultOutput } from './steps/model-output.js';
 export type {
   HandlerEventName,

@@ -25,7 +25,7 @@ import type { AgentPort } from '../run/context.js';
 import { priceCall } from '../usage/pricing.js';
 import type { PolicyFetch } from './http-fetch.js';
 import { internal } from './internal.js';
-import { type FileExtractor, resolveFileMarkers } from './model-files.js';
+import { type FileExtractor, type FileImageExtractor, resolveFileMarkers } from './model-files.js';
 import { documentMessages, inlineFiles, transcriptMessages } from './model-messages.js';
 import type { ModelOutput, ModelToolCallOutput, ModelToolResultOutput } from './model-output.js';
 import { checkToolCalls } from './tool-calls.js';
@@ -43,6 +43,8 @@ export interface ModelStepDeps {
   fetch?: PolicyFetch;
   /** Text extractors by media type (`createEngine({ fileExtractors })`), for `{{ FIELD:contents }}`. */
   extractors?: Readonly<Record<string, FileExtractor>>;
+  /** Image extractors by media type (`createEngine({ fileImageExtractors })`), for `{{ FIELD:images }}`. */
+  imageExtractors?: Readonly<Record<string, FileImageExtractor>>;
   /** Automatic model choice (`model: "auto"`): the engine's catalogue and policy. */
   chooseModel?: (needs: ModelNeeds) => Promise<ModelSelection>;
 }
@@ -57,9 +59,16 @@ export function modelStep(deps: ModelStepDeps) {
     const { providerName, provider, model, selected } = await resolve(deps, context);
     const auto = selected !== null;
     const index = context.index;
-    const files = { fetch: deps.fetch, extractors: deps.extractors ?? {} };
+    const files = {
+      fetch: deps.fetch,
+      extractors: deps.extractors ?? {},
+      ...(deps.imageExtractors === undefined ? {} : { imageExtractors: deps.imageExtractors }),
+    };
+    const host = internal(context).execution;
+    // The run's document (its input's file flags) and the run itself (the key of its extraction cache).
+    const fileSite = { step: context.step, signal: context.signal, document: host.plan?.document, run: host };
     const messages = await inlineFiles(
-      await resolveFileMarkers(documentMessages(config.messages), files, context),
+      await resolveFileMarkers(documentMessages(config.messages), files, fileSite),
       deps.fetch,
       context,
     );
