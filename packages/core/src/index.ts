@@ -40,7 +40,12 @@ export type {
 } from './files/index.js';
 export { FILE_URL_SCHEME, MemoryFileStore } from './files/index.js';
 export type { InputCheckOptions, InputFieldSite } from './input/index.js';
-export { INPUT_PROBLEM_CODES, inputProblems } from './input/index.js';
+export {
+  INPUT_PROBLEM_CODES,
+  inputProblems,
+  MAX_INPUT_FILE_BYTES,
+  MAX_INPUT_FILES_BYTES,
+} from './input/index.js';
 export { BUILTIN_STEP_TYPES } from './model/index.js';
 export { getWorkflowJsonSchema, WORKFLOW_JSON_SCHEMA_ID, workflowJsonSchema } from './model/json-schema.js';
 export type * from './model/types.js';
