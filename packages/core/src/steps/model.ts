@@ -14,6 +14,7 @@ import { inputJsonSchema } from '../model/tool-schema.js';
 import type { ModelConfig } from '../model/types.js';
 import { isAutoModel, type ModelNeeds, type ModelSelection, stepNeeds } from '../providers/auto-model.js';
 import type {
+  ModelMessage,
   ModelRequest,
   ModelResponse,
   ModelToolDefinition,
@@ -156,15 +157,23 @@ async function runToolLoop(
 ): Promise<ModelOutput> {
   const key = context.step.key;
   const tools = toolDefinitions(agent, engineTools);
+  // The transcript's messages, turn by turn: a settled turn never changes, so each is converted once
+  // (rebuilding every turn's messages for every model call was quadratic in turns; W14's profile).
+  const history: ModelMessage[] = [];
+  let converted = 0;
   for (;;) {
     // A retried or resumed attempt picks up the turns already made; their calls may still be running.
     await port.settled(context.signal);
     const turns = port.turns();
     const turn = turns.length + 1;
     if (turn > agent.maxIterations) throw exhausted(key, agent, turns);
+    if (turns.length > converted) {
+      history.push(...transcriptMessages(turns.slice(converted), agent.tools));
+      converted = turns.length;
+    }
     const request: ModelRequest = {
       ...base,
-      messages: [...base.messages, ...transcriptMessages(turns, agent.tools)],
+      messages: [...base.messages, ...history],
       tools,
       tool_choice: agent.mode === 'required' && turn === 1 ? 'required' : 'auto',
       parallel_tool_calls: agent.parallel,
