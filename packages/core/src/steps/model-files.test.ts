@@ -3,11 +3,13 @@
  * `extract_images` flags (docs/files.md): off, nothing; on, extracted once per run; arrays are every file;
  * `:images` of a non-image through the host's image extractor.
  */
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ERROR_CODES } from '../errors.js';
 import type { ModelContentPart, ModelRequest, Provider } from '../providers/provider.js';
 import { createEngine } from '../run/engine.js';
 import type { EngineOptions } from '../run/options.js';
+import { fcRuns } from '../test-support/fc.js';
 import { draft } from '../test-support/workflows.js';
 
 const PNG = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 0]);
@@ -199,5 +201,68 @@ describe('extract_contents / extract_images', () => {
       b: { data: '# raw markdown', type: 'text/markdown', encoding: 'raw' },
     });
     expect(textOf(requests[0]!)).toBe('hello / # raw markdown');
+  });
+});
+
+describe('property: any file value, any flags — the run ends, the model step COMPLETED or failed with a coded error', () => {
+  const bytes = fc.uint8Array({ maxLength: 48 });
+  const fileValue = fc.oneof(
+    bytes,
+    bytes.map((b) => `data:;base64,${Buffer.from(b).toString('base64')}`),
+    fc.string({ maxLength: 12 }),
+    fc.record(
+      {
+        data: fc.oneof(bytes, fc.base64String({ maxLength: 24 }), fc.string({ maxLength: 8 })),
+        type: fc.constantFrom(
+          'image/png',
+          'application/pdf',
+          'text/plain',
+          'text/html',
+          'application/octet-stream',
+        ),
+        name: fc.constantFrom('a.txt', 'b.pdf', 'c.png', 'd'),
+        encoding: fc.constantFrom('base64', 'raw'),
+      },
+      { requiredKeys: ['data'] },
+    ),
+    fc.constant(PDF),
+    fc.constant(PNG),
+  );
+  const codes = new Set<string>(Object.values(ERROR_CODES));
+
+  it('never throws out of run(), never crashes', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.oneof(fileValue, fc.array(fileValue, { maxLength: 3 })),
+        fc.boolean(),
+        fc.boolean(),
+        fc.constantFrom('contents', 'images'),
+        async (value, contents, images, mode) => {
+          const array = Array.isArray(value);
+          const document = docWith(
+            { doc: { type: 'file', array, extract_contents: contents, extract_images: images } },
+            model('m', [{ type: 'text', text: `x {{ input.doc:${mode} }}` }]),
+          );
+          let result: Awaited<ReturnType<typeof run>>['result'];
+          try {
+            ({ result } = await run(
+              document,
+              { doc: value },
+              {
+                fileImageExtractors: { 'application/pdf': () => [{ bytes: PNG, media_type: 'image/png' }] },
+              },
+            ));
+          } catch (error) {
+            // Only a refused input may throw, and only as INVALID_INPUT.
+            expect((error as { code?: string }).code).toBe(ERROR_CODES.INVALID_INPUT);
+            return;
+          }
+          const step = result.output.m!;
+          if (step.status === 'FAILED') expect(codes.has(step.error!.code)).toBe(true);
+          else expect(step.status).toBe('COMPLETED');
+        },
+      ),
+      { numRuns: fcRuns(60) },
+    );
   });
 });
