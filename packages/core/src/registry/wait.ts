@@ -33,7 +33,9 @@ export async function waitRun(ctx: RegistryContext, runId: string): Promise<RunR
 async function waitWith(ctx: RegistryContext, runId: string, waker: EndWaker): Promise<RunRecord> {
   let delay = FIRST_POLL_MS;
   for (;;) {
-    await ctx.recorder.ended(runId);
+    // Ended here with its end committed: what the store holds is known without reading it back.
+    const answer = await ctx.recorder.ended(runId);
+    if (answer !== null) return answer;
     const run = await loadRun(ctx, runId);
     if (run === null) throw runNotFound(runId);
     if (!isLiveStatus(run.status)) return run;
