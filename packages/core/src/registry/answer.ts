@@ -10,20 +10,21 @@ import type { StepRecord } from '../run/types.js';
 import type { RunRecord, RunRow } from '../store/types.js';
 import { assembleRun } from './access.js';
 
-/** `value` as a JSON store returns it: a JSON copy (frozen values shared; undefined as null). */
-function stored(value: unknown): unknown {
-  if (value === undefined) return null;
-  if (value === null || typeof value !== 'object' || Object.isFrozen(value)) return value;
-  return JSON.parse(JSON.stringify(value));
-}
-
 /** The run record a store answers for `row` and the step `records` written with it. */
 export function storedAnswer(row: RunRow, records: Readonly<Record<string, StepRecord>>): RunRecord {
-  const copy: Record<string, unknown> = {};
-  for (const field of Object.keys(row))
-    copy[field] = stored((row as unknown as Record<string, unknown>)[field]);
-  if (copy.input === null) copy.input = {};
-  const steps: Record<string, StepRecord> = {};
-  for (const key of Object.keys(records)) steps[key] = stored(records[key]) as StepRecord;
-  return assembleRun(copy as unknown as RunRow, steps);
+  const fields: Record<string, unknown> = {};
+  const shared: Array<[string, unknown]> = [];
+  for (const [field, value] of Object.entries(row)) {
+    // A field the store has no value for reads back null (a JSON column, or a nullable one).
+    if (value !== null && typeof value === 'object' && Object.isFrozen(value)) shared.push([field, value]);
+    else fields[field] = value === undefined ? null : value;
+  }
+  // One JSON round trip for everything (cheaper than one per record).
+  const copy = JSON.parse(JSON.stringify({ fields, records })) as {
+    fields: Record<string, unknown>;
+    records: Record<string, StepRecord>;
+  };
+  for (const [field, value] of shared) copy.fields[field] = value;
+  if (copy.fields.input === null) copy.fields.input = {};
+  return assembleRun(copy.fields as unknown as RunRow, copy.records);
 }
