@@ -21,12 +21,7 @@ import { STEP } from '../lifecycle/lifecycle.js';
 import type { JournalEntry, JournalSink, RunEndedEntry } from '../run/journal.js';
 import { computeRetentionDueAt } from '../run/retention.js';
 import type { StepRecord } from '../run/types.js';
-import {
-  type JournalAppend,
-  type JournalBatch,
-  MAX_GROUP_APPENDS,
-  type JournalEntry as StoredEntry,
-} from '../store/journal.js';
+import { type JournalAppend, type JournalBatch, MAX_GROUP_APPENDS } from '../store/journal.js';
 import type { WeftStore } from '../store/store.js';
 import type { RunPatch, RunRow } from '../store/types.js';
 import type { Ownership } from './owner.js';
@@ -194,7 +189,7 @@ function appendOf(part: Part, ownerId: string, now: string, until: string): Jour
     now,
     lease_until: until,
     // The engine's entries are plain JSON objects (run/journal.ts): the store keeps them as they are.
-    entries: part.entries as unknown as StoredEntry[],
+    entries: part.entries,
   };
   if (part.steps !== undefined) batch.steps = part.steps;
   let row: RunRow | null = part.fields;
