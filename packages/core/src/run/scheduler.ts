@@ -98,6 +98,11 @@ export function decide(state: RunState, entry: JournalEntry, out: Commands, step
     case 'run.resumed':
       resumed(state, entry, out);
       break;
+    case 'child.started': {
+      const extra = extraOf(state, stepIndex(state, entry));
+      (extra.children ??= new Map()).set(unitIndex(entry.index), entry.child_run_id);
+      break;
+    }
     case 'run.ended':
       runEnded(state, entry, out);
       return;
