@@ -100,7 +100,8 @@ export function decide(state: RunState, entry: JournalEntry, out: Commands, step
       break;
     case 'child.started': {
       const extra = extraOf(state, stepIndex(state, entry));
-      (extra.children ??= new Map()).set(unitIndex(entry.index), entry.child_run_id);
+      extra.children ??= new Map();
+      extra.children.set(unitIndex(entry.index), entry.child_run_id);
       break;
     }
     case 'run.ended':
