@@ -43,6 +43,11 @@ interface Part {
   /** The run's fields (redacted), when they are written: the insert, or the end. */
   fields: RunRow | null;
   end: RunEndedEntry | null;
+  /**
+   * The run's row exists already and this batch begins it (its `run.started`): a run a client enqueued
+   * (PENDING, no start time) that a worker now executes — its row says RUNNING from this batch on.
+   */
+  begun: string | null;
   steps: Record<string, StepRecord> | undefined;
   /** Pairs (step index, status) now stored, applied to `tracker.sent` once the store has them. */
   marks: number[];
@@ -162,6 +167,10 @@ function project(part: Part): void {
   const last = entries[entries.length - 1]!;
   const end = last.type === 'run.ended' ? last : null;
   part.end = end;
+  part.begun =
+    tracker.inserted && end === null && entries[0]!.type === 'run.started'
+      ? (runner.fields().started_at ?? entries[0]!.at)
+      : null;
   part.steps = steps;
   part.marks = marks;
   part.endRow = null;
@@ -207,6 +216,7 @@ function appendOf(part: Part, ownerId: string, now: string, until: string): Jour
     return { run_id: tracker.id, insert: part.insertRow, batch };
   }
   if (row !== null) batch.run = endPatch(row);
+  else if (part.begun !== null) batch.run = { status: 'RUNNING', started_at: part.begun, updated_at: now };
   return { run_id: tracker.id, batch };
 }
 
