@@ -1761,18 +1761,30 @@ export class Runner implements ContextHost {
     const global = this.#core.events.has(event);
     if (!local && !global) return;
     const payload = { run_id: this.id, seq, time: this.#now(), ...build() } as WeftEventMap[K];
-    this.#userCalls++;
-    if (local) this.#events.emit(event, payload);
-    if (global) this.#core.events.emit(event, payload);
+    this.#deliver(event, payload);
   }
 
+  /** Hands a built payload to the run's listeners and the engine's. */
+  #deliver<K extends WeftEventName>(event: K, payload: WeftEventMap[K]): void {
+    this.#userCalls++;
+    if (this.#events.has(event)) this.#events.emit(event, payload);
+    if (this.#core.events.has(event)) this.#core.events.emit(event, payload);
+  }
+
+  /**
+   * `step.started` (the caller checked `#listens`). The two events of every step are built here as plain
+   * literals, one shape each, without the closure and spread of `#emit`.
+   */
   #emitStarted(i: number): void {
     const s = this.plan.steps[i]!;
     const parent = this.#parentKey(i, s.toolOf === null ? undefined : 0);
-    this.#emit('step.started', () =>
+    const seq = ++this.#seq;
+    const time = this.#now();
+    this.#deliver(
+      'step.started',
       parent === undefined
-        ? { step_key: s.key, type: s.type, attempt: 1 }
-        : { step_key: s.key, type: s.type, attempt: 1, parent_step_key: parent },
+        ? { run_id: this.id, seq, time, step_key: s.key, type: s.type, attempt: 1 }
+        : { run_id: this.id, seq, time, step_key: s.key, type: s.type, attempt: 1, parent_step_key: parent },
     );
   }
 
@@ -1788,14 +1800,23 @@ export class Runner implements ContextHost {
     if (!this.#listens(event)) return;
     const s = this.plan.steps[i]!;
     const parent = this.#parentKey(i, undefined);
+    if (status === STEP.COMPLETED) {
+      const seq = ++this.#seq;
+      const time = this.#now();
+      const output = this.#redact(state.outputs[i]);
+      this.#deliver(
+        'step.completed',
+        parent === undefined
+          ? { run_id: this.id, seq, time, step_key: s.key, type: s.type, output }
+          : { run_id: this.id, seq, time, step_key: s.key, type: s.type, parent_step_key: parent, output },
+      );
+      return;
+    }
     const base =
       parent === undefined
         ? { step_key: s.key, type: s.type }
         : { step_key: s.key, type: s.type, parent_step_key: parent };
     switch (status) {
-      case STEP.COMPLETED:
-        this.#emit('step.completed', () => ({ ...base, output: this.#redact(state.outputs[i]) }));
-        break;
       case STEP.FAILED:
         this.#emit('step.failed', () => ({ ...base, error: this.#redact(errorOf(state, i)!) }));
         break;
