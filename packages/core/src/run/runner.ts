@@ -913,6 +913,14 @@ export class Runner implements ContextHost {
     execution: Execution | null,
     result: PromiseLike<unknown>,
   ): Promise<void> {
+    // Without a timeout the slot is free exactly when the handler answers: the promise `then` derives
+    // serves, without a promise of our own, its executor and resolving functions (W2: every step pays it).
+    if (execution === null && result instanceof Promise) {
+      return result.then(
+        (value) => this.#handlerAnswered(i, index, attempt, null, true, value),
+        (error: unknown) => this.#handlerAnswered(i, index, attempt, null, false, error),
+      );
+    }
     return new Promise<void>((release) => {
       if (execution !== null) execution.release = release;
       result.then(
