@@ -323,8 +323,14 @@ export class Runner implements ContextHost {
   }
 
   #runStarted(autoFill: AutoFillRecord | undefined): void {
+    const entry = this.#startedEntry();
+    if (autoFill !== undefined) entry.auto_fill = autoFill;
+    this.#feed(entry);
+  }
+
+  #startedEntry(): RunStartedEntry {
     const init = this.state;
-    const entry: RunStartedEntry = {
+    return {
       run_id: this.id,
       seq: this.#next(),
       type: 'run.started',
@@ -336,8 +342,6 @@ export class Runner implements ContextHost {
       meta: init.meta,
       preset: this.#preset,
     };
-    if (autoFill !== undefined) entry.auto_fill = autoFill;
-    this.#feed(entry);
   }
 
   /**
@@ -1555,7 +1559,7 @@ export class Runner implements ContextHost {
 
   /**
    * The stand-in `KEPT` holds for a long run: a runner of the same plan with no per-step data, its run
-   * object, the run's last step record and `run.ended` entry, and a scope view — each made where a run
+   * object and `run.started` entry, the run's last step record and `run.ended` entry, and a scope view — each made where a run
    * makes them, so that they share the run's maps; what they hold of the run is one step's record without
    * its output or logs. Nothing of it is reachable from outside or ever runs.
    */
@@ -1585,7 +1589,7 @@ export class Runner implements ContextHost {
     record.output = null;
     record.logs = [];
     twin.#run = runRecord(twin.state, this.plan.document, twin.#secrets);
-    return [twin, record, this.#endEntry(), scopeView(STEP.COMPLETED, null, null)];
+    return [twin, record, twin.#startedEntry(), this.#endEntry(), scopeView(STEP.COMPLETED, null, null)];
   }
 
   // ── slots ───────────────────────────────────────────────────────────────────────────────────────
