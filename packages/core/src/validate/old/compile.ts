@@ -1,0 +1,568 @@
+/**
+ * `compile(version)`: validate, then turn the document into an immutable execution plan with every
+ * expression and template parsed once. Plans are cached by content hash (see PlanCache), so running the
+ * same version twice never re-parses.
+ */
+import { createHash } from 'node:crypto';
+import { compileAgents } from '../../compile/agent.js';
+import { type FastCompiledExpression, withFastPath } from '../../compile/fast-expression.js';
+import type { CompiledBranch, CompiledConfig, Plan, PlanStep } from '../../compile/plan.js';
+import { ERROR_CODES, ValidationError, WeftError } from '../../errors.js';
+import { warmSandbox } from '../../expressions/boundary.js';
+import { compileJavaScriptExpression } from '../../expressions/javascript.js';
+import {
+  type CompiledExpression,
+  compileExpression,
+  DEFAULT_EXPRESSION_LIMITS,
+  type EvaluateOptions,
+  type ExpressionBindings,
+  type ExpressionLanguage,
+  type ExpressionLimits,
+  type ExpressionSite,
+} from '../../expressions/jsonata.js';
+import { type CompiledTemplate, compileTemplate } from '../../expressions/template.js';
+import { deepFreeze } from '../../freeze.js';
+import { setOwn } from '../../json-data.js';
+import { stepCommonFields } from '../../model/schema.js';
+import type { BranchStep, CodeStep, Step, VersionDocument } from '../../model/types.js';
+import { collectTemplateStrings } from './template-fields.js';
+import { validateAndCopy } from './validate.js';
+
+export interface CompileOptions {
+  /** Host-registered step types (valid in addition to the built-in ones). */
+  stepTypes?: Iterable<string>;
+  expressionLimits?: ExpressionLimits;
+  /** The language of documents without a top-level `language` (default `jsonata`). */
+  language?: ExpressionLanguage;
+  /** Documents with more steps are refused with LIMIT_EXCEEDED before any other work. Default: no limit. */
+  maxSteps?: number;
+  /** The names of the engine's tools (`createEngine({ tools })`), which model steps may call. */
+  tools?: Iterable<string>;
+}
+
+const COMMON_FIELDS: ReadonlySet<string> = new Set(Object.keys(stepCommonFields));
+
+/**
+ * LIMIT_EXCEEDED when the document has more than `maxSteps` steps: checked first, in O(1), so that an
+ * oversized document costs no serialising, hashing, validating or compiling.
+ */
+function checkStepCount(document: unknown, maxSteps: number | undefined): void {
+  if (maxSteps === undefined || maxSteps === Number.POSITIVE_INFINITY) return;
+  let count: number;
+  try {
+    const steps = (document as { steps?: unknown } | null)?.steps;
+    if (!Array.isArray(steps)) return;
+    count = steps.length;
+  } catch {
+    return; // unreadable: validation reports it
+  }
+  if (count > maxSteps) {
+    throw new WeftError(
+      ERROR_CODES.LIMIT_EXCEEDED,
+      `The workflow has ${count.toLocaleString('en-US')} steps; this engine accepts at most ` +
+        `${maxSteps.toLocaleString('en-US')} (limits.maxSteps). Split it into sub-workflows (workflow steps), ` +
+        'or raise limits.maxSteps.',
+      { details: { limit: 'maxSteps', max: maxSteps, steps: count }, retryable: false },
+    );
+  }
+}
+
+/** Validates and compiles. Throws a ValidationError carrying every problem when the document is invalid. */
+export function compile(document: unknown, options: CompileOptions = {}): Plan {
+  checkStepCount(document, options.maxSteps);
+  const stepTypes = [...(options.stepTypes ?? [])].sort();
+  return compileWithHash(document, hashDocument(document, options.language), stepTypes, options);
+}
+
+/**
+ * The plan's `hash`: the document's content and the language its expressions default to — not the
+ * engine's registered step types, so that a run journaled by one engine can be resumed by another that
+ * registers more (or other) host types (docs/semantics.md, "Durable runs").
+ */
+export function hashDocument(document: unknown, language: ExpressionLanguage | undefined): string {
+  // Not JSON (cyclic, BigInt…): never cache it; validation reports the problem.
+  return hashText(documentText(document) ?? `uncacheable:${Math.random()}`, language);
+}
+
+/** The document's JSON text, or null when it has none (cyclic, BigInt…). */
+function documentText(document: unknown): string | null {
+  try {
+    return JSON.stringify(document) ?? 'undefined';
+  } catch {
+    return null;
+  }
+}
+
+function hashText(text: string, language: ExpressionLanguage | undefined): string {
+  return createHash('sha1')
+    .update(text)
+    .update('\0')
+    .update(language ?? 'jsonata')
+    .digest('hex');
+}
+
+export function compileWithHash(
+  document: unknown,
+  hash: string,
+  stepTypes: readonly string[],
+  options: CompileOptions,
+): Plan {
+  const engineTools: ReadonlySet<string> = new Set(options.tools ?? []);
+  const result = validateAndCopy(document, {
+    stepTypes,
+    tools: engineTools,
+    ...(options.language === undefined ? {} : { language: options.language }),
+  });
+  if (!result.ok) throw new ValidationError(result.problems);
+  const limits = options.expressionLimits ?? DEFAULT_EXPRESSION_LIMITS;
+  // The validator's copy is plain JSON data already, checked and never seen by the caller: freezing it
+  // saves copying the document a second time.
+  const doc = deepFreeze(result.copy) as VersionDocument;
+  const language: ExpressionLanguage =
+    (doc as { language?: ExpressionLanguage }).language ?? options.language ?? 'jsonata';
+
+  // Indexed loops throughout: compiling runs once per document, as unoptimised code, where every
+  // for…of step allocates an iterator result (MBs for a 10,000-step document; docs/performance.md, W4).
+  const notes: string[] = [];
+  const runnable: Step[] = [];
+  for (let i = 0; i < doc.steps.length; i++) {
+    const step = doc.steps[i]!;
+    if (step.type === 'note') notes.push(step.key);
+    else runnable.push(step);
+  }
+  const indexOf = new Map<string, number>();
+  for (let i = 0; i < runnable.length; i++) indexOf.set(runnable[i]!.key, i);
+  const keys: ReadonlySet<string> = new Set(indexOf.keys());
+  const expressions = new ExpressionCache(limits, keys);
+  const expression = (source: string, site: ExpressionSite, lang: ExpressionLanguage = language) =>
+    expressions.get(lang, source, site);
+  // Duplicates are dropped with a stamp per target (not `out.includes`, which made a step with 100,000
+  // destinations cost 10^10 comparisons): compiling is O(steps + edges).
+  const seen = new Int32Array(runnable.length).fill(-1);
+  let stamp = 0;
+  const targetsOf = (keys: readonly string[] | undefined): number[] => {
+    const out: number[] = [];
+    if (keys === undefined) return out;
+    const mark = stamp++;
+    for (let k = 0; k < keys.length; k++) {
+      const i = indexOf.get(keys[k]!);
+      // Edges to notes are ignored: notes never run and never block.
+      if (i !== undefined && seen[i] !== mark) {
+        seen[i] = mark;
+        out.push(i);
+      }
+    }
+    return out;
+  };
+
+  const preds: number[][] = runnable.map(() => []);
+  const built = runnable.map((step, index) => {
+    const direct = targetsOf(step.destinations);
+    let branch: CompiledBranch | null = null;
+    // Only a branch adds successors to its destinations: other steps share the one array.
+    const succs = step.type === 'branch' ? direct.slice() : direct;
+    if (step.type === 'branch') {
+      const b = step as BranchStep;
+      const conditions = Object.entries(b.conditions)
+        .map(([key, c], position) => ({
+          key,
+          order: c.order,
+          position,
+          expression: expression(c.condition, { step_key: step.key, field: `conditions.${key}.condition` }),
+          targets: targetsOf(c.destinations),
+        }))
+        .sort((x, y) => x.order - y.order || x.position - y.position)
+        .map(({ position: _position, ...c }) => c);
+      branch = { conditions, elseTargets: targetsOf(b.else) };
+      const mark = stamp++;
+      for (const t of succs) seen[t] = mark;
+      for (const list of [...conditions.map((c) => c.targets), branch.elseTargets]) {
+        for (const t of list) {
+          if (seen[t] !== mark) {
+            seen[t] = mark;
+            succs.push(t);
+          }
+        }
+      }
+    }
+    for (let k = 0; k < succs.length; k++) preds[succs[k]!]!.push(index);
+    return {
+      step,
+      succs,
+      direct,
+      branch,
+      conditional: nonEmpty(step.conditional)
+        ? expression(step.conditional!, { step_key: step.key, field: 'conditional' })
+        : null,
+      loop: nonEmpty(step.loop) ? expression(step.loop!, { step_key: step.key, field: 'loop' }) : null,
+      code:
+        step.type === 'code' && nonEmpty((step as CodeStep).code)
+          ? expression(
+              (step as CodeStep).code,
+              { step_key: step.key, field: 'code' },
+              // A code step's own `language` overrides the document's for its `code` (only).
+              (step as CodeStep).language ?? language,
+            )
+          : null,
+      config: compileConfig(step, expressions),
+    };
+  });
+  const cover = chainCover(built, preds);
+  const tooling = compileAgents(runnable, indexOf, engineTools);
+  // One object literal per step, built once: copying (spreading) 10,000 objects gave each one a
+  // hidden class of its own — ~500 bytes a step (docs/performance.md, W4).
+  const steps: PlanStep[] = built.map((b, index) => {
+    const step = b.step;
+    return Object.freeze({
+      index,
+      key: step.key,
+      type: step.type,
+      step,
+      succs: b.succs,
+      direct: b.branch === null ? null : new Set(b.direct),
+      branch: b.branch,
+      conditional: b.conditional,
+      loop: b.loop,
+      code: b.code,
+      config: b.config,
+      throwOnError: step.throw_on_error !== false,
+      retry: step.retry ?? null,
+      timeoutMs: step.timeout_ms ?? null,
+      maxConcurrency: step.max_concurrency ?? null,
+      agent: tooling.agents[index]!,
+      toolOf: tooling.parents[index] === null ? null : Object.freeze(tooling.parents[index]!),
+      preds: preds[index]!,
+      chain: cover.chainOf[index]!,
+    });
+  });
+
+  const entries: number[] = [];
+  for (let i = 0; i < steps.length; i++) {
+    const s = steps[i]!;
+    if (s.type === 'input' || s.step.input_connected === true) entries.push(i);
+  }
+  // Tool-only steps are never entries: the model steps that call them run them.
+  if (entries.length === 0)
+    for (let i = 0; i < steps.length; i++)
+      if (steps[i]!.preds.length === 0 && steps[i]!.toolOf === null) entries.push(i);
+  const byKey = new Map<string, PlanStep>();
+  for (let i = 0; i < steps.length; i++) byKey.set(steps[i]!.key, steps[i]!);
+
+  return Object.freeze({
+    hash,
+    document: doc,
+    steps: Object.freeze(steps),
+    byKey,
+    entries: Object.freeze(entries),
+    notes: Object.freeze(notes),
+    chains: cover.count,
+    usesSteps: steps.some(readsSteps),
+  });
+}
+
+/** Whether a step may read `$steps`: an expression or a template segment that mentions it. */
+function readsSteps(s: PlanStep): boolean {
+  for (const { template } of s.config.templates) {
+    if (template.kind === 'single' && (template.expression as FastCompiledExpression).usesSteps !== false)
+      return true;
+    if (
+      template.kind === 'parts' &&
+      template.parts.some((p) => typeof p !== 'string' && (p as FastCompiledExpression).usesSteps !== false)
+    )
+      return true;
+  }
+  if (s.conditional?.usesSteps === true || s.loop?.usesSteps === true || s.code?.usesSteps === true)
+    return true;
+  return s.branch?.conditions.some((c) => c.expression.usesSteps) === true;
+}
+
+/**
+ * Covers the graph with chains, greedily in topological order: a step extends the chain of one of its
+ * predecessors that is still that chain's last step, or starts a new chain. Steps of one chain are
+ * pairwise ordered, so the number of chains bounds how many steps can run at once (it is at least the
+ * graph's width; exact for chains and trees). A cycle (which validation rejects) gets one chain per
+ * step, the trivial bound.
+ */
+function chainCover(
+  steps: ReadonlyArray<{ succs: readonly number[] }>,
+  preds: readonly number[][],
+): { chainOf: number[]; count: number } {
+  const n = steps.length;
+  const waiting = preds.map((p) => p.length);
+  const order: number[] = [];
+  for (let i = 0; i < n; i++) if (waiting[i] === 0) order.push(i);
+  for (let k = 0; k < order.length; k++) {
+    const succs = steps[order[k]!]!.succs;
+    for (let j = 0; j < succs.length; j++) if (--waiting[succs[j]!]! === 0) order.push(succs[j]!);
+  }
+  const chainOf = new Array<number>(n);
+  if (order.length < n) {
+    for (let i = 0; i < n; i++) chainOf[i] = i;
+    return { chainOf, count: n };
+  }
+  const isTail = new Uint8Array(n);
+  let count = 0;
+  for (let k = 0; k < n; k++) {
+    const v = order[k]!;
+    let chain = -1;
+    const from = preds[v]!;
+    for (let j = 0; j < from.length; j++) {
+      const u = from[j]!;
+      if (isTail[u] === 1) {
+        isTail[u] = 0;
+        chain = chainOf[u]!;
+        break;
+      }
+    }
+    chainOf[v] = chain === -1 ? count++ : chain;
+    isTail[v] = 1;
+  }
+  return { chainOf, count };
+}
+
+/**
+ * Parses once (errors carry the position) and adds the fast path: the synchronous closure for simple
+ * JSONata, the main-thread sandbox for JavaScript. JSONata outside the fast path runs in a sandbox
+ * worker: one is started now, so that the first evaluation does not wait for it.
+ */
+function compileIn(
+  language: ExpressionLanguage,
+  source: string,
+  site: ExpressionSite,
+  limits: ExpressionLimits,
+  stepKeys: ReadonlySet<string>,
+): FastCompiledExpression {
+  if (language === 'javascript') {
+    // The sandbox runs on the main thread first; a worker (with the sandbox loaded) takes what outgrows it.
+    warmSandbox(limits, 'javascript');
+    return withFastPath(compileJavaScriptExpression(source, site, limits, stepKeys), limits.maxDepth);
+  }
+  const compiled = withFastPath(
+    compileExpression(source, site, limits),
+    limits.maxDepth,
+    limits.maxStringLength,
+  );
+  if (compiled.fast === null) warmSandbox(limits);
+  return compiled;
+}
+
+/**
+ * The plan's expressions and templates, compiled once per distinct text (and language) however many steps
+ * use it (a 10,000-step document of identical `code` took 4 s to compile when each was parsed again). A
+ * repeated text shares the compiled expression — its parse, fast path and sandbox — through a view that
+ * reports errors at its own step and field.
+ */
+class ExpressionCache {
+  readonly #expressions = new Map<string, FastCompiledExpression>();
+  readonly #templates = new Map<string, CompiledTemplate>();
+  readonly #limits: ExpressionLimits;
+  readonly #keys: ReadonlySet<string>;
+
+  constructor(limits: ExpressionLimits, keys: ReadonlySet<string>) {
+    this.#limits = limits;
+    this.#keys = keys;
+  }
+
+  get(language: ExpressionLanguage, source: string, site: ExpressionSite): FastCompiledExpression {
+    const key = `${language}\u0000${source}`;
+    const shared = this.#expressions.get(key);
+    if (shared !== undefined) return atSite(shared, site);
+    const compiled = compileIn(language, source, site, this.#limits, this.#keys);
+    this.#expressions.set(key, compiled);
+    return compiled;
+  }
+
+  /** Templates are JSONata whatever the document's language (their segments share the cache too). */
+  template(text: string, site: ExpressionSite): CompiledTemplate {
+    const shared = this.#templates.get(text);
+    if (shared !== undefined) {
+      if (shared.kind === 'literal') return shared;
+      if (shared.kind === 'single') return { kind: 'single', expression: atSite(shared.expression, site) };
+      return { kind: 'parts', parts: shared.parts.map((p) => (typeof p === 'string' ? p : atSite(p, site))) };
+    }
+    const compiled = compileTemplate(text, site, this.#limits, (source, at) =>
+      this.get('jsonata', source, at),
+    );
+    this.#templates.set(text, compiled);
+    return compiled;
+  }
+}
+
+/** `where` as expressionFailure (expressions/jsonata.ts) writes it in its messages. */
+function whereOf(site: ExpressionSite): string {
+  return site.step_key === undefined ? `\`${site.field}\`` : `\`${site.field}\` of step "${site.step_key}"`;
+}
+
+/** A shared expression seen from another step or field: its errors name that site. */
+function atSite<T extends CompiledExpression>(shared: T, site: ExpressionSite): T {
+  if (shared.site.step_key === site.step_key && shared.site.field === site.field) return shared;
+  const from = whereOf(shared.site);
+  const to = whereOf(site);
+  const evaluate = shared.evaluate;
+  return {
+    ...shared,
+    site,
+    evaluate: (document: unknown, bindings: ExpressionBindings, options?: EvaluateOptions) =>
+      evaluate.call(shared, document, bindings, options).catch((error: unknown) => {
+        if (!(error instanceof WeftError) || error.step_key !== shared.site.step_key) throw error;
+        throw new WeftError(error.code, error.message.replace(from, to), {
+          ...(site.step_key === undefined ? {} : { step_key: site.step_key }),
+          details: { ...error.details, field: site.field },
+          retryable: error.retryable,
+        });
+      }),
+  };
+}
+
+function nonEmpty(text: string | null | undefined): boolean {
+  return typeof text === 'string' && text.trim().length > 0;
+}
+
+/** The config of every step with no fields of its own (frozen, so one object serves them all). */
+const EMPTY_CONFIG: CompiledConfig = Object.freeze({
+  base: Object.freeze({}),
+  templates: Object.freeze([]),
+  copies: Object.freeze([]),
+  sync: true,
+});
+
+function compileConfig(step: Step, expressions: ExpressionCache): CompiledConfig {
+  const base: Record<string, unknown> = {};
+  let fields = 0;
+  const names = Object.keys(step);
+  for (let i = 0; i < names.length; i++) {
+    const name = names[i]!;
+    if (!COMMON_FIELDS.has(name)) {
+      setOwn(base, name, (step as Record<string, unknown>)[name]);
+      fields++;
+    }
+  }
+  // Templates live in a step's own (non-common) fields: without any, there is nothing to scan.
+  if (fields === 0) return EMPTY_CONFIG;
+  const templates = collectTemplateStrings(step as Record<string, unknown>).map(({ path, text }) => ({
+    path,
+    template: expressions.template(text, { step_key: step.key, field: path.join('.') }),
+  }));
+  if (templates.length === 0) {
+    // Most steps (a `code` step, a host step with plain fields): nothing to copy or render per execution.
+    return Object.freeze({ base: Object.freeze(base), templates: NONE, copies: NONE, sync: true });
+  }
+  return Object.freeze({
+    base: Object.freeze(base),
+    templates: Object.freeze(templates),
+    copies: copiesFor(templates),
+    sync: templates.every(({ template }) => templateIsSync(template)),
+  });
+}
+
+const NONE: readonly never[] = Object.freeze([]);
+
+/** Every proper prefix of the templates' paths, once each, shortest first (see CompiledConfig.copies). */
+function copiesFor(
+  templates: ReadonlyArray<{ readonly path: ReadonlyArray<string | number> }>,
+): ReadonlyArray<ReadonlyArray<string | number>> {
+  const seen = new Set<string>();
+  const out: Array<ReadonlyArray<string | number>> = [];
+  for (const { path } of templates) {
+    for (let length = 1; length < path.length; length++) {
+      const prefix = path.slice(0, length);
+      const id = JSON.stringify(prefix);
+      if (seen.has(id)) continue;
+      seen.add(id);
+      out.push(Object.freeze(prefix));
+    }
+  }
+  out.sort((a, b) => a.length - b.length);
+  return Object.freeze(out);
+}
+
+function templateIsSync(template: CompiledTemplate): boolean {
+  switch (template.kind) {
+    case 'literal':
+      return true;
+    case 'single':
+      return typeof (template.expression as FastCompiledExpression).fast === 'function';
+    case 'parts':
+      return template.parts.every(
+        (p) => typeof p === 'string' || typeof (p as FastCompiledExpression).fast === 'function',
+      );
+  }
+}
+
+/**
+ * The plans of one engine: by document object first, then by content.
+ *
+ * - **By object** (a WeakMap): running the same document object again finds its plan without reading the
+ *   document at all. A document object is read once, when it is first run or compiled: Weft treats it as
+ *   immutable from then on (docs/semantics.md, "Documents are read once"), so changes made to that same
+ *   object later are not seen — pass a new object (a copy) to run a changed document.
+ * - **By content** (a small LRU keyed by the document's JSON text, computed once per new object): a new
+ *   object with the content of a known document (one parsed per request, say) shares its plan. Keying by
+ *   the text costs less than hashing it (sha1 is done once, at compile time, for `plan.hash`); the text
+ *   costs ~50 bytes a step, a tenth of the plan it keys.
+ */
+export class PlanCache {
+  readonly #plans = new Map<string, Plan>();
+  /** Plans by document object. A plan evicted from the LRU stays reachable here while its object lives. */
+  readonly #byObject = new WeakMap<object, Plan>();
+  /** The most recently used plan (its recency needs no refresh). */
+  #newest: Plan | null = null;
+  readonly #max: number;
+  readonly #stepTypes: readonly string[];
+  readonly #options: CompileOptions;
+
+  constructor(options: CompileOptions & { max?: number } = {}) {
+    this.#max = options.max ?? 256;
+    this.#stepTypes = [...(options.stepTypes ?? [])].sort();
+    this.#options = options;
+  }
+
+  get size(): number {
+    return this.#plans.size;
+  }
+
+  /** The plan for `document`, compiled at most once per distinct content. */
+  get(document: unknown): Plan {
+    const isObject = document !== null && typeof document === 'object';
+    if (isObject) {
+      const known = this.#byObject.get(document);
+      if (known !== undefined) return known;
+    }
+    const plan = this.#byContent(document);
+    if (isObject) this.#byObject.set(document, plan);
+    return plan;
+  }
+
+  #byContent(document: unknown): Plan {
+    checkStepCount(document, this.#options.maxSteps);
+    const text = documentText(document);
+    if (text === null) {
+      return compileWithHash(
+        document,
+        hashDocument(document, this.#options.language),
+        this.#stepTypes,
+        this.#options,
+      );
+    }
+    const cached = this.#plans.get(text);
+    if (cached !== undefined) {
+      if (cached !== this.#newest) {
+        // Refresh recency: Map iteration order is insertion order.
+        this.#plans.delete(text);
+        this.#plans.set(text, cached);
+        this.#newest = cached;
+      }
+      return cached;
+    }
+    const plan = compileWithHash(
+      document,
+      hashText(text, this.#options.language),
+      this.#stepTypes,
+      this.#options,
+    );
+    this.#plans.set(text, plan);
+    this.#newest = plan;
+    if (this.#plans.size > this.#max) this.#plans.delete(this.#plans.keys().next().value!);
+    return plan;
+  }
+}
