@@ -188,9 +188,8 @@ export function compileWithHash(
     const step = runnable[index]!;
     let direct: number[];
     if (edgeAt !== undefined && step.type !== 'branch') {
-      const start = edgeAt[index]!;
-      direct = new Array<number>(edgeAt[index + 1]! - start);
-      for (let k = 0; k < direct.length; k++) direct[k] = checked!.to[start + k]!;
+      // `slice` of a packed array: exact size and packed elements, as the scheduler's loops expect.
+      direct = (checked!.to as number[]).slice(edgeAt[index]!, edgeAt[index + 1]!);
     } else direct = targetsOf(step.destinations);
     let succs = direct;
     let branch: CompiledBranch | null = null;
@@ -244,14 +243,27 @@ export function compileWithHash(
     configs[index] = compileConfig(step, expressions);
     for (let k = 0; k < succs.length; k++) predCount[succs[k]!]!++;
   }
-  const preds = new Array<number[]>(n);
-  for (let i = 0; i < n; i++) preds[i] = new Array<number>(predCount[i]!);
-  const filled = new Int32Array(n);
+  // Predecessors: placed in one flat table by target, then copied out as packed arrays of exact size.
+  const predAt = new Int32Array(n + 1);
+  for (let v = 0; v < n; v++) predAt[v + 1] = predAt[v]! + predCount[v]!;
+  const predFlat = new Int32Array(predAt[n]!);
   for (let index = 0; index < n; index++) {
     const succs = succsOf[index]!;
     for (let k = 0; k < succs.length; k++) {
       const t = succs[k]!;
-      preds[t]![filled[t]!++] = index;
+      predFlat[predAt[t]! + --predCount[t]!] = index;
+    }
+  }
+  const preds = new Array<number[]>(n);
+  for (let v = 0; v < n; v++) {
+    const from = predAt[v]!;
+    const to = predAt[v + 1]!;
+    if (to - from === 1) preds[v] = [predFlat[from]!];
+    else {
+      // Filled backwards above: read backwards, so predecessors are in plan order.
+      scratch.length = 0;
+      for (let k = to - 1; k >= from; k--) scratch.push(predFlat[k]!);
+      preds[v] = scratch.slice();
     }
   }
   const cover = chainCover(succsOf, preds);
