@@ -317,13 +317,20 @@ export function compileWithHash(
     entries: Object.freeze(entries),
     notes: Object.freeze(notes),
     chains: cover.count,
-    usesSteps: steps.some(readsSteps),
+    usesSteps: anyReadsSteps(steps),
   });
+}
+
+function anyReadsSteps(steps: readonly PlanStep[]): boolean {
+  for (let i = 0; i < steps.length; i++) if (readsSteps(steps[i]!)) return true;
+  return false;
 }
 
 /** Whether a step may read `$steps`: an expression or a template segment that mentions it. */
 function readsSteps(s: PlanStep): boolean {
-  for (const { template } of s.config.templates) {
+  const templates = s.config.templates;
+  for (let k = 0; k < templates.length; k++) {
+    const template = templates[k]!.template;
     if (template.kind === 'single' && (template.expression as FastCompiledExpression).usesSteps !== false)
       return true;
     if (
