@@ -7,7 +7,9 @@
  *
  * w1 / tpl: 20 warm-up runs of a 1,000-step chain of async steps (tpl: each step's input "{{ sN.output }}"),
  * then 60 times a full GC and one run; prints the median wall and CPU time per step. w2: 6 times a full
- * GC and 2,000 runs of a 10-step chain; prints runs per second of wall and of CPU time.
+ * GC and 2,000 runs of a 10-step chain; prints runs per second of wall and of CPU time. w15: one warm-up,
+ * then 5 times a fresh 100,000-step chain of `code: "1"`, a full GC and `engine.compile` on a fresh engine;
+ * prints the median wall and CPU time per compile (W15's protocol).
  */
 import { pathToFileURL } from 'node:url';
 
@@ -30,8 +32,8 @@ const median = (values: number[]) => [...values].sort((a, b) => a - b)[values.le
 
 async function main(): Promise<void> {
   const [core, which] = process.argv.slice(2);
-  if (core === undefined || !['w1', 'tpl', 'w2'].includes(which ?? '')) {
-    throw new Error('Usage: node --expose-gc bench/dist/pair.js <core dist/index.js> <w1|tpl|w2>');
+  if (core === undefined || !['w1', 'tpl', 'w2', 'w15'].includes(which ?? '')) {
+    throw new Error('Usage: node --expose-gc bench/dist/pair.js <core dist/index.js> <w1|tpl|w2|w15>');
   }
   const gc = (globalThis as { gc?: () => void }).gc;
   if (gc === undefined) throw new Error('Run with node --expose-gc.');
@@ -42,6 +44,28 @@ async function main(): Promise<void> {
       inc: async (ctx: { config: { input: number } }) => ctx.config.input + 1,
     },
   });
+  if (which === 'w15') {
+    const compileOnce = () => {
+      const doc = chain(100_000, 'code', false);
+      for (const step of doc.steps) (step as Record<string, unknown>).code = '1';
+      gc();
+      const c0 = process.cpuUsage();
+      const t0 = performance.now();
+      (
+        createEngine({ limits: { maxSteps: Number.POSITIVE_INFINITY } }) as unknown as {
+          compile(doc: unknown): unknown;
+        }
+      ).compile(doc);
+      const d = process.cpuUsage(c0);
+      return { wall: performance.now() - t0, cpu: (d.user + d.system) / 1000 };
+    };
+    compileOnce();
+    const samples = Array.from({ length: 5 }, compileOnce);
+    console.log(
+      `w15 ms per compile: wall ${median(samples.map((x) => x.wall)).toFixed(0)}, CPU ${median(samples.map((x) => x.cpu)).toFixed(0)}`,
+    );
+    return;
+  }
   if (which === 'w2') {
     const doc = chain(10, 'noop', false);
     let wall = 0;
