@@ -1,5 +1,6 @@
 /** Runs of this app: run, get, list, cancel, replay, retention. */
 import { ERROR_CODES, invalidArgument, WeftError } from '../errors.js';
+import { copyRunInput } from '../input/files.js';
 import { computeRetentionDueAt, normalizeRetention } from '../run/retention.js';
 import { type Retention, RUN_ORIGINS, type StepRecord } from '../run/types.js';
 import { RUN_STATUSES, type RunStatus } from '../statuses.js';
@@ -80,8 +81,15 @@ export async function cancelRun(ctx: RegistryContext, row: RunRow, reason?: stri
   return (await loadRun(ctx, row.id))!;
 }
 
-/** How long a cancel waits for the process running the run to stop it, before ending the row itself. */
-const REMOTE_CANCEL_WAIT_MS = 10_000;
+/**
+ * How long a cancel waits for the process running the run to stop it, before ending the row itself: that
+ * process's cancel grace (taken to be this Weft's `limits.cancelGraceMs`: give both the same) plus the
+ * notice's way there and the run's last journal write back.
+ */
+export function remoteCancelWaitMs(cancelGraceMs: number): number {
+  return cancelGraceMs + REMOTE_CANCEL_MARGIN_MS;
+}
+const REMOTE_CANCEL_MARGIN_MS = 1_000;
 
 /**
  * A run another live process executes (its owner's lease runs), on a store with notices: that process is
@@ -95,7 +103,7 @@ async function cancelRemote(ctx: RegistryContext, runId: string): Promise<RunRec
   const lease = await store.getLease(runId);
   if (lease === null || lease.owner_id === null || lease.lease_until === null) return null;
   if (lease.lease_until < ctx.owner.now()) return null;
-  const deadline = Date.now() + REMOTE_CANCEL_WAIT_MS;
+  const deadline = Date.now() + remoteCancelWaitMs(ctx.cancelGraceMs);
   const waker = new EndWaker(ctx, runId);
   try {
     let delay = 5;
@@ -242,7 +250,8 @@ export async function runWorkflow(
     app_id: appId,
     workflow,
     target,
-    input: input.input,
+    // File fields given as bytes become JSON here, before a store or a worker sees the input (input/files.ts).
+    input: isPlainInput(input.input) ? copyRunInput(target.document, input.input) : input.input,
     checkInput: true,
     from_step_key: input.from_step_key,
     retention: input.retention,
@@ -254,6 +263,9 @@ export async function runWorkflow(
     onStart: input.onStart,
   });
 }
+
+const isPlainInput = (value: unknown): value is Record<string, unknown> =>
+  value !== null && typeof value === 'object' && !Array.isArray(value);
 
 export function runsApi(ctx: RegistryContext, appId: string): RunsApi {
   return {
