@@ -94,6 +94,7 @@ export type { CancelResult, RunHandle } from './run/handle.js';
 export type {
   AutoFillRecord,
   CancelRequestedEntry,
+  ChildStartedEntry,
   JournalEntry,
   JournalEntryBase,
   JournalEntryType,

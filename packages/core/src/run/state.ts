@@ -159,6 +159,8 @@ export interface StepExtra {
   agents: Map<number, AgentState> | null;
   /** A tool-only step's invocations. */
   tool: ToolState | null;
+  /** A `workflow` step's child runs, by unit index (-1: the body): the last one each unit started. */
+  children?: Map<number, string>;
 }
 
 export function extraOf(state: RunState, i: number): StepExtra {
@@ -268,8 +270,17 @@ export interface RunInit {
   meta: RunMeta;
 }
 
-export function createRunState(plan: Plan, settings: RunSettings, init: RunInit): RunState {
-  const n = plan.steps.length;
+/**
+ * `size` is the plan's step count; 0 only for the shape keeper of a long run (runner.ts, `KEPT`): a state
+ * of the same shape holding no per-step data.
+ */
+export function createRunState(
+  plan: Plan,
+  settings: RunSettings,
+  init: RunInit,
+  size = plan.steps.length,
+): RunState {
+  const n = size;
   return {
     plan,
     settings,
