@@ -3,7 +3,7 @@
  * of its `dist/index.js`, timed the user-facing way inside a function. Run it alternately on two builds
  * (before, after, before, after) on the same machine.
  *
- *   node --expose-gc bench/dist/pair.js <path to core's dist/index.js> <w1|tpl|obs|w7|w2>
+ *   node --expose-gc bench/dist/pair.js <path to core's dist/index.js> <w1|tpl|obs|w7|w2|w15>
  *
  * w1 / tpl / obs: 20 warm-up runs of a 1,000-step chain of async steps (tpl: each step's input
  * "{{ sN.output }}"; obs: a JSONata `conditional` per step and a listener on every event, as W1-obs),
@@ -11,6 +11,8 @@
  * a 10,000-step chain on an engine of its own (6 warm-up runs, 15 measured) after 1,000 steps (W7a's
  * ratio), then 1,000 again.
  * w2: 6 times a full GC and 2,000 runs of a 10-step chain; prints runs per second of wall and of CPU time.
+ * w15: one warm-up, then 5 times a fresh 100,000-step chain of `code: "1"`, a full GC and `engine.compile`
+ * on a fresh engine; prints the median wall and CPU time per compile (W15's protocol).
  */
 import { pathToFileURL } from 'node:url';
 
@@ -56,8 +58,8 @@ const median = (values: number[]) => [...values].sort((a, b) => a - b)[values.le
 
 async function main(): Promise<void> {
   const [core, which] = process.argv.slice(2);
-  if (core === undefined || !['w1', 'tpl', 'obs', 'w7', 'w2'].includes(which ?? '')) {
-    throw new Error('Usage: node --expose-gc bench/dist/pair.js <core dist/index.js> <w1|tpl|obs|w7|w2>');
+  if (core === undefined || !['w1', 'tpl', 'obs', 'w7', 'w2', 'w15'].includes(which ?? '')) {
+    throw new Error('Usage: node --expose-gc bench/dist/pair.js <core dist/index.js> <w1|tpl|obs|w7|w2|w15>');
   }
   const gc = (globalThis as { gc?: () => void }).gc;
   if (gc === undefined) throw new Error('Run with node --expose-gc.');
@@ -70,6 +72,28 @@ async function main(): Promise<void> {
       },
     });
   let engine = makeEngine();
+  if (which === 'w15') {
+    const compileOnce = () => {
+      const doc = chain(100_000, 'code', false);
+      for (const step of doc.steps) (step as Record<string, unknown>).code = '1';
+      gc();
+      const c0 = process.cpuUsage();
+      const t0 = performance.now();
+      (
+        createEngine({ limits: { maxSteps: Number.POSITIVE_INFINITY } }) as unknown as {
+          compile(doc: unknown): unknown;
+        }
+      ).compile(doc);
+      const d = process.cpuUsage(c0);
+      return { wall: performance.now() - t0, cpu: (d.user + d.system) / 1000 };
+    };
+    compileOnce();
+    const samples = Array.from({ length: 5 }, compileOnce);
+    console.log(
+      `w15 ms per compile: wall ${median(samples.map((x) => x.wall)).toFixed(0)}, CPU ${median(samples.map((x) => x.cpu)).toFixed(0)}`,
+    );
+    return;
+  }
   if (which === 'w2') {
     const doc = chain(10, 'noop', false);
     let wall = 0;

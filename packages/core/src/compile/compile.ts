@@ -18,15 +18,15 @@ import {
   type ExpressionSite,
 } from '../expressions/jsonata.js';
 import { type CompiledTemplate, compileTemplate } from '../expressions/template.js';
-import { deepFreeze } from '../freeze.js';
 import { setOwn } from '../json-data.js';
 import { stepCommonFields } from '../model/schema.js';
-import { collectTemplateStrings } from '../model/template-fields.js';
+import { collectTemplateStrings, mayHaveTemplates } from '../model/template-fields.js';
 import type { BranchStep, CodeStep, Step, VersionDocument } from '../model/types.js';
 import { validateAndCopy } from '../validate/validate.js';
 import { compileAgents } from './agent.js';
 import { type FastCompiledExpression, withFastPath } from './fast-expression.js';
 import type { CompiledBranch, CompiledConfig, Plan, PlanStep } from './plan.js';
+import { StepsByKey } from './steps-by-key.js';
 
 export interface CompileOptions {
   /** Host-registered step types (valid in addition to the built-in ones). */
@@ -108,16 +108,20 @@ export function compileWithHash(
   options: CompileOptions,
 ): Plan {
   const engineTools: ReadonlySet<string> = new Set(options.tools ?? []);
-  const result = validateAndCopy(document, {
-    stepTypes,
-    tools: engineTools,
-    ...(options.language === undefined ? {} : { language: options.language }),
-  });
+  const result = validateAndCopy(
+    document,
+    {
+      stepTypes,
+      tools: engineTools,
+      ...(options.language === undefined ? {} : { language: options.language }),
+    },
+    true,
+  );
   if (!result.ok) throw new ValidationError(result.problems);
   const limits = options.expressionLimits ?? DEFAULT_EXPRESSION_LIMITS;
-  // The validator's copy is plain JSON data already, checked and never seen by the caller: freezing it
-  // saves copying the document a second time.
-  const doc = deepFreeze(result.copy) as VersionDocument;
+  // The validator's copy is plain JSON data already, checked, frozen as it was made and never seen by the
+  // caller: keeping it saves copying (and walking) the document a second time.
+  const doc = result.copy as VersionDocument;
   const language: ExpressionLanguage =
     (doc as { language?: ExpressionLanguage }).language ?? options.language ?? 'jsonata';
 
@@ -130,50 +134,83 @@ export function compileWithHash(
     if (step.type === 'note') notes.push(step.key);
     else runnable.push(step);
   }
-  const indexOf = new Map<string, number>();
-  for (let i = 0; i < runnable.length; i++) indexOf.set(runnable[i]!.key, i);
-  const keys: ReadonlySet<string> = new Set(indexOf.keys());
-  const expressions = new ExpressionCache(limits, keys);
-  const expression = (source: string, site: ExpressionSite, lang: ExpressionLanguage = language) =>
-    expressions.get(lang, source, site);
+  const n = runnable.length;
+  // The validator resolved every key and destination already: without notes, its step of each key is the
+  // plan index, and a step's `destinations` are its edges (a branch's other lists are resolved here).
+  const checked = notes.length === 0 ? result.graph : undefined;
+  let indexOf: ReadonlyMap<string, number>;
+  if (checked !== undefined) indexOf = checked.owner;
+  else {
+    const map = new Map<string, number>();
+    for (let i = 0; i < n; i++) map.set(runnable[i]!.key, i);
+    indexOf = map;
+  }
+  /** The edges of node v in `checked` are `edgeAt[v]` … `edgeAt[v + 1] - 1`. */
+  let edgeAt: Int32Array | undefined;
+  if (checked !== undefined) {
+    edgeAt = new Int32Array(n + 1);
+    for (let id = 0; id < checked.from.length; id++) edgeAt[checked.from[id]! + 1]!++;
+    for (let v = 0; v < n; v++) edgeAt[v + 1]! += edgeAt[v]!;
+  }
+  const expressions = new ExpressionCache(limits, indexOf);
+  // Successors in two passes — count, then fill arrays of the exact size — and predecessors likewise:
+  // an array grown by `push` from `[]` reserves 17 slots, ~150 bytes per step and per list that a
+  // 100,000-step plan keeps for its whole life (issue 11, item 4: W15).
+  const succsOf = new Array<number[]>(n);
+  const directOf = new Array<number[]>(n);
+  const branches = new Array<CompiledBranch | null>(n);
+  const conditionals = new Array<FastCompiledExpression | null>(n);
+  const loops = new Array<FastCompiledExpression | null>(n);
+  const codes = new Array<FastCompiledExpression | null>(n);
+  const configs = new Array<CompiledConfig>(n);
+  const predCount = new Int32Array(n);
   // Duplicates are dropped with a stamp per target (not `out.includes`, which made a step with 100,000
   // destinations cost 10^10 comparisons): compiling is O(steps + edges).
-  const seen = new Int32Array(runnable.length).fill(-1);
+  const seen = new Int32Array(n).fill(-1);
   let stamp = 0;
+  const scratch: number[] = [];
   const targetsOf = (keys: readonly string[] | undefined): number[] => {
-    const out: number[] = [];
-    if (keys === undefined) return out;
+    if (keys === undefined || keys.length === 0) return [];
     const mark = stamp++;
+    scratch.length = 0;
     for (let k = 0; k < keys.length; k++) {
       const i = indexOf.get(keys[k]!);
       // Edges to notes are ignored: notes never run and never block.
       if (i !== undefined && seen[i] !== mark) {
         seen[i] = mark;
-        out.push(i);
+        scratch.push(i);
       }
     }
-    return out;
+    return scratch.slice();
   };
 
-  const preds: number[][] = runnable.map(() => []);
-  const built = runnable.map((step, index) => {
-    const direct = targetsOf(step.destinations);
+  for (let index = 0; index < n; index++) {
+    const step = runnable[index]!;
+    let direct: number[];
+    if (edgeAt !== undefined && step.type !== 'branch') {
+      // `slice` of a packed array: exact size and packed elements, as the scheduler's loops expect.
+      direct = (checked!.to as number[]).slice(edgeAt[index]!, edgeAt[index + 1]!);
+    } else direct = targetsOf(step.destinations);
+    let succs = direct;
     let branch: CompiledBranch | null = null;
-    // Only a branch adds successors to its destinations: other steps share the one array.
-    const succs = step.type === 'branch' ? direct.slice() : direct;
     if (step.type === 'branch') {
+      // Only a branch adds successors to its destinations: other steps share the one array.
       const b = step as BranchStep;
       const conditions = Object.entries(b.conditions)
         .map(([key, c], position) => ({
           key,
           order: c.order,
           position,
-          expression: expression(c.condition, { step_key: step.key, field: `conditions.${key}.condition` }),
+          expression: expressions.get(language, c.condition, {
+            step_key: step.key,
+            field: `conditions.${key}.condition`,
+          }),
           targets: targetsOf(c.destinations),
         }))
         .sort((x, y) => x.order - y.order || x.position - y.position)
         .map(({ position: _position, ...c }) => c);
       branch = { conditions, elseTargets: targetsOf(b.else) };
+      succs = direct.slice();
       const mark = stamp++;
       for (const t of succs) seen[t] = mark;
       for (const list of [...conditions.map((c) => c.targets), branch.elseTargets]) {
@@ -185,46 +222,71 @@ export function compileWithHash(
         }
       }
     }
-    for (let k = 0; k < succs.length; k++) preds[succs[k]!]!.push(index);
-    return {
-      step,
-      succs,
-      direct,
-      branch,
-      conditional: nonEmpty(step.conditional)
-        ? expression(step.conditional!, { step_key: step.key, field: 'conditional' })
-        : null,
-      loop: nonEmpty(step.loop) ? expression(step.loop!, { step_key: step.key, field: 'loop' }) : null,
-      code:
-        step.type === 'code' && nonEmpty((step as CodeStep).code)
-          ? expression(
-              (step as CodeStep).code,
-              { step_key: step.key, field: 'code' },
-              // A code step's own `language` overrides the document's for its `code` (only).
-              (step as CodeStep).language ?? language,
-            )
-          : null,
-      config: compileConfig(step, expressions),
-    };
-  });
-  const cover = chainCover(built, preds);
+    succsOf[index] = succs;
+    directOf[index] = direct;
+    branches[index] = branch;
+    conditionals[index] = nonEmpty(step.conditional)
+      ? expressions.get(language, step.conditional!, { step_key: step.key, field: 'conditional' })
+      : null;
+    loops[index] = nonEmpty(step.loop)
+      ? expressions.get(language, step.loop!, { step_key: step.key, field: 'loop' })
+      : null;
+    codes[index] =
+      step.type === 'code' && nonEmpty((step as CodeStep).code)
+        ? expressions.get(
+            // A code step's own `language` overrides the document's for its `code` (only).
+            (step as CodeStep).language ?? language,
+            (step as CodeStep).code,
+            { step_key: step.key, field: 'code' },
+          )
+        : null;
+    configs[index] = compileConfig(step, expressions);
+    for (let k = 0; k < succs.length; k++) predCount[succs[k]!]!++;
+  }
+  // Predecessors: placed in one flat table by target, then copied out as packed arrays of exact size.
+  const predAt = new Int32Array(n + 1);
+  for (let v = 0; v < n; v++) predAt[v + 1] = predAt[v]! + predCount[v]!;
+  const predFlat = new Int32Array(predAt[n]!);
+  for (let index = 0; index < n; index++) {
+    const succs = succsOf[index]!;
+    for (let k = 0; k < succs.length; k++) {
+      const t = succs[k]!;
+      predFlat[predAt[t]! + --predCount[t]!] = index;
+    }
+  }
+  const preds = new Array<number[]>(n);
+  for (let v = 0; v < n; v++) {
+    const from = predAt[v]!;
+    const to = predAt[v + 1]!;
+    if (to - from === 1) preds[v] = [predFlat[from]!];
+    else {
+      // Filled backwards above: read backwards, so predecessors are in plan order.
+      scratch.length = 0;
+      for (let k = to - 1; k >= from; k--) scratch.push(predFlat[k]!);
+      preds[v] = scratch.slice();
+    }
+  }
+  const cover = chainCover(succsOf, preds);
   const tooling = compileAgents(runnable, indexOf, engineTools);
   // One object literal per step, built once: copying (spreading) 10,000 objects gave each one a
   // hidden class of its own — ~500 bytes a step (docs/performance.md, W4).
-  const steps: PlanStep[] = built.map((b, index) => {
-    const step = b.step;
-    return Object.freeze({
+  const steps = new Array<PlanStep>(n);
+  for (let index = 0; index < n; index++) {
+    const step = runnable[index]!;
+    const key = step.key;
+    const branch = branches[index]!;
+    steps[index] = Object.freeze({
       index,
-      key: step.key,
+      key,
       type: step.type,
       step,
-      succs: b.succs,
-      direct: b.branch === null ? null : new Set(b.direct),
-      branch: b.branch,
-      conditional: b.conditional,
-      loop: b.loop,
-      code: b.code,
-      config: b.config,
+      succs: succsOf[index]!,
+      direct: branch === null ? null : new Set(directOf[index]!),
+      branch,
+      conditional: conditionals[index]!,
+      loop: loops[index]!,
+      code: codes[index]!,
+      config: configs[index]!,
       throwOnError: step.throw_on_error !== false,
       retry: step.retry ?? null,
       timeoutMs: step.timeout_ms ?? null,
@@ -234,7 +296,7 @@ export function compileWithHash(
       preds: preds[index]!,
       chain: cover.chainOf[index]!,
     });
-  });
+  }
 
   const entries: number[] = [];
   for (let i = 0; i < steps.length; i++) {
@@ -245,8 +307,7 @@ export function compileWithHash(
   if (entries.length === 0)
     for (let i = 0; i < steps.length; i++)
       if (steps[i]!.preds.length === 0 && steps[i]!.toolOf === null) entries.push(i);
-  const byKey = new Map<string, PlanStep>();
-  for (let i = 0; i < steps.length; i++) byKey.set(steps[i]!.key, steps[i]!);
+  const byKey = new StepsByKey(indexOf, steps);
 
   return Object.freeze({
     hash,
@@ -256,13 +317,20 @@ export function compileWithHash(
     entries: Object.freeze(entries),
     notes: Object.freeze(notes),
     chains: cover.count,
-    usesSteps: steps.some(readsSteps),
+    usesSteps: anyReadsSteps(steps),
   });
+}
+
+function anyReadsSteps(steps: readonly PlanStep[]): boolean {
+  for (let i = 0; i < steps.length; i++) if (readsSteps(steps[i]!)) return true;
+  return false;
 }
 
 /** Whether a step may read `$steps`: an expression or a template segment that mentions it. */
 function readsSteps(s: PlanStep): boolean {
-  for (const { template } of s.config.templates) {
+  const templates = s.config.templates;
+  for (let k = 0; k < templates.length; k++) {
+    const template = templates[k]!.template;
     if (template.kind === 'single' && (template.expression as FastCompiledExpression).usesSteps !== false)
       return true;
     if (
@@ -284,15 +352,15 @@ function readsSteps(s: PlanStep): boolean {
  * step, the trivial bound.
  */
 function chainCover(
-  steps: ReadonlyArray<{ succs: readonly number[] }>,
+  succsOf: ReadonlyArray<readonly number[]>,
   preds: readonly number[][],
 ): { chainOf: number[]; count: number } {
-  const n = steps.length;
+  const n = succsOf.length;
   const waiting = preds.map((p) => p.length);
   const order: number[] = [];
   for (let i = 0; i < n; i++) if (waiting[i] === 0) order.push(i);
   for (let k = 0; k < order.length; k++) {
-    const succs = steps[order[k]!]!.succs;
+    const succs = succsOf[order[k]!]!;
     for (let j = 0; j < succs.length; j++) if (--waiting[succs[j]!]! === 0) order.push(succs[j]!);
   }
   const chainOf = new Array<number>(n);
@@ -353,22 +421,29 @@ function compileIn(
  * reports errors at its own step and field.
  */
 class ExpressionCache {
-  readonly #expressions = new Map<string, FastCompiledExpression>();
+  /** By language: JSONata, JavaScript. */
+  readonly #expressions = [
+    new Map<string, Shared<FastCompiledExpression>>(),
+    new Map<string, Shared<FastCompiledExpression>>(),
+  ] as const;
   readonly #templates = new Map<string, CompiledTemplate>();
   readonly #limits: ExpressionLimits;
-  readonly #keys: ReadonlySet<string>;
+  readonly #indexOf: ReadonlyMap<string, number>;
+  /** The step keys, for JavaScript expressions (built on the first one: most documents have none). */
+  #keys: ReadonlySet<string> | undefined;
 
-  constructor(limits: ExpressionLimits, keys: ReadonlySet<string>) {
+  constructor(limits: ExpressionLimits, indexOf: ReadonlyMap<string, number>) {
     this.#limits = limits;
-    this.#keys = keys;
+    this.#indexOf = indexOf;
   }
 
   get(language: ExpressionLanguage, source: string, site: ExpressionSite): FastCompiledExpression {
-    const key = `${language}\u0000${source}`;
-    const shared = this.#expressions.get(key);
+    const cache = this.#expressions[language === 'jsonata' ? 0 : 1];
+    const shared = cache.get(source);
     if (shared !== undefined) return atSite(shared, site);
-    const compiled = compileIn(language, source, site, this.#limits, this.#keys);
-    this.#expressions.set(key, compiled);
+    if (language === 'javascript') this.#keys ??= new Set(this.#indexOf.keys());
+    const compiled = compileIn(language, source, site, this.#limits, this.#keys ?? EMPTY_KEYS);
+    cache.set(source, sharing(compiled));
     return compiled;
   }
 
@@ -377,8 +452,12 @@ class ExpressionCache {
     const shared = this.#templates.get(text);
     if (shared !== undefined) {
       if (shared.kind === 'literal') return shared;
-      if (shared.kind === 'single') return { kind: 'single', expression: atSite(shared.expression, site) };
-      return { kind: 'parts', parts: shared.parts.map((p) => (typeof p === 'string' ? p : atSite(p, site))) };
+      if (shared.kind === 'single')
+        return { kind: 'single', expression: this.#view(shared.expression, site) };
+      return {
+        kind: 'parts',
+        parts: shared.parts.map((p) => (typeof p === 'string' ? p : this.#view(p, site))),
+      };
     }
     const compiled = compileTemplate(text, site, this.#limits, (source, at) =>
       this.get('jsonata', source, at),
@@ -386,6 +465,46 @@ class ExpressionCache {
     this.#templates.set(text, compiled);
     return compiled;
   }
+
+  /** A template segment (a JSONata expression the cache holds) seen from another site. */
+  #view(expression: CompiledExpression, site: ExpressionSite): FastCompiledExpression {
+    const shared = this.#expressions[0].get(expression.source);
+    if (shared !== undefined) return atSite(shared, site);
+    return atSite(sharing(expression as FastCompiledExpression), site); // not reached: segments are cached
+  }
+}
+
+const EMPTY_KEYS: ReadonlySet<string> = new Set();
+
+/**
+ * A compiled expression with the one `evaluate` its views at other sites share: it reads the site from
+ * the view it is called on (`this`), so a view is a plain object of the same shape as the expression,
+ * with no closure of its own (a 100,000-step document of one expression made 100,000 closures, their
+ * contexts and their messages' strings: issue 11, item 4).
+ */
+interface Shared<T extends CompiledExpression> {
+  readonly expression: T;
+  readonly evaluate: T['evaluate'];
+}
+
+function sharing<T extends CompiledExpression>(expression: T): Shared<T> {
+  const evaluate = function (
+    this: CompiledExpression | undefined,
+    document: unknown,
+    bindings: ExpressionBindings,
+    options?: EvaluateOptions,
+  ): Promise<unknown> {
+    const site = this?.site ?? expression.site;
+    return expression.evaluate(document, bindings, options).catch((error: unknown) => {
+      if (!(error instanceof WeftError) || error.step_key !== expression.site.step_key) throw error;
+      throw new WeftError(error.code, error.message.replace(whereOf(expression.site), whereOf(site)), {
+        ...(site.step_key === undefined ? {} : { step_key: site.step_key }),
+        details: { ...error.details, field: site.field },
+        retryable: error.retryable,
+      });
+    });
+  };
+  return { expression, evaluate };
 }
 
 /** `where` as expressionFailure (expressions/jsonata.ts) writes it in its messages. */
@@ -394,24 +513,10 @@ function whereOf(site: ExpressionSite): string {
 }
 
 /** A shared expression seen from another step or field: its errors name that site. */
-function atSite<T extends CompiledExpression>(shared: T, site: ExpressionSite): T {
-  if (shared.site.step_key === site.step_key && shared.site.field === site.field) return shared;
-  const from = whereOf(shared.site);
-  const to = whereOf(site);
-  const evaluate = shared.evaluate;
-  return {
-    ...shared,
-    site,
-    evaluate: (document: unknown, bindings: ExpressionBindings, options?: EvaluateOptions) =>
-      evaluate.call(shared, document, bindings, options).catch((error: unknown) => {
-        if (!(error instanceof WeftError) || error.step_key !== shared.site.step_key) throw error;
-        throw new WeftError(error.code, error.message.replace(from, to), {
-          ...(site.step_key === undefined ? {} : { step_key: site.step_key }),
-          details: { ...error.details, field: site.field },
-          retryable: error.retryable,
-        });
-      }),
-  };
+function atSite<T extends CompiledExpression>(shared: Shared<T>, site: ExpressionSite): T {
+  const expression = shared.expression;
+  if (expression.site.step_key === site.step_key && expression.site.field === site.field) return expression;
+  return { ...expression, site, evaluate: shared.evaluate };
 }
 
 function nonEmpty(text: string | null | undefined): boolean {
@@ -439,10 +544,12 @@ function compileConfig(step: Step, expressions: ExpressionCache): CompiledConfig
   }
   // Templates live in a step's own (non-common) fields: without any, there is nothing to scan.
   if (fields === 0) return EMPTY_CONFIG;
-  const templates = collectTemplateStrings(step as Record<string, unknown>).map(({ path, text }) => ({
-    path,
-    template: expressions.template(text, { step_key: step.key, field: path.join('.') }),
-  }));
+  const templates = !mayHaveTemplates(step as Record<string, unknown>)
+    ? NONE
+    : collectTemplateStrings(step as Record<string, unknown>).map(({ path, text }) => ({
+        path,
+        template: expressions.template(text, { step_key: step.key, field: path.join('.') }),
+      }));
   if (templates.length === 0) {
     // Most steps (a `code` step, a host step with plain fields): nothing to copy or render per execution.
     return Object.freeze({ base: Object.freeze(base), templates: NONE, copies: NONE, sync: true });

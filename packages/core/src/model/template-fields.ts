@@ -38,6 +38,17 @@ export function templatedFieldNames(step: Record<string, unknown>): string[] {
   return Object.keys(step).filter((name) => !COMMON_FIELDS.has(name));
 }
 
+/**
+ * Whether the step has any field `collectTemplateStrings` reads (cheap, allocates nothing): most steps of
+ * big documents (a `code` step, a `branch`) have none.
+ */
+export function mayHaveTemplates(step: Record<string, unknown>): boolean {
+  const known = TEMPLATED_FIELDS_BY_TYPE[typeof step.type === 'string' ? step.type : ''];
+  if (known === undefined) return true;
+  for (let i = 0; i < known.length; i++) if (Object.hasOwn(step, known[i]!)) return true;
+  return false;
+}
+
 export interface TemplateString {
   /** Path segments from the step, e.g. ["provider", "messages", 0, "content"]. */
   path: Array<string | number>;

@@ -118,9 +118,17 @@ export interface HttpOptions {
   maxRedirects?: number;
   /** Largest response body read; a larger one is RESPONSE_TOO_LARGE. Default 10 MB. */
   maxResponseBytes?: number;
-  /** Resolves a host name to its addresses. Default: node:dns `lookup` (all addresses). */
+  /**
+   * Resolves a host name to its addresses. Default: node:dns `lookup` (all addresses). With
+   * `allowPrivateNetwork: false` it is asked again when the connection is made, and that answer is checked
+   * too (DNS rebinding, docs/security.md).
+   */
   lookup?: (hostname: string) => Promise<readonly string[]> | readonly string[];
-  /** The fetch implementation. Default: global fetch. */
+  /**
+   * The fetch implementation. Default: global fetch; with `allowPrivateNetwork: false`, undici's fetch
+   * through an Agent that checks the address of every connection. A fetch passed here resolves names
+   * itself: only the check before each hop applies to it.
+   */
   fetch?: typeof fetch;
 }
 

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WeftError } from '../errors.js';
 import { createEngine } from '../run/engine.js';
 import { draft } from '../test-support/workflows.js';
-import { createHttpFetch, isNonPublicAddress } from './http-fetch.js';
+import { connectLookup, createHttpFetch, guardedFetch, isNonPublicAddress } from './http-fetch.js';
 
 let server: Server;
 let port: number;
@@ -223,6 +223,118 @@ describe('resolved addresses', () => {
     for (const a of ['93.184.216.34', '8.8.8.8', '2606:4700::1111', '::ffff:8.8.8.8']) {
       expect(isNonPublicAddress(a), a).toBe(false);
     }
+  });
+});
+
+/** A resolver stub answering each call with the next answer (the last one again once they run out). */
+function answers(...list: string[][]): { lookup: (host: string) => string[]; hosts: string[] } {
+  const hosts: string[] = [];
+  return {
+    hosts,
+    lookup: (host) => {
+      hosts.push(host);
+      return list[Math.min(hosts.length - 1, list.length - 1)]!;
+    },
+  };
+}
+
+/** What `connectLookup` hands the socket (or the error it refuses with). */
+function lookupOf(
+  addresses: string[],
+  options: { all?: boolean; family?: number } = {},
+): Promise<{ error: Error | null; address?: unknown; family?: number }> {
+  return new Promise((resolve) =>
+    connectLookup(() => addresses)(
+      'name.test',
+      options as never,
+      ((error: Error | null, address?: unknown, family?: number) =>
+        resolve({ error, address, family })) as never,
+    ),
+  );
+}
+
+describe('DNS rebinding: the address checked is the address connected to', () => {
+  it('a name that resolves to a public address when checked and to 127.0.0.1 when connecting is refused', async () => {
+    const dns = answers(['93.184.216.34'], ['127.0.0.1']);
+    const fetch = createHttpFetch({ allowPrivateNetwork: false, lookup: dns.lookup });
+    const before = seen.length;
+    const error = await failure(fetch(request(`http://rebind.test:${port}/internal-secret`)));
+    expect(error.code).toBe('HTTP_FORBIDDEN');
+    expect(error.details).toMatchObject({ reason: 'private_address', hop: 0 });
+    expect(error.message).toContain('rebind.test resolves to 127.0.0.1');
+    expect(error.message).toContain('checked when connecting');
+    expect(error.retryable).toBe(false);
+    expect(dns.hosts).toEqual(['rebind.test', 'rebind.test']);
+    expect(seen.length).toBe(before); // the loopback server was never reached
+  });
+
+  it('through the engine (http options), and when one address of several turns private', async () => {
+    const dns = answers(['93.184.216.34'], ['93.184.216.34', '10.1.2.3']);
+    const engine = createEngine({ http: { allowPrivateNetwork: false, lookup: dns.lookup } });
+    const run = await engine.run(
+      draft([{ type: 'http_request', key: 'h', url: `http://rebind.test:${port}/internal-secret` }]),
+    );
+    expect(run.output.h!.error).toMatchObject({
+      code: 'HTTP_FORBIDDEN',
+      details: { reason: 'private_address', hop: 0 },
+    });
+    expect(JSON.stringify(run)).not.toContain('s3cr3t');
+  });
+
+  it('a name with several addresses, one of them private, is refused before connecting', async () => {
+    const dns = answers(['93.184.216.34', '192.168.1.7']);
+    const fetch = createHttpFetch({ allowPrivateNetwork: false, lookup: dns.lookup });
+    const error = await failure(fetch(request(`http://mixed.test:${port}/ok`)));
+    expect(error).toMatchObject({ code: 'HTTP_FORBIDDEN', details: { reason: 'private_address' } });
+    expect(error.message).toContain('192.168.1.7');
+    expect(dns.hosts).toEqual(['mixed.test']);
+  });
+
+  it('the connection lookup refuses loopback, mapped, link-local and mixed answers, IPv6 forms included', async () => {
+    for (const list of [
+      ['::1'],
+      ['::ffff:127.0.0.1'],
+      ['::ffff:7f00:1'],
+      ['fe80::1'],
+      ['fd12::1'],
+      ['169.254.169.254'],
+      ['93.184.216.34', '::1'],
+      ['2606:4700::1111', '10.0.0.1'],
+    ]) {
+      const { error } = await lookupOf(list);
+      expect(error?.name, list.join(',')).toBe('AddressRefused');
+    }
+  });
+
+  it('the connection lookup hands public addresses over in both of node:net forms, by family', async () => {
+    expect(await lookupOf(['93.184.216.34'])).toEqual({ error: null, address: '93.184.216.34', family: 4 });
+    expect(await lookupOf(['93.184.216.34', '2606:4700::1111'], { all: true })).toEqual({
+      error: null,
+      address: [
+        { address: '93.184.216.34', family: 4 },
+        { address: '2606:4700::1111', family: 6 },
+      ],
+      family: undefined,
+    });
+    expect(await lookupOf(['93.184.216.34', '2606:4700::1111'], { family: 6 })).toMatchObject({
+      address: '2606:4700::1111',
+      family: 6,
+    });
+    expect((await lookupOf(['93.184.216.34'], { family: 6 })).error).toMatchObject({ code: 'ENOTFOUND' });
+  });
+
+  it('a guarded connection on loopback: connects to the checked address, and refuses when the answer changes', async () => {
+    // The engine's guard refuses every non-public address; here only 10.9.9.9, so that the connection
+    // to the loopback server can be seen to go through the guarded lookup.
+    const dns = answers(['127.0.0.1'], ['10.9.9.9']);
+    const fetch = guardedFetch(dns.lookup, (a) => a === '10.9.9.9');
+    const ok = await fetch(new URL(`http://first.test:${port}/ok`), { method: 'GET', redirect: 'manual' });
+    expect(ok.status).toBe(200);
+    expect(seen.at(-1)?.url).toBe(`first.test:${port}/ok`);
+    await expect(
+      fetch(new URL(`http://second.test:${port}/ok`), { method: 'GET', redirect: 'manual' }),
+    ).rejects.toMatchObject({ cause: { name: 'AddressRefused', address: '10.9.9.9' } });
+    expect(dns.hosts).toEqual(['first.test', 'second.test']);
   });
 });
 

@@ -6,12 +6,16 @@
  * non-public addresses; `allow(url, target)` sees `target.addresses`). The body is read up to
  * `maxResponseBytes`; one deadline covers every hop and the body. Every failure is a coded WeftError.
  *
- * What this does not cover (docs/security.md): the check resolves the name once and the fetch resolves it
- * again, so a DNS server answering differently within that window (rebinding) is not caught here; a host
- * that needs that guarantee passes a `fetch` whose connections are pinned to checked addresses.
+ * DNS rebinding: with `allowPrivateNetwork: false` and the built-in fetch, the connection itself is
+ * guarded too. Every request goes through an undici `Agent` whose `connect.lookup` resolves the name with
+ * the policy's resolver, checks every address and hands the socket only addresses that passed: the address
+ * that is checked is the address that is connected to, on every hop, however differently a DNS server
+ * answers the second time. A host that passes its own `fetch` gets the check before each hop only
+ * (docs/security.md).
  */
 import { lookup as dnsLookup } from 'node:dns/promises';
-import { BlockList, isIP } from 'node:net';
+import { BlockList, isIP, type LookupFunction } from 'node:net';
+import { Agent, fetch as undiciFetch } from 'undici';
 import { CancelledError, ERROR_CODES, WeftError } from '../errors.js';
 import type { HttpOptions, HttpTarget } from '../run/options.js';
 
@@ -117,11 +121,11 @@ export function policyFetch(fetch: HttpFetch, timeoutMs: number): PolicyFetch {
 
 /** The fetch every `http_request` (and `browser`) step of an engine uses. */
 export function createHttpFetch(options: HttpOptions = {}): HttpFetch {
-  const fetchImpl = options.fetch ?? ((url, init) => globalThis.fetch(url, init));
   const maxRedirects = options.maxRedirects ?? DEFAULT_MAX_REDIRECTS;
   const maxBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
   const privateNetwork = options.allowPrivateNetwork ?? true;
   const resolve = options.lookup ?? defaultLookup;
+  const fetchImpl = options.fetch ?? (privateNetwork ? globalFetch : guardedFetch(resolve));
   // Resolving costs a DNS query: only when the policy looks at addresses.
   const needsAddresses = !privateNetwork || options.allow !== undefined;
 
@@ -159,6 +163,16 @@ export function createHttpFetch(options: HttpOptions = {}): HttpFetch {
         await checkPolicy(url, hop, key);
         response = await fetchImpl(url, { method, headers, body, signal, redirect: 'manual' });
       } catch (error) {
+        const refused = refusedAt(error);
+        if (refused !== undefined) {
+          throw forbidden(
+            key,
+            url,
+            hop,
+            `${refused.host} resolves to ${refused.address}, a loopback, private or otherwise non-public address (http.allowPrivateNetwork is false; checked when connecting)`,
+            'private_address',
+          );
+        }
         throw failure(error, url);
       }
       const location = response.headers.get('location');
@@ -306,6 +320,79 @@ function where(url: URL | string): string {
 function describe(error: unknown): string {
   const code = (error as { code?: unknown }).code;
   return typeof code === 'string' ? code : error instanceof Error ? error.message : String(error);
+}
+
+const globalFetch: typeof fetch = (url, init) => globalThis.fetch(url, init);
+
+/** A connection refused by the guard of `connectLookup`: the name resolved to a non-public address. */
+class AddressRefused extends Error {
+  constructor(
+    readonly host: string,
+    readonly address: string,
+  ) {
+    super(`${host} resolves to ${address}, a non-public address`);
+    this.name = 'AddressRefused';
+  }
+}
+
+/** The refusal behind a failed fetch (undici wraps the connection's error as `cause`), if that is what it is. */
+function refusedAt(error: unknown): AddressRefused | undefined {
+  for (let e: unknown = error, depth = 0; e !== null && typeof e === 'object' && depth < 4; depth++) {
+    if (e instanceof AddressRefused) return e;
+    e = (e as { cause?: unknown }).cause;
+  }
+  return undefined;
+}
+
+/**
+ * The `lookup` of a guarded connection (node:net's signature, both forms: one address, or `all`): resolves
+ * with `resolve`, refuses the connection when any address is not public, else hands the socket the
+ * addresses of the requested family. Exported for its tests.
+ */
+export function connectLookup(
+  resolve: (hostname: string) => Promise<readonly string[]> | readonly string[],
+  refuse: (address: string) => boolean = isNonPublicAddress,
+): LookupFunction {
+  return (hostname, options, callback) => {
+    const done = callback as (error: Error | null, address?: unknown, family?: number) => void;
+    Promise.resolve()
+      .then(() => resolve(hostname))
+      .then((answer) => {
+        const all = [...answer];
+        const blocked = all.find(refuse);
+        if (blocked !== undefined) throw new AddressRefused(hostname, blocked);
+        const family = typeof options.family === 'number' ? options.family : 0;
+        const usable = all.filter((a) => family === 0 || isIP(a) === family);
+        if (usable.length === 0) {
+          throw Object.assign(new Error(`${hostname} has no ${family === 0 ? '' : `IPv${family} `}address`), {
+            code: 'ENOTFOUND',
+          });
+        }
+        if (options.all === true)
+          done(
+            null,
+            usable.map((address) => ({ address, family: isIP(address) })),
+          );
+        else done(null, usable[0], isIP(usable[0]!));
+      })
+      .catch((error: unknown) => done(error instanceof Error ? error : new Error(String(error))));
+  };
+}
+
+/**
+ * undici's fetch through an Agent whose connections are guarded by `connectLookup` (one Agent per engine,
+ * created on the first request). An IP address in the URL is connected to without a lookup: the policy
+ * check before the hop has checked it already. `refuse` is for tests: the engine's is isNonPublicAddress.
+ */
+export function guardedFetch(
+  resolve: (hostname: string) => Promise<readonly string[]> | readonly string[],
+  refuse: (address: string) => boolean = isNonPublicAddress,
+): typeof fetch {
+  let agent: Agent | undefined;
+  return ((url: URL, init: RequestInit) => {
+    agent ??= new Agent({ connect: { lookup: connectLookup(resolve, refuse) } });
+    return undiciFetch(url, { ...(init as object), dispatcher: agent } as Parameters<typeof undiciFetch>[1]);
+  }) as unknown as typeof fetch;
 }
 
 async function defaultLookup(hostname: string): Promise<string[]> {

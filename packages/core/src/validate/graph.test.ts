@@ -1,20 +1,38 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { fcRuns } from '../test-support/fc.js';
-import { type Edge, findCycles, type GraphNode, unreachable } from './graph.js';
+import {
+  type Edges,
+  findCycles as findCyclesOf,
+  type GraphNodes,
+  unreachable as unreachableOf,
+} from './graph.js';
 
-const edge = (from: number, to: number, j = 0): Edge => ({
-  from,
-  to,
-  list: ['steps', from, 'destinations'],
-  j,
+interface Edge {
+  from: number;
+  to: number;
+  j: number;
+}
+const edge = (from: number, to: number, j = 0): Edge => ({ from, to, j });
+const node = (_index: number, declaredEntry = false) => ({ declaredEntry, exempt: false });
+const columns = (edges: readonly Edge[]): Edges => ({
+  from: edges.map((e) => e.from),
+  to: edges.map((e) => e.to),
+  length: edges.length,
 });
-const node = (index: number, declaredEntry = false): GraphNode => ({
-  index,
-  key: `n${index}`,
-  declaredEntry,
-  exempt: false,
-});
+const findCycles = (n: number, edges: readonly Edge[], max: number) => findCyclesOf(n, columns(edges), max);
+const unreachable = (
+  nodes: ReadonlyArray<{ declaredEntry: boolean; exempt: boolean }>,
+  edges: readonly Edge[],
+  onCycle: Uint8Array,
+) => {
+  const graph: GraphNodes = {
+    count: nodes.length,
+    declaredEntry: Uint8Array.from(nodes, (n) => (n.declaredEntry ? 1 : 0)),
+    exempt: Uint8Array.from(nodes, (n) => (n.exempt ? 1 : 0)),
+  };
+  return unreachableOf(graph, columns(edges), onCycle);
+};
 
 describe('findCycles', () => {
   it('none in a DAG', () => {

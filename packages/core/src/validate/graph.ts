@@ -5,51 +5,51 @@
  * `maxCycles` of them).
  */
 
-export interface GraphNode {
-  /** Index of the step in `steps`. */
-  index: number;
-  key: string | undefined;
-  /** An entry by declaration: an `input` step or `input_connected: true`. */
-  declaredEntry: boolean;
-  /** Never reported as unreachable (a later duplicate of a key, a step without a valid key). */
-  exempt: boolean;
+/**
+ * The nodes, as columns (one entry per node): a 100,000-step document would otherwise make 100,000
+ * objects that live through the whole validation (issue 11, item 4).
+ */
+export interface GraphNodes {
+  readonly count: number;
+  /** 1: an entry by declaration (an `input` step or `input_connected: true`). */
+  readonly declaredEntry: Uint8Array;
+  /** 1: never reported as unreachable (a later duplicate of a key, a step without a valid key). */
+  readonly exempt: Uint8Array;
 }
 
-export interface Edge {
-  from: number;
-  to: number;
-  /** Where the edge is written: the path of the destination list (from the document root) … */
-  list: Array<string | number>;
-  /** … and the index in it. */
-  j: number;
+/** The edges, as columns: edge `id` goes from `from[id]` to `to[id]`; ids are in document order. */
+export interface Edges {
+  readonly from: ArrayLike<number>;
+  readonly to: ArrayLike<number>;
+  readonly length: number;
 }
 
 export interface Cycle {
   /** Node ids along the cycle, starting with the edge's source; the last element repeats the first. */
   nodes: number[];
-  /** The edge `nodes[0] → nodes[1]`: where the problem points. */
-  edge: Edge;
+  /** The id of the edge `nodes[0] → nodes[1]`: where the problem points. */
+  edge: number;
 }
 
 /** Adjacency in compressed form: the successors of v are `targets[offsets[v]] … targets[offsets[v+1]-1]`. */
-interface Adjacency {
+export interface Adjacency {
   offsets: Int32Array;
   targets: Int32Array;
   /** The edge id of each entry of `targets`. */
   ids: Int32Array;
 }
 
-function adjacency(nodeCount: number, edges: readonly Edge[]): Adjacency {
+export function adjacency(nodeCount: number, edges: Edges): Adjacency {
   const offsets = new Int32Array(nodeCount + 1);
-  for (const e of edges) offsets[e.from + 1]!++;
+  const { from, to, length } = edges;
+  for (let id = 0; id < length; id++) offsets[from[id]! + 1]!++;
   for (let v = 0; v < nodeCount; v++) offsets[v + 1]! += offsets[v]!;
   const fill = offsets.slice(0, nodeCount);
-  const targets = new Int32Array(edges.length);
-  const ids = new Int32Array(edges.length);
-  for (let id = 0; id < edges.length; id++) {
-    const e = edges[id]!;
-    const at = fill[e.from]!++;
-    targets[at] = e.to;
+  const targets = new Int32Array(length);
+  const ids = new Int32Array(length);
+  for (let id = 0; id < length; id++) {
+    const at = fill[from[id]!]!++;
+    targets[at] = to[id]!;
     ids[at] = id;
   }
   return { offsets, targets, ids };
@@ -64,10 +64,10 @@ function adjacency(nodeCount: number, edges: readonly Edge[]): Adjacency {
  */
 export function findCycles(
   nodeCount: number,
-  edges: readonly Edge[],
+  edges: Edges,
   maxCycles: number,
+  adj: Adjacency = adjacency(nodeCount, edges),
 ): { cycles: Cycle[]; more: boolean; inCycle: Uint8Array } {
-  const adj = adjacency(nodeCount, edges);
   const component = stronglyConnected(nodeCount, adj);
   const size = new Int32Array(nodeCount);
   for (let v = 0; v < nodeCount; v++) size[component[v]!]!++;
@@ -80,16 +80,17 @@ export function findCycles(
   const parent = new Int32Array(nodeCount).fill(-1);
   const parentEdge = new Int32Array(nodeCount).fill(-1);
   for (let id = 0; id < edges.length; id++) {
-    const e = edges[id]!;
-    if (covered[id] === 1 || e.from === e.to || component[e.from] !== component[e.to]) continue;
+    const eFrom = edges.from[id]!;
+    const eTo = edges.to[id]!;
+    if (covered[id] === 1 || eFrom === eTo || component[eFrom] !== component[eTo]) continue;
     if (cycles.length >= maxCycles) {
       more = true;
       break;
     }
-    // Breadth-first search from e.to back to e.from, inside the component (a path exists).
-    const c = component[e.from]!;
-    const visited: number[] = [e.to];
-    parent[e.to] = e.to;
+    // Breadth-first search from eTo back to eFrom, inside the component (a path exists).
+    const c = component[eFrom]!;
+    const visited: number[] = [eTo];
+    parent[eTo] = eTo;
     let found = false;
     for (let k = 0; k < visited.length && !found; k++) {
       const u = visited[k]!;
@@ -98,29 +99,29 @@ export function findCycles(
         if (component[w] !== c || parent[w] !== -1) continue;
         parent[w] = u;
         parentEdge[w] = adj.ids[at]!;
-        if (w === e.from) {
+        if (w === eFrom) {
           found = true;
           break;
         }
         visited.push(w);
       }
     }
-    // The path e.to ⇝ e.from, read backwards from e.from.
+    // The path eTo ⇝ eFrom, read backwards from eFrom.
     const back: number[] = [];
-    for (let w = e.from; w !== e.to; w = parent[w]!) {
+    for (let w = eFrom; w !== eTo; w = parent[w]!) {
       back.push(w);
       covered[parentEdge[w]!] = 1;
     }
-    back.push(e.to);
+    back.push(eTo);
     covered[id] = 1;
     for (const v of visited) {
       parent[v] = -1;
       parentEdge[v] = -1;
     }
-    parent[e.from] = -1;
-    parentEdge[e.from] = -1;
-    back.reverse(); // e.to … e.from
-    cycles.push({ nodes: [e.from, ...back], edge: e });
+    parent[eFrom] = -1;
+    parentEdge[eFrom] = -1;
+    back.reverse(); // eTo … eFrom
+    cycles.push({ nodes: [eFrom, ...back], edge: id });
   }
   return { cycles, more, inCycle };
 }
@@ -181,16 +182,16 @@ function stronglyConnected(nodeCount: number, adj: Adjacency): Int32Array {
  * would be reachable once it is fixed cannot be told. Exempt nodes are never returned.
  */
 export function unreachable(
-  nodes: readonly GraphNode[],
-  edges: readonly Edge[],
+  nodes: GraphNodes,
+  edges: Edges,
   onCycle: Uint8Array,
+  adj: Adjacency = adjacency(nodes.count, edges),
 ): number[] {
-  const n = nodes.length;
-  const adj = adjacency(n, edges);
+  const n = nodes.count;
   const incoming = new Uint32Array(n);
-  for (const e of edges) if (e.from !== e.to) incoming[e.to]!++;
+  for (let id = 0; id < edges.length; id++) if (edges.from[id] !== edges.to[id]) incoming[edges.to[id]!]!++;
   const queue: number[] = [];
-  for (let v = 0; v < n; v++) if (nodes[v]!.declaredEntry) queue.push(v);
+  for (let v = 0; v < n; v++) if (nodes.declaredEntry[v] === 1) queue.push(v);
   if (queue.length === 0) for (let v = 0; v < n; v++) if (incoming[v] === 0) queue.push(v);
   for (let v = 0; v < n; v++) if (onCycle[v] === 1) queue.push(v);
   const reached = new Uint8Array(n);
@@ -206,6 +207,6 @@ export function unreachable(
     }
   }
   const out: number[] = [];
-  for (let v = 0; v < n; v++) if (reached[v] === 0 && !nodes[v]!.exempt) out.push(v);
+  for (let v = 0; v < n; v++) if (reached[v] === 0 && nodes.exempt[v] !== 1) out.push(v);
   return out;
 }

@@ -33,6 +33,11 @@ export function documentPlatformProblems(doc: Obj, add: Add): void {
   checkInputFields(doc.input, ['input'], undefined, 'The workflow input', add);
 }
 
+/** Whether `stepPlatformProblems` has anything to check for a step of this type. */
+export function hasPlatformFields(type: unknown): boolean {
+  return type === 'model' || type === 'input' || type === 'browser';
+}
+
 /** One step's platform fields (the step is an object). */
 export function stepPlatformProblems(
   step: Obj,

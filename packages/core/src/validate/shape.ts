@@ -70,8 +70,11 @@ export function stepIssues(step: unknown, type: unknown): ShapeIssue[] {
   return issues(check, step, type === 'code');
 }
 
+/** The answer for a value without issues (shared: nearly every step has none). */
+const NO_ISSUES: ShapeIssue[] = Object.freeze([]) as unknown as ShapeIssue[];
+
 function issues(check: TypeCheck<TSchema>, value: unknown, isCode: boolean): ShapeIssue[] {
-  if (check.Check(value)) return [];
+  if (check.Check(value)) return NO_ISSUES;
   const out: ShapeIssue[] = [];
   for (const error of check.Errors(value)) convert(error, out, isCode);
   // A missing field is reported once: drop the type errors TypeBox adds for the same (undefined) value.

@@ -15,11 +15,6 @@ import { toPointer } from '../model/template-fields.js';
 import { VALIDATION_LIMITS } from './codes.js';
 import { type ProblemList, safeMessage } from './problems.js';
 
-interface PathNode {
-  readonly parent: PathNode | null;
-  readonly key: string | number;
-}
-
 export interface SnapshotResult {
   /** The plain copy. Incomplete when `aborted`. */
   value: unknown;
@@ -36,18 +31,6 @@ export interface SnapshotLimits {
 
 type Container = Record<string, unknown> | unknown[];
 
-/** Copy `source[key]` into `target[key]`. `node` is the path of `source` (null: the root holder). */
-interface Task {
-  source: object;
-  key: string | number;
-  target: Container;
-  node: PathNode | null;
-  depth: number;
-}
-
-const EXIT = Symbol('exit');
-type Exit = { [EXIT]: object };
-
 /** `container[key] = value`, also for the key "__proto__" (an own property, as JSON.parse makes it). */
 function set(container: Container, key: string | number, value: unknown): void {
   if (key === '__proto__') {
@@ -57,34 +40,50 @@ function set(container: Container, key: string | number, value: unknown): void {
   }
 }
 
-function pointerOf(node: PathNode | null): string {
-  const segments: Array<string | number> = [];
-  for (let n = node; n !== null; n = n.parent) segments.push(n.key);
-  segments.reverse();
-  return toPointer(segments);
-}
-
+/**
+ * The walk keeps one frame per open container, indexed by its depth (at most `maxDepth + 1` of them): the
+ * container, its copy, its keys and the next one to visit. The frames are the path, so a value's JSON
+ * pointer is built only when a problem is reported, and its ancestors (for the cycle check) are the
+ * containers of the frames below it. Nothing is allocated per value but the copy itself (and an object's
+ * `Object.keys`): a 100,000-step document has ~600,000 values (issue 11, item 4).
+ *
+ * `freeze`: each copied container is frozen once all its values are copied (the compiler keeps the copy).
+ */
 export function snapshot(
   input: unknown,
   problems: ProblemList,
   limits: SnapshotLimits = VALIDATION_LIMITS,
+  freeze = false,
 ): SnapshotResult {
   const poisoned = new Set<string>();
-  const ancestors = new Set<object>();
-  const holder: unknown[] = [];
-  const stack: Array<Task | Exit> = [{ source: [input], key: 0, target: holder, node: null, depth: 0 }];
+  const holder: unknown[] = [undefined];
+  const frames = Math.max(1, Math.min(limits.maxDepth, 1_000_000) + 1);
+  /** Frame d: the container at depth d, its copy, its keys (null: an array), the next index, its length. */
+  const sources = new Array<object>(frames);
+  const copies = new Array<Container>(frames);
+  const keysOf = new Array<string[] | null>(frames);
+  const next = new Int32Array(frames);
+  const lengths = new Int32Array(frames);
+  /** The key of the container of frame d in the container of frame d - 1 (d >= 1). */
+  const segments = new Array<string | number>(frames);
+  let top = -1;
   let count = 0;
   let depthProblem: { message: string } | undefined;
   let deeperElsewhere = 0;
 
-  /** The path of `task`'s value: the root for the holder's only element. */
-  const nodeOf = (task: Task): PathNode | null =>
-    task.target === holder ? null : { parent: task.node, key: task.key };
+  /** The pointer of the value at `key` of the container of frame `parent` (-1: the root itself). */
+  const pointer = (parent: number, key: string | number): string => {
+    if (parent < 0) return '';
+    const path: Array<string | number> = [];
+    for (let d = 1; d <= parent; d++) path.push(segments[d]!);
+    path.push(key);
+    return toPointer(path);
+  };
 
-  const notJson = (task: Task, what: string) => {
-    const path = pointerOf(nodeOf(task));
+  const notJson = (parent: number, key: string | number, target: Container, what: string) => {
+    const path = pointer(parent, key);
     poisoned.add(path);
-    set(task.target, task.key, null);
+    set(target, key, null);
     problems.add({
       code: 'NOT_JSON',
       path,
@@ -106,68 +105,70 @@ export function snapshot(
     return { value: holder[0], aborted: true, poisoned };
   };
 
-  while (stack.length > 0) {
-    const task = stack.pop()!;
-    if (EXIT in task) {
-      ancestors.delete(task[EXIT]);
-      continue;
-    }
-    if (++count > limits.maxValues) return abort(pointerOf(nodeOf(task)));
-    let value: unknown;
-    try {
-      value = (task.source as Record<string | number, unknown>)[task.key];
-    } catch (error) {
-      notJson(task, `a property whose getter throws (${safeMessage(error)})`);
-      continue;
-    }
+  // The root is the value at key 0 of `holder`, read without a getter; then each value in document order.
+  let parent = -1;
+  let key: string | number = 0;
+  let target: Container = holder;
+  let value: unknown = input;
+  /** The value could not be read (its getter threw): already reported. */
+  let unreadable = false;
+  /** Copies `value` (at `key` of `target`, in the container of frame `parent`); a container opens a frame. */
+  const visit = (): SnapshotResult | undefined => {
     switch (typeof value) {
       case 'undefined':
-        if (Array.isArray(task.target)) task.target[task.key as number] = undefined;
-        continue;
+        if (Array.isArray(target)) target[key as number] = undefined;
+        return undefined;
       case 'string':
       case 'number':
       case 'boolean':
-        set(task.target, task.key, value);
-        continue;
+        set(target, key, value);
+        return undefined;
       case 'bigint':
-        notJson(task, 'a BigInt');
-        continue;
+        notJson(parent, key, target, 'a BigInt');
+        return undefined;
       case 'symbol':
-        notJson(task, 'a symbol');
-        continue;
+        notJson(parent, key, target, 'a symbol');
+        return undefined;
       case 'function':
-        notJson(task, 'a function');
-        continue;
+        notJson(parent, key, target, 'a function');
+        return undefined;
     }
     if (value === null) {
-      set(task.target, task.key, null);
-      continue;
+      set(target, key, null);
+      return undefined;
     }
     const object = value as object;
     if (types.isProxy(object)) {
-      notJson(task, 'a Proxy');
-      continue;
+      notJson(parent, key, target, 'a Proxy');
+      return undefined;
     }
-    if (ancestors.has(object)) {
-      notJson(task, 'a reference to one of its own ancestors (a cycle)');
-      continue;
+    let cyclic = false;
+    for (let d = 0; d <= parent; d++) {
+      if (sources[d] === object) {
+        cyclic = true;
+        break;
+      }
+    }
+    if (cyclic) {
+      notJson(parent, key, target, 'a reference to one of its own ancestors (a cycle)');
+      return undefined;
     }
     const proto: unknown = Object.getPrototypeOf(object);
     if (proto !== Object.prototype && proto !== Array.prototype && proto !== null) {
       if (ArrayBuffer.isView(object) || types.isAnyArrayBuffer(object)) {
-        notJson(task, 'binary data');
-        continue;
+        notJson(parent, key, target, 'binary data');
+        return undefined;
       }
       if (types.isBoxedPrimitive(object)) {
-        notJson(task, 'a boxed primitive (e.g. new String())');
-        continue;
+        notJson(parent, key, target, 'a boxed primitive (e.g. new String())');
+        return undefined;
       }
     }
-    const node = nodeOf(task);
-    if (task.depth >= limits.maxDepth) {
-      const path = pointerOf(node);
+    const depth = parent + 1;
+    if (depth >= limits.maxDepth) {
+      const path = pointer(parent, key);
       poisoned.add(path);
-      set(task.target, task.key, null);
+      set(target, key, null);
       if (depthProblem === undefined) {
         depthProblem = problems.add({
           code: 'LIMIT',
@@ -179,31 +180,61 @@ export function snapshot(
       } else {
         deeperElsewhere++;
       }
-      continue;
+      return undefined;
     }
-    let keys: Array<string | number>;
-    const isArray = Array.isArray(object);
-    if (isArray) {
-      const length = object.length;
-      if (length > limits.maxValues - count) return abort(pointerOf(node));
-      keys = new Array<number>(length);
-      for (let i = 0; i < length; i++) keys[i] = i;
+    let keys: string[] | null = null;
+    let length: number;
+    if (Array.isArray(object)) {
+      length = object.length;
+      if (length > limits.maxValues - count) return abort(pointer(parent, key));
     } else {
       try {
         keys = Object.keys(object);
       } catch (error) {
-        notJson(task, `an object whose keys cannot be listed (${safeMessage(error)})`);
-        continue;
+        notJson(parent, key, target, `an object whose keys cannot be listed (${safeMessage(error)})`);
+        return undefined;
       }
-      if (keys.length > limits.maxValues - count) return abort(pointerOf(node));
+      length = keys.length;
+      if (length > limits.maxValues - count) return abort(pointer(parent, key));
     }
-    const copy: Container = isArray ? new Array<unknown>(keys.length) : {};
-    set(task.target, task.key, copy);
-    ancestors.add(object);
-    stack.push({ [EXIT]: object });
-    const depth = task.depth + 1;
-    for (let i = keys.length - 1; i >= 0; i--)
-      stack.push({ source: object, key: keys[i]!, target: copy, node, depth });
+    const copy: Container = keys === null ? new Array<unknown>(length) : {};
+    set(target, key, copy);
+    sources[depth] = object;
+    copies[depth] = copy;
+    keysOf[depth] = keys;
+    next[depth] = 0;
+    lengths[depth] = length;
+    segments[depth] = key;
+    top = depth;
+    return undefined;
+  };
+
+  if (++count > limits.maxValues) return abort('');
+  for (;;) {
+    if (!unreadable) {
+      const aborted = visit();
+      if (aborted !== undefined) return aborted;
+    }
+    // The next value: the next key of the innermost container that has one left.
+    while (top >= 0 && next[top]! >= lengths[top]!) {
+      if (freeze) Object.freeze(copies[top]);
+      sources[top] = undefined as unknown as object; // not an ancestor any more
+      top--;
+    }
+    if (top < 0) break;
+    parent = top;
+    const index = next[top]!++;
+    const keys = keysOf[top]!;
+    key = keys === null ? index : keys[index]!;
+    target = copies[top]!;
+    if (++count > limits.maxValues) return abort(pointer(parent, key));
+    unreadable = false;
+    try {
+      value = (sources[top] as Record<string | number, unknown>)[key];
+    } catch (error) {
+      notJson(parent, key, target, `a property whose getter throws (${safeMessage(error)})`);
+      unreadable = true;
+    }
   }
   if (depthProblem !== undefined && deeperElsewhere > 0) {
     depthProblem.message += ` ${deeperElsewhere} more value${deeperElsewhere === 1 ? ' is' : 's are'} nested too deep elsewhere.`;

@@ -11,11 +11,16 @@
 import type { Problem } from '../errors.js';
 import type { ExpressionLanguage } from '../expressions/jsonata.js';
 import { BUILTIN_STEP_TYPES } from '../model/schema.js';
-import { collectTemplateStrings, isBuiltinStepType, toPointer } from '../model/template-fields.js';
+import {
+  collectTemplateStrings,
+  isBuiltinStepType,
+  mayHaveTemplates,
+  toPointer,
+} from '../model/template-fields.js';
 import { VALIDATION_LIMITS } from './codes.js';
 import { ExpressionChecker, type ParseOutcome } from './expressions.js';
-import { type Edge, findCycles, type GraphNode, unreachable } from './graph.js';
-import { documentPlatformProblems, stepPlatformProblems } from './platform.js';
+import { adjacency, type Edges, findCycles, type GraphNodes, unreachable } from './graph.js';
+import { documentPlatformProblems, hasPlatformFields, stepPlatformProblems } from './platform.js';
 import { fieldName, type ProblemInput, ProblemList, quote, safeMessage } from './problems.js';
 import { type ShapeIssue, stepIssues, topIssues } from './shape.js';
 import { snapshot } from './snapshot.js';
@@ -47,27 +52,79 @@ type Segments = Array<string | number>;
 const isObject = (value: unknown): value is Obj =>
   value !== null && typeof value === 'object' && !Array.isArray(value);
 
+/** Bits of a step's `kind` in `#steps`. */
+const DUPLICATE = 1;
+const NOTE = 2;
+
+/** The graph's edges with where each is written: its list (null: the step's `destinations`) and index. */
+interface EdgeColumns extends Edges {
+  from: number[];
+  to: number[];
+  list: Array<Segments | null>;
+  j: number[];
+  length: number;
+}
+
+/** What `#destinations` needs of the step whose lists it reads, and the graph it adds to. */
+interface StepEdges {
+  i: number;
+  /** The step's node. */
+  from: number;
+  key: string | undefined;
+  type: unknown;
+  owner: Map<string, number>;
+  kind: Uint8Array;
+  nodeOf: Int32Array;
+  seen: Int32Array;
+  selfLoop: Uint8Array;
+  edges: EdgeColumns;
+}
+
+/** The pointer of entry `j` of a destination list (null: `/steps/i/destinations`). */
+function listPointer(i: number, list: Segments | null, j: number): string {
+  return list === null ? `/steps/${i}/destinations/${j}` : toPointer([...list, j]);
+}
+
+function edgePointer(edges: EdgeColumns, id: number, nodeIndex: Int32Array): string {
+  return listPointer(nodeIndex[edges.from[id]!]!, edges.list[id]!, edges.j[id]!);
+}
+
 /** Validates a workflow version or draft. Never throws. */
 export function validateVersion(doc: unknown, options?: ValidateOptions): ValidationResult {
-  const { copy: _copy, ...result } = validateAndCopy(doc, options);
-  return result;
+  const { ok, problems } = validateAndCopy(doc, options);
+  return { ok, problems };
 }
 
 /**
  * validateVersion, plus the plain JSON copy of the document that was checked (undefined when validation
- * stopped early). Internal: the compiler freezes and keeps this copy rather than copying the document a
- * second time (issue 11, item 4).
+ * stopped early). Internal: the compiler keeps this copy rather than copying the document a second time
+ * (issue 11, item 4); with `freeze`, every container of the copy is frozen as it is made.
  */
+/**
+ * What the validator learnt of a valid document's graph, for the compiler (so that it resolves no key a
+ * second time): the first step of each key, and the edges in document order — for each step its
+ * `destinations` (list null) then a branch's conditions' and `else` — without duplicates, notes or
+ * self-loops. The node of step i is its index among the steps that are not notes.
+ */
+export interface CheckedGraph {
+  readonly owner: ReadonlyMap<string, number>;
+  readonly from: readonly number[];
+  readonly to: readonly number[];
+  readonly list: ReadonlyArray<ReadonlyArray<string | number> | null>;
+}
+
 export function validateAndCopy(
   doc: unknown,
   options?: ValidateOptions,
-): ValidationResult & { copy: unknown } {
+  freeze = false,
+): ValidationResult & { copy: unknown; graph: CheckedGraph | undefined } {
   const problems = new ProblemList();
   const validation = new Validation(
     problems,
     readNames(options, 'stepTypes'),
     readLanguage(options),
     readNames(options, 'tools'),
+    freeze,
   );
   try {
     validation.run(doc);
@@ -81,7 +138,12 @@ export function validateAndCopy(
     });
   }
   const list = problems.finish();
-  return { ok: !list.some((p) => p.severity === 'error'), problems: list, copy: validation.copy };
+  return {
+    ok: !list.some((p) => p.severity === 'error'),
+    problems: list,
+    copy: validation.copy,
+    graph: validation.graph,
+  };
 }
 
 /** `options.language`, read defensively (anything else is the default). */
@@ -125,18 +187,25 @@ class Validation {
   #language: ExpressionLanguage;
   /** The engine's tools (`options.tools`). */
   readonly #tools: Set<string>;
+  /** Freeze the copy (see validateAndCopy). */
+  readonly #freeze: boolean;
 
   constructor(
     problems: ProblemList,
     registered: Set<string>,
     language: ExpressionLanguage,
     tools: Set<string>,
+    freeze: boolean,
   ) {
+    this.#freeze = freeze;
     this.#problems = problems;
     this.#registered = registered;
     this.#language = language;
     this.#tools = tools;
   }
+
+  /** `#add`, as a function to hand to the passes in other files. */
+  readonly #adder = (problem: ProblemInput): void => this.#add(problem);
 
   /** Adds a problem unless its path is (inside) a value the snapshot already replaced. */
   #add(problem: ProblemInput): void {
@@ -154,9 +223,11 @@ class Validation {
 
   /** The snapshot of the document (see validateAndCopy). */
   copy: unknown;
+  /** The graph (see CheckedGraph), once the steps were checked. */
+  graph: CheckedGraph | undefined;
 
   run(input: unknown): void {
-    const snap = snapshot(input, this.#problems);
+    const snap = snapshot(input, this.#problems, VALIDATION_LIMITS, this.#freeze);
     if (snap.aborted) return;
     this.copy = snap.value;
     this.#poisoned = snap.poisoned;
@@ -173,7 +244,7 @@ class Validation {
     }
     for (const issue of topIssues(doc)) this.#addShape(issue, '', 'The document', undefined);
     if (doc.language === 'jsonata' || doc.language === 'javascript') this.#language = doc.language;
-    documentPlatformProblems(doc, (problem) => this.#add(problem));
+    documentPlatformProblems(doc, this.#adder);
     const steps = doc.steps;
     if (!Array.isArray(steps)) return;
     if (steps.length > VALIDATION_LIMITS.maxSteps) {
@@ -189,38 +260,69 @@ class Validation {
     this.#steps(steps);
   }
 
+  /**
+   * Steps, one pass over them after the keys, then the graph. Nothing is allocated per step or per edge
+   * when there is no problem: the graph is columns of numbers, and every subject, JSON pointer and
+   * message is built only for a problem that is reported (issue 11, item 4: a 100,000-step chain).
+   */
   #steps(steps: unknown[]): void {
+    const n = steps.length;
     // Keys first (a destination may name a later step); the first step with a key owns it.
     const owner = new Map<string, number>();
-    for (let i = 0; i < steps.length; i++) {
-      const key = keyOf(steps[i]);
-      if (key !== undefined && !owner.has(key)) owner.set(key, i);
-    }
-    const isNote = (i: number) => isObject(steps[i]) && (steps[i] as Obj).type === 'note';
-
-    const nodes: GraphNode[] = [];
-    const nodeOf = new Int32Array(steps.length).fill(-1);
-    for (let i = 0; i < steps.length; i++) {
-      const step = steps[i];
-      if (!isObject(step) || step.type === 'note') continue;
-      const key = keyOf(step);
-      nodeOf[i] = nodes.length;
-      nodes.push({
-        index: i,
-        key,
-        declaredEntry: step.type === 'input' || step.input_connected === true,
-        exempt: key === undefined || owner.get(key) !== i,
-      });
-    }
-    const edges: Edge[] = [];
-    const selfLoop = new Uint8Array(nodes.length);
-
-    for (let i = 0; i < steps.length; i++) {
+    const keys = new Array<string | undefined>(n);
+    /** Bits: DUPLICATE (a later step with a key an earlier one owns), NOTE. */
+    const kind = new Uint8Array(n);
+    const nodeOf = new Int32Array(n).fill(-1);
+    let count = 0;
+    for (let i = 0; i < n; i++) {
       const step = steps[i];
       const key = keyOf(step);
+      keys[i] = key;
+      if (key !== undefined) {
+        if (owner.get(key) === undefined) owner.set(key, i);
+        else kind[i] = DUPLICATE;
+      }
+      if (!isObject(step)) continue;
+      if (step.type === 'note') kind[i]! |= NOTE;
+      else nodeOf[i] = count++;
+    }
+    const nodeIndex = new Int32Array(count);
+    const declaredEntry = new Uint8Array(count);
+    const exempt = new Uint8Array(count);
+    for (let i = 0; i < n; i++) {
+      const v = nodeOf[i]!;
+      if (v < 0) continue;
+      const step = steps[i] as Obj;
+      nodeIndex[v] = i;
+      declaredEntry[v] = step.type === 'input' || step.input_connected === true ? 1 : 0;
+      exempt[v] = keys[i] === undefined || (kind[i]! & DUPLICATE) !== 0 ? 1 : 0;
+    }
+    const edges: EdgeColumns = { from: [], to: [], list: [], j: [], length: 0 };
+    const selfLoop = new Uint8Array(count);
+    /** The last step whose edges reached each node (duplicates of an edge are dropped). */
+    const seen = new Int32Array(count).fill(-1);
+    const graph: StepEdges = {
+      i: 0,
+      from: -1,
+      key: undefined,
+      type: undefined,
+      owner,
+      kind,
+      nodeOf,
+      seen,
+      selfLoop,
+      edges,
+    };
+
+    for (let i = 0; i < n; i++) {
+      const step = steps[i];
+      const key = keys[i];
       const type = isObject(step) ? step.type : undefined;
-      const subject = subjectOf(i, key, type);
-      for (const issue of stepIssues(step, type)) this.#addShape(issue, `/steps/${i}`, subject, key);
+      const issues = stepIssues(step, type);
+      if (issues.length > 0) {
+        const subject = subjectOf(i, key, type);
+        for (const issue of issues) this.#addShape(issue, `/steps/${i}`, subject, key);
+      }
       if (!isObject(step)) continue;
 
       if (
@@ -231,7 +333,7 @@ class Validation {
       ) {
         this.#unknownType(i, key, key === undefined ? `Step #${i}` : `Step ${quote(key)}`, type);
       }
-      if (key !== undefined && owner.get(key) !== i) this.#duplicateKey(i, key, owner);
+      if ((kind[i]! & DUPLICATE) !== 0) this.#duplicateKey(i, key!, owner);
       if (key === '__proto__') {
         // Step keys name properties of the scope, the run's `output` and every store row: this one
         // would replace their prototype instead (issue 11, item 6).
@@ -239,11 +341,13 @@ class Validation {
           code: 'INVALID_VALUE',
           path: `/steps/${i}/key`,
           step_key: key,
-          message: `${subject}: the key "__proto__" is reserved by JavaScript and cannot name a step. Choose another key.`,
+          message: `${subjectOf(i, key, type)}: the key "__proto__" is reserved by JavaScript and cannot name a step. Choose another key.`,
         });
       }
-      this.#stepExpressions(step, i, key, subject);
-      stepPlatformProblems(step, i, key, subject, this.#registered, (problem) => this.#add(problem));
+      this.#stepExpressions(step, i, key, type);
+      if (hasPlatformFields(type)) {
+        stepPlatformProblems(step, i, key, subjectOf(i, key, type), this.#registered, this.#adder);
+      }
 
       // Destinations: the edges of the graph.
       if (type === 'note') {
@@ -253,63 +357,49 @@ class Validation {
             path: `/steps/${i}/destinations`,
             step_key: key,
             message:
-              `${subject} is a note with destinations; notes never run, so these edges are ignored. ` +
+              `${subjectOf(i, key, type)} is a note with destinations; notes never run, so these edges are ignored. ` +
               'Remove `destinations` from the note (or change its type to a step that runs).',
           });
         }
         continue;
       }
-      const from = nodeOf[i]!;
-      const targets = new Set<number>();
-      for (const { target, list, j } of destinationsOf(step, i)) {
-        const site = (): Segments => [...list, j];
-        if (key !== undefined && target === key) {
-          selfLoop[from] = 1;
-          this.#add({
-            code: 'SELF_LOOP',
-            path: toPointer(site()),
-            step_key: key,
-            message:
-              `${subject} lists itself as a destination; a step cannot follow itself. Remove ${quote(key)} from ` +
-              'its destinations (to repeat work, use `loop`).',
-          });
-          continue;
+      graph.i = i;
+      graph.from = nodeOf[i]!;
+      graph.key = key;
+      graph.type = type;
+      this.#destinations(graph, step.destinations, null);
+      if (type === 'branch') {
+        if (isObject(step.conditions)) {
+          for (const [name, condition] of Object.entries(step.conditions)) {
+            if (isObject(condition))
+              this.#destinations(graph, condition.destinations, [
+                'steps',
+                i,
+                'conditions',
+                name,
+                'destinations',
+              ]);
+          }
         }
-        const t = owner.get(target);
-        if (t === undefined) {
-          this.#dangling(site, key, subject, target, owner);
-          continue;
-        }
-        if (isNote(t)) {
-          this.#add({
-            code: 'DESTINATION_IS_NOTE',
-            path: toPointer(site()),
-            step_key: key,
-            message:
-              `${subject} lists the note ${quote(target)} as a destination; notes never run, so this edge is ` +
-              `ignored. Remove ${quote(target)} from the destinations.`,
-          });
-          continue;
-        }
-        const to = nodeOf[t]!;
-        if (to < 0 || targets.has(to)) continue;
-        targets.add(to);
-        edges.push({ from, to, list, j });
+        this.#destinations(graph, step.else, ['steps', i, 'else']);
       }
     }
 
     // Tool-only steps (validate/tools.ts): never entries, never on an edge, never "unreachable".
-    const toolSteps = checkTools(steps, owner, this.#tools, this.#suggestions, (p) => this.#add(p));
+    const toolSteps = checkTools(steps, owner, this.#tools, this.#suggestions, this.#adder);
     if (toolSteps.size > 0) {
-      for (const edge of edges) {
-        const to = nodes[edge.to]!;
-        if (!toolSteps.has(to.index)) continue;
-        this.#add(toolEdgeProblem(toPointer([...edge.list, edge.j]), nodes[edge.from]!.key, to.key));
+      for (let id = 0; id < edges.length; id++) {
+        const to = edges.to[id]!;
+        if (!toolSteps.has(nodeIndex[to]!)) continue;
+        const from = edges.from[id]!;
+        this.#add(
+          toolEdgeProblem(edgePointer(edges, id, nodeIndex), keys[nodeIndex[from]!], keys[nodeIndex[to]!]),
+        );
       }
-      for (const node of nodes) {
-        if (!toolSteps.has(node.index)) continue;
-        node.exempt = true;
-        node.declaredEntry = false;
+      for (let v = 0; v < count; v++) {
+        if (!toolSteps.has(nodeIndex[v]!)) continue;
+        exempt[v] = 1;
+        declaredEntry[v] = 0;
       }
     }
 
@@ -324,25 +414,86 @@ class Validation {
           'Split the workflow into sub-workflows or share repeated logic.',
       });
     }
-    this.#graph(steps, nodes, edges, selfLoop);
+    this.#graph(steps, { count, declaredEntry, exempt }, nodeIndex, keys, edges, selfLoop);
+    this.graph = { owner, from: edges.from, to: edges.to, list: edges.list };
   }
 
-  #graph(steps: unknown[], nodes: GraphNode[], edges: Edge[], selfLoop: Uint8Array): void {
-    const { cycles, more, inCycle } = findCycles(nodes.length, edges, VALIDATION_LIMITS.maxCycles);
+  /**
+   * The edges of one destination list of a step (`list`: its path; null for `destinations`), in order: a
+   * self-loop, a dangling destination or a note is reported; an edge already listed is dropped.
+   */
+  #destinations(g: StepEdges, targets: unknown, list: Segments | null): void {
+    if (!Array.isArray(targets)) return;
+    const mark = g.i;
+    for (let j = 0; j < targets.length; j++) {
+      const target: unknown = targets[j];
+      if (typeof target !== 'string') continue;
+      const key = g.key;
+      if (key !== undefined && target === key) {
+        g.selfLoop[g.from] = 1;
+        this.#add({
+          code: 'SELF_LOOP',
+          path: listPointer(g.i, list, j),
+          step_key: key,
+          message:
+            `${subjectOf(g.i, key, g.type)} lists itself as a destination; a step cannot follow itself. Remove ${quote(key)} from ` +
+            'its destinations (to repeat work, use `loop`).',
+        });
+        continue;
+      }
+      const t = g.owner.get(target);
+      if (t === undefined) {
+        this.#dangling(listPointer(g.i, list, j), key, subjectOf(g.i, key, g.type), target, g.owner);
+        continue;
+      }
+      if ((g.kind[t]! & NOTE) !== 0) {
+        this.#add({
+          code: 'DESTINATION_IS_NOTE',
+          path: listPointer(g.i, list, j),
+          step_key: key,
+          message:
+            `${subjectOf(g.i, key, g.type)} lists the note ${quote(target)} as a destination; notes never run, so this edge is ` +
+            `ignored. Remove ${quote(target)} from the destinations.`,
+        });
+        continue;
+      }
+      const to = g.nodeOf[t]!;
+      if (to < 0 || g.seen[to] === mark) continue;
+      g.seen[to] = mark;
+      const edges = g.edges;
+      edges.from.push(g.from);
+      edges.to.push(to);
+      edges.list.push(list);
+      edges.j.push(j);
+      edges.length++;
+    }
+  }
+
+  #graph(
+    steps: unknown[],
+    nodes: GraphNodes,
+    nodeIndex: Int32Array,
+    keys: ReadonlyArray<string | undefined>,
+    edges: EdgeColumns,
+    selfLoop: Uint8Array,
+  ): void {
+    const adj = adjacency(nodes.count, edges);
+    const { cycles, more, inCycle } = findCycles(nodes.count, edges, VALIDATION_LIMITS.maxCycles, adj);
     const name = (node: number) => {
-      const n = nodes[node]!;
-      return n.key === undefined ? `#${n.index}` : n.key;
+      const key = keys[nodeIndex[node]!];
+      return key === undefined ? `#${nodeIndex[node]}` : key;
     };
     for (const cycle of cycles) {
-      const from = nodes[cycle.edge.from]!;
+      const from = edges.from[cycle.edge]!;
+      const to = edges.to[cycle.edge]!;
       this.#add({
         code: 'CYCLE',
-        path: toPointer([...cycle.edge.list, cycle.edge.j]),
-        step_key: from.key,
+        path: edgePointer(edges, cycle.edge, nodeIndex),
+        step_key: keys[nodeIndex[from]!],
         message:
           `Steps form a cycle: ${cyclePath(cycle.nodes.map(name))}. A workflow must not loop back on itself ` +
           `(a step waits for the steps before it, so a cycle never runs). Remove one destination of the cycle, ` +
-          `e.g. ${quote(name(cycle.edge.to))} from the destinations of step ${quote(name(cycle.edge.from))}; ` +
+          `e.g. ${quote(name(to))} from the destinations of step ${quote(name(from))}; ` +
           'to repeat work, use `loop`.',
       });
     }
@@ -355,7 +506,7 @@ class Validation {
           'to see the rest.',
       });
     }
-    if (nodes.length === 0) {
+    if (nodes.count === 0) {
       const notes = steps.filter((s) => isObject(s) && s.type === 'note').length;
       this.#add({
         code: 'NO_RUNNABLE_STEP',
@@ -370,16 +521,17 @@ class Validation {
       });
       return;
     }
-    const onCycle = new Uint8Array(nodes.length);
-    for (let v = 0; v < nodes.length; v++) onCycle[v] = inCycle[v]! | selfLoop[v]!;
-    for (const v of unreachable(nodes, edges, onCycle)) {
-      const n = nodes[v]!;
+    const onCycle = new Uint8Array(nodes.count);
+    for (let v = 0; v < nodes.count; v++) onCycle[v] = inCycle[v]! | selfLoop[v]!;
+    for (const v of unreachable(nodes, edges, onCycle, adj)) {
+      const index = nodeIndex[v]!;
+      const key = keys[index];
       this.#add({
         code: 'UNREACHABLE_STEP',
-        path: `/steps/${n.index}`,
-        step_key: n.key,
+        path: `/steps/${index}`,
+        step_key: key,
         message:
-          `Step ${quote(n.key ?? '')} never runs: no entry step leads to it (the entries are the input steps ` +
+          `Step ${quote(key ?? '')} never runs: no entry step leads to it (the entries are the input steps ` +
           'and the steps with "input_connected": true). Add it to the destinations of a step that runs, set ' +
           '"input_connected": true on it, or remove it.',
       });
@@ -438,21 +590,21 @@ class Validation {
   }
 
   #dangling(
-    site: () => Segments,
+    path: string,
     key: string | undefined,
     subject: string,
     target: string,
     owner: Map<string, number>,
   ): void {
     if (!this.#problems.hasRoom('DANGLING_DESTINATION')) {
-      this.#add({ code: 'DANGLING_DESTINATION', path: toPointer(site()), message: '' }); // counted only
+      this.#add({ code: 'DANGLING_DESTINATION', path, message: '' }); // counted only
       return;
     }
     this.#keys ??= new Suggester(owner.keys(), this.#suggestions);
     const guess = this.#keys.closest(target);
     this.#add({
       code: 'DANGLING_DESTINATION',
-      path: toPointer(site()),
+      path,
       step_key: key,
       message:
         `${subject} lists the destination ${quote(target)}, but no step has that key. ` +
@@ -462,12 +614,14 @@ class Validation {
     });
   }
 
-  #stepExpressions(step: Obj, i: number, key: string | undefined, subject: string): void {
-    for (const field of ['conditional', 'loop'] as const) {
-      const source = step[field];
-      if (typeof source === 'string' && source.trim() !== '') {
-        this.#expression(['steps', i, field], source, subject, key);
-      }
+  #stepExpressions(step: Obj, i: number, key: string | undefined, type: unknown): void {
+    const conditional = step.conditional;
+    if (typeof conditional === 'string' && conditional.trim() !== '') {
+      this.#expression(i, 'conditional', conditional, type, key);
+    }
+    const loop = step.loop;
+    if (typeof loop === 'string' && loop.trim() !== '') {
+      this.#expression(i, 'loop', loop, type, key);
     }
     if (step.type === 'code' && typeof step.code === 'string') {
       // A code step's own `language` overrides the document's for its `code`.
@@ -479,14 +633,14 @@ class Validation {
           path: `/steps/${i}/code`,
           step_key: key,
           message:
-            `${subject} has an empty \`code\` expression, so it always outputs null. ` +
+            `${subjectOf(i, key, type)} has an empty \`code\` expression, so it always outputs null. ` +
             (language === 'javascript'
               ? 'Write a JavaScript function body that returns the output, e.g. "return { total: input.amount * 2 };"'
               : 'Write a JSONata expression whose value is the output, e.g. "input.amount * 2"') +
             ', or remove the step.',
         });
       } else {
-        this.#expression(['steps', i, 'code'], step.code, subject, key, language);
+        this.#expression(i, 'code', step.code, type, key, language);
       }
     }
     if (step.type === 'branch' && isObject(step.conditions)) {
@@ -502,13 +656,13 @@ class Validation {
               step_key: key,
               position: 0,
               message:
-                `${subject}: the condition ${quote(name)} is empty (position 0). ` +
+                `${subjectOf(i, key, type)}: the condition ${quote(name)} is empty (position 0). ` +
                 (this.#language === 'javascript'
                   ? 'Write a JavaScript function body that returns true or false, e.g. "return input.priority === \'high\';".'
                   : 'Write a JSONata expression that evaluates to true or false, e.g. "input.priority = \\"high\\"".'),
             });
           } else {
-            this.#expression(site, condition.condition, subject, key);
+            this.#expression(i, site, condition.condition, type, key);
           }
         }
         if (typeof condition.order === 'number') {
@@ -520,14 +674,14 @@ class Validation {
               path: toPointer(['steps', i, 'conditions', name, 'order']),
               step_key: key,
               message:
-                `${subject}: the conditions ${quote(earlier)} and ${quote(name)} both have order ` +
+                `${subjectOf(i, key, type)}: the conditions ${quote(earlier)} and ${quote(name)} both have order ` +
                 `${condition.order}, so they are tried in document order. Give each condition its own order.`,
             });
           }
         }
       }
     }
-    this.#templates(step, i, key, subject);
+    if (mayHaveTemplates(step)) this.#templates(step, i, key, subjectOf(i, key, type));
   }
 
   #templates(step: Obj, i: number, key: string | undefined, subject: string): void {
@@ -598,27 +752,31 @@ class Validation {
     }
   }
 
+  /** `field`: the expression's field (`code`, …), or its path from the step (a branch condition). */
   #expression(
-    site: Segments,
+    i: number,
+    field: string | Segments,
     source: string,
-    subject: string,
+    type: unknown,
     key: string | undefined,
     language: ExpressionLanguage = this.#language,
   ): void {
     const outcome: ParseOutcome = this.#expressions.parse(source, language);
-    // Nearly every expression parses: build the pointer and the field name only for a problem.
+    // Nearly every expression parses: build the pointer, the subject and the field name only for a problem.
     if (outcome.kind === 'ok') return;
+    const site = typeof field === 'string' ? ['steps', i, field] : field;
+    const subject = subjectOf(i, key, type);
     const pointer = toPointer(site);
-    const field = `\`${fieldName(site.slice(2))}\``;
+    const name = `\`${fieldName(site.slice(2))}\``;
     switch (outcome.kind) {
       case 'budget':
         this.#budgetAt ??= pointer;
         return;
       case 'too-long':
-        this.#tooLong(pointer, key, `${subject}: the expression in ${field}`, outcome.length);
+        this.#tooLong(pointer, key, `${subject}: the expression in ${name}`, outcome.length);
         return;
       case 'too-deep':
-        this.#tooDeep(pointer, key, `${subject}: the expression in ${field}`);
+        this.#tooDeep(pointer, key, `${subject}: the expression in ${name}`);
         return;
       case 'syntax': {
         const position = outcome.error.position;
@@ -629,11 +787,11 @@ class Validation {
           position,
           message:
             outcome.language === 'javascript'
-              ? `${subject}: the JavaScript in ${field} has a syntax error at line ${outcome.line}, column ` +
+              ? `${subject}: the JavaScript in ${name} has a syntax error at line ${outcome.line}, column ` +
                 `${outcome.column} (position ${position}): ${sentence(outcome.error.message)} Near ` +
                 `${near(source, position)}. Fix the code: a function body that returns the value, e.g. ` +
                 '"return input.amount * 2;".'
-              : `${subject}: the JSONata expression in ${field} has a syntax error at position ${position}: ` +
+              : `${subject}: the JSONata expression in ${name} has a syntax error at position ${position}: ` +
                 `${sentence(outcome.error.message)} Near ${near(source, position)}. ` +
                 (outcome.looksLikeJavaScript
                   ? 'It looks like JavaScript (a function body with `return`): set "language": "javascript" ' +
@@ -677,32 +835,6 @@ function subjectOf(i: number, key: string | undefined, type: unknown): string {
   return typeof type === 'string' && type !== ''
     ? `${name} (${type.length > 30 ? `${type.slice(0, 30)}…` : type})`
     : name;
-}
-
-/**
- * Every destination a step lists, with where it is written (`list` + index `j`): `destinations`, and for
- * branches the conditions' destinations and `else`.
- */
-function destinationsOf(step: Obj, i: number): Array<{ target: string; list: Segments; j: number }> {
-  const out: Array<{ target: string; list: Segments; j: number }> = [];
-  const collect = (targets: unknown, list: Segments) => {
-    if (!Array.isArray(targets)) return;
-    for (let j = 0; j < targets.length; j++) {
-      const target: unknown = targets[j];
-      if (typeof target === 'string') out.push({ target, list, j });
-    }
-  };
-  collect(step.destinations, ['steps', i, 'destinations']);
-  if (step.type === 'branch') {
-    if (isObject(step.conditions)) {
-      for (const [name, condition] of Object.entries(step.conditions)) {
-        if (isObject(condition))
-          collect(condition.destinations, ['steps', i, 'conditions', name, 'destinations']);
-      }
-    }
-    collect(step.else, ['steps', i, 'else']);
-  }
-  return out;
 }
 
 /** `a -> b -> c -> a`, shortened in the middle for long cycles. */
