@@ -45,6 +45,12 @@ export interface SeverableStore {
   failAppends(numbers: readonly number[], error?: Error): void;
   /** From the `n`-th `appendJournals` call (1-based) on, every call hangs. */
   severAtAppend(n: number): void;
+  /**
+   * The next `appendJournals` call that carries an entry of this type (`run.started`: a run's first
+   * append; `run.ended`: its last) rejects with `error` — once. Unlike numbers, this does not depend on
+   * how many appends a run happens to make (a loaded machine can merge or split batches).
+   */
+  failAppendWith(type: string, error?: Error): void;
 }
 
 export function severable(store: WeftStore): SeverableStore {
@@ -52,7 +58,13 @@ export function severable(store: WeftStore): SeverableStore {
   let appends = 0;
   let severAt = Number.POSITIVE_INFINITY;
   let failing = new Set<number>();
+  let failingType: string | null = null;
   let failure = new Error('disk I/O error (injected)');
+  const carries = (args: unknown[], type: string) =>
+    Array.isArray(args[0]) &&
+    (args[0] as Array<{ batch?: { entries?: Array<{ type?: unknown }> } }>).some((append) =>
+      append?.batch?.entries?.some((entry) => entry?.type === type),
+    );
   const never = new Promise<never>(() => undefined);
   const proxy = new Proxy(store, {
     get(target, property, receiver) {
@@ -67,6 +79,10 @@ export function severable(store: WeftStore): SeverableStore {
             return never;
           }
           if (failing.has(appends)) return Promise.reject(failure);
+          if (failingType !== null && carries(args, failingType)) {
+            failingType = null;
+            return Promise.reject(failure);
+          }
         }
         return (value as (...a: unknown[]) => unknown).apply(target, args);
       };
@@ -86,6 +102,10 @@ export function severable(store: WeftStore): SeverableStore {
     },
     severAtAppend(n) {
       severAt = n;
+    },
+    failAppendWith(type, error) {
+      failingType = type;
+      if (error !== undefined) failure = error;
     },
   };
 }
@@ -498,8 +518,9 @@ export function describeDurableRuns(name: string, options: DurableContractOption
           expect((await app.runs.run(workflow.id, { version: 'draft' })).status).toBe('COMPLETED');
           const count = cut.appends - before;
           expect(count).toBeGreaterThanOrEqual(3);
-          const n = which === 'first' ? 1 : which === 'last' ? count : Math.ceil(count / 2);
-          cut.failAppends([cut.appends + n]);
+          if (which === 'first') cut.failAppendWith('run.started');
+          else if (which === 'last') cut.failAppendWith('run.ended');
+          else cut.failAppends([cut.appends + Math.ceil(count / 2)]);
           const run = await app.runs.run(workflow.id, { version: 'draft' });
           expect(run).not.toBeNull();
           expect(run.status).toBe('FAILED');
