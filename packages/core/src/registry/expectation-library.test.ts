@@ -116,7 +116,7 @@ describe('the expectation library', () => {
     expect(await a.tests.expectations.get(e.id)).toEqual(e);
   });
 
-  it(`holds at most ${MAX_LIBRARY_EXPECTATIONS} expectations per workflow (LIMIT past that)`, async () => {
+  it(`holds at most ${MAX_LIBRARY_EXPECTATIONS} expectations per workflow (CONFLICT past that)`, async () => {
     const { weft, a, w } = await withWorkflow();
     const now = new Date().toISOString();
     for (let i = 0; i < MAX_LIBRARY_EXPECTATIONS; i++) {
@@ -131,7 +131,7 @@ describe('the expectation library', () => {
       });
     }
     expect(await codeOf(a.tests.expectations.create(w.id, { name: 'one more', script: 'true' }))).toBe(
-      'LIMIT',
+      'CONFLICT',
     );
   });
 });

@@ -2,7 +2,7 @@
  * A workflow's expectation library (the platform's `/tests/expectations`): named scripts, checked like a
  * test's own expectation scripts, that the workflow's tests reference by `expectation_id`. Scoped like
  * everything else: an expectation of another app (or of another workflow, when one is named) is
- * NOT_FOUND. A library holds at most `MAX_LIBRARY_EXPECTATIONS`.
+ * NOT_FOUND. A library holds at most `MAX_LIBRARY_EXPECTATIONS` (CONFLICT past that).
  *
  * Deleting an expectation does not touch the tests that reference it: each keeps its reference (and the
  * last script it ran), and its next run fails that expectation with code NOT_FOUND until the test is
@@ -18,7 +18,7 @@ import type {
   UpdateExpectationInput,
 } from './client.js';
 import type { RegistryContext } from './context.js';
-import { checkOptions, checkPageQuery, notFound } from './errors.js';
+import { checkOptions, checkPageQuery, conflict, notFound } from './errors.js';
 import { checkScript, languageOf, MAX_EXPECTATION_SCRIPT } from './expectation-script.js';
 
 /** The most expectations one workflow's library holds. */
@@ -91,10 +91,9 @@ export function expectationsApi(ctx: RegistryContext, appId: string): Expectatio
       return locked(workflow.id, async () => {
         const count = await ctx.store.countExpectations(workflow.id);
         if (count >= MAX_LIBRARY_EXPECTATIONS) {
-          throw new WeftError(
-            ERROR_CODES.LIMIT,
-            `The expectation library of workflow "${workflowId}" holds ${count} expectations, the most it may. Delete some before creating more.`,
-            { details: { parameter: 'workflowId', limit: MAX_LIBRARY_EXPECTATIONS }, retryable: false },
+          throw conflict(
+            `The expectation library of workflow "${workflowId}" holds ${count} expectations, the most it may (${MAX_LIBRARY_EXPECTATIONS}). Delete some before creating more.`,
+            { workflow_id: workflow.id, limit: MAX_LIBRARY_EXPECTATIONS },
           );
         }
         const now = ctx.now();
