@@ -7,7 +7,9 @@
  * (`output.summarize.output` is that step's output), `step` is the record of the test's `step_key`.
  * Scripts are evaluated under the engine's expression limits, across the same evaluation boundary as the
  * run's own expressions. A test is DRAFT until it first runs, RUNNING while it runs, then PASSED, FAILED
- * or CANCELLED; `tests_stats` has the platform's counts.
+ * or CANCELLED; `tests_stats` has the platform's counts. An expectation may reference the workflow's
+ * expectation library (`expectation_id`, expectation-library.ts) instead of carrying a script: the
+ * reference is checked when the test is written and resolved again at every run.
  */
 import { ERROR_CODES, invalidArgument, isWeftError, WeftError } from '../errors.js';
 import { compileJavaScript } from '../expressions/javascript.js';
