@@ -64,7 +64,10 @@ describe.each(packages.map((p) => [p.name, p] as const))('%s', (_name, pkg) => {
   });
 
   it('ships dist (and bin) only, and depends on other @weft packages through the workspace', () => {
-    expect(manifest.files).toEqual(manifest.bin === undefined ? ['dist'] : ['bin', 'dist']);
+    // dist/.tsbuildinfo is tsc -b's record of the build: kept beside what it describes (deleting dist
+    // rebuilds everything), never shipped.
+    const shipped = manifest.bin === undefined ? ['dist'] : ['bin', 'dist'];
+    expect(manifest.files).toEqual([...shipped, '!dist/.tsbuildinfo']);
     for (const [name, range] of Object.entries<string>({
       ...manifest.dependencies,
       ...manifest.devDependencies,
@@ -76,7 +79,12 @@ describe.each(packages.map((p) => [p.name, p] as const))('%s', (_name, pkg) => {
   it('builds with tsc -b, referencing exactly the @weft packages it depends on', () => {
     const build = readTsconfig(join(pkg.dir, 'tsconfig.build.json'));
     expect(build.extends).toBe('../../tsconfig.base.json');
-    expect(build.compilerOptions).toMatchObject({ composite: true, rootDir: 'src', outDir: 'dist' });
+    expect(build.compilerOptions).toMatchObject({
+      composite: true,
+      rootDir: 'src',
+      outDir: 'dist',
+      tsBuildInfoFile: 'dist/.tsbuildinfo',
+    });
     const references = (build.references ?? []).map((r: { path: string }) => r.path).sort();
     const dependencies = Object.keys(manifest.dependencies ?? {})
       .filter((name) => name.startsWith('@weft/'))

@@ -7,7 +7,7 @@
  * the local execution; the summary is then the stored run (CANCELLED).
  */
 import type { Run, RunHandle, RunRecord, Weft, WeftEventName } from '@weft/core';
-import { EXIT } from './errors.js';
+import { CliError, EXIT } from './errors.js';
 import { interruptHandler, onInterrupt } from './interrupt.js';
 import { colorsFor, writeLine } from './output.js';
 import { LiveProgress, PlainProgress, type Progress, RunView, silentProgress } from './progress.js';
@@ -43,6 +43,25 @@ export const LEASE_MS = 15_000;
 export const HEARTBEAT_MS = 1_000;
 /** The registry's owner options of a `weft` process that executes runs. */
 export const CLI_OWNER = { leaseMs: LEASE_MS, heartbeatMs: HEARTBEAT_MS } as const;
+/** The bounds of `WEFT_LEASE_MS`: a lease shorter than a second would lapse between two renewals. */
+const MIN_LEASE_MS = 1_000;
+const MAX_LEASE_MS = 3_600_000;
+
+/**
+ * The owner options of this process: `WEFT_LEASE_MS` sets the lease (how long after its process dies
+ * another `weft` may resume a run — `weft runs resume`), renewed three times per lease at least.
+ */
+export function cliOwner(env: NodeJS.ProcessEnv): { leaseMs: number; heartbeatMs: number } {
+  const raw = env.WEFT_LEASE_MS;
+  if (raw === undefined || raw.trim() === '') return CLI_OWNER;
+  const leaseMs = Number(raw);
+  if (!Number.isInteger(leaseMs) || leaseMs < MIN_LEASE_MS || leaseMs > MAX_LEASE_MS) {
+    throw new CliError(
+      `WEFT_LEASE_MS=${raw}: expected a whole number of milliseconds from ${MIN_LEASE_MS} to ${MAX_LEASE_MS}.`,
+    );
+  }
+  return { leaseMs, heartbeatMs: Math.min(HEARTBEAT_MS, Math.floor(leaseMs / 3)) };
+}
 
 export interface Io {
   stdout: NodeJS.WriteStream;

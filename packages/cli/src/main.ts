@@ -175,7 +175,7 @@ export function createProgram(io: Io, setExit: (code: number) => void): Command 
 
   const runs = program
     .command('runs')
-    .description('the runs weft run recorded: list, show, replay, cancel, wait');
+    .description('the runs weft run recorded: list, show, replay, resume, cancel, wait');
 
   runs
     .command('list')
@@ -235,6 +235,38 @@ export function createProgram(io: Io, setExit: (code: number) => void): Command 
           id,
           {
             fromStep: flags.fromStep,
+            provider: flags.provider,
+            fixtures: flags.fixtures,
+            var: flags.var ?? [],
+            secret: flags.secret ?? [],
+            output: flags.output,
+            json: flags.json === true,
+            db: flags.db,
+          },
+          io,
+        ),
+      );
+    });
+
+  runs
+    .command('resume')
+    .description(
+      'resume a run whose weft process died, from its journal: completed steps are not run again (WEFT_LEASE_MS: the lease)',
+    )
+    .argument('<id>', 'the run id (weft runs list shows it as RUNNING (no live owner))')
+    .addOption(providerOption('who answers model steps (default as for weft run)'))
+    .option('--fixtures <file>', 'scripted replies (default: <name>.fixtures.json beside the workflow file)')
+    .option('--var <KEY=VALUE>', 'a variable ($vars.KEY); repeatable', keyValue('--var'))
+    .option('--secret <KEY=VALUE>', 'a secret variable; repeatable', keyValue('--secret'))
+    .addOption(outputOption())
+    .option('--json', 'print the run events as NDJSON on stdout instead of progress')
+    .addOption(dbOption())
+    .action(async (id: string, flags: Record<string, any>) => {
+      const { runsResumeCommand } = await import('./commands/runs.js');
+      setExit(
+        await runsResumeCommand(
+          id,
+          {
             provider: flags.provider,
             fixtures: flags.fixtures,
             var: flags.var ?? [],

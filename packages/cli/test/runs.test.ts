@@ -254,3 +254,117 @@ describe('weft runs', () => {
     expect(show.stdout).toContain('no process holds its lease');
   });
 });
+
+describe('weft runs resume', () => {
+  it('resumes a run nobody holds from its journal; refuses a run a live process holds or one that ended', async () => {
+    const dir = tempDir({});
+    const path = join(dir, 'runs.db');
+    const store = sqliteStore({ path });
+    const past = new Date(Date.now() - 60_000).toISOString();
+    const future = new Date(Date.now() + 3_600_000).toISOString();
+    await store.insertRun(plantedRun('orphan', { input: { n: 1 } }), {
+      owner_id: 'dead-process',
+      lease_until: past,
+    });
+    await store.insertRun(plantedRun('busy', { input: { n: 1 } }), {
+      owner_id: 'live-process',
+      lease_until: future,
+    });
+    store.close();
+    const env = { WEFT_DB: path };
+
+    const resumed = await weft(['runs', 'resume', 'orphan', '-o', 'json'], { cwd: dir, env });
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(JSON.parse(resumed.stdout)).toBe(4);
+    const shown = await weft(['runs', 'show', 'orphan', '-o', 'run'], { cwd: dir, env });
+    expect(JSON.parse(shown.stdout)).toMatchObject({ id: 'orphan', status: 'COMPLETED', result: 4 });
+
+    const busy = await weft(['runs', 'resume', 'busy'], { cwd: dir, env });
+    expect(busy.code).toBe(1);
+    expect(busy.stderr).toContain('its lease is held by a live process');
+    expect(busy.stderr).toContain('weft runs wait busy');
+
+    const ended = await weft(['runs', 'resume', 'orphan'], { cwd: dir, env });
+    expect(ended.code).toBe(1);
+    expect(ended.stderr).toContain('has already ended (COMPLETED)');
+
+    const missing = await weft(['runs', 'resume', 'nope'], { cwd: dir, env });
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain('No run "nope"');
+
+    const badLease = await weft(['runs', 'resume', 'busy'], {
+      cwd: dir,
+      env: { ...env, WEFT_LEASE_MS: '5' },
+    });
+    expect(badLease.code).toBe(2);
+    expect(badLease.stderr).toContain('WEFT_LEASE_MS=5');
+  });
+
+  it('a weft run killed mid-run is resumed by weft runs resume: its completed steps are not run again', async () => {
+    const dir = tempDir({
+      'slow.json': {
+        steps: [
+          { type: 'code', key: 'first', code: '"one"', destinations: ['think'] },
+          {
+            type: 'model',
+            key: 'think',
+            provider: {
+              provider: 'openai',
+              model: 'gpt-4o-mini',
+              messages: [{ role: 'user', content: 'hi' }],
+            },
+            destinations: ['after'],
+          },
+          { type: 'code', key: 'after', code: 'first.output & "+" & $string(think.output.message)' },
+        ],
+      },
+      'slow.fixtures.json': { latency_ms: 120_000 },
+    });
+    const env = { WEFT_DB: undefined, WEFT_LEASE_MS: '1000' };
+    const running = start(['run', 'slow.json', '--json'], { cwd: dir, env });
+    const started = JSON.parse(
+      await running.waitForLine((l) => l.includes('"step.started"') && l.includes('"think"')),
+    );
+    const id = started.run_id as string;
+    // `first` is in the store once its journal batch is committed (the macrotask after it settled).
+    let before: Record<string, any> | null = null;
+    for (let i = 0; i < 50; i++) {
+      const shown = await weft(['runs', 'show', id, '-o', 'run'], { cwd: dir, env });
+      if (shown.code !== 2) {
+        const run = JSON.parse(shown.stdout);
+        if (run.output?.first?.status === 'COMPLETED') {
+          before = run;
+          break;
+        }
+      }
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(before, 'the first step was recorded as COMPLETED').not.toBeNull();
+    running.child.kill('SIGKILL');
+    await running.done;
+    // The provider is fixed meanwhile (no more latency): resume uses the workflow file's providers now.
+    writeFileSync(join(dir, 'slow.fixtures.json'), JSON.stringify({ latency_ms: 0 }));
+    await new Promise((resolve) => setTimeout(resolve, 1_200)); // the killed process's lease ends
+
+    const resumed = await weft(['runs', 'resume', id, '--json'], { cwd: dir, env });
+    expect(resumed.code, resumed.stderr + resumed.stdout).toBe(0);
+    const events = ndjson(resumed.stdout);
+    // The step that was running runs again (its step.started is in the journal already); `first` does not.
+    const keys = events.map((e) => e.step_key);
+    expect(keys).not.toContain('first');
+    expect(events.filter((e) => e.event === 'step.completed').map((e) => e.step_key)).toEqual([
+      'think',
+      'after',
+    ]);
+    expect(events.at(-1)).toMatchObject({ event: 'run.completed', run_id: id });
+    const after = JSON.parse((await weft(['runs', 'show', id, '-o', 'run'], { cwd: dir, env })).stdout);
+    expect(after.status).toBe('COMPLETED');
+    expect(after.output.first).toMatchObject({
+      status: 'COMPLETED',
+      output: 'one',
+      start: before!.output.first.start,
+      end: before!.output.first.end,
+    });
+    expect(String(after.result)).toMatch(/^one\+/);
+  });
+});

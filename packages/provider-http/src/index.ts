@@ -34,6 +34,7 @@ export {
   redactText,
   redactValue,
 } from './errors.js';
+export { checkModelRequest } from './request.js';
 export type { RetryOptions } from './retry.js';
 export { backoffDelay, DEFAULT_RETRY, parseRetryAfter, sleep } from './retry.js';
 export type { SSEEvent } from './sse.js';

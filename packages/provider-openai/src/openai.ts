@@ -15,6 +15,7 @@ import {
 } from '@weft/core';
 import {
   type AttemptContext,
+  checkModelRequest,
   createHttpClient,
   errorForStreamError,
   type FetchLike,
@@ -199,7 +200,9 @@ export function openai(options: OpenAIOptions = {}): Provider {
     name,
     pricing: prices,
     catalogue: models,
-    complete(request: ModelRequest): Promise<ModelResponse> {
+    // async: a malformed request rejects (INVALID_ARGUMENT naming the field), it never throws.
+    async complete(request: ModelRequest): Promise<ModelResponse> {
+      checkModelRequest(request);
       const stream =
         options.stream === true || ((options.stream ?? 'auto') === 'auto' && request.onDelta !== undefined);
       return client.post({

@@ -15,7 +15,7 @@ import {
   workspaceEngine,
 } from '../common.js';
 import { CliError, EXIT } from '../errors.js';
-import { CLI_OWNER, execute, type Io } from '../execute.js';
+import { cliOwner, execute, type Io } from '../execute.js';
 import { colorsFor, writeLine } from '../output.js';
 import { loadWorkflow } from '../project.js';
 import type { ProviderChoice } from '../providers.js';
@@ -81,7 +81,7 @@ export async function runCommand(file: string, flags: RunFlags, io: Io): Promise
     // processes left behind are not resumed here (`weft runs show` tells them; docs/cli.md).
     const weft = createWeft({
       ...engineOptions(workspace),
-      owner: CLI_OWNER,
+      owner: cliOwner(io.env),
       recover: false,
       // On PostgreSQL the run is enqueued for the workers (`weft worker --db …`) and waited for.
       ...(opened.postgres ? { worker: false as const } : {}),

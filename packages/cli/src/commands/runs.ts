@@ -1,5 +1,5 @@
 /**
- * `weft runs list | show | replay | cancel | wait`: the run history `weft run` records in the run
+ * `weft runs list | show | replay | resume | cancel | wait`: the run history `weft run` records in the run
  * database (docs/cli.md — Run history), read and driven through the registry (`createWeft({ store })`).
  */
 import { existsSync } from 'node:fs';
@@ -7,7 +7,7 @@ import { createWeft, isWeftError, RUN_STATUSES, type RunRecord, type RunStatus, 
 import { isLiveStatus } from '@weft/core/store';
 import { asUsageError, engineOptions, openWorkspace, parseVariables, type Workspace } from '../common.js';
 import { CliError, EXIT } from '../errors.js';
-import { CLI_OWNER, execute, type Io, LEASE_MS } from '../execute.js';
+import { cliOwner, execute, type Io, LEASE_MS } from '../execute.js';
 import { readJson } from '../files.js';
 import { emptyFixtures, parseFixtures } from '../fixtures.js';
 import { type Colors, colorsFor, duration, writeLine } from '../output.js';
@@ -209,7 +209,7 @@ function renderStored(run: RunRecord, c: Colors, columns: number | undefined, li
   if (live === false) {
     lines.push(
       c.yellow(
-        `${run.status}, but no process holds its lease: the process running it stopped before it ended. Cancel it with: weft runs cancel ${run.id}`,
+        `${run.status}, but no process holds its lease: the process running it stopped before it ended. Resume it with: weft runs resume ${run.id} — or cancel it with: weft runs cancel ${run.id}`,
       ),
     );
   }
@@ -282,7 +282,26 @@ async function replayProviders(
 }
 
 export async function runsReplayCommand(runId: string, flags: ReplayFlags, io: Io): Promise<number> {
+  return driveStoredRun(runId, flags, io, (app, original) =>
+    app.runs.replay(original.id, {
+      background: true,
+      ...(flags.fromStep === undefined ? {} : { from_step_key: flags.fromStep }),
+    }),
+  );
+}
+
+/**
+ * A recorded run driven in the foreground by this process (`replay`, `resume`): its document from the
+ * database, the providers of its workflow file (replayProviders), live progress and the summary.
+ */
+async function driveStoredRun(
+  runId: string,
+  flags: ReplayFlags,
+  io: Io,
+  start: (app: ReturnType<Weft['app']>, original: RunRecord, weft: Weft) => Promise<RunRecord>,
+): Promise<number> {
   const variables = parseVariables(flags.var, flags.secret);
+  const owner = cliOwner(io.env);
   const opened = await openStore({ db: flags.db }, io.env, { mustExist: true });
   const storeErrors: string[] = [];
   try {
@@ -306,7 +325,7 @@ export async function runsReplayCommand(runId: string, flags: ReplayFlags, io: I
     };
     const weft = createWeft({
       ...engine,
-      owner: CLI_OWNER,
+      owner,
       recover: false,
       store: withVariables(opened.store, variables),
       onStoreError: (error, context) =>
@@ -321,10 +340,7 @@ export async function runsReplayCommand(runId: string, flags: ReplayFlags, io: I
       document,
       async start() {
         try {
-          return await app.runs.replay(original.id, {
-            background: true,
-            ...(flags.fromStep === undefined ? {} : { from_step_key: flags.fromStep }),
-          });
+          return await start(app, original, weft);
         } catch (error) {
           throw cliErrorOf(asUsageError(error));
         }
@@ -339,6 +355,38 @@ export async function runsReplayCommand(runId: string, flags: ReplayFlags, io: I
   } finally {
     opened.close();
   }
+}
+
+// ── resume ───────────────────────────────────────────────────────────────────────────────────────────
+
+export type ResumeFlags = Omit<ReplayFlags, 'fromStep'>;
+
+/**
+ * Resumes a run whose process died (killed, crashed, the machine restarted) from its journal, in this
+ * process: completed steps keep their records and are not run again, the steps that were running run
+ * again (docs/durability.md, "Recovery"). Only a run nobody holds is taken: the lease is claimed by
+ * compare-and-set, so two `weft runs resume` (or a live `weft run`) never run it twice.
+ */
+export async function runsResumeCommand(runId: string, flags: ResumeFlags, io: Io): Promise<number> {
+  return driveStoredRun(runId, flags, io, async (app, original, weft) => {
+    if (!isLiveStatus(original.status)) {
+      throw new CliError(
+        `Run ${runId} has already ended (${original.status}): there is nothing to resume. Run it again with: weft runs replay ${runId}`,
+        { exitCode: EXIT.FAILED },
+      );
+    }
+    const result = await weft.recover([original.id]);
+    const failed = result.failed.find((f) => f.run_id === original.id);
+    if (failed !== undefined || result.resumed.includes(original.id)) return app.runs.get(original.id);
+    const now = await app.runs.get(original.id);
+    if (!isLiveStatus(now.status)) return now; // its process ended it meanwhile
+    const lease = await weft.store.getLease(original.id);
+    const until = lease?.lease_until ?? null;
+    throw new CliError(
+      `Run ${runId} is ${now.status} and its lease is held by a live process${until === null ? '' : ` until ${until}`} (the process running it renews it every second): resuming it here would run it twice. Wait for it with: weft runs wait ${runId} — or cancel it with: weft runs cancel ${runId}. If that process is gone, retry once its lease has ended (WEFT_LEASE_MS sets the lease of weft processes).`,
+      { exitCode: EXIT.FAILED },
+    );
+  });
 }
 
 // ── cancel ───────────────────────────────────────────────────────────────────────────────────────────
@@ -399,7 +447,7 @@ export async function runsWaitCommand(runId: string, flags: WaitFlags, io: Io): 
         run = await findRun(weft, runId);
         if (!isLiveStatus(run.status)) break;
         throw new CliError(
-          `Run ${runId} is ${run.status}, but no process holds its lease: the process running it stopped before it ended, so waiting would never end. The weft CLI does not resume runs (an app that embeds Weft on this database does: createWeft({ store }) resumes them when it opens, docs/durability.md). Run it again with: weft runs replay ${runId} — or cancel it with: weft runs cancel ${runId}`,
+          `Run ${runId} is ${run.status}, but no process holds its lease: the process running it stopped before it ended, so waiting would never end. Resume it from its journal with: weft runs resume ${runId} (its completed steps are not run again) — or run it again with: weft runs replay ${runId}, or cancel it with: weft runs cancel ${runId}`,
           { exitCode: EXIT.FAILED },
         );
       }
