@@ -73,6 +73,8 @@ async function checkExpectations(
     );
   const keys = new Set<string>();
   const out: TestExpectation[] = [];
+  // One store read per library expectation named, however many items name it.
+  const found = new Map<string, Promise<WorkflowExpectation | null>>();
   for (const [i, e] of value.entries()) {
     if (e === null || typeof e !== 'object')
       throw invalidArgument(`expectations[${i}]`, '{ key, name, script } or { key, expectation_id }', e);
@@ -98,15 +100,16 @@ async function checkExpectations(
           'the id of a library expectation',
           expectationId,
         );
-      const found = await library(expectationId);
-      if (found === null) {
+      if (!found.has(expectationId)) found.set(expectationId, library(expectationId));
+      const entry = await found.get(expectationId)!;
+      if (entry === null) {
         throw new WeftError(
           ERROR_CODES.INVALID_ARGUMENT,
           `Expectation "${key}" references library expectation "${expectationId}", which the workflow's library does not have. Create it first (tests.expectations.create), or give the expectation its own \`script\`.`,
           { details: { parameter: `expectations[${i}].expectation_id`, expectation_id: expectationId } },
         );
       }
-      out.push({ key, name: name ?? found.name, script: found.script, expectation_id: found.id });
+      out.push({ key, name: name ?? entry.name, script: entry.script, expectation_id: entry.id });
       continue;
     }
     checkScript(script, language, `expectations[${i}].script`, `expectation "${key}"`);
