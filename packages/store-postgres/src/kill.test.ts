@@ -126,11 +126,25 @@ describeWithPostgres('PostgreSQL workers', () => {
         );
       }
 
-      const deadline = Date.now() + (RUNS > 500 ? 600_000 : 45_000);
+      // Bounded by progress, not by the clock alone: a stuck run shows as no run ending for STALL_MS
+      // (a lost run would never end), while a machine that is merely slow keeps ending runs. The outer
+      // bound keeps the test finite whatever happens.
+      const STALL_MS = 60_000;
+      const deadline = Date.now() + (RUNS > 500 ? 600_000 : 300_000);
+      let lastLive = Number.POSITIVE_INFINITY;
+      let lastProgress = Date.now();
       for (;;) {
         const live = await store.countRuns({ app_id: APP, status: ['PENDING', 'RUNNING'] });
         if (live === 0) break;
-        if (Date.now() > deadline) throw new Error(`${live} runs still live; kills: ${kills.join(', ')}`);
+        if (live < lastLive) {
+          lastLive = live;
+          lastProgress = Date.now();
+        }
+        if (Date.now() > deadline || Date.now() - lastProgress > STALL_MS) {
+          throw new Error(
+            `${live} runs still live (none ended for ${Date.now() - lastProgress} ms); kills: ${kills.join(', ')}`,
+          );
+        }
         await new Promise((resolve) => setTimeout(resolve, 100 + random() * 300));
         // Snapshot: what is COMPLETED now is done for good — no execution may start after the read.
         const runs = await allRuns(store);

@@ -22,6 +22,14 @@ import { WORKER_SOURCE } from './worker-source.js';
 /** Time a worker gets past the deadline to report its own limit before it is terminated. */
 const KILL_GRACE_MS = 25;
 /**
+ * How long a worker may take to start (Node's worker start-up and JSONata), or to load the JavaScript
+ * sandbox, before the evaluation waiting for it fails. Start-up is not the expression's work, so it does
+ * not count against the expression's deadline: on a machine busy enough to take seconds to start a
+ * thread, a 1 ms expression must not fail with a time limit. This bound only keeps a worker that never
+ * starts from holding its evaluation forever.
+ */
+export const WORKER_START_TIMEOUT_MS = 60_000;
+/**
  * Heap a worker gets besides the evaluation's cap, in MB. V8 ends the whole PROCESS, not just the
  * worker, when one allocation does not fit in what is left of a worker's heap (Node lets a worker's GC
  * overrun its limit by 16 MB, then terminates it; a bigger single allocation is fatal), and one V8 string
@@ -49,13 +57,17 @@ export type WorkerError =
   | { kind: 'jsonata'; name?: string; code?: string; position?: number; token?: string; message: string }
   | { kind: 'thrown'; dumped: unknown }
   | { kind: 'not-json'; message: string }
-  | { kind: 'internal'; message: string };
+  | { kind: 'internal'; message: string }
+  /** No worker was ready for the request within the start bound (WORKER_START_TIMEOUT_MS). */
+  | { kind: 'start'; timeoutMs: number };
 
 export type WorkerReply = { ok: true; text: string | undefined } | { ok: false; error: WorkerError };
 
 interface Task {
   request: WorkerRequest & { id: number };
   timeoutMs: number;
+  /** Whether the deadline runs (the worker is ready for the request's language), or start-up still does. */
+  armed: boolean;
   signal: AbortSignal | undefined;
   resolve: (reply: WorkerReply) => void;
   reject: (reason: unknown) => void;
@@ -67,6 +79,21 @@ interface Task {
 interface Slot {
   worker: Worker;
   task: Task | null;
+  /** What the worker has reported ready: JSONata once it started, JavaScript once the sandbox loaded. */
+  jsonata: boolean;
+  javascript: boolean;
+}
+
+/** A worker's own messages besides replies (worker-source.ts). */
+interface ReadyMessage {
+  ready: 'jsonata' | 'javascript';
+}
+
+/** Test seams: a slower worker start, a shorter start bound. */
+export interface SandboxPoolOptions {
+  startTimeoutMs?: number;
+  /** Milliseconds the worker busy-waits before it reports ready (tests of a slow start only). */
+  startDelayMs?: number;
 }
 
 let nextId = 1;
@@ -81,9 +108,19 @@ export class SandboxPool {
   /** Once JavaScript has been compiled, every new worker loads the sandbox when it starts. */
   #javascriptWarm = false;
 
-  constructor(size: number, maxMemoryBytes: number) {
+  readonly #startTimeoutMs: number;
+  readonly #startDelayMs: number;
+
+  constructor(size: number, maxMemoryBytes: number, options: SandboxPoolOptions = {}) {
     this.#size = size;
     this.#memoryMb = Math.ceil(maxMemoryBytes / 1024 / 1024);
+    this.#startTimeoutMs = options.startTimeoutMs ?? WORKER_START_TIMEOUT_MS;
+    this.#startDelayMs = options.startDelayMs ?? 0;
+  }
+
+  /** Terminates every worker (an evaluation under way settles as lost); new ones start on demand. */
+  async close(): Promise<void> {
+    await Promise.all([...this.#slots].map((slot) => slot.worker.terminate()));
   }
 
   /** Workers alive now (for tests). */
@@ -107,7 +144,9 @@ export class SandboxPool {
   /**
    * Evaluates `request` in a worker. Resolves with the worker's reply — a `time` limit when it was still
    * busy `timeoutMs` (+ a short grace) after it started — and rejects with `signal.reason` when the
-   * signal aborts first. The deadline counts from when a worker takes the request.
+   * signal aborts first. The deadline counts from when a worker ready for the request's language takes
+   * it: a worker's start-up and the JavaScript sandbox's loading are bounded apart
+   * (WORKER_START_TIMEOUT_MS), never charged to the expression.
    */
   run(request: WorkerRequest, timeoutMs: number, signal?: AbortSignal): Promise<WorkerReply> {
     if (signal?.aborted) return Promise.reject(signal.reason);
@@ -115,6 +154,7 @@ export class SandboxPool {
       const task: Task = {
         request: { ...request, id: nextId++ },
         timeoutMs,
+        armed: false,
         signal,
         resolve,
         reject,
@@ -142,12 +182,30 @@ export class SandboxPool {
       slot.task = task;
       task.slot = slot;
       slot.worker.ref();
-      task.timer = setTimeout(
-        () => this.#kill(slot!, { ok: false, error: { kind: 'limit', limit: 'time' } }),
-        task.timeoutMs + KILL_GRACE_MS,
-      );
+      if (slot[task.request.language]) this.#arm(slot, task);
+      else {
+        const waiting = slot;
+        task.timer = setTimeout(
+          () =>
+            this.#kill(waiting, {
+              ok: false,
+              error: { kind: 'start', timeoutMs: this.#startTimeoutMs },
+            }),
+          this.#startTimeoutMs,
+        );
+      }
       slot.worker.postMessage(task.request);
     }
+  }
+
+  /** The evaluation's deadline starts now (plus a grace for the worker to report its own limit). */
+  #arm(slot: Slot, task: Task): void {
+    if (task.timer !== null) clearTimeout(task.timer);
+    task.armed = true;
+    task.timer = setTimeout(
+      () => this.#kill(slot, { ok: false, error: { kind: 'limit', limit: 'time' } }),
+      task.timeoutMs + KILL_GRACE_MS,
+    );
   }
 
   #spawn(): Slot {
@@ -162,6 +220,7 @@ export class SandboxPool {
         prelude: PRELUDE,
         stackBytes: SANDBOX_STACK_BYTES,
         maxFunctions: MAX_CACHED_FUNCTIONS,
+        startDelayMs: this.#startDelayMs,
       },
       resourceLimits: {
         maxOldGenerationSizeMb: this.#memoryMb + WORKER_HEADROOM_MB,
@@ -171,10 +230,15 @@ export class SandboxPool {
       stdout: false,
       stderr: false,
     });
-    const slot: Slot = { worker, task: null };
+    const slot: Slot = { worker, task: null, jsonata: false, javascript: false };
     if (this.#javascriptWarm) worker.postMessage({ warm: 'javascript' });
-    worker.on('message', (reply: WorkerReply & { id: number }) => {
+    worker.on('message', (reply: (WorkerReply & { id: number }) | ReadyMessage) => {
       const task = slot.task;
+      if ('ready' in reply) {
+        slot[reply.ready] = true;
+        if (task !== null && !task.armed && task.request.language === reply.ready) this.#arm(slot, task);
+        return;
+      }
       if (task === null || task.request.id !== reply.id) return;
       this.#finish(slot, task);
       task.resolve(reply);
@@ -304,6 +368,8 @@ export async function evaluateInWorker(work: JsonataWork, options: EvaluateOptio
       throw limitOf(error.limit, work.site, work.source, limits, error.value);
     case 'not-json':
       throw notJson(work.site, work.source, 'its value', error.message);
+    case 'start':
+      throw startFailure(work.site, work.source, error.timeoutMs);
     default:
       throw internalFailure(work.site, work.source, error);
   }
@@ -345,6 +411,21 @@ export function notJson(site: ExpressionSite, source: string, what: string, caus
       ...(site.step_key === undefined ? {} : { step_key: site.step_key }),
       details: { field: site.field, expression: truncate(source, 500) },
       retryable: false,
+    },
+  );
+}
+
+/** No sandbox worker became ready in time: the expression never ran (a retry may well succeed). */
+export function startFailure(site: ExpressionSite, source: string, timeoutMs: number): WeftError {
+  return new WeftError(
+    ERROR_CODES.TIMEOUT,
+    `The expression in ${where(site)} was not evaluated: no sandbox worker was ready within ${timeoutMs} ms ` +
+      '(the machine is overloaded, or worker threads cannot start in this process). It did not run, so ' +
+      'retrying the step (`retry`) is safe.',
+    {
+      ...(site.step_key === undefined ? {} : { step_key: site.step_key }),
+      details: { field: site.field, expression: truncate(source, 500), limit_value: timeoutMs },
+      retryable: true,
     },
   );
 }

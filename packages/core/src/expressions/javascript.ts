@@ -10,7 +10,7 @@
  */
 import * as acorn from 'acorn';
 import { ERROR_CODES, WeftError } from '../errors.js';
-import { limitOf, notJson, sandboxPool, where } from './boundary.js';
+import { limitOf, notJson, sandboxPool, startFailure, where } from './boundary.js';
 import { compileJavaScriptFast, JS_BAIL } from './javascript-fast.js';
 import type {
   CompiledExpression,
@@ -288,6 +288,8 @@ export function compileJavaScript(
           throw limitOf(error.limit, site, source, limits, error.value);
         case 'thrown':
           throw thrownFailure(site, source, thrownError(error.dumped));
+        case 'start':
+          throw startFailure(site, source, error.timeoutMs);
         default:
           throw new WeftError(
             ERROR_CODES.EXPRESSION_ERROR,

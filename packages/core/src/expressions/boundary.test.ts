@@ -1,0 +1,58 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { SandboxPool, startFailure, type WorkerRequest } from './boundary.js';
+import { DEFAULT_EXPRESSION_LIMITS } from './jsonata.js';
+
+const request = (source: string, timeoutMs: number): WorkerRequest => ({
+  language: 'jsonata',
+  source,
+  inputJson: JSON.stringify({ document: { n: 2 }, bindings: {} }),
+  limits: { ...DEFAULT_EXPRESSION_LIMITS, timeoutMs },
+});
+
+const pools: SandboxPool[] = [];
+afterEach(async () => {
+  // Each pool's workers are unref'ed when idle; terminate them so the file ends promptly.
+  for (const pool of pools.splice(0)) await pool.close();
+});
+
+describe('the sandbox pool: a worker start-up is not charged to the expression', () => {
+  it('a worker that takes longer to start than the deadline still evaluates a quick expression', async () => {
+    const pool = new SandboxPool(1, DEFAULT_EXPRESSION_LIMITS.maxMemoryBytes, { startDelayMs: 300 });
+    pools.push(pool);
+    const reply = await pool.run(request('n * 10 + $count([1, 2])', 50), 50);
+    expect(reply).toMatchObject({ ok: true, text: '22' });
+  });
+
+  it('the deadline still holds once the worker is ready', async () => {
+    const pool = new SandboxPool(1, DEFAULT_EXPRESSION_LIMITS.maxMemoryBytes, { startDelayMs: 300 });
+    pools.push(pool);
+    // A catastrophic regex never reaches JSONata's own guards: the host's kill at the deadline ends it.
+    const reply = await pool.run(request('$contains("' + 'a'.repeat(34) + '!", /^(a+)+$/)', 50), 50);
+    expect(reply, JSON.stringify(reply)).toMatchObject({
+      ok: false,
+      error: { kind: 'limit', limit: 'time' },
+    });
+  });
+
+  it('a worker that never starts fails the evaluation after the start bound, with a clear message', async () => {
+    const pool = new SandboxPool(1, DEFAULT_EXPRESSION_LIMITS.maxMemoryBytes, {
+      startDelayMs: 5_000,
+      startTimeoutMs: 200,
+    });
+    pools.push(pool);
+    const reply = await pool.run(request('1', 50), 50);
+    expect(reply).toMatchObject({ ok: false, error: { kind: 'start', timeoutMs: 200 } });
+    expect(pool.workers).toBe(0);
+  });
+
+  it('the start bound is a retryable TIMEOUT that says the expression did not run', () => {
+    const error = startFailure({ step_key: 'total', field: 'code' }, 'input.n * 10', 60_000);
+    expect(error).toMatchObject({
+      code: 'TIMEOUT',
+      retryable: true,
+      step_key: 'total',
+      details: { field: 'code', limit_value: 60_000 },
+    });
+    expect(error.message).toContain('no sandbox worker was ready within 60000 ms');
+  });
+});
