@@ -15,7 +15,7 @@ import {
 import { CliError } from './errors.js';
 import { isPlainObject, parseJson, readJson } from './files.js';
 import { emptyFixtures, type Fixtures, fixtureFetch, fixtureTools, parseFixtures } from './fixtures.js';
-import { pdfText } from './pdf.js';
+import { pdfImages, pdfText } from './pdf.js';
 import { loadPlugins, NO_PLUGINS, type Plugins } from './plugin.js';
 import { displayPath, type LoadedWorkflow, providerNames, sibling, WorkflowFiles } from './project.js';
 import { type ProviderChoice, type ProviderSetup, setupProviders } from './providers.js';
@@ -196,6 +196,8 @@ export function engineOptions(
     services: workspace.plugins.services,
     // `{{ input.FIELD:contents }}` of a PDF (loaded on first use).
     fileExtractors: { 'application/pdf': pdfText },
+    // `{{ input.FIELD:images }}` of a PDF: the images it embeds, as PNG (pdf.ts).
+    fileImageExtractors: { 'application/pdf': pdfImages },
     // A dry run answers the fixtures' tools; a --plugin tool of the same name wins.
     tools: setup.dryRun
       ? {

@@ -113,6 +113,11 @@ export function createProgram(io: Io, setExit: (code: number) => void): Command 
     .description('run a draft or version document locally, with live progress')
     .argument('<file>', 'workflow document (JSON)')
     .option('-i, --input <json|@file>', 'the run input: JSON, @file.json, or @- for stdin')
+    .option(
+      '--file <FIELD=PATH>',
+      'a file input read from PATH into field FIELD (at most 20 MiB); repeatable',
+      keyValue('--file'),
+    )
     .option('--var <KEY=VALUE>', 'a variable ($vars.KEY); repeatable', keyValue('--var'))
     .option(
       '--secret <KEY=VALUE>',
@@ -155,6 +160,7 @@ export function createProgram(io: Io, setExit: (code: number) => void): Command 
           file,
           {
             input: flags.input,
+            file: flags.file ?? [],
             var: flags.var ?? [],
             secret: flags.secret ?? [],
             fromStep: flags.fromStep,

@@ -1,29 +1,9 @@
 /** The CLI's PDF extractor: the text of a real (minimal, hand-written) PDF, and a broken one refused. */
-import { describe, expect, it } from 'vitest';
-import { pdfText } from '../src/pdf.js';
 
-/** A one-page PDF showing `text` in Helvetica, with a correct cross-reference table. */
-export function minimalPdf(text: string): Buffer {
-  const stream = `BT /F1 24 Tf 72 720 Td (${text}) Tj ET`;
-  const objects = [
-    '<< /Type /Catalog /Pages 2 0 R >>',
-    '<< /Type /Pages /Kids [3 0 R] /Count 1 >>',
-    '<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>',
-    `<< /Length ${stream.length} >>\nstream\n${stream}\nendstream`,
-    '<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>',
-  ];
-  let out = '%PDF-1.4\n';
-  const offsets: number[] = [];
-  objects.forEach((body, i) => {
-    offsets.push(out.length);
-    out += `${i + 1} 0 obj\n${body}\nendobj\n`;
-  });
-  const xref = out.length;
-  out += `xref\n0 ${objects.length + 1}\n0000000000 65535 f \n`;
-  for (const offset of offsets) out += `${String(offset).padStart(10, '0')} 00000 n \n`;
-  out += `trailer\n<< /Size ${objects.length + 1} /Root 1 0 R >>\nstartxref\n${xref}\n%%EOF\n`;
-  return Buffer.from(out, 'latin1');
-}
+import { PNG } from 'pngjs';
+import { describe, expect, it } from 'vitest';
+import { MAX_PDF_IMAGES, pdfImages, pdfText } from '../src/pdf.js';
+import { minimalPdf, pdfWithImages, rgbPixels } from './pdf-fixtures.js';
 
 describe('pdfText', () => {
   it('reads the text of a PDF', async () => {
@@ -40,6 +20,51 @@ describe('pdfText', () => {
         { bytes: Buffer.from('%PDF-1.7 garbage'), media_type: 'application/pdf' },
         new AbortController().signal,
       ),
+    ).rejects.toThrow();
+  });
+});
+
+describe('pdfImages', () => {
+  const signal = new AbortController().signal;
+
+  it('returns the images a PDF embeds as PNG, pixel for pixel, once per page', async () => {
+    const pdf = pdfWithImages(2, [
+      { width: 3, height: 2 },
+      { width: 5, height: 4 },
+    ]);
+    const images = await pdfImages({ bytes: pdf, media_type: 'application/pdf' }, signal);
+    expect(images.map((i) => [i.media_type, i.filename])).toEqual([
+      ['image/png', 'page-1-image-1.png'],
+      ['image/png', 'page-1-image-2.png'],
+      ['image/png', 'page-2-image-3.png'],
+      ['image/png', 'page-2-image-4.png'],
+    ]);
+    const png = PNG.sync.read(Buffer.from(images[1]!.bytes));
+    expect([png.width, png.height]).toEqual([5, 4]);
+    const rgb = rgbPixels(5, 4);
+    for (let n = 0; n < 20; n++) {
+      expect([...png.data.subarray(n * 4, n * 4 + 4)]).toEqual([
+        rgb[n * 3],
+        rgb[n * 3 + 1],
+        rgb[n * 3 + 2],
+        255,
+      ]);
+    }
+  });
+
+  it(`stops at ${MAX_PDF_IMAGES} images; a PDF without images gives none; a broken one is an error`, async () => {
+    const many = pdfWithImages(12, [
+      { width: 1, height: 1 },
+      { width: 2, height: 1 },
+    ]);
+    expect(await pdfImages({ bytes: many, media_type: 'application/pdf' }, signal)).toHaveLength(
+      MAX_PDF_IMAGES,
+    );
+    expect(
+      await pdfImages({ bytes: minimalPdf('no images'), media_type: 'application/pdf' }, signal),
+    ).toEqual([]);
+    await expect(
+      pdfImages({ bytes: Buffer.from('%PDF-1.7 garbage'), media_type: 'application/pdf' }, signal),
     ).rejects.toThrow();
   });
 });

@@ -40,7 +40,12 @@ export type {
 } from './files/index.js';
 export { FILE_URL_SCHEME, MemoryFileStore } from './files/index.js';
 export type { InputCheckOptions, InputFieldSite } from './input/index.js';
-export { INPUT_PROBLEM_CODES, inputProblems } from './input/index.js';
+export {
+  INPUT_PROBLEM_CODES,
+  inputProblems,
+  MAX_INPUT_FILE_BYTES,
+  MAX_INPUT_FILES_BYTES,
+} from './input/index.js';
 export { BUILTIN_STEP_TYPES } from './model/index.js';
 export { getWorkflowJsonSchema, WORKFLOW_JSON_SCHEMA_ID, workflowJsonSchema } from './model/json-schema.js';
 export type * from './model/types.js';
@@ -139,7 +144,7 @@ export { RUN_ORIGINS, SKIP_REASONS } from './run/types.js';
 export type { Variable } from './run/variables.js';
 export type { RunStatus, StepStatus } from './statuses.js';
 export { RUN_STATUSES, STEP_STATUSES } from './statuses.js';
-export type { FileData, FileExtractor } from './steps/model-files.js';
+export type { FileData, FileExtractor, FileImageExtractor } from './steps/model-files.js';
 export type { ModelOutput, ModelToolCallOutput, ModelToolResultOutput } from './steps/model-output.js';
 export type {
   HandlerEventName,

@@ -2,7 +2,8 @@ import { ERROR_CODES, type ModelRequest, WeftError } from '@weft/core';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { scriptedProvider } from './index.js';
-import { scriptedError, sequence } from './reply.js';
+import { type ScriptedRequest, scriptedError, sequence } from './reply.js';
+import { snapshot } from './scripted.js';
 
 function request(extra: Partial<ModelRequest> = {}): ModelRequest {
   return {
@@ -269,6 +270,75 @@ describe('scriptedProvider: usage, latency, streaming, calls', () => {
     (req.messages[1] as { content: string }).content = 'mutated later';
     expect(p.calls[0]!.messages[1]!.content).toBe('Summarise   the\nreport please');
     expect(p.calls[1]!.step_key).toBe('boom');
+  });
+
+  it('isolation: one frozen snapshot per call — the engine’s later changes do not reach it, a script cannot change it', async () => {
+    const seen: ScriptedRequest[] = [];
+    const p = scriptedProvider({
+      match: [
+        {
+          when: (r) => {
+            seen.push(r);
+            // A script that tries to change what it sees changes nothing (strict mode: it throws).
+            expect(() => {
+              (r.messages as unknown[]).push({ role: 'user', content: 'injected' });
+            }).toThrow(TypeError);
+            expect(() => {
+              (r.messages[0] as { content: string }).content = 'changed';
+            }).toThrow(TypeError);
+            return true;
+          },
+          reply: (r: ScriptedRequest) => `saw ${r.messages.length}`,
+        },
+      ],
+    });
+    const req = request({
+      tools: [
+        {
+          name: 'lookup',
+          description: 'd',
+          input_schema: { type: 'object', properties: { a: { type: 'string' } } },
+        },
+      ],
+      onDelta: () => {},
+    } as never);
+    const plain = (r: ModelRequest) => ({ ...r, onDelta: undefined, signal: undefined });
+    const original = structuredClone(plain(req));
+    expect((await p.complete(req)).message).toBe(`saw ${req.messages.length}`);
+    // The engine's request is untouched by the script …
+    expect(plain(req)).toEqual(original);
+    // … the record is the snapshot the script saw, and the engine changing its request later changes neither.
+    expect(p.calls[0]).toBe(seen[0]);
+    (req.messages[1] as { content: string }).content = 'mutated later';
+    (req.messages as unknown[]).push({ role: 'assistant', content: 'later' });
+    (req as unknown as { tools: Array<{ input_schema: { properties: Record<string, unknown> } }> })
+      .tools[0]!.input_schema.properties.b = { type: 'number' };
+    expect(p.calls[0]!.messages).toHaveLength(original.messages.length);
+    expect(p.calls[0]!.messages[1]!.content).toBe(original.messages[1]!.content);
+    expect(p.calls[0]).toEqual(JSON.parse(JSON.stringify(original)));
+    expect(Object.isFrozen(p.calls[0]!.messages[1])).toBe(true);
+  });
+
+  it('snapshot copies what is not plain data with structuredClone, drops functions, and bounds its depth', () => {
+    const date = new Date(0);
+    const deep: Record<string, unknown> = {};
+    let at = deep;
+    for (let i = 0; i < 200; i++) at = at.next = {} as Record<string, unknown>;
+    const copy = snapshot({
+      date,
+      fn: () => 1,
+      bytes: new Uint8Array([1, 2]),
+      deep,
+      ...JSON.parse('{"__proto__": {"x": 1}}'),
+    });
+    expect(Object.getPrototypeOf(copy)).toBe(Object.prototype);
+    expect(Object.hasOwn(copy, '__proto__')).toBe(true);
+    expect(copy.date).not.toBe(date);
+    expect(copy.date.getTime()).toBe(0);
+    expect(copy).not.toHaveProperty('fn');
+    expect([...copy.bytes]).toEqual([1, 2]);
+    expect(JSON.stringify(copy.deep)).toBe(JSON.stringify(deep));
+    expect(Object.isFrozen(copy.deep)).toBe(true);
   });
 
   it('withName shares the script, the calls and the sequence positions', async () => {

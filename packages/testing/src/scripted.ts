@@ -56,7 +56,7 @@ export interface ScriptedProviderOptions {
 }
 
 export interface ScriptedProvider extends Provider {
-  /** Every request received, in order, without its signal and onDelta. */
+  /** Every request received, in order, without its signal and onDelta: frozen snapshots (a copy each). */
   readonly calls: ScriptedRequest[];
   /** Forgets the calls and restarts every `$sequence`. */
   reset(): void;
@@ -130,9 +130,11 @@ function build(options: ScriptedProviderOptions, name: string, state: SharedStat
 
   async function complete(request: ModelRequest): Promise<ModelResponse> {
     const { signal, onDelta, onToolCallDelta, ...rest } = request;
-    const recorded = structuredClone(rest) as ScriptedRequest;
-    state.calls.push(recorded);
-    const view = structuredClone(rest) as ScriptedRequest;
+    // One frozen snapshot is both the `calls` record and what matchers and reply functions see: the
+    // engine changing its request later cannot reach it (it is a copy), and a script cannot change the
+    // record or the engine's request through it (it is frozen).
+    const view = snapshot(rest) as ScriptedRequest;
+    state.calls.push(view);
     const cancelled = () =>
       new CancelledError(`${name}: the request was cancelled.`, { details: { provider: name } });
     if (signal?.aborted) throw cancelled();
@@ -198,6 +200,51 @@ function build(options: ScriptedProviderOptions, name: string, state: SharedStat
       return build(options, other, state);
     },
   };
+}
+
+/**
+ * A deep copy of a request, frozen: arrays and plain objects are copied member by member (a request is JSON
+ * data: messages, tools, schemas); anything else goes through structuredClone, which for the whole
+ * request costs more (it serialises and parses back; W14's profile had two of them per call).
+ */
+export function snapshot<T>(value: T, depth = 0): T {
+  if (value === null || typeof value !== 'object') return value;
+  if (depth > MAX_SNAPSHOT_DEPTH) return Object.freeze(structuredClone(value));
+  if (Array.isArray(value)) {
+    const out = new Array(value.length);
+    for (let i = 0; i < value.length; i++) out[i] = snapshot(value[i], depth + 1);
+    return Object.freeze(out) as T;
+  }
+  const proto = Object.getPrototypeOf(value);
+  if (proto !== Object.prototype && proto !== null) return deepFreeze(structuredClone(value));
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(value)) {
+    const member = (value as Record<string, unknown>)[key];
+    // Like structuredClone, functions cannot be copied; unlike it, they are dropped, not thrown on.
+    if (typeof member === 'function') continue;
+    const copy = snapshot(member, depth + 1);
+    // Plain assignment (fast), but `__proto__` must stay an own key, not become the prototype.
+    if (key === '__proto__') {
+      Object.defineProperty(out, key, { value: copy, enumerable: true, writable: true, configurable: true });
+    } else out[key] = copy;
+  }
+  return Object.freeze(out) as T;
+}
+
+/** Past this depth the rest of a value is copied by structuredClone (no deep recursion on hostile data). */
+const MAX_SNAPSHOT_DEPTH = 64;
+
+function deepFreeze<T>(value: T): T {
+  const stack: unknown[] = [value];
+  while (stack.length > 0) {
+    const next = stack.pop();
+    if (next === null || typeof next !== 'object' || Object.isFrozen(next)) continue;
+    // Typed arrays with elements cannot be frozen; their bytes stay a copy the engine never sees.
+    if (ArrayBuffer.isView(next)) continue;
+    Object.freeze(next);
+    for (const member of Object.values(next)) stack.push(member);
+  }
+  return value;
 }
 
 function parseOr(text: string): unknown {

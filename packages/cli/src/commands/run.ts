@@ -16,6 +16,7 @@ import {
 } from '../common.js';
 import { CliError, EXIT } from '../errors.js';
 import { cliOwner, execute, type Io } from '../execute.js';
+import { parseFileFlags, withFileInputs } from '../input-files.js';
 import { colorsFor, writeLine } from '../output.js';
 import { loadWorkflow } from '../project.js';
 import type { ProviderChoice } from '../providers.js';
@@ -28,6 +29,8 @@ export { EVENT_NAMES, type Io } from '../execute.js';
 
 export interface RunFlags {
   input?: string;
+  /** `--file FIELD=PATH`: file inputs read from paths (input-files.ts). */
+  file?: string[];
   var: string[];
   secret: string[];
   fromStep?: string;
@@ -52,7 +55,16 @@ export async function runCommand(file: string, flags: RunFlags, io: Io): Promise
       '--input cannot be combined with --from-run: a replay reuses the input of the run it replays. Drop --input, or run without --from-run.',
     );
   }
-  const input = await parseInput(flags.input, io.stdin);
+  if (flags.fromRun !== undefined && (flags.file ?? []).length > 0) {
+    throw new CliError(
+      '--file cannot be combined with --from-run: a replay reuses the input of the run it replays. Drop --file, or run without --from-run.',
+    );
+  }
+  const input = withFileInputs(
+    root.document,
+    await parseInput(flags.input, io.stdin),
+    parseFileFlags(flags.file ?? []),
+  );
   const variables = parseVariables(flags.var, flags.secret);
   const workspace = await openWorkspace(root, {
     provider: flags.provider,

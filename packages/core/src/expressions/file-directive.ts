@@ -3,7 +3,9 @@
  * `{{ input.photo:images }}` (its image parts), the platform's syntax for file inputs in model messages.
  * JSONata has no such syntax, so a segment that is a plain path followed by `:contents` or `:images` is
  * rewritten, before it is parsed, into an object constructor — a *file marker* — that the `model` step
- * recognises and resolves (steps/model-files.ts): `{"<marker key>": input.document, "mode": "contents"}`.
+ * recognises and resolves (steps/model-files.ts):
+ * `{"<marker key>": input.document, "path": "input.document", "mode": "contents"}` (the path tells the step
+ * which input field the file came from, for its `extract_contents` / `extract_images` flags).
  * The marker key carries a random nonce drawn once per process, so no input text can forge a marker.
  */
 import { randomBytes } from 'node:crypto';
@@ -23,7 +25,8 @@ export function rewriteFileDirective(source: string): string {
   if (!source.includes(':')) return source;
   const match = DIRECTIVE.exec(source);
   if (match === null) return source;
-  return `{${JSON.stringify(FILE_MARKER_KEY)}: ${match[1]}, "mode": ${JSON.stringify(match[2])}}`;
+  const path = match[1]!.replace(/\s*\.\s*/g, '.').trim();
+  return `{${JSON.stringify(FILE_MARKER_KEY)}: ${match[1]}, "path": ${JSON.stringify(path)}, "mode": ${JSON.stringify(match[2])}}`;
 }
 
 /** A resolved marker found in a string: where it is and what it holds. */
@@ -31,6 +34,8 @@ export interface FileMarker {
   start: number;
   end: number;
   value: unknown;
+  /** The path the template named (`input.document`), spaces around its dots removed. */
+  path: string;
   mode: FileMode;
 }
 
@@ -65,7 +70,8 @@ export function findFileMarkers(text: string): FileMarker[] {
     for (const { end, mode } of ends.slice(0, 64)) {
       try {
         const parsed = JSON.parse(text.slice(start, end)) as Record<string, unknown>;
-        found = { start, end, value: parsed[FILE_MARKER_KEY], mode };
+        const path = typeof parsed.path === 'string' ? parsed.path : '';
+        found = { start, end, value: parsed[FILE_MARKER_KEY], path, mode };
         break;
       } catch {
         // not this one

@@ -5,8 +5,8 @@
  * with `fields`, each nested field is checked like a top-level one, and `additional_fields: false`
  * refuses keys it does not define) · date (YYYY-MM-DD) · datetime (ISO 8601 date and time, optional
  * offset) · time (HH:MM[:SS[.fff]]) · select (one of `options`, each a value or `{ value }`; any string
- * with `additional_options: true`) · file (a non-empty string — URL, data URI or file id — or an object
- * with a string `url` or `id`) · connection (a connection id: a non-empty string, or an object with a
+ * with `additional_options: true`) · file (a non-empty string — URL, data URI or file id —, bytes, or an
+ * object with a string `url` or `id`, or `data`: the platform's file data object; input/files.ts) · connection (a connection id: a non-empty string, or an object with a
  * string `id`) · content (display-only Markdown: never required, its value never checked).
  *
  * `array: true` expects an array whose every element has the type. A field is required unless it is
@@ -25,6 +25,10 @@ export const INPUT_PROBLEM_CODES = {
   UNKNOWN_FIELD: 'input.unknown_field',
   /** Object fields nested deeper than MAX_FIELD_DEPTH, or more problems than MAX_INPUT_PROBLEMS. */
   LIMIT: 'input.limit',
+  /** A file value over MAX_INPUT_FILE_BYTES, or the input's files together over MAX_INPUT_FILES_BYTES. */
+  FILE_TOO_LARGE: 'input.file_too_large',
+  /** Binary data (a Buffer, a typed array, an ArrayBuffer) where no file field takes it. */
+  BINARY: 'input.binary',
 } as const;
 
 /** Nested `object` fields are checked to this depth. */
@@ -148,9 +152,18 @@ export function typeMismatch(
     }
     case 'file':
       return (typeof value === 'string' && value.length > 0) ||
-        (isPlainObject(value) && (typeof value.url === 'string' || typeof value.id === 'string'))
+        value instanceof Uint8Array ||
+        (isPlainObject(value) &&
+          (typeof value.url === 'string' ||
+            typeof value.id === 'string' ||
+            typeof value.data === 'string' ||
+            value.data instanceof Uint8Array))
         ? null
-        : { ...type, expected: 'a file: a URL, data URI or file id, or an object with `url` or `id`' };
+        : {
+            ...type,
+            expected:
+              'a file: a URL, data URI or file id, a Buffer/Uint8Array, or an object with `url`, `id` or `data`',
+          };
     case 'connection':
       return (typeof value === 'string' && value.length > 0) ||
         (isPlainObject(value) && typeof value.id === 'string' && value.id.length > 0)

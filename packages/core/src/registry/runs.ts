@@ -1,5 +1,6 @@
 /** Runs of this app: run, get, list, cancel, replay, retention. */
 import { ERROR_CODES, invalidArgument, WeftError } from '../errors.js';
+import { copyRunInput } from '../input/files.js';
 import { computeRetentionDueAt, normalizeRetention } from '../run/retention.js';
 import { type Retention, RUN_ORIGINS, type StepRecord } from '../run/types.js';
 import { RUN_STATUSES, type RunStatus } from '../statuses.js';
@@ -242,7 +243,8 @@ export async function runWorkflow(
     app_id: appId,
     workflow,
     target,
-    input: input.input,
+    // File fields given as bytes become JSON here, before a store or a worker sees the input (input/files.ts).
+    input: isPlainInput(input.input) ? copyRunInput(target.document, input.input) : input.input,
     checkInput: true,
     from_step_key: input.from_step_key,
     retention: input.retention,
@@ -254,6 +256,9 @@ export async function runWorkflow(
     onStart: input.onStart,
   });
 }
+
+const isPlainInput = (value: unknown): value is Record<string, unknown> =>
+  value !== null && typeof value === 'object' && !Array.isArray(value);
 
 export function runsApi(ctx: RegistryContext, appId: string): RunsApi {
   return {

@@ -578,8 +578,9 @@ describe('{{ FIELD:contents }} and {{ FIELD:images }}', () => {
         type: 'input',
         key: 'start',
         input: {
-          document: { type: 'file', optional: true },
-          photo: { type: 'file', optional: true },
+          // The platform's flags: without them `:contents` / `:images` yield nothing (model-files.test.ts).
+          document: { type: 'file', optional: true, extract_contents: true, extract_images: true },
+          photo: { type: 'file', optional: true, extract_images: true },
           note: { type: 'string', optional: true },
         },
         destinations: ['m'],

@@ -22,6 +22,7 @@ import {
 import type { Plan } from '../compile/plan.js';
 import { ERROR_CODES, invalidArgument, WeftError } from '../errors.js';
 import { EXPRESSION_LANGUAGES } from '../expressions/jsonata.js';
+import { copyRunInput } from '../input/files.js';
 import { checkedCopy } from '../json-data.js';
 import { RetrySchema } from '../model/schema.js';
 import { STEP_STATUSES } from '../statuses.js';
@@ -104,6 +105,9 @@ export function checkEngineOptions(options: unknown): EngineOptions {
     optionalRecord(o.fileExtractors, 'fileExtractors', (extractor, parameter) =>
       optionalFunction(extractor, parameter, 'a function (file, signal) => text'),
     );
+    optionalRecord(o.fileImageExtractors, 'fileImageExtractors', (extractor, parameter) =>
+      optionalFunction(extractor, parameter, 'a function (file, signal) => images'),
+    );
     if (o.journal !== undefined) checkJournalSink(o.journal, 'journal');
     return (variables === undefined ? o : { ...o, variables }) as EngineOptions;
   });
@@ -185,7 +189,8 @@ export function checkStartOptions(plan: Plan, options: unknown): CheckedStartOpt
     const out: CheckedStartOptions = {};
     if (o.input !== undefined) {
       if (!isPlainObject(o.input)) throw invalidArgument('input', 'an object', o.input);
-      out.input = checkedCopy(o.input, 'input') as Record<string, unknown>;
+      // File fields given as bytes become JSON first (input/files.ts); other binary data is INVALID_INPUT.
+      out.input = copyRunInput(plan.document, o.input);
     }
     if (o.variables !== undefined) out.variables = checkVariables(o.variables, 'variables');
     if (o.from_step_key !== undefined) {

@@ -3,7 +3,7 @@
  * `emit` are made on first use (most handlers never touch them), and `idempotency_key` is computed when
  * read.
  */
-import type { PlanStep } from '../compile/plan.js';
+import type { Plan, PlanStep } from '../compile/plan.js';
 import type { ExpressionBindings } from '../expressions/jsonata.js';
 import type { Step } from '../model/types.js';
 import type { InternalStepContext } from '../steps/internal.js';
@@ -22,6 +22,8 @@ export interface ContextHost {
   emit(step: number, index: number | undefined, event: HandlerEventName, data: unknown): void;
   /** A model step's tool loop (null when the step has no tools): see `AgentPort`. */
   agentPort(step: number, index: number | undefined, attempt: number): AgentPort | null;
+  /** The run's plan: a model step reads the input definition's file flags from it (steps/model-files.ts). */
+  readonly plan?: Plan;
 }
 
 /**

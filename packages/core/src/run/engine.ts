@@ -209,6 +209,7 @@ export function createEngine(givenOptions: EngineOptions = {}): Engine {
         tools,
         fetch: fetchResource,
         extractors: { ...(options.fileExtractors ?? {}) },
+        imageExtractors: { ...(options.fileImageExtractors ?? {}) },
       }),
     ),
   );

@@ -4,7 +4,7 @@ import type { FileStore } from '../files/types.js';
 import type { Auto, RetryPolicy, VersionDocument } from '../model/types.js';
 import type { AutoModelPolicy } from '../providers/auto-model.js';
 import type { PricingTable, Provider } from '../providers/provider.js';
-import type { FileExtractor } from '../steps/model-files.js';
+import type { FileExtractor, FileImageExtractor } from '../steps/model-files.js';
 import type { ServiceRegistry, StepHandler, ToolRegistry } from '../steps/types.js';
 import type { JournalSink } from './journal.js';
 import type { Retention, RunOrigin } from './types.js';
@@ -159,6 +159,11 @@ export interface EngineOptions {
    * ones (text, Markdown, CSV, JSON, XML, HTML): e.g. `{ "application/pdf": async (file) => text }`.
    */
   fileExtractors?: Record<string, FileExtractor>;
+  /**
+   * Image extractors by media type for `{{ input.FIELD:images }}` of files that are not images, e.g.
+   * `{ "application/pdf": async (file) => [{ bytes, media_type: "image/png" }] }` (docs/files.md).
+   */
+  fileImageExtractors?: Record<string, FileImageExtractor>;
   /** Keep each provider's raw reply in a model step's output (`raw`; it can be large). Default false. */
   includeRawModelOutput?: boolean;
   /** Where the built-in FILES service keeps the app's files. Default: a MemoryFileStore per engine. */

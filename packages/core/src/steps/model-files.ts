@@ -1,14 +1,21 @@
 /**
  * File inputs in model messages: the file markers `{{ input.FIELD:contents }}` and
- * `{{ input.FIELD:images }}` leave in rendered messages (expressions/file-directive.ts) are resolved here.
- * A file value is an http(s) URL (fetched through the engine's policy-checked fetch), a `data:` URL,
- * `{ url }`, `{ data: base64, media_type, filename? }`, or a Node Buffer as JSON carries it; at most
- * MAX_FILE_PART_BYTES. `:contents` is replaced by the file's text — plain text, Markdown, CSV, JSON and XML
- * as they are, HTML converted to text, other types through the host's `fileExtractors` (PDF, …), else
- * UNSUPPORTED_FILE_TYPE; `:images` becomes image parts after the text (an image file is one image).
+ * `{{ input.FIELD:images }}` leave in rendered messages (expressions/file-directive.ts) are resolved here
+ * (docs/files.md). A file value is an http(s) URL (fetched through the engine's policy-checked fetch), a
+ * `data:` URL, `{ url }`, the file data object `{ data, type | media_type, name | filename, encoding? }`,
+ * or a Node Buffer as JSON carries it; at most MAX_FILE_PART_BYTES. An array of them (a file field with
+ * `array: true`) is every file in order. `:contents` is replaced by the files' text — plain text,
+ * Markdown, CSV, JSON and XML as they are, HTML converted to text, other types through the host's
+ * `fileExtractors` (PDF, …), else UNSUPPORTED_FILE_TYPE; `:images` becomes image parts after the text (an
+ * image file is one image; other types through the host's `fileImageExtractors`, e.g. a PDF's embedded
+ * images). For a `file` field of the run's input definition, the field's `extract_contents` /
+ * `extract_images` flag decides, as on the platform: off, the directive yields nothing (no text, no
+ * images); on, the extraction is made once per run and reused by every step that asks for it.
  */
 import { ERROR_CODES, WeftError } from '../errors.js';
-import { FILE_MARKER_KEY, findFileMarkers } from '../expressions/file-directive.js';
+import { FILE_MARKER_KEY, type FileMarker, findFileMarkers } from '../expressions/file-directive.js';
+import { sniffMediaType } from '../files/sniff.js';
+import { fileSites } from '../input/files.js';
 import type { ModelContentPart, ModelMessage } from '../providers/provider.js';
 import { htmlToText } from './browser.js';
 import type { PolicyFetch } from './http-fetch.js';
@@ -24,15 +31,36 @@ export interface FileData {
 /** Turns a file into text (`createEngine({ fileExtractors: { "application/pdf": extractor } })`). */
 export type FileExtractor = (file: FileData, signal: AbortSignal) => string | Promise<string>;
 
+/**
+ * Turns a file into images (`createEngine({ fileImageExtractors: { "application/pdf": extractor } })`):
+ * each `{ bytes, media_type }` with an `image/*` type; at most MAX_IMAGES_PER_FILE are kept.
+ */
+export type FileImageExtractor = (
+  file: FileData,
+  signal: AbortSignal,
+) => readonly FileData[] | Promise<readonly FileData[]>;
+
 export interface FileDeps {
   fetch: PolicyFetch | undefined;
   extractors: Readonly<Record<string, FileExtractor>>;
+  imageExtractors?: Readonly<Record<string, FileImageExtractor>>;
 }
 
 interface Site {
   step: { key: string };
   signal: AbortSignal;
+  /** The run's input definition (its file flags); none for a context outside a run. */
+  document?: unknown;
+  /** One object per run: extractions of flagged input fields are cached on it. */
+  run?: object;
 }
+
+/** The most files one directive may name (an array field), and the most images one file may give. */
+export const MAX_FILES_PER_DIRECTIVE = 32;
+export const MAX_IMAGES_PER_FILE = 100;
+
+/** Extractions of flagged input fields, per run (the key is the run's host object): `mode:path` → result. */
+const RUN_CACHE = new WeakMap<object, Map<string, Promise<string | ModelContentPart[]>>>();
 
 type Obj = Record<string, unknown>;
 const isObject = (value: unknown): value is Obj =>
@@ -82,9 +110,9 @@ export async function resolveFileMarkers(
       for (const marker of markers) {
         rewritten += text.slice(last, marker.start);
         last = marker.end;
-        const file = await loadFile(marker.value, deps, site);
-        if (marker.mode === 'contents') rewritten += await extractText(file, deps, site);
-        else images.push(imagePart(file, site));
+        const result = await resolveMarker(marker, deps, site);
+        if (typeof result === 'string') rewritten += result;
+        else images.push(...result);
       }
       rewritten += text.slice(last);
       if (rewritten.trim() !== '' || images.length === 0) next.push({ type: 'text', text: rewritten });
@@ -98,6 +126,67 @@ export async function resolveFileMarkers(
     out.push({ ...message, content: onlyText ? (next[0] as { text: string }).text : next });
   }
   return out;
+}
+
+/** What the flag of the input field a marker names says: true/false, or null when no flag applies. */
+function inputFlag(marker: FileMarker, document: unknown): boolean | null {
+  const match = /^input\.(?:([A-Za-z_$][\w$]*)|`([^`]+)`)$/.exec(marker.path);
+  if (match === null || document === undefined) return null;
+  const name = match[1] ?? match[2]!;
+  const site = fileSites(document as object).find((s) => s.name === name && s.field.type === 'file');
+  if (site === undefined) return null;
+  return site.field[marker.mode === 'contents' ? 'extract_contents' : 'extract_images'] === true;
+}
+
+/** One marker's text (`:contents`) or image parts (`:images`), honouring the field's flag and the cache. */
+async function resolveMarker(
+  marker: FileMarker,
+  deps: FileDeps,
+  site: Site,
+): Promise<string | ModelContentPart[]> {
+  const flag = inputFlag(marker, site.document);
+  if (flag === false) return marker.mode === 'contents' ? '' : [];
+  if (flag === null || site.run === undefined) return extract(marker, deps, site);
+  let cache = RUN_CACHE.get(site.run);
+  if (cache === undefined) {
+    cache = new Map();
+    RUN_CACHE.set(site.run, cache);
+  }
+  const key = `${marker.mode}:${marker.path}`;
+  let pending = cache.get(key);
+  if (pending === undefined) {
+    pending = extract(marker, deps, site);
+    cache.set(key, pending);
+    // A failure is not kept: a retry of the step extracts again (a fetch may have failed for a while).
+    pending.catch(() => cache.delete(key));
+  }
+  const result = await pending;
+  return typeof result === 'string' ? result : result.slice();
+}
+
+/** The files a marker's value holds: one, or each element of an array (at most MAX_FILES_PER_DIRECTIVE). */
+async function extract(marker: FileMarker, deps: FileDeps, site: Site): Promise<string | ModelContentPart[]> {
+  const values = Array.isArray(marker.value) ? marker.value : [marker.value];
+  if (values.length > MAX_FILES_PER_DIRECTIVE) {
+    throw new WeftError(
+      ERROR_CODES.LIMIT_EXCEEDED,
+      `Step "${site.step.key}": \`${marker.path}:${marker.mode}\` names ${values.length} files; at most ${MAX_FILES_PER_DIRECTIVE} can go into one message.`,
+      {
+        step_key: site.step.key,
+        details: { count: values.length, limit: MAX_FILES_PER_DIRECTIVE },
+        retryable: false,
+      },
+    );
+  }
+  if (marker.mode === 'contents') {
+    const texts: string[] = [];
+    for (const value of values) texts.push(await extractText(await loadFile(value, deps, site), deps, site));
+    return texts.join('\n\n');
+  }
+  const parts: ModelContentPart[] = [];
+  for (const value of values)
+    parts.push(...(await imageParts(await loadFile(value, deps, site), deps, site)));
+  return parts;
 }
 
 const unsupported = (site: Site, message: string, details: Obj): WeftError =>
@@ -136,9 +225,17 @@ export async function loadFile(value: unknown, deps: FileDeps, site: Site): Prom
     }
   }
   if (isObject(value) && typeof value.data === 'string') {
-    const filename = typeof value.filename === 'string' ? value.filename : undefined;
-    const type = typeof value.media_type === 'string' ? value.media_type : '';
-    return checked(decode(value.data), type, filename, site);
+    const name = value.name ?? value.filename;
+    const filename = typeof name === 'string' ? name : undefined;
+    const given = value.type ?? value.media_type;
+    const type = typeof given === 'string' ? given : '';
+    // The platform's file data object: `data` may be a URL, raw text (`encoding: "raw"`) or base64.
+    if (/^(?:data:|https?:\/\/)/i.test(value.data)) {
+      const file = await loadFile(value.data, deps, site);
+      return checked(file.bytes, type || file.media_type, filename ?? file.filename, site);
+    }
+    const bytes = value.encoding === 'raw' ? Buffer.from(value.data, 'utf8') : decode(value.data);
+    return checked(bytes, type, filename, site);
   }
   if (isObject(value) && value.type === 'Buffer' && Array.isArray(value.data)) {
     if (value.data.length > MAX_FILE_PART_BYTES) throw tooLarge(site, value.data.length);
@@ -146,7 +243,7 @@ export async function loadFile(value: unknown, deps: FileDeps, site: Site): Prom
   }
   throw new WeftError(
     ERROR_CODES.INVALID_INPUT,
-    `Step "${key}": a file template got ${value === null || value === undefined ? 'no value' : `a ${typeof value}`}; a file is an http(s) URL, a data: URL, { url }, or { data (base64), media_type, filename? }.`,
+    `Step "${key}": a file template got ${value === null || value === undefined ? 'no value' : `a ${typeof value}`}; a file is an http(s) URL, a data: URL, { url }, or { data (base64), type?, name? }.`,
     { step_key: key, retryable: false },
   );
 }
@@ -170,38 +267,9 @@ function checked(bytes: Uint8Array, mediaType: string, filename: string | undefi
   return filename === undefined ? { bytes, media_type } : { bytes, media_type, filename };
 }
 
-const EXTENSIONS: Readonly<Record<string, string>> = {
-  txt: 'text/plain',
-  md: 'text/markdown',
-  markdown: 'text/markdown',
-  csv: 'text/csv',
-  json: 'application/json',
-  html: 'text/html',
-  htm: 'text/html',
-  xml: 'application/xml',
-  pdf: 'application/pdf',
-  png: 'image/png',
-  jpg: 'image/jpeg',
-  jpeg: 'image/jpeg',
-  gif: 'image/gif',
-  webp: 'image/webp',
-};
-
-/** The media type from the first bytes (PDF, PNG, JPEG, GIF, WebP), else from the file name's extension. */
+/** The media type from the first bytes (PDF, PNG, JPEG, GIF, WebP), the file name, else text or octet-stream. */
 function sniff(bytes: Uint8Array, filename: string | undefined): string {
-  const head = Buffer.from(bytes.subarray(0, 12));
-  if (head.subarray(0, 5).toString('latin1') === '%PDF-') return 'application/pdf';
-  if (head[0] === 0x89 && head.subarray(1, 4).toString('latin1') === 'PNG') return 'image/png';
-  if (head[0] === 0xff && head[1] === 0xd8 && head[2] === 0xff) return 'image/jpeg';
-  if (head.subarray(0, 4).toString('latin1') === 'GIF8') return 'image/gif';
-  if (
-    head.subarray(0, 4).toString('latin1') === 'RIFF' &&
-    head.subarray(8, 12).toString('latin1') === 'WEBP'
-  ) {
-    return 'image/webp';
-  }
-  const extension = filename?.split('.').pop()?.toLowerCase();
-  return (extension === undefined ? undefined : EXTENSIONS[extension]) ?? 'application/octet-stream';
+  return sniffMediaType(bytes, filename);
 }
 
 const TEXT_TYPES = new Set([
@@ -229,13 +297,42 @@ export async function extractText(file: FileData, deps: FileDeps, site: Site): P
   );
 }
 
-function imagePart(file: FileData, site: Site): ModelContentPart {
-  if (!file.media_type.startsWith('image/')) {
+/** A file's image parts: an image is one; other types through the host's image extractor for the type. */
+async function imageParts(file: FileData, deps: FileDeps, site: Site): Promise<ModelContentPart[]> {
+  if (file.media_type.startsWith('image/')) return [imagePart(file)];
+  const extractor = deps.imageExtractors?.[file.media_type];
+  if (extractor === undefined) {
     throw unsupported(
       site,
-      `\`:images\` needs an image file; this one is ${file.media_type} (Weft renders no pages of documents). Send it as a { "type": "file", "url": … } part, or use \`:contents\` for its text.`,
+      `\`:images\` of a ${file.media_type} file: Weft takes an image file as one image, and other types through an image extractor for the type (createEngine({ fileImageExtractors: { "${file.media_type}": (file) => images } }); the weft CLI registers one for PDFs). Send the file itself as a { "type": "file", "url": … } part, or use \`:contents\` for its text.`,
       { media_type: file.media_type },
     );
   }
+  const images = await extractor(file, site.signal);
+  if (!Array.isArray(images)) {
+    throw new WeftError(
+      ERROR_CODES.STEP_FAILED,
+      `Step "${site.step.key}": the image extractor for ${file.media_type} returned ${typeof images}, not an array of images.`,
+      { step_key: site.step.key, retryable: false },
+    );
+  }
+  const parts: ModelContentPart[] = [];
+  for (const image of images.slice(0, MAX_IMAGES_PER_FILE)) {
+    const bytes = isObject(image) ? image.bytes : undefined;
+    const type = isObject(image) ? image.media_type : undefined;
+    if (!(bytes instanceof Uint8Array) || typeof type !== 'string' || !type.startsWith('image/')) {
+      throw new WeftError(
+        ERROR_CODES.STEP_FAILED,
+        `Step "${site.step.key}": the image extractor for ${file.media_type} returned an element that is not { bytes: Uint8Array, media_type: "image/…" }.`,
+        { step_key: site.step.key, retryable: false },
+      );
+    }
+    if (bytes.length > MAX_FILE_PART_BYTES) throw tooLarge(site, bytes.length);
+    parts.push(imagePart({ bytes, media_type: type }));
+  }
+  return parts;
+}
+
+function imagePart(file: FileData): ModelContentPart {
   return { type: 'image', data: Buffer.from(file.bytes).toString('base64'), media_type: file.media_type };
 }

@@ -14,6 +14,7 @@ import { inputJsonSchema } from '../model/tool-schema.js';
 import type { ModelConfig } from '../model/types.js';
 import { isAutoModel, type ModelNeeds, type ModelSelection, stepNeeds } from '../providers/auto-model.js';
 import type {
+  ModelMessage,
   ModelRequest,
   ModelResponse,
   ModelToolDefinition,
@@ -25,7 +26,7 @@ import type { AgentPort } from '../run/context.js';
 import { priceCall } from '../usage/pricing.js';
 import type { PolicyFetch } from './http-fetch.js';
 import { internal } from './internal.js';
-import { type FileExtractor, resolveFileMarkers } from './model-files.js';
+import { type FileExtractor, type FileImageExtractor, resolveFileMarkers } from './model-files.js';
 import { documentMessages, inlineFiles, transcriptMessages } from './model-messages.js';
 import type { ModelOutput, ModelToolCallOutput, ModelToolResultOutput } from './model-output.js';
 import { checkToolCalls } from './tool-calls.js';
@@ -43,6 +44,8 @@ export interface ModelStepDeps {
   fetch?: PolicyFetch;
   /** Text extractors by media type (`createEngine({ fileExtractors })`), for `{{ FIELD:contents }}`. */
   extractors?: Readonly<Record<string, FileExtractor>>;
+  /** Image extractors by media type (`createEngine({ fileImageExtractors })`), for `{{ FIELD:images }}`. */
+  imageExtractors?: Readonly<Record<string, FileImageExtractor>>;
   /** Automatic model choice (`model: "auto"`): the engine's catalogue and policy. */
   chooseModel?: (needs: ModelNeeds) => Promise<ModelSelection>;
 }
@@ -57,9 +60,16 @@ export function modelStep(deps: ModelStepDeps) {
     const { providerName, provider, model, selected } = await resolve(deps, context);
     const auto = selected !== null;
     const index = context.index;
-    const files = { fetch: deps.fetch, extractors: deps.extractors ?? {} };
+    const files = {
+      fetch: deps.fetch,
+      extractors: deps.extractors ?? {},
+      ...(deps.imageExtractors === undefined ? {} : { imageExtractors: deps.imageExtractors }),
+    };
+    const host = internal(context).execution;
+    // The run's document (its input's file flags) and the run itself (the key of its extraction cache).
+    const fileSite = { step: context.step, signal: context.signal, document: host.plan?.document, run: host };
     const messages = await inlineFiles(
-      await resolveFileMarkers(documentMessages(config.messages), files, context),
+      await resolveFileMarkers(documentMessages(config.messages), files, fileSite),
       deps.fetch,
       context,
     );
@@ -147,15 +157,23 @@ async function runToolLoop(
 ): Promise<ModelOutput> {
   const key = context.step.key;
   const tools = toolDefinitions(agent, engineTools);
+  // The transcript's messages, turn by turn: a settled turn never changes, so each is converted once
+  // (rebuilding every turn's messages for every model call was quadratic in turns; W14's profile).
+  const history: ModelMessage[] = [];
+  let converted = 0;
   for (;;) {
     // A retried or resumed attempt picks up the turns already made; their calls may still be running.
     await port.settled(context.signal);
     const turns = port.turns();
     const turn = turns.length + 1;
     if (turn > agent.maxIterations) throw exhausted(key, agent, turns);
+    if (turns.length > converted) {
+      history.push(...transcriptMessages(turns.slice(converted), agent.tools));
+      converted = turns.length;
+    }
     const request: ModelRequest = {
       ...base,
-      messages: [...base.messages, ...transcriptMessages(turns, agent.tools)],
+      messages: [...base.messages, ...history],
       tools,
       tool_choice: agent.mode === 'required' && turn === 1 ? 'required' : 'auto',
       parallel_tool_calls: agent.parallel,

@@ -43,7 +43,7 @@ describe('platform fields', () => {
     expect(problems(doc, ['browser'])).toEqual([]);
   });
 
-  it('input fields: auto modes, file extraction, allowed types, list additional_fields; the workflow-level input too', () => {
+  it('input fields: auto modes, allowed types, list additional_fields (file extraction flags are honoured: no warning); the workflow-level input too', () => {
     const doc = draft(
       [
         {
@@ -63,7 +63,6 @@ describe('platform fields', () => {
       { input: { q: { type: 'string', allowed_modes: ['auto'] } } },
     );
     expect(problems(doc)).toEqual([
-      ['warning', 'UNSUPPORTED_FIELD', '/steps/0/input/doc/extract_contents'],
       ['warning', 'UNSUPPORTED_FIELD', '/steps/0/input/doc/allowed_types'],
       ['warning', 'UNSUPPORTED_FIELD', '/steps/0/input/conn/allowed_types'],
       ['warning', 'UNSUPPORTED_FIELD', '/steps/0/input/obj/additional_fields'],

@@ -8,8 +8,7 @@
  * - `model`: `provider.features` (web search);
  * - `input`: `webhook`; `allowed_modes` with "auto"/"all" on a nested field (only top-level fields are
  *   auto-filled);
- *   `extract_contents` / `extract_images` of file fields — TODO(issue 15); `allowed_types` of file and
- *   connection fields; `additional_fields` given as a list definition;
+ *   `allowed_types` of file and connection fields; `additional_fields` given as a list definition;
  * - `browser`: `wait_for_selector`, unless the host registered a browser handler.
  */
 import { MAX_FIELD_DEPTH, typeMismatch } from '../input/fields.js';
@@ -186,17 +185,6 @@ function fieldAttributes(
       '`allowed_modes` on a nested field is not acted on: Weft fills only top-level fields left to a model ' +
         '(with the whole object). Put `allowed_modes` on the top-level field.',
     );
-  }
-  if (field.type === 'file') {
-    for (const attribute of ['extract_contents', 'extract_images'] as const) {
-      // TODO(issue 15): remove once file contents and images reach model messages.
-      if (field[attribute] === true) {
-        warn(
-          attribute,
-          `\`${attribute}\` is not supported yet: Weft passes the file value (a URL or an id) as it is; nothing is extracted from the file.`,
-        );
-      }
-    }
   }
   if ((field.type === 'file' || field.type === 'connection') && present(field.allowed_types)) {
     warn(
