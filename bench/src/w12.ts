@@ -4,12 +4,21 @@
  * PostgreSQL (the bench starts it: scripts/test-postgres.mjs, fsync on). Per round and worker count: a
  * fresh schema, `runs` runs enqueued first by a client-only Weft (worker: false; not timed), then the
  * workers are told "go" and the clock runs until no run is live. Round trips per run: every query of
- * the workers' pools (claims, appends, heartbeats, listening) over the runs.
+ * the workers' pools (claims, appends, heartbeats, listening) over the runs. CPU per run, per process
+ * kind, over the timed window: the workers (their own `process.cpuUsage()`), PostgreSQL (the postmaster
+ * and every backend, from /proc: utime + stime + the reaped children's), and the bench process (the
+ * client polling `countRuns`).
+ *
+ * Two durabilities, each a column: `synchronous_commit = on` (the default: a commit returns once its WAL
+ * is flushed to disk — survives a power loss) and `off` (set per session by the workers: a commit returns
+ * before the flush; a crash of the server may lose the last ~0.6 s of commits, never corrupt them).
  *
  * The row: Weft = two workers, baseline = one worker (ratio = one / two: ≤ 0.625 meets the target of
- * two workers ≥ 1.6× one); four workers in `extra`.
+ * two workers ≥ 1.6× one), both with synchronous_commit on; the rest in `extra` and `notes`.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { createWeft } from '@weft/core';
 import { PostgresStore } from '@weft/store-postgres';
@@ -25,7 +34,7 @@ export interface W12Sizes {
   concurrency: number;
 }
 
-export const W12_FULL: W12Sizes = { runs: 400, rounds: 3, concurrency: 16 };
+export const W12_FULL: W12Sizes = { runs: 1000, rounds: 3, concurrency: 16 };
 export const W12_QUICK: W12Sizes = { runs: 10, rounds: 1, concurrency: 4 };
 
 const WORKER = fileURLToPath(new URL('./w12-worker.js', import.meta.url));
@@ -37,8 +46,10 @@ interface Child {
   line(prefix: string): Promise<string>;
 }
 
-function spawnWorker(url: string, schema: string, concurrency: number): Child {
-  const child = spawn(process.execPath, [WORKER, url, schema, String(concurrency)], {
+type SyncCommit = 'on' | 'off';
+
+function spawnWorker(url: string, schema: string, concurrency: number, sync: SyncCommit): Child {
+  const child = spawn(process.execPath, [WORKER, url, schema, String(concurrency), sync], {
     stdio: ['pipe', 'pipe', 'inherit'],
   });
   let out = '';
@@ -65,13 +76,59 @@ function spawnWorker(url: string, schema: string, concurrency: number): Child {
   };
 }
 
+/** CPU time (ms) of a process and of its live children, plus the children it has reaped (Linux /proc). */
+function treeCpuMs(pid: number | undefined): number {
+  if (pid === undefined) return Number.NaN;
+  const ticks = (fields: string[], from: number, count: number) =>
+    fields.slice(from, from + count).reduce((sum, f) => sum + Number(f), 0);
+  let total = 0;
+  try {
+    for (const entry of readdirSync('/proc')) {
+      if (!/^\d+$/.test(entry)) continue;
+      let text: string;
+      try {
+        text = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      } catch {
+        continue; // exited meanwhile
+      }
+      // Fields after the command name (which may hold spaces): state is field 3, ppid 4, utime 14.
+      const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
+      const self = Number(entry) === pid;
+      if (self)
+        total += ticks(fields, 11, 4); // utime, stime, cutime, cstime
+      else if (Number(fields[1]) === pid) total += ticks(fields, 11, 2);
+    }
+  } catch {
+    return Number.NaN; // no /proc
+  }
+  return (total * 1000) / 100; // USER_HZ is 100 on Linux
+}
+
+function cpuMs(): number {
+  const used = process.cpuUsage();
+  return (used.user + used.system) / 1000;
+}
+
 interface Round {
   runsPerSecond: number;
   tripsPerRun: number;
+  /** CPU ms per run over the timed window. */
+  workerCpu: number;
+  postgresCpu: number;
+  benchCpu: number;
+  /** Share of the machine's cores busy with these processes during the window (0–1). */
+  busy: number;
   completed: boolean;
 }
 
-async function round(url: string, workers: number, sizes: W12Sizes, label: string): Promise<Round> {
+async function round(
+  server: { url: string; pid: number | undefined },
+  workers: number,
+  sync: SyncCommit,
+  sizes: W12Sizes,
+  label: string,
+): Promise<Round> {
+  const { url } = server;
   const schema = `w12_${label}_${process.pid}`;
   const store = new PostgresStore({ connectionString: url, schema, max: 4 });
   const client = createWeft({ store, worker: false, steps: { noop: () => null } });
@@ -85,8 +142,10 @@ async function round(url: string, workers: number, sizes: W12Sizes, label: strin
         ),
       );
     }
-    const children = Array.from({ length: workers }, () => spawnWorker(url, schema, sizes.concurrency));
+    const children = Array.from({ length: workers }, () => spawnWorker(url, schema, sizes.concurrency, sync));
     await Promise.all(children.map((c) => c.line('ready')));
+    const pgBefore = treeCpuMs(server.pid);
+    const benchBefore = cpuMs();
     const started = performance.now();
     for (const c of children) c.process.stdin!.write('go\n');
     for (;;) {
@@ -95,15 +154,23 @@ async function round(url: string, workers: number, sizes: W12Sizes, label: strin
       await new Promise((resolve) => setTimeout(resolve, 10));
     }
     const ms = performance.now() - started;
+    const pgCpu = treeCpuMs(server.pid) - pgBefore;
+    const benchCpu = cpuMs() - benchBefore;
     for (const c of children) c.process.stdin!.write('stop\n');
-    const trips = (await Promise.all(children.map((c) => c.line('trips ')))).reduce(
-      (sum, line) => sum + Number(line.slice('trips '.length)),
-      0,
-    );
+    const reports = (await Promise.all(children.map((c) => c.line('trips ')))).map((line) => {
+      const [, trips, , cpu] = line.split(' ');
+      return { trips: Number(trips), cpuMs: Number(cpu) / 1000 };
+    });
+    const trips = reports.reduce((sum, r) => sum + r.trips, 0);
+    const workerCpu = reports.reduce((sum, r) => sum + r.cpuMs, 0);
     const completed = await store.countRuns({ app_id: APP, status: 'COMPLETED' });
     return {
       runsPerSecond: (sizes.runs * 1000) / ms,
       tripsPerRun: trips / sizes.runs,
+      workerCpu: workerCpu / sizes.runs,
+      postgresCpu: pgCpu / sizes.runs,
+      benchCpu: benchCpu / sizes.runs,
+      busy: (workerCpu + pgCpu + benchCpu) / (ms * cpus().length),
       completed: completed === sizes.runs,
     };
   } finally {
@@ -111,6 +178,8 @@ async function round(url: string, workers: number, sizes: W12Sizes, label: strin
     await store.close();
   }
 }
+
+const COUNTS = [1, 2, 4] as const;
 
 export async function w12(sizes: W12Sizes): Promise<Row> {
   let server: Awaited<ReturnType<typeof startTestPostgres>>;
@@ -123,23 +192,31 @@ export async function w12(sizes: W12Sizes): Promise<Row> {
   const admin = new pg.Pool({ connectionString: server.url, max: 2 });
   admin.on('error', () => {});
   try {
-    const byWorkers = new Map<number, Round[]>();
+    const results = new Map<string, Round[]>();
+    const key = (workers: number, sync: SyncCommit) => `${workers}/${sync}`;
     for (let r = 0; r < sizes.rounds; r++) {
-      for (const workers of [1, 2, 4]) {
-        const result = await round(server.url, workers, sizes, `${workers}_${r}`);
-        byWorkers.set(workers, [...(byWorkers.get(workers) ?? []), result]);
+      for (const sync of ['on', 'off'] as const) {
+        for (const workers of COUNTS) {
+          const result = await round(server, workers, sync, sizes, `${workers}_${sync}_${r}`);
+          results.set(key(workers, sync), [...(results.get(key(workers, sync)) ?? []), result]);
+        }
       }
     }
-    const rate = (n: number): Stat => stat(byWorkers.get(n)!.map((x) => x.runsPerSecond));
-    const trips = (n: number): Stat => stat(byWorkers.get(n)!.map((x) => x.tripsPerRun));
-    const one = rate(1);
-    const two = rate(2);
-    const four = rate(4);
+    const of = (n: number, sync: SyncCommit, pick: (x: Round) => number): Stat =>
+      stat(results.get(key(n, sync))!.map(pick));
+    const rate = (n: number, sync: SyncCommit) => of(n, sync, (x) => x.runsPerSecond);
+    const one = rate(1, 'on');
+    const two = rate(2, 'on');
     const speedup = two.median / one.median;
     const version = (await admin.query('SHOW server_version')).rows[0].server_version as string;
+    const line = (sync: SyncCommit) =>
+      COUNTS.map((n) => {
+        const m = (pick: (x: Round) => number) => of(n, sync, pick).median;
+        return `${n}w ${m((x) => x.runsPerSecond).toFixed(0)} runs/s (${(m((x) => x.runsPerSecond) / rate(1, sync).median).toFixed(2)}×), ${m((x) => x.tripsPerRun).toFixed(1)} trips/run, CPU ms/run workers ${m((x) => x.workerCpu).toFixed(2)} + postgres ${m((x) => x.postgresCpu).toFixed(2)} + bench ${m((x) => x.benchCpu).toFixed(2)}, cores busy ${(m((x) => x.busy) * 100).toFixed(0)}%`;
+      }).join('; ');
     return {
       id: 'W12',
-      workload: `scale-out: ${sizes.runs.toLocaleString('en-US')} enqueued runs of the W2 ${STEPS}-step chain executed by worker processes on one PostgreSQL (2 workers; baseline 1 worker)`,
+      workload: `scale-out: ${sizes.runs.toLocaleString('en-US')} enqueued runs of the W2 ${STEPS}-step chain executed by worker processes on one PostgreSQL (2 workers; baseline 1 worker; synchronous_commit on)`,
       unit: 'runs/s',
       higherIsBetter: true,
       weft: two,
@@ -149,13 +226,20 @@ export async function w12(sizes: W12Sizes): Promise<Row> {
       target: 'two workers ≥ 1.6× one',
       met: speedup >= 1.6,
       checks: {
-        'every run COMPLETED': [...byWorkers.values()].every((list) => list.every((x) => x.completed)),
+        'every run COMPLETED': [...results.values()].every((list) => list.every((x) => x.completed)),
       },
-      extra: { 'four workers': four },
+      extra: {
+        'four workers': rate(4, 'on'),
+        'one worker, synchronous_commit off': rate(1, 'off'),
+        'two workers, synchronous_commit off': rate(2, 'off'),
+        'four workers, synchronous_commit off': rate(4, 'off'),
+      },
       notes: [
-        `runs/s (median): 1 worker ${one.median.toFixed(0)}, 2 workers ${two.median.toFixed(0)} (${speedup.toFixed(2)}×), 4 workers ${four.median.toFixed(0)} (${(four.median / one.median).toFixed(2)}×)`,
-        `database round trips per run (median; every query of the workers' pools): 1 worker ${trips(1).median.toFixed(1)}, 2 workers ${trips(2).median.toFixed(1)}, 4 workers ${trips(4).median.toFixed(1)}`,
-        `worker concurrency ${sizes.concurrency}, ${sizes.rounds} round(s); PostgreSQL ${version} on loopback (fsync on), sharing the machine's cores with the workers and the bench`,
+        `synchronous_commit on (median): ${line('on')}`,
+        `synchronous_commit off (median): ${line('off')}`,
+        `worker concurrency ${sizes.concurrency}, ${sizes.rounds} round(s); PostgreSQL ${version} on loopback (fsync on), sharing the machine's ${cpus().length} cores with the workers and the bench; load average ${loadavg()
+          .map((x) => x.toFixed(1))
+          .join(' ')} at the end`,
       ],
     };
   } finally {

@@ -93,6 +93,8 @@ export const ERROR_CODES = {
   RUN_ORPHANED: 'RUN_ORPHANED',
   /** The run was suspended by `weft.suspend` (its execution in this process stopped; it resumes elsewhere). */
   RUN_SUSPENDED: 'RUN_SUSPENDED',
+  /** A client-only Weft (`worker: false`) waited for a run that no worker claimed within `noWorkerMs`. */
+  NO_WORKER: 'NO_WORKER',
   /** A bug in Weft: please report it. */
   INTERNAL: 'INTERNAL',
   /** A document, input or value was larger than a configured limit (`details.limit` says which); nothing ran. */

@@ -186,6 +186,39 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX expectations_by_workflow ON ${s}.expectations (workflow_id, created_at, seq);
     `,
   },
+  // Version 3, not 2: version 2 is the expectation library (issue 17), written at the same time.
+  {
+    version: 3,
+    name: 'worker presence; the notices of journal groups sent after their commit',
+    sql: (s) => `
+      -- A group of journal appends (a transaction) sets weft.notices_after_commit: its notices are sent by
+      -- the store once it has committed. A transaction that NOTIFYs holds the database's one lock on the
+      -- notification queue from its commit to the end of its WAL flush: the groups of all workers would
+      -- otherwise commit one flush after another. Every other write notifies as before.
+      CREATE OR REPLACE FUNCTION ${s}.notify_run() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        IF octet_length(NEW.id) <= 1000
+          AND current_setting('weft.notices_after_commit', true) IS DISTINCT FROM 'on' THEN
+          PERFORM pg_notify(
+            TG_TABLE_SCHEMA,
+            json_build_object(
+              'topic', CASE WHEN NEW.status IN ('PENDING', 'RUNNING') THEN 'run.pending' ELSE 'run.ended' END,
+              'run_id', NEW.id
+            )::text
+          );
+        END IF;
+        RETURN NULL;
+      END
+      $$;
+
+      -- The workers alive (store/presence.ts in @weft/core): each announces itself until a lease from now,
+      -- again and again, and withdraws when it stops. Rows that ran out are deleted by countWorkers.
+      CREATE TABLE ${s}.workers (
+        owner_id text COLLATE "C" PRIMARY KEY,
+        until text COLLATE "C" NOT NULL
+      );
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

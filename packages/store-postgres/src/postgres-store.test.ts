@@ -487,8 +487,9 @@ describeWithPostgres('PostgreSQL', () => {
         },
       ]);
       expect(twice.every((o) => o.ok)).toBe(true);
-      // A run's second append goes in the next statement (an UPDATE changes a row once).
-      expect(queries).toBe(4);
+      // A run's second append goes in the next statement (an UPDATE changes a row once). After COMMIT,
+      // one statement sends the group's notices (run.ended for "n"), outside the transaction.
+      expect(queries).toBe(5);
       expect((await mine.loadJournal('r')).map((e) => e.seq)).toEqual([1, 2, 3, 4]);
       expect((await mine.getLease('n'))!.status).toBe('COMPLETED');
       await mine.close();

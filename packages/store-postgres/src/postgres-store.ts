@@ -32,6 +32,7 @@ import {
   type AppendOutcome,
   type ClaimRequest,
   type ClaimResult,
+  checkAnnounce,
   checkAppend,
   checkAppends,
   checkBatch,
@@ -51,6 +52,7 @@ import {
   type ExpectationQuery,
   entryData,
   insertedLease,
+  isLiveStatus,
   type JournalAppend,
   type JournalBatch,
   type JournalEntry,
@@ -58,6 +60,7 @@ import {
   journalRange,
   type LeaseGrant,
   loadedEntry,
+  MAX_NOTICE_RUN_ID,
   NoticeHub,
   type NoticeListener,
   type NoticeTopic,
@@ -73,6 +76,7 @@ import {
   refused,
   runNotFoundInStore,
   type StoreNotices,
+  type StorePresence,
   type TestPatch,
   type TestQuery,
   type VersionQuery,
@@ -144,7 +148,13 @@ interface PlannedAppend {
   refusal?: WeftError;
 }
 
-export class PostgresStore implements WeftStore, StoreNotices {
+/**
+ * Opens a group's transaction with the run triggers' notices off (migration 3's notify_run reads the
+ * setting; the store sends them after the commit instead). One round trip: a simple query of two.
+ */
+const GROUP_BEGIN = "BEGIN; SELECT set_config('weft.notices_after_commit', 'on', true)";
+
+export class PostgresStore implements WeftStore, StoreNotices, StorePresence {
   /** The schema that holds the store's tables. */
   readonly schema: string;
   readonly #pool: pg.Pool;
@@ -249,12 +259,16 @@ export class PostgresStore implements WeftStore, StoreNotices {
   }
 
   /** Runs `work` in a transaction on one connection; rolls back if it throws. */
-  async #transaction<T>(operation: string, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  async #transaction<T>(
+    operation: string,
+    work: (client: pg.PoolClient) => Promise<T>,
+    begin = 'BEGIN',
+  ): Promise<T> {
     return this.#do(operation, async () => {
       const client = await this.#pool.connect();
       let broken: Error | undefined;
       try {
-        await client.query('BEGIN');
+        await client.query(begin);
         const result = await work(client);
         await client.query('COMMIT');
         return result;
@@ -890,9 +904,35 @@ export class PostgresStore implements WeftStore, StoreNotices {
     plans.sort((a, b) => byteOrder(a.part.runId, b.part.runId) || a.index - b.index);
     const apply = (db: Db) => this.#applyGroup(db, plans, outcomes);
     // One append is one statement, atomic by itself; more are one transaction.
-    if (plans.length === 1) await this.#do('appendJournals', () => apply(this.#pool));
-    else await this.#transaction('appendJournals', apply);
+    if (plans.length === 1) {
+      await this.#do('appendJournals', () => apply(this.#pool));
+      return outcomes;
+    }
+    // The notices of the group are sent after its COMMIT, not by the triggers inside it: a transaction
+    // that NOTIFYs holds PostgreSQL's one lock on the notification queue from its commit until the end of
+    // its WAL flush, so the groups of every worker would commit one flush after another (W12).
+    await this.#transaction('appendJournals', apply, GROUP_BEGIN);
+    await this.#noticesAfterCommit(outcomes);
     return outcomes;
+  }
+
+  /**
+   * What the triggers would have sent for a group: run.ended for a run it ended, run.pending for a live
+   * run it left unowned. One statement, outside any transaction of writes (its commit flushes nothing).
+   * A failure is not the group's (it committed): the listeners' rescans and polls cover a lost notice.
+   */
+  async #noticesAfterCommit(outcomes: readonly AppendOutcome[]): Promise<void> {
+    const payloads: string[] = [];
+    for (const outcome of outcomes) {
+      if (outcome === undefined || !outcome.ok || outcome.lease.run_id.length > MAX_NOTICE_RUN_ID) continue;
+      const { run_id, status, owner_id } = outcome.lease;
+      if (!isLiveStatus(status)) payloads.push(JSON.stringify({ topic: 'run.ended', run_id }));
+      else if (owner_id === null) payloads.push(JSON.stringify({ topic: 'run.pending', run_id }));
+    }
+    if (payloads.length === 0) return;
+    await this.#pool
+      .query(this.#named('SELECT pg_notify($1, p) FROM unnest($2::text[]) AS p', [this.schema, payloads]))
+      .catch(() => undefined);
   }
 
   async loadJournal(runId: string, query?: JournalQuery): Promise<JournalEntry[]> {
@@ -1032,6 +1072,41 @@ export class PostgresStore implements WeftStore, StoreNotices {
     if (runId.includes('\0')) throw invalidArgument('runId', 'text without NUL characters', runId);
     await this.#do('notify', async () => {
       await this.#rows(this.#pool, 'SELECT pg_notify($1, $2)', [this.schema, payload]);
+    });
+  }
+
+  // ── worker presence ──────────────────────────────────────────────────────────────────────────────
+
+  async announceWorker(ownerId: string, until: string): Promise<void> {
+    const checked = checkAnnounce(ownerId, until);
+    await this.#do('announceWorker', async () => {
+      await this.#rows(
+        this.#pool,
+        `INSERT INTO ${this.#t('workers')} (owner_id, until) VALUES ($1, $2)
+         ON CONFLICT (owner_id) DO UPDATE SET until = EXCLUDED.until`,
+        [checked.ownerId, checked.until],
+      );
+    });
+  }
+
+  async withdrawWorker(ownerId: string): Promise<void> {
+    checkOwnerId(ownerId, 'ownerId');
+    await this.#do('withdrawWorker', async () => {
+      await this.#rows(this.#pool, `DELETE FROM ${this.#t('workers')} WHERE owner_id = $1`, [ownerId]);
+    });
+  }
+
+  async countWorkers(now: string): Promise<number> {
+    const at = checkTime(now, 'now');
+    return this.#do('countWorkers', async () => {
+      // The workers that ran out (killed without withdrawing) go here: the table holds the live ones.
+      const row = await this.#row(
+        this.#pool,
+        `WITH gone AS (DELETE FROM ${this.#t('workers')} WHERE until < $1)
+         SELECT count(*)::int AS n FROM ${this.#t('workers')} WHERE until >= $1`,
+        [at],
+      );
+      return (row?.n as number | undefined) ?? 0;
     });
   }
 

@@ -3,7 +3,7 @@
  * process would be), notices by LISTEN/NOTIFY, claims with FOR UPDATE SKIP LOCKED.
  */
 import { describeDurableRuns } from '@weft/testing/durable-contract';
-import { describeWorkers } from '@weft/testing/worker-contract';
+import { describePresenceContract, describeWorkers } from '@weft/testing/worker-contract';
 import type { PostgresStore } from './postgres-store.js';
 import { describeWithPostgres, dropSchema, testStore } from './test-support/db.js';
 
@@ -36,6 +36,11 @@ describeWithPostgres('PostgreSQL', () => {
     create,
     reopen: (store) => reopen(store as PostgresStore),
     destroy: (store) => destroy(store as PostgresStore),
+  });
+  describePresenceContract('PostgresStore (another pool reads)', {
+    create: () => create(),
+    peer: (store) => reopen(store),
+    destroy: (store) => destroy(store),
   });
   describeDurableRuns('PostgresStore (a pool per Weft)', {
     create,

@@ -16,6 +16,7 @@ import {
   type WeftStore,
   type WorkflowVersionDraft,
 } from '@weft/core';
+import type { StorePresence } from '@weft/core/store';
 import { afterEach, describe, expect, it } from 'vitest';
 import { severable } from './durable-contract.js';
 
@@ -254,6 +255,155 @@ export function describeWorkers(name: string, options: WorkerContractOptions): v
       expect(await app.runs.get(run.id)).toMatchObject({ status: 'CANCELLED' });
     });
 
+    it('a client checks the input when it enqueues: INVALID_INPUT with the field, nothing enqueued', async () => {
+      const store = await open();
+      const client = weft({ store, worker: false, steps: refuse });
+      const app = client.app('app_1');
+      const workflow = await app.workflows.create({
+        name: 'w',
+        draft: {
+          ...chain([['a', 'work']]),
+          input: { count: { type: 'number', required: true } },
+        } as unknown as WorkflowVersionDraft,
+      });
+      await app.versions.publish(workflow.id);
+      for (const background of [true, false]) {
+        const error = await app.runs
+          .run(workflow.id, { background, input: { count: 'three' } })
+          .catch((e: unknown) => e);
+        expect(error).toMatchObject({ code: 'INVALID_INPUT' });
+        const problems = (error as { details: { problems: Array<{ path: string }> } }).details.problems;
+        expect(problems.map((p) => p.path)).toEqual(['/count']);
+      }
+      await expect(app.runs.run(workflow.id, { background: true, input: {} })).rejects.toMatchObject({
+        code: 'INVALID_INPUT',
+      });
+      expect((await app.runs.list()).data).toHaveLength(0);
+      const fine = await app.runs.run(workflow.id, { background: true, input: { count: 3 } });
+      expect(fine.status).toBe('PENDING');
+    });
+
+    it('a client with no worker on its store: the wait fails NO_WORKER after noWorkerMs; the run stays enqueued', async () => {
+      const store = await open();
+      const client = weft({ store, worker: false, noWorkerMs: 50, steps: refuse });
+      const { app, workflow } = await workflowOf(client, [['a', 'work']]);
+      const error = await app.runs.run(workflow.id).catch((e: unknown) => e);
+      expect(error).toMatchObject({ code: 'NO_WORKER', retryable: true });
+      const runId = (error as { details: { run_id: string; waited_ms: number } }).details.run_id;
+      expect((error as { details: { waited_ms: number } }).details.waited_ms).toBeGreaterThanOrEqual(50);
+      expect(await app.runs.get(runId)).toMatchObject({ status: 'PENDING' });
+      await expect(app.runs.wait(runId)).rejects.toMatchObject({ code: 'NO_WORKER' });
+      // A worker that comes later executes it; the next wait settles.
+      weft({
+        store: await reopen(store),
+        worker: { concurrency: 1, pollMs: 20 },
+        steps: { work: () => 'a' },
+      });
+      // (Once it has claimed the run: a worker opening its own connection may take longer than 50 ms.)
+      await until(async () => {
+        const lease = await store.getLease(runId);
+        return lease?.owner_id !== null || lease.status !== 'PENDING';
+      }, 'the worker to claim the run');
+      expect(await app.runs.wait(runId)).toMatchObject({ status: 'COMPLETED', result: 'a' });
+    });
+
+    it('a client whose workers are busy keeps waiting past noWorkerMs (no NO_WORKER)', async () => {
+      const store = await open();
+      const client = weft({ store, worker: false, noWorkerMs: 50, steps: refuse });
+      const { app, workflow } = await workflowOf(client, [['a', 'hold']]);
+      const gate = resolvers<void>();
+      let started = 0;
+      weft({
+        store: await reopen(store),
+        worker: { concurrency: 1, pollMs: 20 },
+        steps: {
+          hold: async () => {
+            started++;
+            await gate.promise;
+            return 'held';
+          },
+        },
+      });
+      const first = await app.runs.run(workflow.id, { background: true });
+      await until(() => started === 1, 'the first run to start');
+      const second = app.runs.run(workflow.id); // waits behind the first: the only slot is taken
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      gate.resolve();
+      expect(await second).toMatchObject({ status: 'COMPLETED', result: 'held' });
+      expect(await app.runs.wait(first.id)).toMatchObject({ status: 'COMPLETED' });
+    });
+
+    it("cancel from a client stops a handler that ignores the abort, at the worker's cancel grace", async () => {
+      const store = await open();
+      // The client waits for the worker up to its own grace + 1 s; the worker abandons the step at its 100 ms.
+      const client = weft({ store, worker: false, steps: refuse, limits: { cancelGraceMs: 5_000 } });
+      const { app, workflow } = await workflowOf(client, [
+        ['a', 'hold'],
+        ['b', 'work'],
+      ]);
+      const started = resolvers<void>();
+      let aborted = false;
+      let ranB = false;
+      weft({
+        store: await reopen(store),
+        worker: { concurrency: 1 },
+        limits: { cancelGraceMs: 100 },
+        steps: {
+          hold: (ctx: StepContext) => {
+            started.resolve();
+            ctx.signal.addEventListener('abort', () => {
+              aborted = true;
+            });
+            return new Promise<string>(() => undefined); // never settles: only the grace ends it
+          },
+          work: () => {
+            ranB = true;
+            return 'b';
+          },
+        },
+      });
+      const run = await app.runs.run(workflow.id, { background: true });
+      await started.promise;
+      const cancelled = await app.runs.cancel(run.id, 'not needed');
+      expect(cancelled.status).toBe('CANCELLED');
+      expect(cancelled.output.a).toMatchObject({ status: 'CANCELLED' });
+      expect(aborted).toBe(true);
+      expect(ranB).toBe(false);
+      // Ended by the worker (its cancel and the end are journaled), not by the client's fallback write.
+      const types = (await store.loadJournal(run.id)).map((e) => e.type);
+      expect(types).toContain('cancel.requested');
+      expect(types.at(-1)).toBe('run.ended');
+    });
+
+    it('cancel of a run whose process does not listen ends the row itself after the cancel grace + 1 s', async () => {
+      const store = await open();
+      const client = weft({ store, worker: false, steps: refuse, limits: { cancelGraceMs: 100 } });
+      const { app, workflow } = await workflowOf(client, [['a', 'hold']]);
+      const started = resolvers<void>();
+      // A Weft that executes its own runs but is no worker: it does not listen for run.cancel.
+      const owner = weft({
+        store: await reopen(store),
+        steps: {
+          hold: () => {
+            started.resolve();
+            return new Promise<string>(() => undefined);
+          },
+        },
+      });
+      const run = await owner.app('app_1').runs.run(workflow.id, { version: 'latest', background: true });
+      await started.promise;
+      await owner.idle();
+      const before = Date.now();
+      const cancelled = await app.runs.cancel(run.id);
+      const waited = Date.now() - before;
+      expect(cancelled.status).toBe('CANCELLED');
+      // Not the 10 s it was: the client waited its grace (100 ms) + 1 s, then wrote the row. The upper
+      // bound is loose on purpose (a loaded machine), and still below the old fixed wait.
+      expect(waited).toBeGreaterThanOrEqual(1_100);
+      expect(waited).toBeLessThan(8_000);
+      expect((await store.loadJournal(run.id)).map((e) => e.type)).not.toContain('cancel.requested');
+    });
+
     it('a worker that dies has its run taken over by another after the lease, from its journal', async () => {
       const store = await open();
       const client = weft({ store, worker: false, steps: refuse });
@@ -300,6 +450,76 @@ export function describeWorkers(name: string, options: WorkerContractOptions): v
       expect(done.output.a).toMatchObject({ output: 'a@A' });
       // `a` completed under A: never executed again; `hold` had started, so it runs again under B.
       expect(executions).toEqual(['A:a', 'A:hold', 'B:hold', 'B:c']);
+    });
+  });
+}
+
+export interface PresenceContractOptions<S extends WeftStore & StorePresence> {
+  /** A new, empty store with worker presence (called for each test). */
+  create(): S | Promise<S>;
+  /** A second store on the same data (another process); omit for an in-process store. */
+  peer?(store: S): S | Promise<S>;
+  destroy?(store: S): void | Promise<void>;
+}
+
+/**
+ * Worker presence (`announceWorker`, `withdrawWorker`, `countWorkers`; @weft/core/store presence.ts), as
+ * one vitest suite for every store that has it.
+ */
+export function describePresenceContract<S extends WeftStore & StorePresence>(
+  name: string,
+  options: PresenceContractOptions<S>,
+): void {
+  const at = (s: number) => new Date(Date.UTC(2030, 0, 1) + s * 1000).toISOString();
+  describe(`${name} — worker presence`, () => {
+    const opened: S[] = [];
+    afterEach(async () => {
+      for (const store of opened.splice(0).reverse()) await options.destroy?.(store);
+    });
+    async function pair(): Promise<[S, S]> {
+      const store = await options.create();
+      opened.push(store);
+      if (options.peer === undefined) return [store, store];
+      const peer = await options.peer(store);
+      opened.push(peer);
+      return [store, peer];
+    }
+
+    it('counts the workers whose announcement runs at `now`; a later one moves it; withdraw forgets', async () => {
+      const [store, peer] = await pair();
+      expect(await store.countWorkers(at(0))).toBe(0);
+      await peer.announceWorker('w1', at(15));
+      await peer.announceWorker('w2', at(5));
+      expect(await store.countWorkers(at(0))).toBe(2);
+      expect(await store.countWorkers(at(5))).toBe(2); // until is inclusive, as lease_until
+      expect(await store.countWorkers(at(6))).toBe(1);
+      await peer.announceWorker('w2', at(30)); // ran out, then came back
+      expect(await store.countWorkers(at(20))).toBe(1); // w1 ran out: not counted, and forgotten
+      expect(await store.countWorkers(at(0))).toBe(1);
+      await peer.announceWorker('w1', at(15));
+      await peer.withdrawWorker('w2');
+      await peer.withdrawWorker('never-there');
+      expect(await store.countWorkers(at(0))).toBe(1);
+      await peer.withdrawWorker('w1');
+      expect(await store.countWorkers(at(0))).toBe(0);
+    });
+
+    it('refuses bad arguments with INVALID_ARGUMENT, naming the parameter', async () => {
+      const [store] = await pair();
+      const calls: Array<[() => Promise<unknown>, string]> = [
+        [() => store.announceWorker('', at(1)), 'ownerId'],
+        [() => store.announceWorker('x'.repeat(201), at(1)), 'ownerId'],
+        [() => store.announceWorker('w', 'soon'), 'until'],
+        [() => store.withdrawWorker(null as never), 'ownerId'],
+        [() => store.countWorkers('now'), 'now'],
+      ];
+      for (const [work, parameter] of calls) {
+        const error = await Promise.resolve()
+          .then(work)
+          .catch((e: unknown) => e);
+        expect(error).toMatchObject({ code: 'INVALID_ARGUMENT', details: { parameter } });
+      }
+      expect(await store.countWorkers(at(0))).toBe(0);
     });
   });
 }

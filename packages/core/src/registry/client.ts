@@ -82,6 +82,13 @@ export interface WeftOptions extends Omit<EngineOptions, 'workflows' | 'journal'
    * executes where it starts).
    */
   worker?: WorkerOptions | false;
+  /**
+   * A client-only Weft (`worker: false`): a wait for one of its runs (`runs.wait`, a foreground
+   * `runs.run`) fails NO_WORKER when the run stayed PENDING and unclaimed this many ms and the store's
+   * worker presence says no worker is alive (stores without presence wait on). The run stays enqueued.
+   * Default `owner.leaseMs` (15,000); `Infinity` waits as long as it takes. Ignored by other Wefts.
+   */
+  noWorkerMs?: number;
   /** Retention of runs whose workflow has none (a number is max_age_in_seconds). Default: keep forever. */
   retention?: Retention | number | null;
   /** Sweep retention every this many ms (the timer is unref'd; `close()` stops it). Default: no timer. */

@@ -23,6 +23,10 @@ export interface RegistryContext {
    * workers sharing it, never executed here.
    */
   readonly enqueue: boolean;
+  /** A client-only Weft: how long a run it waits for may stay unclaimed with no worker in sight (NO_WORKER). */
+  readonly noWorkerMs: number;
+  /** `limits.cancelGraceMs`: how long a cancelled run's running steps get to settle. */
+  readonly cancelGraceMs: number;
   /** Where store failures (and runs that could not be resumed) are reported. */
   readonly report: StoreErrorReporter;
   readonly locks: KeyedMutex;

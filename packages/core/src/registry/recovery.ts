@@ -79,8 +79,15 @@ export class Recovery {
    * Starts or resumes a run this owner has just claimed (a worker's `claimRuns`): a run with an empty
    * journal was enqueued and never began — it starts from its row; any other resumes from its journal.
    */
-  async resumeClaimed(runId: string): Promise<void> {
-    await this.#resume(runId, { resumed: [], failed: [] }, new Map());
+  /**
+   * `variables`: shared by the runs of one claim batch (one read per app). `journalSeq`: the claim's
+   * (a run just claimed is only written by its owner, us): 0 means the journal is empty — not read.
+   */
+  async resumeClaimed(
+    runId: string,
+    batch: { variables?: Map<string, Promise<Variable[]>>; journalSeq?: number } = {},
+  ): Promise<void> {
+    await this.#resume(runId, { resumed: [], failed: [] }, batch.variables ?? new Map(), batch.journalSeq);
   }
 
   async #run(runIds: readonly string[] | undefined): Promise<RecoverResult> {
@@ -135,6 +142,7 @@ export class Recovery {
     runId: string,
     result: RecoverResult,
     variables: Map<string, Promise<Variable[]>>,
+    journalSeq?: number,
   ): Promise<void> {
     const ctx = this.#ctx();
     if (this.#resuming.has(runId) || ctx.recorder.isActive(runId)) return;
@@ -149,7 +157,7 @@ export class Recovery {
           await ctx.store.releaseRun(runId, ctx.owner.id);
           return;
         }
-        entries = await loadAll(ctx, runId);
+        entries = journalSeq === 0 ? [] : await loadAll(ctx, runId);
         // The variables of the app that owns the workflow, as when the run started (secrets included:
         // they are never journaled).
         const app = row.workflow_app_id ?? row.app_id ?? '';

@@ -81,8 +81,15 @@ export async function cancelRun(ctx: RegistryContext, row: RunRow, reason?: stri
   return (await loadRun(ctx, row.id))!;
 }
 
-/** How long a cancel waits for the process running the run to stop it, before ending the row itself. */
-const REMOTE_CANCEL_WAIT_MS = 10_000;
+/**
+ * How long a cancel waits for the process running the run to stop it, before ending the row itself: that
+ * process's cancel grace (taken to be this Weft's `limits.cancelGraceMs`: give both the same) plus the
+ * notice's way there and the run's last journal write back.
+ */
+export function remoteCancelWaitMs(cancelGraceMs: number): number {
+  return cancelGraceMs + REMOTE_CANCEL_MARGIN_MS;
+}
+const REMOTE_CANCEL_MARGIN_MS = 1_000;
 
 /**
  * A run another live process executes (its owner's lease runs), on a store with notices: that process is
@@ -96,7 +103,7 @@ async function cancelRemote(ctx: RegistryContext, runId: string): Promise<RunRec
   const lease = await store.getLease(runId);
   if (lease === null || lease.owner_id === null || lease.lease_until === null) return null;
   if (lease.lease_until < ctx.owner.now()) return null;
-  const deadline = Date.now() + REMOTE_CANCEL_WAIT_MS;
+  const deadline = Date.now() + remoteCancelWaitMs(ctx.cancelGraceMs);
   const waker = new EndWaker(ctx, runId);
   try {
     let delay = 5;

@@ -1,6 +1,7 @@
 /** Starting a run through the registry: input check, retention, variables, pinning, journaling. */
 
 import { ERROR_CODES, WeftError } from '../errors.js';
+import { assertValidInput } from '../input/check.js';
 import type { RunHandle } from '../run/handle.js';
 import { normalizeRetention } from '../run/retention.js';
 import type { Retention, RunOrigin, StepRecord } from '../run/types.js';
@@ -106,8 +107,11 @@ async function enqueueRun(
       );
     }
   }
-  const now = ctx.now();
   const { workflow, target } = spec;
+  // Checked here as engine.start checks it (INVALID_INPUT, nothing enqueued); the worker checks it again
+  // when the run begins, in case the row was written by something else.
+  if (spec.checkInput) assertValidInput(target.document, spec.input);
+  const now = ctx.now();
   await ctx.store.insertRun({
     id,
     result: null,

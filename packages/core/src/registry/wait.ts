@@ -9,6 +9,8 @@
  * - Live in the store with no live owner (its process died): resumed here first, when this Weft resumes
  *   runs (`recover`, the default with a store); else RUN_ORPHANED, saying how to resume it. In a Weft
  *   that has suspended its runs (`weft.suspend`), the run as it stands: RUNNING.
+ * - In a client-only Weft, PENDING and unclaimed with no worker in sight for `noWorkerMs`: NO_WORKER
+ *   (no-worker.ts).
  */
 import { ERROR_CODES, WeftError } from '../errors.js';
 import { isLiveStatus, type RunLease } from '../store/journal.js';
@@ -17,6 +19,7 @@ import type { RunRecord, RunRow } from '../store/types.js';
 import { loadRun } from './access.js';
 import type { RegistryContext } from './context.js';
 import { runNotFound } from './errors.js';
+import { NoWorkerWatch } from './no-worker.js';
 
 const FIRST_POLL_MS = 5;
 const MAX_POLL_MS = 250;
@@ -32,13 +35,15 @@ export async function waitRun(ctx: RegistryContext, runId: string): Promise<RunR
 
 async function waitWith(ctx: RegistryContext, runId: string, waker: EndWaker): Promise<RunRecord> {
   let delay = FIRST_POLL_MS;
+  const noWorker = ctx.enqueue ? new NoWorkerWatch(ctx) : null;
   for (;;) {
     await ctx.recorder.ended(runId);
     const run = await loadRun(ctx, runId);
     if (run === null) throw runNotFound(runId);
     if (!isLiveStatus(run.status)) return run;
     if (ctx.recorder.isLive(runId)) continue; // resumed here meanwhile: wait for it here
-    // A client-only Weft's run without an owner waits for a worker to claim it.
+    // A client-only Weft's run without an owner waits for a worker to claim it (NO_WORKER: none in sight).
+    await noWorker?.check(run);
     if (!ctx.enqueue && !ctx.recorder.isActive(runId)) {
       const lease = await ctx.store.getLease(runId);
       if (orphaned(lease, ctx.owner.now())) {

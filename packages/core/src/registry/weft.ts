@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { optionalFunction, optionsObject, readingArguments } from '../arguments.js';
 import { invalidArgument } from '../errors.js';
 import { checkEngineOptions } from '../run/check-options.js';
-import { createEngine, type Engine } from '../run/engine.js';
+import { createEngine, DEFAULT_LIMITS, type Engine } from '../run/engine.js';
 import { normalizeRetention } from '../run/retention.js';
 import { MemoryStore } from '../store/memory.js';
 import type { WeftStore } from '../store/store.js';
@@ -25,7 +25,7 @@ import { runsApi } from './runs.js';
 import { variablesApi } from './variables.js';
 import { versionsApi } from './versions.js';
 import { Worker } from './worker.js';
-import { checkWorkerOptions } from './worker-options.js';
+import { checkNoWorkerMs, checkWorkerOptions } from './worker-options.js';
 import { testsApi } from './workflow-tests.js';
 import { workflowsApi } from './workflows.js';
 
@@ -143,6 +143,7 @@ export function createWeft(givenOptions: WeftOptions = {}): Weft {
     owner: ownerOptions,
     recover,
     worker: workerOption,
+    noWorkerMs: noWorkerOption,
     ...engineOptions
   } = options;
   if ((engineOptions as { journal?: unknown }).journal !== undefined) {
@@ -177,6 +178,7 @@ export function createWeft(givenOptions: WeftOptions = {}): Weft {
     owner,
     recovering,
     worker: workerSettings,
+    noWorkerMs,
   } = readingArguments('options', () => {
     const owner = new Ownership(ownerOptions, clock);
     // A client-only Weft (worker: false) executes nothing: it resumes nothing either, unless asked.
@@ -185,6 +187,7 @@ export function createWeft(givenOptions: WeftOptions = {}): Weft {
       owner,
       recovering: recoverOption(recoverGiven, givenStore !== undefined, owner.leaseMs),
       worker: checkWorkerOptions(workerOption, owner.leaseMs),
+      noWorkerMs: checkNoWorkerMs(noWorkerOption, owner.leaseMs),
     };
   });
 
@@ -207,6 +210,8 @@ export function createWeft(givenOptions: WeftOptions = {}): Weft {
     recovery,
     autoRecover: recovering.auto,
     enqueue: workerOption === false,
+    noWorkerMs,
+    cancelGraceMs: engineOptions.limits?.cancelGraceMs ?? DEFAULT_LIMITS.cancelGraceMs,
     report,
     locks: new KeyedMutex(),
     ids,

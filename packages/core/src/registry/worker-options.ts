@@ -30,3 +30,21 @@ export function checkWorkerOptions(value: unknown, leaseMs: number): WorkerSetti
   }
   return { concurrency, pollMs };
 }
+
+/**
+ * `noWorkerMs` (a client-only Weft): a whole number of ms from 10 to 86,400,000, or Infinity (wait as
+ * long as it takes). Default the lease: a live idle worker claims within its `pollMs` (a third of its
+ * lease by default), sooner on the `run.pending` notice.
+ */
+export function checkNoWorkerMs(value: unknown, leaseMs: number): number {
+  if (value === undefined) return leaseMs;
+  if (value === Number.POSITIVE_INFINITY) return value;
+  if (!(typeof value === 'number' && Number.isInteger(value) && value >= 10 && value <= 86_400_000)) {
+    throw invalidArgument(
+      'noWorkerMs',
+      'a whole number of milliseconds from 10 to 86,400,000, or Infinity',
+      value,
+    );
+  }
+  return value;
+}

@@ -34,6 +34,42 @@ describe('createWeft({ worker })', () => {
     );
   });
 
+  it.each([0, 9, 1.5, 86_400_001, Number.NaN, '100', null])('refuses noWorkerMs: %j', (noWorkerMs) => {
+    expect(
+      codeOf(() => createWeft({ store: new MemoryStore(), worker: false, noWorkerMs: noWorkerMs as never })),
+    ).toBe('INVALID_ARGUMENT: noWorkerMs');
+  });
+
+  it('a client on a store without worker presence waits past noWorkerMs (it cannot tell absent from busy)', async () => {
+    const store = new MemoryStore();
+    const blind = new Proxy(store, {
+      get: (target, property) => {
+        if (property === 'countWorkers') return undefined;
+        const value = Reflect.get(target, property, target);
+        return typeof value === 'function' ? value.bind(target) : value; // private fields need the target
+      },
+    });
+    const client = createWeft({ store: blind, worker: false, noWorkerMs: 10 });
+    const app = client.app('app_1');
+    const workflow = await app.workflows.create({
+      name: 'w',
+      draft: { steps: [{ type: 'code', key: 'a', code: '1' }] } as never,
+    });
+    const waiting = app.runs.run(workflow.id, { version: 'draft' });
+    let settled = false;
+    waiting.then(
+      () => (settled = true),
+      () => (settled = true),
+    );
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(settled).toBe(false);
+    // A worker on the same store ends the wait.
+    const worker = createWeft({ store, worker: { concurrency: 1, pollMs: 10 } });
+    expect(await waiting).toMatchObject({ status: 'COMPLETED', result: 1 });
+    await worker.close();
+    await client.close();
+  });
+
   it('refuses a worker on a store without claimRuns', () => {
     const store = new MemoryStore();
     const bare = new Proxy(store, {

@@ -8,8 +8,14 @@
  * It looks for work when a `run.pending` notice arrives (stores with notices), when one of its runs
  * ends (a slot freed), and every `pollMs` (notices can be lost, and an expired lease sends none). A
  * `run.cancel` notice for a run executing here cancels it here.
+ *
+ * On a store with worker presence (store/presence.ts) it announces itself when it opens and every
+ * `owner.heartbeatMs`, until a lease from then, and withdraws when it stops claiming: a client can then
+ * tell "no worker" from "workers busy" (NO_WORKER, no-worker.ts).
  */
+import type { Variable } from '../run/variables.js';
 import { hasNotices } from '../store/notices.js';
+import { hasPresence } from '../store/presence.js';
 import type { RegistryContext } from './context.js';
 import type { WorkerSettings } from './worker-options.js';
 
@@ -21,6 +27,7 @@ export class Worker {
   readonly #settings: WorkerSettings;
   readonly #unsubscribe: Array<() => void> = [];
   #timer: ReturnType<typeof setInterval> | null = null;
+  #presence: ReturnType<typeof setInterval> | null = null;
   #busy: Promise<void> | null = null;
   #again = false;
   #closed = false;
@@ -42,7 +49,20 @@ export class Worker {
     }
     this.#timer = setInterval(() => this.wake(), this.#settings.pollMs);
     this.#timer.unref();
+    if (hasPresence(store)) {
+      this.#announce();
+      this.#presence = setInterval(() => this.#announce(), this.#ctx.owner.heartbeatMs);
+      this.#presence.unref();
+    }
     setImmediate(() => this.wake());
+  }
+
+  #announce(): void {
+    const { store, owner, recovery } = this.#ctx;
+    if (this.#closed || recovery.stopped || !hasPresence(store)) return;
+    store.announceWorker(owner.id, owner.until()).catch((error: unknown) => {
+      this.#ctx.report(error, { operation: 'announceWorker' });
+    });
   }
 
   /** Looks for runs to claim now (coalesced: one scan at a time, another after it if asked meanwhile). */
@@ -52,7 +72,10 @@ export class Worker {
       this.#again = true;
       return;
     }
-    const busy = this.#scan()
+    // After the current macrotask: the runs a group commit ends together free their slots first, and
+    // one claim takes them all (instead of one claim per run that ended).
+    const busy = new Promise<void>((resolve) => setImmediate(resolve))
+      .then(() => this.#scan())
       .catch((error: unknown) => this.#ctx.report(error, { operation: 'claimRuns' }))
       .finally(() => {
         this.#busy = null;
@@ -73,16 +96,21 @@ export class Worker {
         { owner_id: owner.id, lease_until: owner.until(), now: owner.now() },
         Math.min(free, 1_000),
       );
-      for (const lease of leases) {
-        if (recovery.stopped) {
-          // Suspending (weft.suspend): a run claimed meanwhile goes back at once, for the next Weft.
-          await store.releaseRun(lease.run_id, owner.id);
-          continue;
-        }
-        await recovery.resumeClaimed(lease.run_id);
-        // A slot frees when the run ends here: look for more work then.
-        void recorder.ended(lease.run_id).then(() => this.wake());
-      }
+      // The runs of a batch begin at once: their reads (row, variables once per app; the journal only
+      // when it has entries) overlap on the store's connections instead of queueing one run after another.
+      const variables = new Map<string, Promise<Variable[]>>();
+      await Promise.all(
+        leases.map(async (lease) => {
+          if (recovery.stopped) {
+            // Suspending (weft.suspend): a run claimed meanwhile goes back at once, for the next Weft.
+            await store.releaseRun(lease.run_id, owner.id);
+            return;
+          }
+          await recovery.resumeClaimed(lease.run_id, { variables, journalSeq: lease.journal_seq });
+          // A slot frees when the run ends here: look for more work then.
+          void recorder.ended(lease.run_id).then(() => this.wake());
+        }),
+      );
       if (leases.length < free) return;
     }
   }
@@ -95,11 +123,19 @@ export class Worker {
     });
   }
 
-  /** Stops claiming (runs in progress here go on to their end). */
+  /** Stops claiming (runs in progress here go on to their end), and says so to the store. */
   async close(): Promise<void> {
+    if (this.#closed) return this.#busy ?? undefined;
     this.#closed = true;
     if (this.#timer !== null) clearInterval(this.#timer);
+    if (this.#presence !== null) clearInterval(this.#presence);
     for (const unsubscribe of this.#unsubscribe.splice(0)) unsubscribe();
     await this.#busy;
+    const { store, owner } = this.#ctx;
+    if (hasPresence(store)) {
+      await store.withdrawWorker(owner.id).catch((error: unknown) => {
+        this.#ctx.report(error, { operation: 'withdrawWorker' });
+      });
+    }
   }
 }

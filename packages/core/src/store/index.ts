@@ -54,6 +54,8 @@ export {
   NOTICE_TOPICS,
   NoticeHub,
 } from './notices.js';
+export type { StorePresence } from './presence.js';
+export { checkAnnounce, hasPresence } from './presence.js';
 export { PURGED_MESSAGE, purgeRunRow, purgeStepRecord } from './purge.js';
 export type { IndexPageOptions } from './sorted-index.js';
 export { SortedIndex } from './sorted-index.js';

@@ -53,6 +53,7 @@ import {
   type NoticeTopic,
   type StoreNotices,
 } from './notices.js';
+import { checkAnnounce, type StorePresence } from './presence.js';
 import { purgeRunRow, purgeStepRecord } from './purge.js';
 import { SortedIndex } from './sorted-index.js';
 import type { RunCondition, WeftStore } from './store.js';
@@ -121,7 +122,7 @@ interface RunState {
   journal_seq: number;
 }
 
-export class MemoryStore implements WeftStore, StoreNotices {
+export class MemoryStore implements WeftStore, StoreNotices, StorePresence {
   readonly #maxPurgedRuns: number;
   #seq = 0;
   /** The index key of each workflow, run and test (by id). */
@@ -597,6 +598,30 @@ export class MemoryStore implements WeftStore, StoreNotices {
 
   #notice(topic: NoticeTopic, runId: string): void {
     if (runId.length <= MAX_NOTICE_RUN_ID) this.#notices.emit(topic, runId);
+  }
+
+  // ── worker presence (presence.ts) ────────────────────────────────────────────────────────────────
+
+  /** Worker owner id → until (ISO). Bounded by the workers alive: a count sweeps the ones run out. */
+  readonly #workers = new Map<string, string>();
+
+  async announceWorker(ownerId: string, until: string): Promise<void> {
+    const checked = checkAnnounce(ownerId, until);
+    this.#workers.set(checked.ownerId, checked.until);
+  }
+
+  async withdrawWorker(ownerId: string): Promise<void> {
+    this.#workers.delete(checkOwnerId(ownerId, 'ownerId'));
+  }
+
+  async countWorkers(now: string): Promise<number> {
+    const at = checkTime(now, 'now');
+    let alive = 0;
+    for (const [id, until] of this.#workers) {
+      if (until >= at) alive++;
+      else this.#workers.delete(id);
+    }
+    return alive;
   }
 
   async getLease(runId: string): Promise<RunLease | null> {
