@@ -110,12 +110,9 @@ interface Batch {
 function batchesOf(steps: number, now: string, perStep: boolean): Batch[] {
   const batches: Batch[] = [];
   let seq = 0;
-  const e = (type: string, data: Record<string, unknown> = {}): JournalEntry => ({
-    seq: ++seq,
-    type,
-    at: now,
-    ...data,
-  });
+  // The store sees entries as opaque beyond their bookkeeping fields: these carry the data S1 needs.
+  const e = (type: string, data: Record<string, unknown> = {}): JournalEntry =>
+    ({ seq: ++seq, type, at: now, ...data }) as unknown as JournalEntry;
   batches.push({ entries: [e('run.started', { input: { n: 1 } })] });
   for (let i = 0; i < steps; i++) {
     const key = `s${i}`;

@@ -99,6 +99,7 @@ export type { CancelResult, RunHandle } from './run/handle.js';
 export type {
   AutoFillRecord,
   CancelRequestedEntry,
+  ChildStartedEntry,
   JournalEntry,
   JournalEntryBase,
   JournalEntryType,

@@ -5,7 +5,7 @@
  * journals, run rows and step records as the memory store (one append after the other).
  */
 import { MemoryStore } from '@weft/core';
-import type { JournalAppend, WeftStore } from '@weft/core/store';
+import type { JournalAppend, JournalEntry, WeftStore } from '@weft/core/store';
 import { at, runFixture, stepFixture } from '@weft/testing/store-contract';
 import fc from 'fast-check';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -106,12 +106,10 @@ describeWithPostgres('group commit, PostgreSQL against the memory store', () => 
                         ),
                       }
                     : {}),
-                  entries: Array.from({ length: o.count }, (_, i) => ({
-                    seq: first + i,
-                    type: 'x',
-                    at: at(1),
-                    o: o.run,
-                  })),
+                  entries: Array.from(
+                    { length: o.count },
+                    (_, i) => ({ seq: first + i, type: 'x', at: at(1), o: o.run }) as unknown as JournalEntry,
+                  ),
                   run: {
                     ...patchOf(o, appends.length + 1),
                     ...(o.end ? { status: 'COMPLETED' as const, ended_at: at(1) } : {}),

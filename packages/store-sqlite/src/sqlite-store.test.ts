@@ -5,7 +5,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isWeftError } from '@weft/core';
-import type { RunRow } from '@weft/core/store';
+import type { JournalEntry, RunRow } from '@weft/core/store';
+
+/** An entry as a store sees it: opaque beyond its bookkeeping fields. */
+const raw = (e: Record<string, unknown>) => e as unknown as JournalEntry;
+
 import { at, codeOf, runFixture, stepFixture, workflowFixture } from '@weft/testing/store-contract';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -72,7 +76,7 @@ describe('opening', () => {
     await first.appendJournal('r', {
       owner_id: 'p1',
       now: at(2),
-      entries: [{ seq: 1, type: 'run.started', at: at(2) }],
+      entries: [raw({ seq: 1, type: 'run.started', at: at(2) })],
       steps: { s: stepFixture('s') },
     });
     first.close();
@@ -226,11 +230,14 @@ describe('SQL specifics', () => {
         batch: {
           owner_id: 'p1',
           now: at(1),
-          entries: [{ seq: 1, type: 'x', at: at(1) }],
+          entries: [raw({ seq: 1, type: 'x', at: at(1) })],
           run: { nope: 1 } as never,
         },
       },
-      { run_id: 'r', batch: { owner_id: 'p1', now: at(1), entries: [{ seq: 1, type: 'y', at: at(1) }] } },
+      {
+        run_id: 'r',
+        batch: { owner_id: 'p1', now: at(1), entries: [raw({ seq: 1, type: 'y', at: at(1) })] },
+      },
     ]);
     expect(bad).toMatchObject({
       ok: false,
@@ -394,7 +401,7 @@ describe('several processes on one file', () => {
       // The projections moved with the entries: one step record and the usage per batch.
       const batches = lease.journal_seq / 3;
       expect(Object.keys((await reopened.getStepResults(['r'])).get('r')!)).toHaveLength(batches);
-      expect(journal.at(-1)!.batch).toBe(batches - 1);
+      expect((journal.at(-1) as unknown as { batch: number }).batch).toBe(batches - 1);
       expect((await reopened.getRun('r'))!.usage.total).toBe(batches);
       reopened.close();
     }

@@ -152,6 +152,25 @@ const UPSERT_STEP =
   'INSERT INTO steps (run_id, key, pos, body) VALUES (?, ?, (SELECT count(*) FROM steps WHERE run_id = ?), ?) ' +
   'ON CONFLICT (run_id, key) DO UPDATE SET body = excluded.body';
 
+/** Rows per multi-row INSERT of an append (journal entries, step records): one statement per chunk. */
+const ROWS_PER_INSERT = 32;
+
+/** `INSERT INTO journal` of `n` entries (prepared once per n). */
+function journalInsert(n: number): string {
+  return `INSERT INTO journal (run_id, seq, type, at, data) VALUES ${Array(n).fill('(?, ?, ?, ?, ?)').join(', ')}`;
+}
+
+/**
+ * Upserts `n` step records at positions given by the caller (the run's count of records + i: a new key
+ * goes after the run's others; an existing one keeps its place, as UPSERT_STEP).
+ */
+function stepsUpsert(n: number): string {
+  return (
+    `INSERT INTO steps (run_id, key, pos, body) VALUES ${Array(n).fill('(?, ?, ?, ?)').join(', ')} ` +
+    'ON CONFLICT (run_id, key) DO UPDATE SET body = excluded.body'
+  );
+}
+
 const RETRYABLE_SQLITE = new Set([
   'SQLITE_BUSY',
   'SQLITE_LOCKED',
@@ -159,8 +178,22 @@ const RETRYABLE_SQLITE = new Set([
   'SQLITE_BUSY_RECOVERY',
 ]);
 
+/**
+ * JSON text of frozen values by object: a pinned document is one frozen object shared by every run of its
+ * version, so it is serialised once, not per run. Frozen means immutable, as in the memory store (which
+ * shares frozen values instead of copying them): Weft deep-freezes what it freezes.
+ */
+const frozenJson = new WeakMap<object, string>();
+
 function toJson(value: unknown): string | null {
-  return value === undefined ? null : JSON.stringify(value);
+  if (value === undefined) return null;
+  if (value === null || typeof value !== 'object' || !Object.isFrozen(value)) return JSON.stringify(value);
+  let text = frozenJson.get(value);
+  if (text === undefined) {
+    text = JSON.stringify(value);
+    frozenJson.set(value, text);
+  }
+  return text;
 }
 
 function fromJson(text: unknown): unknown {
@@ -222,6 +255,23 @@ function serialise(batch: JournalBatch): SerialisedBatch {
       batch.steps === undefined
         ? []
         : Object.entries(batch.steps).map(([key, record]) => [key, JSON.stringify(record)] as const),
+  };
+}
+
+/** The run's lease after an accepted append: what the write made of `lease` (no read back). */
+function leaseAfter(lease: RunLease, batch: JournalBatch, rows: SerialisedBatch): RunLease {
+  const status = batch.run?.status ?? lease.status;
+  const last = rows.entries[rows.entries.length - 1];
+  const journal_seq = last === undefined ? lease.journal_seq : last[0];
+  // A status that ends the run releases the lease.
+  if (!isLiveStatus(status))
+    return { run_id: lease.run_id, status, owner_id: null, lease_until: null, journal_seq };
+  return {
+    run_id: lease.run_id,
+    status,
+    owner_id: lease.owner_id,
+    lease_until: batch.lease_until ?? lease.lease_until,
+    journal_seq,
   };
 }
 
@@ -564,6 +614,11 @@ export class SqliteStore implements WeftStore {
 
   #insertRun(run: RunRow, grant: LeaseGrant | undefined): void {
     this.#checkNewRun(run);
+    this.#insertRow(run, grant);
+  }
+
+  /** Inserts the row (the caller checked that the id is new); owned when it is live and `grant` is given. */
+  #insertRow(run: RunRow, grant: LeaseGrant | undefined): void {
     const owned = grant !== undefined && isLiveStatus(run.status);
     const values = RUN_FIELDS.map((field) => {
       const value = (run as unknown as Row)[field];
@@ -786,9 +841,7 @@ export class SqliteStore implements WeftStore {
           // Every check of an append comes before its first write, so a refused append has written
           // nothing and needs no savepoint: the others commit together.
           if (p.append.insert !== undefined && p.grant !== undefined) {
-            this.#checkNewRun(p.append.insert);
-            checkAppend(insertedLease(p.append.insert, p.grant), p.batch);
-            this.#insertRun(p.append.insert, p.grant);
+            return { ok: true, lease: this.#insertAndAppend(p.append.insert, p.grant, p.batch, p.rows) };
           }
           return { ok: true, lease: this.#append(p.append.run_id, p.batch, p.rows) };
         } catch (error) {
@@ -807,19 +860,69 @@ export class SqliteStore implements WeftStore {
     const lease = this.#lease(runId);
     if (lease === null) throw runNotFoundInStore(runId);
     checkAppend(lease, batch);
-    const insert = this.#prepare('INSERT INTO journal (run_id, seq, type, at, data) VALUES (?, ?, ?, ?, ?)');
-    for (const [seq, type, at, data] of rows.entries) insert.run(runId, seq, type, at, data);
-    const upsert = this.#prepare(UPSERT_STEP);
-    for (const [key, body] of rows.steps) upsert.run(runId, key, runId, body);
-    const extra: Record<string, SqlValue> = {};
+    this.#writeRows(runId, rows, false);
     const ends = batch.run?.status !== undefined && !isLiveStatus(batch.run.status);
-    if (batch.lease_until !== undefined && !ends) extra.lease_until = batch.lease_until;
+    const after = leaseAfter(lease, batch, rows);
     // The run row is written only when the batch changes it: most batches touch the journal and steps only.
-    if (batch.run === undefined && batch.lease_until === undefined) {
-      const last = rows.entries[rows.entries.length - 1];
-      return last === undefined ? lease : { ...lease, journal_seq: last[0] };
+    if (batch.run !== undefined) {
+      const extra: Record<string, SqlValue> = {};
+      if (batch.lease_until !== undefined && !ends) extra.lease_until = batch.lease_until;
+      this.#patchRun(runId, batch.run, extra, undefined, 'id');
+    } else if (batch.lease_until !== undefined) {
+      this.#exec('UPDATE runs SET lease_until = ? WHERE id = ?', batch.lease_until, runId);
     }
-    return this.#patchRun(runId, batch.run ?? {}, extra, undefined, LEASE_COLUMNS) as unknown as RunLease;
+    return after;
+  }
+
+  /**
+   * A group append that inserts its run: checked against the lease the insert grants, then ONE row
+   * insert — the row with the batch's run patch applied (a run that starts and ends in one macrotask is
+   * inserted ended, unowned: no second write of the row) — and the batch's rows.
+   */
+  #insertAndAppend(run: RunRow, grant: LeaseGrant, batch: JournalBatch, rows: SerialisedBatch): RunLease {
+    this.#checkNewRun(run);
+    const lease = insertedLease(run, grant);
+    checkAppend(lease, batch);
+    const row: Row = { ...(run as unknown as Row) };
+    for (const [field, value] of Object.entries(batch.run ?? {})) if (value !== undefined) row[field] = value;
+    this.#insertRow(row as unknown as RunRow, grant);
+    this.#writeRows(run.id, rows, true);
+    return leaseAfter(lease, batch, rows);
+  }
+
+  /** A batch's journal entries and step records, a multi-row INSERT per ROWS_PER_INSERT rows. */
+  #writeRows(runId: string, rows: SerialisedBatch, newRun: boolean): void {
+    const { entries, steps } = rows;
+    for (let start = 0; start < entries.length; start += ROWS_PER_INSERT) {
+      const n = Math.min(ROWS_PER_INSERT, entries.length - start);
+      const params: SqlValue[] = new Array(n * 5);
+      for (let i = 0; i < n; i++) {
+        const [seq, type, at, data] = entries[start + i]!;
+        params[i * 5] = runId;
+        params[i * 5 + 1] = seq;
+        params[i * 5 + 2] = type;
+        params[i * 5 + 3] = at;
+        params[i * 5 + 4] = data;
+      }
+      this.#prepare(journalInsert(n)).run(params);
+    }
+    if (steps.length === 0) return;
+    // A new key goes after the run's records (its position), an existing one keeps its place.
+    const count = newRun
+      ? 0
+      : Number(this.#get('SELECT count(*) AS n FROM steps WHERE run_id = ?', runId)!.n);
+    for (let start = 0; start < steps.length; start += ROWS_PER_INSERT) {
+      const n = Math.min(ROWS_PER_INSERT, steps.length - start);
+      const params: SqlValue[] = new Array(n * 4);
+      for (let i = 0; i < n; i++) {
+        const [key, body] = steps[start + i]!;
+        params[i * 4] = runId;
+        params[i * 4 + 1] = key;
+        params[i * 4 + 2] = count + start + i;
+        params[i * 4 + 3] = body;
+      }
+      this.#prepare(stepsUpsert(n)).run(params);
+    }
   }
 
   async loadJournal(runId: string, query?: JournalQuery): Promise<JournalEntry[]> {

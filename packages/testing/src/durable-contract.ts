@@ -248,6 +248,62 @@ export function describeDurableRuns(name: string, options: DurableContractOption
       expect(await app.runs.get(run.id)).toEqual(run);
     });
 
+    it('a foreground runs.run answers exactly what the store holds, without reading it back (generated workflows)', async () => {
+      // JSON data as a handler would return it (through JSON, so that -0 and the like do not differ
+      // between a JSON store and the memory store's copies).
+      const json = fc.jsonValue({ maxDepth: 2 }).map((v) => JSON.parse(JSON.stringify(v)) as unknown);
+      const shape = fc.record({
+        steps: fc.array(
+          fc.record({ output: json, async: fc.boolean(), fail: fc.boolean(), throws: fc.boolean() }),
+          { minLength: 1, maxLength: 6 },
+        ),
+        edges: fc.array(fc.tuple(fc.nat(5), fc.nat(5)), { maxLength: 8 }),
+        input: fc.dictionary(fc.string({ minLength: 1, maxLength: 4 }), json, { maxKeys: 3 }),
+        retention: fc.constantFrom(undefined, 60, { max_age_in_seconds: 5, preserve_on_failure: true }),
+      });
+      await fc.assert(
+        fc.asyncProperty(shape, async ({ steps, edges, input, retention }) => {
+          const keys = steps.map((_, i) => `s${i}`);
+          const destinations = keys.map(() => new Set<string>());
+          for (const [x, y] of edges) {
+            const [from, to] = [Math.min(x, y) % keys.length, Math.max(x, y) % keys.length];
+            if (from < to) destinations[from]!.add(keys[to]!);
+          }
+          const document = {
+            key: 'answer',
+            steps: keys.map((key, i) => ({
+              type: 'gen',
+              key,
+              destinations: [...destinations[i]!],
+              throw_on_error: steps[i]!.throws,
+            })),
+          } as unknown as WorkflowVersionDraft;
+          const store = await open();
+          const w = weft({
+            store,
+            steps: {
+              gen: async (ctx: StepContext) => {
+                const step = steps[Number(ctx.step.key.slice(1))]!;
+                if (step.async) await new Promise((resolve) => setTimeout(resolve, 1));
+                if (step.fail) throw new Error(`${ctx.step.key} fails`);
+                ctx.usage.record({ id: ctx.step.key, total: 1 });
+                return step.output;
+              },
+            },
+          });
+          const app = w.app('app_1');
+          const workflow = await app.workflows.create({ name: 'answer', draft: document });
+          const run = await app.runs.run(workflow.id, {
+            version: 'draft',
+            input,
+            ...(retention === undefined ? {} : { retention }),
+          });
+          expect(run).toStrictEqual(await app.runs.get(run.id));
+        }),
+        { numRuns: options.propertyRuns ?? 15 },
+      );
+    });
+
     it('a run in progress is owned by its Weft, its lease ahead of the clock', async () => {
       const store = await open();
       const gate = resolvers<string>();

@@ -137,6 +137,43 @@ export function describeWorkers(name: string, options: WorkerContractOptions): v
       expect(worker.ownerId).not.toBe(client.ownerId);
     });
 
+    it('a run a worker executes reads RUNNING (with its start time) from every process while it runs', async () => {
+      const store = await open();
+      const client = weft({ store, worker: false, steps: refuse });
+      const { app, workflow } = await workflowOf(client, [
+        ['a', 'hold'],
+        ['b', 'work'],
+      ]);
+      const started = resolvers<void>();
+      const gate = resolvers<string>();
+      weft({
+        store: await reopen(store),
+        worker: { concurrency: 1 },
+        steps: {
+          hold: () => {
+            started.resolve();
+            return gate.promise;
+          },
+          work: () => 'b',
+        },
+      });
+      const queued = await app.runs.run(workflow.id, { background: true });
+      expect(queued).toMatchObject({ status: 'PENDING', started_at: null });
+      await started.promise;
+      // The worker's first batch (run.started) is committed at the end of the macrotask that began it.
+      await until(async () => (await app.runs.get(queued.id)).status === 'RUNNING', 'the row to say RUNNING');
+      const running = await app.runs.get(queued.id);
+      expect(running.started_at).not.toBeNull();
+      expect(Date.parse(running.started_at!)).toBeGreaterThanOrEqual(Date.parse(queued.created_at));
+      expect(await store.getLease(queued.id)).toMatchObject({ status: 'RUNNING' });
+      gate.resolve('held');
+      expect(await app.runs.wait(queued.id)).toMatchObject({
+        status: 'COMPLETED',
+        result: 'b',
+        started_at: running.started_at,
+      });
+    });
+
     it('a client refuses what only an executing process can honour (from_step_key, signal, onStart)', async () => {
       const store = await open();
       const client = weft({ store, worker: false, steps: refuse });

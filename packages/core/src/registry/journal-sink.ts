@@ -21,12 +21,7 @@ import { STEP } from '../lifecycle/lifecycle.js';
 import type { JournalEntry, JournalSink, RunEndedEntry } from '../run/journal.js';
 import { computeRetentionDueAt } from '../run/retention.js';
 import type { StepRecord } from '../run/types.js';
-import {
-  type JournalAppend,
-  type JournalBatch,
-  MAX_GROUP_APPENDS,
-  type JournalEntry as StoredEntry,
-} from '../store/journal.js';
+import { type JournalAppend, type JournalBatch, MAX_GROUP_APPENDS } from '../store/journal.js';
 import type { WeftStore } from '../store/store.js';
 import type { RunPatch, RunRow } from '../store/types.js';
 import type { Ownership } from './owner.js';
@@ -48,9 +43,17 @@ interface Part {
   /** The run's fields (redacted), when they are written: the insert, or the end. */
   fields: RunRow | null;
   end: RunEndedEntry | null;
+  /**
+   * The run's row exists already and this batch begins it (its `run.started`): a run a client enqueued
+   * (PENDING, no start time) that a worker now executes — its row says RUNNING from this batch on.
+   */
+  begun: string | null;
   steps: Record<string, StepRecord> | undefined;
   /** Pairs (step index, status) now stored, applied to `tracker.sent` once the store has them. */
   marks: number[];
+  /** The row this append inserts, and the fields it ends the run with (set when the append is made). */
+  insertRow: RunRow | null;
+  endRow: RunRow | null;
 }
 
 const SETTLED = new Uint8Array(8);
@@ -123,7 +126,15 @@ export class StoreJournal implements JournalSink {
           tracker.inserted = true;
           const marks = part.marks;
           for (let m = 0; m < marks.length; m += 2) tracker.sent[marks[m]!] = marks[m + 1]!;
-          if (part.end !== null) tracker.endStored = true;
+          if (tracker.stored !== null && part.steps !== undefined) Object.assign(tracker.stored, part.steps);
+          if (part.insertRow !== null) tracker.insertRow = part.insertRow;
+          if (part.end !== null) {
+            tracker.endStored = true;
+            // The stored row: as inserted, then patched by the end (exactly what the store applied).
+            const inserted = tracker.insertRow;
+            tracker.endRow =
+              inserted === null || part.endRow === null ? null : { ...inserted, ...endPatch(part.endRow) };
+          }
         } else {
           tracker.endSent = false;
           const error =
@@ -156,8 +167,14 @@ function project(part: Part): void {
   const last = entries[entries.length - 1]!;
   const end = last.type === 'run.ended' ? last : null;
   part.end = end;
+  part.begun =
+    tracker.inserted && end === null && entries[0]!.type === 'run.started'
+      ? (runner.fields().started_at ?? entries[0]!.at)
+      : null;
   part.steps = steps;
   part.marks = marks;
+  part.endRow = null;
+  part.insertRow = null;
   part.fields = !tracker.inserted || end !== null ? { ...runner.fields(), purged_at: null } : null;
 }
 
@@ -181,20 +198,25 @@ function appendOf(part: Part, ownerId: string, now: string, until: string): Jour
     now,
     lease_until: until,
     // The engine's entries are plain JSON objects (run/journal.ts): the store keeps them as they are.
-    entries: part.entries as unknown as StoredEntry[],
+    entries: part.entries,
   };
   if (part.steps !== undefined) batch.steps = part.steps;
   let row: RunRow | null = part.fields;
-  if (row !== null && end !== null) row = ended(row, end, tracker);
+  if (row !== null && end !== null) row = part.endRow = ended(row, end, tracker);
   else if (row !== null) row = { ...row, retention: tracker.retention ?? null };
   if (!tracker.inserted) {
-    if (end === null) return { run_id: tracker.id, insert: row!, batch };
+    if (end === null) {
+      part.insertRow = row;
+      return { run_id: tracker.id, insert: row!, batch };
+    }
     // A run that ends within its first batch: inserted live (owned, so that its entries pass the owner
     // check), then ended by the same batch — one transaction either way.
     batch.run = endPatch(row!);
-    return { run_id: tracker.id, insert: { ...row!, status: 'RUNNING', ended_at: null }, batch };
+    part.insertRow = { ...row!, status: 'RUNNING', ended_at: null };
+    return { run_id: tracker.id, insert: part.insertRow, batch };
   }
   if (row !== null) batch.run = endPatch(row);
+  else if (part.begun !== null) batch.run = { status: 'RUNNING', started_at: part.begun, updated_at: now };
   return { run_id: tracker.id, batch };
 }
 

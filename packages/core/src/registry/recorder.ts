@@ -305,9 +305,16 @@ export class RunRecorder {
     await this.#trackers.get(runId)?.firstAppend;
   }
 
-  /** Resolves once the run has ended here and its end is written or kept (at once for runs not here). */
-  async ended(runId: string): Promise<void> {
-    await this.#trackers.get(runId)?.ended;
+  /**
+   * Resolves once the run has ended here and its end is written or kept (at once for runs not here):
+   * with the run as the store now holds it when this process wrote the whole run and its end is
+   * committed (`Tracker.answer`), else null (read the store).
+   */
+  async ended(runId: string): Promise<RunRecord | null> {
+    const tracker = this.#trackers.get(runId);
+    if (tracker === undefined) return null;
+    await tracker.ended;
+    return tracker.answer();
   }
 
   /** The final record of a run that ended here while the store could not take its end. */

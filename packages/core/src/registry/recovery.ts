@@ -263,7 +263,7 @@ async function loadAll(ctx: RegistryContext, runId: string): Promise<JournalEntr
   for (let page = 0; page < MAX_JOURNAL_PAGES; page++) {
     const batch = await ctx.store.loadJournal(runId, { after_seq: after, limit: MAX_JOURNAL_PAGE });
     // What the store gives back is checked entry by entry by engine.resume (it comes from outside).
-    for (const entry of batch) entries.push(entry as unknown as JournalEntry);
+    for (const entry of batch) entries.push(entry);
     if (batch.length < MAX_JOURNAL_PAGE) return entries;
     after = batch[batch.length - 1]!.seq;
   }

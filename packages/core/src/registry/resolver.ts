@@ -5,11 +5,14 @@
  * workflows — published versions only. A child of the calling workflow's own app sees the parent's
  * variables; another app's workflow is isolated: it sees its owner's variables, never the caller's.
  */
+import { CancelledError } from '../errors.js';
 import type { ResolvedWorkflow, WorkflowResolver } from '../run/options.js';
+import type { Run } from '../run/types.js';
 import { findOwnWorkflow, targetOf } from './access.js';
 import type { VersionRef } from './client.js';
 import type { RegistryContext } from './context.js';
 import { archived, workflowNotFound } from './errors.js';
+import { waitRun } from './wait.js';
 
 export function createResolver(
   context: () => RegistryContext,
@@ -54,6 +57,35 @@ export function createResolver(
         }));
       }
       return resolved;
+    },
+
+    /**
+     * A child run an interrupted `workflow` step started: resumed here if nobody holds it (resuming the
+     * parent resumes the child it waits for, even in a Weft that does not recover on its own), then
+     * waited for. Null when the store has no such run (the crash came before its first append).
+     */
+    async attach(runId: string, signal: AbortSignal): Promise<Run | null> {
+      const ctx = context();
+      if (!ctx.recorder.isActive(runId)) {
+        if ((await ctx.store.getLease(runId)) === null) return null;
+        await ctx.recovery.resumeOne(runId);
+      }
+      let stop: (() => void) | undefined;
+      const aborted = new Promise<never>((_, reject) => {
+        stop = () =>
+          reject(
+            new CancelledError(`Stopped waiting for sub-workflow run ${runId}: the step was cancelled.`, {
+              details: { run_id: runId },
+            }),
+          );
+        if (signal.aborted) stop();
+        else signal.addEventListener('abort', stop, { once: true });
+      });
+      try {
+        return (await Promise.race([waitRun(ctx, runId), aborted])) as Run;
+      } finally {
+        signal.removeEventListener('abort', stop!);
+      }
     },
   };
 }

@@ -7,7 +7,9 @@
 import type { WeftError } from '../errors.js';
 import type { RunHandle } from '../run/handle.js';
 import type { Runner } from '../run/runner.js';
-import type { Retention } from '../run/types.js';
+import type { Retention, StepRecord } from '../run/types.js';
+import type { RunRecord, RunRow } from '../store/types.js';
+import { storedAnswer } from './answer.js';
 
 export class Tracker {
   readonly id: string;
@@ -25,6 +27,15 @@ export class Tracker {
   endSent = false;
   /** The store has the run's end. */
   endStored = false;
+  /**
+   * Every step record the store has of this run, as sent (by key, in the order first sent), while this
+   * process wrote the run from its first entry; null for a resumed run (its store had records before).
+   */
+  readonly stored: Record<string, StepRecord> | null;
+  /** The row this process inserted (null for a resumed run). */
+  insertRow: RunRow | null = null;
+  /** The run's row as its end was committed (with `stored`: what the store holds once the run ended). */
+  endRow: RunRow | null = null;
   /** Another owner holds the run now (or it ended elsewhere): its outcome is the store's, not ours. */
   lost = false;
   /** `weft.suspend` is suspending it (its running steps settle). */
@@ -50,6 +61,7 @@ export class Tracker {
     this.sent = inserted
       ? Uint8Array.from(runner.state.stepStatus)
       : new Uint8Array(runner.plan.steps.length);
+    this.stored = inserted ? null : {};
     this.firstAppend = new Promise<void>((resolve) => {
       this.#settleFirstAppend = resolve;
     });
@@ -62,6 +74,16 @@ export class Tracker {
 
   settleFirstAppend(): void {
     this.#settleFirstAppend();
+  }
+
+  /**
+   * The run as the store holds it once its end is committed — computed from what this process wrote,
+   * without reading the store back — or null when that is not known here (a resumed run, a run lost to
+   * another owner, refused, or whose end is not committed).
+   */
+  answer(): RunRecord | null {
+    if (!this.endStored || this.endRow === null || this.stored === null || !this.writable) return null;
+    return storedAnswer(this.endRow, this.stored);
   }
 
   /** Whether this process is executing the run and may still write it. */

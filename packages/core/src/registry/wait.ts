@@ -37,7 +37,9 @@ async function waitWith(ctx: RegistryContext, runId: string, waker: EndWaker): P
   let delay = FIRST_POLL_MS;
   const noWorker = ctx.enqueue ? new NoWorkerWatch(ctx) : null;
   for (;;) {
-    await ctx.recorder.ended(runId);
+    // Ended here with its end committed: what the store holds is known without reading it back.
+    const answer = await ctx.recorder.ended(runId);
+    if (answer !== null) return answer;
     const run = await loadRun(ctx, runId);
     if (run === null) throw runNotFound(runId);
     if (!isLiveStatus(run.status)) return run;

@@ -221,12 +221,23 @@ export function createEngine(givenOptions: EngineOptions = {}): Engine {
   };
   handlers.set('service', slotted(serviceStep(mergeServices(builtinServices, options.services ?? {}))));
   handlers.set('browser', slotted(browserStep(fetchResource)));
+  const resolver = options.workflows;
   handlers.set('workflow', {
     slots: false,
     run: workflowStep({
       resolver: options.workflows,
-      startChild: (context, resolved, childOptions) => {
-        const parent = (internal(context) as unknown as { execution: Runner }).execution;
+      startChild: async (context, resolved, childOptions) => {
+        const inner = internal(context);
+        const parent = (inner as unknown as { execution: Runner }).execution;
+        const step = inner.plan.index;
+        // An execution of this unit before a crash started a child (journaled): re-attach to it.
+        const earlier = parent.childOf(step, context.index);
+        if (earlier !== undefined) {
+          const running = active.get(earlier);
+          const attached =
+            running !== undefined ? await running.done : await resolver?.attach?.(earlier, context.signal);
+          if (attached != null) return attached;
+        }
         const depth = (lineage.get(parent)?.depth ?? 0) + 1;
         if (depth > limits.maxWorkflowDepth) {
           throw new WeftError(
@@ -250,7 +261,13 @@ export function createEngine(givenOptions: EngineOptions = {}): Engine {
           ...(foreign && resolved.app_id != null ? { app_id: resolved.app_id } : {}),
         };
         const { runLimit, secrets } = parent;
-        return startRun(resolved.document, options, { runLimit, secrets, entryOnly: foreign, depth }).done;
+        const id = core.ids();
+        parent.childStarted(step, context.index, context.attempt, id);
+        return startRun(
+          resolved.document,
+          { ...options, id },
+          { runLimit, secrets, entryOnly: foreign, depth },
+        ).done;
       },
     }),
   });

@@ -33,6 +33,7 @@ export const JOURNAL_ENTRY_TYPES = [
   'journal.failed',
   'run.resumed',
   'run.ended',
+  'child.started',
 ] as const;
 export type JournalEntryType = (typeof JOURNAL_ENTRY_TYPES)[number];
 
@@ -223,6 +224,19 @@ export interface RunResumedEntry extends JournalEntryBase {
   type: 'run.resumed';
 }
 
+/**
+ * A `workflow` step's execution started a sub-workflow run, `child_run_id` (journaled before the child's
+ * first entry, in the same batch or an earlier one): an execution of the same unit run again after a
+ * crash re-attaches to that child instead of starting another (docs/semantics.md, "Durable runs").
+ */
+export interface ChildStartedEntry extends JournalEntryBase {
+  type: 'child.started';
+  key: string;
+  index: number | null;
+  attempt: number;
+  child_run_id: string;
+}
+
 export interface RunEndedEntry extends JournalEntryBase {
   type: 'run.ended';
   status: 'COMPLETED' | 'FAILED' | 'CANCELLED';
@@ -242,7 +256,8 @@ export type JournalEntry =
   | CancelRequestedEntry
   | JournalFailedEntry
   | RunResumedEntry
-  | RunEndedEntry;
+  | RunEndedEntry
+  | ChildStartedEntry;
 
 /** An entry without its bookkeeping: what the runner hands `decide`'s journal before numbering it. */
 export type JournalFact = JournalEntry extends infer E

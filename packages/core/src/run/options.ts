@@ -7,7 +7,7 @@ import type { PricingTable, Provider } from '../providers/provider.js';
 import type { FileExtractor, FileImageExtractor } from '../steps/model-files.js';
 import type { ServiceRegistry, StepHandler, ToolRegistry } from '../steps/types.js';
 import type { JournalSink } from './journal.js';
-import type { Retention, RunOrigin } from './types.js';
+import type { Retention, Run, RunOrigin } from './types.js';
 import type { Variable } from './variables.js';
 
 export interface EngineLimits {
@@ -61,6 +61,13 @@ export interface WorkflowResolver {
     /** The id of the run that contains the `workflow` step. */
     run_id?: string;
   }): Promise<ResolvedWorkflow> | ResolvedWorkflow;
+  /**
+   * Re-attaches to child run `runId`, which an interrupted execution of a `workflow` step started before
+   * a crash (its id is journaled): resolves with the run once it has ended — resuming it if nobody holds
+   * it — or null when there is no such run (it never reached the store: a new child is started). Without
+   * `attach`, a resumed `workflow` step starts a new child.
+   */
+  attach?(runId: string, signal: AbortSignal): Promise<Run | null>;
 }
 
 export interface ResolvedWorkflow {

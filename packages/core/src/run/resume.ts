@@ -151,6 +151,12 @@ const FIELDS: Record<JournalEntry['type'], Record<string, [Check, string]>> = {
     index: [isIndex, 'an iteration index or null'],
     attempt: [isAttempt, 'a positive integer'],
   },
+  'child.started': {
+    key: [isString, 'a step key'],
+    index: [isIndex, 'an iteration index or null'],
+    attempt: [isAttempt, 'a positive integer'],
+    child_run_id: [(v) => typeof v === 'string' && v !== '' && v.length <= 200, 'a run id'],
+  },
   'step.settled': {
     key: [isString, 'a step key'],
     index: [isIndex, 'an iteration index or null'],

@@ -1331,6 +1331,29 @@ export class Runner implements ContextHost {
     });
   }
 
+  /**
+   * A `workflow` step's execution starts child run `childRunId`: journaled (`child.started`) before the
+   * child's first entry, so that the unit run again after a crash re-attaches to it (`childOf`).
+   */
+  childStarted(i: number, index: number | undefined, attempt: number, childRunId: string): void {
+    if (this.#ended) return;
+    this.#feed({
+      run_id: this.id,
+      seq: this.#next(),
+      type: 'child.started',
+      at: this.#now(),
+      key: this.plan.steps[i]!.key,
+      index: index ?? null,
+      attempt,
+      child_run_id: childRunId,
+    });
+  }
+
+  /** The child run an execution of step `i`'s unit `index` started (journaled), if any. */
+  childOf(i: number, index: number | undefined): string | undefined {
+    return this.state.extras[i]?.children?.get(index ?? -1);
+  }
+
   emit(i: number, _index: number | undefined, event: HandlerEventName, data: unknown): void {
     if (this.#ended) return;
     const key = this.plan.steps[i]!.key;

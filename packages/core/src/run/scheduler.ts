@@ -98,6 +98,12 @@ export function decide(state: RunState, entry: JournalEntry, out: Commands, step
     case 'run.resumed':
       resumed(state, entry, out);
       break;
+    case 'child.started': {
+      const extra = extraOf(state, stepIndex(state, entry));
+      extra.children ??= new Map();
+      extra.children.set(unitIndex(entry.index), entry.child_run_id);
+      break;
+    }
     case 'run.ended':
       runEnded(state, entry, out);
       return;

@@ -159,6 +159,8 @@ export interface StepExtra {
   agents: Map<number, AgentState> | null;
   /** A tool-only step's invocations. */
   tool: ToolState | null;
+  /** A `workflow` step's child runs, by unit index (-1: the body): the last one each unit started. */
+  children?: Map<number, string>;
 }
 
 export function extraOf(state: RunState, i: number): StepExtra {

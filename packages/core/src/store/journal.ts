@@ -13,25 +13,18 @@
  * with the same codes and messages.
  */
 import { ERROR_CODES, invalidArgument, WeftError } from '../errors.js';
+import { type JournalEntry, type JournalEntryType, journalData, journalEntry } from '../run/journal.js';
 import type { StepRecord } from '../run/types.js';
 import type { RunStatus } from '../statuses.js';
 import type { RunPatch, RunRow } from './types.js';
 
 /**
- * One journal entry as the scheduler writes it: plain JSON, `seq` without gaps per run. `run_id` may be
- * given (it must then be the run appended to); entries are always loaded with it.
+ * A journal entry: the scheduler's discriminated union (run/journal.ts) — one type for what the runner
+ * writes, what a store appends and what it loads. A store keeps `run_id`, `seq`, `type` and `at` as
+ * columns and the rest as one JSON value (`entryData` / `loadedEntry`), without looking inside: the
+ * checks below are on the bookkeeping fields only, and an entry loaded is the one appended.
  */
-export interface JournalEntry {
-  run_id?: string;
-  /** 1 for a run's first entry, then +1 per entry. */
-  seq: number;
-  /** The event, e.g. `step.settled`. */
-  type: string;
-  /** When it happened (ISO 8601). */
-  at: string;
-  /** The rest of the event: any JSON fields. */
-  [field: string]: unknown;
-}
+export type { JournalEntry, JournalEntryType } from '../run/journal.js';
 
 /** One transaction's worth of journal: entries plus the projections they imply. */
 export interface JournalBatch {
@@ -332,11 +325,13 @@ export function insertedLease(run: RunRow, grant: LeaseGrant): RunLease {
 
 /** An entry as stored: `run_id`, `seq`, `type`, `at` (columns), then the rest (one JSON value). */
 export function entryData(entry: JournalEntry): Record<string, unknown> {
-  const { run_id: _run, seq: _seq, type: _type, at: _at, ...data } = entry;
-  return data;
+  return journalData(entry);
 }
 
-/** An entry as loaded: the inverse of `entryData`. */
+/**
+ * An entry as loaded: the inverse of `entryData`. `type` is the column as stored (a store does not check
+ * it against the union: it gives back what was appended).
+ */
 export function loadedEntry(
   runId: string,
   seq: number,
@@ -344,7 +339,7 @@ export function loadedEntry(
   at: string,
   data: Record<string, unknown>,
 ): JournalEntry {
-  return { run_id: runId, seq, type, at, ...data };
+  return journalEntry(runId, seq, type as JournalEntryType, at, data);
 }
 
 /** An outcome from whatever an append threw: Weft errors are the append's; anything else is the store's. */
