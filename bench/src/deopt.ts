@@ -2,7 +2,7 @@
  * The stable-optimisation check (issue 16, item 4; docs/performance.md, "Stable optimisation"): does a
  * 1,000-step run after a full GC make V8 throw away optimised code of the engine?
  *
- *   node bench/dist/deopt.js [plain|obs|tpl] [--runs N]
+ *   node bench/dist/deopt.js [plain|obs|tpl] [--runs N] [--steps N]
  *
  * It runs itself again under `node --expose-gc --trace-deopt` (through `stdbuf -o0`, so that V8's traces
  * and the markers come out in order): 30 warm-up runs (async handlers, as W1),
@@ -17,9 +17,8 @@ import { chain, conditionalChain, templatedChain } from './documents.js';
 
 const MARK = '=== weft-deopt';
 
-async function child(variant: string, runs: number): Promise<void> {
+async function child(variant: string, runs: number, n: number): Promise<void> {
   const gc = (globalThis as { gc?: () => void }).gc!;
-  const n = 1_000;
   const engine = createEngine({
     steps: {
       noop: async () => 1,
@@ -41,7 +40,8 @@ async function child(variant: string, runs: number): Promise<void> {
     const run = await handle.done;
     if (run.status !== 'COMPLETED') throw new Error(`run ${run.status}`);
   };
-  for (let i = 0; i < 30; i++) await once();
+  // Fewer warm-up runs for a long chain (W7a: `--steps 10000`): each is ten times the work.
+  for (let i = 0; i < (n > 1_000 ? 6 : 30); i++) await once();
   for (let k = 0; k < runs; k++) {
     console.log(`${MARK} gc ${k}`);
     gc();
@@ -92,8 +92,11 @@ async function main(): Promise<void> {
   const args = process.argv.slice(2);
   const runsAt = args.indexOf('--runs');
   const runs = runsAt < 0 ? 5 : Number(args[runsAt + 1]);
+  const stepsAt = args.indexOf('--steps');
+  const steps = stepsAt < 0 ? 1_000 : Number(args[stepsAt + 1]);
+  if (!Number.isInteger(steps) || steps < 2 || steps > 100_000) throw new Error('--steps: 2 to 100,000.');
   const variant = args.find((a) => ['plain', 'obs', 'tpl'].includes(a)) ?? 'plain';
-  if (args.includes('--child')) return child(variant, runs);
+  if (args.includes('--child')) return child(variant, runs, steps);
   const self = fileURLToPath(import.meta.url);
   // V8 prints its traces through C stdio, which a pipe buffers: without `stdbuf -o0` they would come out
   // after the markers they belong before, and be blamed on the wrong run.
@@ -105,6 +108,8 @@ async function main(): Promise<void> {
     variant,
     '--runs',
     String(runs),
+    '--steps',
+    String(steps),
     '--child',
   ];
   const unbuffered = spawnSync('stdbuf', ['--version'], { encoding: 'utf8' }).status === 0;
@@ -116,7 +121,10 @@ async function main(): Promise<void> {
     throw new Error(`the child exited with ${result.status}`);
   }
   const deopts = parse(result.stdout);
-  console.log(`${variant}: ${runs} runs of 1,000 steps, each after a full GC (after 30 warm-up runs)`);
+  const warmups = steps > 1_000 ? 6 : 30;
+  console.log(
+    `${variant}: ${runs} runs of ${steps.toLocaleString('en-US')} steps, each after a full GC (after ${warmups} warm-up runs)`,
+  );
   for (const d of deopts) console.log(`  ${d.core ? 'ENGINE' : 'other '} ${d.at}: ${d.fn} — ${d.reason}`);
   const core = deopts.filter((d) => d.core);
   console.log(

@@ -3,24 +3,50 @@
  * of its `dist/index.js`, timed the user-facing way inside a function. Run it alternately on two builds
  * (before, after, before, after) on the same machine.
  *
- *   node --expose-gc bench/dist/pair.js <path to core's dist/index.js> <w1|tpl|w2>
+ *   node --expose-gc bench/dist/pair.js <path to core's dist/index.js> <w1|tpl|obs|w7|w2>
  *
- * w1 / tpl: 20 warm-up runs of a 1,000-step chain of async steps (tpl: each step's input "{{ sN.output }}"),
- * then 60 times a full GC and one run; prints the median wall and CPU time per step. w2: 6 times a full
- * GC and 2,000 runs of a 10-step chain; prints runs per second of wall and of CPU time.
+ * w1 / tpl / obs: 20 warm-up runs of a 1,000-step chain of async steps (tpl: each step's input
+ * "{{ sN.output }}"; obs: a JSONata `conditional` per step and a listener on every event, as W1-obs),
+ * then 60 times a full GC and one run; prints the median wall and CPU time per step. w7: the same with
+ * a 10,000-step chain on an engine of its own (6 warm-up runs, 15 measured) after 1,000 steps (W7a's
+ * ratio), then 1,000 again.
+ * w2: 6 times a full GC and 2,000 runs of a 10-step chain; prints runs per second of wall and of CPU time.
  */
 import { pathToFileURL } from 'node:url';
 
-type Engine = { run(doc: unknown, options?: unknown): Promise<{ status: string }> };
+type Handle = { on(event: string, listener: () => void): void; done: Promise<{ status: string }> };
+type Engine = {
+  run(doc: unknown, options?: unknown): Promise<{ status: string }>;
+  start(doc: unknown, options?: unknown): Handle;
+};
+
+/** Every event a run emits (W1-obs listens to each). */
+const EVENTS = [
+  'run.started',
+  'run.completed',
+  'run.failed',
+  'run.cancelled',
+  'step.started',
+  'step.completed',
+  'step.skipped',
+  'step.failed',
+  'step.cancelled',
+  'step.retrying',
+  'loop.started',
+  'loop.iteration',
+  'usage',
+  'log',
+];
 type CreateEngine = (options: unknown) => Engine;
 
-function chain(n: number, type: string, templated: boolean) {
+function chain(n: number, type: string, templated: boolean, conditional = false) {
   return {
     key: 'pair',
     steps: Array.from({ length: n }, (_, i) => ({
       type,
       key: `s${i}`,
       ...(templated ? { input: i === 0 ? '{{ input.start }}' : `{{ s${i - 1}.output }}` } : {}),
+      ...(conditional ? { conditional: i === 0 ? 'input.go = true' : `s${i - 1}.status = "COMPLETED"` } : {}),
       destinations: i + 1 < n ? [`s${i + 1}`] : [],
     })),
   };
@@ -30,18 +56,20 @@ const median = (values: number[]) => [...values].sort((a, b) => a - b)[values.le
 
 async function main(): Promise<void> {
   const [core, which] = process.argv.slice(2);
-  if (core === undefined || !['w1', 'tpl', 'w2'].includes(which ?? '')) {
-    throw new Error('Usage: node --expose-gc bench/dist/pair.js <core dist/index.js> <w1|tpl|w2>');
+  if (core === undefined || !['w1', 'tpl', 'obs', 'w7', 'w2'].includes(which ?? '')) {
+    throw new Error('Usage: node --expose-gc bench/dist/pair.js <core dist/index.js> <w1|tpl|obs|w7|w2>');
   }
   const gc = (globalThis as { gc?: () => void }).gc;
   if (gc === undefined) throw new Error('Run with node --expose-gc.');
   const { createEngine } = (await import(pathToFileURL(core).href)) as { createEngine: CreateEngine };
-  const engine = createEngine({
-    steps: {
-      noop: async () => 1,
-      inc: async (ctx: { config: { input: number } }) => ctx.config.input + 1,
-    },
-  });
+  const makeEngine = () =>
+    createEngine({
+      steps: {
+        noop: async () => 1,
+        inc: async (ctx: { config: { input: number } }) => ctx.config.input + 1,
+      },
+    });
+  let engine = makeEngine();
   if (which === 'w2') {
     const doc = chain(10, 'noop', false);
     let wall = 0;
@@ -60,23 +88,47 @@ async function main(): Promise<void> {
     );
     return;
   }
-  const doc = chain(1000, which === 'tpl' ? 'inc' : 'noop', which === 'tpl');
-  const input = { start: 0 };
-  for (let i = 0; i < 20; i++) await engine.run(doc, { input });
-  const walls: number[] = [];
-  const cpus: number[] = [];
-  for (let r = 0; r < 60; r++) {
-    gc();
-    const c0 = process.cpuUsage();
-    const t0 = performance.now();
-    const { status } = await engine.run(doc, { input });
-    walls.push(performance.now() - t0);
-    const d = process.cpuUsage(c0);
-    cpus.push((d.user + d.system) / 1000);
+  const listener = () => {};
+  const once = async (doc: unknown, input: unknown): Promise<void> => {
+    const handle = engine.start(doc, { input });
+    if (which === 'obs') for (const e of EVENTS) handle.on(e, listener);
+    const { status } = await handle.done;
     if (status !== 'COMPLETED') throw new Error(`run ${status}`);
+  };
+  const measure = async (doc: unknown, n: number, warmup: number, runs: number) => {
+    const input = { start: 0, go: true };
+    for (let i = 0; i < warmup; i++) await once(doc, input);
+    const walls: number[] = [];
+    const cpus: number[] = [];
+    for (let r = 0; r < runs; r++) {
+      gc();
+      const c0 = process.cpuUsage();
+      const t0 = performance.now();
+      await once(doc, input);
+      walls.push(((performance.now() - t0) * 1000) / n);
+      const d = process.cpuUsage(c0);
+      cpus.push((d.user + d.system) / n);
+    }
+    return { wall: median(walls), cpu: median(cpus) };
+  };
+  if (which === 'w7') {
+    // 1,000 steps before and after the 10,000: the order matters (what the longer runs leave behind).
+    const small = await measure(chain(1000, 'noop', false), 1000, 20, 60);
+    // An engine of its own for the long chain, as the suite's W7a (it never runs a shorter one).
+    engine = makeEngine();
+    const big = await measure(chain(10_000, 'noop', false), 10_000, 6, 15);
+    const after = await measure(chain(1000, 'noop', false), 1000, 0, 60);
+    console.log(
+      `w7 µs/step (median): 1,000 steps wall ${small.wall.toFixed(2)}, CPU ${small.cpu.toFixed(2)}; ` +
+        `10,000 steps wall ${big.wall.toFixed(2)}, CPU ${big.cpu.toFixed(2)}; ` +
+        `ratio wall ${(big.wall / small.wall).toFixed(2)}×, CPU ${(big.cpu / small.cpu).toFixed(2)}×; ` +
+        `1,000 steps again: wall ${after.wall.toFixed(2)}, CPU ${after.cpu.toFixed(2)}`,
+    );
+    return;
   }
-  // ms per 1,000-step run = µs per step.
-  console.log(`${which} µs/step (median): wall ${median(walls).toFixed(2)}, CPU ${median(cpus).toFixed(2)}`);
+  const doc = chain(1000, which === 'tpl' ? 'inc' : 'noop', which === 'tpl', which === 'obs');
+  const r = await measure(doc, 1000, 20, 60);
+  console.log(`${which} µs/step (median): wall ${r.wall.toFixed(2)}, CPU ${r.cpu.toFixed(2)}`);
 }
 
 await main();

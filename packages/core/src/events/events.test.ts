@@ -62,4 +62,78 @@ describe('SafeEmitter', () => {
     expect(code(() => emitter.off(Symbol('x') as never))).toBe('INVALID_ARGUMENT');
     expect(WEFT_EVENT_NAMES).toContain('model.delta');
   });
+
+  it('calls listeners in the order added, once per time added, without `this`', () => {
+    const seen: unknown[] = [];
+    const emitter = new SafeEmitter();
+    const a = function (this: unknown) {
+      seen.push(['a', this]);
+    };
+    const b = () => seen.push('b');
+    emitter.on('log', a).on('log', b).on('log', a);
+    emitter.emit('log', log);
+    expect(seen).toEqual([['a', undefined], 'b', ['a', undefined]]);
+    // off(event, fn) removes every registration of fn for that event.
+    emitter.off('log', a);
+    seen.length = 0;
+    emitter.emit('log', log);
+    expect(seen).toEqual(['b']);
+  });
+
+  it('a listener added or removed during an emit counts from the next emit', () => {
+    const seen: string[] = [];
+    const emitter = new SafeEmitter();
+    const late = () => seen.push('late');
+    const second = () => seen.push('second');
+    emitter.on('log', () => {
+      seen.push('first');
+      emitter.on('log', late);
+      emitter.off('log', second);
+    });
+    emitter.on('log', second);
+    emitter.emit('log', log);
+    expect(seen).toEqual(['first', 'second']);
+    seen.length = 0;
+    emitter.emit('log', log);
+    // The first emit added `late` (this one adds it again, for the next).
+    expect(seen).toEqual(['first', 'late']);
+  });
+
+  it('once: called at most once; off removes it before; errors are reported like any listener', () => {
+    const reported: string[] = [];
+    const seen: string[] = [];
+    const emitter = new SafeEmitter((_error, event) => reported.push(event));
+    const fn = () => seen.push('once');
+    emitter.once('log', fn);
+    emitter.once('usage', fn);
+    emitter.emit('log', log);
+    emitter.emit('log', log);
+    expect(seen).toEqual(['once']);
+    expect(emitter.has('log')).toBe(false);
+    emitter.off('usage', fn);
+    emitter.emit('usage', usage);
+    expect(seen).toEqual(['once']);
+    expect(emitter.has('usage')).toBe(false);
+    emitter.once('log', () => {
+      throw new Error('boom');
+    });
+    emitter.emit('log', log);
+    expect(reported).toEqual(['log']);
+    expect(emitter.has('log')).toBe(false);
+  });
+
+  it('removeAllListeners, off(event): nothing is called after; listeners can be added again', () => {
+    const seen: string[] = [];
+    const emitter = new SafeEmitter();
+    emitter.on('log', () => seen.push('log')).on('usage', () => seen.push('usage'));
+    emitter.off('usage');
+    emitter.emit('usage', usage);
+    emitter.removeAllListeners();
+    emitter.emit('log', log);
+    expect(seen).toEqual([]);
+    expect(WEFT_EVENT_NAMES.some((e) => emitter.has(e))).toBe(false);
+    emitter.on('log', () => seen.push('again'));
+    emitter.emit('log', log);
+    expect(seen).toEqual(['again']);
+  });
 });

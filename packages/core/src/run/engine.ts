@@ -342,7 +342,8 @@ export function createEngine(givenOptions: EngineOptions = {}): Engine {
     }
     const retention = normalizeRetention(startOptions.retention);
     const doc = plan.document;
-    const input = { ...(doc.input_default ?? {}), ...(startOptions.input ?? {}) };
+    // The run's own copy (spreading undefined adds nothing: no empty object made per run for it).
+    const input = { ...(doc.input_default ?? undefined), ...startOptions.input };
     const runner = openRunner(plan, {
       autoFill: autoFillFor(plan, startOptions.from_step_key, input),
       init: {

@@ -140,3 +140,38 @@ describe('after the final event', () => {
     expect(run.usage.total).toBe(2);
   });
 });
+
+describe('what an engine keeps of its last run (runner.ts, KEPT)', () => {
+  it('a run of more than 1,000 steps is not kept: its run object and outputs are collected', async () => {
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const outputs: WeakRef<object>[] = [];
+    const engine = createEngine({
+      steps: {
+        task: async () => {
+          const output = { payload: 'x'.repeat(64) };
+          outputs.push(new WeakRef(output));
+          return output;
+        },
+      },
+    });
+    const n = 1_500;
+    const doc = draft(Array.from({ length: n }, (_, i) => task(`s${i}`, i + 1 < n ? [`s${i + 1}`] : [])));
+    // In a function of its own: an async function's frame may keep a local alive after its block.
+    const runOnce = async () => {
+      const run = await engine.run(doc);
+      expect(run.status).toBe('COMPLETED');
+      expect(Object.keys(run.output)).toHaveLength(n);
+      return new WeakRef(run);
+    };
+    const ref = await runOnce();
+    // A WeakRef keeps its target until the current job ends: a macrotask, not a microtask, later.
+    await new Promise((resolve) => setImmediate(resolve));
+    for (let i = 0; i < 4; i++) gc();
+    expect(ref.deref()).toBeUndefined();
+    expect(outputs.filter((o) => o.deref() !== undefined)).toHaveLength(0);
+    // The engine still runs it, and the next run is as complete.
+    const again = await engine.run(doc);
+    expect(again.output[`s${n - 1}`]?.output).toEqual({ payload: 'x'.repeat(64) });
+  }, 60_000);
+});

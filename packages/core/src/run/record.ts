@@ -107,9 +107,33 @@ export function runRecord(state: RunState, document: Readonly<VersionDocument>, 
   const output: Record<string, StepRecord> = {};
   const steps = state.plan.steps;
   for (let i = 0; i < steps.length; i++) output[steps[i]!.key] = stepRecord(state, i, secrets);
-  const { id, result, input, replay_of, ...fields } = runFields(state, document, secrets);
-  const run: Run = { id, result, input, output, ...fields };
-  if (replay_of !== null) run.replay_of = replay_of;
+  const f = runFields(state, document, secrets);
+  // One literal, field by field (the order of the run object): one shape, no rest object in between.
+  const run: Run = {
+    id: f.id,
+    result: f.result,
+    input: f.input,
+    output,
+    status: f.status,
+    origin: f.origin,
+    error: f.error,
+    started_at: f.started_at,
+    ended_at: f.ended_at,
+    app_id: f.app_id,
+    workflow_app_id: f.workflow_app_id,
+    workflow_id: f.workflow_id,
+    workflow_version_draft: f.workflow_version_draft,
+    workflow_version: f.workflow_version,
+    collection_id: f.collection_id,
+    record_id: f.record_id,
+    version: f.version,
+    usage: f.usage,
+    retention: f.retention,
+    retention_due_at: f.retention_due_at,
+    created_at: f.created_at,
+    updated_at: f.updated_at,
+  };
+  if (f.replay_of !== null) run.replay_of = f.replay_of;
   if (state.autoFilled.length > 0) run.auto_filled = [...state.autoFilled];
   return run;
 }

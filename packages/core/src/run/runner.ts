@@ -65,6 +65,8 @@ export interface RunnerOptions {
    * run's secrets in what is sent. Null: nothing to fill.
    */
   autoFill?: AutoFillStart | null;
+  /** Only for the shape keeper of a long run (`KEPT`): a runner that holds no per-step data and never begins. */
+  shapesOnly?: boolean;
 }
 
 /** Fills the run's auto fields; rejects only when cancelled. */
@@ -74,14 +76,19 @@ export type AutoFillStart = (
 ) => Promise<AutoFillRecord & { values: Record<string, unknown> }>;
 
 /**
- * The most recent finished run of each engine, kept referenced (at most one per engine, and only a run of
- * at most KEEP_SHAPES_MAX_STEPS steps). V8 holds the hidden classes (maps) of objects weakly: when no
- * runner, run state or step record is alive — between runs, at a full GC — their maps are collected, and
- * the optimised code of every hot path of the scheduler, which embeds them, is thrown away ("weak objects"
- * under `--trace-deopt`) and optimised again during the next run: a run after a GC paid several µs per
- * step for it. One live run keeps every map alive (docs/performance.md, "Stable optimisation").
+ * The most recent finished run of each engine, kept referenced (at most one per engine). V8 holds the
+ * hidden classes (maps) of objects weakly: when no runner, run state or step record is alive — between
+ * runs, at a full GC — their maps are collected, and the optimised code of every hot path of the
+ * scheduler, which embeds them, is thrown away ("weak objects" under `--trace-deopt`) and optimised again
+ * during the next run: a run after a GC paid several µs per step for it. One live run keeps every map
+ * alive (docs/performance.md, "Stable optimisation").
+ *
+ * A run of more than KEEP_SHAPES_MAX_STEPS steps is not kept itself (its records and outputs would stay in
+ * memory): while the engine keeps no shorter run, a stand-in does — a runner of the same plan holding no
+ * per-step data, with one object of each other shape a run makes (`#shapes`). Without it every run of a
+ * long workflow after a GC was a run of cold code: 3–4× the cost per step of a 1,000-step run (W7a).
  */
-const KEPT = new WeakMap<EngineCore, Runner>();
+const KEPT = new WeakMap<EngineCore, Runner | readonly unknown[]>();
 const KEEP_SHAPES_MAX_STEPS = 1_000;
 
 /** An execution with something to undo when it ends: its timeout's controller, its slot. */
@@ -94,6 +101,8 @@ const SETTLED_EVENT = ['', '', 'step.completed', 'step.failed', 'step.cancelled'
 const MAX_TIMER_MS = 2_147_483_647;
 
 export class Runner implements ContextHost {
+  /** The handle the engine made for it (engine.ts sets it): a field of its own, so all runners share one shape. */
+  handle: unknown = null;
   readonly id: string;
   readonly plan: Plan;
   readonly state: RunState;
@@ -190,7 +199,8 @@ export class Runner implements ContextHost {
     this.id = options.init.runId;
     // A sub-workflow run works under its parent's cap (the limit it shares), else under its plan's.
     this.#runCap = options.runLimit?.concurrency ?? this.#profile.runCap;
-    this.state = createRunState(plan, settingsUnder(this.#profile, this.#runCap), options.init);
+    const settings = settingsUnder(this.#profile, this.#runCap);
+    this.state = createRunState(plan, settings, options.init, options.shapesOnly ? 0 : plan.steps.length);
     this.#external = options.signal;
     this.#preset = options.preset;
     this.#autoFill = options.autoFill ?? null;
@@ -313,8 +323,14 @@ export class Runner implements ContextHost {
   }
 
   #runStarted(autoFill: AutoFillRecord | undefined): void {
+    const entry = this.#startedEntry();
+    if (autoFill !== undefined) entry.auto_fill = autoFill;
+    this.#feed(entry);
+  }
+
+  #startedEntry(): RunStartedEntry {
     const init = this.state;
-    const entry: RunStartedEntry = {
+    return {
       run_id: this.id,
       seq: this.#next(),
       type: 'run.started',
@@ -326,8 +342,6 @@ export class Runner implements ContextHost {
       meta: init.meta,
       preset: this.#preset,
     };
-    if (autoFill !== undefined) entry.auto_fill = autoFill;
-    this.#feed(entry);
   }
 
   /**
@@ -903,6 +917,14 @@ export class Runner implements ContextHost {
     execution: Execution | null,
     result: PromiseLike<unknown>,
   ): Promise<void> {
+    // Without a timeout the slot is free exactly when the handler answers: the promise `then` derives
+    // serves, without a promise of our own, its executor and resolving functions (W2: every step pays it).
+    if (execution === null && result instanceof Promise) {
+      return result.then(
+        (value) => this.#handlerAnswered(i, index, attempt, null, true, value),
+        (error: unknown) => this.#handlerAnswered(i, index, attempt, null, false, error),
+      );
+    }
     return new Promise<void>((release) => {
       if (execution !== null) execution.release = release;
       result.then(
@@ -1554,7 +1576,43 @@ export class Runner implements ContextHost {
       this.#emit('run.cancelled', () => ({ run, reason: this.state.stopReason ?? 'Cancelled.' }));
     }
     if (this.plan.steps.length <= KEEP_SHAPES_MAX_STEPS) KEPT.set(this.#core, this);
+    else if (!KEPT.has(this.#core)) KEPT.set(this.#core, this.#shapes());
     this.#resolveDone(run);
+  }
+
+  /**
+   * The stand-in `KEPT` holds for a long run: a runner of the same plan with no per-step data, its run
+   * object and `run.started` entry, the run's last step record and `run.ended` entry, and a scope view — each made where a run
+   * makes them, so that they share the run's maps; what they hold of the run is one step's record without
+   * its output or logs. Nothing of it is reachable from outside or ever runs.
+   */
+  #shapes(): readonly unknown[] {
+    const last = this.plan.steps.length - 1;
+    const twin = new Runner(
+      this.#core,
+      this.plan,
+      {
+        init: {
+          runId: this.id,
+          createdAt: this.state.createdAt,
+          input: {},
+          fromStepKey: this.state.fromStepKey,
+          meta: this.state.meta,
+        },
+        variables: undefined,
+        signal: undefined,
+        journal: null,
+        preset: null,
+        runLimit: undefined,
+        shapesOnly: true,
+      },
+      this.#events,
+    );
+    const record = stepRecord(this.state, last, this.#secrets);
+    record.output = null;
+    record.logs = [];
+    twin.#run = runRecord(twin.state, this.plan.document, twin.#secrets);
+    return [twin, record, twin.#startedEntry(), this.#endEntry(), scopeView(STEP.COMPLETED, null, null)];
   }
 
   // ── slots ───────────────────────────────────────────────────────────────────────────────────────
@@ -1581,12 +1639,12 @@ export class Runner implements ContextHost {
     const s = this.plan.steps[i]!;
     const status = state.stepStatus[i]!;
     const error = errorOf(state, i);
-    const view = Object.freeze({
-      status: stepLifecycle.states[status]!,
-      // The scope keeps the real (unredacted) output: expressions may need what a secret-bearing step returned.
-      output: status === STEP.COMPLETED ? state.outputs[i] : null,
-      error: error === null ? null : this.#redact(error),
-    });
+    // The scope keeps the real (unredacted) output: expressions may need what a secret-bearing step returned.
+    const view = scopeView(
+      status,
+      status === STEP.COMPLETED ? state.outputs[i] : null,
+      error === null ? null : this.#redact(error),
+    );
     // `$steps` is kept only for plans that may read it (plan.usesSteps): one map fewer to grow per step.
     if (this.plan.usesSteps) this.#stepsScope[s.key] = view;
     // The run input keeps the name `input` even when a step is keyed "input" (reach it as $steps.input).
@@ -1738,18 +1796,30 @@ export class Runner implements ContextHost {
     const global = this.#core.events.has(event);
     if (!local && !global) return;
     const payload = { run_id: this.id, seq, time: this.#now(), ...build() } as WeftEventMap[K];
-    this.#userCalls++;
-    if (local) this.#events.emit(event, payload);
-    if (global) this.#core.events.emit(event, payload);
+    this.#deliver(event, payload);
   }
 
+  /** Hands a built payload to the run's listeners and the engine's. */
+  #deliver<K extends WeftEventName>(event: K, payload: WeftEventMap[K]): void {
+    this.#userCalls++;
+    if (this.#events.has(event)) this.#events.emit(event, payload);
+    if (this.#core.events.has(event)) this.#core.events.emit(event, payload);
+  }
+
+  /**
+   * `step.started` (the caller checked `#listens`). The two events of every step are built here as plain
+   * literals, one shape each, without the closure and spread of `#emit`.
+   */
   #emitStarted(i: number): void {
     const s = this.plan.steps[i]!;
     const parent = this.#parentKey(i, s.toolOf === null ? undefined : 0);
-    this.#emit('step.started', () =>
+    const seq = ++this.#seq;
+    const time = this.#now();
+    this.#deliver(
+      'step.started',
       parent === undefined
-        ? { step_key: s.key, type: s.type, attempt: 1 }
-        : { step_key: s.key, type: s.type, attempt: 1, parent_step_key: parent },
+        ? { run_id: this.id, seq, time, step_key: s.key, type: s.type, attempt: 1 }
+        : { run_id: this.id, seq, time, step_key: s.key, type: s.type, attempt: 1, parent_step_key: parent },
     );
   }
 
@@ -1765,14 +1835,23 @@ export class Runner implements ContextHost {
     if (!this.#listens(event)) return;
     const s = this.plan.steps[i]!;
     const parent = this.#parentKey(i, undefined);
+    if (status === STEP.COMPLETED) {
+      const seq = ++this.#seq;
+      const time = this.#now();
+      const output = this.#redact(state.outputs[i]);
+      this.#deliver(
+        'step.completed',
+        parent === undefined
+          ? { run_id: this.id, seq, time, step_key: s.key, type: s.type, output }
+          : { run_id: this.id, seq, time, step_key: s.key, type: s.type, parent_step_key: parent, output },
+      );
+      return;
+    }
     const base =
       parent === undefined
         ? { step_key: s.key, type: s.type }
         : { step_key: s.key, type: s.type, parent_step_key: parent };
     switch (status) {
-      case STEP.COMPLETED:
-        this.#emit('step.completed', () => ({ ...base, output: this.#redact(state.outputs[i]) }));
-        break;
       case STEP.FAILED:
         this.#emit('step.failed', () => ({ ...base, error: this.#redact(errorOf(state, i)!) }));
         break;
@@ -1826,6 +1905,11 @@ export class Runner implements ContextHost {
       ...(index < 0 ? {} : { index }),
     }));
   }
+}
+
+/** A settled step as expressions see it (`STEP.x` as a status); one allocation site, one shape. */
+function scopeView(status: number, output: unknown, error: ErrorRecord | null) {
+  return Object.freeze({ status: stepLifecycle.states[status]!, output, error });
 }
 
 /** An AbortController that also aborts when `parent` does; `dispose` unhooks it. */

@@ -270,8 +270,17 @@ export interface RunInit {
   meta: RunMeta;
 }
 
-export function createRunState(plan: Plan, settings: RunSettings, init: RunInit): RunState {
-  const n = plan.steps.length;
+/**
+ * `size` is the plan's step count; 0 only for the shape keeper of a long run (runner.ts, `KEPT`): a state
+ * of the same shape holding no per-step data.
+ */
+export function createRunState(
+  plan: Plan,
+  settings: RunSettings,
+  init: RunInit,
+  size = plan.steps.length,
+): RunState {
+  const n = size;
   return {
     plan,
     settings,
