@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { WeftError } from '../errors.js';
-import { SafeEmitter, WEFT_EVENT_NAMES, type WeftEventMap } from './events.js';
+import { clear, newStore, SafeEmitter, SHAPE_KEEPER, WEFT_EVENT_NAMES, type WeftEventMap } from './events.js';
 
 const base = { run_id: 'r', seq: 1, time: '2024-01-01T00:00:00.000Z' };
 const log: WeftEventMap['log'] = { ...base, level: 'info', message: 'hi', time: base.time };
@@ -135,5 +135,46 @@ describe('SafeEmitter', () => {
     emitter.on('log', () => seen.push('again'));
     emitter.emit('log', log);
     expect(seen).toEqual(['again']);
+  });
+});
+
+describe('the eventemitter3 store (the sentinel keeps its shape)', () => {
+  type Table = { _events: object };
+  const keys = (store: unknown) => Object.keys((store as Table)._events);
+
+  it('has every event name as a key, in WEFT_EVENT_NAMES order, from creation', () => {
+    expect(keys(newStore())).toEqual([...WEFT_EVENT_NAMES]);
+    expect(keys(SHAPE_KEEPER)).toEqual([...WEFT_EVENT_NAMES]);
+  });
+
+  it('keeps its table and every key when listeners come and go, however they are removed', () => {
+    const store = newStore();
+    const table = (store as unknown as Table)._events;
+    const fn = () => {};
+    store
+      .on('log', fn)
+      .once('usage', fn)
+      .on('step.started', fn)
+      .on('step.started', () => {});
+    store.emit('usage', usage);
+    store.removeListener('log', fn);
+    clear(store, 'step.started');
+    clear(store, 'run.failed');
+    expect((store as unknown as Table)._events).toBe(table);
+    expect(keys(store)).toEqual([...WEFT_EVENT_NAMES]);
+    expect(WEFT_EVENT_NAMES.map((e) => store.listenerCount(e))).toEqual(WEFT_EVENT_NAMES.map(() => 1));
+  });
+
+  it('a SafeEmitter: on then once of one function, off removes both; has() ignores the sentinel', () => {
+    const seen: string[] = [];
+    const emitter = new SafeEmitter();
+    const fn = () => seen.push('fn');
+    expect(emitter.has('log')).toBe(false);
+    emitter.on('log', fn).once('log', fn);
+    expect(emitter.has('log')).toBe(true);
+    emitter.off('log', fn);
+    expect(emitter.has('log')).toBe(false);
+    emitter.emit('log', log);
+    expect(seen).toEqual([]);
   });
 });

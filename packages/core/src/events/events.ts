@@ -1,8 +1,9 @@
 /**
- * Run events: a typed map of events to listeners. Every event carries `run_id`, a per-run monotonic `seq`
- * and a `time` (ISO). Listeners are isolated: one that throws is reported (`onListenerError`, default a
+ * Run events: a typed eventemitter3 map. Every event carries `run_id`, a per-run monotonic `seq` and a
+ * `time` (ISO). Listeners are isolated: one that throws is reported (`onListenerError`, default a
  * process warning) and never breaks the run or the listeners after it.
  */
+import { EventEmitter } from 'eventemitter3';
 import { ERROR_CODES, type ErrorRecord, invalidArgument, WeftError } from '../errors.js';
 import type { ModelNeeds } from '../providers/auto-model.js';
 import type { ModelToolCallDelta } from '../providers/provider.js';
@@ -117,50 +118,47 @@ export type WeftEvent<K extends WeftEventName = WeftEventName> = WeftEventMap[K]
 export type WeftListener<K extends WeftEventName> = (event: WeftEventMap[K]) => void;
 
 type Listener = (event: any) => void;
-type Table = Record<WeftEventName, readonly Listener[]>;
-
-/** Shared by every table for an event nobody listens to; never mutated (lists are copied on write). */
-const NONE: readonly Listener[] = [];
 
 /**
- * A listener table: every event a key from the start, so that all tables have one shape (the literal's)
- * whatever is listened to, and keep it across GCs and runs — a table whose keys came and went with the
- * listeners (eventemitter3's, reset when a run's listeners were removed) lost its hidden class at every
- * full GC, and the engine's emitting code its optimisation (docs/performance.md, "Stable optimisation").
+ * Registered once for every event name on every store, before anything else, and never removed: an
+ * eventemitter3 table only loses a key (`delete`) or is replaced (`new Events()`) when a key's last
+ * listener goes, so with the sentinel every store's `_events` gets the 18 keys in `WEFT_EVENT_NAMES` order
+ * at creation and keeps them — one hidden class for all stores, across GCs and runs. Without it the table
+ * gained and lost keys as listeners came and went and was replaced when a run's listeners were removed at
+ * its end, so its hidden classes died at every full GC and the engine's emitting code deoptimised
+ * (docs/performance.md, "Stable optimisation").
  */
-function emptyTable(): Table {
-  return {
-    'run.started': NONE,
-    'run.completed': NONE,
-    'run.failed': NONE,
-    'run.cancelled': NONE,
-    'step.started': NONE,
-    'step.completed': NONE,
-    'step.skipped': NONE,
-    'step.failed': NONE,
-    'step.cancelled': NONE,
-    'step.retrying': NONE,
-    'loop.started': NONE,
-    'loop.iteration': NONE,
-    usage: NONE,
-    log: NONE,
-    'model.delta': NONE,
-    'tool.called': NONE,
-    'tool.result': NONE,
-    'model.selected': NONE,
-  };
+const SENTINEL: Listener = () => {};
+
+/** A store with the sentinel on every name (exported for the tests that check its keys stay). */
+export function newStore(): EventEmitter {
+  const store = new EventEmitter();
+  for (const event of WEFT_EVENT_NAMES) store.on(event, SENTINEL);
+  return store;
 }
 
 /**
- * A typed emitter whose listeners cannot break the emitter's caller. Listeners are called in the order
- * they were added, once per time added, without `this`; adding or removing one during an emit affects
- * the next emit, not the current one (lists are copied on write, so an emit allocates nothing).
+ * One store alive for the life of the process (with a listener besides the sentinel on one event, for
+ * the list form of an entry), so the hidden classes every store goes through stay alive between runs
+ * when no run's store is: V8 keeps them weakly, and code optimised against them would be dropped at a GC.
+ */
+export const SHAPE_KEEPER: EventEmitter = newStore().on('log', () => {});
+
+/**
+ * A typed emitter whose listeners cannot break the emitter's caller: an eventemitter3 `EventEmitter` is
+ * the store and the dispatcher (every name carries the sentinel above, so "listened to" means "more than
+ * one listener"). Listeners are called in the order they were added, once per time added, without
+ * `this`; adding or removing one during an emit affects the next emit, not the current one.
  */
 export class SafeEmitter {
   // Made on the first listener: every run has an emitter, and most runs are never listened to.
-  #table: Table | null = null;
-  /** `once` registrations not fired yet: the event and the function each added, by listener (for `off`). */
-  #onces: Map<Listener, Array<{ event: WeftEventName; once: Listener }>> | null = null;
+  #store: EventEmitter | null = null;
+  /**
+   * One wrapper per (listener, event), made when it is added: a function listening to two events reports
+   * each error under the event that raised it, `off(event, fn)` removes exactly that event's wrapper, and
+   * an emit allocates nothing (the try/catch is in the wrapper).
+   */
+  #wrappers: WeakMap<Listener, Map<WeftEventName, Listener>> | null = null;
   readonly #onError: (error: unknown, event: string) => void;
 
   constructor(onError?: (error: unknown, event: string) => void) {
@@ -169,104 +167,79 @@ export class SafeEmitter {
 
   on<K extends WeftEventName>(event: K, fn: WeftListener<K>): this {
     checkListener(event, fn);
-    this.#add(event, fn);
+    this.#store ??= newStore();
+    this.#store.on(event, this.#wrap(event, fn));
     return this;
   }
 
   once<K extends WeftEventName>(event: K, fn: WeftListener<K>): this {
     checkListener(event, fn);
-    const once: Listener = (payload) => {
-      this.#remove(event, once);
-      this.#forgetOnce(fn, once);
-      fn(payload);
-    };
-    this.#onces ??= new Map();
-    const added = this.#onces.get(fn);
-    if (added === undefined) this.#onces.set(fn, [{ event, once }]);
-    else added.push({ event, once });
-    this.#add(event, once);
+    this.#store ??= newStore();
+    this.#store.once(event, this.#wrap(event, fn));
     return this;
   }
 
+  /** Removes every registration (`on` or `once`) of `fn` for `event`, or every listener of `event`. */
   off<K extends WeftEventName>(event: K, fn?: WeftListener<K>): this {
     checkEventName(event);
-    const table = this.#table;
-    if (table === null) return this;
+    const store = this.#store;
+    if (store === null) return this;
     if (fn === undefined) {
-      table[event] = NONE;
+      clear(store, event);
       return this;
     }
-    this.#remove(event, fn);
-    const onces = this.#onces?.get(fn);
-    if (onces !== undefined) {
-      for (const added of onces) {
-        if (added.event !== event) continue;
-        this.#remove(event, added.once);
-        this.#forgetOnce(fn, added.once);
-      }
-    }
+    const wrapper = this.#wrappers?.get(fn)?.get(event);
+    if (wrapper !== undefined) store.removeListener(event, wrapper);
     return this;
   }
 
   /** True when anything listens to `event` (lets the engine skip building unobserved payloads). */
   has(event: WeftEventName): boolean {
-    return this.#table !== null && this.#table[event].length > 0;
+    return this.#store !== null && this.#store.listenerCount(event) > 1;
   }
 
   emit<K extends WeftEventName>(event: K, payload: WeftEventMap[K]): void {
-    if (this.#table === null) return;
-    const list = this.#table[event];
-    for (let k = 0; k < list.length; k++) {
-      const fn = list[k]!;
-      try {
-        fn(payload);
-      } catch (error) {
-        this.#report(error, event);
-      }
-    }
+    this.#store?.emit(event, payload);
   }
 
+  /** Every listener goes; the store and its keys stay (eventemitter3's own would replace its table). */
   removeAllListeners(): void {
-    // Keeps the table (its shape) when there is one: emptied in place.
-    const table = this.#table;
-    if (table !== null) for (const event of WEFT_EVENT_NAMES) table[event] = NONE;
-    this.#onces = null;
+    const store = this.#store;
+    if (store === null) return;
+    for (const event of WEFT_EVENT_NAMES) if (store.listenerCount(event) > 1) clear(store, event);
+    this.#wrappers = null;
   }
 
-  #add(event: WeftEventName, fn: Listener): void {
-    this.#table ??= emptyTable();
-    const list = this.#table[event];
-    const next = new Array<Listener>(list.length + 1);
-    for (let k = 0; k < list.length; k++) next[k] = list[k]!;
-    next[list.length] = fn;
-    this.#table[event] = next;
-  }
-
-  /** Removes every registration of `fn` for `event`. */
-  #remove(event: WeftEventName, fn: Listener): void {
-    const table = this.#table;
-    if (table === null) return;
-    const list = table[event];
-    if (!list.includes(fn)) return;
-    const rest = list.filter((f) => f !== fn);
-    table[event] = rest.length === 0 ? NONE : rest;
-  }
-
-  #forgetOnce(fn: Listener, once: Listener): void {
-    const added = this.#onces?.get(fn);
-    if (added === undefined) return;
-    const rest = added.filter((a) => a.once !== once);
-    if (rest.length === 0) this.#onces!.delete(fn);
-    else this.#onces!.set(fn, rest);
-  }
-
-  #report(error: unknown, event: string): void {
-    try {
-      this.#onError(error, event);
-    } catch {
-      // the error reporter itself failed: nothing more can be done safely
+  #wrap(event: WeftEventName, fn: Listener): Listener {
+    this.#wrappers ??= new WeakMap();
+    let byEvent = this.#wrappers.get(fn);
+    if (byEvent === undefined) {
+      byEvent = new Map();
+      this.#wrappers.set(fn, byEvent);
     }
+    let wrapper = byEvent.get(event);
+    if (wrapper === undefined) {
+      const onError = this.#onError;
+      wrapper = (payload: unknown) => {
+        try {
+          fn(payload);
+        } catch (error) {
+          try {
+            onError(error, event);
+          } catch {
+            // the error reporter itself failed: nothing more can be done safely
+          }
+        }
+      };
+      byEvent.set(event, wrapper);
+    }
+    return wrapper;
   }
+}
+
+/** Removes every listener of `event` but the sentinel, so that the key stays. */
+export function clear(store: EventEmitter, event: WeftEventName): void {
+  for (const fn of new Set(store.listeners(event))) if (fn !== SENTINEL) store.removeListener(event, fn);
 }
 
 /** A listener for an event that does not exist would never be called: say so instead. */
