@@ -81,6 +81,64 @@ describe('weft test', () => {
     expect(report.tests[0].expectations[0]).toMatchObject({ status: 'PASSED' });
   });
 
+  it('a tests file’s expectation library: tests reference it by expectation_id; an unknown id is exit 2', async () => {
+    const dir = tempDir({
+      'double.json': { steps: [{ type: 'code', key: 'double', code: 'input.n * 2' }] },
+      'double.tests.json': {
+        expectations: [
+          { id: 'is-42', name: 'is 42', script: 'result = 42' },
+          { id: 'completed', name: 'completed', script: 'status = "COMPLETED"' },
+        ],
+        tests: [
+          {
+            name: 'doubles 21',
+            input: { n: 21 },
+            expectations: [
+              { key: 'answer', expectation_id: 'is-42' },
+              { key: 'done', name: 'run completed', expectation_id: 'completed' },
+            ],
+          },
+          { name: 'doubles 1', input: { n: 1 }, expectations: [{ key: 'answer', expectation_id: 'is-42' }] },
+        ],
+      },
+      'bad.json': { steps: [{ type: 'code', key: 'a', code: '1' }] },
+      'bad.tests.json': {
+        expectations: [{ id: 'x', name: 'x', script: 'true' }],
+        tests: [{ name: 't', expectations: [{ key: 'k', expectation_id: 'nope' }] }],
+      },
+      'broken.json': { steps: [{ type: 'code', key: 'a', code: '1' }] },
+      'broken.tests.json': {
+        expectations: [{ id: 'x', name: 'x', script: 'result = (' }],
+        tests: [{ name: 't' }],
+      },
+    });
+    const r = await runCli(['test', join(dir, 'double.json'), '--json']);
+    expect(r.code).toBe(1);
+    const report = JSON.parse(r.stdout);
+    expect(report).toMatchObject({ passed: 1, failed: 1 });
+    expect(report.tests[0].expectations).toEqual([
+      expect.objectContaining({ key: 'answer', name: 'is 42', expectation_id: 'is-42', status: 'PASSED' }),
+      expect.objectContaining({
+        key: 'done',
+        name: 'run completed',
+        expectation_id: 'completed',
+        status: 'PASSED',
+      }),
+    ]);
+    expect(report.tests[1].expectations[0]).toMatchObject({
+      expectation_id: 'is-42',
+      script: 'result = 42',
+      status: 'FAILED',
+      output: false,
+    });
+    const bad = await runCli(['test', join(dir, 'bad.json')]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('expectations[0].expectation_id "nope"');
+    const broken = await runCli(['test', join(dir, 'broken.json')]);
+    expect(broken.code).toBe(2);
+    expect(broken.stderr).toMatch(/expectations\[0\]: .*does not parse/);
+  });
+
   it('a workflow without tests, or with a malformed test, is bad input (exit 2)', async () => {
     const dir = tempDir({
       'none.json': { steps: [{ type: 'code', key: 'a', code: '1' }] },

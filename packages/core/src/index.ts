@@ -55,9 +55,12 @@ export type { CatalogueEntry } from './providers/catalogue.js';
 export type * from './providers/provider.js';
 export type {
   AppClient,
+  CreateExpectationInput,
   CreateTestInput,
   CreateWorkflowInput,
   DiscoverApi,
+  ExpectationListQuery,
+  ExpectationsApi,
   ListRunsQuery,
   ListWorkflowsQuery,
   PublishedVersionRef,
@@ -70,9 +73,11 @@ export type {
   SuspendOptions,
   SuspendResult,
   SweepResult,
+  TestExpectationInput,
   TestRunMode,
   TestRunReport,
   TestsApi,
+  UpdateExpectationInput,
   UpdateTestInput,
   UpdateWorkflowInput,
   VariablesApi,
@@ -169,6 +174,7 @@ export type {
   TestStatus,
   TestsStats,
   Workflow,
+  WorkflowExpectation,
   WorkflowTest,
 } from './store/types.js';
 export { TEST_STATUSES } from './store/types.js';

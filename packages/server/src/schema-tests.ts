@@ -8,8 +8,20 @@ export const WireExpectationSchema = Type.Object(
     key: Type.String(),
     name: Type.String(),
     script: Type.String(),
+    expectation_id: Type.Optional(
+      Type.String({ description: 'The library expectation (`/tests/expectations`) whose script it runs.' }),
+    ),
     status: Nullable(Type.String({ description: 'PASSED or FAILED after a run; null before.' })),
+    output: Type.Optional(
+      Type.Unknown({
+        description:
+          'What the script evaluated to at the last run (null if it failed, or past 1 KB of JSON).',
+      }),
+    ),
     message: Nullable(Type.String({ description: 'Weft extension: why it failed.' })),
+    code: Type.Optional(
+      Type.String({ description: 'Weft extension: the error code when the script could not be evaluated.' }),
+    ),
   },
   { additionalProperties: true },
 );
@@ -43,7 +55,21 @@ const ExpectationInput = Type.Object(
   {
     key: Type.String({ minLength: 1, maxLength: 256 }),
     name: Type.Optional(Type.String({ maxLength: 256 })),
-    script: Type.String({ minLength: 1, maxLength: 10_000, description: 'A JSONata boolean over the run.' }),
+    script: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 10_000,
+        description: 'A boolean over the run; required unless `expectation_id` is given.',
+      }),
+    ),
+    expectation_id: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 200,
+        description:
+          'A library expectation of the workflow (`/tests/expectations`): its script runs, and `script` is ignored.',
+      }),
+    ),
   },
   {
     additionalProperties: true,

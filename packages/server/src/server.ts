@@ -17,6 +17,7 @@ import { errorBody } from './http-errors.js';
 import { type ResolvedOptions, resolveOptions, type ServerOptions } from './options.js';
 import type { RouteContext } from './route-context.js';
 import { discoverRoutes } from './routes-discover.js';
+import { expectationRoutes } from './routes-expectations.js';
 import { runRoutes } from './routes-runs.js';
 import { testRoutes } from './routes-tests.js';
 import { variableRoutes } from './routes-variables.js';
@@ -139,6 +140,7 @@ export async function createServer(options: ServerOptions): Promise<FastifyInsta
       await apps.register(discoverRoutes(ctx));
       await apps.register(workflowRoutes(ctx));
       await apps.register(runRoutes(ctx));
+      await apps.register(expectationRoutes(ctx));
       await apps.register(testRoutes(ctx));
       await apps.register(variableRoutes(ctx));
     },

@@ -6,6 +6,7 @@
 import type {
   CreateTestInput,
   RunTestsInput,
+  TestExpectationInput,
   TestsApi,
   TestsStats,
   UpdateTestInput,
@@ -19,8 +20,11 @@ export interface WireExpectation {
   key: string;
   name: string;
   script: string;
+  expectation_id?: string;
   status: string | null;
+  output?: unknown;
   message: string | null;
+  code?: string;
 }
 
 export interface WireTest {
@@ -71,8 +75,11 @@ export function toWireTest(test: WorkflowTest, run: WireRun | null): WireTest {
         key: e.key,
         name: e.name,
         script: e.script,
+        ...(e.expectation_id === undefined ? {} : { expectation_id: e.expectation_id }),
         status: result?.status ?? null,
+        ...(result?.output === undefined ? {} : { output: result.output }),
         message: result?.message ?? null,
+        ...(result?.code === undefined ? {} : { code: result.code }),
       };
     }),
     expectations_passing_count: passing,
@@ -89,12 +96,18 @@ export function toWireTest(test: WorkflowTest, run: WireRun | null): WireTest {
 interface ExpectationBody {
   key: string;
   name?: string;
-  script: string;
+  script?: string;
+  expectation_id?: string;
 }
 
-function expectationsOf(items: readonly ExpectationBody[]) {
+function expectationsOf(items: readonly ExpectationBody[]): TestExpectationInput[] {
   // The platform's items also carry status/output/logs of a past evaluation: those are results, not input.
-  return items.map((e) => ({ key: e.key, name: e.name ?? e.key, script: e.script }));
+  // A library reference's name defaults to the library expectation's (the registry fills it in).
+  return items.map((e) =>
+    e.expectation_id === undefined
+      ? { key: e.key, name: e.name ?? e.key, ...(e.script === undefined ? {} : { script: e.script }) }
+      : { key: e.key, expectation_id: e.expectation_id, ...(e.name === undefined ? {} : { name: e.name }) },
+  );
 }
 
 export function createTestInput(body: {

@@ -50,6 +50,11 @@ const OTHER_OPERATIONS = [
   ['delete', '/apps/{app_id}/workflows/{workflow_id}/tests/{test_id}'],
   ['post', '/apps/{app_id}/workflows/{workflow_id}/tests/{test_id}/runs'],
   ['post', '/apps/{app_id}/workflows/{workflow_id}/tests/{test_id}/cancel'],
+  ['get', '/apps/{app_id}/workflows/{workflow_id}/tests/expectations'],
+  ['post', '/apps/{app_id}/workflows/{workflow_id}/tests/expectations'],
+  ['get', '/apps/{app_id}/workflows/{workflow_id}/tests/expectations/{expectation_id}'],
+  ['patch', '/apps/{app_id}/workflows/{workflow_id}/tests/expectations/{expectation_id}'],
+  ['delete', '/apps/{app_id}/workflows/{workflow_id}/tests/expectations/{expectation_id}'],
   ['get', '/apps/{app_id}/variables'],
   ['post', '/apps/{app_id}/variables'],
   ['patch', '/apps/{app_id}/variables'],
@@ -78,6 +83,18 @@ describe('OpenAPI', () => {
   it('has the Tests and Variables routes', () => {
     for (const [method, path] of OTHER_OPERATIONS)
       expect(spec.paths[path]?.[method], `${method} ${path}`).toBeDefined();
+  });
+
+  it('names the expectation library’s operations as the platform does', () => {
+    const path = '/apps/{app_id}/workflows/{workflow_id}/tests/expectations';
+    expect(spec.paths[path].get.summary).toBe('Get Tests Expectations');
+    expect(spec.paths[path].post.summary).toBe('Create a Test Expectation');
+    expect(spec.paths[`${path}/{expectation_id}`].get.summary).toBe('Get Test Expectation');
+    expect(spec.paths[`${path}/{expectation_id}`].patch.summary).toBe('Update Test Expectation');
+    expect(spec.paths[`${path}/{expectation_id}`].delete.summary).toBe('Delete Test Expectation');
+    expect(spec.paths[path].get.parameters.map((p: { name: string }) => p.name)).toEqual(
+      expect.arrayContaining(['search', 'page', 'take']),
+    );
   });
 
   it('declares bearer auth, query parameters and request bodies from the same schemas that validate', () => {

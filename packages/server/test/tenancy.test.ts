@@ -16,6 +16,8 @@ interface Resources {
   running: string;
   t: string;
   k: string;
+  /** A library expectation of `w`. */
+  e: string;
 }
 
 const ROUTES: ReadonlyArray<readonly [method: string, path: string, body?: unknown]> = [
@@ -50,6 +52,11 @@ const ROUTES: ReadonlyArray<readonly [method: string, path: string, body?: unkno
   ['DELETE', '/workflows/{w}/tests/{t}'],
   ['POST', '/workflows/{w}/tests/{t}/runs', {}],
   ['POST', '/workflows/{w}/tests/{t}/cancel'],
+  ['GET', '/workflows/{w}/tests/expectations'],
+  ['POST', '/workflows/{w}/tests/expectations', { name: 'x', script: 'true' }],
+  ['GET', '/workflows/{w}/tests/expectations/{e}'],
+  ['PATCH', '/workflows/{w}/tests/expectations/{e}', { name: 'taken over' }],
+  ['DELETE', '/workflows/{w}/tests/expectations/{e}'],
   ['PATCH', '/variables/{k}', { value: 'taken over' }],
   ['DELETE', '/variables/{k}'],
 ];
@@ -74,7 +81,9 @@ async function resourcesOf(app: 'A' | 'B'): Promise<Resources> {
   const test = (await call('POST', `/workflows/${w}/tests`, { name: 'test', input: { name: 'x' } })).body.id;
   const k = `${app.toLowerCase()}_only`;
   await call('POST', '/variables', { key: k, value: 'kept', secret: false });
-  return { w, v, r, running, t: test, k };
+  const e = (await call('POST', `/workflows/${w}/tests/expectations`, { name: `lib${app}`, script: 'true' }))
+    .body.id;
+  return { w, v, r, running, t: test, k, e };
 }
 
 /** The app's state as the owner sees it (what a cross-tenant request must never change). */
@@ -93,6 +102,7 @@ async function stateOf(app: 'A' | 'B') {
     runs: (await get(`/workflows/${o.w}/runs`)).map((r: { id: string; status: string }) => [r.id, r.status]),
     running: (await t.weft.app(app === 'A' ? 'app_a' : 'app_b').runs.get(o.running)).status,
     test: (await get(`/workflows/${o.w}/tests/${o.t}`)).name,
+    expectations: await get(`/workflows/${o.w}/tests/expectations`),
     variables: await get('/variables'),
   };
 }
@@ -108,6 +118,7 @@ const MISSING: Resources = {
   running: 'r-missing',
   t: 't-missing',
   k: 'k_missing',
+  e: 'e-missing',
 };
 
 function normalized(body: unknown, ids: Resources): string {

@@ -169,6 +169,23 @@ export const MIGRATIONS: readonly Migration[] = [
         EXECUTE FUNCTION ${s}.notify_run();
     `,
   },
+  {
+    version: 2,
+    name: 'the expectation library of workflows',
+    sql: (s) => `
+      -- A workflow's library expectations, listed by (created_at, seq) like tests. name_lower is the name
+      -- lowercased by JavaScript (not the database's locale), so a search matches as in every store.
+      CREATE TABLE ${s}.expectations (
+        seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        id text COLLATE "C" NOT NULL UNIQUE,
+        workflow_id text COLLATE "C" NOT NULL,
+        created_at text COLLATE "C" NOT NULL,
+        name_lower text COLLATE "C" NOT NULL,
+        body text NOT NULL
+      );
+      CREATE INDEX expectations_by_workflow ON ${s}.expectations (workflow_id, created_at, seq);
+    `,
+  },
   // Version 3, not 2: version 2 is the expectation library (issue 17), written at the same time.
   {
     version: 3,

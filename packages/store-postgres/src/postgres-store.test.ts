@@ -141,6 +141,37 @@ describeWithPostgres('PostgreSQL', () => {
       }
     });
 
+    it('a version-1 schema (before the expectation library) migrates forward, keeping its rows', async () => {
+      const schema = freshSchema();
+      const client = await adminPool().connect();
+      try {
+        expect(await migrate(client, schema, at(0), MIGRATIONS.slice(0, 1))).toEqual([1]);
+        await client.query(
+          `INSERT INTO "${schema}".workflows (id, app_id, created_at, archived, discover, body) VALUES ($1, $2, $3, false, false, $4)`,
+          ['w', 'a', at(1), JSON.stringify(workflowFixture('w', 'a', 1))],
+        );
+      } finally {
+        client.release();
+      }
+      const store = testStore(schema);
+      expect((await store.getWorkflow('w'))?.id).toBe('w');
+      await store.insertExpectation({
+        id: 'e',
+        app_id: 'a',
+        workflow_id: 'w',
+        name: 'Total',
+        script: 'result = 1',
+        created_at: at(1),
+        updated_at: at(1),
+      });
+      expect(
+        (await store.listExpectations({ workflow_id: 'w', search: 'TOT' })).data.map((e) => e.id),
+      ).toEqual(['e']);
+      const rows = await adminPool().query(`SELECT version FROM "${schema}".schema_version ORDER BY version`);
+      expect(rows.rows.map((r) => r.version)).toEqual(MIGRATIONS.map((m) => m.version));
+      await store.close();
+    });
+
     it('several processes opening a new schema at once migrate it once (advisory lock)', async () => {
       const schema = freshSchema();
       const stores = Array.from({ length: 5 }, () => testStore(schema, { max: 2 }));

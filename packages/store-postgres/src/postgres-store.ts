@@ -48,6 +48,8 @@ import {
   decideClaim,
   decodeCursor,
   deepFreeze,
+  type ExpectationPatch,
+  type ExpectationQuery,
   entryData,
   insertedLease,
   isLiveStatus,
@@ -79,6 +81,7 @@ import {
   type TestQuery,
   type VersionQuery,
   versionSortKey,
+  type WorkflowExpectation,
   type WorkflowPatch,
   type WorkflowQuery,
 } from '@weft/core/store';
@@ -1160,6 +1163,96 @@ export class PostgresStore implements WeftStore, StoreNotices, StorePresence {
         params.values,
       );
       return this.#createdPage<WorkflowTest>(rows, limit);
+    });
+  }
+
+  // ── the expectation library ──────────────────────────────────────────────────────────────────────
+
+  async insertExpectation(expectation: WorkflowExpectation): Promise<void> {
+    await this.#do('insertExpectation', async () => {
+      const inserted = await this.#count(
+        this.#pool,
+        `INSERT INTO ${this.#t('expectations')} (id, workflow_id, created_at, name_lower, body) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (id) DO NOTHING`,
+        [
+          expectation.id,
+          expectation.workflow_id,
+          expectation.created_at,
+          expectation.name.toLowerCase(),
+          JSON.stringify(expectation),
+        ],
+      );
+      if (inserted === 0) {
+        throw new WeftError(
+          ERROR_CODES.CONFLICT,
+          `An expectation with id "${expectation.id}" already exists.`,
+        );
+      }
+    });
+  }
+
+  async getExpectation(id: string): Promise<WorkflowExpectation | null> {
+    return this.#do('getExpectation', async () => {
+      const row = await this.#row(this.#pool, `SELECT body FROM ${this.#t('expectations')} WHERE id = $1`, [
+        id,
+      ]);
+      return row === undefined ? null : (JSON.parse(row.body as string) as WorkflowExpectation);
+    });
+  }
+
+  async updateExpectation(id: string, patch: ExpectationPatch): Promise<WorkflowExpectation | null> {
+    return this.#transaction('updateExpectation', async (client) => {
+      const row = await this.#row(
+        client,
+        `SELECT body FROM ${this.#t('expectations')} WHERE id = $1 FOR UPDATE`,
+        [id],
+      );
+      if (row === undefined) return null;
+      const next = { ...(JSON.parse(row.body as string) as WorkflowExpectation), ...patch };
+      await this.#rows(
+        client,
+        `UPDATE ${this.#t('expectations')} SET name_lower = $1, body = $2 WHERE id = $3`,
+        [next.name.toLowerCase(), JSON.stringify(next), id],
+      );
+      return next;
+    });
+  }
+
+  async deleteExpectation(id: string): Promise<boolean> {
+    return this.#do(
+      'deleteExpectation',
+      async () =>
+        (await this.#count(this.#pool, `DELETE FROM ${this.#t('expectations')} WHERE id = $1`, [id])) > 0,
+    );
+  }
+
+  async listExpectations(query: ExpectationQuery): Promise<Page<WorkflowExpectation>> {
+    const limit = pageLimit(query);
+    return this.#do('listExpectations', async () => {
+      const params = new Params();
+      const where = [`workflow_id = ${params.add(query.workflow_id)}`];
+      if (query.search !== undefined && query.search !== '') {
+        // strpos, not LIKE: no wildcard in the search text has a meaning.
+        where.push(`strpos(name_lower, ${params.add(query.search.toLowerCase())}) > 0`);
+      }
+      this.#cursorRange(query.cursor, where, params);
+      const rows = await this.#rows(
+        this.#pool,
+        `SELECT seq, id, created_at, body FROM ${this.#t('expectations')} WHERE ${where.join(' AND ')}
+         ORDER BY created_at DESC, seq DESC LIMIT ${params.add(limit + 1)}`,
+        params.values,
+      );
+      return this.#createdPage<WorkflowExpectation>(rows, limit);
+    });
+  }
+
+  async countExpectations(workflowId: string): Promise<number> {
+    return this.#do('countExpectations', async () => {
+      const row = await this.#row(
+        this.#pool,
+        `SELECT count(*) AS n FROM ${this.#t('expectations')} WHERE workflow_id = $1`,
+        [workflowId],
+      );
+      return Number(row?.n ?? 0);
     });
   }
 

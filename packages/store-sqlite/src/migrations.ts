@@ -140,6 +140,23 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX api_keys_by_app ON api_keys (app_id, seq);
     `,
   },
+  {
+    version: 3,
+    name: 'the expectation library of workflows',
+    sql: `
+      -- A workflow's library expectations, listed by (created_at, seq) like tests. name_lower is the name
+      -- lowercased by JavaScript (not SQLite's ASCII-only lower()), so a search matches as in every store.
+      CREATE TABLE expectations (
+        seq INTEGER PRIMARY KEY,
+        id TEXT NOT NULL UNIQUE,
+        workflow_id TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        name_lower TEXT NOT NULL,
+        body TEXT NOT NULL
+      );
+      CREATE INDEX expectations_by_workflow ON expectations (workflow_id, created_at, seq);
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

@@ -149,6 +149,35 @@ describe('migrations', () => {
     db.close();
   });
 
+  it('migrate a version-2 database (before the expectation library) forward, keeping its rows', async () => {
+    const path = file();
+    const db = new Database(path);
+    expect(migrate(db, path, at(0), MIGRATIONS.slice(0, 2))).toEqual([1, 2]);
+    // A workflow written by a version-2 Weft: still there after the library's table is added.
+    db.prepare(
+      'INSERT INTO workflows (id, app_id, created_at, archived, discover, body) VALUES (?, ?, ?, 0, 0, ?)',
+    ).run('w', 'a', at(1), JSON.stringify(workflowFixture('w', 'a', 1)));
+    db.close();
+    const store = sqliteStore({ path });
+    const check = new Database(path);
+    expect(schemaVersion(check)).toBe(SCHEMA_VERSION);
+    check.close();
+    expect((await store.getWorkflow('w'))?.id).toBe('w');
+    await store.insertExpectation({
+      id: 'e',
+      app_id: 'a',
+      workflow_id: 'w',
+      name: 'Total',
+      script: 'result = 1',
+      created_at: at(1),
+      updated_at: at(1),
+    });
+    expect((await store.listExpectations({ workflow_id: 'w', search: 'tot' })).data.map((e) => e.id)).toEqual(
+      ['e'],
+    );
+    store.close();
+  });
+
   it('refuse a database written by a newer Weft with STORE_SCHEMA_TOO_NEW, and change nothing', async () => {
     const path = file();
     sqliteStore({ path }).close();

@@ -48,6 +48,8 @@ import {
   decideClaim,
   decodeCursor,
   deepFreeze,
+  type ExpectationPatch,
+  type ExpectationQuery,
   encodeCursor,
   entryData,
   insertedLease,
@@ -74,6 +76,7 @@ import {
   type TestQuery,
   type VersionQuery,
   versionSortKey,
+  type WorkflowExpectation,
   type WorkflowPatch,
   type WorkflowQuery,
 } from '@weft/core/store';
@@ -1083,6 +1086,83 @@ export class SqliteStore implements WeftStore {
         limit + 1,
       );
       return this.#createdPage<WorkflowTest>(rows, limit);
+    });
+  }
+
+  // ── the expectation library ──────────────────────────────────────────────────────────────────────
+
+  async insertExpectation(expectation: WorkflowExpectation): Promise<void> {
+    this.#do('insertExpectation', () => {
+      if (this.#get('SELECT 1 FROM expectations WHERE id = ?', expectation.id) !== undefined) {
+        throw new WeftError(
+          ERROR_CODES.CONFLICT,
+          `An expectation with id "${expectation.id}" already exists.`,
+        );
+      }
+      this.#exec(
+        'INSERT INTO expectations (id, workflow_id, created_at, name_lower, body) VALUES (?, ?, ?, ?, ?)',
+        expectation.id,
+        expectation.workflow_id,
+        expectation.created_at,
+        expectation.name.toLowerCase(),
+        JSON.stringify(expectation),
+      );
+    });
+  }
+
+  async getExpectation(id: string): Promise<WorkflowExpectation | null> {
+    return this.#do('getExpectation', () => {
+      const row = this.#get('SELECT body FROM expectations WHERE id = ?', id);
+      return row === undefined ? null : (JSON.parse(row.body as string) as WorkflowExpectation);
+    });
+  }
+
+  async updateExpectation(id: string, patch: ExpectationPatch): Promise<WorkflowExpectation | null> {
+    return this.#write('updateExpectation', () => {
+      const row = this.#get('SELECT body FROM expectations WHERE id = ?', id);
+      if (row === undefined) return null;
+      const next = { ...(JSON.parse(row.body as string) as WorkflowExpectation), ...patch };
+      this.#exec(
+        'UPDATE expectations SET name_lower = ?, body = ? WHERE id = ?',
+        next.name.toLowerCase(),
+        JSON.stringify(next),
+        id,
+      );
+      return next;
+    });
+  }
+
+  async deleteExpectation(id: string): Promise<boolean> {
+    return this.#do(
+      'deleteExpectation',
+      () => this.#exec('DELETE FROM expectations WHERE id = ?', id).changes > 0,
+    );
+  }
+
+  async listExpectations(query: ExpectationQuery): Promise<Page<WorkflowExpectation>> {
+    const limit = pageLimit(query);
+    return this.#do('listExpectations', () => {
+      const where = ['workflow_id = ?'];
+      const params: unknown[] = [query.workflow_id];
+      if (query.search !== undefined && query.search !== '') {
+        // instr, not LIKE: no wildcard in the search text has a meaning.
+        where.push('instr(name_lower, ?) > 0');
+        params.push(query.search.toLowerCase());
+      }
+      this.#cursorRange(query.cursor, where, params);
+      const rows = this.#all(
+        `SELECT seq, id, created_at, body FROM expectations WHERE ${where.join(' AND ')} ORDER BY created_at DESC, seq DESC LIMIT ?`,
+        ...params,
+        limit + 1,
+      );
+      return this.#createdPage<WorkflowExpectation>(rows, limit);
+    });
+  }
+
+  async countExpectations(workflowId: string): Promise<number> {
+    return this.#do('countExpectations', () => {
+      const row = this.#get('SELECT count(*) AS n FROM expectations WHERE workflow_id = ?', workflowId);
+      return Number(row?.n ?? 0);
     });
   }
 

@@ -502,6 +502,71 @@ export function describeStoreContract(name: string, options: StoreContractOption
         expect((await store.listTests({ workflow_id: 'w' })).data.map((t) => t.id)).toEqual(['t3', 't1']);
       });
 
+      it('library expectations: insert, update, list per workflow (pages, search), count, delete', async () => {
+        const e = (id: string, workflow: string, n: number, name: string) => ({
+          id,
+          app_id: 'a',
+          workflow_id: workflow,
+          name,
+          script: `result = ${n}`,
+          created_at: at(n),
+          updated_at: at(n),
+        });
+        await store.insertExpectation(e('e1', 'w', 1, 'Total is right'));
+        await store.insertExpectation(e('e2', 'w', 2, 'Ünïcode TOTAL'));
+        await store.insertExpectation(e('e3', 'w', 3, 'Status 100%_done'));
+        await store.insertExpectation(e('x1', 'other', 4, 'Total elsewhere'));
+        expect(await codeOf(store.insertExpectation(e('e1', 'w', 1, 'again')))).toBe('CONFLICT');
+        expect(await store.getExpectation('e1')).toEqual(e('e1', 'w', 1, 'Total is right'));
+        expect(await store.getExpectation('none')).toBeNull();
+        const first = await store.listExpectations({ workflow_id: 'w', limit: 2 });
+        expect(first.data.map((x) => x.id)).toEqual(['e3', 'e2']);
+        expect(
+          (await store.listExpectations({ workflow_id: 'w', cursor: first.next_cursor })).data.map(
+            (x) => x.id,
+          ),
+        ).toEqual(['e1']);
+        const search = async (text: string) =>
+          (await store.listExpectations({ workflow_id: 'w', search: text })).data.map((x) => x.id);
+        // Case-insensitive (JavaScript's toLowerCase, so beyond ASCII too); `%` and `_` are plain text.
+        expect(await search('total')).toEqual(['e2', 'e1']);
+        expect(await search('ÜNÏ')).toEqual(['e2']);
+        expect(await search('100%_')).toEqual(['e3']);
+        expect(await search('%')).toEqual(['e3']);
+        expect(await search('nothing')).toEqual([]);
+        expect(await search('')).toEqual(['e3', 'e2', 'e1']);
+        const searched = await store.listExpectations({ workflow_id: 'w', search: 'o', limit: 1 });
+        expect(searched.data.map((x) => x.id)).toEqual(['e3']);
+        expect(
+          (
+            await store.listExpectations({ workflow_id: 'w', search: 'o', cursor: searched.next_cursor })
+          ).data.map((x) => x.id),
+        ).toEqual(['e2', 'e1']);
+        expect(await store.countExpectations('w')).toBe(3);
+        expect(await store.countExpectations('nobody')).toBe(0);
+        const updated = await store.updateExpectation('e1', { name: 'Renamed', updated_at: at(9) });
+        expect(updated).toEqual({ ...e('e1', 'w', 1, 'Renamed'), updated_at: at(9) });
+        // The search follows the new name.
+        expect(await search('renamed')).toEqual(['e1']);
+        expect(await search('right')).toEqual([]);
+        // What the caller holds never aliases what is stored.
+        updated!.script = 'changed';
+        expect((await store.getExpectation('e1'))!.script).toBe('result = 1');
+        expect(await store.updateExpectation('none', { name: 'x', updated_at: at(9) })).toBeNull();
+        expect(await store.deleteExpectation('e2')).toBe(true);
+        expect(await store.deleteExpectation('e2')).toBe(false);
+        expect(await store.getExpectation('e2')).toBeNull();
+        expect(await store.countExpectations('w')).toBe(2);
+        expect((await store.listExpectations({ workflow_id: 'w' })).data.map((x) => x.id)).toEqual([
+          'e3',
+          'e1',
+        ]);
+        expect((await store.listExpectations({ workflow_id: 'other' })).data.map((x) => x.id)).toEqual([
+          'x1',
+        ]);
+        expect(await codeOf(store.listExpectations({ workflow_id: 'w', limit: 0 }))).toBe('INVALID_ARGUMENT');
+      });
+
       it('variables: upsert by key per app, sorted by key', async () => {
         const v = (key: string, value: unknown, secret = false) => ({
           key,

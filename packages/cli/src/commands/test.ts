@@ -2,7 +2,9 @@
  * `weft test <file>`: runs a workflow's tests through the in-process Workflows API (`createWeft`, Tests):
  * each test runs the draft with its input (origin TEST) and its expectations — JSONata booleans over the
  * finished run — are checked. Tests come from `<name>.tests.json` beside the workflow and/or a `tests`
- * array embedded in it. Tests run one at a time, each on its own fixtures.
+ * array embedded in it. Tests run one at a time, each on its own fixtures. The tests file may hold the
+ * workflow's expectation library (`"expectations": [{ id, name, script }]`), which its tests reference by
+ * `expectation_id`: it is created in the registry's library first, and each reference runs its script.
  */
 import { existsSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
@@ -33,13 +35,22 @@ export interface TestDefinition {
   name: string;
   input?: Record<string, unknown>;
   step_key?: string | null;
-  expectations?: Array<{ key: string; name?: string; script: string }>;
+  expectations?: Array<{ key: string; name?: string; script?: string; expectation_id?: string }>;
   fixtures?: unknown;
+}
+
+/** An expectation of the tests file's library: `id` is the file's own name for it. */
+export interface LibraryDefinition {
+  id: string;
+  name: string;
+  script: string;
 }
 
 interface LoadedTests {
   source: string;
   tests: Array<{ definition: TestDefinition; where: string }>;
+  /** The tests file's expectation library (empty without one). */
+  library: Array<{ definition: LibraryDefinition; where: string }>;
   /** Fixtures of the tests file (over the workflow's), if any. */
   fixtures: Fixtures | null;
 }
@@ -51,6 +62,7 @@ export function workflowFileOf(file: string): string {
 
 function readTests(root: LoadedWorkflow, explicitTestsFile: string | null): LoadedTests {
   const tests: LoadedTests['tests'] = [];
+  const library: LoadedTests['library'] = [];
   let fixtures: Fixtures | null = null;
   const sources: string[] = [];
   (root.embeddedTests ?? []).forEach((definition, i) => {
@@ -69,6 +81,19 @@ function readTests(root: LoadedWorkflow, explicitTestsFile: string | null): Load
       throw new CliError(
         `${file}: expected { "tests": [ { name, input, step_key?, expectations: [...] } ], "fixtures"? }.`,
       );
+    }
+    if (doc.expectations !== undefined) {
+      if (!Array.isArray(doc.expectations)) {
+        throw new CliError(`${file}: "expectations" (the library) must be an array of { id, name, script }.`);
+      }
+      const ids = new Set<string>();
+      doc.expectations.forEach((definition, i) => {
+        const where = `${file}: expectations[${i}]`;
+        const checked = checkLibraryExpectation(definition, where);
+        if (ids.has(checked.id)) throw new CliError(`${where}: the id "${checked.id}" is used twice.`);
+        ids.add(checked.id);
+        library.push({ definition: checked, where });
+      });
     }
     doc.tests.forEach((definition, i) => {
       tests.push({
@@ -91,7 +116,15 @@ function readTests(root: LoadedWorkflow, explicitTestsFile: string | null): Load
         '({ "tests": [{ "name", "input", "expectations": [{ "key", "name", "script" }] }] }) or embed a "tests" array in the workflow.',
     );
   }
-  return { source: sources.join(' and '), tests, fixtures };
+  return { source: sources.join(' and '), tests, fixtures, library };
+}
+
+function checkLibraryExpectation(value: unknown, where: string): LibraryDefinition {
+  if (!isPlainObject(value))
+    throw new CliError(`${where}: a library expectation must be an object { id, name, script }.`);
+  if (typeof value.id !== 'string' || value.id === '')
+    throw new CliError(`${where}: "id" must be a non-empty string (tests reference it as "expectation_id").`);
+  return value as unknown as LibraryDefinition;
 }
 
 function checkTest(value: unknown, where: string): TestDefinition {
@@ -151,6 +184,21 @@ export async function testCommand(file: string, flags: TestFlags, io: Io): Promi
       name: basename(root.path).replace(/\.json$/i, ''),
       draft: root.document as never,
     });
+    // The file's library, created in the workflow's; the file's ids map to the registry's.
+    const libraryIds = new Map<string, string>();
+    const fileIds = new Map<string, string>();
+    for (const { definition, where } of loaded.library) {
+      try {
+        const { id: _id, ...input } = definition;
+        const expectation = await app.tests.expectations.create(workflow.id, input);
+        libraryIds.set(definition.id, expectation.id);
+        fileIds.set(expectation.id, definition.id);
+      } catch (error) {
+        const usage = asUsageError(error);
+        if (usage instanceof CliError) throw new CliError(`${where}: ${usage.message}`);
+        throw error;
+      }
+    }
     const created: Array<{ test: WorkflowTest; fixtures: Fixtures; source: string }> = [];
     for (const { definition, where } of loaded.tests) {
       let fixtures = base;
@@ -165,7 +213,16 @@ export async function testCommand(file: string, flags: TestFlags, io: Io): Promi
           name: definition.name,
           input: definition.input ?? {},
           step_key: definition.step_key ?? null,
-          expectations: (definition.expectations ?? []) as never,
+          expectations: (definition.expectations ?? []).map((e, i) => {
+            if (!isPlainObject(e) || e.expectation_id === undefined) return e;
+            const id = libraryIds.get(String(e.expectation_id));
+            if (id === undefined) {
+              throw new CliError(
+                `expectations[${i}].expectation_id "${String(e.expectation_id)}" is not the id of an expectation in the tests file's "expectations" library.`,
+              );
+            }
+            return { ...e, expectation_id: id };
+          }) as never,
         });
         created.push({ test, fixtures, source });
       } catch (error) {
@@ -198,7 +255,12 @@ export async function testCommand(file: string, flags: TestFlags, io: Io): Promi
         run_status: run?.status ?? null,
         result: run?.result ?? null,
         error: run?.error ?? null,
-        expectations: done.results,
+        // Library references are shown by the file's id, not the registry's generated one.
+        expectations: done.results.map((r) =>
+          r.expectation_id === undefined
+            ? r
+            : { ...r, expectation_id: fileIds.get(r.expectation_id) ?? r.expectation_id },
+        ),
       };
       outcomes.push(outcome);
       if (!flags.json) printOutcome(outcome, io, c);

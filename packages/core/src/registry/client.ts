@@ -22,6 +22,7 @@ import type {
   TestExpectation,
   TestsStats,
   Workflow,
+  WorkflowExpectation,
   WorkflowTest,
 } from '../store/types.js';
 import type { OwnerOptions } from './owner.js';
@@ -299,11 +300,21 @@ export interface DiscoverApi {
 
 // ── tests ─────────────────────────────────────────────────────────────────────────────────────────
 
+/**
+ * An expectation of a test: its own `script`, or `expectation_id` naming an expectation of the workflow's
+ * library (then the library's script runs, and a `script` given beside it is ignored; `name` defaults to
+ * the library expectation's name).
+ */
+export type TestExpectationInput = Omit<TestExpectation, 'name' | 'script'> & {
+  name?: string;
+  script?: string;
+};
+
 export interface CreateTestInput {
   name: string;
   input?: Record<string, unknown>;
   step_key?: string | null;
-  expectations?: TestExpectation[];
+  expectations?: TestExpectationInput[];
 }
 
 export type UpdateTestInput = Partial<CreateTestInput>;
@@ -340,7 +351,36 @@ export interface TestRunReport {
   stats: TestsStats;
 }
 
+/** A library expectation: a name (1–256 characters) and a script in the workflow's language. */
+export interface CreateExpectationInput {
+  name: string;
+  script: string;
+}
+
+export type UpdateExpectationInput = Partial<CreateExpectationInput>;
+
+export interface ExpectationListQuery extends PageQuery {
+  /** Only expectations whose name contains this text (case-insensitive). */
+  search?: string;
+}
+
+/**
+ * The workflow's expectation library (the platform's `/tests/expectations`): named scripts that its tests
+ * reference by `expectation_id`. Deleting one leaves the tests that reference it in place: their next
+ * run fails that expectation (code NOT_FOUND) until the test is updated.
+ */
+export interface ExpectationsApi {
+  create(workflowId: string, input: CreateExpectationInput): Promise<WorkflowExpectation>;
+  get(expectationId: string): Promise<WorkflowExpectation>;
+  /** Newest first. */
+  list(workflowId: string, query?: ExpectationListQuery): Promise<Page<WorkflowExpectation>>;
+  update(expectationId: string, patch: UpdateExpectationInput): Promise<WorkflowExpectation>;
+  delete(expectationId: string): Promise<void>;
+}
+
 export interface TestsApi {
+  /** The workflow-level expectation library its tests reference by `expectation_id`. */
+  readonly expectations: ExpectationsApi;
   /** A new test has status DRAFT. */
   create(workflowId: string, input: CreateTestInput): Promise<WorkflowTest>;
   get(testId: string): Promise<WorkflowTest>;

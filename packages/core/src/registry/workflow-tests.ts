@@ -7,17 +7,18 @@
  * (`output.summarize.output` is that step's output), `step` is the record of the test's `step_key`.
  * Scripts are evaluated under the engine's expression limits, across the same evaluation boundary as the
  * run's own expressions. A test is DRAFT until it first runs, RUNNING while it runs, then PASSED, FAILED
- * or CANCELLED; `tests_stats` has the platform's counts.
+ * or CANCELLED; `tests_stats` has the platform's counts. An expectation may reference the workflow's
+ * expectation library (`expectation_id`, expectation-library.ts) instead of carrying a script: the
+ * reference is checked when the test is written and resolved again at every run.
  */
 import { ERROR_CODES, invalidArgument, isWeftError, WeftError } from '../errors.js';
-import { compileJavaScript, parseJavaScript } from '../expressions/javascript.js';
+import { compileJavaScript } from '../expressions/javascript.js';
 import {
   compileExpression,
   DEFAULT_EXPRESSION_LIMITS,
   type ExpressionLanguage,
   type ExpressionLimits,
   normalizeValue,
-  parseExpression,
   typeName,
 } from '../expressions/jsonata.js';
 import { checkedCopy } from '../json-data.js';
@@ -29,6 +30,7 @@ import type {
   TestStatus,
   TestsStats,
   Workflow,
+  WorkflowExpectation,
   WorkflowTest,
 } from '../store/types.js';
 import { loadRun, ownWorkflow, targetOf } from './access.js';
@@ -45,25 +47,38 @@ import {
 } from './client.js';
 import type { RegistryContext } from './context.js';
 import { checkOptions, checkPageQuery, testNotFound } from './errors.js';
+import { expectationsApi, libraryExpectation } from './expectation-library.js';
+import { checkScript, languageOf } from './expectation-script.js';
 import { startRun } from './start.js';
 
 /** The names a JavaScript expectation reads (the JSONata scope's fields). */
 const EXPECTATION_NAMES = ['result', 'output', 'status', 'usage', 'error', 'input', 'step'] as const;
 
-/** The language of a workflow's scripts: its draft's `language`, else the engine's default. */
-function languageOf(ctx: RegistryContext, document: unknown): ExpressionLanguage {
-  const declared = (document as { language?: unknown } | null)?.language;
-  return declared === 'javascript' || declared === 'jsonata' ? declared : ctx.engine.language;
-}
+/** The largest `output` (JSON characters) an expectation result keeps: past it, null. */
+const MAX_RESULT_OUTPUT = 1_024;
 
-function checkExpectations(value: unknown, language: ExpressionLanguage = 'jsonata'): TestExpectation[] {
+/** Finds a library expectation of the test's workflow by id (null: there is none). */
+type LibraryLookup = (id: string) => Promise<WorkflowExpectation | null>;
+
+async function checkExpectations(
+  value: unknown,
+  language: ExpressionLanguage,
+  library: LibraryLookup,
+): Promise<TestExpectation[]> {
   if (!Array.isArray(value))
-    throw invalidArgument('expectations', 'an array of { key, name, script }', value);
+    throw invalidArgument(
+      'expectations',
+      'an array of { key, name, script } or { key, expectation_id }',
+      value,
+    );
   const keys = new Set<string>();
-  return value.map((e, i) => {
+  const out: TestExpectation[] = [];
+  // One store read per library expectation named, however many items name it.
+  const found = new Map<string, Promise<WorkflowExpectation | null>>();
+  for (const [i, e] of value.entries()) {
     if (e === null || typeof e !== 'object')
-      throw invalidArgument(`expectations[${i}]`, '{ key, name, script }', e);
-    const { key, name, script } = e as Record<string, unknown>;
+      throw invalidArgument(`expectations[${i}]`, '{ key, name, script } or { key, expectation_id }', e);
+    const { key, name, script, expectation_id: expectationId } = e as Record<string, unknown>;
     if (typeof key !== 'string' || key === '')
       throw invalidArgument(`expectations[${i}].key`, 'a non-empty string', key);
     if (keys.has(key)) {
@@ -76,43 +91,31 @@ function checkExpectations(value: unknown, language: ExpressionLanguage = 'jsona
     keys.add(key);
     if (name !== undefined && typeof name !== 'string')
       throw invalidArgument(`expectations[${i}].name`, 'a string', name);
-    if (typeof script !== 'string' || script.trim() === '') {
-      throw invalidArgument(
-        `expectations[${i}].script`,
-        language === 'javascript'
-          ? 'a JavaScript function body returning a boolean'
-          : 'a JSONata boolean expression',
-        script,
-      );
-    }
-    if (language === 'javascript') {
-      const js = parseJavaScript(script);
-      if (!js.ok) {
+    if (expectationId !== undefined) {
+      // A library reference: the library's script runs; a `script` beside it (a test read back and sent
+      // again) is ignored.
+      if (typeof expectationId !== 'string' || expectationId === '')
+        throw invalidArgument(
+          `expectations[${i}].expectation_id`,
+          'the id of a library expectation',
+          expectationId,
+        );
+      if (!found.has(expectationId)) found.set(expectationId, library(expectationId));
+      const entry = await found.get(expectationId)!;
+      if (entry === null) {
         throw new WeftError(
           ERROR_CODES.INVALID_ARGUMENT,
-          `The script of expectation "${key}" does not parse at line ${js.error.line}, column ${js.error.column}: ${js.error.message}. Fix the JavaScript (a function body, e.g. \`return result === 11;\`).`,
-          {
-            details: {
-              parameter: `expectations[${i}].script`,
-              position: js.error.position,
-              line: js.error.line,
-              column: js.error.column,
-            },
-          },
+          `Expectation "${key}" references library expectation "${expectationId}", which the workflow's library does not have. Create it first (tests.expectations.create), or give the expectation its own \`script\`.`,
+          { details: { parameter: `expectations[${i}].expectation_id`, expectation_id: expectationId } },
         );
       }
-      return { key, name: name ?? key, script };
+      out.push({ key, name: name ?? entry.name, script: entry.script, expectation_id: entry.id });
+      continue;
     }
-    const parsed = parseExpression(script);
-    if (!parsed.ok) {
-      throw new WeftError(
-        ERROR_CODES.INVALID_ARGUMENT,
-        `The script of expectation "${key}" does not parse at position ${parsed.error.position}: ${parsed.error.message}. Fix the JSONata expression.`,
-        { details: { parameter: `expectations[${i}].script`, position: parsed.error.position } },
-      );
-    }
-    return { key, name: name ?? key, script };
-  });
+    checkScript(script, language, `expectations[${i}].script`, `expectation "${key}"`);
+    out.push({ key, name: name ?? key, script: script as string });
+  }
+  return out;
 }
 
 function checkInputObject(value: unknown): Record<string, unknown> {
@@ -128,9 +131,33 @@ function checkStepKey(value: unknown): string | null {
   return value;
 }
 
+/** A test's expectation as it runs: a library reference whose expectation is gone is `missing`. */
+export type ResolvedExpectation = TestExpectation & { missing?: true };
+
+/** The value an expectation result keeps as `output`: small JSON only. */
+function resultOutput(value: unknown): unknown {
+  if (value === undefined) return null;
+  try {
+    const json = JSON.stringify(value);
+    return json !== undefined && json.length <= MAX_RESULT_OUTPUT ? JSON.parse(json) : null;
+  } catch {
+    return null;
+  }
+}
+
+/** The fields every result of expectation `e` carries. */
+function resultBase(e: ResolvedExpectation) {
+  return {
+    key: e.key,
+    name: e.name,
+    ...(e.expectation_id === undefined ? {} : { expectation_id: e.expectation_id }),
+    script: e.script,
+  };
+}
+
 /** Evaluates a test's expectations over a finished run (null: no run, every expectation fails with `why`). */
 export async function evaluateExpectations(
-  test: Pick<WorkflowTest, 'expectations' | 'step_key'>,
+  test: Pick<WorkflowTest, 'step_key'> & { expectations: readonly ResolvedExpectation[] },
   run: RunRecord | null,
   why: string,
   language: ExpressionLanguage = 'jsonata',
@@ -138,8 +165,19 @@ export async function evaluateExpectations(
 ): Promise<ExpectationResult[]> {
   const results: ExpectationResult[] = [];
   for (const e of test.expectations) {
+    const base = resultBase(e);
+    if (e.missing === true) {
+      results.push({
+        ...base,
+        status: 'FAILED',
+        message: `Library expectation "${e.expectation_id}" no longer exists (it was deleted). Update the test: reference another library expectation or give this one its own script.`,
+        output: null,
+        code: ERROR_CODES.NOT_FOUND,
+      });
+      continue;
+    }
     if (run === null) {
-      results.push({ key: e.key, name: e.name, status: 'FAILED', message: why });
+      results.push({ ...base, status: 'FAILED', message: why, output: null });
       continue;
     }
     const scope = {
@@ -175,28 +213,30 @@ export async function evaluateExpectations(
                 },
               }),
             );
-      if (value === true) results.push({ key: e.key, name: e.name, status: 'PASSED', message: null });
+      const output = resultOutput(value);
+      if (value === true) results.push({ ...base, status: 'PASSED', message: null, output });
       else if (value === false) {
         results.push({
-          key: e.key,
-          name: e.name,
+          ...base,
           status: 'FAILED',
           message: `The expectation is false: ${e.script}`,
+          output,
         });
       } else {
         results.push({
-          key: e.key,
-          name: e.name,
+          ...base,
           status: 'FAILED',
           message: `The script must evaluate to true or false, got ${typeName(value)} (${e.script}).`,
+          output,
         });
       }
     } catch (error) {
       results.push({
-        key: e.key,
-        name: e.name,
+        ...base,
         status: 'FAILED',
         message: error instanceof Error ? error.message : String(error),
+        output: null,
+        ...(isWeftError(error) ? { code: error.code } : {}),
       });
     }
   }
@@ -298,8 +338,14 @@ export function testsApi(ctx: RegistryContext, appId: string): TestsApi {
   const locked = <T>(workflowId: string, fn: () => Promise<T>) => ctx.locks.run(`tests:${workflowId}`, fn);
   /** Tests running in the background (execute_async), by id. */
   const pending = new Map<string, Promise<void>>();
+  const library =
+    (workflowId: string): LibraryLookup =>
+    (id) =>
+      libraryExpectation(ctx, appId, workflowId, id);
 
   return {
+    expectations: expectationsApi(ctx, appId),
+
     async create(workflowId, input: CreateTestInput) {
       checkOptions(input, 'input');
       const workflow = await ownWorkflow(ctx, appId, workflowId);
@@ -313,7 +359,11 @@ export function testsApi(ctx: RegistryContext, appId: string): TestsApi {
         name: input.name,
         input: input.input === undefined ? {} : checkInputObject(input.input),
         step_key: checkStepKey(input.step_key),
-        expectations: checkExpectations(input.expectations ?? [], languageOf(ctx, workflow.draft)),
+        expectations: await checkExpectations(
+          input.expectations ?? [],
+          languageOf(ctx, workflow.draft),
+          library(workflow.id),
+        ),
         status: 'DRAFT',
         results: [],
         last_run_id: null,
@@ -349,7 +399,11 @@ export function testsApi(ctx: RegistryContext, appId: string): TestsApi {
       if (patch.step_key !== undefined) next.step_key = checkStepKey(patch.step_key);
       if (patch.expectations !== undefined) {
         const workflow = await ownWorkflow(ctx, appId, test.workflow_id);
-        next.expectations = checkExpectations(patch.expectations, languageOf(ctx, workflow.draft));
+        next.expectations = await checkExpectations(
+          patch.expectations,
+          languageOf(ctx, workflow.draft),
+          library(workflow.id),
+        );
       }
       const updated = await ctx.store.updateTest(test.id, next);
       if (updated === null) throw testNotFound(testId);
@@ -436,8 +490,18 @@ export function testsApi(ctx: RegistryContext, appId: string): TestsApi {
       return { tests, target, marked };
     });
     const { tests, target, marked } = prepared;
+    // One read per library expectation per call, however many tests reference it.
+    const cache = new Map<string, Promise<WorkflowExpectation | null>>();
+    const lookup: LibraryLookup = (id) => {
+      let found = cache.get(id);
+      if (found === undefined) {
+        found = libraryExpectation(ctx, appId, workflow.id, id);
+        cache.set(id, found);
+      }
+      return found;
+    };
     const finish = async (): Promise<TestRunReport> => {
-      const done = await Promise.all(tests.map((test) => runOne(workflow, test, target)));
+      const done = await Promise.all(tests.map((test) => runOne(workflow, test, target, lookup)));
       const stats = await locked(workflow.id, () => refreshStats(ctx, workflow));
       return { tests: done, stats };
     };
@@ -462,7 +526,16 @@ export function testsApi(ctx: RegistryContext, appId: string): TestsApi {
     workflow: Workflow,
     test: WorkflowTest,
     target: Awaited<ReturnType<typeof targetOf>> | null,
+    lookup: LibraryLookup,
   ): Promise<WorkflowTest> {
+    // Library references run the library's current script, read when the test runs.
+    const expectations = await Promise.all(
+      test.expectations.map(async (e): Promise<ResolvedExpectation> => {
+        if (e.expectation_id === undefined) return e;
+        const found = await lookup(e.expectation_id);
+        return found === null ? { ...e, missing: true } : { ...e, script: found.script };
+      }),
+    );
     let run: RunRecord | null = null;
     let why = 'The test has not run yet: run it with tests.run(workflowId).';
     if (target === null) {
@@ -484,7 +557,7 @@ export function testsApi(ctx: RegistryContext, appId: string): TestsApi {
       }
     }
     const results = await evaluateExpectations(
-      test,
+      { step_key: test.step_key, expectations },
       run,
       why,
       languageOf(ctx, run?.workflow_version_draft ?? run?.workflow_version ?? workflow.draft),
@@ -494,6 +567,10 @@ export function testsApi(ctx: RegistryContext, appId: string): TestsApi {
     const updated = await ctx.store.updateTest(test.id, {
       status: testStatus(run, results),
       results,
+      // The copies of library scripts follow the library (a deleted one keeps the last script it ran).
+      ...(expectations.some((e, i) => e.script !== test.expectations[i]!.script)
+        ? { expectations: expectations.map(({ missing: _missing, ...e }) => e) }
+        : {}),
       ...(target === null ? {} : { last_run_id: run?.id ?? null, last_run_at: now }),
       updated_at: now,
     });

@@ -61,6 +61,8 @@ import type {
   ApiKeyRecord,
   AppVariable,
   DiscoverQuery,
+  ExpectationPatch,
+  ExpectationQuery,
   Page,
   PublishedVersion,
   RunCountQuery,
@@ -71,6 +73,7 @@ import type {
   TestQuery,
   VersionQuery,
   Workflow,
+  WorkflowExpectation,
   WorkflowPatch,
   WorkflowQuery,
   WorkflowTest,
@@ -141,6 +144,9 @@ export class MemoryStore implements WeftStore, StoreNotices, StorePresence {
 
   readonly #tests = new Map<string, WorkflowTest>();
   readonly #testsByWorkflow = new Map<string, SortedIndex>();
+
+  readonly #expectations = new Map<string, WorkflowExpectation>();
+  readonly #expectationsByWorkflow = new Map<string, SortedIndex>();
 
   readonly #variables = new Map<string, Map<string, AppVariable>>();
 
@@ -687,6 +693,63 @@ export class MemoryStore implements WeftStore, StoreNotices, StorePresence {
     if (index === undefined) return { data: [], next_cursor: null };
     const page = index.page({ cursor: query.cursor, limit });
     return { data: page.data.map((id) => copy(this.#tests.get(id)!)), next_cursor: page.next_cursor };
+  }
+
+  // ── the expectation library ──────────────────────────────────────────────────────────────────────
+
+  async insertExpectation(expectation: WorkflowExpectation): Promise<void> {
+    if (this.#expectations.has(expectation.id)) {
+      throw new WeftError(ERROR_CODES.CONFLICT, `An expectation with id "${expectation.id}" already exists.`);
+    }
+    const stored = copy(expectation);
+    this.#expectations.set(stored.id, stored);
+    indexIn(this.#expectationsByWorkflow, stored.workflow_id).insert(
+      this.#key('e', stored.id, stored.created_at),
+      stored.id,
+    );
+  }
+
+  async getExpectation(id: string): Promise<WorkflowExpectation | null> {
+    const expectation = this.#expectations.get(id);
+    return expectation === undefined ? null : copy(expectation);
+  }
+
+  async updateExpectation(id: string, patch: ExpectationPatch): Promise<WorkflowExpectation | null> {
+    const current = this.#expectations.get(id);
+    if (current === undefined) return null;
+    const next = { ...current, ...copy(patch) };
+    this.#expectations.set(id, next);
+    return copy(next);
+  }
+
+  async deleteExpectation(id: string): Promise<boolean> {
+    const expectation = this.#expectations.get(id);
+    if (expectation === undefined) return false;
+    this.#expectations.delete(id);
+    this.#expectationsByWorkflow.get(expectation.workflow_id)?.remove(this.#keyOf('e', id), id);
+    this.#keys.delete(`e:${id}`);
+    return true;
+  }
+
+  async listExpectations(query: ExpectationQuery): Promise<Page<WorkflowExpectation>> {
+    const limit = pageLimit(query);
+    const index = this.#expectationsByWorkflow.get(query.workflow_id);
+    if (index === undefined) return { data: [], next_cursor: null };
+    const search = query.search?.toLowerCase() ?? '';
+    const page = index.page({
+      cursor: query.cursor,
+      limit,
+      filter:
+        search === '' ? undefined : (id) => this.#expectations.get(id)!.name.toLowerCase().includes(search),
+    });
+    return {
+      data: page.data.map((id) => copy(this.#expectations.get(id)!)),
+      next_cursor: page.next_cursor,
+    };
+  }
+
+  async countExpectations(workflowId: string): Promise<number> {
+    return this.#expectationsByWorkflow.get(workflowId)?.count({}) ?? 0;
   }
 
   // ── variables ────────────────────────────────────────────────────────────────────────────────────

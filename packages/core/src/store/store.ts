@@ -10,7 +10,7 @@
  * - Every list is an indexed query, newest first, with an opaque cursor (see cursor.ts): workflows by
  *   (app_id, created_at, id); discoverable workflows by (discoverable, created_at, id); versions by
  *   (workflow_id, version); runs by (app_id, created_at, id) and (app_id, workflow_id, created_at, id);
- *   tests by (workflow_id, created_at, id); runs due for purge by (retention_due_at, id).
+ *   tests and library expectations by (workflow_id, created_at, id); runs due for purge by (retention_due_at, id).
  * - Published versions are immutable: `insertVersion` fails with IMMUTABLE_VERSION when a version with
  *   the same id, or the same (workflow_id, version), exists; there is no update.
  * - Values returned are the caller's to keep: changing them never changes what is stored.
@@ -31,6 +31,8 @@ import type {
   ApiKeyRecord,
   AppVariable,
   DiscoverQuery,
+  ExpectationPatch,
+  ExpectationQuery,
   Page,
   PublishedVersion,
   RunCountQuery,
@@ -41,6 +43,7 @@ import type {
   TestQuery,
   VersionQuery,
   Workflow,
+  WorkflowExpectation,
   WorkflowPatch,
   WorkflowQuery,
   WorkflowTest,
@@ -111,6 +114,18 @@ export interface WeftStore extends JournalStore {
   deleteTest(id: string): Promise<boolean>;
   /** One workflow's tests, newest first. */
   listTests(query: TestQuery): Promise<Page<WorkflowTest>>;
+
+  // ── the expectation library (per workflow) ───────────────────────────────────────────────────────
+  /** Fails with CONFLICT when the id exists. */
+  insertExpectation(expectation: WorkflowExpectation): Promise<void>;
+  getExpectation(id: string): Promise<WorkflowExpectation | null>;
+  /** Applies the patch atomically; null when there is no such expectation. */
+  updateExpectation(id: string, patch: ExpectationPatch): Promise<WorkflowExpectation | null>;
+  deleteExpectation(id: string): Promise<boolean>;
+  /** One workflow's expectations, newest first; `search` matches the lowercased name (see ExpectationQuery). */
+  listExpectations(query: ExpectationQuery): Promise<Page<WorkflowExpectation>>;
+  /** How many expectations the workflow's library holds (the registry caps it). */
+  countExpectations(workflowId: string): Promise<number>;
 
   // ── variables ────────────────────────────────────────────────────────────────────────────────────
   /** Upserts by (appId, key). */

@@ -96,8 +96,14 @@ export type ExpectationStatus = 'PASSED' | 'FAILED';
 export interface TestExpectation {
   key: string;
   name: string;
-  /** JSONata boolean over `{ result, output, status, usage, error, input, step }` of the finished run. */
+  /**
+   * JSONata boolean over `{ result, output, status, usage, error, input, step }` of the finished run. With
+   * `expectation_id`: the library expectation's script as of the test's last write or run (a copy for
+   * reading; every run evaluates the library's current script).
+   */
   script: string;
+  /** A workflow-level library expectation (`tests.expectations`) whose script this expectation runs. */
+  expectation_id?: string;
 }
 
 export interface ExpectationResult {
@@ -106,7 +112,33 @@ export interface ExpectationResult {
   status: ExpectationStatus;
   /** Why it failed (false, a non-boolean value, an expression error, no run). */
   message: string | null;
+  /** The library expectation it ran, when the test's expectation references one. */
+  expectation_id?: string;
+  /** The script evaluated (for a library reference: the library's script at that run). */
+  script?: string;
+  /** What the script evaluated to (null when it failed to evaluate, or when its JSON passes 1 KB). */
+  output?: unknown;
+  /** The Weft error code when the script could not be evaluated (an expression error, a deleted library expectation). */
+  code?: string;
 }
+
+/**
+ * An expectation of a workflow's library (the platform's WorkflowExpectationSchema): a named script that
+ * tests of the workflow reference by `expectation_id` instead of carrying their own.
+ */
+export interface WorkflowExpectation {
+  id: string;
+  app_id: string;
+  workflow_id: string;
+  /** 1–256 characters. */
+  name: string;
+  /** In the workflow's language, like a test's expectation script. */
+  script: string;
+  created_at: string;
+  updated_at: string;
+}
+
+export type ExpectationPatch = Partial<Pick<WorkflowExpectation, 'name' | 'script'>> & { updated_at: string };
 
 export interface WorkflowTest {
   id: string;
@@ -193,6 +225,15 @@ export interface RunQuery extends PageQuery {
 
 export interface TestQuery extends PageQuery {
   workflow_id: string;
+}
+
+export interface ExpectationQuery extends PageQuery {
+  workflow_id: string;
+  /**
+   * Only expectations whose name contains this text, compared after `toLowerCase()` of both (stores keep
+   * the lowercased name beside the record, so every store matches alike). Empty: every expectation.
+   */
+  search?: string;
 }
 
 /**
