@@ -22,8 +22,8 @@ import { WORKER_SOURCE } from './worker-source.js';
 /** Time a worker gets past the deadline to report its own limit before it is terminated. */
 const KILL_GRACE_MS = 25;
 /**
- * How long a worker may take to start (Node's worker start-up and JSONata), or to load the JavaScript
- * sandbox, before the evaluation waiting for it fails. Start-up is not the expression's work, so it does
+ * How long a worker may take to start (Node's worker start-up and JSONata) before the evaluation waiting
+ * for it fails. Start-up is not the expression's work, so it does
  * not count against the expression's deadline: on a machine busy enough to take seconds to start a
  * thread, a 1 ms expression must not fail with a time limit. This bound only keeps a worker that never
  * starts from holding its evaluation forever.
@@ -66,8 +66,10 @@ export type WorkerReply = { ok: true; text: string | undefined } | { ok: false; 
 interface Task {
   request: WorkerRequest & { id: number };
   timeoutMs: number;
-  /** Whether the deadline runs (the worker is ready for the request's language), or start-up still does. */
-  armed: boolean;
+  /** When a worker took it (performance.now()): the start bound counts from here. */
+  dispatchedAt: number;
+  /** The deadline passed before the worker had even started: it runs again, in full, once it has. */
+  waitingForStart: boolean;
   signal: AbortSignal | undefined;
   resolve: (reply: WorkerReply) => void;
   reject: (reason: unknown) => void;
@@ -144,9 +146,8 @@ export class SandboxPool {
   /**
    * Evaluates `request` in a worker. Resolves with the worker's reply — a `time` limit when it was still
    * busy `timeoutMs` (+ a short grace) after it started — and rejects with `signal.reason` when the
-   * signal aborts first. The deadline counts from when a worker ready for the request's language takes
-   * it: a worker's start-up and the JavaScript sandbox's loading are bounded apart
-   * (WORKER_START_TIMEOUT_MS), never charged to the expression.
+   * signal aborts first. The deadline counts from when a worker takes the request; if that worker has
+   * not even started by then, the expression never ran and gets its full deadline once it has (#deadline).
    */
   run(request: WorkerRequest, timeoutMs: number, signal?: AbortSignal): Promise<WorkerReply> {
     if (signal?.aborted) return Promise.reject(signal.reason);
@@ -154,7 +155,8 @@ export class SandboxPool {
       const task: Task = {
         request: { ...request, id: nextId++ },
         timeoutMs,
-        armed: false,
+        dispatchedAt: 0,
+        waitingForStart: false,
         signal,
         resolve,
         reject,
@@ -182,29 +184,30 @@ export class SandboxPool {
       slot.task = task;
       task.slot = slot;
       slot.worker.ref();
-      if (slot[task.request.language]) this.#arm(slot, task);
-      else {
-        const waiting = slot;
-        task.timer = setTimeout(
-          () =>
-            this.#kill(waiting, {
-              ok: false,
-              error: { kind: 'start', timeoutMs: this.#startTimeoutMs },
-            }),
-          this.#startTimeoutMs,
-        );
-      }
+      task.dispatchedAt = performance.now();
+      const taken = slot;
+      task.timer = setTimeout(() => this.#deadline(taken, task), task.timeoutMs + KILL_GRACE_MS);
       slot.worker.postMessage(task.request);
     }
   }
 
-  /** The evaluation's deadline starts now (plus a grace for the worker to report its own limit). */
-  #arm(slot: Slot, task: Task): void {
-    if (task.timer !== null) clearTimeout(task.timer);
-    task.armed = true;
+  /**
+   * The deadline (plus a grace for the worker to report its own limit) has passed. A worker that has
+   * started is terminated: the evaluation took too long. A worker that has not even started (a machine
+   * loaded enough to take longer than the deadline to start a thread) never ran the expression: charging
+   * it would fail a 1 ms expression with `"time"`, so it gets its full deadline once the worker has
+   * started, and the start itself is bounded (WORKER_START_TIMEOUT_MS from when the worker took it).
+   */
+  #deadline(slot: Slot, task: Task): void {
+    if (slot.jsonata) {
+      this.#kill(slot, { ok: false, error: { kind: 'limit', limit: 'time' } });
+      return;
+    }
+    task.waitingForStart = true;
+    const left = Math.max(0, this.#startTimeoutMs - (performance.now() - task.dispatchedAt));
     task.timer = setTimeout(
-      () => this.#kill(slot, { ok: false, error: { kind: 'limit', limit: 'time' } }),
-      task.timeoutMs + KILL_GRACE_MS,
+      () => this.#kill(slot, { ok: false, error: { kind: 'start', timeoutMs: this.#startTimeoutMs } }),
+      left,
     );
   }
 
@@ -236,7 +239,14 @@ export class SandboxPool {
       const task = slot.task;
       if ('ready' in reply) {
         slot[reply.ready] = true;
-        if (task !== null && !task.armed && task.request.language === reply.ready) this.#arm(slot, task);
+        if (task?.waitingForStart && reply.ready === 'jsonata') {
+          task.waitingForStart = false;
+          if (task.timer !== null) clearTimeout(task.timer);
+          task.timer = setTimeout(
+            () => this.#kill(slot, { ok: false, error: { kind: 'limit', limit: 'time' } }),
+            task.timeoutMs + KILL_GRACE_MS,
+          );
+        }
         return;
       }
       if (task === null || task.request.id !== reply.id) return;
