@@ -225,6 +225,15 @@ describe('registry arguments', () => {
     );
   });
 
+  it('regressions: workflows.update without a patch', async () => {
+    const w = await world();
+    // Found by the property below (seed -260284266): a TypeError reading `name` of undefined.
+    await expect(w.app.workflows.update(w.workflowId, undefined as never)).rejects.toMatchObject({
+      code: 'INVALID_ARGUMENT',
+      details: { parameter: 'patch' },
+    });
+  });
+
   it('property: every registry method, any argument → success or a WeftError', async () => {
     const w = await world();
     await fc.assert(

@@ -103,6 +103,9 @@ export function workflowsApi(ctx: RegistryContext, appId: string): WorkflowsApi 
     },
 
     async update(id, input: UpdateWorkflowInput) {
+      if (input === undefined) {
+        throw invalidArgument('patch', 'an object { name?, description?, discoverable?, retention? }', input);
+      }
       checkOptions(input, 'patch');
       await ownWorkflow(ctx, appId, id);
       const patch: Omit<WorkflowPatch, 'updated_at'> = {};
