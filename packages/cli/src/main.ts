@@ -222,69 +222,51 @@ export function createProgram(io: Io, setExit: (code: number) => void): Command 
       setExit(await runsShowCommand(id, { output: flags.output, db: flags.db }, io));
     });
 
-  runs
-    .command('replay')
-    .description('run a recorded run again: same pinned version and input, with live progress')
-    .argument('<id>', 'the run id')
-    .option('--from-step <key>', 'keep the records of the steps not downstream of this step; run the rest')
-    .addOption(providerOption('who answers model steps (default as for weft run)'))
-    .option('--fixtures <file>', 'scripted replies (default: <name>.fixtures.json beside the workflow file)')
-    .option('--var <KEY=VALUE>', 'a variable ($vars.KEY); repeatable', keyValue('--var'))
-    .option('--secret <KEY=VALUE>', 'a secret variable; repeatable', keyValue('--secret'))
-    .addOption(outputOption())
-    .option('--json', 'print the run events as NDJSON on stdout instead of progress')
-    .addOption(dbOption())
-    .action(async (id: string, flags: Record<string, any>) => {
-      const { runsReplayCommand } = await import('./commands/runs.js');
-      setExit(
-        await runsReplayCommand(
-          id,
-          {
-            fromStep: flags.fromStep,
-            provider: flags.provider,
-            fixtures: flags.fixtures,
-            var: flags.var ?? [],
-            secret: flags.secret ?? [],
-            output: flags.output,
-            json: flags.json === true,
-            db: flags.db,
-          },
-          io,
-        ),
-      );
-    });
+  /** The options of the commands that drive a recorded run here (replay, resume), and their flags. */
+  const drivingOptions = (command: Command) =>
+    command
+      .addOption(providerOption('who answers model steps (default as for weft run)'))
+      .option(
+        '--fixtures <file>',
+        'scripted replies (default: <name>.fixtures.json beside the workflow file)',
+      )
+      .option('--var <KEY=VALUE>', 'a variable ($vars.KEY); repeatable', keyValue('--var'))
+      .option('--secret <KEY=VALUE>', 'a secret variable; repeatable', keyValue('--secret'))
+      .addOption(outputOption())
+      .option('--json', 'print the run events as NDJSON on stdout instead of progress')
+      .addOption(dbOption());
+  const drivingFlags = (flags: Record<string, any>) => ({
+    provider: flags.provider,
+    fixtures: flags.fixtures,
+    var: flags.var ?? [],
+    secret: flags.secret ?? [],
+    output: flags.output,
+    json: flags.json === true,
+    db: flags.db,
+  });
 
-  runs
-    .command('resume')
-    .description(
-      'resume a run whose weft process died, from its journal: completed steps are not run again (WEFT_LEASE_MS: the lease)',
-    )
-    .argument('<id>', 'the run id (weft runs list shows it as RUNNING (no live owner))')
-    .addOption(providerOption('who answers model steps (default as for weft run)'))
-    .option('--fixtures <file>', 'scripted replies (default: <name>.fixtures.json beside the workflow file)')
-    .option('--var <KEY=VALUE>', 'a variable ($vars.KEY); repeatable', keyValue('--var'))
-    .option('--secret <KEY=VALUE>', 'a secret variable; repeatable', keyValue('--secret'))
-    .addOption(outputOption())
-    .option('--json', 'print the run events as NDJSON on stdout instead of progress')
-    .addOption(dbOption())
-    .action(async (id: string, flags: Record<string, any>) => {
-      const { runsResumeCommand } = await import('./commands/runs.js');
-      setExit(
-        await runsResumeCommand(
-          id,
-          {
-            provider: flags.provider,
-            fixtures: flags.fixtures,
-            var: flags.var ?? [],
-            secret: flags.secret ?? [],
-            output: flags.output,
-            json: flags.json === true,
-            db: flags.db,
-          },
-          io,
-        ),
-      );
-    });
+  drivingOptions(
+    runs
+      .command('replay')
+      .description('run a recorded run again: same pinned version and input, with live progress')
+      .argument('<id>', 'the run id')
+      .option('--from-step <key>', 'keep the records of the steps not downstream of this step; run the rest'),
+  ).action(async (id: string, flags: Record<string, any>) => {
+    const { runsReplayCommand } = await import('./commands/runs.js');
+    setExit(await runsReplayCommand(id, { fromStep: flags.fromStep, ...drivingFlags(flags) }, io));
+  });
+
+  drivingOptions(
+    runs
+      .command('resume')
+      .description(
+        'resume a run whose weft process died, from its journal: completed steps are not run again (WEFT_LEASE_MS: the lease)',
+      )
+      .argument('<id>', 'the run id (weft runs list shows it as RUNNING (no live owner))'),
+  ).action(async (id: string, flags: Record<string, any>) => {
+    const { runsResumeCommand } = await import('./commands/runs.js');
+    setExit(await runsResumeCommand(id, drivingFlags(flags), io));
+  });
 
   runs
     .command('cancel')
