@@ -370,14 +370,7 @@ export class PostgresStore implements WeftStore, StoreNotices, StorePresence {
       const params = new Params();
       const where = [`app_id = ${params.add(query.app_id)}`];
       if (query.include_archived !== true) where.push('NOT archived');
-      this.#cursorRange(query.cursor, where, params);
-      const rows = await this.#rows(
-        this.#pool,
-        `SELECT seq, id, created_at, body FROM ${this.#t('workflows')} WHERE ${where.join(' AND ')}
-         ORDER BY created_at DESC, seq DESC LIMIT ${params.add(limit + 1)}`,
-        params.values,
-      );
-      return this.#createdPage<Workflow>(rows, limit);
+      return this.#newestFirst<Workflow>('workflows', where, params, query.cursor, limit);
     });
   }
 
@@ -387,15 +380,26 @@ export class PostgresStore implements WeftStore, StoreNotices, StorePresence {
       const params = new Params();
       const where = ['discover'];
       if (query.exclude_app_id !== undefined) where.push(`app_id != ${params.add(query.exclude_app_id)}`);
-      this.#cursorRange(query.cursor, where, params);
-      const rows = await this.#rows(
-        this.#pool,
-        `SELECT seq, id, created_at, body FROM ${this.#t('workflows')} WHERE ${where.join(' AND ')}
-         ORDER BY created_at DESC, seq DESC LIMIT ${params.add(limit + 1)}`,
-        params.values,
-      );
-      return this.#createdPage<Workflow>(rows, limit);
+      return this.#newestFirst<Workflow>('workflows', where, params, query.cursor, limit);
     });
+  }
+
+  /** A page of a table of JSON bodies (`seq, id, created_at, body`), newest first, under `where`. */
+  async #newestFirst<T>(
+    table: string,
+    where: string[],
+    params: Params,
+    cursor: string | null | undefined,
+    limit: number,
+  ): Promise<Page<T>> {
+    this.#cursorRange(cursor, where, params);
+    const rows = await this.#rows(
+      this.#pool,
+      `SELECT seq, id, created_at, body FROM ${this.#t(table)} WHERE ${where.join(' AND ')}
+       ORDER BY created_at DESC, seq DESC LIMIT ${params.add(limit + 1)}`,
+      params.values,
+    );
+    return this.#createdPage<T>(rows, limit);
   }
 
   /** Adds `(created_at, seq) < cursor` to a created_at-ordered list. */
@@ -1155,14 +1159,7 @@ export class PostgresStore implements WeftStore, StoreNotices, StorePresence {
     return this.#do('listTests', async () => {
       const params = new Params();
       const where = [`workflow_id = ${params.add(query.workflow_id)}`];
-      this.#cursorRange(query.cursor, where, params);
-      const rows = await this.#rows(
-        this.#pool,
-        `SELECT seq, id, created_at, body FROM ${this.#t('tests')} WHERE ${where.join(' AND ')}
-         ORDER BY created_at DESC, seq DESC LIMIT ${params.add(limit + 1)}`,
-        params.values,
-      );
-      return this.#createdPage<WorkflowTest>(rows, limit);
+      return this.#newestFirst<WorkflowTest>('tests', where, params, query.cursor, limit);
     });
   }
 
@@ -1234,14 +1231,7 @@ export class PostgresStore implements WeftStore, StoreNotices, StorePresence {
         // strpos, not LIKE: no wildcard in the search text has a meaning.
         where.push(`strpos(name_lower, ${params.add(query.search.toLowerCase())}) > 0`);
       }
-      this.#cursorRange(query.cursor, where, params);
-      const rows = await this.#rows(
-        this.#pool,
-        `SELECT seq, id, created_at, body FROM ${this.#t('expectations')} WHERE ${where.join(' AND ')}
-         ORDER BY created_at DESC, seq DESC LIMIT ${params.add(limit + 1)}`,
-        params.values,
-      );
-      return this.#createdPage<WorkflowExpectation>(rows, limit);
+      return this.#newestFirst<WorkflowExpectation>('expectations', where, params, query.cursor, limit);
     });
   }
 

@@ -455,13 +455,7 @@ export class SqliteStore implements WeftStore {
       const where = ['app_id = ?'];
       const params: unknown[] = [query.app_id];
       if (query.include_archived !== true) where.push('archived = 0');
-      this.#cursorRange(query.cursor, where, params);
-      const rows = this.#all(
-        `SELECT seq, id, created_at, body FROM workflows WHERE ${where.join(' AND ')} ORDER BY created_at DESC, seq DESC LIMIT ?`,
-        ...params,
-        limit + 1,
-      );
-      return this.#createdPage<Workflow>(rows, limit);
+      return this.#newestFirst<Workflow>('workflows', where, params, query.cursor, limit);
     });
   }
 
@@ -474,14 +468,25 @@ export class SqliteStore implements WeftStore {
         where.push('app_id != ?');
         params.push(query.exclude_app_id);
       }
-      this.#cursorRange(query.cursor, where, params);
-      const rows = this.#all(
-        `SELECT seq, id, created_at, body FROM workflows WHERE ${where.join(' AND ')} ORDER BY created_at DESC, seq DESC LIMIT ?`,
-        ...params,
-        limit + 1,
-      );
-      return this.#createdPage<Workflow>(rows, limit);
+      return this.#newestFirst<Workflow>('workflows', where, params, query.cursor, limit);
     });
+  }
+
+  /** A page of a table of JSON bodies (`seq, id, created_at, body`), newest first, under `where`. */
+  #newestFirst<T>(
+    table: string,
+    where: string[],
+    params: unknown[],
+    cursor: string | null | undefined,
+    limit: number,
+  ): Page<T> {
+    this.#cursorRange(cursor, where, params);
+    const rows = this.#all(
+      `SELECT seq, id, created_at, body FROM ${table} WHERE ${where.join(' AND ')} ORDER BY created_at DESC, seq DESC LIMIT ?`,
+      ...params,
+      limit + 1,
+    );
+    return this.#createdPage<T>(rows, limit);
   }
 
   /** Adds `(created_at, seq) < cursor` to a created_at-ordered list. */
@@ -1079,13 +1084,7 @@ export class SqliteStore implements WeftStore {
     return this.#do('listTests', () => {
       const where = ['workflow_id = ?'];
       const params: unknown[] = [query.workflow_id];
-      this.#cursorRange(query.cursor, where, params);
-      const rows = this.#all(
-        `SELECT seq, id, created_at, body FROM tests WHERE ${where.join(' AND ')} ORDER BY created_at DESC, seq DESC LIMIT ?`,
-        ...params,
-        limit + 1,
-      );
-      return this.#createdPage<WorkflowTest>(rows, limit);
+      return this.#newestFirst<WorkflowTest>('tests', where, params, query.cursor, limit);
     });
   }
 
@@ -1149,13 +1148,7 @@ export class SqliteStore implements WeftStore {
         where.push('instr(name_lower, ?) > 0');
         params.push(query.search.toLowerCase());
       }
-      this.#cursorRange(query.cursor, where, params);
-      const rows = this.#all(
-        `SELECT seq, id, created_at, body FROM expectations WHERE ${where.join(' AND ')} ORDER BY created_at DESC, seq DESC LIMIT ?`,
-        ...params,
-        limit + 1,
-      );
-      return this.#createdPage<WorkflowExpectation>(rows, limit);
+      return this.#newestFirst<WorkflowExpectation>('expectations', where, params, query.cursor, limit);
     });
   }
 
