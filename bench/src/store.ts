@@ -195,7 +195,10 @@ function rawWriter(path: string, synchronous: SynchronousMode) {
        input, result, error, usage, retention, workflow_version, workflow_version_draft, owner_id, lease_until)
      VALUES (?, 'app', 'app', 'wf', 'RUNNING', 'WORKFLOW', ?, ?, ?, ?, 'null', 'null', ?, 'null', 'null', ?, ?, ?)`,
   );
-  const insertEntry = db.prepare('INSERT INTO journal (run_id, seq, type, at, data) VALUES (?, ?, ?, ?, ?)');
+  // One row per append, as the store writes it (migration 4, "journal packs").
+  const insertPack = db.prepare(
+    'INSERT INTO journal_packs (run_id, seq, last_seq, entries) VALUES (?, ?, ?, ?)',
+  );
   const upsertStep = db.prepare(
     'INSERT INTO steps (run_id, key, pos, body) VALUES (?, ?, ?, ?) ON CONFLICT (run_id, key) DO UPDATE SET body = excluded.body',
   );
@@ -217,8 +220,11 @@ function rawWriter(path: string, synchronous: SynchronousMode) {
           FAR,
         );
       }
-      for (const { seq, type, at, ...data } of batch.entries)
-        insertEntry.run(id, seq, type, at, JSON.stringify(data));
+      const entries = batch.entries;
+      if (entries.length > 0) {
+        const pack = entries.map(({ run_id: _, seq: __, type, at, ...data }) => [type, at, data]);
+        insertPack.run(id, entries[0]!.seq, entries[entries.length - 1]!.seq, JSON.stringify(pack));
+      }
       let pos = 0;
       for (const [key, r] of Object.entries(batch.steps ?? {}))
         upsertStep.run(id, key, pos++, JSON.stringify(r));

@@ -157,6 +157,30 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX expectations_by_workflow ON expectations (workflow_id, created_at, seq);
     `,
   },
+  {
+    version: 4,
+    name: 'the journal as one row per append (journal packs)',
+    sql: `
+      -- One row per append instead of one per entry: entries is a JSON array of [type, at, data], the
+      -- entry at index i having seq = seq + i; last_seq is the pack's last. A 10-step run that ends in
+      -- one macrotask writes one row instead of 22 (fewer cells and bytes per commit; W10). A run's
+      -- packs never overlap, so its last pack (by seq) holds its last entry.
+      CREATE TABLE journal_packs (
+        run_id TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        last_seq INTEGER NOT NULL,
+        entries TEXT NOT NULL,
+        PRIMARY KEY (run_id, seq)
+      ) WITHOUT ROWID;
+      -- The entries of an older file become packs of one entry each (data is JSON text already; a row
+      -- that is not JSON is carried as a string, which fails only that run's reads, with STORE_ERROR).
+      INSERT INTO journal_packs (run_id, seq, last_seq, entries)
+        SELECT run_id, seq, seq,
+               json_array(json_array(type, at, CASE WHEN json_valid(data) THEN json(data) ELSE data END))
+        FROM journal;
+      DROP TABLE journal;
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

@@ -145,7 +145,7 @@ const RUN_COLUMNS = `${RUN_FIELDS.join(', ')}`;
 /** A run's lease; its journal_seq is the journal's last seq (the row's column is a floor for purged runs). */
 const LEASE_COLUMNS =
   'id AS run_id, status, owner_id, lease_until, ' +
-  'coalesce((SELECT max(seq) FROM journal WHERE journal.run_id = runs.id), journal_seq) AS journal_seq';
+  'coalesce((SELECT last_seq FROM journal_packs WHERE journal_packs.run_id = runs.id ORDER BY seq DESC LIMIT 1), journal_seq) AS journal_seq';
 
 /** Upserts a step record; a new key goes after the run's others (pos), an existing one keeps its place. */
 const UPSERT_STEP =
@@ -155,10 +155,10 @@ const UPSERT_STEP =
 /** Rows per multi-row INSERT of an append (journal entries, step records): one statement per chunk. */
 const ROWS_PER_INSERT = 32;
 
-/** `INSERT INTO journal` of `n` entries (prepared once per n). */
-function journalInsert(n: number): string {
-  return `INSERT INTO journal (run_id, seq, type, at, data) VALUES ${Array(n).fill('(?, ?, ?, ?, ?)').join(', ')}`;
-}
+/** One append's entries: one row (migration 4, "journal packs"). */
+const INSERT_PACK = 'INSERT INTO journal_packs (run_id, seq, last_seq, entries) VALUES (?, ?, ?, ?)';
+/** The packs holding entries after `seq`, in order (the first may begin at or before it). */
+const SELECT_PACKS = 'SELECT seq, entries FROM journal_packs WHERE run_id = ? AND last_seq > ? ORDER BY seq';
 
 /**
  * Upserts `n` step records at positions given by the caller (the run's count of records + i: a new key
@@ -229,7 +229,8 @@ function preserveOf(retention: unknown): number {
 }
 
 interface SerialisedBatch {
-  entries: ReadonlyArray<readonly [number, string, string, string]>;
+  /** The entries as one pack (a JSON array of `[type, at, data]`), or null when the batch has none. */
+  pack: { first: number; last: number; json: string } | null;
   steps: ReadonlyArray<readonly [string, string]>;
 }
 
@@ -247,10 +248,17 @@ function serialise(batch: JournalBatch): SerialisedBatch {
       );
     }
   }
+  const { entries } = batch;
   return {
-    entries: batch.entries.map(
-      (entry) => [entry.seq, entry.type, entry.at, JSON.stringify(entryData(entry))] as const,
-    ),
+    // One JSON text for the whole batch: the entries' seqs run on from the first without gaps (checked).
+    pack:
+      entries.length === 0
+        ? null
+        : {
+            first: entries[0]!.seq,
+            last: entries[entries.length - 1]!.seq,
+            json: JSON.stringify(entries.map((entry) => [entry.type, entry.at, entryData(entry)])),
+          },
     steps:
       batch.steps === undefined
         ? []
@@ -261,8 +269,7 @@ function serialise(batch: JournalBatch): SerialisedBatch {
 /** The run's lease after an accepted append: what the write made of `lease` (no read back). */
 function leaseAfter(lease: RunLease, batch: JournalBatch, rows: SerialisedBatch): RunLease {
   const status = batch.run?.status ?? lease.status;
-  const last = rows.entries[rows.entries.length - 1];
-  const journal_seq = last === undefined ? lease.journal_seq : last[0];
+  const journal_seq = rows.pack === null ? lease.journal_seq : rows.pack.last;
   // A status that ends the run releases the lease.
   if (!isLiveStatus(status))
     return { run_id: lease.run_id, status, owner_id: null, lease_until: null, journal_seq };
@@ -273,6 +280,40 @@ function leaseAfter(lease: RunLease, batch: JournalBatch, rows: SerialisedBatch)
     lease_until: batch.lease_until ?? lease.lease_until,
     journal_seq,
   };
+}
+
+/**
+ * A journal pack's entries, `[type, at, data]` each. The file is checked as it is read: a pack another
+ * program wrote wrong fails the read with STORE_ERROR saying which run and seq, instead of a resume
+ * folding something that is not an entry.
+ */
+function unpack(runId: string, first: number, json: string): Array<[string, string, Row]> {
+  let entries: unknown;
+  try {
+    entries = JSON.parse(json);
+  } catch {
+    entries = null;
+  }
+  const ok =
+    Array.isArray(entries) &&
+    entries.every(
+      (e: unknown) =>
+        Array.isArray(e) &&
+        e.length === 3 &&
+        typeof e[0] === 'string' &&
+        typeof e[1] === 'string' &&
+        e[2] !== null &&
+        typeof e[2] === 'object' &&
+        !Array.isArray(e[2]),
+    );
+  if (!ok) {
+    throw new WeftError(
+      ERROR_CODES.STORE_ERROR,
+      `Run ${runId}: the journal pack from seq ${first} in the SQLite file is not a JSON array of [type, at, data] entries; the file was changed by something other than Weft. Restore it from a backup, or delete the run.`,
+      { details: { run_id: runId, seq: first, cause: 'CORRUPT_JOURNAL' }, retryable: false },
+    );
+  }
+  return entries as Array<[string, string, Row]>;
 }
 
 /** A page from rows fetched with LIMIT limit + 1. */
@@ -810,7 +851,7 @@ export class SqliteStore implements WeftStore {
           purgeStepRecord(JSON.parse(step.body as string) as StepRecord),
         );
       }
-      this.#exec('DELETE FROM journal WHERE run_id = ?', id);
+      this.#exec('DELETE FROM journal_packs WHERE run_id = ?', id);
       return this.#runRow(updated);
     });
   }
@@ -895,22 +936,10 @@ export class SqliteStore implements WeftStore {
     return leaseAfter(lease, batch, rows);
   }
 
-  /** A batch's journal entries and step records, a multi-row INSERT per ROWS_PER_INSERT rows. */
+  /** A batch's journal entries (one pack row) and step records (a multi-row INSERT per ROWS_PER_INSERT). */
   #writeRows(runId: string, rows: SerialisedBatch, newRun: boolean): void {
-    const { entries, steps } = rows;
-    for (let start = 0; start < entries.length; start += ROWS_PER_INSERT) {
-      const n = Math.min(ROWS_PER_INSERT, entries.length - start);
-      const params: SqlValue[] = new Array(n * 5);
-      for (let i = 0; i < n; i++) {
-        const [seq, type, at, data] = entries[start + i]!;
-        params[i * 5] = runId;
-        params[i * 5 + 1] = seq;
-        params[i * 5 + 2] = type;
-        params[i * 5 + 3] = at;
-        params[i * 5 + 4] = data;
-      }
-      this.#prepare(journalInsert(n)).run(params);
-    }
+    const { pack, steps } = rows;
+    if (pack !== null) this.#exec(INSERT_PACK, runId, pack.first, pack.last, pack.json);
     if (steps.length === 0) return;
     // A new key goes after the run's records (its position), an existing one keeps its place.
     const count = newRun
@@ -932,22 +961,20 @@ export class SqliteStore implements WeftStore {
 
   async loadJournal(runId: string, query?: JournalQuery): Promise<JournalEntry[]> {
     const { after, limit } = journalRange(query);
-    return this.#do('loadJournal', () =>
-      this.#all(
-        'SELECT seq, type, at, data FROM journal WHERE run_id = ? AND seq > ? ORDER BY seq LIMIT ?',
-        runId,
-        after,
-        limit,
-      ).map((row) =>
-        loadedEntry(
-          runId,
-          row.seq as number,
-          row.type as string,
-          row.at as string,
-          JSON.parse(row.data as string) as Row,
-        ),
-      ),
-    );
+    return this.#do('loadJournal', () => {
+      const out: JournalEntry[] = [];
+      // Packs are read one at a time and only until `limit` entries are in hand.
+      for (const row of this.#prepare(SELECT_PACKS).iterate(runId, after) as Iterable<Row>) {
+        const first = row.seq as number;
+        const entries = unpack(runId, first, row.entries as string);
+        for (let i = Math.max(0, after + 1 - first); i < entries.length && out.length < limit; i++) {
+          const [type, at, data] = entries[i]!;
+          out.push(loadedEntry(runId, first + i, type, at, data));
+        }
+        if (out.length >= limit) break;
+      }
+      return out;
+    });
   }
 
   async claimRun(runId: string, claim: ClaimRequest): Promise<ClaimResult> {
