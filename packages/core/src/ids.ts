@@ -20,9 +20,6 @@ const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'
 const POOL = Buffer.alloc(4096);
 let poolAt = POOL.length;
 
-let lastMs = -1;
-let counter = 0;
-
 function randomStart(): number {
   if (poolAt + 2 > POOL.length) refill();
   const value = ((POOL[poolAt]! << 8) | POOL[poolAt + 1]!) & 0x7ff;
@@ -35,20 +32,37 @@ function refill(): void {
   poolAt = 0;
 }
 
-/** A new UUID version 7 string (lowercase hex, 8-4-4-4-12), later than every one this process made. */
-export function uuidv7(now: number = Date.now()): string {
-  if (now > lastMs) {
-    lastMs = now;
-    counter = randomStart();
-  } else if (++counter > 0xfff) {
-    // 2,048+ ids in one millisecond (or a clock that stepped back): borrow the next millisecond.
-    lastMs += 1;
-    counter = randomStart();
-  }
+/**
+ * A generator of UUID version 7 strings (lowercase hex, 8-4-4-4-12), each later than every one it made
+ * before. Each generator keeps its own last millisecond and counter.
+ */
+export function uuidv7Generator(): (now?: number) => string {
+  let lastMs = -1;
+  let counter = 0;
+  return (now: number = Date.now()): string => {
+    if (now > lastMs) {
+      lastMs = now;
+      counter = randomStart();
+    } else if (++counter > 0xfff) {
+      // 2,048+ ids in one millisecond (or a clock that stepped back): borrow the next millisecond.
+      lastMs += 1;
+      counter = randomStart();
+    }
+    return format(lastMs, counter);
+  };
+}
+
+const processIds = uuidv7Generator();
+
+/** The registry's default id generator: one sequence per process, on the real clock. */
+export function uuidv7(): string {
+  return processIds();
+}
+
+function format(ms: number, counter: number): string {
   if (poolAt + 8 > POOL.length) refill();
   const r = poolAt;
   poolAt += 8;
-  const ms = lastMs;
   const high = Math.floor(ms / 0x10000); // the top 32 of the 48 bits
   const low = ms % 0x10000;
   return (
