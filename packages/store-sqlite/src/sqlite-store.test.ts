@@ -178,7 +178,7 @@ describe('migrations', () => {
     store.close();
   });
 
-  it('migrate a version-3 database (a row per journal entry) to journal packs, keeping every entry', async () => {
+  it('migrate a version-3 database (a row per journal entry and per step record) to appends, keeping every entry and record', async () => {
     const path = file();
     const db = new Database(path);
     expect(migrate(db, path, at(0), MIGRATIONS.slice(0, 3))).toEqual([1, 2, 3]);
@@ -198,12 +198,19 @@ describe('migrations', () => {
     insert.run('r', 2, 'step.started', at(2), JSON.stringify({ key: 'a', index: null, attempt: 1 }));
     insert.run('r', 3, 'step.settled', at(3), JSON.stringify({ key: 'a', output: [1, { x: null }] }));
     insert.run('bad', 1, 'run.started', at(1), 'not json {');
+    // Step records, saved in the order b, a (their positions): the order they come back in.
+    const step = db.prepare('INSERT INTO steps (run_id, key, pos, body) VALUES (?, ?, ?, ?)');
+    step.run('r', 'b', 0, JSON.stringify(stepFixture('b')));
+    step.run('r', 'a', 1, JSON.stringify(stepFixture('a')));
+    step.run('bad', 'x', 0, 'not json {');
     db.close();
 
     const store = sqliteStore({ path });
     const check = new Database(path);
     expect(schemaVersion(check)).toBe(SCHEMA_VERSION);
-    expect(check.prepare("SELECT name FROM sqlite_master WHERE name = 'journal'").get()).toBeUndefined();
+    expect(
+      check.prepare("SELECT name FROM sqlite_master WHERE name IN ('journal', 'steps')").get(),
+    ).toBeUndefined();
     check.close();
     expect(await store.loadJournal('r')).toEqual([
       {
@@ -225,6 +232,21 @@ describe('migrations', () => {
       entries: [raw({ seq: 4, type: 'step.started', at: at(4) }), raw({ seq: 5, type: 'x', at: at(4) })],
     });
     expect((await store.loadJournal('r', { after_seq: 2 })).map((e) => e.seq)).toEqual([3, 4, 5]);
+    const steps = (await store.getStepResults(['r'])).get('r')!;
+    expect(steps).toEqual({ b: stepFixture('b'), a: stepFixture('a') });
+    expect(Object.keys(steps)).toEqual(['b', 'a']);
+    // An upsert keeps the key's place and takes the new value; a new key goes last.
+    await store.appendJournal('r', {
+      owner_id: 'p1',
+      now: at(5),
+      entries: [],
+      steps: { a: stepFixture('a2'), c: stepFixture('c') },
+    });
+    await store.saveStepResult('r', 'b', stepFixture('b2'));
+    const after = (await store.getStepResults(['r'])).get('r')!;
+    expect(Object.keys(after)).toEqual(['b', 'a', 'c']);
+    expect(after).toEqual({ b: stepFixture('b2'), a: stepFixture('a2'), c: stepFixture('c') });
+    expect((await errorOf(() => store.getStepResults(['bad']))).code).toBe('STORE_ERROR');
     // The entry that was not JSON fails its own run's reads (STORE_ERROR), nothing else.
     const error = await errorOf(() => store.loadJournal('bad'));
     expect(error.code).toBe('STORE_ERROR');
@@ -361,12 +383,15 @@ describe('SQL specifics', () => {
     expect(
       plan('SELECT * FROM workflows WHERE discover = 1 ORDER BY created_at DESC, seq DESC LIMIT 5'),
     ).toMatch(/USING INDEX workflows_discover/);
-    expect(plan("SELECT * FROM journal_packs WHERE run_id = 'r' AND last_seq > 3 ORDER BY seq")).toMatch(
-      /USING PRIMARY KEY/,
+    expect(plan("SELECT * FROM appends WHERE run_id = 'r' AND last_seq > 3 ORDER BY last_seq")).toMatch(
+      /USING INDEX appends_by_run/,
     );
-    // The lease's journal_seq: the run's last pack, one index seek (not a scan of its packs).
-    expect(plan("SELECT last_seq FROM journal_packs WHERE run_id = 'r' ORDER BY seq DESC LIMIT 1")).toMatch(
-      /USING PRIMARY KEY/,
+    // The lease's journal_seq: one index seek (not a scan of the run's appends).
+    expect(plan("SELECT max(last_seq) FROM appends WHERE run_id = 'r'")).toMatch(
+      /USING COVERING INDEX appends_by_run/,
+    );
+    expect(plan("SELECT steps FROM appends WHERE run_id = 'r' AND steps IS NOT NULL ORDER BY id")).toMatch(
+      /USING INDEX appends_by_run/,
     );
     db.close();
   });

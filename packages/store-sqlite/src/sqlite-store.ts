@@ -145,31 +145,18 @@ const RUN_COLUMNS = `${RUN_FIELDS.join(', ')}`;
 /** A run's lease; its journal_seq is the journal's last seq (the row's column is a floor for purged runs). */
 const LEASE_COLUMNS =
   'id AS run_id, status, owner_id, lease_until, ' +
-  'coalesce((SELECT last_seq FROM journal_packs WHERE journal_packs.run_id = runs.id ORDER BY seq DESC LIMIT 1), journal_seq) AS journal_seq';
-
-/** Upserts a step record; a new key goes after the run's others (pos), an existing one keeps its place. */
-const UPSERT_STEP =
-  'INSERT INTO steps (run_id, key, pos, body) VALUES (?, ?, (SELECT count(*) FROM steps WHERE run_id = ?), ?) ' +
-  'ON CONFLICT (run_id, key) DO UPDATE SET body = excluded.body';
-
-/** Rows per multi-row INSERT of an append (journal entries, step records): one statement per chunk. */
-const ROWS_PER_INSERT = 32;
-
-/** One append's entries: one row (migration 4, "journal packs"). */
-const INSERT_PACK = 'INSERT INTO journal_packs (run_id, seq, last_seq, entries) VALUES (?, ?, ?, ?)';
-/** The packs holding entries after `seq`, in order (the first may begin at or before it). */
-const SELECT_PACKS = 'SELECT seq, entries FROM journal_packs WHERE run_id = ? AND last_seq > ? ORDER BY seq';
+  'coalesce((SELECT max(last_seq) FROM appends WHERE appends.run_id = runs.id), journal_seq) AS journal_seq';
 
 /**
- * Upserts `n` step records at positions given by the caller (the run's count of records + i: a new key
- * goes after the run's others; an existing one keeps its place, as UPSERT_STEP).
+ * One accepted append: its entries and the step records it carried, as one row (migration 4, "appends").
+ * A run's step records are the merge of its appends' `steps` in row order: a key keeps the place of its
+ * first record and the value of its last (an upsert).
  */
-function stepsUpsert(n: number): string {
-  return (
-    `INSERT INTO steps (run_id, key, pos, body) VALUES ${Array(n).fill('(?, ?, ?, ?)').join(', ')} ` +
-    'ON CONFLICT (run_id, key) DO UPDATE SET body = excluded.body'
-  );
-}
+const INSERT_APPEND = 'INSERT INTO appends (run_id, last_seq, seq, steps, entries) VALUES (?, ?, ?, ?, ?)';
+/** The appends holding entries after `seq`, in order (the first may begin at or before it). */
+const SELECT_PACKS = 'SELECT seq, entries FROM appends WHERE run_id = ? AND last_seq > ? ORDER BY last_seq';
+/** The step records of a run, in the order they were written. */
+const SELECT_STEPS = 'SELECT steps FROM appends WHERE run_id = ? AND steps IS NOT NULL ORDER BY id';
 
 const RETRYABLE_SQLITE = new Set([
   'SQLITE_BUSY',
@@ -231,7 +218,8 @@ function preserveOf(retention: unknown): number {
 interface SerialisedBatch {
   /** The entries as one pack (a JSON array of `[type, at, data]`), or null when the batch has none. */
   pack: { first: number; last: number; json: string } | null;
-  steps: ReadonlyArray<readonly [string, string]>;
+  /** The step records as one JSON object by key, or null when the batch has none. */
+  steps: string | null;
 }
 
 /**
@@ -259,11 +247,46 @@ function serialise(batch: JournalBatch): SerialisedBatch {
             last: entries[entries.length - 1]!.seq,
             json: JSON.stringify(entries.map((entry) => [entry.type, entry.at, entryData(entry)])),
           },
-    steps:
-      batch.steps === undefined
-        ? []
-        : Object.entries(batch.steps).map(([key, record]) => [key, JSON.stringify(record)] as const),
+    steps: batch.steps === undefined || isEmpty(batch.steps) ? null : JSON.stringify(batch.steps),
   };
+}
+
+/** `target[key] = value` as an own property, even for a "__proto__" key (JSON.parse keeps it as data). */
+function setOwn(target: object, key: string, value: unknown): void {
+  Object.defineProperty(target, key, { value, writable: true, enumerable: true, configurable: true });
+}
+
+function isEmpty(value: object): boolean {
+  for (const _ in value) return false;
+  return true;
+}
+
+/**
+ * Merges a run's `steps` columns (in row order) into `into`: a key keeps its first place and takes its
+ * last value. A column that is not a JSON object of objects (the file was edited by something else)
+ * fails the read with STORE_ERROR.
+ */
+function mergeSteps(runId: string, into: Record<string, StepRecord>, json: string): void {
+  let steps: unknown;
+  try {
+    steps = JSON.parse(json);
+  } catch {
+    steps = null;
+  }
+  if (steps === null || typeof steps !== 'object' || Array.isArray(steps)) throw corruptSteps(runId);
+  for (const key of Object.keys(steps)) {
+    const record = (steps as Record<string, unknown>)[key];
+    if (record === null || typeof record !== 'object' || Array.isArray(record)) throw corruptSteps(runId);
+    setOwn(into, key, record);
+  }
+}
+
+function corruptSteps(runId: string): WeftError {
+  return new WeftError(
+    ERROR_CODES.STORE_ERROR,
+    `Run ${runId}: a step-record column in the SQLite file is not a JSON object of step records; the file was changed by something other than Weft. Restore it from a backup, or delete the run.`,
+    { details: { run_id: runId, cause: 'CORRUPT_STEPS' }, retryable: false },
+  );
 }
 
 /** The run's lease after an accepted append: what the write made of `lease` (no read back). */
@@ -793,7 +816,16 @@ export class SqliteStore implements WeftStore {
   }
 
   #saveStep(runId: string, key: string, record: StepRecord): void {
-    this.#exec(UPSERT_STEP, runId, key, runId, JSON.stringify(record));
+    const steps: Record<string, StepRecord> = {};
+    setOwn(steps, key, record);
+    this.#exec(INSERT_APPEND, runId, null, null, JSON.stringify(steps), null);
+  }
+
+  /** A run's step records (the merge of its appends'). */
+  #steps(runId: string): Record<string, StepRecord> {
+    const out: Record<string, StepRecord> = {};
+    for (const row of this.#all(SELECT_STEPS, runId)) mergeSteps(runId, out, row.steps as string);
+    return out;
   }
 
   async getStepResults(runIds: readonly string[]): Promise<Map<string, Record<string, StepRecord>>> {
@@ -802,11 +834,12 @@ export class SqliteStore implements WeftStore {
       for (const id of runIds) out.set(id, {});
       if (runIds.length === 0) return out;
       const rows = this.#all(
-        'SELECT run_id, key, body FROM steps WHERE run_id IN (SELECT value FROM json_each(?)) ORDER BY run_id, pos',
+        'SELECT run_id, steps FROM appends WHERE run_id IN (SELECT value FROM json_each(?)) AND steps IS NOT NULL ORDER BY run_id, id',
         JSON.stringify(runIds),
       );
       for (const row of rows) {
-        out.get(row.run_id as string)![row.key as string] = JSON.parse(row.body as string) as StepRecord;
+        const runId = row.run_id as string;
+        mergeSteps(runId, out.get(runId)!, row.steps as string);
       }
       return out;
     });
@@ -844,14 +877,14 @@ export class SqliteStore implements WeftStore {
         // The entries go; how far the journal went stays (getLease keeps answering the same).
         { purged_at: purgedAt, journal_seq: this.#lease(id)!.journal_seq },
       )!;
-      for (const step of this.#all('SELECT key, body FROM steps WHERE run_id = ?', id)) {
-        this.#saveStep(
-          id,
-          step.key as string,
-          purgeStepRecord(JSON.parse(step.body as string) as StepRecord),
-        );
+      const steps = this.#steps(id);
+      // The entries go; the step records stay, purged, as one append without entries.
+      this.#exec('DELETE FROM appends WHERE run_id = ?', id);
+      if (!isEmpty(steps)) {
+        const purgedSteps: Record<string, StepRecord> = {};
+        for (const key of Object.keys(steps)) setOwn(purgedSteps, key, purgeStepRecord(steps[key]!));
+        this.#exec(INSERT_APPEND, id, null, null, JSON.stringify(purgedSteps), null);
       }
-      this.#exec('DELETE FROM journal_packs WHERE run_id = ?', id);
       return this.#runRow(updated);
     });
   }
@@ -906,7 +939,7 @@ export class SqliteStore implements WeftStore {
     const lease = this.#lease(runId);
     if (lease === null) throw runNotFoundInStore(runId);
     checkAppend(lease, batch);
-    this.#writeRows(runId, rows, false);
+    this.#writeRows(runId, rows);
     const ends = batch.run?.status !== undefined && !isLiveStatus(batch.run.status);
     const after = leaseAfter(lease, batch, rows);
     // The run row is written only when the batch changes it: most batches touch the journal and steps only.
@@ -932,31 +965,15 @@ export class SqliteStore implements WeftStore {
     const row: Row = { ...(run as unknown as Row) };
     for (const [field, value] of Object.entries(batch.run ?? {})) if (value !== undefined) row[field] = value;
     this.#insertRow(row as unknown as RunRow, grant);
-    this.#writeRows(run.id, rows, true);
+    this.#writeRows(run.id, rows);
     return leaseAfter(lease, batch, rows);
   }
 
-  /** A batch's journal entries (one pack row) and step records (a multi-row INSERT per ROWS_PER_INSERT). */
-  #writeRows(runId: string, rows: SerialisedBatch, newRun: boolean): void {
+  /** A batch's journal entries and step records: one row (nothing for a batch with neither). */
+  #writeRows(runId: string, rows: SerialisedBatch): void {
     const { pack, steps } = rows;
-    if (pack !== null) this.#exec(INSERT_PACK, runId, pack.first, pack.last, pack.json);
-    if (steps.length === 0) return;
-    // A new key goes after the run's records (its position), an existing one keeps its place.
-    const count = newRun
-      ? 0
-      : Number(this.#get('SELECT count(*) AS n FROM steps WHERE run_id = ?', runId)!.n);
-    for (let start = 0; start < steps.length; start += ROWS_PER_INSERT) {
-      const n = Math.min(ROWS_PER_INSERT, steps.length - start);
-      const params: SqlValue[] = new Array(n * 4);
-      for (let i = 0; i < n; i++) {
-        const [key, body] = steps[start + i]!;
-        params[i * 4] = runId;
-        params[i * 4 + 1] = key;
-        params[i * 4 + 2] = count + start + i;
-        params[i * 4 + 3] = body;
-      }
-      this.#prepare(stepsUpsert(n)).run(params);
-    }
+    if (pack === null && steps === null) return;
+    this.#exec(INSERT_APPEND, runId, pack?.last ?? null, pack?.first ?? null, steps, pack?.json ?? null);
   }
 
   async loadJournal(runId: string, query?: JournalQuery): Promise<JournalEntry[]> {
