@@ -1582,7 +1582,7 @@ export class Runner implements ContextHost {
 
   /**
    * The stand-in `KEPT` holds for a long run: a runner of the same plan with no per-step data, its run
-   * object and `run.started` entry, the run's last step record and `run.ended` entry, and a scope view — each made where a run
+   * object, run fields and `run.started` entry, the run's last step record and `run.ended` entry, and a scope view — each made where a run
    * makes them, so that they share the run's maps; what they hold of the run is one step's record without
    * its output or logs. Nothing of it is reachable from outside or ever runs.
    */
@@ -1612,7 +1612,17 @@ export class Runner implements ContextHost {
     record.output = null;
     record.logs = [];
     twin.#run = runRecord(twin.state, this.plan.document, twin.#secrets);
-    return [twin, record, twin.#startedEntry(), this.#endEntry(), scopeView(STEP.COMPLETED, null, null)];
+    // `fields()` too: `runRecord` builds the run object from a `runFields` object, whose map is embedded in
+    // its optimised code; without one alive, that map died at a GC and `runRecord` deoptimised once per
+    // long run after it ("weak objects", then "insufficient type feedback": W7a).
+    return [
+      twin,
+      record,
+      twin.fields(),
+      twin.#startedEntry(),
+      this.#endEntry(),
+      scopeView(STEP.COMPLETED, null, null),
+    ];
   }
 
   // ── slots ───────────────────────────────────────────────────────────────────────────────────────
