@@ -165,6 +165,8 @@ export class Runner implements ContextHost {
   readonly #secrets: string[];
   readonly #scope: Record<string, unknown>;
   readonly #stepsScope: Record<string, unknown>;
+  /** The scope's views by plan step, for a plan whose templates read steps by index (`plan.stepRefs`). */
+  readonly #views: unknown[] | null;
   readonly #runInfo: RunInfo;
   #plainBindings: ExpressionBindings | null = null;
   /** Events emitted (public `seq`; every event counts, listened to or not). */
@@ -221,6 +223,7 @@ export class Runner implements ContextHost {
     });
     this.#stepsScope = {};
     this.#scope = { input: this.state.input };
+    this.#views = plan.stepRefs ? new Array<unknown>(options.shapesOnly ? 0 : plan.steps.length) : null;
     if (options.journal !== null) {
       this.#writer = writerFor(options.journal, core.limits.journalTimeoutMs);
       this.#journal = new RunJournal(this.id, this.#writer, (error) => this.#journalFailed(error));
@@ -774,7 +777,7 @@ export class Runner implements ContextHost {
         return undefined;
       }
     }
-    const config = configNow(s, this.#scope, bindings);
+    const config = configNow(s, this.#scope, bindings, this.#views);
     if (config === undefined)
       return this.#render(i, index, attempt, entry, scope, item, itemIndex, signal, bindings);
     return this.#call(i, index, attempt, entry, config, scope, item, itemIndex, signal, bindings);
@@ -1659,6 +1662,7 @@ export class Runner implements ContextHost {
     if (this.plan.usesSteps) this.#stepsScope[s.key] = view;
     // The run input keeps the name `input` even when a step is keyed "input" (reach it as $steps.input).
     if (s.key !== 'input') this.#scope[s.key] = view;
+    if (this.#views !== null) this.#views[i] = view;
   }
 
   // ── what a durable store projects (the registry, registry/journal-sink.ts) ─────────────────────
