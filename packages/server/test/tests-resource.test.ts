@@ -93,7 +93,8 @@ describe('tests', () => {
     });
     expect(started.status).toBe(200);
     expect(started.body.status).toBe('RUNNING');
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    // The test's run starts in the background: cancel once it is in progress, not after a fixed time.
+    await gates.reached('tests');
     const cancelled = await t.call('POST', `/apps/c/workflows/${w}/tests/cancel`);
     expect(cancelled.body.cancelled).toHaveLength(1);
     const ended = await t.weft.app('app_a').tests.wait(test.id);

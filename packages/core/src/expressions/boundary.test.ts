@@ -17,9 +17,11 @@ afterEach(async () => {
 
 describe('the sandbox pool: a worker start-up is not charged to the expression', () => {
   it('a worker that takes longer to start than the deadline still evaluates a quick expression', async () => {
-    const pool = new SandboxPool(1, DEFAULT_EXPRESSION_LIMITS.maxMemoryBytes, { startDelayMs: 300 });
+    // Start-up (600 ms) outlasts the deadline and its kill grace (400 + 25 ms); the deadline still leaves a
+    // loaded machine time for the evaluation itself once the worker is ready (50 ms raced a busy CPU).
+    const pool = new SandboxPool(1, DEFAULT_EXPRESSION_LIMITS.maxMemoryBytes, { startDelayMs: 600 });
     pools.push(pool);
-    const reply = await pool.run(request('n * 10 + $count([1, 2])', 50), 50);
+    const reply = await pool.run(request('n * 10 + $count([1, 2])', 400), 400);
     expect(reply).toMatchObject({ ok: true, text: '22' });
   });
 
