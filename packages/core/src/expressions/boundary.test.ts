@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { SandboxPool, startFailure, type WorkerRequest } from './boundary.js';
 import { DEFAULT_EXPRESSION_LIMITS } from './jsonata.js';
+import { decodeSandboxValue, functionText } from './sandbox-source.js';
 
 const request = (source: string, timeoutMs: number): WorkerRequest => ({
   language: 'jsonata',
@@ -23,6 +24,26 @@ describe('the sandbox pool: a worker start-up is not charged to the expression',
     pools.push(pool);
     const reply = await pool.run(request('n * 10 + $count([1, 2])', 400), 400);
     expect(reply).toMatchObject({ ok: true, text: '22' });
+  });
+
+  it('JavaScript: a worker whose sandbox takes longer to load than the deadline still evaluates a quick body', async () => {
+    // Regression: the worker counted as started once JSONata was ready, so loading QuickJS (WebAssembly:
+    // seconds on a loaded CI machine) was charged to a 3 ms body, which then failed with a time limit.
+    const pool = new SandboxPool(1, DEFAULT_EXPRESSION_LIMITS.maxMemoryBytes, { sandboxDelayMs: 600 });
+    pools.push(pool);
+    const reply = await pool.run(
+      {
+        language: 'javascript',
+        text: functionText([], 'return 6 * 7;'),
+        // The caps (log entries, log chars, result chars, undefined parameters, console), no parameters.
+        argsJson: JSON.stringify([[100, 1000, 1000, [], 0]]),
+        maxMemoryBytes: DEFAULT_EXPRESSION_LIMITS.maxMemoryBytes,
+        timeoutMs: 400,
+      },
+      400,
+    );
+    if (!reply.ok) expect.fail(JSON.stringify(reply));
+    expect(decodeSandboxValue(reply.text!)).toMatchObject({ kind: 'value', value: 42 });
   });
 
   it('the deadline still holds once the worker is ready', async () => {
