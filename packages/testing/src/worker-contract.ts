@@ -442,6 +442,7 @@ export function describeWorkers(name: string, options: WorkerContractOptions): v
     });
 
     it('a worker that dies has its run taken over by another after the lease, from its journal', async () => {
+      const LEASE = { leaseMs: 1_500, heartbeatMs: 100 };
       const store = await open();
       const client = weft({ store, worker: false, steps: refuse });
       const { app, workflow } = await workflowOf(client, [
@@ -452,9 +453,12 @@ export function describeWorkers(name: string, options: WorkerContractOptions): v
       const executions: string[] = [];
       const held = resolvers<void>();
       const cut = severable(await reopen(store));
+      // Leases long enough that a loaded machine renews them in time: an append needs an unexpired lease,
+      // and with 300 ms A's lapsed under load (PostgreSQL) before its append of \`a\` — B ran \`a\` again.
+      // Only the sever ends A's lease here.
       const a = weft({
         store: cut.store,
-        owner: { leaseMs: 300, heartbeatMs: 50 },
+        owner: LEASE,
         worker: { concurrency: 1, pollMs: 50 },
         steps: {
           work: (ctx: StepContext) => {
@@ -478,7 +482,7 @@ export function describeWorkers(name: string, options: WorkerContractOptions): v
       };
       weft({
         store: await reopen(store),
-        owner: { leaseMs: 300, heartbeatMs: 50 },
+        owner: LEASE,
         worker: { concurrency: 1, pollMs: 50 },
         steps: { work: step, hold: step },
       });
