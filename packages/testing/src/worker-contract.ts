@@ -230,7 +230,9 @@ export function describeWorkers(name: string, options: WorkerContractOptions): v
 
     it('cancel from a client stops the handler running on a worker (run.cancel), within the cancel grace', async () => {
       const store = await open();
-      const client = weft({ store, worker: false, steps: refuse });
+      // The client waits for the worker up to its own grace + 1 s before it writes the row itself: long,
+      // so that a loaded machine's slow notice is not taken for a worker that does not answer.
+      const client = weft({ store, worker: false, steps: refuse, limits: { cancelGraceMs: 30_000 } });
       const { app, workflow } = await workflowOf(client, [
         ['a', 'hold'],
         ['b', 'work'],
