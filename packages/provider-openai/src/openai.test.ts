@@ -394,8 +394,10 @@ describe('openai provider: reliability', () => {
       sse.send(chunk({ content: 'start' }));
     });
     const deltas: string[] = [];
+    // 1 s, not 150 ms: the same timeout bounds the wait for the response, which a loaded machine's first
+    // request can exceed — then the error says "no response", not "stalled", and no delta arrived.
     const error = await caught(
-      provider({ timeoutMs: 150 }).complete(request({ onDelta: (d) => deltas.push(d) })),
+      provider({ timeoutMs: 1_000 }).complete(request({ onDelta: (d) => deltas.push(d) })),
     );
     expect(error.code).toBe(ERROR_CODES.PROVIDER_TIMEOUT);
     expect(error.message).toMatch(/stalled/);
