@@ -49,12 +49,16 @@ describe('the sandbox pool: a worker start-up is not charged to the expression',
   it('the deadline still holds once the worker is ready', async () => {
     const pool = new SandboxPool(1, DEFAULT_EXPRESSION_LIMITS.maxMemoryBytes, { startDelayMs: 300 });
     pools.push(pool);
-    // A catastrophic regex never reaches JSONata's own guards: the host's kill at the deadline ends it.
+    // A catastrophic regex never reaches JSONata's own guards: the host's kill at the deadline ends it —
+    // unless a loaded machine stalls the worker for the whole 50 ms before the regex starts, and JSONata's
+    // own timeout (D1012, the same EXPRESSION_LIMIT "time" for the user) ends it first. Either way the
+    // deadline held (under two busy loops, D1012 came once in three runs of the suite).
     const reply = await pool.run(request('$contains("' + 'a'.repeat(34) + '!", /^(a+)+$/)', 50), 50);
-    expect(reply, JSON.stringify(reply)).toMatchObject({
-      ok: false,
-      error: { kind: 'limit', limit: 'time' },
-    });
+    const ended = reply.ok ? 'ok' : reply.error.kind === 'jsonata' ? reply.error.code : reply.error;
+    expect(
+      ended === 'D1012' || (typeof ended === 'object' && ended.kind === 'limit' && ended.limit === 'time'),
+      JSON.stringify(reply),
+    ).toBe(true);
   });
 
   it('a worker that never starts fails the evaluation after the start bound, with a clear message', async () => {
