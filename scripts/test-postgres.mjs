@@ -182,7 +182,6 @@ export async function startTestPostgres({ fast = true, timeoutMs = 120_000 } = {
       timeoutMs,
     );
     rmSync(passwordFile);
-    port = await freePort();
     const flags = [
       '-c',
       'listen_addresses=127.0.0.1',
@@ -193,37 +192,53 @@ export async function startTestPostgres({ fast = true, timeoutMs = 120_000 } = {
       'max_connections=200',
       ...(fast ? ['-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off'] : []),
     ];
-    await new Promise((resolve, reject) => {
-      let log = '';
-      const server = spawn(join(native, 'bin', 'postgres'), ['-D', data, '-p', String(port), ...flags], {
-        ...user,
-        env,
-        stdio: ['ignore', 'ignore', 'pipe'],
-      });
-      child = server;
-      process.on('exit', onExit);
-      const timer = setTimeout(
-        () => fail(new Error(`PostgreSQL did not start within ${timeoutMs} ms`)),
-        timeoutMs,
-      );
-      function fail(error) {
-        clearTimeout(timer);
-        reject(new Error(`${error.message}\n${log.split('\n').slice(-15).join('\n')}`));
-      }
-      server.on('error', (error) => fail(new Error(`PostgreSQL could not start: ${error.message}`)));
-      server.on('exit', (code, signal) =>
-        fail(new Error(`PostgreSQL exited (code ${code}, signal ${signal})`)),
-      );
-      server.stderr.on('data', (chunk) => {
-        log = (log + chunk).slice(-20_000);
-        if (log.includes('database system is ready to accept connections')) {
+    /** Starts the server on `port`; resolves once it accepts connections. */
+    function listen(port) {
+      return new Promise((resolve, reject) => {
+        let log = '';
+        const server = spawn(join(native, 'bin', 'postgres'), ['-D', data, '-p', String(port), ...flags], {
+          ...user,
+          env,
+          stdio: ['ignore', 'ignore', 'pipe'],
+        });
+        child = server;
+        process.off('exit', onExit);
+        process.on('exit', onExit);
+        const timer = setTimeout(
+          () => fail(new Error(`PostgreSQL did not start within ${timeoutMs} ms`)),
+          timeoutMs,
+        );
+        function fail(error) {
           clearTimeout(timer);
-          resolve();
+          reject(new Error(`${error.message}\n${log.split('\n').slice(-15).join('\n')}`));
         }
+        server.on('error', (error) => fail(new Error(`PostgreSQL could not start: ${error.message}`)));
+        server.on('exit', (code, signal) =>
+          fail(new Error(`PostgreSQL exited (code ${code}, signal ${signal})`)),
+        );
+        server.stderr.on('data', (chunk) => {
+          log = (log + chunk).slice(-20_000);
+          if (log.includes('database system is ready to accept connections')) {
+            clearTimeout(timer);
+            resolve();
+          }
+        });
+        // Resolves once: later output (and the exit at stop) is ignored, but must be read.
+        server.stderr.on('end', () => {});
       });
-      // Resolves once: later output (and the exit at stop) is ignored, but must be read.
-      server.stderr.on('end', () => {});
-    });
+    }
+
+    // The free port is only free when we look: another process may bind it before PostgreSQL does (a
+    // loaded CI machine takes a while to get there). Then PostgreSQL exits saying so: take another port.
+    for (let attempt = 1; ; attempt++) {
+      port = await freePort();
+      try {
+        await listen(port);
+        break;
+      } catch (error) {
+        if (attempt >= 5 || !/could not bind|Address already in use/i.test(error.message)) throw error;
+      }
+    }
   } catch (error) {
     await stop();
     throw error;

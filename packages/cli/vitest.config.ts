@@ -7,6 +7,8 @@ export default weftProject('cli', {
   pool: 'forks',
   // A throwaway PostgreSQL server for `weft worker` / `weft run --db postgres://…` (test/worker.test.ts).
   globalSetup: ['../store-postgres/src/test-support/global-setup.ts'],
-  testTimeout: 30_000,
-  hookTimeout: 30_000,
+  // Catches hangs, not slowness: a test that starts `weft serve` twice spends most of 30 s starting Node
+  // processes when the machine is busy.
+  testTimeout: 120_000,
+  hookTimeout: 120_000,
 });

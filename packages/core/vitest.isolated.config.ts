@@ -7,4 +7,4 @@ export const ISOLATED = [
   'src/run/lifetime.test.ts',
 ];
 
-export default isolatedProject('core', ISOLATED, { testTimeout: 30_000 });
+export default isolatedProject('core', ISOLATED, { testTimeout: 30_000, hookTimeout: 30_000 });

@@ -1,3 +1,7 @@
 import { weftProject } from '../../vitest.shared.js';
 
-export default weftProject('provider-openai', { include: ['src/**/*.test.ts'], testTimeout: 30_000 });
+export default weftProject('provider-openai', {
+  include: ['src/**/*.test.ts'],
+  testTimeout: 30_000,
+  hookTimeout: 30_000,
+});

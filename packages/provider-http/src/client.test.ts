@@ -3,6 +3,7 @@ import { type MockServer, sendJson, startMockServer, startSse } from '@weft/test
 import { afterEach, describe, expect, it } from 'vitest';
 import { createHttpClient, type HttpClientOptions, readEvents, readJson } from './client.js';
 import { providerError } from './errors.js';
+import { sleep } from './retry.js';
 
 const KEY = 'sk-weft-test-9f8e7d6c5b4a';
 let server: MockServer | undefined;
@@ -112,10 +113,23 @@ describe('createHttpClient', () => {
   it('a caller abort during the backoff wait is CANCELLED', async () => {
     server = await startMockServer((_req, res) => sendJson(res, 500, {}));
     const controller = new AbortController();
-    const c = createHttpClient({ provider: 'test', retry: { baseDelayMs: 10_000 }, random: () => 0.9 });
+    let backingOff!: () => void;
+    const inBackoff = new Promise<void>((resolve) => {
+      backingOff = resolve;
+    });
+    const c = createHttpClient({
+      provider: 'test',
+      retry: { baseDelayMs: 10_000 },
+      random: () => 0.9,
+      // The real sleep, announced: the abort comes once the client waits (not after a guessed 30 ms).
+      sleep: (ms, signal) => {
+        backingOff();
+        return sleep(ms, signal);
+      },
+    });
     const pending = postJson(c, server.url, controller.signal);
-    while (server.requests.length === 0) await new Promise((r) => setTimeout(r, 5));
-    await new Promise((r) => setTimeout(r, 30));
+    await inBackoff;
+    expect(server.requests).toHaveLength(1);
     controller.abort();
     const error = await caught(pending);
     expect(error.code).toBe(ERROR_CODES.CANCELLED);

@@ -60,9 +60,10 @@ describe('back-pressure', () => {
       const stream = stalledStream(`${t.url}/apps/c/workflows/${wf.body.id}/runs`, t.keys.A, {
         workflow_version_id: 'draft',
       });
-      await stream.responded;
-      // Let the run finish while nothing is read.
-      await new Promise((resolve) => setTimeout(resolve, 1500));
+      const res = await stream.responded;
+      // Let the run finish while nothing is read: until it has ended, not for a fixed time (a loaded
+      // machine may need longer, and a reader that starts early is not a slow reader).
+      await t.weft.app('app_a').runs.wait(res.headers['x-weft-run-id'] as string);
       const { events, complete } = await stream.readAll();
       expect(complete).toBe(true);
       const chunks = events.filter((e) => e.event === 'chunk');

@@ -11,14 +11,32 @@ export const waitForCancel = (ctx: StepContext) =>
 export function createGates() {
   const waiting = new Map<string, () => void>();
   const opened = new Set<string>();
+  const arrivals = new Map<string, { promise: Promise<void>; resolve: () => void }>();
+  const arrival = (name: string) => {
+    let found = arrivals.get(name);
+    if (found === undefined) {
+      let resolve!: () => void;
+      const promise = new Promise<void>((r) => {
+        resolve = r;
+      });
+      found = { promise, resolve };
+      arrivals.set(name, found);
+    }
+    return found;
+  };
   return {
     hold: (ctx: StepContext) =>
       new Promise<string>((resolve, reject) => {
         const name = String((ctx.config as { input?: { gate?: unknown } }).input?.gate ?? 'default');
+        arrival(name).resolve();
         if (opened.has(name)) return resolve(`passed ${name}`);
         waiting.set(name, () => resolve(`passed ${name}`));
         ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason));
       }),
+    /** Resolves once a `hold` step has reached gate `name`: wait for this, not for a fixed time. */
+    reached(name = 'default'): Promise<void> {
+      return arrival(name).promise;
+    },
     open(name = 'default') {
       opened.add(name);
       waiting.get(name)?.();

@@ -6,9 +6,8 @@ import { startServer, type TestServer } from './helpers.js';
 const gates = createGates();
 let t: TestServer;
 let wid: string;
-beforeAll(async () => {
-  t = await startServer({ weft: { steps: { hold: gates.hold } } });
-  wid = (
+const doubler = async (): Promise<string> =>
+  (
     await t.call('POST', '/apps/c/workflows', {
       body: {
         name: 'Double',
@@ -16,11 +15,17 @@ beforeAll(async () => {
       },
     })
   ).body.id;
+beforeAll(async () => {
+  t = await startServer({ weft: { steps: { hold: gates.hold } } });
+  wid = await doubler();
 });
 afterAll(() => t.close());
 
 describe('tests', () => {
   it('create (DRAFT), run all, read with its run, stats, re-evaluate expectations, update, delete', async () => {
+    // A workflow of its own: it counts the workflow's tests, which the other tests here add to (the
+    // shuffled order of \`--sequence.shuffle\` ran one of them first).
+    const wid = await doubler();
     const created = await t.call('POST', `/apps/c/workflows/${wid}/tests`, {
       body: {
         name: 'doubles 21',
@@ -93,7 +98,8 @@ describe('tests', () => {
     });
     expect(started.status).toBe(200);
     expect(started.body.status).toBe('RUNNING');
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    // The test's run starts in the background: cancel once it is in progress, not after a fixed time.
+    await gates.reached('tests');
     const cancelled = await t.call('POST', `/apps/c/workflows/${w}/tests/cancel`);
     expect(cancelled.body.cancelled).toHaveLength(1);
     const ended = await t.weft.app('app_a').tests.wait(test.id);
@@ -160,20 +166,26 @@ describe('variables', () => {
   });
 
   it('no answer of any route contains a secret value', async () => {
+    // In app B: the test above lists app A's variables, whatever the order the tests run in.
+    const key = t.keys.B;
     const secret = 'sk-very-secret-value-42';
-    await t.call('POST', '/apps/c/variables', { body: { key: 'token', value: secret, secret: true } });
+    await t.call('POST', '/apps/c/variables', { key, body: { key: 'token', value: secret, secret: true } });
     const w = (
       await t.call('POST', '/apps/c/workflows', {
+        key,
         body: { name: 'Leak', draft: { steps: [{ type: 'code', key: 'c', code: '$vars.token' }] } },
       })
     ).body.id;
     const bodies = [
-      await t.call('GET', '/apps/c/variables'),
-      await t.call('PATCH', '/apps/c/variables', { body: [{ key: 'token', secret: true }] }),
-      await t.call('PATCH', '/apps/c/variables/token', { body: {} }),
-      await t.call('POST', `/apps/c/workflows/${w}/runs`, { body: { workflow_version_id: 'draft' } }),
-      await t.call('GET', `/apps/c/workflows/${w}/runs`),
+      await t.call('GET', '/apps/c/variables', { key }),
+      await t.call('PATCH', '/apps/c/variables', { key, body: [{ key: 'token', secret: true }] }),
+      await t.call('PATCH', '/apps/c/variables/token', { key, body: {} }),
+      await t.call('POST', `/apps/c/workflows/${w}/runs`, { key, body: { workflow_version_id: 'draft' } }),
+      await t.call('GET', `/apps/c/workflows/${w}/runs`, { key }),
     ];
-    for (const answer of bodies) expect(JSON.stringify(answer.body)).not.toContain(secret);
+    for (const answer of bodies) {
+      expect(answer.status).toBe(200);
+      expect(JSON.stringify(answer.body)).not.toContain(secret);
+    }
   });
 });

@@ -57,7 +57,8 @@ async function execute(source: string): Promise<void> {
 it('docs/durability.md has PostgreSQL examples, and they type-check against the public API', () => {
   expect(examples.length).toBeGreaterThan(1);
   expect(typeErrors(examples)).toEqual([]);
-}, 60_000);
+  // The TypeScript compiler: 18–39 s measured on the shared 2-core machine under load; this catches a hang.
+}, 180_000);
 
 describeWithPostgres('docs/durability.md PostgreSQL examples', () => {
   afterAll(async () => {

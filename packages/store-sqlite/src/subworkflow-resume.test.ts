@@ -193,7 +193,10 @@ describe('an interrupted workflow step re-attaches to its child run', () => {
     const { app, child, parent } = await workflows(a);
     const started = await app.runs.run(parent.id, { version: 'draft', background: true });
     parentId = started.id;
-    for (let i = 0; i < 400 && !dead; i++) await new Promise((resolve) => setTimeout(resolve, 5));
+    // Bounded by time, not by a count of 5 ms turns (which a loaded machine can use up first).
+    for (const end = Date.now() + 30_000; !dead && Date.now() < end; ) {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
     expect(dead).toBe(true);
     const children = await first.listRuns({ app_id: 'app_1', workflow_id: child.id });
     expect(children.data).toHaveLength(1);

@@ -508,7 +508,9 @@ export function describeDurableRuns(name: string, options: DurableContractOption
           const cut = severable(store);
           const w = weft({
             store: cut.store,
-            owner: { leaseMs: 300, heartbeatMs: 20 },
+            // A frequent heartbeat (it writes the end once the store works again); a lease a loaded
+            // machine renews in time (an append needs an unexpired one).
+            owner: { leaseMs: 5_000, heartbeatMs: 20 },
             steps: { work: stepAfterAnAppend(cut) },
           });
           const app = w.app('app_1');

@@ -210,7 +210,8 @@ describe('scriptedProvider: usage, latency, streaming, calls', () => {
     setTimeout(() => controller.abort(), 20);
     const t0 = Date.now();
     await expect(pending).rejects.toMatchObject({ code: ERROR_CODES.CANCELLED });
-    expect(Date.now() - t0).toBeLessThan(2000);
+    // Cut short: settled before its 10 s latency could have ended (not a speed bound).
+    expect(Date.now() - t0).toBeLessThan(10_000);
     await expect(slow.complete(request({ signal: AbortSignal.abort() }))).rejects.toMatchObject({
       code: ERROR_CODES.CANCELLED,
     });

@@ -230,7 +230,9 @@ export function describeWorkers(name: string, options: WorkerContractOptions): v
 
     it('cancel from a client stops the handler running on a worker (run.cancel), within the cancel grace', async () => {
       const store = await open();
-      const client = weft({ store, worker: false, steps: refuse });
+      // The client waits for the worker up to its own grace + 1 s before it writes the row itself: long,
+      // so that a loaded machine's slow notice is not taken for a worker that does not answer.
+      const client = weft({ store, worker: false, steps: refuse, limits: { cancelGraceMs: 30_000 } });
       const { app, workflow } = await workflowOf(client, [
         ['a', 'hold'],
         ['b', 'work'],
@@ -442,6 +444,7 @@ export function describeWorkers(name: string, options: WorkerContractOptions): v
     });
 
     it('a worker that dies has its run taken over by another after the lease, from its journal', async () => {
+      const LEASE = { leaseMs: 1_500, heartbeatMs: 100 };
       const store = await open();
       const client = weft({ store, worker: false, steps: refuse });
       const { app, workflow } = await workflowOf(client, [
@@ -452,9 +455,12 @@ export function describeWorkers(name: string, options: WorkerContractOptions): v
       const executions: string[] = [];
       const held = resolvers<void>();
       const cut = severable(await reopen(store));
+      // Leases long enough that a loaded machine renews them in time: an append needs an unexpired lease,
+      // and with 300 ms A's lapsed under load (PostgreSQL) before its append of \`a\` — B ran \`a\` again.
+      // Only the sever ends A's lease here.
       const a = weft({
         store: cut.store,
-        owner: { leaseMs: 300, heartbeatMs: 50 },
+        owner: LEASE,
         worker: { concurrency: 1, pollMs: 50 },
         steps: {
           work: (ctx: StepContext) => {
@@ -478,7 +484,7 @@ export function describeWorkers(name: string, options: WorkerContractOptions): v
       };
       weft({
         store: await reopen(store),
-        owner: { leaseMs: 300, heartbeatMs: 50 },
+        owner: LEASE,
         worker: { concurrency: 1, pollMs: 50 },
         steps: { work: step, hold: step },
       });

@@ -96,6 +96,8 @@ export interface SandboxPoolOptions {
   startTimeoutMs?: number;
   /** Milliseconds the worker busy-waits before it reports ready (tests of a slow start only). */
   startDelayMs?: number;
+  /** Milliseconds the worker busy-waits while it loads its JavaScript sandbox (tests only). */
+  sandboxDelayMs?: number;
 }
 
 let nextId = 1;
@@ -112,12 +114,14 @@ export class SandboxPool {
 
   readonly #startTimeoutMs: number;
   readonly #startDelayMs: number;
+  readonly #sandboxDelayMs: number;
 
   constructor(size: number, maxMemoryBytes: number, options: SandboxPoolOptions = {}) {
     this.#size = size;
     this.#memoryMb = Math.ceil(maxMemoryBytes / 1024 / 1024);
     this.#startTimeoutMs = options.startTimeoutMs ?? WORKER_START_TIMEOUT_MS;
     this.#startDelayMs = options.startDelayMs ?? 0;
+    this.#sandboxDelayMs = options.sandboxDelayMs ?? 0;
   }
 
   /** Terminates every worker (an evaluation under way settles as lost); new ones start on demand. */
@@ -199,7 +203,9 @@ export class SandboxPool {
    * started, and the start itself is bounded (WORKER_START_TIMEOUT_MS from when the worker took it).
    */
   #deadline(slot: Slot, task: Task): void {
-    if (slot.jsonata) {
+    // Started means able to evaluate this request's language: JavaScript also needs the worker's QuickJS
+    // sandbox loaded (WebAssembly: seconds on a loaded machine), which is start-up too, not the expression.
+    if (slot[task.request.language]) {
       this.#kill(slot, { ok: false, error: { kind: 'limit', limit: 'time' } });
       return;
     }
@@ -224,6 +230,7 @@ export class SandboxPool {
         stackBytes: SANDBOX_STACK_BYTES,
         maxFunctions: MAX_CACHED_FUNCTIONS,
         startDelayMs: this.#startDelayMs,
+        sandboxDelayMs: this.#sandboxDelayMs,
       },
       resourceLimits: {
         maxOldGenerationSizeMb: this.#memoryMb + WORKER_HEADROOM_MB,
@@ -239,7 +246,7 @@ export class SandboxPool {
       const task = slot.task;
       if ('ready' in reply) {
         slot[reply.ready] = true;
-        if (task?.waitingForStart && reply.ready === 'jsonata') {
+        if (task?.waitingForStart && reply.ready === task.request.language) {
           task.waitingForStart = false;
           if (task.timer !== null) clearTimeout(task.timer);
           task.timer = setTimeout(

@@ -116,9 +116,15 @@ describe('the host stays responsive', () => {
     ['javascript', 'while (true) {}'],
   ] as const) {
     it(`${language}: a 10 ms timer fires, and another run completes, while a hostile evaluation runs`, async () => {
-      const engine = createEngine({ limits: { expression: { timeoutMs: 1500 } } });
+      // The hostile evaluation runs until both probes are in, then is cancelled: a deadline would race
+      // the probes on a loaded machine (the other run may need a second worker started, seconds under
+      // load). That the deadline ends such a case with a time limit is the corpus above.
+      const engine = createEngine({ limits: { expression: { timeoutMs: 30_000 } } });
       const hostile = engine.start({ language, steps: [{ type: 'code', key: 'h', code: source }] });
       let hostileEnded = false;
+      void hostile.done.then(() => {
+        hostileEnded = true;
+      });
       let timerFiredWhileRunning: boolean | undefined;
       let otherCompletedWhileRunning: boolean | undefined;
       // Armed once the hostile step has started: the probe measures the evaluation, not compiling.
@@ -146,17 +152,20 @@ describe('the host stays responsive', () => {
         .then((run) => {
           otherCompletedWhileRunning = !hostileEnded && run.status === 'COMPLETED';
         });
-      const run = await hostile.done;
-      hostileEnded = true;
       await Promise.all([timer, other]);
-      expect(run.output.h!.error).toMatchObject({ code: 'EXPRESSION_LIMIT', details: { limit: 'time' } });
       expect(timerFiredWhileRunning).toBe(true);
       expect(otherCompletedWhileRunning).toBe(true);
+      await hostile.cancel('probed');
+      const run = await hostile.done;
+      expect(run.output.h!.status).toBe('CANCELLED');
     });
   }
 
   it('a loop of many short JavaScript evaluations lets timers run between them', async () => {
-    const engine = createEngine();
+    // A deadline no loaded machine reaches: under load an iteration outgrows the inline budget and goes to a
+    // worker, whose first evaluation may pay the worker's start-up (charged while the deadline has not
+    // passed, semantics.md) — this test is about the main thread yielding, not about that deadline.
+    const engine = createEngine({ limits: { expression: { timeoutMs: 30_000 } } });
     // Each iteration burns ~3 ms of main-thread time (under the 5 ms inline budget).
     const busy = 'const t = Date.now(); while (Date.now() - t < 3) {} return index;';
     const run = engine.start({
@@ -167,7 +176,7 @@ describe('the host stays responsive', () => {
     const interval = setInterval(() => ticks++, 5);
     const done = await run.done;
     clearInterval(interval);
-    expect(done.status).toBe('COMPLETED');
+    expect(done.status, JSON.stringify(done.error)).toBe('COMPLETED');
     expect(done.result).toHaveLength(60);
     // 60 × 3 ms of work: a 5 ms interval ran many times during it, not once at the end.
     expect(ticks).toBeGreaterThan(3);

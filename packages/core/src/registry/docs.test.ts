@@ -50,7 +50,8 @@ describe('docs examples', () => {
   it('exist, and type-check against the public API', () => {
     for (const [file, list] of sources) expect(list.length, file).toBeGreaterThan(0);
     expect(typeErrors([...sources.values()].flat())).toEqual([]);
-  }, 60_000);
+    // The TypeScript compiler: 18–39 s measured on the shared 2-core machine under load; this catches a hang.
+  }, 180_000);
 
   describe.each(DOCS)('docs/%s', (file) => {
     it.each(

@@ -305,15 +305,25 @@ describe('workflow (sub-workflow)', () => {
     expect(run.status).toBe('COMPLETED');
     expect(peak).toBe(3);
 
+    // Cancelled once the sub-workflow's step runs (an event, not a 5 ms sleep that a loaded machine can
+    // end before the sub-workflow has even started).
+    let entered!: () => void;
+    const waiting = new Promise<void>((resolve) => {
+      entered = resolve;
+    });
     const blocking = createEngine({
       steps: {
-        wait: (ctx) =>
-          new Promise((_, reject) => ctx.signal.addEventListener('abort', () => reject(new Error('x')))),
+        wait: (ctx) => {
+          entered();
+          return new Promise((_, reject) =>
+            ctx.signal.addEventListener('abort', () => reject(new Error('x'))),
+          );
+        },
       },
       workflows: { resolve: () => ({ document: draft([{ type: 'wait', key: 'w' }]) }) },
     });
     const handle = blocking.start(draft([{ type: 'workflow', key: 'sub', workflow_id: 'x' }]));
-    await new Promise((r) => setTimeout(r, 5));
+    await waiting;
     await handle.cancel();
     const cancelled = await handle.done;
     expect(cancelled.status).toBe('CANCELLED');
