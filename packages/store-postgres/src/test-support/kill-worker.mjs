@@ -32,6 +32,10 @@ const weft = createWeft({
   // A short lease: a killed worker's runs are taken over within a second.
   owner: { leaseMs: 800, heartbeatMs: 200 },
   worker: { concurrency: 10, pollMs: 200 },
+  // The kills are what this tests. A restarted process evaluates its first expression on a cold sandbox
+  // worker, whose start-up counts against the deadline (docs/semantics.md): on a loaded CI machine that
+  // can pass 1 s, which would fail the step for a reason this test is not about.
+  limits: { expression: { timeoutMs: 30_000 } },
   onStoreError: (error, context) => process.stderr.write(`store error (${context.operation}): ${error}\n`),
   steps: {
     work: async (ctx) => {

@@ -41,6 +41,10 @@ const weft = createWeft({
   // A short lease, so that a restarted process resumes its predecessor's runs within a second.
   owner: { leaseMs: 600, heartbeatMs: 150 },
   recover: { intervalMs: 100 },
+  // The kills are what this tests. A restarted process evaluates its first expression on a cold sandbox
+  // worker, whose start-up counts against the deadline (docs/semantics.md): on a loaded CI machine that
+  // can pass 1 s, which would fail the step for a reason this test is not about.
+  limits: { expression: { timeoutMs: 30_000 } },
   onStoreError: (error, context) => process.stderr.write(`store error (${context.operation}): ${error}\n`),
   steps: {
     work: async (ctx) => {
