@@ -93,7 +93,10 @@ try {
   }
   console.log(
     `wait events (${samples} samples):`,
-    [...waits].sort((a, b) => b[1] - a[1]).map(([w, n]) => `${w} ${n}`).join(', '),
+    [...waits]
+      .sort((a, b) => b[1] - a[1])
+      .map(([w, n]) => `${w} ${n}`)
+      .join(', '),
   );
   await client.close();
   await store.close();
