@@ -9,12 +9,31 @@
  * run; the wait events seen by sampling pg_stat_activity every 5 ms; and the CPU of PostgreSQL and of the
  * workers per run.
  */
+import { readdirSync, readFileSync } from 'node:fs';
 import { createWeft } from '@weft/core';
 import { PostgresStore } from '@weft/store-postgres';
 import pg from 'pg';
 import { startTestPostgres } from '../../scripts/test-postgres.mjs';
 import { chain } from './documents.js';
 import { spawnWorker, treeCpuMs } from './w12.js';
+
+/** CPU ms of the server's children by kind (backends, walwriter, autovacuum, …), live ones only. */
+function cpuByKind(pid: number | undefined): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const text = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
+      if (Number(fields[1]) !== pid) continue;
+      const title = readFileSync(`/proc/${entry}/cmdline`, 'utf8').replace(/\0/g, ' ');
+      const kind =
+        /postgres: (\w+ \w+)/.exec(title)?.[1]?.replace(/^weft postgres$/, 'backend') ?? title.slice(0, 30);
+      out.set(kind, (out.get(kind) ?? 0) + ((Number(fields[11]) + Number(fields[12])) * 1000) / 100);
+    } catch {}
+  }
+  return out;
+}
 
 const [workersText = '1', runsText = '1000', concurrencyText = '16'] = process.argv.slice(2);
 const workers = Number(workersText);
@@ -47,6 +66,7 @@ try {
   const waits = new Map<string, number>();
   let samples = 0;
   const pgBefore = treeCpuMs(server.pid);
+  const kindsBefore = cpuByKind(server.pid);
   const started = performance.now();
   for (const c of children) c.process.stdin!.write('go\n');
   let done = false;
@@ -71,12 +91,21 @@ try {
   done = true;
   await sampler;
   const pgCpu = treeCpuMs(server.pid) - pgBefore;
+  const kinds = [...cpuByKind(server.pid)].map(
+    ([kind, ms]) => `${kind} ${((ms - (kindsBefore.get(kind) ?? 0)) / runs).toFixed(3)}`,
+  );
   for (const c of children) c.process.stdin!.write('stop\n');
   const reports = await Promise.all(children.map((c) => c.line('trips ')));
   const workerCpu = reports.reduce((sum, line) => sum + Number(line.split(' ')[3]) / 1000, 0);
   const trips = reports.reduce((sum, line) => sum + Number(line.split(' ')[1]), 0);
   console.log(
     `${workers} worker(s), ${runs} runs: ${((runs * 1000) / ms).toFixed(0)} runs/s, ${(trips / runs).toFixed(2)} trips/run, CPU ms/run workers ${(workerCpu / runs).toFixed(2)} + postgres ${(pgCpu / runs).toFixed(2)}`,
+  );
+  console.log(
+    `PostgreSQL CPU ms/run by process (live ones; exited backends not counted): ${kinds.join(', ')}`,
+  );
+  console.log(
+    `PostgreSQL CPU ms/run by process (live ones; exited backends not counted): ${kinds.join(', ')}`,
   );
   const { rows } = await admin.query(
     `SELECT calls, rows, total_exec_time, total_plan_time, shared_blks_hit, shared_blks_read, shared_blks_dirtied,
