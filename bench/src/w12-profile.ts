@@ -104,9 +104,6 @@ try {
   console.log(
     `PostgreSQL CPU ms/run by process (live ones; exited backends not counted): ${kinds.join(', ')}`,
   );
-  console.log(
-    `PostgreSQL CPU ms/run by process (live ones; exited backends not counted): ${kinds.join(', ')}`,
-  );
   const { rows } = await admin.query(
     `SELECT calls, rows, total_exec_time, total_plan_time, shared_blks_hit, shared_blks_read, shared_blks_dirtied,
             wal_bytes, wal_records, left(regexp_replace(query, '\\s+', ' ', 'g'), 160) AS q
