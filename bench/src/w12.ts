@@ -2,12 +2,15 @@
  * W12 scale-out: runs/s of the W2 10-step no-op chain executed by 1, 2 and 4 worker processes
  * (`createWeft({ store: postgresStore, worker: { concurrency } })`, w12-worker.ts) sharing one local
  * PostgreSQL (the bench starts it: scripts/test-postgres.mjs, fsync on). Per round and worker count: a
- * fresh schema, `runs` runs enqueued first by a client-only Weft (worker: false; not timed), then the
- * workers are told "go" and the clock runs until no run is live. Round trips per run: every query of
+ * fresh schema, `runs` runs enqueued first by a client-only Weft (worker: false; not timed), worker
+ * processes that have warmed up (each drains `warmUp` runs in a schema of its own first: a worker serves
+ * for hours, and a cold process's JIT and connection set-up would be counted as a cost of scaling out),
+ * then the workers are told "go" and the clock runs until the last run's `run.ended` notice (confirmed
+ * by a count; a count every 250 ms covers a lost notice). Round trips per run: every query of
  * the workers' pools (claims, appends, heartbeats, listening) over the runs. CPU per run, per process
  * kind, over the timed window: the workers (their own `process.cpuUsage()`), PostgreSQL (the postmaster
  * and every backend, from /proc: utime + stime + the reaped children's), and the bench process (the
- * client polling `countRuns`).
+ * client listening for the notices).
  *
  * Two durabilities, each a column: `synchronous_commit = on` (the default: a commit returns once its WAL
  * is flushed to disk — survives a power loss) and `off` (set per session by the workers: a commit returns
@@ -32,10 +35,12 @@ export interface W12Sizes {
   runs: number;
   rounds: number;
   concurrency: number;
+  /** Runs each worker process drains in a schema of its own before the timed window (w12-worker.ts). */
+  warmUp: number;
 }
 
-export const W12_FULL: W12Sizes = { runs: 1000, rounds: 3, concurrency: 16 };
-export const W12_QUICK: W12Sizes = { runs: 10, rounds: 1, concurrency: 4 };
+export const W12_FULL: W12Sizes = { runs: 1000, rounds: 3, concurrency: 16, warmUp: 500 };
+export const W12_QUICK: W12Sizes = { runs: 10, rounds: 1, concurrency: 4, warmUp: 10 };
 
 const WORKER = fileURLToPath(new URL('./w12-worker.js', import.meta.url));
 const STEPS = 10;
@@ -48,8 +53,14 @@ interface Child {
 
 type SyncCommit = 'on' | 'off';
 
-function spawnWorker(url: string, schema: string, concurrency: number, sync: SyncCommit): Child {
-  const child = spawn(process.execPath, [WORKER, url, schema, String(concurrency), sync], {
+export function spawnWorker(
+  url: string,
+  schema: string,
+  concurrency: number,
+  sync: SyncCommit,
+  warmUp = 0,
+): Child {
+  const child = spawn(process.execPath, [WORKER, url, schema, String(concurrency), sync, String(warmUp)], {
     stdio: ['pipe', 'pipe', 'inherit'],
   });
   let out = '';
@@ -77,7 +88,7 @@ function spawnWorker(url: string, schema: string, concurrency: number, sync: Syn
 }
 
 /** CPU time (ms) of a process and of its live children, plus the children it has reaped (Linux /proc). */
-function treeCpuMs(pid: number | undefined): number {
+export function treeCpuMs(pid: number | undefined): number {
   if (pid === undefined) return Number.NaN;
   const ticks = (fields: string[], from: number, count: number) =>
     fields.slice(from, from + count).reduce((sum, f) => sum + Number(f), 0);
@@ -118,6 +129,8 @@ interface Round {
   benchCpu: number;
   /** Share of the machine's cores busy with these processes during the window (0–1). */
   busy: number;
+  /** CPU ms of a worker process's warm-up (mean over the processes). */
+  warmCpu: number;
   completed: boolean;
 }
 
@@ -142,8 +155,23 @@ async function round(
         ),
       );
     }
-    const children = Array.from({ length: workers }, () => spawnWorker(url, schema, sizes.concurrency, sync));
-    await Promise.all(children.map((c) => c.line('ready')));
+    const children = Array.from({ length: workers }, () =>
+      spawnWorker(url, schema, sizes.concurrency, sync, sizes.warmUp),
+    );
+    const ready = await Promise.all(children.map((c) => c.line('ready')));
+    const warmCpu = ready.reduce((sum, line) => sum + Number(line.split(' ')[1] ?? 0) / 1000, 0) / workers;
+    // The end of the window: the run.ended notice of the last run (the workers send one per run they
+    // end), confirmed by one count; a count every 250 ms covers a lost notice. (Counting every 10 ms
+    // instead cost PostgreSQL ~0.15 ms of CPU per run: a fifth of what it spent for the workers.)
+    const ended = new Set<string>();
+    let notify: () => void = () => {};
+    const unsubscribe = store.subscribe('run.ended', (notice) => {
+      if (notice.run_id !== null) ended.add(notice.run_id);
+      if (ended.size >= sizes.runs) notify();
+    });
+    for (let i = 0; i < 500 && !store.listener.listening; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
     const pgBefore = treeCpuMs(server.pid);
     const benchBefore = cpuMs();
     const started = performance.now();
@@ -151,9 +179,17 @@ async function round(
     for (;;) {
       const live = await store.countRuns({ app_id: APP, status: ['PENDING', 'RUNNING'] });
       if (live === 0) break;
-      await new Promise((resolve) => setTimeout(resolve, 10));
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, 250);
+        notify = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+        if (ended.size >= sizes.runs) notify();
+      });
     }
     const ms = performance.now() - started;
+    unsubscribe();
     const pgCpu = treeCpuMs(server.pid) - pgBefore;
     const benchCpu = cpuMs() - benchBefore;
     for (const c of children) c.process.stdin!.write('stop\n');
@@ -171,6 +207,7 @@ async function round(
       postgresCpu: pgCpu / sizes.runs,
       benchCpu: benchCpu / sizes.runs,
       busy: (workerCpu + pgCpu + benchCpu) / (ms * cpus().length),
+      warmCpu,
       completed: completed === sizes.runs,
     };
   } finally {
@@ -216,7 +253,7 @@ export async function w12(sizes: W12Sizes): Promise<Row> {
       }).join('; ');
     return {
       id: 'W12',
-      workload: `scale-out: ${sizes.runs.toLocaleString('en-US')} enqueued runs of the W2 ${STEPS}-step chain executed by worker processes on one PostgreSQL (2 workers; baseline 1 worker; synchronous_commit on)`,
+      workload: `scale-out: ${sizes.runs.toLocaleString('en-US')} enqueued runs of the W2 ${STEPS}-step chain executed by warm worker processes on one PostgreSQL (2 workers; baseline 1 worker; synchronous_commit on)`,
       unit: 'runs/s',
       higherIsBetter: true,
       weft: two,
@@ -237,6 +274,7 @@ export async function w12(sizes: W12Sizes): Promise<Row> {
       notes: [
         `synchronous_commit on (median): ${line('on')}`,
         `synchronous_commit off (median): ${line('off')}`,
+        `each worker process warmed by draining ${sizes.warmUp} runs in a schema of its own first (not timed): ${of(1, 'on', (x) => x.warmCpu).median.toFixed(0)} ms of CPU per process`,
         `worker concurrency ${sizes.concurrency}, ${sizes.rounds} round(s); PostgreSQL ${version} on loopback (fsync on), sharing the machine's ${cpus().length} cores with the workers and the bench; load average ${loadavg()
           .map((x) => x.toFixed(1))
           .join(' ')} at the end`,

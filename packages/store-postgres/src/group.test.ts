@@ -127,6 +127,8 @@ describeWithPostgres('group commit, PostgreSQL against the memory store', () => 
             expect(await pg.getRun(prefix + id)).toEqual(await memory.getRun(prefix + id));
             const [want, got] = await Promise.all(stores.map((s) => s.getStepResults([prefix + id])));
             expect(got).toEqual(want);
+            // And in the same order (first saved first), which toEqual does not check.
+            expect(Object.keys(got!.get(prefix + id)!)).toEqual(Object.keys(want!.get(prefix + id)!));
           }
         },
       ),

@@ -4,8 +4,8 @@
  *
  *   WITH run AS (UPDATE runs SET journal_seq = …, <patch> WHERE id = $1 AND owner_id = $2
  *                AND lease_until >= $now AND journal_seq = <first seq - 1> RETURNING <lease>),
- *        entries AS (INSERT INTO journal … WHERE EXISTS (SELECT 1 FROM run)),
- *        steps AS (INSERT INTO steps … WHERE EXISTS (SELECT 1 FROM run) ON CONFLICT … DO UPDATE …)
+ *        entries AS (INSERT INTO journal_batches … WHERE EXISTS (SELECT 1 FROM run)),  -- one row
+ *        steps AS (INSERT INTO step_batches … WHERE EXISTS (SELECT 1 FROM run))  -- one row
  *   SELECT * FROM run
  *
  * A group commit puts many appends (of distinct runs) in one statement: the same CTEs numbered `run_0`,
@@ -22,6 +22,8 @@ import {
   endsRun,
   LEASE_COLUMNS,
   Params,
+  packEntries,
+  packRecords,
   patchSet,
   preserveOf,
   RUN_FIELDS,
@@ -37,21 +39,18 @@ export interface Statement {
 function batchWrites(s: string, runParam: string, rows: SerialisedBatch, params: Params, k: string): string {
   let sql = '';
   if (rows.seqs.length > 0) {
+    // One row for the batch's entries (migration 4).
     sql += `, entries${k} AS (
-      INSERT INTO ${s}.journal (run_id, seq, type, at, data)
-      SELECT ${runParam}, e.seq, e.type, e.at, e.data
-      FROM unnest(${params.add(rows.seqs)}::int[], ${params.add(rows.types)}::text[], ${params.add(rows.ats)}::text[], ${params.add(rows.data)}::text[]) AS e(seq, type, at, data)
+      INSERT INTO ${s}.journal_batches (run_id, last_seq, first_seq, entries)
+      SELECT ${runParam}, ${params.add(rows.seqs[rows.seqs.length - 1])}::int, ${params.add(rows.seqs[0])}::int, ${params.add(packEntries(rows))}::text
       WHERE EXISTS (SELECT 1 FROM run${k}))`;
   }
   if (rows.keys.length > 0) {
-    // pos is an identity: new keys get increasing positions in the order given; an upsert keeps its own.
+    // One row for the batch's step records (migration 4); pos (an identity) orders a run's rows.
     sql += `, steps${k} AS (
-      INSERT INTO ${s}.steps (run_id, key, body)
-      SELECT ${runParam}, r.key, r.body
-      FROM unnest(${params.add(rows.keys)}::text[], ${params.add(rows.bodies)}::text[]) WITH ORDINALITY AS r(key, body, ord)
-      WHERE EXISTS (SELECT 1 FROM run${k})
-      ORDER BY r.ord
-      ON CONFLICT (run_id, key) DO UPDATE SET body = excluded.body)`;
+      INSERT INTO ${s}.step_batches (run_id, records)
+      SELECT ${runParam}, ${params.add(packRecords(rows.keys, rows.bodies))}::text
+      WHERE EXISTS (SELECT 1 FROM run${k}))`;
   }
   return sql;
 }
@@ -180,26 +179,23 @@ export function bulkAppendStatement(s: string, parts: readonly AppendPart[]): St
   const col = <T>(f: (part: AppendPart, i: number) => T): T[] => parts.map(f);
   const masks = BULK_PATCH_FIELDS.map((field) => col((p) => p.batch.run?.[field] !== undefined));
   const values = BULK_PATCH_FIELDS.map((field) => col((p) => columnValue(field, p.batch.run?.[field])));
-  const entries: { part: number[]; seq: number[]; type: string[]; at: string[]; data: string[] } = {
+  const entries: { part: number[]; last: number[]; first: number[]; packed: string[] } = {
     part: [],
-    seq: [],
-    type: [],
-    at: [],
-    data: [],
+    last: [],
+    first: [],
+    packed: [],
   };
-  const steps: { part: number[]; key: string[]; body: string[] } = { part: [], key: [], body: [] };
+  const steps: { part: number[]; records: string[] } = { part: [], records: [] };
   parts.forEach((p, i) => {
-    for (let e = 0; e < p.rows.seqs.length; e++) {
+    if (p.rows.seqs.length > 0) {
       entries.part.push(i);
-      entries.seq.push(p.rows.seqs[e]!);
-      entries.type.push(p.rows.types[e]!);
-      entries.at.push(p.rows.ats[e]!);
-      entries.data.push(p.rows.data[e]!);
+      entries.last.push(p.rows.seqs[p.rows.seqs.length - 1]!);
+      entries.first.push(p.rows.seqs[0]!);
+      entries.packed.push(packEntries(p.rows));
     }
-    for (let k = 0; k < p.rows.keys.length; k++) {
+    if (p.rows.keys.length > 0) {
       steps.part.push(i);
-      steps.key.push(p.rows.keys[k]!);
-      steps.body.push(p.rows.bodies[k]!);
+      steps.records.push(packRecords(p.rows.keys, p.rows.bodies));
     }
   });
   const params = new Params();
@@ -249,17 +245,15 @@ export function bulkAppendStatement(s: string, parts: readonly AppendPart[]): St
         AND (i.expected IS NULL OR r.journal_seq = i.expected)
       RETURNING i.part, r.id AS run_id, r.status, r.owner_id, r.lease_until, r.journal_seq
     ), entries AS (
-      INSERT INTO ${s}.journal (run_id, seq, type, at, data)
-      SELECT run.run_id, e.seq, e.type, e.at, e.data
-      FROM unnest(${params.add(entries.part)}::int[], ${params.add(entries.seq)}::int[], ${params.add(entries.type)}::text[], ${params.add(entries.at)}::text[], ${params.add(entries.data)}::text[]) AS e(part, seq, type, at, data)
+      INSERT INTO ${s}.journal_batches (run_id, last_seq, first_seq, entries)
+      SELECT run.run_id, e.last, e.first, e.packed
+      FROM unnest(${params.add(entries.part)}::int[], ${params.add(entries.last)}::int[], ${params.add(entries.first)}::int[], ${params.add(entries.packed)}::text[]) AS e(part, last, first, packed)
       JOIN run ON run.part = e.part
     ), steps AS (
-      INSERT INTO ${s}.steps (run_id, key, body)
-      SELECT run.run_id, t.key, t.body
-      FROM unnest(${params.add(steps.part)}::int[], ${params.add(steps.key)}::text[], ${params.add(steps.body)}::text[]) WITH ORDINALITY AS t(part, key, body, ord)
+      INSERT INTO ${s}.step_batches (run_id, records)
+      SELECT run.run_id, t.records
+      FROM unnest(${params.add(steps.part)}::int[], ${params.add(steps.records)}::text[]) AS t(part, records)
       JOIN run ON run.part = t.part
-      ORDER BY t.ord
-      ON CONFLICT (run_id, key) DO UPDATE SET body = excluded.body
     )
     SELECT * FROM run`;
   return { text, values: params.values };
@@ -298,42 +292,37 @@ export function bulkInsertStatement(s: string, parts: readonly AppendPart[]): St
   const columns = [...RUN_FIELDS, 'preserve', 'owner_id', 'lease_until', 'journal_seq'];
   const entries = {
     run: [] as string[],
-    seq: [] as number[],
-    type: [] as string[],
-    at: [] as string[],
-    data: [] as string[],
+    last: [] as number[],
+    first: [] as number[],
+    packed: [] as string[],
   };
-  const steps = { run: [] as string[], key: [] as string[], body: [] as string[] };
+  const steps = { run: [] as string[], records: [] as string[] };
   for (const p of parts) {
-    p.rows.seqs.forEach((seq, e) => {
+    if (p.rows.seqs.length > 0) {
       entries.run.push(p.runId);
-      entries.seq.push(seq);
-      entries.type.push(p.rows.types[e]!);
-      entries.at.push(p.rows.ats[e]!);
-      entries.data.push(p.rows.data[e]!);
-    });
-    p.rows.keys.forEach((key, k) => {
+      entries.last.push(p.rows.seqs[p.rows.seqs.length - 1]!);
+      entries.first.push(p.rows.seqs[0]!);
+      entries.packed.push(packEntries(p.rows));
+    }
+    if (p.rows.keys.length > 0) {
       steps.run.push(p.runId);
-      steps.key.push(key);
-      steps.body.push(p.rows.bodies[k]!);
-    });
+      steps.records.push(packRecords(p.rows.keys, p.rows.bodies));
+    }
   }
   const text = `WITH run AS (
       INSERT INTO ${s}.runs (${columns.join(', ')})
       SELECT * FROM unnest(${input.join(', ')})
       ON CONFLICT (id) DO NOTHING RETURNING ${LEASE_COLUMNS}
     ), entries AS (
-      INSERT INTO ${s}.journal (run_id, seq, type, at, data)
-      SELECT e.run_id, e.seq, e.type, e.at, e.data
-      FROM unnest(${params.add(entries.run)}::text[], ${params.add(entries.seq)}::int[], ${params.add(entries.type)}::text[], ${params.add(entries.at)}::text[], ${params.add(entries.data)}::text[]) AS e(run_id, seq, type, at, data)
+      INSERT INTO ${s}.journal_batches (run_id, last_seq, first_seq, entries)
+      SELECT e.run_id, e.last, e.first, e.packed
+      FROM unnest(${params.add(entries.run)}::text[], ${params.add(entries.last)}::int[], ${params.add(entries.first)}::int[], ${params.add(entries.packed)}::text[]) AS e(run_id, last, first, packed)
       WHERE e.run_id IN (SELECT run_id FROM run)
     ), steps AS (
-      INSERT INTO ${s}.steps (run_id, key, body)
-      SELECT t.run_id, t.key, t.body
-      FROM unnest(${params.add(steps.run)}::text[], ${params.add(steps.key)}::text[], ${params.add(steps.body)}::text[]) WITH ORDINALITY AS t(run_id, key, body, ord)
+      INSERT INTO ${s}.step_batches (run_id, records)
+      SELECT t.run_id, t.records
+      FROM unnest(${params.add(steps.run)}::text[], ${params.add(steps.records)}::text[]) AS t(run_id, records)
       WHERE t.run_id IN (SELECT run_id FROM run)
-      ORDER BY t.ord
-      ON CONFLICT (run_id, key) DO UPDATE SET body = excluded.body
     )
     SELECT * FROM run`;
   return { text, values: params.values };

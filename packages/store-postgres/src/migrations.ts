@@ -219,6 +219,50 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 4,
+    name: 'the journal and the step records as one row per append (journal_batches, step_batches); two indexes fewer on runs',
+    sql: (s) => `
+      -- One row per append of a run: the entries (consecutive seqs first_seq…last_seq) as one JSON array
+      -- of [type, at, data]. PostgreSQL's cost of an append is per row (heap tuple, index entry, WAL
+      -- record): a 10-step run that finishes in one macrotask wrote 22 journal rows, now one (W12).
+      -- Keyed by last_seq: a page of the journal after seq n starts at the first row with last_seq > n.
+      CREATE TABLE ${s}.journal_batches (
+        run_id text COLLATE "C" NOT NULL,
+        last_seq integer NOT NULL,
+        first_seq integer NOT NULL,
+        entries text NOT NULL,
+        PRIMARY KEY (run_id, last_seq)
+      );
+      -- The rows of version 3, one entry each. data is JSON text already; type and at become JSON strings.
+      INSERT INTO ${s}.journal_batches (run_id, last_seq, first_seq, entries)
+        SELECT run_id, seq, seq, '[[' || to_json(type)::text || ',' || to_json(at)::text || ',' || data || ']]'
+        FROM ${s}.journal;
+      DROP TABLE ${s}.journal;
+
+      -- The step records likewise: one row per append (or saveStepResult) holding its records as a JSON
+      -- array of [key, record]. A run's records are its rows merged in pos order: a key keeps the place of
+      -- its first record and takes the value of its last (what an upsert of one row per key did).
+      CREATE TABLE ${s}.step_batches (
+        run_id text COLLATE "C" NOT NULL,
+        pos bigint GENERATED ALWAYS AS IDENTITY,
+        records text NOT NULL,
+        PRIMARY KEY (run_id, pos)
+      );
+      INSERT INTO ${s}.step_batches (run_id, records)
+        SELECT run_id, '[' || string_agg('[' || to_json(key)::text || ',' || body || ']', ',' ORDER BY pos) || ']'
+        FROM ${s}.steps GROUP BY run_id;
+      DROP TABLE ${s}.steps;
+
+      -- Every version of a run row has an entry in each of its indexes (a claim and an end change indexed
+      -- columns, so neither is a HOT update): the primary key on seq served no query (lists use runs_by_app and
+      -- runs_by_workflow), and heartbeats find a worker's runs among the live ones (runs_live).
+      -- The unique id identifies a row for logical replication instead (what the key did).
+      ALTER TABLE ${s}.runs DROP CONSTRAINT runs_pkey;
+      ALTER TABLE ${s}.runs REPLICA IDENTITY USING INDEX runs_id_key;
+      DROP INDEX ${s}.runs_live_by_owner;
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

@@ -30,8 +30,10 @@ import {
 import {
   type ApiKeyRecord,
   type AppendOutcome,
+  type ClaimedRun,
   type ClaimRequest,
   type ClaimResult,
+  type ClaimsWithRows,
   checkAnnounce,
   checkAppend,
   checkAppends,
@@ -107,8 +109,10 @@ import {
   decodePosition,
   LEASE_COLUMNS,
   leaseOf,
+  mergeRecords,
   nulIn,
   Params,
+  packRecords,
   pageOf,
   patchSet,
   positionKey,
@@ -119,6 +123,7 @@ import {
   runRow,
   type SerialisedBatch,
   serialise,
+  unpackEntries,
 } from './rows.js';
 
 /** Something to run statements on: the pool (one statement, autocommit) or a client in a transaction. */
@@ -154,7 +159,7 @@ interface PlannedAppend {
  */
 const GROUP_BEGIN = "BEGIN; SELECT set_config('weft.notices_after_commit', 'on', true)";
 
-export class PostgresStore implements WeftStore, StoreNotices, StorePresence {
+export class PostgresStore implements WeftStore, StoreNotices, StorePresence, ClaimsWithRows {
   /** The schema that holds the store's tables. */
   readonly schema: string;
   readonly #pool: pg.Pool;
@@ -613,9 +618,8 @@ export class PostgresStore implements WeftStore, StoreNotices, StorePresence {
     await this.#do('saveStepResult', async () => {
       await this.#rows(
         this.#pool,
-        `INSERT INTO ${this.#t('steps')} (run_id, key, body) VALUES ($1, $2, $3)
-         ON CONFLICT (run_id, key) DO UPDATE SET body = excluded.body`,
-        [runId, key, JSON.stringify(record)],
+        `INSERT INTO ${this.#t('step_batches')} (run_id, records) VALUES ($1, $2)`,
+        [runId, packRecords([key], [JSON.stringify(record)])],
       );
     });
   }
@@ -627,12 +631,10 @@ export class PostgresStore implements WeftStore, StoreNotices, StorePresence {
       if (runIds.length === 0) return out;
       const rows = await this.#rows(
         this.#pool,
-        `SELECT run_id, key, body FROM ${this.#t('steps')} WHERE run_id = ANY($1::text[]) ORDER BY run_id, pos`,
+        `SELECT run_id, records FROM ${this.#t('step_batches')} WHERE run_id = ANY($1::text[]) ORDER BY run_id, pos`,
         [runIds],
       );
-      for (const row of rows) {
-        out.get(row.run_id as string)![row.key as string] = JSON.parse(row.body as string) as StepRecord;
-      }
+      for (const row of rows) mergeRecords([row], out.get(row.run_id as string)!);
       return out;
     });
   }
@@ -681,22 +683,24 @@ export class PostgresStore implements WeftStore, StoreNotices, StorePresence {
         `UPDATE ${this.#t('runs')} SET ${set.join(', ')} WHERE id = ${params.add(id)} RETURNING ${RUN_COLUMNS}`,
         params.values,
       );
-      const steps = await this.#rows(client, `SELECT key, body FROM ${this.#t('steps')} WHERE run_id = $1`, [
-        id,
-      ]);
+      const steps = await this.#rows(
+        client,
+        `SELECT records FROM ${this.#t('step_batches')} WHERE run_id = $1 ORDER BY pos`,
+        [id],
+      );
       if (steps.length > 0) {
-        await this.#rows(
-          client,
-          `UPDATE ${this.#t('steps')} AS s SET body = p.body FROM unnest($2::text[], $3::text[]) AS p(key, body)
-           WHERE s.run_id = $1 AND s.key = p.key`,
-          [
-            id,
-            steps.map((s) => s.key as string),
-            steps.map((s) => JSON.stringify(purgeStepRecord(JSON.parse(s.body as string) as StepRecord))),
-          ],
-        );
+        // The run's records merged into one row, purged: no earlier value of a record is kept.
+        const records = Object.entries(mergeRecords<StepRecord>(steps));
+        await this.#rows(client, `DELETE FROM ${this.#t('step_batches')} WHERE run_id = $1`, [id]);
+        await this.#rows(client, `INSERT INTO ${this.#t('step_batches')} (run_id, records) VALUES ($1, $2)`, [
+          id,
+          packRecords(
+            records.map(([key]) => key),
+            records.map(([, record]) => JSON.stringify(purgeStepRecord(record))),
+          ),
+        ]);
       }
-      await this.#rows(client, `DELETE FROM ${this.#t('journal')} WHERE run_id = $1`, [id]);
+      await this.#rows(client, `DELETE FROM ${this.#t('journal_batches')} WHERE run_id = $1`, [id]);
       return runRow(updated!);
     });
   }
@@ -941,23 +945,26 @@ export class PostgresStore implements WeftStore, StoreNotices, StorePresence {
 
   async loadJournal(runId: string, query?: JournalQuery): Promise<JournalEntry[]> {
     const { after, limit } = journalRange(query);
-    return this.#do('loadJournal', async () =>
-      (
-        await this.#rows(
-          this.#pool,
-          `SELECT seq, type, at, data FROM ${this.#t('journal')} WHERE run_id = $1 AND seq > $2 ORDER BY seq LIMIT $3`,
-          [runId, Math.min(after, 2 ** 31 - 1), limit],
-        )
-      ).map((row) =>
-        loadedEntry(
-          runId,
-          row.seq as number,
-          row.type as string,
-          row.at as string,
-          JSON.parse(row.data as string) as Row,
-        ),
-      ),
-    );
+    const from = Math.min(after, 2 ** 31 - 1);
+    const to = Math.min(from + limit, 2 ** 31 - 1);
+    return this.#do('loadJournal', async () => {
+      // The rows of entries from+1 … to: those ending in that range, and the one that ends after it if
+      // it starts in it (journal_batches rows hold consecutive seqs; both parts are ranges of its key).
+      const rows = await this.#rows(
+        this.#pool,
+        `(SELECT first_seq, entries FROM ${this.#t('journal_batches')}
+          WHERE run_id = $1 AND last_seq > $2 AND last_seq <= $3 ORDER BY last_seq)
+         UNION ALL
+         (SELECT first_seq, entries FROM ${this.#t('journal_batches')}
+          WHERE run_id = $1 AND last_seq > $3 ORDER BY last_seq LIMIT 1)`,
+        [runId, from, to],
+      );
+      return unpackEntries(
+        rows.filter((row) => (row.first_seq as number) <= to),
+        from,
+        limit,
+      ).map(([seq, type, at, data]) => loadedEntry(runId, seq, type, at, data));
+    });
   }
 
   async claimRun(runId: string, claim: ClaimRequest): Promise<ClaimResult> {
@@ -982,9 +989,27 @@ export class PostgresStore implements WeftStore, StoreNotices, StorePresence {
   }
 
   async claimRuns(claim: ClaimRequest, limit: number): Promise<RunLease[]> {
+    return (await this.#claimRuns('claimRuns', claim, limit, false)).map(leaseOf);
+  }
+
+  /** claimRuns, with each claimed run's row (ClaimsWithRows): a worker begins the runs without reading them. */
+  async claimRunsWithRows(claim: ClaimRequest, limit: number): Promise<ClaimedRun[]> {
+    return (await this.#claimRuns('claimRunsWithRows', claim, limit, true)).map((row) => ({
+      lease: leaseOf(row),
+      row: runRow(row),
+    }));
+  }
+
+  async #claimRuns(operation: string, claim: ClaimRequest, limit: number, withRows: boolean): Promise<Row[]> {
     const checked = checkClaim(claim);
     checkRecoverableLimit(limit);
-    return this.#do('claimRuns', async () => {
+    return this.#do(operation, async () => {
+      // The row's other fields (status is a lease column already).
+      const more = withRows
+        ? `, ${RUN_FIELDS.filter((f) => f !== 'status')
+            .map((f) => `r.${f}`)
+            .join(', ')}`
+        : '';
       const rows = await this.#rows(
         this.#pool,
         `WITH picked AS (
@@ -992,7 +1017,7 @@ export class PostgresStore implements WeftStore, StoreNotices, StorePresence {
            WHERE ${RECOVERABLE} ORDER BY lease_until NULLS FIRST, id LIMIT $4 FOR UPDATE SKIP LOCKED
          )
          UPDATE ${this.#t('runs')} AS r SET owner_id = $2, lease_until = $3 FROM picked WHERE r.id = picked.id
-         RETURNING r.id AS run_id, r.status, r.owner_id, r.lease_until, r.journal_seq, picked.previous`,
+         RETURNING r.id AS run_id, r.status, r.owner_id, r.lease_until, r.journal_seq, picked.previous${more}`,
         [checked.now, checked.owner_id, checked.lease_until, limit],
       );
       // RETURNING has no order: put the runs back in listRecoverableRuns order.
@@ -1002,7 +1027,7 @@ export class PostgresStore implements WeftStore, StoreNotices, StorePresence {
         if (pa !== pb) return pa === null ? -1 : pb === null ? 1 : byteOrder(pa, pb);
         return byteOrder(a.run_id as string, b.run_id as string);
       });
-      return rows.map(leaseOf);
+      return rows;
     });
   }
 

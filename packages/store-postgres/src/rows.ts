@@ -194,6 +194,69 @@ export interface SerialisedBatch {
   bodies: string[];
 }
 
+/**
+ * The entries of a batch as the `entries` text of its journal_batches row (migration 4): a JSON array
+ * of `[type, at, data]`, in seq order from the row's first_seq. Empty string for a batch without entries.
+ */
+export function packEntries(rows: SerialisedBatch): string {
+  if (rows.seqs.length === 0) return '';
+  let out = '[';
+  for (let i = 0; i < rows.seqs.length; i++) {
+    if (i > 0) out += ',';
+    out += `[${JSON.stringify(rows.types[i])},${JSON.stringify(rows.ats[i])},${rows.data[i]}]`;
+  }
+  return `${out}]`;
+}
+
+/** A batch's step records as the `records` text of its step_batches row (migration 4); '' when none. */
+export function packRecords(keys: readonly string[], bodies: readonly string[]): string {
+  if (keys.length === 0) return '';
+  let out = '[';
+  for (let i = 0; i < keys.length; i++) {
+    if (i > 0) out += ',';
+    out += `[${JSON.stringify(keys[i])},${bodies[i]}]`;
+  }
+  return `${out}]`;
+}
+
+/**
+ * A run's step records from its step_batches rows in pos order: a key keeps the place of its first record
+ * and takes the value of its last. Throws on a row that is not what packRecords writes.
+ */
+export function mergeRecords<T>(rows: readonly Row[], into: Record<string, T> = {}): Record<string, T> {
+  for (const row of rows) {
+    const records = JSON.parse(row.records as string) as unknown;
+    if (!Array.isArray(records)) throw new Error('a step_batches row is not a JSON array');
+    for (const [key, record] of records as Array<[string, T]>) into[key] = record;
+  }
+  return into;
+}
+
+/**
+ * The entries of journal_batches rows (`first_seq`, `entries`, in seq order) with seq in `(after,
+ * after + limit]`, as `[seq, type, at, data]`. A row that is not what packEntries writes is a
+ * STORE_ERROR for the caller: it throws.
+ */
+export function unpackEntries(
+  rows: readonly Row[],
+  after: number,
+  limit: number,
+): Array<[number, string, string, Row]> {
+  const out: Array<[number, string, string, Row]> = [];
+  for (const row of rows) {
+    const first = row.first_seq as number;
+    const entries = JSON.parse(row.entries as string) as unknown;
+    if (!Array.isArray(entries)) throw new Error(`journal_batches row at seq ${first} is not a JSON array`);
+    for (let i = 0; i < entries.length && out.length < limit; i++) {
+      const seq = first + i;
+      if (seq <= after) continue;
+      const [type, at, data] = entries[i] as [string, string, Row];
+      out.push([seq, type, at, data]);
+    }
+  }
+  return out;
+}
+
 export function serialise(
   batch: JournalBatch,
   entryData: (entry: JournalBatch['entries'][number]) => Row,

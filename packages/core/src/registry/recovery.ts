@@ -82,12 +82,23 @@ export class Recovery {
   /**
    * `variables`: shared by the runs of one claim batch (one read per app). `journalSeq`: the claim's
    * (a run just claimed is only written by its owner, us): 0 means the journal is empty — not read.
+   * `row`: the run's row as the claim returned it (ClaimsWithRows) — not read again.
    */
   async resumeClaimed(
     runId: string,
-    batch: { variables?: Map<string, Promise<Variable[]>>; journalSeq?: number } = {},
+    batch: {
+      variables?: Map<string, Promise<Variable[]>>;
+      journalSeq?: number;
+      row?: RunRow | undefined;
+    } = {},
   ): Promise<void> {
-    await this.#resume(runId, { resumed: [], failed: [] }, batch.variables ?? new Map(), batch.journalSeq);
+    await this.#resume(
+      runId,
+      { resumed: [], failed: [] },
+      batch.variables ?? new Map(),
+      batch.journalSeq,
+      batch.row,
+    );
   }
 
   async #run(runIds: readonly string[] | undefined): Promise<RecoverResult> {
@@ -143,6 +154,7 @@ export class Recovery {
     result: RecoverResult,
     variables: Map<string, Promise<Variable[]>>,
     journalSeq?: number,
+    claimedRow?: RunRow,
   ): Promise<void> {
     const ctx = this.#ctx();
     if (this.#resuming.has(runId) || ctx.recorder.isActive(runId)) return;
@@ -152,7 +164,8 @@ export class Recovery {
       let entries: JournalEntry[];
       let vars: Variable[];
       try {
-        row = await ctx.store.getRun(runId);
+        // The row as the claim left it, when the store returned it with the claim.
+        row = claimedRow ?? (await ctx.store.getRun(runId));
         if (row === null || !isLiveStatus(row.status)) {
           await ctx.store.releaseRun(runId, ctx.owner.id);
           return;

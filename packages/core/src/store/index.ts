@@ -10,8 +10,10 @@ export {
 } from './cursor.js';
 export type {
   AppendOutcome,
+  ClaimedRun,
   ClaimRequest,
   ClaimResult,
+  ClaimsWithRows,
   JournalAppend,
   JournalBatch,
   JournalEntry,
@@ -32,6 +34,7 @@ export {
   checkTime,
   decideClaim,
   entryData,
+  hasClaimsWithRows,
   insertedLease,
   isLiveStatus,
   journalRange,

@@ -156,6 +156,25 @@ export interface JournalStore {
   claimRuns(claim: ClaimRequest, limit: number): Promise<RunLease[]>;
 }
 
+/** A run claimed with its row as the claim left it (the claimer's owner and lease). */
+export interface ClaimedRun {
+  lease: RunLease;
+  row: RunRow;
+}
+
+/**
+ * Optional, for stores where every read is a round trip (PostgreSQL): `claimRuns` that also returns each
+ * claimed run's row, so that a worker begins the run without reading it again. It claims exactly what
+ * `claimRuns(claim, limit)` would, in the same order.
+ */
+export interface ClaimsWithRows {
+  claimRunsWithRows(claim: ClaimRequest, limit: number): Promise<ClaimedRun[]>;
+}
+
+export function hasClaimsWithRows<S extends object>(store: S): store is S & ClaimsWithRows {
+  return typeof (store as Partial<ClaimsWithRows>).claimRunsWithRows === 'function';
+}
+
 // ── shared checks ──────────────────────────────────────────────────────────────────────────────────
 
 const ISO_TIME = /^\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d(\.\d{1,9})?)?(Z|[+-]\d\d:?\d\d)$/;
