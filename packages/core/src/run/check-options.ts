@@ -100,6 +100,7 @@ export function checkEngineOptions(options: unknown): EngineOptions {
     optionalFunction(o.random, 'random', 'a function () => number in [0, 1)');
     optionalFunction(o.onListenerError, 'onListenerError', 'a function (error, event) => void');
     optionalInteger(o.planCacheSize, 'planCacheSize', 0);
+    optionalInteger(o.planCacheBytes, 'planCacheBytes', 0);
     optionalOneOf(o.language, 'language', EXPRESSION_LANGUAGES);
     optionalBoolean(o.includeRawModelOutput, 'includeRawModelOutput');
     optionalRecord(o.fileExtractors, 'fileExtractors', (extractor, parameter) =>

@@ -8,8 +8,8 @@ import { randomUUID } from 'node:crypto';
 import type { LimitFunction } from 'p-limit';
 import pLimit from 'p-limit';
 import { optionalSignal } from '../arguments.js';
-import { PlanCache } from '../compile/compile.js';
 import type { Plan } from '../compile/plan.js';
+import { PlanCache } from '../compile/plan-cache.js';
 import { ERROR_CODES, invalidArgument, WeftError } from '../errors.js';
 import { SafeEmitter, type WeftEventName, type WeftListener } from '../events/events.js';
 import {
@@ -295,6 +295,7 @@ export function createEngine(givenOptions: EngineOptions = {}): Engine {
     maxSteps: limits.maxSteps,
     ...(options.language === undefined ? {} : { language: options.language }),
     ...(options.planCacheSize === undefined ? {} : { max: options.planCacheSize }),
+    ...(options.planCacheBytes === undefined ? {} : { maxBytes: options.planCacheBytes }),
   });
 
   if (options.journal !== undefined) checkSink('journal', options.journal);
