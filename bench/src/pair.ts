@@ -10,7 +10,7 @@
  * "{{ sN.output }}"; obs: a JSONata `conditional` per step and a listener on every event, as W1-obs),
  * then 60 times a full GC and one run; prints the median wall and CPU time per step. w7: the same with
  * a 10,000-step chain on an engine of its own (6 warm-up runs, 15 measured) after 1,000 steps (W7a's
- * ratio), then 1,000 again.
+ * ratio), then 1,000 again; also the fastest run of each size and how often a run was preempted.
  * w2: 6 times a full GC and 2,000 runs of a 10-step chain; prints runs per second of wall and of CPU time
  * over all six batches (the first one compiles the plan and warms the code up), and the median batch's.
  * w15: one warm-up, then 5 times a fresh 100,000-step chain of `code: "1"`, a full GC and `engine.compile`
@@ -137,18 +137,28 @@ async function main(): Promise<void> {
     for (let i = 0; i < warmup; i++) await once(next(), input);
     const walls: number[] = [];
     const cpus: number[] = [];
+    // Times the process was preempted during a run (another process got the core): what makes a long
+    // run's wall time exceed its CPU time on a loaded machine (docs/performance.md, "What bounds W7a").
+    const preempted: number[] = [];
     for (let r = 0; r < runs; r++) {
       // fresh: the document object is made here, before the GC and the clock.
       const current = next();
       gc();
       const c0 = process.cpuUsage();
+      const s0 = process.resourceUsage().involuntaryContextSwitches;
       const t0 = performance.now();
       await once(current, input);
       walls.push(((performance.now() - t0) * 1000) / n);
+      preempted.push(process.resourceUsage().involuntaryContextSwitches - s0);
       const d = process.cpuUsage(c0);
       cpus.push((d.user + d.system) / n);
     }
-    return { wall: median(walls), cpu: median(cpus) };
+    return {
+      wall: median(walls),
+      cpu: median(cpus),
+      minWall: Math.min(...walls),
+      preempted: median(preempted),
+    };
   };
   if (which === 'w7') {
     // 1,000 steps before and after the 10,000: the order matters (what the longer runs leave behind).
@@ -161,7 +171,9 @@ async function main(): Promise<void> {
       `w7 µs/step (median): 1,000 steps wall ${small.wall.toFixed(2)}, CPU ${small.cpu.toFixed(2)}; ` +
         `10,000 steps wall ${big.wall.toFixed(2)}, CPU ${big.cpu.toFixed(2)}; ` +
         `ratio wall ${(big.wall / small.wall).toFixed(2)}×, CPU ${(big.cpu / small.cpu).toFixed(2)}×; ` +
-        `1,000 steps again: wall ${after.wall.toFixed(2)}, CPU ${after.cpu.toFixed(2)}`,
+        `1,000 steps again: wall ${after.wall.toFixed(2)}, CPU ${after.cpu.toFixed(2)}; ` +
+        `fastest run wall ${small.minWall.toFixed(2)} vs ${big.minWall.toFixed(2)} (${(big.minWall / small.minWall).toFixed(2)}×); ` +
+        `preemptions per run (median) ${small.preempted} vs ${big.preempted}`,
     );
     return;
   }

@@ -25,7 +25,7 @@ import type { BranchStep, CodeStep, Step, VersionDocument } from '../model/types
 import { validateAndCopy } from '../validate/validate.js';
 import { compileAgents } from './agent.js';
 import { type FastCompiledExpression, withFastPath } from './fast-expression.js';
-import type { CompiledBranch, CompiledConfig, Plan, PlanStep } from './plan.js';
+import type { CompiledBranch, CompiledConfig, Plan, PlanStep, StepRef } from './plan.js';
 import { StepsByKey } from './steps-by-key.js';
 
 export interface CompileOptions {
@@ -318,7 +318,16 @@ export function compileWithHash(
     notes: Object.freeze(notes),
     chains: cover.count,
     usesSteps: anyReadsSteps(steps),
+    stepRefs: anyStepRefs(steps),
   });
+}
+
+function anyStepRefs(steps: readonly PlanStep[]): boolean {
+  for (let i = 0; i < steps.length; i++) {
+    const templates = steps[i]!.config.templates;
+    for (let t = 0; t < templates.length; t++) if (templates[t]!.ref !== null) return true;
+  }
+  return false;
 }
 
 function anyReadsSteps(steps: readonly PlanStep[]): boolean {
@@ -466,6 +475,21 @@ class ExpressionCache {
     return compiled;
   }
 
+  /**
+   * A whole-field template that is a plain path whose first name is a step of the plan: that step, and
+   * the names after it. Not for `input` (the run input has that name in the scope, whatever the steps'
+   * keys) nor `__proto__` (a key the scope cannot hold as its own).
+   */
+  stepRef(template: CompiledTemplate): StepRef | null {
+    if (template.kind !== 'single') return null;
+    const names = (template.expression as FastCompiledExpression).path;
+    if (names === null || names.length === 0) return null;
+    const key = names[0]!;
+    if (key === 'input' || key === '__proto__') return null;
+    const step = this.#indexOf.get(key);
+    return step === undefined ? null : Object.freeze({ step, keys: Object.freeze(names.slice(1)) });
+  }
+
   /** A template segment (a JSONata expression the cache holds) seen from another site. */
   #view(expression: CompiledExpression, site: ExpressionSite): FastCompiledExpression {
     const shared = this.#expressions[0].get(expression.source);
@@ -546,10 +570,10 @@ function compileConfig(step: Step, expressions: ExpressionCache): CompiledConfig
   if (fields === 0) return EMPTY_CONFIG;
   const templates = !mayHaveTemplates(step as Record<string, unknown>)
     ? NONE
-    : collectTemplateStrings(step as Record<string, unknown>).map(({ path, text }) => ({
-        path,
-        template: expressions.template(text, { step_key: step.key, field: path.join('.') }),
-      }));
+    : collectTemplateStrings(step as Record<string, unknown>).map(({ path, text }) => {
+        const template = expressions.template(text, { step_key: step.key, field: path.join('.') });
+        return { path, template, ref: expressions.stepRef(template) };
+      });
   if (templates.length === 0) {
     // Most steps (a `code` step, a host step with plain fields): nothing to copy or render per execution.
     return Object.freeze({ base: Object.freeze(base), templates: NONE, copies: NONE, sync: true });

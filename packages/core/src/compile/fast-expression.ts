@@ -29,6 +29,12 @@ export interface FastCompiledExpression extends CompiledExpression {
   readonly fast: FastEvaluator | null;
   /** Whether the expression may read `$steps` (true when unsure). */
   readonly usesSteps: boolean;
+  /**
+   * The names of a whole expression that is a plain field path (`a.b.c`: names only, no variable), when
+   * its fast path is the direct getter over them; else null. The plan compiler turns a template
+   * `{{ STEP.output… }}` into a direct read of that step's scope view with it (`readPath`).
+   */
+  readonly path: readonly string[] | null;
 }
 
 type Node = Record<string, unknown> & { type?: unknown };
@@ -219,6 +225,45 @@ function compilePath(node: Node, whole = false): Closure | null {
     }
     return value;
   };
+}
+
+/**
+ * The names of `ast` when it is a path of plain names (what `compilePath(ast, true)` makes a direct
+ * getter over, with the document as its head), else null.
+ */
+function namePath(ast: unknown): string[] | null {
+  const root = ast as Node;
+  if (root === null || typeof root !== 'object' || root.type !== 'path') return null;
+  if (!onlyKeys(root, ['type', 'position', 'steps']) || !Array.isArray(root.steps) || root.steps.length === 0)
+    return null;
+  const keys: string[] = [];
+  for (const step of root.steps as Node[]) {
+    if (step === null || typeof step !== 'object' || !onlyKeys(step, ['type', 'value', 'position']))
+      return null;
+    if (step.type !== 'name' || typeof step.value !== 'string') return null;
+    keys.push(step.value);
+  }
+  return keys;
+}
+
+/**
+ * What the direct getter of a whole path `HEAD.k1.….kn` gives once `HEAD` has been read as `start`
+ * (`keys` = k1…kn): the same steps as `directGetter`, as a loop, BAIL where it bails or a getter
+ * throws. The runner reads a step's scope view by index and finishes `{{ STEP.output… }}` with it.
+ */
+export function readPath(start: unknown, keys: readonly string[]): FastResult {
+  if (keys.length === 0) return finalValue(start);
+  try {
+    let value = start;
+    const n = keys.length - 1;
+    for (let i = 0; i < n; i++) {
+      value = field(value, keys[i]!);
+      if (value === BAIL || value === undefined) return value;
+    }
+    return lastField(value, keys[n]!);
+  } catch {
+    return BAIL;
+  }
 }
 
 /**
@@ -501,7 +546,7 @@ export function withFastPath(
   const ast = parsed.ok ? parsed.expression.ast() : null;
   const fast = ast === null ? null : compileFast(ast, maxDepth, maxStringLength);
   const usesSteps = ast === null || referencesVariable(ast, 'steps');
-  if (fast === null) return { ...compiled, evaluate: compiled.evaluate, fast: null, usesSteps };
+  if (fast === null) return { ...compiled, evaluate: compiled.evaluate, fast: null, usesSteps, path: null };
   return {
     source: compiled.source,
     site: compiled.site,
@@ -509,6 +554,7 @@ export function withFastPath(
     usesIndex: compiled.usesIndex,
     fast,
     usesSteps,
+    path: namePath(ast),
     evaluate(document, bindings, options) {
       const value = fast(document, bindings);
       return value === BAIL ? compiled.evaluate(document, bindings, options) : Promise.resolve(value);
@@ -527,6 +573,7 @@ function javascriptFastPath(compiled: JavaScriptExpression): FastCompiledExpress
     language: compiled.language,
     usesIndex: compiled.usesIndex,
     usesSteps: compiled.usesSteps,
+    path: null,
     fast(document, bindings) {
       const value = compiled.trySync(document, bindings);
       return value === NOT_NOW ? BAIL : value;

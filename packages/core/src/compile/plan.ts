@@ -25,6 +25,11 @@ export interface CompiledConfig {
   readonly templates: ReadonlyArray<{
     readonly path: ReadonlyArray<string | number>;
     readonly template: CompiledTemplate;
+    /**
+     * The template is a whole-field path into one step of the plan (`"{{ STEP.output… }}"`): the run
+     * reads that step's scope view by index instead of looking its key up in the scope (null otherwise).
+     */
+    readonly ref: StepRef | null;
   }>;
   /**
    * The containers a run copies before writing rendered templates into them: every proper prefix of a
@@ -36,6 +41,12 @@ export interface CompiledConfig {
    * run then renders the config synchronously when none of them bails (run/evaluate.ts, `configNow`).
    */
   readonly sync: boolean;
+}
+
+/** A whole-field template `{{ KEY.k1.….kn }}` where KEY is the key of plan step `step`: `keys` = k1…kn. */
+export interface StepRef {
+  readonly step: number;
+  readonly keys: readonly string[];
 }
 
 export interface ResolvedRetry {
@@ -107,4 +118,6 @@ export interface Plan {
    * not, runs do not maintain the `$steps` map (the scope, `ctx.scope`, is always maintained).
    */
   readonly usesSteps: boolean;
+  /** Whether a template of the plan reads a step by index (`StepRef`): runs then keep their views by step. */
+  readonly stepRefs: boolean;
 }

@@ -6,7 +6,7 @@
  */
 
 import type { FastCompiledExpression } from '../compile/fast-expression.js';
-import { BAIL } from '../compile/fast-expression.js';
+import { BAIL, readPath } from '../compile/fast-expression.js';
 import type { CompiledConfig, PlanStep } from '../compile/plan.js';
 import { CancelledError, ERROR_CODES, WeftError } from '../errors.js';
 import { type ExpressionBindings, normalizeValue, typeName } from '../expressions/jsonata.js';
@@ -105,11 +105,17 @@ export async function evaluateLoop(
  * no templates; undefined when a template needs the full evaluator (a segment outside the fast path, or
  * one whose fast path bails on this scope) — `renderConfig` then renders them all. Both give the same
  * config for the same scope (run/fast-paths.test.ts checks it on generated templates and scopes).
+ *
+ * `views`: the scope views by plan step (undefined until the step is published), the same objects the
+ * scope holds under the steps' keys, when the plan has `StepRef`s (null otherwise): a whole-field
+ * `{{ STEP.output… }}` is then read from its step's view directly — no lookup by key in the scope, no
+ * closure of its own — with the steps of the path's direct getter (`readPath`), so with the same value.
  */
 export function configNow(
   s: PlanStep,
   scope: Record<string, unknown>,
   bindings: ExpressionBindings,
+  views: readonly unknown[] | null,
 ): Record<string, unknown> | undefined {
   const c = s.config;
   if (c.templates.length === 0) return c.base as Record<string, unknown>;
@@ -117,9 +123,18 @@ export function configNow(
   const config = configShell(c);
   const { templates } = c;
   for (let t = 0; t < templates.length; t++) {
-    const { path, template } = templates[t]!;
-    const value = renderNow(template, scope, bindings);
-    if (value === BAIL) return undefined;
+    const { path, template, ref } = templates[t]!;
+    let value: unknown;
+    if (ref !== null && views !== null) {
+      const view = views[ref.step];
+      // Not published yet: the scope has no such key, and the getter gives undefined.
+      value = view === undefined ? undefined : readPath(view, ref.keys);
+      if (value === BAIL) return undefined;
+      value = normalizeValue(value);
+    } else {
+      value = renderNow(template, scope, bindings);
+      if (value === BAIL) return undefined;
+    }
     writeAt(config, path, value);
   }
   return config;

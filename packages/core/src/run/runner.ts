@@ -165,6 +165,8 @@ export class Runner implements ContextHost {
   readonly #secrets: string[];
   readonly #scope: Record<string, unknown>;
   readonly #stepsScope: Record<string, unknown>;
+  /** The scope's views by plan step, for a plan whose templates read steps by index (`plan.stepRefs`). */
+  readonly #views: unknown[] | null;
   readonly #runInfo: RunInfo;
   #plainBindings: ExpressionBindings | null = null;
   /** Events emitted (public `seq`; every event counts, listened to or not). */
@@ -221,6 +223,7 @@ export class Runner implements ContextHost {
     });
     this.#stepsScope = {};
     this.#scope = { input: this.state.input };
+    this.#views = plan.stepRefs ? new Array<unknown>(options.shapesOnly ? 0 : plan.steps.length) : null;
     if (options.journal !== null) {
       this.#writer = writerFor(options.journal, core.limits.journalTimeoutMs);
       this.#journal = new RunJournal(this.id, this.#writer, (error) => this.#journalFailed(error));
@@ -774,7 +777,7 @@ export class Runner implements ContextHost {
         return undefined;
       }
     }
-    const config = configNow(s, this.#scope, bindings);
+    const config = configNow(s, this.#scope, bindings, this.#views);
     if (config === undefined)
       return this.#render(i, index, attempt, entry, scope, item, itemIndex, signal, bindings);
     return this.#call(i, index, attempt, entry, config, scope, item, itemIndex, signal, bindings);
@@ -1582,7 +1585,7 @@ export class Runner implements ContextHost {
 
   /**
    * The stand-in `KEPT` holds for a long run: a runner of the same plan with no per-step data, its run
-   * object and `run.started` entry, the run's last step record and `run.ended` entry, and a scope view — each made where a run
+   * object, run fields and `run.started` entry, the run's last step record and `run.ended` entry, and a scope view — each made where a run
    * makes them, so that they share the run's maps; what they hold of the run is one step's record without
    * its output or logs. Nothing of it is reachable from outside or ever runs.
    */
@@ -1612,7 +1615,17 @@ export class Runner implements ContextHost {
     record.output = null;
     record.logs = [];
     twin.#run = runRecord(twin.state, this.plan.document, twin.#secrets);
-    return [twin, record, twin.#startedEntry(), this.#endEntry(), scopeView(STEP.COMPLETED, null, null)];
+    // `fields()` too: `runRecord` builds the run object from a `runFields` object, whose map is embedded in
+    // its optimised code; without one alive, that map died at a GC and `runRecord` deoptimised once per
+    // long run after it ("weak objects", then "insufficient type feedback": W7a).
+    return [
+      twin,
+      record,
+      twin.fields(),
+      twin.#startedEntry(),
+      this.#endEntry(),
+      scopeView(STEP.COMPLETED, null, null),
+    ];
   }
 
   // ── slots ───────────────────────────────────────────────────────────────────────────────────────
@@ -1649,6 +1662,7 @@ export class Runner implements ContextHost {
     if (this.plan.usesSteps) this.#stepsScope[s.key] = view;
     // The run input keeps the name `input` even when a step is keyed "input" (reach it as $steps.input).
     if (s.key !== 'input') this.#scope[s.key] = view;
+    if (this.#views !== null) this.#views[i] = view;
   }
 
   // ── what a durable store projects (the registry, registry/journal-sink.ts) ─────────────────────

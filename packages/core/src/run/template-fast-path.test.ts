@@ -121,7 +121,7 @@ describe('templates on the fast path', () => {
             item,
             index: item === undefined ? undefined : 0,
           };
-          const now = configNow(step, scope, bindings);
+          const now = configNow(step, scope, bindings, null);
           if (now === undefined) return;
           answered++;
           const expected = {
@@ -146,6 +146,135 @@ describe('templates on the fast path', () => {
     expect(answered).toBeGreaterThan(50);
   });
 
+  it('reads a whole-field `{{ STEP… }}` from the step view by index, as the getter over the scope does', async () => {
+    let referenced = 0;
+    await fc.assert(
+      fc.asyncProperty(
+        template,
+        template,
+        value,
+        fc.option(entry, { nil: undefined }),
+        fc.option(entry, { nil: undefined }),
+        async (top, nested, input, a, b) => {
+          // A and B are steps of the plan here: their whole-field paths become step references.
+          const plan = engine.compile(
+            draft([
+              { type: 'w', key: 'A' },
+              { type: 'w', key: 'B' },
+              { type: 'w', key: 'T', top, deep: { nested }, fixed: 1 },
+            ]),
+          );
+          const step = plan.steps[2] as PlanStep;
+          referenced += step.config.templates.filter((t) => t.ref !== null).length;
+          // A step not published yet is in neither the scope nor the views.
+          const scope: Record<string, unknown> = { input };
+          if (a !== undefined) scope.A = a;
+          if (b !== undefined) scope.B = b;
+          const views = [a, b, undefined];
+          const bindings: ExpressionBindings = {
+            input,
+            steps: { ...scope },
+            vars: {},
+            run: { id: 'r' },
+            item: undefined,
+            index: undefined,
+          };
+          const direct = configNow(step, scope, bindings, views);
+          const byKey = configNow(step, scope, bindings, null);
+          const show = () => `${JSON.stringify({ top, nested })} over ${JSON.stringify(scope)}`;
+          expect(direct === undefined, show()).toBe(byKey === undefined);
+          if (direct === undefined || byKey === undefined) return;
+          expect(direct, show()).toEqual(byKey);
+          // The same values, not copies: a step reference yields the value itself, as the getter does.
+          if (step.config.templates.some((t) => t.path[0] === 'top' && t.ref !== null))
+            expect(Object.is(direct.top, byKey.top), show()).toBe(true);
+          expect(await renderConfig(step, scope, bindings, new AbortController().signal)).toEqual(direct);
+        },
+      ),
+      { numRuns: fcRuns(300) },
+    );
+    expect(referenced).toBeGreaterThan(20);
+  });
+
+  it('compiles step references only for plan steps, never for `input` or `__proto__`', () => {
+    const plan = engine.compile(
+      draft([
+        { type: 'w', key: 'A', destinations: ['T'] },
+        {
+          type: 'w',
+          key: 'T',
+          a: '{{ A.output.x }}',
+          b: '{{A}}',
+          c: '{{ input.x }}',
+          d: '{{ Z.output }}',
+          e: 'x {{ A.output }}',
+          f: '{{ $steps.A.output }}',
+          g: '{{ A.output[0] }}',
+        },
+      ]),
+    );
+    const refs = Object.fromEntries(plan.steps[1]!.config.templates.map((t) => [t.path.join('.'), t.ref]));
+    expect(refs).toEqual({
+      a: { step: 0, keys: ['output', 'x'] },
+      b: { step: 0, keys: [] },
+      c: null,
+      d: null,
+      e: null,
+      f: null,
+      g: null,
+    });
+    expect(plan.stepRefs).toBe(true);
+    expect(engine.compile(draft([{ type: 'w', key: 'T', a: '{{ input.x }}' }])).stepRefs).toBe(false);
+  });
+
+  it('gives a handler what JSONata gives over the scope it sees, on generated graphs reading steps', async () => {
+    const ref = fc.tuple(
+      fc.integer({ min: 0, max: 4 }),
+      fc.constantFrom('', '.output', '.output.x', '.output.items', '.status', '.error', '.output.x.n'),
+    );
+    const shape = fc.record({
+      n: fc.integer({ min: 2, max: 5 }),
+      refs: fc.array(ref, { minLength: 5, maxLength: 5 }),
+      outputs: fc.array(value, { minLength: 5, maxLength: 5 }),
+      // Edges i → j (i < j) by bit: some steps run in parallel, unpublished when others read them.
+      edges: fc.array(fc.boolean(), { minLength: 10, maxLength: 10 }),
+    });
+    await fc.assert(
+      fc.asyncProperty(shape, async ({ n, refs, outputs, edges }) => {
+        const steps: Array<Record<string, unknown>> = [];
+        let e = 0;
+        for (let i = 0; i < n; i++) {
+          const destinations: string[] = [];
+          for (let j = i + 1; j < 5; j++) if (edges[e++] && j < n) destinations.push(`S${j}`);
+          const [target, rest] = refs[i]!;
+          steps.push({ type: 'r', key: `S${i}`, v: `{{ S${target % n}${rest} }}`, destinations });
+        }
+        const mismatches: string[] = [];
+        const e2 = createEngine({
+          steps: {
+            r: async (ctx: StepContext) => {
+              const source = (ctx.step as unknown as { v: string }).v.slice(3, -3);
+              const expected = await settle(
+                compileUnguarded(source, { field: 'v' })
+                  .evaluate(ctx.scope, (ctx as unknown as { bindings: ExpressionBindings }).bindings)
+                  .then((x) => normalizeValue(x)),
+              );
+              if (!expected.ok || !Object.is(expected.value, ctx.config.v)) {
+                if (!(expected.ok && JSON.stringify(expected.value) === JSON.stringify(ctx.config.v)))
+                  mismatches.push(`${ctx.step.key}: ${source} gave ${JSON.stringify(ctx.config.v)}`);
+              }
+              return outputs[Number(ctx.step.key.slice(1))];
+            },
+          },
+        });
+        const run = await e2.run(draft(steps), { input: {} });
+        expect(run.status).toBe('COMPLETED');
+        expect(mismatches).toEqual([]);
+      }),
+      { numRuns: fcRuns(150) },
+    );
+  });
+
   it('keeps the compiled base intact and shares only what templates do not touch', () => {
     const plan = engine.compile(
       draft([
@@ -160,8 +289,8 @@ describe('templates on the fast path', () => {
     );
     const step = plan.steps[0] as PlanStep;
     const bindings = { input: { x: 7 } } as unknown as ExpressionBindings;
-    const one = configNow(step, { input: { x: 7 } }, bindings)!;
-    const two = configNow(step, { input: { x: [8] } }, bindings)!;
+    const one = configNow(step, { input: { x: 7 } }, bindings, null)!;
+    const two = configNow(step, { input: { x: [8] } }, bindings, null)!;
     expect(one).toEqual({ a: 7, deep: { b: 'x 7', same: { k: 1 } }, list: [7, 2] });
     expect(two).toEqual({ a: [8], deep: { b: 'x [8]', same: { k: 1 } }, list: [[8], 2] });
     expect(step.config.base).toEqual({
