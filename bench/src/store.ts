@@ -195,9 +195,9 @@ function rawWriter(path: string, synchronous: SynchronousMode) {
        input, result, error, usage, retention, workflow_version, workflow_version_draft, owner_id, lease_until)
      VALUES (?, 'app', 'app', 'wf', 'RUNNING', 'WORKFLOW', ?, ?, ?, ?, 'null', 'null', ?, 'null', 'null', ?, ?, ?)`,
   );
-  const insertEntry = db.prepare('INSERT INTO journal (run_id, seq, type, at, data) VALUES (?, ?, ?, ?, ?)');
-  const upsertStep = db.prepare(
-    'INSERT INTO steps (run_id, key, pos, body) VALUES (?, ?, ?, ?) ON CONFLICT (run_id, key) DO UPDATE SET body = excluded.body',
+  // One row per append, entries and step records together, as the store writes it (migration 4, "appends").
+  const insertAppend = db.prepare(
+    'INSERT INTO appends (run_id, last_seq, seq, steps, entries) VALUES (?, ?, ?, ?, ?)',
   );
   const end = db.prepare(
     "UPDATE runs SET status = 'COMPLETED', result = ?, ended_at = ?, updated_at = ?, owner_id = NULL, lease_until = NULL WHERE id = ?",
@@ -217,11 +217,16 @@ function rawWriter(path: string, synchronous: SynchronousMode) {
           FAR,
         );
       }
-      for (const { seq, type, at, ...data } of batch.entries)
-        insertEntry.run(id, seq, type, at, JSON.stringify(data));
-      let pos = 0;
-      for (const [key, r] of Object.entries(batch.steps ?? {}))
-        upsertStep.run(id, key, pos++, JSON.stringify(r));
+      const entries = batch.entries;
+      const pack = entries.map(({ run_id: _, seq: __, type, at, ...data }) => [type, at, data]);
+      const steps = batch.steps === undefined ? null : JSON.stringify(batch.steps);
+      insertAppend.run(
+        id,
+        entries.length === 0 ? null : entries[entries.length - 1]!.seq,
+        entries.length === 0 ? null : entries[0]!.seq,
+        steps,
+        entries.length === 0 ? null : JSON.stringify(pack),
+      );
       if (batch.run !== undefined) {
         end.run(JSON.stringify(batch.run.result), batch.run.ended_at, batch.run.updated_at, id);
       }

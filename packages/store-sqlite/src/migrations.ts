@@ -157,6 +157,45 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX expectations_by_workflow ON expectations (workflow_id, created_at, seq);
     `,
   },
+  {
+    version: 4,
+    name: 'one row per journal append, with its entries and step records (appends)',
+    sql: `
+      -- One row per accepted append instead of a row per journal entry and per step record: entries is
+      -- a JSON array of [type, at, data] (the entry at index i has seq = seq + i; last_seq is the last),
+      -- steps a JSON object of the step records the append carried (by key). A 10-step run that ends
+      -- in one macrotask writes one row instead of 22 journal rows and 10 step rows. A rowid table:
+      -- appends go to the right edge of its b-tree, which SQLite fills without rebalancing siblings.
+      -- A run's step records are the merge of its rows' steps in id order (a key keeps the place of its
+      -- first record, the value of its last). Rows without entries (last_seq and seq null) carry step
+      -- records only (saveStepResult, a purge's purged records).
+      CREATE TABLE appends (
+        id INTEGER PRIMARY KEY,
+        run_id TEXT NOT NULL,
+        last_seq INTEGER,
+        seq INTEGER,
+        steps TEXT,
+        entries TEXT
+      );
+      -- Serves loadJournal (last_seq > after, in order), the journal's end (max(last_seq)) and a run's
+      -- step records (its rows, then by id).
+      CREATE INDEX appends_by_run ON appends (run_id, last_seq);
+      -- An older file's entries become appends of one entry each, and each run's step records one
+      -- append without entries, in their old order (a value that is not JSON is carried as a string,
+      -- which fails only that run's reads, with STORE_ERROR).
+      INSERT INTO appends (run_id, last_seq, seq, steps, entries)
+        SELECT run_id, seq, seq, NULL,
+               json_array(json_array(type, at, CASE WHEN json_valid(data) THEN json(data) ELSE data END))
+        FROM journal ORDER BY run_id, seq;
+      INSERT INTO appends (run_id, last_seq, seq, steps, entries)
+        SELECT run_id, NULL, NULL,
+               json_group_object(key, CASE WHEN json_valid(body) THEN json(body) ELSE body END ORDER BY pos),
+               NULL
+        FROM steps GROUP BY run_id;
+      DROP TABLE journal;
+      DROP TABLE steps;
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

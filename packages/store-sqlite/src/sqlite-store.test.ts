@@ -178,6 +178,102 @@ describe('migrations', () => {
     store.close();
   });
 
+  it('migrate a version-3 database (a row per journal entry and per step record) to appends, keeping every entry and record', async () => {
+    const path = file();
+    const db = new Database(path);
+    expect(migrate(db, path, at(0), MIGRATIONS.slice(0, 3))).toEqual([1, 2, 3]);
+    // A run written by a version-3 Weft: live, owned, three entries (one with data that is not JSON).
+    const row = live('r');
+    db.prepare(
+      "INSERT INTO runs (id, status, origin, created_at, updated_at, owner_id, lease_until) VALUES (?, 'RUNNING', 'WORKFLOW', ?, ?, 'p1', ?)",
+    ).run(row.id, at(1), at(1), at(100));
+    const insert = db.prepare('INSERT INTO journal (run_id, seq, type, at, data) VALUES (?, ?, ?, ?, ?)');
+    insert.run(
+      'r',
+      1,
+      'run.started',
+      at(1),
+      JSON.stringify({ input: { n: 0.1, big: 9007199254740991, tiny: 1e-7, s: 'é"\\' } }),
+    );
+    insert.run('r', 2, 'step.started', at(2), JSON.stringify({ key: 'a', index: null, attempt: 1 }));
+    insert.run('r', 3, 'step.settled', at(3), JSON.stringify({ key: 'a', output: [1, { x: null }] }));
+    insert.run('bad', 1, 'run.started', at(1), 'not json {');
+    // Step records, saved in the order b, a (their positions): the order they come back in.
+    const step = db.prepare('INSERT INTO steps (run_id, key, pos, body) VALUES (?, ?, ?, ?)');
+    step.run('r', 'b', 0, JSON.stringify(stepFixture('b')));
+    step.run('r', 'a', 1, JSON.stringify(stepFixture('a')));
+    step.run('bad', 'x', 0, 'not json {');
+    db.close();
+
+    const store = sqliteStore({ path });
+    const check = new Database(path);
+    expect(schemaVersion(check)).toBe(SCHEMA_VERSION);
+    expect(
+      check.prepare("SELECT name FROM sqlite_master WHERE name IN ('journal', 'steps')").get(),
+    ).toBeUndefined();
+    check.close();
+    expect(await store.loadJournal('r')).toEqual([
+      {
+        run_id: 'r',
+        seq: 1,
+        type: 'run.started',
+        at: at(1),
+        input: { n: 0.1, big: 9007199254740991, tiny: 1e-7, s: 'é"\\' },
+      },
+      { run_id: 'r', seq: 2, type: 'step.started', at: at(2), key: 'a', index: null, attempt: 1 },
+      { run_id: 'r', seq: 3, type: 'step.settled', at: at(3), key: 'a', output: [1, { x: null }] },
+    ]);
+    expect(await store.loadJournal('r', { after_seq: 1, limit: 1 })).toMatchObject([{ seq: 2 }]);
+    // The lease reads the journal's end from the packs: the next append continues at seq 4.
+    expect(await store.getLease('r')).toMatchObject({ owner_id: 'p1', journal_seq: 3 });
+    await store.appendJournal('r', {
+      owner_id: 'p1',
+      now: at(4),
+      entries: [raw({ seq: 4, type: 'step.started', at: at(4) }), raw({ seq: 5, type: 'x', at: at(4) })],
+    });
+    expect((await store.loadJournal('r', { after_seq: 2 })).map((e) => e.seq)).toEqual([3, 4, 5]);
+    const steps = (await store.getStepResults(['r'])).get('r')!;
+    expect(steps).toEqual({ b: stepFixture('b'), a: stepFixture('a') });
+    expect(Object.keys(steps)).toEqual(['b', 'a']);
+    // An upsert keeps the key's place and takes the new value; a new key goes last.
+    await store.appendJournal('r', {
+      owner_id: 'p1',
+      now: at(5),
+      entries: [],
+      steps: { a: stepFixture('a2'), c: stepFixture('c') },
+    });
+    await store.saveStepResult('r', 'b', stepFixture('b2'));
+    const after = (await store.getStepResults(['r'])).get('r')!;
+    expect(Object.keys(after)).toEqual(['b', 'a', 'c']);
+    expect(after).toEqual({ b: stepFixture('b2'), a: stepFixture('a2'), c: stepFixture('c') });
+    expect((await errorOf(() => store.getStepResults(['bad']))).code).toBe('STORE_ERROR');
+    // The entry that was not JSON fails its own run's reads (STORE_ERROR), nothing else.
+    const error = await errorOf(() => store.loadJournal('bad'));
+    expect(error.code).toBe('STORE_ERROR');
+    expect(error.message).toMatch(/journal pack from seq 1 .*not a JSON array/);
+    store.close();
+  });
+
+  it('reads a journal across packs with after and limit, entry by entry', async () => {
+    const store = sqliteStore({ path: ':memory:' });
+    await store.insertRun(live('r'), { owner_id: 'p1', lease_until: at(100) });
+    let seq = 0;
+    // Packs of 1, 3, 2 and 4 entries.
+    for (const size of [1, 3, 2, 4]) {
+      const entries = Array.from({ length: size }, () => raw({ seq: ++seq, type: 't', at: at(seq) }));
+      await store.appendJournal('r', { owner_id: 'p1', now: at(1), entries });
+    }
+    expect(await store.getLease('r')).toMatchObject({ journal_seq: 10 });
+    for (let after = 0; after <= 10; after++) {
+      for (const limit of [1, 2, 3, 5, 100]) {
+        const seqs = (await store.loadJournal('r', { after_seq: after, limit })).map((e) => e.seq);
+        const expected = Array.from({ length: Math.min(limit, 10 - after) }, (_, i) => after + 1 + i);
+        expect(seqs).toEqual(expected);
+      }
+    }
+    store.close();
+  });
+
   it('refuse a database written by a newer Weft with STORE_SCHEMA_TOO_NEW, and change nothing', async () => {
     const path = file();
     sqliteStore({ path }).close();
@@ -287,8 +383,15 @@ describe('SQL specifics', () => {
     expect(
       plan('SELECT * FROM workflows WHERE discover = 1 ORDER BY created_at DESC, seq DESC LIMIT 5'),
     ).toMatch(/USING INDEX workflows_discover/);
-    expect(plan("SELECT * FROM journal WHERE run_id = 'r' AND seq > 3 ORDER BY seq LIMIT 5")).toMatch(
-      /USING PRIMARY KEY/,
+    expect(plan("SELECT * FROM appends WHERE run_id = 'r' AND last_seq > 3 ORDER BY last_seq")).toMatch(
+      /USING INDEX appends_by_run/,
+    );
+    // The lease's journal_seq: one index seek (not a scan of the run's appends).
+    expect(plan("SELECT max(last_seq) FROM appends WHERE run_id = 'r'")).toMatch(
+      /USING COVERING INDEX appends_by_run/,
+    );
+    expect(plan("SELECT steps FROM appends WHERE run_id = 'r' AND steps IS NOT NULL ORDER BY id")).toMatch(
+      /USING INDEX appends_by_run/,
     );
     db.close();
   });

@@ -145,31 +145,18 @@ const RUN_COLUMNS = `${RUN_FIELDS.join(', ')}`;
 /** A run's lease; its journal_seq is the journal's last seq (the row's column is a floor for purged runs). */
 const LEASE_COLUMNS =
   'id AS run_id, status, owner_id, lease_until, ' +
-  'coalesce((SELECT max(seq) FROM journal WHERE journal.run_id = runs.id), journal_seq) AS journal_seq';
-
-/** Upserts a step record; a new key goes after the run's others (pos), an existing one keeps its place. */
-const UPSERT_STEP =
-  'INSERT INTO steps (run_id, key, pos, body) VALUES (?, ?, (SELECT count(*) FROM steps WHERE run_id = ?), ?) ' +
-  'ON CONFLICT (run_id, key) DO UPDATE SET body = excluded.body';
-
-/** Rows per multi-row INSERT of an append (journal entries, step records): one statement per chunk. */
-const ROWS_PER_INSERT = 32;
-
-/** `INSERT INTO journal` of `n` entries (prepared once per n). */
-function journalInsert(n: number): string {
-  return `INSERT INTO journal (run_id, seq, type, at, data) VALUES ${Array(n).fill('(?, ?, ?, ?, ?)').join(', ')}`;
-}
+  'coalesce((SELECT max(last_seq) FROM appends WHERE appends.run_id = runs.id), journal_seq) AS journal_seq';
 
 /**
- * Upserts `n` step records at positions given by the caller (the run's count of records + i: a new key
- * goes after the run's others; an existing one keeps its place, as UPSERT_STEP).
+ * One accepted append: its entries and the step records it carried, as one row (migration 4, "appends").
+ * A run's step records are the merge of its appends' `steps` in row order: a key keeps the place of its
+ * first record and the value of its last (an upsert).
  */
-function stepsUpsert(n: number): string {
-  return (
-    `INSERT INTO steps (run_id, key, pos, body) VALUES ${Array(n).fill('(?, ?, ?, ?)').join(', ')} ` +
-    'ON CONFLICT (run_id, key) DO UPDATE SET body = excluded.body'
-  );
-}
+const INSERT_APPEND = 'INSERT INTO appends (run_id, last_seq, seq, steps, entries) VALUES (?, ?, ?, ?, ?)';
+/** The appends holding entries after `seq`, in order (the first may begin at or before it). */
+const SELECT_PACKS = 'SELECT seq, entries FROM appends WHERE run_id = ? AND last_seq > ? ORDER BY last_seq';
+/** The step records of a run, in the order they were written. */
+const SELECT_STEPS = 'SELECT steps FROM appends WHERE run_id = ? AND steps IS NOT NULL ORDER BY id';
 
 const RETRYABLE_SQLITE = new Set([
   'SQLITE_BUSY',
@@ -229,8 +216,10 @@ function preserveOf(retention: unknown): number {
 }
 
 interface SerialisedBatch {
-  entries: ReadonlyArray<readonly [number, string, string, string]>;
-  steps: ReadonlyArray<readonly [string, string]>;
+  /** The entries as one pack (a JSON array of `[type, at, data]`), or null when the batch has none. */
+  pack: { first: number; last: number; json: string } | null;
+  /** The step records as one JSON object by key, or null when the batch has none. */
+  steps: string | null;
 }
 
 /**
@@ -247,22 +236,63 @@ function serialise(batch: JournalBatch): SerialisedBatch {
       );
     }
   }
+  const { entries } = batch;
   return {
-    entries: batch.entries.map(
-      (entry) => [entry.seq, entry.type, entry.at, JSON.stringify(entryData(entry))] as const,
-    ),
-    steps:
-      batch.steps === undefined
-        ? []
-        : Object.entries(batch.steps).map(([key, record]) => [key, JSON.stringify(record)] as const),
+    // One JSON text for the whole batch: the entries' seqs run on from the first without gaps (checked).
+    pack:
+      entries.length === 0
+        ? null
+        : {
+            first: entries[0]!.seq,
+            last: entries[entries.length - 1]!.seq,
+            json: JSON.stringify(entries.map((entry) => [entry.type, entry.at, entryData(entry)])),
+          },
+    steps: batch.steps === undefined || isEmpty(batch.steps) ? null : JSON.stringify(batch.steps),
   };
+}
+
+/** `target[key] = value` as an own property, even for a "__proto__" key (JSON.parse keeps it as data). */
+function setOwn(target: object, key: string, value: unknown): void {
+  Object.defineProperty(target, key, { value, writable: true, enumerable: true, configurable: true });
+}
+
+function isEmpty(value: object): boolean {
+  for (const _ in value) return false;
+  return true;
+}
+
+/**
+ * Merges a run's `steps` columns (in row order) into `into`: a key keeps its first place and takes its
+ * last value. A column that is not a JSON object of objects (the file was edited by something else)
+ * fails the read with STORE_ERROR.
+ */
+function mergeSteps(runId: string, into: Record<string, StepRecord>, json: string): void {
+  let steps: unknown;
+  try {
+    steps = JSON.parse(json);
+  } catch {
+    steps = null;
+  }
+  if (steps === null || typeof steps !== 'object' || Array.isArray(steps)) throw corruptSteps(runId);
+  for (const key of Object.keys(steps)) {
+    const record = (steps as Record<string, unknown>)[key];
+    if (record === null || typeof record !== 'object' || Array.isArray(record)) throw corruptSteps(runId);
+    setOwn(into, key, record);
+  }
+}
+
+function corruptSteps(runId: string): WeftError {
+  return new WeftError(
+    ERROR_CODES.STORE_ERROR,
+    `Run ${runId}: a step-record column in the SQLite file is not a JSON object of step records; the file was changed by something other than Weft. Restore it from a backup, or delete the run.`,
+    { details: { run_id: runId, cause: 'CORRUPT_STEPS' }, retryable: false },
+  );
 }
 
 /** The run's lease after an accepted append: what the write made of `lease` (no read back). */
 function leaseAfter(lease: RunLease, batch: JournalBatch, rows: SerialisedBatch): RunLease {
   const status = batch.run?.status ?? lease.status;
-  const last = rows.entries[rows.entries.length - 1];
-  const journal_seq = last === undefined ? lease.journal_seq : last[0];
+  const journal_seq = rows.pack === null ? lease.journal_seq : rows.pack.last;
   // A status that ends the run releases the lease.
   if (!isLiveStatus(status))
     return { run_id: lease.run_id, status, owner_id: null, lease_until: null, journal_seq };
@@ -273,6 +303,40 @@ function leaseAfter(lease: RunLease, batch: JournalBatch, rows: SerialisedBatch)
     lease_until: batch.lease_until ?? lease.lease_until,
     journal_seq,
   };
+}
+
+/**
+ * A journal pack's entries, `[type, at, data]` each. The file is checked as it is read: a pack another
+ * program wrote wrong fails the read with STORE_ERROR saying which run and seq, instead of a resume
+ * folding something that is not an entry.
+ */
+function unpack(runId: string, first: number, json: string): Array<[string, string, Row]> {
+  let entries: unknown;
+  try {
+    entries = JSON.parse(json);
+  } catch {
+    entries = null;
+  }
+  const ok =
+    Array.isArray(entries) &&
+    entries.every(
+      (e: unknown) =>
+        Array.isArray(e) &&
+        e.length === 3 &&
+        typeof e[0] === 'string' &&
+        typeof e[1] === 'string' &&
+        e[2] !== null &&
+        typeof e[2] === 'object' &&
+        !Array.isArray(e[2]),
+    );
+  if (!ok) {
+    throw new WeftError(
+      ERROR_CODES.STORE_ERROR,
+      `Run ${runId}: the journal pack from seq ${first} in the SQLite file is not a JSON array of [type, at, data] entries; the file was changed by something other than Weft. Restore it from a backup, or delete the run.`,
+      { details: { run_id: runId, seq: first, cause: 'CORRUPT_JOURNAL' }, retryable: false },
+    );
+  }
+  return entries as Array<[string, string, Row]>;
 }
 
 /** A page from rows fetched with LIMIT limit + 1. */
@@ -752,7 +816,16 @@ export class SqliteStore implements WeftStore {
   }
 
   #saveStep(runId: string, key: string, record: StepRecord): void {
-    this.#exec(UPSERT_STEP, runId, key, runId, JSON.stringify(record));
+    const steps: Record<string, StepRecord> = {};
+    setOwn(steps, key, record);
+    this.#exec(INSERT_APPEND, runId, null, null, JSON.stringify(steps), null);
+  }
+
+  /** A run's step records (the merge of its appends'). */
+  #steps(runId: string): Record<string, StepRecord> {
+    const out: Record<string, StepRecord> = {};
+    for (const row of this.#all(SELECT_STEPS, runId)) mergeSteps(runId, out, row.steps as string);
+    return out;
   }
 
   async getStepResults(runIds: readonly string[]): Promise<Map<string, Record<string, StepRecord>>> {
@@ -761,11 +834,12 @@ export class SqliteStore implements WeftStore {
       for (const id of runIds) out.set(id, {});
       if (runIds.length === 0) return out;
       const rows = this.#all(
-        'SELECT run_id, key, body FROM steps WHERE run_id IN (SELECT value FROM json_each(?)) ORDER BY run_id, pos',
+        'SELECT run_id, steps FROM appends WHERE run_id IN (SELECT value FROM json_each(?)) AND steps IS NOT NULL ORDER BY run_id, id',
         JSON.stringify(runIds),
       );
       for (const row of rows) {
-        out.get(row.run_id as string)![row.key as string] = JSON.parse(row.body as string) as StepRecord;
+        const runId = row.run_id as string;
+        mergeSteps(runId, out.get(runId)!, row.steps as string);
       }
       return out;
     });
@@ -803,14 +877,14 @@ export class SqliteStore implements WeftStore {
         // The entries go; how far the journal went stays (getLease keeps answering the same).
         { purged_at: purgedAt, journal_seq: this.#lease(id)!.journal_seq },
       )!;
-      for (const step of this.#all('SELECT key, body FROM steps WHERE run_id = ?', id)) {
-        this.#saveStep(
-          id,
-          step.key as string,
-          purgeStepRecord(JSON.parse(step.body as string) as StepRecord),
-        );
+      const steps = this.#steps(id);
+      // The entries go; the step records stay, purged, as one append without entries.
+      this.#exec('DELETE FROM appends WHERE run_id = ?', id);
+      if (!isEmpty(steps)) {
+        const purgedSteps: Record<string, StepRecord> = {};
+        for (const key of Object.keys(steps)) setOwn(purgedSteps, key, purgeStepRecord(steps[key]!));
+        this.#exec(INSERT_APPEND, id, null, null, JSON.stringify(purgedSteps), null);
       }
-      this.#exec('DELETE FROM journal WHERE run_id = ?', id);
       return this.#runRow(updated);
     });
   }
@@ -865,7 +939,7 @@ export class SqliteStore implements WeftStore {
     const lease = this.#lease(runId);
     if (lease === null) throw runNotFoundInStore(runId);
     checkAppend(lease, batch);
-    this.#writeRows(runId, rows, false);
+    this.#writeRows(runId, rows);
     const ends = batch.run?.status !== undefined && !isLiveStatus(batch.run.status);
     const after = leaseAfter(lease, batch, rows);
     // The run row is written only when the batch changes it: most batches touch the journal and steps only.
@@ -891,63 +965,33 @@ export class SqliteStore implements WeftStore {
     const row: Row = { ...(run as unknown as Row) };
     for (const [field, value] of Object.entries(batch.run ?? {})) if (value !== undefined) row[field] = value;
     this.#insertRow(row as unknown as RunRow, grant);
-    this.#writeRows(run.id, rows, true);
+    this.#writeRows(run.id, rows);
     return leaseAfter(lease, batch, rows);
   }
 
-  /** A batch's journal entries and step records, a multi-row INSERT per ROWS_PER_INSERT rows. */
-  #writeRows(runId: string, rows: SerialisedBatch, newRun: boolean): void {
-    const { entries, steps } = rows;
-    for (let start = 0; start < entries.length; start += ROWS_PER_INSERT) {
-      const n = Math.min(ROWS_PER_INSERT, entries.length - start);
-      const params: SqlValue[] = new Array(n * 5);
-      for (let i = 0; i < n; i++) {
-        const [seq, type, at, data] = entries[start + i]!;
-        params[i * 5] = runId;
-        params[i * 5 + 1] = seq;
-        params[i * 5 + 2] = type;
-        params[i * 5 + 3] = at;
-        params[i * 5 + 4] = data;
-      }
-      this.#prepare(journalInsert(n)).run(params);
-    }
-    if (steps.length === 0) return;
-    // A new key goes after the run's records (its position), an existing one keeps its place.
-    const count = newRun
-      ? 0
-      : Number(this.#get('SELECT count(*) AS n FROM steps WHERE run_id = ?', runId)!.n);
-    for (let start = 0; start < steps.length; start += ROWS_PER_INSERT) {
-      const n = Math.min(ROWS_PER_INSERT, steps.length - start);
-      const params: SqlValue[] = new Array(n * 4);
-      for (let i = 0; i < n; i++) {
-        const [key, body] = steps[start + i]!;
-        params[i * 4] = runId;
-        params[i * 4 + 1] = key;
-        params[i * 4 + 2] = count + start + i;
-        params[i * 4 + 3] = body;
-      }
-      this.#prepare(stepsUpsert(n)).run(params);
-    }
+  /** A batch's journal entries and step records: one row (nothing for a batch with neither). */
+  #writeRows(runId: string, rows: SerialisedBatch): void {
+    const { pack, steps } = rows;
+    if (pack === null && steps === null) return;
+    this.#exec(INSERT_APPEND, runId, pack?.last ?? null, pack?.first ?? null, steps, pack?.json ?? null);
   }
 
   async loadJournal(runId: string, query?: JournalQuery): Promise<JournalEntry[]> {
     const { after, limit } = journalRange(query);
-    return this.#do('loadJournal', () =>
-      this.#all(
-        'SELECT seq, type, at, data FROM journal WHERE run_id = ? AND seq > ? ORDER BY seq LIMIT ?',
-        runId,
-        after,
-        limit,
-      ).map((row) =>
-        loadedEntry(
-          runId,
-          row.seq as number,
-          row.type as string,
-          row.at as string,
-          JSON.parse(row.data as string) as Row,
-        ),
-      ),
-    );
+    return this.#do('loadJournal', () => {
+      const out: JournalEntry[] = [];
+      // Packs are read one at a time and only until `limit` entries are in hand.
+      for (const row of this.#prepare(SELECT_PACKS).iterate(runId, after) as Iterable<Row>) {
+        const first = row.seq as number;
+        const entries = unpack(runId, first, row.entries as string);
+        for (let i = Math.max(0, after + 1 - first); i < entries.length && out.length < limit; i++) {
+          const [type, at, data] = entries[i]!;
+          out.push(loadedEntry(runId, first + i, type, at, data));
+        }
+        if (out.length >= limit) break;
+      }
+      return out;
+    });
   }
 
   async claimRun(runId: string, claim: ClaimRequest): Promise<ClaimResult> {

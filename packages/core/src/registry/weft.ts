@@ -4,9 +4,9 @@
  * journaled to the store under a lease of this Weft (recorder.ts); runs whose process died are resumed
  * (recovery.ts).
  */
-import { randomUUID } from 'node:crypto';
 import { optionalFunction, optionsObject, readingArguments } from '../arguments.js';
 import { invalidArgument } from '../errors.js';
+import { uuidv7 } from '../ids.js';
 import { checkEngineOptions } from '../run/check-options.js';
 import { createEngine, DEFAULT_LIMITS, type Engine } from '../run/engine.js';
 import { normalizeRetention } from '../run/retention.js';
@@ -170,7 +170,8 @@ export function createWeft(givenOptions: WeftOptions = {}): Weft {
   }
   const defaultRetention = normalizeRetention(retention);
   const clock = engineOptions.clock ?? { now: Date.now };
-  const ids = engineOptions.ids ?? randomUUID;
+  // Time-ordered by default: a durable store's inserts then stay on the rightmost b-tree pages (ids.ts).
+  const ids = engineOptions.ids ?? uuidv7;
   const report = onStoreError ?? reportStoreError;
   // The engine's options are checked before the owner reads the clock (the engine checks them again).
   checkEngineOptions(engineOptions);
