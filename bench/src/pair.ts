@@ -3,14 +3,16 @@
  * of its `dist/index.js`, timed the user-facing way inside a function. Run it alternately on two builds
  * (before, after, before, after) on the same machine.
  *
- *   node --expose-gc bench/dist/pair.js <path to core's dist/index.js> <w1|tpl|obs|w7|w2|w15>
+ *   node --expose-gc bench/dist/pair.js <path to core's dist/index.js> <w1|fresh|tpl|obs|w7|w2|w15>
  *
- * w1 / tpl / obs: 20 warm-up runs of a 1,000-step chain of async steps (tpl: each step's input
+ * w1 / fresh / tpl / obs: 20 warm-up runs of a 1,000-step chain of async steps (fresh: the document parsed
+ * again from its JSON text before each run, untimed, as W1-fresh; tpl: each step's input
  * "{{ sN.output }}"; obs: a JSONata `conditional` per step and a listener on every event, as W1-obs),
  * then 60 times a full GC and one run; prints the median wall and CPU time per step. w7: the same with
  * a 10,000-step chain on an engine of its own (6 warm-up runs, 15 measured) after 1,000 steps (W7a's
  * ratio), then 1,000 again; also the fastest run of each size and how often a run was preempted.
- * w2: 6 times a full GC and 2,000 runs of a 10-step chain; prints runs per second of wall and of CPU time.
+ * w2: 6 times a full GC and 2,000 runs of a 10-step chain; prints runs per second of wall and of CPU time
+ * over all six batches (the first one compiles the plan and warms the code up), and the median batch's.
  * w15: one warm-up, then 5 times a fresh 100,000-step chain of `code: "1"`, a full GC and `engine.compile`
  * on a fresh engine; prints the median wall and CPU time per compile (W15's protocol).
  */
@@ -58,8 +60,10 @@ const median = (values: number[]) => [...values].sort((a, b) => a - b)[values.le
 
 async function main(): Promise<void> {
   const [core, which] = process.argv.slice(2);
-  if (core === undefined || !['w1', 'tpl', 'obs', 'w7', 'w2', 'w15'].includes(which ?? '')) {
-    throw new Error('Usage: node --expose-gc bench/dist/pair.js <core dist/index.js> <w1|tpl|obs|w7|w2|w15>');
+  if (core === undefined || !['w1', 'fresh', 'tpl', 'obs', 'w7', 'w2', 'w15'].includes(which ?? '')) {
+    throw new Error(
+      'Usage: node --expose-gc bench/dist/pair.js <core dist/index.js> <w1|fresh|tpl|obs|w7|w2|w15>',
+    );
   }
   const gc = (globalThis as { gc?: () => void }).gc;
   if (gc === undefined) throw new Error('Run with node --expose-gc.');
@@ -98,21 +102,29 @@ async function main(): Promise<void> {
     const doc = chain(10, 'noop', false);
     let wall = 0;
     let cpu = 0;
+    const walls: number[] = [];
+    const cpus: number[] = [];
     for (let r = 0; r < 6; r++) {
       gc();
       const c0 = process.cpuUsage();
       const t0 = performance.now();
       for (let i = 0; i < 2000; i++) await engine.run(doc);
-      wall += performance.now() - t0;
+      const w = performance.now() - t0;
       const d = process.cpuUsage(c0);
+      wall += w;
       cpu += d.user + d.system;
+      walls.push(w);
+      cpus.push(d.user + d.system);
     }
     console.log(
-      `w2 runs/s: wall ${Math.round(12_000 / (wall / 1000))}, per CPU-s ${Math.round(12_000 / (cpu / 1e6))}`,
+      `w2 runs/s: wall ${Math.round(12_000 / (wall / 1000))}, per CPU-s ${Math.round(12_000 / (cpu / 1e6))}; ` +
+        `median batch: wall ${Math.round(2000 / (median(walls) / 1000))}, per CPU-s ${Math.round(2000 / (median(cpus) / 1e6))}`,
     );
     return;
   }
   const listener = () => {};
+  /** fresh: the document's JSON text, parsed again for each run. */
+  let text = '';
   const once = async (doc: unknown, input: unknown): Promise<void> => {
     const handle = engine.start(doc, { input });
     if (which === 'obs') for (const e of EVENTS) handle.on(e, listener);
@@ -121,18 +133,21 @@ async function main(): Promise<void> {
   };
   const measure = async (doc: unknown, n: number, warmup: number, runs: number) => {
     const input = { start: 0, go: true };
-    for (let i = 0; i < warmup; i++) await once(doc, input);
+    const next = () => (which === 'fresh' ? JSON.parse(text) : doc);
+    for (let i = 0; i < warmup; i++) await once(next(), input);
     const walls: number[] = [];
     const cpus: number[] = [];
     // Times the process was preempted during a run (another process got the core): what makes a long
     // run's wall time exceed its CPU time on a loaded machine (docs/performance.md, "What bounds W7a").
     const preempted: number[] = [];
     for (let r = 0; r < runs; r++) {
+      // fresh: the document object is made here, before the GC and the clock.
+      const current = next();
       gc();
       const c0 = process.cpuUsage();
       const s0 = process.resourceUsage().involuntaryContextSwitches;
       const t0 = performance.now();
-      await once(doc, input);
+      await once(current, input);
       walls.push(((performance.now() - t0) * 1000) / n);
       preempted.push(process.resourceUsage().involuntaryContextSwitches - s0);
       const d = process.cpuUsage(c0);
@@ -163,6 +178,7 @@ async function main(): Promise<void> {
     return;
   }
   const doc = chain(1000, which === 'tpl' ? 'inc' : 'noop', which === 'tpl', which === 'obs');
+  text = JSON.stringify(doc);
   const r = await measure(doc, 1000, 20, 60);
   console.log(`${which} µs/step (median): wall ${r.wall.toFixed(2)}, CPU ${r.cpu.toFixed(2)}`);
 }

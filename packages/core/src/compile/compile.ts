@@ -1,7 +1,7 @@
 /**
  * `compile(version)`: validate, then turn the document into an immutable execution plan with every
- * expression and template parsed once. Plans are cached by content hash (see PlanCache), so running the
- * same version twice never re-parses.
+ * expression and template parsed once. Plans are cached per engine by document object and by content
+ * (plan-cache.ts), so running the same version twice never re-parses.
  */
 import { createHash } from 'node:crypto';
 import { ERROR_CODES, ValidationError, WeftError } from '../errors.js';
@@ -46,7 +46,7 @@ const COMMON_FIELDS: ReadonlySet<string> = new Set(Object.keys(stepCommonFields)
  * LIMIT_EXCEEDED when the document has more than `maxSteps` steps: checked first, in O(1), so that an
  * oversized document costs no serialising, hashing, validating or compiling.
  */
-function checkStepCount(document: unknown, maxSteps: number | undefined): void {
+export function checkStepCount(document: unknown, maxSteps: number | undefined): void {
   if (maxSteps === undefined || maxSteps === Number.POSITIVE_INFINITY) return;
   let count: number;
   try {
@@ -85,7 +85,7 @@ export function hashDocument(document: unknown, language: ExpressionLanguage | u
 }
 
 /** The document's JSON text, or null when it has none (cyclic, BigInt…). */
-function documentText(document: unknown): string | null {
+export function documentText(document: unknown): string | null {
   try {
     return JSON.stringify(document) ?? 'undefined';
   } catch {
@@ -93,7 +93,7 @@ function documentText(document: unknown): string | null {
   }
 }
 
-function hashText(text: string, language: ExpressionLanguage | undefined): string {
+export function hashText(text: string, language: ExpressionLanguage | undefined): string {
   return createHash('sha1')
     .update(text)
     .update('\0')
@@ -617,83 +617,5 @@ function templateIsSync(template: CompiledTemplate): boolean {
       return template.parts.every(
         (p) => typeof p === 'string' || typeof (p as FastCompiledExpression).fast === 'function',
       );
-  }
-}
-
-/**
- * The plans of one engine: by document object first, then by content.
- *
- * - **By object** (a WeakMap): running the same document object again finds its plan without reading the
- *   document at all. A document object is read once, when it is first run or compiled: Weft treats it as
- *   immutable from then on (docs/semantics.md, "Documents are read once"), so changes made to that same
- *   object later are not seen — pass a new object (a copy) to run a changed document.
- * - **By content** (a small LRU keyed by the document's JSON text, computed once per new object): a new
- *   object with the content of a known document (one parsed per request, say) shares its plan. Keying by
- *   the text costs less than hashing it (sha1 is done once, at compile time, for `plan.hash`); the text
- *   costs ~50 bytes a step, a tenth of the plan it keys.
- */
-export class PlanCache {
-  readonly #plans = new Map<string, Plan>();
-  /** Plans by document object. A plan evicted from the LRU stays reachable here while its object lives. */
-  readonly #byObject = new WeakMap<object, Plan>();
-  /** The most recently used plan (its recency needs no refresh). */
-  #newest: Plan | null = null;
-  readonly #max: number;
-  readonly #stepTypes: readonly string[];
-  readonly #options: CompileOptions;
-
-  constructor(options: CompileOptions & { max?: number } = {}) {
-    this.#max = options.max ?? 256;
-    this.#stepTypes = [...(options.stepTypes ?? [])].sort();
-    this.#options = options;
-  }
-
-  get size(): number {
-    return this.#plans.size;
-  }
-
-  /** The plan for `document`, compiled at most once per distinct content. */
-  get(document: unknown): Plan {
-    const isObject = document !== null && typeof document === 'object';
-    if (isObject) {
-      const known = this.#byObject.get(document);
-      if (known !== undefined) return known;
-    }
-    const plan = this.#byContent(document);
-    if (isObject) this.#byObject.set(document, plan);
-    return plan;
-  }
-
-  #byContent(document: unknown): Plan {
-    checkStepCount(document, this.#options.maxSteps);
-    const text = documentText(document);
-    if (text === null) {
-      return compileWithHash(
-        document,
-        hashDocument(document, this.#options.language),
-        this.#stepTypes,
-        this.#options,
-      );
-    }
-    const cached = this.#plans.get(text);
-    if (cached !== undefined) {
-      if (cached !== this.#newest) {
-        // Refresh recency: Map iteration order is insertion order.
-        this.#plans.delete(text);
-        this.#plans.set(text, cached);
-        this.#newest = cached;
-      }
-      return cached;
-    }
-    const plan = compileWithHash(
-      document,
-      hashText(text, this.#options.language),
-      this.#stepTypes,
-      this.#options,
-    );
-    this.#plans.set(text, plan);
-    this.#newest = plan;
-    if (this.#plans.size > this.#max) this.#plans.delete(this.#plans.keys().next().value!);
-    return plan;
   }
 }

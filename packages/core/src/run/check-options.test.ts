@@ -58,6 +58,7 @@ const ENGINE_KEYS = [
   'random',
   'onListenerError',
   'planCacheSize',
+  'planCacheBytes',
 ] as const;
 
 function codeOf(fn: () => unknown): string {

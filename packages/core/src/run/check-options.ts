@@ -100,6 +100,7 @@ export function checkEngineOptions(options: unknown): EngineOptions {
     optionalFunction(o.random, 'random', 'a function () => number in [0, 1)');
     optionalFunction(o.onListenerError, 'onListenerError', 'a function (error, event) => void');
     optionalInteger(o.planCacheSize, 'planCacheSize', 0);
+    optionalInteger(o.planCacheBytes, 'planCacheBytes', 0);
     optionalOneOf(o.language, 'language', EXPRESSION_LANGUAGES);
     optionalBoolean(o.includeRawModelOutput, 'includeRawModelOutput');
     optionalRecord(o.fileExtractors, 'fileExtractors', (extractor, parameter) =>
@@ -174,6 +175,16 @@ function checkLimits(limits: unknown): void {
   optionalInteger(e.maxLogChars, 'limits.expression.maxLogChars', 0);
 }
 
+/** The start options that are ids (a string or null). */
+const ID_FIELDS = [
+  'app_id',
+  'workflow_app_id',
+  'workflow_id',
+  'collection_id',
+  'record_id',
+  'replay_of',
+] as const;
+
 /** What `RunExecution` may receive besides the public options (engine.ts adds it for child runs). */
 type CheckedStartOptions = StartOptions;
 
@@ -182,6 +193,8 @@ type CheckedStartOptions = StartOptions;
  * run keeps.
  */
 export function checkStartOptions(plan: Plan, options: unknown): CheckedStartOptions {
+  // No options (`engine.run(doc)`): nothing to read, and no closure to read it in (W2: per-run cost).
+  if (options === undefined) return {};
   return readingArguments('options', () => {
     if (options !== undefined && !isPlainObject(options))
       throw invalidArgument('options', 'an object', options);
@@ -209,14 +222,8 @@ export function checkStartOptions(plan: Plan, options: unknown): CheckedStartOpt
     if (o.signal !== undefined) out.signal = o.signal as AbortSignal;
     optionalOneOf(o.origin, 'origin', RUN_ORIGINS);
     if (o.origin !== undefined) out.origin = o.origin as StartOptions['origin'] & string;
-    for (const field of [
-      'app_id',
-      'workflow_app_id',
-      'workflow_id',
-      'collection_id',
-      'record_id',
-      'replay_of',
-    ] as const) {
+    for (let f = 0; f < ID_FIELDS.length; f++) {
+      const field = ID_FIELDS[f]!;
       nullableString(o[field], field);
       if (o[field] !== undefined) out[field] = o[field] as string | null;
     }

@@ -7,9 +7,9 @@
 import { randomUUID } from 'node:crypto';
 import type { LimitFunction } from 'p-limit';
 import pLimit from 'p-limit';
-import { optionalSignal, optionalString } from '../arguments.js';
-import { PlanCache } from '../compile/compile.js';
+import { optionalSignal } from '../arguments.js';
 import type { Plan } from '../compile/plan.js';
+import { PlanCache } from '../compile/plan-cache.js';
 import { ERROR_CODES, invalidArgument, WeftError } from '../errors.js';
 import { SafeEmitter, type WeftEventName, type WeftListener } from '../events/events.js';
 import {
@@ -49,7 +49,8 @@ import { mergePricing, providerPricing } from '../usage/pricing.js';
 import { type AutoFillDeps, autoFill, autoFillGroups } from './auto-fill.js';
 import { checkEngineOptions, checkStartOptions } from './check-options.js';
 import type { EngineCore, HandlerEntry } from './engine-core.js';
-import type { CancelResult, RunHandle } from './handle.js';
+import { EngineRunHandle } from './engine-handle.js';
+import type { RunHandle } from './handle.js';
 import { inlineCode } from './inline.js';
 import {
   DEFAULT_JOURNAL_TIMEOUT_MS,
@@ -61,10 +62,9 @@ import type { EngineLimits, EngineOptions, ResumeOptions, StartOptions } from '.
 import { checkJournal } from './resume.js';
 import { normalizeRetention } from './retention.js';
 import { type AutoFillStart, isoOf, metaOf, Runner, type RunnerOptions } from './runner.js';
-import { RUNNERS } from './runners.js';
 import { EngineSlots } from './slots.js';
 import type { Run } from './types.js';
-import { checkVariables, DeltaRedactor, type Variable } from './variables.js';
+import { checkVariables, DeltaRedactor } from './variables.js';
 
 export const DEFAULT_LIMITS: EngineLimits = {
   maxLoopIterations: 10_000,
@@ -238,7 +238,8 @@ export function createEngine(givenOptions: EngineOptions = {}): Engine {
             running !== undefined ? await running.done : await resolver?.attach?.(earlier, context.signal);
           if (attached != null) return attached;
         }
-        const depth = (lineage.get(parent)?.depth ?? 0) + 1;
+        const parentHandle = parent.handle as EngineRunHandle;
+        const depth = EngineRunHandle.depthOf(parentHandle) + 1;
         if (depth > limits.maxWorkflowDepth) {
           throw new WeftError(
             ERROR_CODES.SUBWORKFLOW_DEPTH,
@@ -250,7 +251,7 @@ export function createEngine(givenOptions: EngineOptions = {}): Engine {
             },
           );
         }
-        const inherited = resolved.isolated === true ? [] : (lineage.get(parent)?.variables ?? []);
+        const inherited = resolved.isolated === true ? [] : EngineRunHandle.variablesOf(parentHandle);
         const variables = [...inherited, ...(resolved.variables ?? [])];
         // A run of another app's workflow belongs to that app (the caller sees the step's output only),
         // and starts at the workflow's entry steps (issue 11, item 7).
@@ -294,6 +295,7 @@ export function createEngine(givenOptions: EngineOptions = {}): Engine {
     maxSteps: limits.maxSteps,
     ...(options.language === undefined ? {} : { language: options.language }),
     ...(options.planCacheSize === undefined ? {} : { max: options.planCacheSize }),
+    ...(options.planCacheBytes === undefined ? {} : { maxBytes: options.planCacheBytes }),
   });
 
   if (options.journal !== undefined) checkSink('journal', options.journal);
@@ -317,12 +319,6 @@ export function createEngine(givenOptions: EngineOptions = {}): Engine {
     handlerFor: (type) => handlers.get(type),
   };
 
-  /**
-   * Per run: its nesting depth and the variables it was started with (a `workflow` step passes them to
-   * its child; the engine's own `variables` reach every run anyway).
-   */
-  const lineage = new WeakMap<Runner, { depth: number; variables: readonly Variable[] }>();
-
   function startRun(document: unknown, given: ChildStartOptions | undefined, parent?: Inherited): RunHandle {
     const plan = plans.get(document);
     // The run keeps a checked copy: nothing the caller changes afterwards reaches it.
@@ -344,7 +340,7 @@ export function createEngine(givenOptions: EngineOptions = {}): Engine {
     const doc = plan.document;
     // The run's own copy (spreading undefined adds nothing: no empty object made per run for it).
     const input = { ...(doc.input_default ?? undefined), ...startOptions.input };
-    const runner = openRunner(plan, {
+    const runner = openRunner(parent?.depth ?? 0, plan, {
       autoFill: autoFillFor(plan, startOptions.from_step_key, input),
       init: {
         runId: startOptions.id ?? core.ids(),
@@ -360,7 +356,6 @@ export function createEngine(givenOptions: EngineOptions = {}): Engine {
       runLimit: startOptions.runLimit,
       secrets: startOptions.secrets,
     });
-    lineage.set(runner, { depth: parent?.depth ?? 0, variables: startOptions.variables ?? [] });
     queueMicrotask(() => runner.begin());
     return runner.handle;
   }
@@ -406,7 +401,7 @@ export function createEngine(givenOptions: EngineOptions = {}): Engine {
       );
     }
     const started = first as RunStartedEntry;
-    const runner = openRunner(plan, {
+    const runner = openRunner(0, plan, {
       init: {
         runId: started.run_id,
         createdAt: started.created_at,
@@ -420,7 +415,6 @@ export function createEngine(givenOptions: EngineOptions = {}): Engine {
       preset: started.preset,
       runLimit: undefined,
     });
-    lineage.set(runner, { depth: 0, variables: options.variables ?? [] });
     try {
       runner.fold(entries);
     } catch (error) {
@@ -431,56 +425,27 @@ export function createEngine(givenOptions: EngineOptions = {}): Engine {
     return runner.handle;
   }
 
-  /** A runner with its handle, registered as active until it ends. */
+  /**
+   * A runner with its handle, registered as active until it ends. `depth`: how deep the run is nested
+   * (its parent's depth + 1; 0 for a run the caller started).
+   */
   function openRunner(
+    depth: number,
     plan: Plan,
     runnerOptions: RunnerOptions,
-  ): Runner & { handle: RunHandle & { forget(): void } } {
+  ): Runner & { handle: EngineRunHandle } {
     const id = runnerOptions.init.runId;
     if (active.has(id)) {
       throw new WeftError(ERROR_CODES.CONFLICT, `A run with id "${id}" is already in progress.`);
     }
     const localEvents = new SafeEmitter(options.onListenerError);
     const runner = new Runner(core, plan, runnerOptions, localEvents) as Runner & {
-      handle: RunHandle & { forget(): void };
+      handle: EngineRunHandle;
     };
-    const handle: RunHandle & { forget(): void } = {
-      id,
-      done: runner.done,
-      snapshot: () => runner.snapshot(),
-      on(event, listener) {
-        localEvents.on(event, listener);
-        return handle;
-      },
-      off(event, listener) {
-        localEvents.off(event, listener);
-        return handle;
-      },
-      async cancel(reason?: string): Promise<CancelResult> {
-        optionalString(reason, 'reason');
-        const cancelled = runner.cancel(reason);
-        if (!cancelled) {
-          const status = runner.snapshot().status;
-          return {
-            cancelled: false,
-            status,
-            message: `Run ${id} has already ended (${status}); there was nothing to cancel.`,
-          };
-        }
-        const run = await runner.done;
-        return { cancelled: true, status: run.status, message: `Run ${id} was cancelled.` };
-      },
-      forget() {
-        active.delete(id);
-      },
-    };
+    const handle = new EngineRunHandle(runner, localEvents, active, depth, runnerOptions.variables ?? []);
     runner.handle = handle;
-    RUNNERS.set(handle, runner);
     active.set(id, handle);
-    void runner.done.then(() => {
-      active.delete(id);
-      localEvents.removeAllListeners();
-    });
+    void runner.done.then(() => handle.ended());
     return runner;
   }
 

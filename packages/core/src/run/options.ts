@@ -199,8 +199,16 @@ export interface EngineOptions {
   random?: () => number;
   /** Called when an event listener throws. Default: a process warning. */
   onListenerError?: (error: unknown, event: string) => void;
-  /** Plans kept in the compile cache. Default 256. */
+  /**
+   * Plans kept by content in the compile cache (docs/semantics.md, "Documents are read once"). Default 256.
+   */
   planCacheSize?: number;
+  /**
+   * The most JSON text the compile cache keeps by content, summed over its plans, in UTF-16 code units
+   * (bytes for ASCII). A document with more text than this is compiled for each new object with its
+   * content. Default 33,554,432 (32 MiB).
+   */
+  planCacheBytes?: number;
   /**
    * The expression language of documents that do not say (`"language"` at the top of a version wins).
    * Default `jsonata`.

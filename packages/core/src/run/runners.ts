@@ -3,12 +3,11 @@
  * its store from their runners): kept out of engine.ts so that the public declarations of the engine
  * never reference the Runner (and, through it, xstate).
  */
+import { EngineRunHandle } from './engine-handle.js';
 import type { RunHandle } from './handle.js';
 import type { Runner } from './runner.js';
 
-export const RUNNERS = new WeakMap<RunHandle, Runner>();
-
-/** The runner of a handle an engine made. */
+/** The runner of a handle an engine made (a field of the handle: no WeakMap, see engine-handle.ts). */
 export function runnerOf(handle: RunHandle): Runner | undefined {
-  return RUNNERS.get(handle);
+  return handle !== null && typeof handle === 'object' ? EngineRunHandle.runnerOf(handle) : undefined;
 }

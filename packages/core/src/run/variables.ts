@@ -49,6 +49,10 @@ export interface ResolvedVariables {
 
 export function resolveVariables(...lists: Array<readonly Variable[] | undefined>): ResolvedVariables {
   const values: Record<string, unknown> = {};
+  // Most runs have no variables at all: no sets, no sorting (W2: per-run cost).
+  let any = false;
+  for (let l = 0; l < lists.length; l++) if ((lists[l]?.length ?? 0) > 0) any = true;
+  if (!any) return { values, secrets: [] };
   const secretKeys = new Set<string>();
   for (const list of lists) {
     for (const v of list ?? []) {
