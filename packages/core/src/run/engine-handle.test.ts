@@ -45,6 +45,25 @@ describe('the run handle', () => {
     await expect(during.cancel(5 as never)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
   });
 
+  it('its methods work taken off the handle (const { done, cancel, on, snapshot } = engine.start(doc))', async () => {
+    const gate = deferred<number>();
+    const engine = createEngine({ steps: { task: () => gate.promise } });
+    const handle = engine.start(draft([task('a')]));
+    const { done, cancel, on, off, snapshot } = handle;
+    const seen: string[] = [];
+    expect(on('run.cancelled', () => seen.push('cancelled'))).toBe(handle);
+    expect(off('step.started')).toBe(handle);
+    // The same function each read: a caller can compare or remove what it took.
+    expect(handle.cancel).toBe(cancel);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(snapshot().output.a?.status).toBe('RUNNING');
+    const cancelling = cancel('taken off');
+    gate.resolve(1);
+    expect(await cancelling).toMatchObject({ cancelled: true, status: 'CANCELLED' });
+    expect((await done).status).toBe('CANCELLED');
+    expect(seen).toEqual(['cancelled']);
+  });
+
   it('runnerOf finds the runner of an engine’s handle only', async () => {
     const engine = createEngine({ steps: { task: () => 1 } });
     const handle = engine.start(draft([task('a')]));

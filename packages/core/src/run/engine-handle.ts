@@ -10,11 +10,13 @@
  * collection (docs/performance.md, "Per-run cost").
  */
 import { optionalString } from '../arguments.js';
-import type { SafeEmitter, WeftEventName, WeftListener } from '../events/events.js';
+import type { SafeEmitter } from '../events/events.js';
 import type { CancelResult, RunHandle } from './handle.js';
 import type { Runner } from './runner.js';
 import type { Run } from './types.js';
 import type { Variable } from './variables.js';
+
+type BoundMethods = Pick<RunHandle, 'snapshot' | 'on' | 'off' | 'cancel'>;
 
 export class EngineRunHandle implements RunHandle {
   readonly id: string;
@@ -26,6 +28,7 @@ export class EngineRunHandle implements RunHandle {
   readonly #depth: number;
   /** The variables it was started with (a `workflow` step hands them to its child). */
   readonly #variables: readonly Variable[];
+  #bound: BoundMethods | undefined = undefined;
 
   constructor(
     runner: Runner,
@@ -43,21 +46,46 @@ export class EngineRunHandle implements RunHandle {
     this.#variables = variables;
   }
 
-  snapshot(): Run {
-    return this.#runner.snapshot();
+  // The methods are getters handing out functions bound to this handle, made on the first read: a caller
+  // may take them off the handle (`const { done, cancel } = engine.start(doc)`), as with the closures a
+  // handle used to carry, while a run whose methods nobody reads (engine.run) allocates none of them.
+  get snapshot(): () => Run {
+    return this.#methods().snapshot;
   }
 
-  on<K extends WeftEventName>(event: K, listener: WeftListener<K>): RunHandle {
-    this.#events.on(event, listener);
-    return this;
+  get on(): RunHandle['on'] {
+    return this.#methods().on;
   }
 
-  off<K extends WeftEventName>(event: K, listener?: WeftListener<K>): RunHandle {
-    this.#events.off(event, listener);
-    return this;
+  get off(): RunHandle['off'] {
+    return this.#methods().off;
   }
 
-  async cancel(reason?: string): Promise<CancelResult> {
+  get cancel(): (reason?: string) => Promise<CancelResult> {
+    return this.#methods().cancel;
+  }
+
+  #methods(): BoundMethods {
+    if (this.#bound === undefined) this.#bound = this.#bind();
+    return this.#bound;
+  }
+
+  #bind(): BoundMethods {
+    return {
+      snapshot: () => this.#runner.snapshot(),
+      on: (event, listener) => {
+        this.#events.on(event, listener);
+        return this;
+      },
+      off: (event, listener) => {
+        this.#events.off(event, listener);
+        return this;
+      },
+      cancel: (reason) => this.#cancel(reason),
+    };
+  }
+
+  async #cancel(reason?: string): Promise<CancelResult> {
     optionalString(reason, 'reason');
     const runner = this.#runner;
     const id = this.id;
