@@ -35,6 +35,42 @@ describe('SafeEmitter', () => {
     expect(emitter.has('usage')).toBe(true);
   });
 
+  it('one function on two emitters: off on one leaves the other, and each reports its own errors', () => {
+    const seen: string[] = [];
+    const reported: string[] = [];
+    const a = new SafeEmitter(() => reported.push('a'));
+    const b = new SafeEmitter(() => reported.push('b'));
+    const fn = (e: { run_id: string }) => {
+      seen.push(e.run_id);
+      if (e.run_id === 'boom') throw new Error('boom');
+    };
+    a.on('log', fn);
+    b.on('log', fn);
+    a.off('log', fn);
+    a.emit('log', { ...log, run_id: 'a' });
+    b.emit('log', { ...log, run_id: 'b' });
+    b.emit('log', { ...log, run_id: 'boom' });
+    expect(seen).toEqual(['b', 'boom']);
+    expect(reported).toEqual(['b']);
+    expect(a.has('log')).toBe(false);
+  });
+
+  it('once: a once listener added during an emit fires on the next emit, whatever other once listeners do', () => {
+    const seen: string[] = [];
+    const emitter = new SafeEmitter();
+    const c = () => seen.push('c');
+    emitter.once('log', () => {
+      seen.push('a');
+      emitter.once('log', c);
+    });
+    emitter.once('log', () => seen.push('b'));
+    emitter.emit('log', log);
+    emitter.emit('log', log);
+    emitter.emit('log', log);
+    expect(seen).toEqual(['a', 'b', 'c']);
+    expect(emitter.has('log')).toBe(false);
+  });
+
   it('a listener that throws never stops the listeners after it', () => {
     const seen: number[] = [];
     const emitter = new SafeEmitter(() => {});

@@ -142,7 +142,15 @@ export function newStore(): EventEmitter {
  * the list form of an entry), so the hidden classes every store goes through stay alive between runs
  * when no run's store is: V8 keeps them weakly, and code optimised against them would be dropped at a GC.
  */
-export const SHAPE_KEEPER: EventEmitter = newStore().on('log', () => {});
+export const SHAPE_KEEPER: EventEmitter = newStore().on(
+  'log',
+  guarded,
+  guardOf(
+    () => {},
+    'log',
+    () => {},
+  ),
+);
 
 /**
  * A typed emitter whose listeners cannot break the emitter's caller: an eventemitter3 `EventEmitter` is
@@ -154,11 +162,11 @@ export class SafeEmitter {
   // Made on the first listener: every run has an emitter, and most runs are never listened to.
   #store: EventEmitter | null = null;
   /**
-   * One wrapper per (listener, event), made when it is added: a function listening to two events reports
-   * each error under the event that raised it, `off(event, fn)` removes exactly that event's wrapper, and
-   * an emit allocates nothing (the try/catch is in the wrapper).
+   * One guard per (listener, event), made when it is added and registered as the context of `guarded`:
+   * a function listening to two events reports each error under the event that raised it, `off(event,
+   * fn)` removes exactly that event's registrations, and an emit allocates nothing.
    */
-  #wrappers: WeakMap<Listener, Map<WeftEventName, Listener>> | null = null;
+  #guards: WeakMap<Listener, Map<WeftEventName, Guard>> | null = null;
   readonly #onError: (error: unknown, event: string) => void;
 
   constructor(onError?: (error: unknown, event: string) => void) {
@@ -168,14 +176,19 @@ export class SafeEmitter {
   on<K extends WeftEventName>(event: K, fn: WeftListener<K>): this {
     checkListener(event, fn);
     this.#store ??= newStore();
-    this.#store.on(event, this.#wrap(event, fn));
+    this.#store.on(event, guarded, this.#guard(event, fn));
     return this;
   }
 
   once<K extends WeftEventName>(event: K, fn: WeftListener<K>): this {
     checkListener(event, fn);
     this.#store ??= newStore();
-    this.#store.once(event, this.#wrap(event, fn));
+    // eventemitter3 removes a fired `once` by function alone (no context): with the shared `guarded` that
+    // would remove every `once` listener of the event — one added during this very emit included. A
+    // `once` gets a function of its own (made on the guard's first `once`; `once` is rare).
+    const guard = this.#guard(event, fn);
+    guard.once ??= (payload: unknown) => guarded.call(guard, payload);
+    this.#store.once(event, guard.once);
     return this;
   }
 
@@ -188,8 +201,10 @@ export class SafeEmitter {
       clear(store, event);
       return this;
     }
-    const wrapper = this.#wrappers?.get(fn)?.get(event);
-    if (wrapper !== undefined) store.removeListener(event, wrapper);
+    const guard = this.#guards?.get(fn)?.get(event);
+    if (guard === undefined) return this;
+    store.removeListener(event, guarded, guard);
+    if (guard.once !== null) store.removeListener(event, guard.once);
     return this;
   }
 
@@ -207,33 +222,56 @@ export class SafeEmitter {
     const store = this.#store;
     if (store === null) return;
     for (const event of WEFT_EVENT_NAMES) if (store.listenerCount(event) > 1) clear(store, event);
-    this.#wrappers = null;
+    this.#guards = null;
   }
 
-  #wrap(event: WeftEventName, fn: Listener): Listener {
-    this.#wrappers ??= new WeakMap();
-    let byEvent = this.#wrappers.get(fn);
+  #guard(event: WeftEventName, fn: Listener): Guard {
+    this.#guards ??= new WeakMap();
+    let byEvent = this.#guards.get(fn);
     if (byEvent === undefined) {
       byEvent = new Map();
-      this.#wrappers.set(fn, byEvent);
+      this.#guards.set(fn, byEvent);
     }
-    let wrapper = byEvent.get(event);
-    if (wrapper === undefined) {
-      const onError = this.#onError;
-      wrapper = (payload: unknown) => {
-        try {
-          fn(payload);
-        } catch (error) {
-          try {
-            onError(error, event);
-          } catch {
-            // the error reporter itself failed: nothing more can be done safely
-          }
-        }
-      };
-      byEvent.set(event, wrapper);
+    let guard = byEvent.get(event);
+    if (guard === undefined) {
+      guard = guardOf(fn, event, this.#onError);
+      byEvent.set(event, guard);
     }
-    return wrapper;
+    return guard;
+  }
+}
+
+/** What `guarded` calls a listener with: the listener, the event it listens to, the error reporter. */
+interface Guard {
+  readonly fn: Listener;
+  readonly event: WeftEventName;
+  readonly onError: (error: unknown, event: string) => void;
+  /** What `once` registers for this (listener, event); null until the first `once`. */
+  once: Listener | null;
+}
+
+/** One allocation site, so one shape for every guard. */
+function guardOf(fn: Listener, event: WeftEventName, onError: Guard['onError']): Guard {
+  return { fn, event, onError, once: null };
+}
+
+/**
+ * Every user listener is registered with eventemitter3 as this one function, with its `Guard` as the
+ * context: one function for all emitters, runs and listeners. A closure per listener (as before) was a
+ * new function per run, whose optimised code V8 keeps only weakly: after each full GC every run's
+ * wrappers were interpreted and optimised again, on every emit of an observed run (docs/performance.md,
+ * issue 16, W1-obs). The listener is called without `this`, as documented.
+ */
+function guarded(this: Guard, payload: unknown): void {
+  const fn = this.fn;
+  try {
+    fn(payload);
+  } catch (error) {
+    try {
+      this.onError(error, this.event);
+    } catch {
+      // the error reporter itself failed: nothing more can be done safely
+    }
   }
 }
 
