@@ -17,6 +17,7 @@
  * on a fresh engine; prints the median wall and CPU time per compile (W15's protocol).
  */
 import { pathToFileURL } from 'node:url';
+import { OBSERVED_EVENTS } from './observed-events.js';
 
 type Handle = { on(event: string, listener: () => void): void; done: Promise<{ status: string }> };
 type Engine = {
@@ -24,23 +25,6 @@ type Engine = {
   start(doc: unknown, options?: unknown): Handle;
 };
 
-/** Every event a run emits (W1-obs listens to each). */
-const EVENTS = [
-  'run.started',
-  'run.completed',
-  'run.failed',
-  'run.cancelled',
-  'step.started',
-  'step.completed',
-  'step.skipped',
-  'step.failed',
-  'step.cancelled',
-  'step.retrying',
-  'loop.started',
-  'loop.iteration',
-  'usage',
-  'log',
-];
 type CreateEngine = (options: unknown) => Engine;
 
 function chain(n: number, type: string, templated: boolean, conditional = false) {
@@ -127,7 +111,7 @@ async function main(): Promise<void> {
   let text = '';
   const once = async (doc: unknown, input: unknown): Promise<void> => {
     const handle = engine.start(doc, { input });
-    if (which === 'obs') for (const e of EVENTS) handle.on(e, listener);
+    if (which === 'obs') for (const e of OBSERVED_EVENTS) handle.on(e, listener);
     const { status } = await handle.done;
     if (status !== 'COMPLETED') throw new Error(`run ${status}`);
   };

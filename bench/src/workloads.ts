@@ -32,6 +32,7 @@ import {
   sampleWithCpu,
   stat,
 } from './harness.js';
+import { OBSERVED_EVENTS } from './observed-events.js';
 import { countedScriptedProvider, sleep } from './provider.js';
 
 export interface Row {
@@ -247,24 +248,6 @@ const asyncHandler = async () => 1;
 const incHandler = async (ctx: { config: Record<string, unknown> }) => (ctx.config.input as number) + 1;
 const syncIncHandler = (ctx: { config: Record<string, unknown> }) => (ctx.config.input as number) + 1;
 
-/** Every event a run emits, for the observed variant (a listener on each). */
-const EVENTS = [
-  'run.started',
-  'run.completed',
-  'run.failed',
-  'run.cancelled',
-  'step.started',
-  'step.completed',
-  'step.skipped',
-  'step.failed',
-  'step.cancelled',
-  'step.retrying',
-  'loop.started',
-  'loop.iteration',
-  'usage',
-  'log',
-] as const;
-
 export type ChainVariant = 'plain' | 'fresh' | 'observed' | 'templated';
 
 interface ChainFigures {
@@ -317,7 +300,7 @@ async function measureChain(
         before: variant === 'fresh' ? () => (current = JSON.parse(text) as Draft) : undefined,
         fn: async () => {
           const handle = engine.start(current, { input });
-          if (variant === 'observed') for (const e of EVENTS) handle.on(e, listener);
+          if (variant === 'observed') for (const e of OBSERVED_EVENTS) handle.on(e, listener);
           const run = await handle.done;
           completed &&= allCompleted(run, n);
           if (variant === 'templated') completed &&= run.output[`s${n - 1}`]?.output === n;
@@ -326,7 +309,7 @@ async function measureChain(
       baseline: { gc: true, fn: () => plainChain(n, asyncStep) },
       warm: async () => {
         const handle = engine.start(warmDoc, { input });
-        if (variant === 'observed') for (const e of EVENTS) handle.on(e, listener);
+        if (variant === 'observed') for (const e of OBSERVED_EVENTS) handle.on(e, listener);
         const run = await handle.done;
         completed &&= allCompleted(run, n);
       },
