@@ -460,6 +460,22 @@ async function until(check: () => boolean, what: string, ms = 60_000): Promise<v
 }
 
 describe('several processes on one file', () => {
+  it('a frozen workflow read is fresh after another connection changed the workflow', async () => {
+    const path = file();
+    const a = new SqliteStore({ path });
+    const b = new SqliteStore({ path });
+    await a.insertWorkflow(workflowFixture('w', 'a', 0, { name: 'first' }));
+    const first = (await a.getFrozenWorkflow('w'))!;
+    expect(await a.getFrozenWorkflow('w')).toBe(first);
+    await b.updateWorkflow('w', { name: 'second', updated_at: at(1) });
+    const second = (await a.getFrozenWorkflow('w'))!;
+    expect(second.name).toBe('second');
+    expect(Object.isFrozen(second)).toBe(true);
+    expect(first.name).toBe('first');
+    a.close();
+    b.close();
+  });
+
   it('claims are compare-and-set across processes: every run is claimed by exactly one of three', async () => {
     const path = file('race');
     const runs = 60;

@@ -52,6 +52,7 @@ import {
   type ExpectationQuery,
   encodeCursor,
   entryData,
+  type FrozenWorkflowReads,
   insertedLease,
   isLiveStatus,
   type JournalAppend,
@@ -61,6 +62,7 @@ import {
   journalRange,
   type LeaseGrant,
   loadedEntry,
+  MAX_FROZEN_WORKFLOWS,
   pageLimit,
   purgeRunRow,
   purgeStepRecord,
@@ -347,7 +349,7 @@ function pageOf<T>(rows: Row[], limit: number, map: (row: Row) => T, key: (row: 
   return { data, next_cursor: last === null ? null : encodeCursor({ key: key(last), id: String(last.id) }) };
 }
 
-export class SqliteStore implements WeftStore {
+export class SqliteStore implements WeftStore, FrozenWorkflowReads {
   readonly path: string;
   readonly synchronous: SynchronousMode;
   readonly #db: Database.Database;
@@ -356,6 +358,11 @@ export class SqliteStore implements WeftStore {
   readonly #statements = new Map<string, Database.Statement>();
   /** Parsed, frozen published versions by id: immutable, so safe to share (bounded). */
   readonly #versions = new Map<string, PublishedVersion>();
+  /**
+   * `getFrozenWorkflow`'s workflows by id, with the stored text each was parsed from: a read whose text
+   * is the same (compared in full: another process may have changed it) shares the object (bounded).
+   */
+  readonly #frozenWorkflows = new Map<string, { body: string; workflow: Workflow }>();
   #closed = false;
 
   constructor(options: SqliteStoreOptions) {
@@ -492,6 +499,28 @@ export class SqliteStore implements WeftStore {
     return this.#do('getWorkflow', () => {
       const row = this.#get('SELECT body FROM workflows WHERE id = ?', id);
       return row === undefined ? null : (JSON.parse(row.body as string) as Workflow);
+    });
+  }
+
+  async getFrozenWorkflow(id: string): Promise<Workflow | null> {
+    return this.#do('getFrozenWorkflow', () => {
+      const row = this.#get('SELECT body FROM workflows WHERE id = ?', id);
+      const cached = this.#frozenWorkflows.get(id);
+      if (row === undefined) return null;
+      const body = row.body as string;
+      if (cached !== undefined) {
+        this.#frozenWorkflows.delete(id);
+        if (cached.body === body) {
+          this.#frozenWorkflows.set(id, cached);
+          return cached.workflow;
+        }
+      }
+      const workflow = deepFreeze(JSON.parse(body) as Workflow);
+      if (this.#frozenWorkflows.size >= MAX_FROZEN_WORKFLOWS) {
+        this.#frozenWorkflows.delete(this.#frozenWorkflows.keys().next().value!);
+      }
+      this.#frozenWorkflows.set(id, { body, workflow });
+      return workflow;
     });
   }
 

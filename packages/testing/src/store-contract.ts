@@ -22,6 +22,7 @@ import {
   type WorkflowTest,
 } from '@weft/core';
 import {
+  hasFrozenWorkflowReads,
   type JournalEntry,
   NOTICE_TOPICS,
   type NoticeTopic,
@@ -226,6 +227,29 @@ export function describeStoreContract(name: string, options: StoreContractOption
         expect((await store.getWorkflow('w'))!.name).toBe('renamed');
         expect(await store.updateWorkflow('none', { name: 'x', updated_at: at(5) })).toBeNull();
         expect(await store.getWorkflow('none')).toBeNull();
+      });
+
+      it('frozen reads (getFrozenWorkflow, when the store has it): one deep-frozen object per stored content', async (ctx) => {
+        if (!hasFrozenWorkflowReads(store)) return ctx.skip();
+        await store.insertWorkflow(
+          workflowFixture('w', 'a', 0, { draft: { key: 'k', steps: [{ type: 'note', key: 'n' }] } }),
+        );
+        const first = (await store.getFrozenWorkflow('w'))!;
+        expect(first).toEqual(await store.getWorkflow('w'));
+        expect(Object.isFrozen(first) && Object.isFrozen(first.draft.steps[0])).toBe(true);
+        expect(await store.getFrozenWorkflow('w')).toBe(first);
+        // getWorkflow is unchanged: the caller's own copy.
+        const own = (await store.getWorkflow('w'))!;
+        expect(own).not.toBe(first);
+        own.draft.steps.push({ type: 'note', key: 'm' });
+        expect((await store.getFrozenWorkflow('w'))!.draft.steps).toHaveLength(1);
+        // A change is read afresh.
+        await store.updateWorkflow('w', { draft: { key: 'k', steps: [] }, updated_at: at(1) });
+        const changed = (await store.getFrozenWorkflow('w'))!;
+        expect(changed).not.toBe(first);
+        expect(changed).toEqual(await store.getWorkflow('w'));
+        expect(changed.draft.steps).toEqual([]);
+        expect(await store.getFrozenWorkflow('none')).toBeNull();
       });
 
       it('indexes discoverable, non-archived workflows across apps', async () => {

@@ -8,6 +8,7 @@ import { ERROR_CODES, invalidArgument, WeftError } from '../errors.js';
 import type { VersionDocument } from '../model/types.js';
 import { autoFilledOf } from '../run/auto-fill.js';
 import type { StepRecord } from '../run/types.js';
+import { hasFrozenWorkflowReads } from '../store/frozen-reads.js';
 import type { DiscoverableWorkflow, PublishedVersion, RunRecord, RunRow, Workflow } from '../store/types.js';
 import type { VersionRef } from './client.js';
 import type { RegistryContext } from './context.js';
@@ -22,22 +23,38 @@ export function scopedWorkflowId(appId: string, id: string): string {
   return `${appId}:${id}`;
 }
 
+/**
+ * A workflow from the store. `frozen` (for readers that change nothing, such as the start of a run): the
+ * store's shared deep-frozen object when it has them (store/frozen-reads.ts), found by identity in the
+ * plan cache and serialised once into run rows; otherwise the caller's own copy.
+ */
+function readWorkflow(ctx: RegistryContext, id: string, frozen: boolean): Promise<Workflow | null> {
+  const { store } = ctx;
+  return frozen && hasFrozenWorkflowReads(store) ? store.getFrozenWorkflow(id) : store.getWorkflow(id);
+}
+
 /** The workflow `id` of app `appId`: by its full id, or by the short form of a custom id. */
 export async function findOwnWorkflow(
   ctx: RegistryContext,
   appId: string,
   id: string,
+  frozen = false,
 ): Promise<Workflow | null> {
-  const workflow = await ctx.store.getWorkflow(id);
+  const workflow = await readWorkflow(ctx, id, frozen);
   if (workflow !== null && workflow.app_id === appId) return workflow;
   if (id.startsWith(`${appId}:`)) return null;
-  const scoped = await ctx.store.getWorkflow(scopedWorkflowId(appId, id));
+  const scoped = await readWorkflow(ctx, scopedWorkflowId(appId, id), frozen);
   return scoped !== null && scoped.app_id === appId ? scoped : null;
 }
 
-export async function ownWorkflow(ctx: RegistryContext, appId: string, id: string): Promise<Workflow> {
+export async function ownWorkflow(
+  ctx: RegistryContext,
+  appId: string,
+  id: string,
+  frozen = false,
+): Promise<Workflow> {
   if (typeof id !== 'string' || id === '') throw invalidArgument('workflowId', 'a non-empty string', id);
-  const workflow = await findOwnWorkflow(ctx, appId, id);
+  const workflow = await findOwnWorkflow(ctx, appId, id, frozen);
   if (workflow === null) throw workflowNotFound(id);
   return workflow;
 }

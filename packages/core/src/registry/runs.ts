@@ -271,7 +271,9 @@ export function runsApi(ctx: RegistryContext, appId: string): RunsApi {
   return {
     async run(workflowId: string, input: RunWorkflowInput = {}) {
       checkOptions(input, 'input');
-      const workflow = await ownWorkflow(ctx, appId, workflowId);
+      // Frozen: the run only reads it, and a draft pinned by identity is not copied, re-matched nor
+      // re-serialised per run (store/frozen-reads.ts).
+      const workflow = await ownWorkflow(ctx, appId, workflowId, true);
       return runWorkflow(ctx, appId, workflow, input, { allowDraft: true });
     },
 

@@ -8,6 +8,8 @@ export {
   pageLimit,
   versionSortKey,
 } from './cursor.js';
+export type { FrozenWorkflowReads } from './frozen-reads.js';
+export { hasFrozenWorkflowReads, MAX_FROZEN_WORKFLOWS } from './frozen-reads.js';
 export type {
   AppendOutcome,
   ClaimedRun,

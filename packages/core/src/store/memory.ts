@@ -16,6 +16,7 @@ import type { StepRecord } from '../run/types.js';
 import type { RunStatus } from '../statuses.js';
 import { copy, deepFreeze } from './copy.js';
 import { pageLimit, versionSortKey } from './cursor.js';
+import { type FrozenWorkflowReads, MAX_FROZEN_WORKFLOWS } from './frozen-reads.js';
 import {
   type AppendOutcome,
   type ClaimRequest,
@@ -122,12 +123,14 @@ interface RunState {
   journal_seq: number;
 }
 
-export class MemoryStore implements WeftStore, StoreNotices, StorePresence {
+export class MemoryStore implements WeftStore, StoreNotices, StorePresence, FrozenWorkflowReads {
   readonly #maxPurgedRuns: number;
   #seq = 0;
   /** The index key of each workflow, run and test (by id). */
   readonly #keys = new Map<string, string>();
   readonly #workflows = new Map<string, Workflow>();
+  /** Deep-frozen copies for `getFrozenWorkflow`, least recently read first; dropped when a workflow changes. */
+  readonly #frozenWorkflows = new Map<string, Workflow>();
   readonly #workflowsByApp = new Map<string, SortedIndex>();
   readonly #discoverable = new SortedIndex();
 
@@ -206,9 +209,27 @@ export class MemoryStore implements WeftStore, StoreNotices, StorePresence {
     return w === undefined ? null : copy(w);
   }
 
+  async getFrozenWorkflow(id: string): Promise<Workflow | null> {
+    const frozen = this.#frozenWorkflows.get(id);
+    if (frozen !== undefined) {
+      this.#frozenWorkflows.delete(id);
+      this.#frozenWorkflows.set(id, frozen);
+      return frozen;
+    }
+    const w = this.#workflows.get(id);
+    if (w === undefined) return null;
+    const made = deepFreeze(copy(w));
+    if (this.#frozenWorkflows.size >= MAX_FROZEN_WORKFLOWS) {
+      this.#frozenWorkflows.delete(this.#frozenWorkflows.keys().next().value!);
+    }
+    this.#frozenWorkflows.set(id, made);
+    return made;
+  }
+
   async updateWorkflow(id: string, patch: WorkflowPatch): Promise<Workflow | null> {
     const current = this.#workflows.get(id);
     if (current === undefined) return null;
+    this.#frozenWorkflows.delete(id);
     const next: Workflow = { ...current, ...copy(patch) };
     this.#workflows.set(id, next);
     this.#indexDiscoverable(next);
