@@ -144,6 +144,10 @@ const RUN_FIELDS = [
 ] as const;
 const PATCHABLE = new Set<string>(RUN_FIELDS.filter((f) => f !== 'id'));
 const RUN_COLUMNS = `${RUN_FIELDS.join(', ')}`;
+/** A run row: its fields (RUN_FIELDS order), then preserve, owner_id and lease_until. */
+const INSERT_RUN = `INSERT INTO runs (${RUN_COLUMNS}, preserve, owner_id, lease_until) VALUES (${RUN_FIELDS.map(() => '?').join(', ')}, ?, ?, ?)`;
+/** Whether each of RUN_FIELDS is stored as JSON text. */
+const RUN_FIELD_IS_JSON = RUN_FIELDS.map((field) => JSON_COLUMNS.has(field));
 /** A run's lease; its journal_seq is the journal's last seq (the row's column is a floor for purged runs). */
 const LEASE_COLUMNS =
   'id AS run_id, status, owner_id, lease_until, ' +
@@ -362,7 +366,12 @@ export class SqliteStore implements WeftStore, FrozenWorkflowReads {
    * `getFrozenWorkflow`'s workflows by id, with the stored text each was parsed from: a read whose text
    * is the same (compared in full: another process may have changed it) shares the object (bounded).
    */
-  readonly #frozenWorkflows = new Map<string, { body: string; workflow: Workflow }>();
+  readonly #frozenWorkflows = new Map<
+    string,
+    { body: string; workflow: Workflow; dataVersion: number; writes: number }
+  >();
+  /** Writes of workflows through this connection (`PRAGMA data_version` counts other connections' commits). */
+  #workflowWrites = 0;
   #closed = false;
 
   constructor(options: SqliteStoreOptions) {
@@ -483,6 +492,7 @@ export class SqliteStore implements WeftStore, FrozenWorkflowReads {
       if (this.#get('SELECT 1 FROM workflows WHERE id = ?', workflow.id) !== undefined) {
         throw new WeftError(ERROR_CODES.CONFLICT, `A workflow with id "${workflow.id}" already exists.`);
       }
+      this.#workflowWrites++;
       this.#exec(
         'INSERT INTO workflows (id, app_id, created_at, archived, discover, body) VALUES (?, ?, ?, ?, ?, ?)',
         workflow.id,
@@ -504,22 +514,30 @@ export class SqliteStore implements WeftStore, FrozenWorkflowReads {
 
   async getFrozenWorkflow(id: string): Promise<Workflow | null> {
     return this.#do('getFrozenWorkflow', () => {
-      const row = this.#get('SELECT body FROM workflows WHERE id = ?', id);
+      // Nothing committed since the entry was read — by another connection (data_version) or by this
+      // one (its own count of workflow writes) — means nothing to read again.
+      const dataVersion = this.#prepare('PRAGMA data_version').pluck().get() as number;
+      const writes = this.#workflowWrites;
       const cached = this.#frozenWorkflows.get(id);
-      if (row === undefined) return null;
-      const body = row.body as string;
       if (cached !== undefined) {
         this.#frozenWorkflows.delete(id);
-        if (cached.body === body) {
+        if (cached.dataVersion === dataVersion && cached.writes === writes) {
           this.#frozenWorkflows.set(id, cached);
           return cached.workflow;
         }
       }
-      const workflow = deepFreeze(JSON.parse(body) as Workflow);
+      const row = this.#get('SELECT body FROM workflows WHERE id = ?', id);
+      if (row === undefined) return null;
+      const body = row.body as string;
+      // Some commit happened: the text says whether it changed this workflow.
+      const workflow =
+        cached !== undefined && cached.body === body
+          ? cached.workflow
+          : deepFreeze(JSON.parse(body) as Workflow);
       if (this.#frozenWorkflows.size >= MAX_FROZEN_WORKFLOWS) {
         this.#frozenWorkflows.delete(this.#frozenWorkflows.keys().next().value!);
       }
-      this.#frozenWorkflows.set(id, { body, workflow });
+      this.#frozenWorkflows.set(id, { body, workflow, dataVersion, writes });
       return workflow;
     });
   }
@@ -531,6 +549,7 @@ export class SqliteStore implements WeftStore, FrozenWorkflowReads {
       const next: Workflow = { ...(JSON.parse(row.body as string) as Workflow), ...patch };
       // Through JSON, like every read: what is returned never aliases the caller's patch.
       const body = JSON.stringify(next);
+      this.#workflowWrites++;
       this.#exec(
         'UPDATE workflows SET archived = ?, discover = ?, body = ? WHERE id = ?',
         next.archived_at === null ? 0 : 1,
@@ -701,34 +720,32 @@ export class SqliteStore implements WeftStore, FrozenWorkflowReads {
 
   async insertRun(run: RunRow, lease?: LeaseGrant): Promise<void> {
     const grant = lease === undefined ? undefined : checkLeaseGrant(lease);
-    this.#do('insertRun', () => this.#insertRun(run, grant));
+    this.#do('insertRun', () => this.#insertRow(run, grant));
   }
 
-  #checkNewRun(run: RunRow): void {
-    if (this.#get('SELECT 1 FROM runs WHERE id = ?', run.id) !== undefined) {
-      throw new WeftError(ERROR_CODES.CONFLICT, `A run with id "${run.id}" already exists.`);
-    }
-  }
-
-  #insertRun(run: RunRow, grant: LeaseGrant | undefined): void {
-    this.#checkNewRun(run);
-    this.#insertRow(run, grant);
-  }
-
-  /** Inserts the row (the caller checked that the id is new); owned when it is live and `grant` is given. */
+  /**
+   * Inserts the row, owned when it is live and `grant` is given; CONFLICT (nothing written) when the id
+   * exists. The id's unique index is the check: no read before the write.
+   */
   #insertRow(run: RunRow, grant: LeaseGrant | undefined): void {
     const owned = grant !== undefined && isLiveStatus(run.status);
-    const values = RUN_FIELDS.map((field) => {
-      const value = (run as unknown as Row)[field];
-      return JSON_COLUMNS.has(field) ? toJson(value) : ((value ?? null) as SqlValue);
-    });
-    this.#exec(
-      `INSERT INTO runs (${RUN_COLUMNS}, preserve, owner_id, lease_until) VALUES (${RUN_FIELDS.map(() => '?').join(', ')}, ?, ?, ?)`,
-      ...values,
-      preserveOf(run.retention),
-      owned ? grant.owner_id : null,
-      owned ? grant.lease_until : null,
-    );
+    const values: SqlValue[] = new Array(RUN_FIELDS.length + 3);
+    for (let i = 0; i < RUN_FIELDS.length; i++) {
+      const value = (run as unknown as Row)[RUN_FIELDS[i]!];
+      values[i] = RUN_FIELD_IS_JSON[i] ? toJson(value) : ((value ?? null) as SqlValue);
+    }
+    values[RUN_FIELDS.length] = preserveOf(run.retention);
+    values[RUN_FIELDS.length + 1] = owned ? grant.owner_id : null;
+    values[RUN_FIELDS.length + 2] = owned ? grant.lease_until : null;
+    try {
+      this.#prepare(INSERT_RUN).run(values);
+    } catch (error) {
+      // SQLite undoes the failed statement alone: the transaction around it goes on.
+      if ((error as { code?: unknown } | null)?.code === 'SQLITE_CONSTRAINT_UNIQUE') {
+        throw new WeftError(ERROR_CODES.CONFLICT, `A run with id "${run.id}" already exists.`);
+      }
+      throw error;
+    }
   }
 
   async getRun(id: string): Promise<RunRow | null> {
@@ -946,7 +963,8 @@ export class SqliteStore implements WeftStore, FrozenWorkflowReads {
       prepared.map((p): AppendOutcome => {
         if ('ok' in p) return p;
         try {
-          // Every check of an append comes before its first write, so a refused append has written
+          // Every check of an append comes before its first write (an insert's check of its id is that
+          // first write, which SQLite undoes alone when it fails), so a refused append has written
           // nothing and needs no savepoint: the others commit together.
           if (p.append.insert !== undefined && p.grant !== undefined) {
             return { ok: true, lease: this.#insertAndAppend(p.append.insert, p.grant, p.batch, p.rows) };
@@ -988,12 +1006,22 @@ export class SqliteStore implements WeftStore, FrozenWorkflowReads {
    * inserted ended, unowned: no second write of the row) — and the batch's rows.
    */
   #insertAndAppend(run: RunRow, grant: LeaseGrant, batch: JournalBatch, rows: SerialisedBatch): RunLease {
-    this.#checkNewRun(run);
     const lease = insertedLease(run, grant);
-    checkAppend(lease, batch);
+    let refusal: unknown = null;
+    try {
+      checkAppend(lease, batch);
+    } catch (error) {
+      refusal = error;
+    }
     const row: Row = { ...(run as unknown as Row) };
     for (const [field, value] of Object.entries(batch.run ?? {})) if (value !== undefined) row[field] = value;
+    // The insert first: an id that exists is CONFLICT whatever the batch (and writes nothing).
     this.#insertRow(row as unknown as RunRow, grant);
+    if (refusal !== null) {
+      // A batch the new run refuses: its row goes again, so that the refused append wrote nothing.
+      this.#exec('DELETE FROM runs WHERE id = ?', run.id);
+      throw refusal;
+    }
     this.#writeRows(run.id, rows);
     return leaseAfter(lease, batch, rows);
   }
