@@ -142,6 +142,34 @@ describe('JournalWriter', () => {
     expect(calls).toBe(2);
   });
 
+  it('a later append that never answers times out too (one guard timer serves every append)', async () => {
+    const late = deferred();
+    let calls = 0;
+    const writer = new JournalWriter(
+      {
+        append: () => {
+          calls++;
+          return calls === 2 ? late.promise : Promise.resolve();
+        },
+      },
+      15,
+    );
+    const a = owner(writer, 'a');
+    writer.write(a.journal, entry('a', 1));
+    expect(await a.journal.flushed()).toBe(true);
+    // The guard armed by the first append is still pending: it must not fail the second early nor
+    // forget it when it fires first.
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    writer.write(a.journal, entry('a', 2));
+    expect(await a.journal.flushed()).toBe(false);
+    expect(a.journal.failure?.message).toMatch(/did not answer within 15 ms/);
+    late.resolve();
+    await tick();
+    writer.write(a.journal, entry('a', 3));
+    expect(await a.journal.flushed()).toBe(true);
+    expect(calls).toBe(3);
+  });
+
   it('one writer per sink', () => {
     const sink = { append: () => {} };
     expect(writerFor(sink)).toBe(writerFor(sink));

@@ -359,6 +359,14 @@ export class JournalWriter {
   #appending = false;
   /** Counts appends, so that an answer that comes after its append timed out is ignored. */
   #generation = 0;
+  /**
+   * The append in flight — its entries, owners and deadline (`performance.now()` ms) — or null. One
+   * guard timer per writer watches it: armed at the first append, re-armed only when it fires before the
+   * deadline of the append then in flight, unref'd while none is (a timer per append cost more than the
+   * append itself for a store that answers at once).
+   */
+  #inFlight: { entries: JournalEntry[]; owners: RunJournal[]; deadline: number } | null = null;
+  #guard: ReturnType<typeof setTimeout> | null = null;
 
   /** `timeoutMs`: an append that has not settled by then counts as failed (a store that hangs must not hang runs). */
   constructor(sink: JournalSink, timeoutMs = DEFAULT_JOURNAL_TIMEOUT_MS) {
@@ -431,29 +439,49 @@ export class JournalWriter {
     }
     if (result !== null && typeof result === 'object' && typeof result.then === 'function') {
       const generation = ++this.#generation;
-      const timer = setTimeout(() => {
-        if (generation !== this.#generation) return;
-        this.#generation++;
-        this.#failed(
-          entries,
-          owners,
-          new Error(`the journal sink did not answer within ${this.#timeoutMs} ms (limits.journalTimeoutMs)`),
-        );
-      }, this.#timeoutMs);
+      this.#inFlight = { entries, owners, deadline: performance.now() + this.#timeoutMs };
+      if (this.#guard === null) this.#guard = setTimeout(this.#onGuard, this.#timeoutMs);
+      else this.#guard.ref();
       result.then(
         () => {
-          clearTimeout(timer);
-          if (generation === this.#generation) this.#acknowledged(owners);
+          if (generation !== this.#generation) return;
+          this.#landed();
+          this.#acknowledged(owners);
         },
         (error: unknown) => {
-          clearTimeout(timer);
-          if (generation === this.#generation) this.#failed(entries, owners, error);
+          if (generation !== this.#generation) return;
+          this.#landed();
+          this.#failed(entries, owners, error);
         },
       );
     } else {
       this.#acknowledged(owners);
     }
   }
+
+  /** The append in flight answered in time: the guard stays armed, but no longer keeps the process alive. */
+  #landed(): void {
+    this.#inFlight = null;
+    this.#guard?.unref();
+  }
+
+  readonly #onGuard = (): void => {
+    this.#guard = null;
+    const inFlight = this.#inFlight;
+    if (inFlight === null) return;
+    const left = inFlight.deadline - performance.now();
+    if (left > 0) {
+      this.#guard = setTimeout(this.#onGuard, Math.ceil(left));
+      return;
+    }
+    this.#inFlight = null;
+    this.#generation++;
+    this.#failed(
+      inFlight.entries,
+      inFlight.owners,
+      new Error(`the journal sink did not answer within ${this.#timeoutMs} ms (limits.journalTimeoutMs)`),
+    );
+  };
 
   #acknowledged(owners: RunJournal[]): void {
     this.#appending = false;
