@@ -158,9 +158,22 @@ export async function targetOf(
   return { document: version, draft: false, version: version.version };
 }
 
+type RunnableSteps = ReadonlyArray<{ key: string; type: string }>;
+
+/** Of frozen documents (a pinned version or draft, shared by its runs): they never change. */
+const runnableOfFrozen = new WeakMap<object, RunnableSteps>();
+
 /** Steps of the document that run (every step but notes), in document order. */
-function runnableSteps(document: VersionDocument | null): Array<{ key: string; type: string }> {
-  return (document?.steps ?? []).filter((s) => s.type !== 'note');
+function runnableSteps(document: VersionDocument | null): RunnableSteps {
+  if (document === null || !Object.isFrozen(document)) {
+    return (document?.steps ?? []).filter((s) => s.type !== 'note');
+  }
+  let steps = runnableOfFrozen.get(document);
+  if (steps === undefined) {
+    steps = (document.steps ?? []).filter((s) => s.type !== 'note');
+    runnableOfFrozen.set(document, steps);
+  }
+  return steps;
 }
 
 /** The full run: the row, plus its step records (steps not settled yet are PENDING). */

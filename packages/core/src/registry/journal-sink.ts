@@ -130,10 +130,16 @@ export class StoreJournal implements JournalSink {
           if (part.insertRow !== null) tracker.insertRow = part.insertRow;
           if (part.end !== null) {
             tracker.endStored = true;
-            // The stored row: as inserted, then patched by the end (exactly what the store applied).
+            // The stored row: as inserted, then patched by the end (exactly what the store applied). A run
+            // inserted by this same append was inserted as its end row with a live status and no end
+            // time, both of which the end patch sets back: that is the end row itself.
             const inserted = tracker.insertRow;
             tracker.endRow =
-              inserted === null || part.endRow === null ? null : { ...inserted, ...endPatch(part.endRow) };
+              inserted === null || part.endRow === null
+                ? null
+                : part.insertRow !== null
+                  ? part.endRow
+                  : { ...inserted, ...endPatch(part.endRow) };
           }
         } else {
           tracker.endSent = false;
