@@ -103,6 +103,18 @@ function purgeable(run: RunRow): boolean {
   );
 }
 
+/**
+ * An entry as kept: a deep copy carrying its run's id. One copy of the entry itself — the general
+ * `loadedEntry(…, copy(entryData(e)))` made three objects per entry (most of the memory store's cost of
+ * an append); a frozen entry, which `copy` would share, takes that way.
+ */
+function storedEntry(runId: string, e: JournalEntry): JournalEntry {
+  if (Object.isFrozen(e)) return loadedEntry(runId, e.seq, e.type, e.at, copy(entryData(e)));
+  const stored = copy(e);
+  if (stored.run_id !== runId) stored.run_id = runId;
+  return stored;
+}
+
 export interface MemoryStoreOptions {
   /**
    * How many purged runs keep their shell (docs/retention.md); past it, the shells purged longest ago
@@ -530,7 +542,7 @@ export class MemoryStore implements WeftStore, StoreNotices, StorePresence, Froz
 
   /** Writes a checked batch: entries, step records, run patch, lease. Never throws. */
   #apply(runId: string, checked: JournalBatch): RunLease {
-    const entries = checked.entries.map((e) => loadedEntry(runId, e.seq, e.type, e.at, copy(entryData(e))));
+    const entries = checked.entries.map((e) => storedEntry(runId, e));
     const patch = checked.run === undefined ? undefined : copy(checked.run);
     const steps =
       checked.steps === undefined ? [] : Object.entries(checked.steps).map(([k, r]) => [k, copy(r)] as const);
