@@ -178,6 +178,11 @@ function runnableSteps(document: VersionDocument | null): RunnableSteps {
 
 /** The full run: the row, plus its step records (steps not settled yet are PENDING). */
 export function assembleRun(row: RunRow, records: Record<string, StepRecord>): RunRecord {
+  return assembleInto({ ...row }, records);
+}
+
+/** `assembleRun` on a row object of the caller's own, which becomes the record (no copy of its fields). */
+export function assembleInto(row: RunRow, records: Record<string, StepRecord>): RunRecord {
   const output: Record<string, StepRecord> = {};
   for (const step of runnableSteps(row.workflow_version ?? row.workflow_version_draft)) {
     output[step.key] = records[step.key] ?? {
@@ -194,7 +199,8 @@ export function assembleRun(row: RunRow, records: Record<string, StepRecord>): R
     };
   }
   for (const [key, record] of Object.entries(records)) if (!(key in output)) output[key] = record;
-  const run: RunRecord = { ...row, output };
+  const run = row as RunRecord;
+  run.output = output;
   const filled = autoFilledOf(row.input, row.usage);
   if (filled.length > 0) run.auto_filled = filled;
   return run;

@@ -11,7 +11,7 @@
 import { setOwn } from '../json-data.js';
 import type { StepRecord } from '../run/types.js';
 import type { RunRecord, RunRow } from '../store/types.js';
-import { assembleRun } from './access.js';
+import { assembleInto } from './access.js';
 
 /** The run record a store answers for `row` and the step `records` written with it. */
 export function storedAnswer(row: RunRow, records: Readonly<Record<string, StepRecord>>): RunRecord {
@@ -33,7 +33,7 @@ export function storedAnswer(row: RunRow, records: Readonly<Record<string, StepR
     const copy = jsonCopy(records[key]);
     if (copy !== DROPPED) setOwn(copied, key, copy);
   }
-  return assembleRun(fields as unknown as RunRow, copied);
+  return assembleInto(fields as unknown as RunRow, copied);
 }
 
 /** What JSON drops from an object (`undefined`, a function, a symbol). */

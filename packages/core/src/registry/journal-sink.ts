@@ -94,8 +94,11 @@ export class StoreJournal implements JournalSink {
 
   async #write(parts: Part[]): Promise<void> {
     const { store, owner } = this.#host;
-    const retentions = parts.filter((p) => p.tracker.retention === undefined).map((p) => p.tracker.retained);
-    if (retentions.length > 0) await Promise.all(retentions);
+    let retentions: Promise<void>[] | null = null;
+    for (const part of parts) {
+      if (part.tracker.retention === undefined) (retentions ??= []).push(part.tracker.retained);
+    }
+    if (retentions !== null) await Promise.all(retentions);
     if (owner.stale()) {
       // The process was paused past its heartbeat: renew before appending, so that a lease that lapsed
       // while nobody took it over does not fail the runs (one that was taken over fails them below).
@@ -105,7 +108,7 @@ export class StoreJournal implements JournalSink {
     const now = owner.now();
     const until = owner.until();
     for (let start = 0; start < parts.length; start += MAX_GROUP_APPENDS) {
-      const chunk = parts.slice(start, start + MAX_GROUP_APPENDS);
+      const chunk = parts.length <= MAX_GROUP_APPENDS ? parts : parts.slice(start, start + MAX_GROUP_APPENDS);
       for (const part of chunk) if (part.end !== null) part.tracker.endSent = true;
       let outcomes: Awaited<ReturnType<WeftStore['appendJournals']>>;
       try {
