@@ -96,7 +96,10 @@ export class StoreJournal implements JournalSink {
     const { store, owner } = this.#host;
     let retentions: Promise<void>[] | null = null;
     for (const part of parts) {
-      if (part.tracker.retention === undefined) (retentions ??= []).push(part.tracker.retained);
+      if (part.tracker.retention === undefined) {
+        retentions ??= [];
+        retentions.push(part.tracker.retained);
+      }
     }
     if (retentions !== null) await Promise.all(retentions);
     if (owner.stale()) {
