@@ -234,36 +234,45 @@ function compilePath(node: Node, whole = false): Closure | null {
   }
   const fromVariable = steps[0]!.type === 'variable';
   const step = fromVariable ? undefined : stepOf(keys[0]!);
+  // The closures are made by functions of their own, each given an exact-size copy of what it reads: a
+  // closure keeps its maker's whole context, and a plan keeps every closure of its expressions for its life.
   if (whole && keys.length > 0) {
-    if (step === undefined) return directGetter(fromVariable ? head : null, keys);
+    if (step === undefined) return directGetter(fromVariable ? head : null, keys.slice());
     // `STEP…` as a whole: the step's view is the head, the names after it as before.
     return keys.length === 1
       ? viewHead(step, keys[0]!)
       : directGetter(viewHead(step, keys[0]!), keys.slice(1));
   }
-  // An operand path (`STEP.status = "COMPLETED"`, a conditional's usual form): two names unrolled, an
-  // indexed loop otherwise (W1-obs evaluates one per step; the unrolled form took a `for…of` loop and a
-  // closure call off each: 10–60 ns of ~150 per conditional, docs/performance.md). A first name that is
-  // a step of the plan is read from the step views when the caller has them: an array load, where the
-  // scope — an object with a property per settled step, in dictionary mode past ~128 — cost four hashed
-  // lookups and two prototype walks per read (~300 of ~400 ns per conditional, W1-obs's plan).
-  if (!fromVariable && keys.length === 2) {
-    const k0 = keys[0]!;
-    const k1 = keys[1]!;
-    if (step !== undefined) {
-      return (d, _b, v) => {
-        const v0 = v == null ? field(d, k0) : v[step];
-        return v0 === BAIL || v0 === undefined ? v0 : field(v0, k1);
-      };
-    }
-    return (d) => {
-      const v0 = field(d, k0);
+  if (!fromVariable && keys.length === 2) return operandPair(keys[0]!, keys[1]!, step);
+  return operandPath(fromVariable ? head : null, keys.slice(), step);
+}
+
+/**
+ * An operand path of two names (`STEP.status = "COMPLETED"`, a conditional's usual form), unrolled
+ * (W1-obs evaluates one per step; the unrolled form took a `for…of` loop and a closure call off each:
+ * 10–60 ns of ~150 per conditional, docs/performance.md). A first name that is a step of the plan
+ * (`step`) is read from the step views when the caller has them: an array load, where the scope — an
+ * object with a property per settled step, in dictionary mode past ~128 of them — cost four hashed
+ * lookups and two prototype walks per read (~300 of ~400 ns per conditional, W1-obs's plan).
+ */
+function operandPair(k0: string, k1: string, step: number | undefined): Closure {
+  if (step !== undefined) {
+    return (d, _b, v) => {
+      const v0 = v == null ? field(d, k0) : v[step];
       return v0 === BAIL || v0 === undefined ? v0 : field(v0, k1);
     };
   }
+  return (d) => {
+    const v0 = field(d, k0);
+    return v0 === BAIL || v0 === undefined ? v0 : field(v0, k1);
+  };
+}
+
+/** Any other operand path: a loop over `keys` from `head` (a variable) or the document (or a step view). */
+function operandPath(head: Closure | null, keys: readonly string[], step: number | undefined): Closure {
   const n = keys.length;
   return (d, b, v) => {
-    let value: unknown = fromVariable ? head!(d, b, v) : d;
+    let value: unknown = head !== null ? head(d, b, v) : d;
     if (value === BAIL) return BAIL;
     let k = 0;
     if (step !== undefined && v != null) {
