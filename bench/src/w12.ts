@@ -60,9 +60,14 @@ export function spawnWorker(
   sync: SyncCommit,
   warmUp = 0,
 ): Child {
-  const child = spawn(process.execPath, [WORKER, url, schema, String(concurrency), sync, String(warmUp)], {
-    stdio: ['pipe', 'pipe', 'inherit'],
-  });
+  // W12_WORKER_NODE_ARGS: node flags for the worker processes only (`--cpu-prof --cpu-prof-dir=…` to
+  // profile them; NODE_OPTIONS refuses --cpu-prof).
+  const nodeArgs = (process.env.W12_WORKER_NODE_ARGS ?? '').split(' ').filter((arg) => arg !== '');
+  const child = spawn(
+    process.execPath,
+    [...nodeArgs, WORKER, url, schema, String(concurrency), sync, String(warmUp)],
+    { stdio: ['pipe', 'pipe', 'inherit'] },
+  );
   let out = '';
   const waiters: Array<{ prefix: string; resolve: (line: string) => void }> = [];
   child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
