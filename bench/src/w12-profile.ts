@@ -16,7 +16,7 @@ import { PostgresStore } from '@weft/store-postgres';
 import pg from 'pg';
 import { startTestPostgres } from '../../scripts/test-postgres.mjs';
 import { chain } from './documents.js';
-import { spawnWorker, treeCpuMs } from './w12.js';
+import { parseReport, spawnWorker, treeCpuMs, type WorkerReport } from './w12.js';
 
 /** CPU ms of the server's children by kind (backends, walwriter, autovacuum, …), live ones only. */
 function cpuByKind(pid: number | undefined): Map<string, number> {
@@ -137,11 +137,14 @@ try {
     ([kind, ms]) => `${kind} ${((ms - (kindsBefore.get(kind) ?? 0)) / runs).toFixed(3)}`,
   );
   for (const c of children) c.process.stdin!.write('stop\n');
-  const reports = await Promise.all(children.map((c) => c.line('trips ')));
-  const workerCpu = reports.reduce((sum, line) => sum + Number(line.split(' ')[3]) / 1000, 0);
-  const trips = reports.reduce((sum, line) => sum + Number(line.split(' ')[1]), 0);
+  const reports = (await Promise.all(children.map((c) => c.line('trips ')))).map(parseReport);
+  const perRun = (pick: (r: WorkerReport) => number) =>
+    (reports.reduce((sum, r) => sum + pick(r), 0) / runs).toFixed(3);
   console.log(
-    `${workers} worker(s), ${runs} runs: ${((runs * 1000) / ms).toFixed(0)} runs/s, ${(trips / runs).toFixed(2)} trips/run, CPU ms/run workers ${(workerCpu / runs).toFixed(2)} + postgres ${(pgCpu / runs).toFixed(2)}`,
+    `${workers} worker(s), ${runs} runs: ${((runs * 1000) / ms).toFixed(0)} runs/s, ${perRun((r) => r.trips)} trips/run, CPU ms/run workers ${perRun((r) => r.cpuMs)} + postgres ${(pgCpu / runs).toFixed(3)}`,
+  );
+  console.log(
+    `workers, per run: ${perRun((r) => r.claims)} claims (${perRun((r) => r.emptyClaims)} empty), ${perRun((r) => r.groups)} group appends, ${perRun((r) => r.notices)} notices received, ${perRun((r) => r.switches)} context switches waiting + ${perRun((r) => r.preempted)} preempted`,
   );
   console.log(
     `PostgreSQL CPU ms/run by process (live ones; exited backends not counted): ${kinds.join(', ')}`,

@@ -28,7 +28,8 @@ const pool = new pg.Pool({
   max: 6,
   application_name: `w12-worker ${process.pid}`,
   // W12_PG_OPTIONS: more session settings (`-c name=value …`), to try PostgreSQL settings by hand.
-  options: `-c synchronous_commit=${syncCommit === 'off' ? 'off' : 'on'} ${process.env.W12_PG_OPTIONS ?? ''}`.trim(),
+  options:
+    `-c synchronous_commit=${syncCommit === 'off' ? 'off' : 'on'} ${process.env.W12_PG_OPTIONS ?? ''}`.trim(),
 });
 pool.on('error', () => {});
 let trips = 0;
