@@ -9,13 +9,14 @@
  * run; the wait events seen by sampling pg_stat_activity every 5 ms; and the CPU of PostgreSQL and of the
  * workers per run.
  */
+import { type ChildProcess, spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { createWeft } from '@weft/core';
 import { PostgresStore } from '@weft/store-postgres';
 import pg from 'pg';
 import { startTestPostgres } from '../../scripts/test-postgres.mjs';
 import { chain } from './documents.js';
-import { spawnWorker, treeCpuMs } from './w12.js';
+import { parseReport, spawnWorker, treeCpuMs, type WorkerReport } from './w12.js';
 
 /** CPU ms of the server's children by kind (backends, walwriter, autovacuum, …), live ones only. */
 function cpuByKind(pid: number | undefined): Map<string, number> {
@@ -35,14 +36,47 @@ function cpuByKind(pid: number | undefined): Map<string, number> {
   return out;
 }
 
+/**
+ * W12_PERF=<file>: records PostgreSQL's processes (the server and its children at "go") with Linux
+ * `perf record` over the window, into <file> (`perf report -i <file> --no-children`); its options are
+ * W12_PERF_ARGS (default `-F 1999 -g`; `--call-graph dwarf` for a server built without frame pointers).
+ */
+function startPerf(pid: number | undefined): ChildProcess | null {
+  const file = process.env.W12_PERF;
+  if (file === undefined || file === '' || pid === undefined) return null;
+  const pids = [String(pid)];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const text = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      if (Number(text.slice(text.lastIndexOf(')') + 2).split(' ')[1]) === pid) pids.push(entry);
+    } catch {}
+  }
+  const options = (process.env.W12_PERF_ARGS ?? '-F 1999 -g').split(' ').filter((arg) => arg !== '');
+  return spawn('perf', ['record', ...options, '-o', file, '-p', pids.join(',')], {
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+}
+
+async function stopPerf(perf: ChildProcess | null): Promise<void> {
+  if (perf === null || perf.exitCode !== null) return;
+  const exited = new Promise((resolve) => perf.once('exit', resolve));
+  perf.kill('SIGINT');
+  await exited;
+}
+
 const [workersText = '1', runsText = '1000', concurrencyText = '16'] = process.argv.slice(2);
 const workers = Number(workersText);
 const runs = Number(runsText);
 const server = await startTestPostgres({
   fast: false,
-  settings: { shared_preload_libraries: 'pg_stat_statements', 'pg_stat_statements.track': 'all' },
+  settings: {
+    shared_preload_libraries: 'pg_stat_statements',
+    'pg_stat_statements.track': 'all',
+    'pg_stat_statements.track_planning': 'on',
+  },
 });
-const admin = new pg.Pool({ connectionString: server.url, max: 2 });
+const admin = new pg.Pool({ connectionString: server.url, max: 2, application_name: 'w12-profile' });
 admin.on('error', () => {});
 try {
   await admin.query('CREATE EXTENSION IF NOT EXISTS pg_stat_statements');
@@ -63,6 +97,13 @@ try {
   );
   await Promise.all(children.map((c) => c.line('ready')));
   await admin.query('SELECT pg_stat_statements_reset()');
+  const perf = startPerf(server.pid);
+  if (perf !== null) {
+    const { rows: who } = await admin.query(
+      `SELECT pid, coalesce(nullif(application_name, ''), backend_type) AS name FROM pg_stat_activity ORDER BY pid`,
+    );
+    console.log(`perf: PostgreSQL's processes: ${who.map((row) => `${row.pid} ${row.name}`).join(', ')}`);
+  }
   const waits = new Map<string, number>();
   let samples = 0;
   const pgBefore = treeCpuMs(server.pid);
@@ -88,6 +129,7 @@ try {
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   const ms = performance.now() - started;
+  await stopPerf(perf);
   done = true;
   await sampler;
   const pgCpu = treeCpuMs(server.pid) - pgBefore;
@@ -95,17 +137,20 @@ try {
     ([kind, ms]) => `${kind} ${((ms - (kindsBefore.get(kind) ?? 0)) / runs).toFixed(3)}`,
   );
   for (const c of children) c.process.stdin!.write('stop\n');
-  const reports = await Promise.all(children.map((c) => c.line('trips ')));
-  const workerCpu = reports.reduce((sum, line) => sum + Number(line.split(' ')[3]) / 1000, 0);
-  const trips = reports.reduce((sum, line) => sum + Number(line.split(' ')[1]), 0);
+  const reports = (await Promise.all(children.map((c) => c.line('trips ')))).map(parseReport);
+  const perRun = (pick: (r: WorkerReport) => number) =>
+    (reports.reduce((sum, r) => sum + pick(r), 0) / runs).toFixed(3);
   console.log(
-    `${workers} worker(s), ${runs} runs: ${((runs * 1000) / ms).toFixed(0)} runs/s, ${(trips / runs).toFixed(2)} trips/run, CPU ms/run workers ${(workerCpu / runs).toFixed(2)} + postgres ${(pgCpu / runs).toFixed(2)}`,
+    `${workers} worker(s), ${runs} runs: ${((runs * 1000) / ms).toFixed(0)} runs/s, ${perRun((r) => r.trips)} trips/run, CPU ms/run workers ${perRun((r) => r.cpuMs)} + postgres ${(pgCpu / runs).toFixed(3)}`,
+  );
+  console.log(
+    `workers, per run: ${perRun((r) => r.claims)} claims (${perRun((r) => r.emptyClaims)} empty), ${perRun((r) => r.groups)} group appends, ${perRun((r) => r.notices)} notices received, ${perRun((r) => r.switches)} context switches waiting + ${perRun((r) => r.preempted)} preempted`,
   );
   console.log(
     `PostgreSQL CPU ms/run by process (live ones; exited backends not counted): ${kinds.join(', ')}`,
   );
   const { rows } = await admin.query(
-    `SELECT calls, rows, total_exec_time, total_plan_time, shared_blks_hit, shared_blks_read, shared_blks_dirtied,
+    `SELECT calls, plans, rows, total_exec_time, total_plan_time, shared_blks_hit, shared_blks_read, shared_blks_dirtied,
             wal_bytes, wal_records, left(regexp_replace(query, '\\s+', ' ', 'g'), 160) AS q
      FROM pg_stat_statements WHERE query NOT LIKE '%pg_stat_%' ORDER BY total_exec_time + total_plan_time DESC LIMIT 25`,
   );
@@ -114,7 +159,7 @@ try {
   console.log(`statements: ${(total / runs).toFixed(3)} ms/run of execution + planning in all`);
   for (const row of rows) {
     console.log(
-      `${((row.total_exec_time + row.total_plan_time) / runs).toFixed(3)} ms/run (plan ${(row.total_plan_time / runs).toFixed(3)}) calls/run ${(row.calls / runs).toFixed(2)} rows/run ${(row.rows / runs).toFixed(1)} blks hit ${(Number(row.shared_blks_hit) / runs).toFixed(0)} dirtied ${(Number(row.shared_blks_dirtied) / runs).toFixed(1)} WAL ${(Number(row.wal_bytes) / runs).toFixed(0)} B/${(Number(row.wal_records) / runs).toFixed(0)} rec | ${row.q}`,
+      `${((row.total_exec_time + row.total_plan_time) / runs).toFixed(3)} ms/run (plan ${(row.total_plan_time / runs).toFixed(3)} in ${(row.plans / runs).toFixed(2)} plans/run) calls/run ${(row.calls / runs).toFixed(2)} rows/run ${(row.rows / runs).toFixed(1)} blks hit ${(Number(row.shared_blks_hit) / runs).toFixed(0)} dirtied ${(Number(row.shared_blks_dirtied) / runs).toFixed(1)} WAL ${(Number(row.wal_bytes) / runs).toFixed(0)} B/${(Number(row.wal_records) / runs).toFixed(0)} rec | ${row.q}`,
     );
   }
   console.log(

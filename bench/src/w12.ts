@@ -60,9 +60,14 @@ export function spawnWorker(
   sync: SyncCommit,
   warmUp = 0,
 ): Child {
-  const child = spawn(process.execPath, [WORKER, url, schema, String(concurrency), sync, String(warmUp)], {
-    stdio: ['pipe', 'pipe', 'inherit'],
-  });
+  // W12_WORKER_NODE_ARGS: node flags for the worker processes only (`--cpu-prof --cpu-prof-dir=…` to
+  // profile them; NODE_OPTIONS refuses --cpu-prof).
+  const nodeArgs = (process.env.W12_WORKER_NODE_ARGS ?? '').split(' ').filter((arg) => arg !== '');
+  const child = spawn(
+    process.execPath,
+    [...nodeArgs, WORKER, url, schema, String(concurrency), sync, String(warmUp)],
+    { stdio: ['pipe', 'pipe', 'inherit'] },
+  );
   let out = '';
   const waiters: Array<{ prefix: string; resolve: (line: string) => void }> = [];
   child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
@@ -120,9 +125,40 @@ function cpuMs(): number {
   return (used.user + used.system) / 1000;
 }
 
+/** A worker's last line (w12-worker.ts): "trips <n> cpu <µs> claims <n> empty <n> … preempted <n>". */
+export interface WorkerReport {
+  trips: number;
+  cpuMs: number;
+  claims: number;
+  emptyClaims: number;
+  groups: number;
+  notices: number;
+  switches: number;
+  preempted: number;
+}
+
+export function parseReport(line: string): WorkerReport {
+  const words = line.split(' ');
+  const field = (name: string) => Number(words[words.indexOf(name) + 1]);
+  return {
+    trips: field('trips'),
+    cpuMs: field('cpu') / 1000,
+    claims: field('claims'),
+    emptyClaims: field('empty'),
+    groups: field('groups'),
+    notices: field('notices'),
+    switches: field('switches'),
+    preempted: field('preempted'),
+  };
+}
+
 interface Round {
   runsPerSecond: number;
   tripsPerRun: number;
+  /** Claims (empty ones included), notices received and involuntary context switches of the workers, per run. */
+  claimsPerRun: number;
+  noticesPerRun: number;
+  preemptedPerRun: number;
   /** CPU ms per run over the timed window. */
   workerCpu: number;
   postgresCpu: number;
@@ -193,16 +229,18 @@ async function round(
     const pgCpu = treeCpuMs(server.pid) - pgBefore;
     const benchCpu = cpuMs() - benchBefore;
     for (const c of children) c.process.stdin!.write('stop\n');
-    const reports = (await Promise.all(children.map((c) => c.line('trips ')))).map((line) => {
-      const [, trips, , cpu] = line.split(' ');
-      return { trips: Number(trips), cpuMs: Number(cpu) / 1000 };
-    });
+    const reports = (await Promise.all(children.map((c) => c.line('trips ')))).map(parseReport);
     const trips = reports.reduce((sum, r) => sum + r.trips, 0);
+    const perRun = (pick: (r: WorkerReport) => number) =>
+      reports.reduce((sum, r) => sum + pick(r), 0) / sizes.runs;
     const workerCpu = reports.reduce((sum, r) => sum + r.cpuMs, 0);
     const completed = await store.countRuns({ app_id: APP, status: 'COMPLETED' });
     return {
       runsPerSecond: (sizes.runs * 1000) / ms,
       tripsPerRun: trips / sizes.runs,
+      claimsPerRun: perRun((r) => r.claims),
+      noticesPerRun: perRun((r) => r.notices),
+      preemptedPerRun: perRun((r) => r.preempted),
       workerCpu: workerCpu / sizes.runs,
       postgresCpu: pgCpu / sizes.runs,
       benchCpu: benchCpu / sizes.runs,
@@ -249,7 +287,7 @@ export async function w12(sizes: W12Sizes): Promise<Row> {
     const line = (sync: SyncCommit) =>
       COUNTS.map((n) => {
         const m = (pick: (x: Round) => number) => of(n, sync, pick).median;
-        return `${n}w ${m((x) => x.runsPerSecond).toFixed(0)} runs/s (${(m((x) => x.runsPerSecond) / rate(1, sync).median).toFixed(2)}×), ${m((x) => x.tripsPerRun).toFixed(1)} trips/run, CPU ms/run workers ${m((x) => x.workerCpu).toFixed(2)} + postgres ${m((x) => x.postgresCpu).toFixed(2)} + bench ${m((x) => x.benchCpu).toFixed(2)}, cores busy ${(m((x) => x.busy) * 100).toFixed(0)}%`;
+        return `${n}w ${m((x) => x.runsPerSecond).toFixed(0)} runs/s (${(m((x) => x.runsPerSecond) / rate(1, sync).median).toFixed(2)}×), ${m((x) => x.tripsPerRun).toFixed(1)} trips/run, CPU ms/run workers ${m((x) => x.workerCpu).toFixed(2)} + postgres ${m((x) => x.postgresCpu).toFixed(2)} + bench ${m((x) => x.benchCpu).toFixed(2)}, cores busy ${(m((x) => x.busy) * 100).toFixed(0)}%, per run: ${m((x) => x.claimsPerRun).toFixed(3)} claims, ${m((x) => x.noticesPerRun).toFixed(1)} notices received, ${m((x) => x.preemptedPerRun).toFixed(2)} preemptions of a worker`;
       }).join('; ');
     return {
       id: 'W12',

@@ -29,6 +29,7 @@ import {
   RUN_FIELDS,
   type SerialisedBatch,
 } from './rows.js';
+import { TextBlob, textSql } from './text-blob.js';
 
 export interface Statement {
   text: string;
@@ -179,23 +180,25 @@ export function bulkAppendStatement(s: string, parts: readonly AppendPart[]): St
   const col = <T>(f: (part: AppendPart, i: number) => T): T[] => parts.map(f);
   const masks = BULK_PATCH_FIELDS.map((field) => col((p) => p.batch.run?.[field] !== undefined));
   const values = BULK_PATCH_FIELDS.map((field) => col((p) => columnValue(field, p.batch.run?.[field])));
-  const entries: { part: number[]; last: number[]; first: number[]; packed: string[] } = {
+  // The entries and records (the long texts) go in one bytea (text-blob.ts); rows name them by index.
+  const blob = new TextBlob();
+  const entries: { part: number[]; last: number[]; first: number[]; text: number[] } = {
     part: [],
     last: [],
     first: [],
-    packed: [],
+    text: [],
   };
-  const steps: { part: number[]; records: string[] } = { part: [], records: [] };
+  const steps: { part: number[]; text: number[] } = { part: [], text: [] };
   parts.forEach((p, i) => {
     if (p.rows.seqs.length > 0) {
       entries.part.push(i);
       entries.last.push(p.rows.seqs[p.rows.seqs.length - 1]!);
       entries.first.push(p.rows.seqs[0]!);
-      entries.packed.push(packEntries(p.rows));
+      entries.text.push(blob.add(packEntries(p.rows)));
     }
     if (p.rows.keys.length > 0) {
       steps.part.push(i);
-      steps.records.push(packRecords(p.rows.keys, p.rows.bodies));
+      steps.text.push(blob.add(packRecords(p.rows.keys, p.rows.bodies)));
     }
   });
   const params = new Params();
@@ -225,6 +228,7 @@ export function bulkAppendStatement(s: string, parts: readonly AppendPart[]): St
     ...BULK_PATCH_FIELDS.map((f) => `has_${f}`),
     ...BULK_PATCH_FIELDS.map((f) => `new_${f}`),
   ];
+  const bytes = `${params.add(blob.bytes())}::bytea`;
   const set = [
     'journal_seq = coalesce(i.last, r.journal_seq)',
     'owner_id = CASE WHEN i.ends THEN NULL ELSE r.owner_id END',
@@ -246,17 +250,22 @@ export function bulkAppendStatement(s: string, parts: readonly AppendPart[]): St
       RETURNING i.part, r.id AS run_id, r.status, r.owner_id, r.lease_until, r.journal_seq
     ), entries AS (
       INSERT INTO ${s}.journal_batches (run_id, last_seq, first_seq, entries)
-      SELECT run.run_id, e.last, e.first, e.packed
-      FROM unnest(${params.add(entries.part)}::int[], ${params.add(entries.last)}::int[], ${params.add(entries.first)}::int[], ${params.add(entries.packed)}::text[]) AS e(part, last, first, packed)
+      SELECT run.run_id, e.last, e.first, ${textSql(bytes, 'e.off', 'e.len')}
+      FROM unnest(${params.add(entries.part)}::int[], ${params.add(entries.last)}::int[], ${params.add(entries.first)}::int[], ${params.add(pick(blob.offsets, entries.text))}::int[], ${params.add(pick(blob.lengths, entries.text))}::int[]) AS e(part, last, first, off, len)
       JOIN run ON run.part = e.part
     ), steps AS (
       INSERT INTO ${s}.step_batches (run_id, records)
-      SELECT run.run_id, t.records
-      FROM unnest(${params.add(steps.part)}::int[], ${params.add(steps.records)}::text[]) AS t(part, records)
+      SELECT run.run_id, ${textSql(bytes, 't.off', 't.len')}
+      FROM unnest(${params.add(steps.part)}::int[], ${params.add(pick(blob.offsets, steps.text))}::int[], ${params.add(pick(blob.lengths, steps.text))}::int[]) AS t(part, off, len)
       JOIN run ON run.part = t.part
     )
     SELECT * FROM run`;
   return { text, values: params.values };
+}
+
+/** `values` at `indexes`. */
+function pick(values: readonly number[], indexes: readonly number[]): number[] {
+  return indexes.map((i) => values[i]!);
 }
 
 /** Whether a new run's first append can be in a bulk insert (a patch of RunPatch fields only). */
@@ -290,38 +299,40 @@ export function bulkInsertStatement(s: string, parts: readonly AppendPart[]): St
     `${params.add(parts.map((p) => (p.rows.seqs.length > 0 ? p.rows.seqs[p.rows.seqs.length - 1]! : 0)))}::int[]`,
   ];
   const columns = [...RUN_FIELDS, 'preserve', 'owner_id', 'lease_until', 'journal_seq'];
+  const blob = new TextBlob();
   const entries = {
     run: [] as string[],
     last: [] as number[],
     first: [] as number[],
-    packed: [] as string[],
+    text: [] as number[],
   };
-  const steps = { run: [] as string[], records: [] as string[] };
+  const steps = { run: [] as string[], text: [] as number[] };
   for (const p of parts) {
     if (p.rows.seqs.length > 0) {
       entries.run.push(p.runId);
       entries.last.push(p.rows.seqs[p.rows.seqs.length - 1]!);
       entries.first.push(p.rows.seqs[0]!);
-      entries.packed.push(packEntries(p.rows));
+      entries.text.push(blob.add(packEntries(p.rows)));
     }
     if (p.rows.keys.length > 0) {
       steps.run.push(p.runId);
-      steps.records.push(packRecords(p.rows.keys, p.rows.bodies));
+      steps.text.push(blob.add(packRecords(p.rows.keys, p.rows.bodies)));
     }
   }
+  const bytes = `${params.add(blob.bytes())}::bytea`;
   const text = `WITH run AS (
       INSERT INTO ${s}.runs (${columns.join(', ')})
       SELECT * FROM unnest(${input.join(', ')})
       ON CONFLICT (id) DO NOTHING RETURNING ${LEASE_COLUMNS}
     ), entries AS (
       INSERT INTO ${s}.journal_batches (run_id, last_seq, first_seq, entries)
-      SELECT e.run_id, e.last, e.first, e.packed
-      FROM unnest(${params.add(entries.run)}::text[], ${params.add(entries.last)}::int[], ${params.add(entries.first)}::int[], ${params.add(entries.packed)}::text[]) AS e(run_id, last, first, packed)
+      SELECT e.run_id, e.last, e.first, ${textSql(bytes, 'e.off', 'e.len')}
+      FROM unnest(${params.add(entries.run)}::text[], ${params.add(entries.last)}::int[], ${params.add(entries.first)}::int[], ${params.add(pick(blob.offsets, entries.text))}::int[], ${params.add(pick(blob.lengths, entries.text))}::int[]) AS e(run_id, last, first, off, len)
       WHERE e.run_id IN (SELECT run_id FROM run)
     ), steps AS (
       INSERT INTO ${s}.step_batches (run_id, records)
-      SELECT t.run_id, t.records
-      FROM unnest(${params.add(steps.run)}::text[], ${params.add(steps.records)}::text[]) AS t(run_id, records)
+      SELECT t.run_id, ${textSql(bytes, 't.off', 't.len')}
+      FROM unnest(${params.add(steps.run)}::text[], ${params.add(pick(blob.offsets, steps.text))}::int[], ${params.add(pick(blob.lengths, steps.text))}::int[]) AS t(run_id, off, len)
       WHERE t.run_id IN (SELECT run_id FROM run)
     )
     SELECT * FROM run`;

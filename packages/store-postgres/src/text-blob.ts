@@ -1,0 +1,40 @@
+/**
+ * Long texts of one statement (a group's journal entries and step records) as ONE `bytea` parameter:
+ * their UTF-8 one after another, each found again in SQL by its byte offset and length —
+ * `convert_from(substring($blob FROM off FOR len), 'UTF8')` (textSql).
+ *
+ * Why not a `text[]` parameter: node-postgres escapes every element of an array (a regular expression
+ * pass over each character of each text), and PostgreSQL parses the array back character by character
+ * (`array_in`). For a group's JSON, several kB a run, that was a tenth of the statement's CPU on each
+ * side (W12, docs/performance.md). A Buffer parameter is sent as binary and received by `bytea` as it is;
+ * `convert_from` then checks the bytes are UTF-8 (and converts them to the database's encoding, as a
+ * text parameter would be), so a text that PostgreSQL would refuse still fails the statement.
+ */
+export class TextBlob {
+  readonly #chunks: Buffer[] = [];
+  #bytes = 0;
+  /** 1-based byte offsets of the texts added, in order (SQL's `substring` counts from 1). */
+  readonly offsets: number[] = [];
+  /** Byte lengths of the texts added, in order. */
+  readonly lengths: number[] = [];
+
+  /** Adds a text; returns its index (into `offsets` and `lengths`). */
+  add(text: string): number {
+    const chunk = Buffer.from(text, 'utf8');
+    this.#chunks.push(chunk);
+    this.offsets.push(this.#bytes + 1);
+    this.lengths.push(chunk.length);
+    this.#bytes += chunk.length;
+    return this.offsets.length - 1;
+  }
+
+  /** The parameter: every text's bytes, in the order they were added. */
+  bytes(): Buffer {
+    return Buffer.concat(this.#chunks, this.#bytes);
+  }
+}
+
+/** SQL for one text of a blob: `blob` a bytea parameter, `offset` and `length` int expressions. */
+export function textSql(blob: string, offset: string, length: string): string {
+  return `convert_from(substring(${blob} FROM ${offset} FOR ${length}), 'UTF8')`;
+}
