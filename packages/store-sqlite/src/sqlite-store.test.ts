@@ -476,6 +476,35 @@ describe('several processes on one file', () => {
     b.close();
   });
 
+  it("the variables read is fresh after this or another connection changed them, and is the caller's own", async () => {
+    const path = file();
+    const a = new SqliteStore({ path });
+    const b = new SqliteStore({ path });
+    const variable = (key: string, value: unknown) => ({
+      key,
+      value,
+      secret: false,
+      created_at: at(0),
+      updated_at: at(0),
+    });
+    expect(await a.listVariables('app')).toEqual([]);
+    await a.setVariable('app', variable('k', { n: 1 }));
+    const first = await a.listVariables('app');
+    expect(first).toEqual([variable('k', { n: 1 })]);
+    (first[0]!.value as { n: number }).n = 99;
+    first.push(variable('mine', 0));
+    expect(await a.listVariables('app')).toEqual([variable('k', { n: 1 })]);
+    await b.setVariable('app', variable('j', 'other'));
+    expect((await a.listVariables('app')).map((v) => v.key)).toEqual(['j', 'k']);
+    await b.deleteVariable('app', 'k');
+    expect((await a.listVariables('app')).map((v) => v.key)).toEqual(['j']);
+    await a.deleteVariable('app', 'j');
+    expect(await a.listVariables('app')).toEqual([]);
+    expect(await a.listVariables('other-app')).toEqual([]);
+    a.close();
+    b.close();
+  });
+
   it('claims are compare-and-set across processes: every run is claimed by exactly one of three', async () => {
     const path = file('race');
     const runs = 60;

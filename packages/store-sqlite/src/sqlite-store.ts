@@ -372,6 +372,13 @@ export class SqliteStore implements WeftStore, FrozenWorkflowReads {
   >();
   /** Writes of workflows through this connection (`PRAGMA data_version` counts other connections' commits). */
   #workflowWrites = 0;
+  /**
+   * `listVariables`' stored texts by app, read again only when something was committed since (as
+   * `#frozenWorkflows`): every run reads its app's variables, which seldom change (bounded).
+   */
+  readonly #variableLists = new Map<string, { bodies: string[]; dataVersion: number; writes: number }>();
+  /** Writes of variables through this connection. */
+  #variableWrites = 0;
   #closed = false;
 
   constructor(options: SqliteStoreOptions) {
@@ -1264,6 +1271,7 @@ export class SqliteStore implements WeftStore, FrozenWorkflowReads {
 
   async setVariable(appId: string, variable: AppVariable): Promise<void> {
     this.#do('setVariable', () => {
+      this.#variableWrites++;
       this.#exec(
         'INSERT INTO variables (app_id, key, body) VALUES (?, ?, ?) ON CONFLICT (app_id, key) DO UPDATE SET body = excluded.body',
         appId,
@@ -1274,18 +1282,31 @@ export class SqliteStore implements WeftStore, FrozenWorkflowReads {
   }
 
   async listVariables(appId: string): Promise<AppVariable[]> {
-    return this.#do('listVariables', () =>
-      this.#all('SELECT body FROM variables WHERE app_id = ? ORDER BY key', appId).map(
-        (row) => JSON.parse(row.body as string) as AppVariable,
-      ),
-    );
+    return this.#do('listVariables', () => {
+      const dataVersion = this.#prepare('PRAGMA data_version').pluck().get() as number;
+      const writes = this.#variableWrites;
+      let cached = this.#variableLists.get(appId);
+      if (cached === undefined || cached.dataVersion !== dataVersion || cached.writes !== writes) {
+        const bodies = this.#all('SELECT body FROM variables WHERE app_id = ? ORDER BY key', appId).map(
+          (row) => row.body as string,
+        );
+        this.#variableLists.delete(appId);
+        if (this.#variableLists.size >= MAX_FROZEN_WORKFLOWS) {
+          this.#variableLists.delete(this.#variableLists.keys().next().value!);
+        }
+        cached = { bodies, dataVersion, writes };
+        this.#variableLists.set(appId, cached);
+      }
+      // Parsed for every call: the caller owns what it is given.
+      return cached.bodies.map((body) => JSON.parse(body) as AppVariable);
+    });
   }
 
   async deleteVariable(appId: string, key: string): Promise<boolean> {
-    return this.#do(
-      'deleteVariable',
-      () => this.#exec('DELETE FROM variables WHERE app_id = ? AND key = ?', appId, key).changes > 0,
-    );
+    return this.#do('deleteVariable', () => {
+      this.#variableWrites++;
+      return this.#exec('DELETE FROM variables WHERE app_id = ? AND key = ?', appId, key).changes > 0;
+    });
   }
 
   // ── API keys (hashes only) ───────────────────────────────────────────────────────────────────────
