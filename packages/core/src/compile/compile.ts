@@ -324,6 +324,8 @@ export function compileWithHash(
 
 function anyStepRefs(steps: readonly PlanStep[]): boolean {
   for (let i = 0; i < steps.length; i++) {
+    // A conditional's fast path reads the step views (fast-expression.ts, `stepOf`).
+    if (steps[i]!.conditional?.stepViews === true) return true;
     const templates = steps[i]!.config.templates;
     for (let t = 0; t < templates.length; t++) if (templates[t]!.ref !== null) return true;
   }
@@ -408,6 +410,7 @@ function compileIn(
   site: ExpressionSite,
   limits: ExpressionLimits,
   stepKeys: ReadonlySet<string>,
+  indexOf: ReadonlyMap<string, number>,
 ): FastCompiledExpression {
   if (language === 'javascript') {
     // The sandbox runs on the main thread first; a worker (with the sandbox loaded) takes what outgrows it.
@@ -418,6 +421,7 @@ function compileIn(
     compileExpression(source, site, limits),
     limits.maxDepth,
     limits.maxStringLength,
+    indexOf,
   );
   if (compiled.fast === null) warmSandbox(limits);
   return compiled;
@@ -451,7 +455,7 @@ class ExpressionCache {
     const shared = cache.get(source);
     if (shared !== undefined) return atSite(shared, site);
     if (language === 'javascript') this.#keys ??= new Set(this.#indexOf.keys());
-    const compiled = compileIn(language, source, site, this.#limits, this.#keys ?? EMPTY_KEYS);
+    const compiled = compileIn(language, source, site, this.#limits, this.#keys ?? EMPTY_KEYS, this.#indexOf);
     cache.set(source, sharing(compiled));
     return compiled;
   }

@@ -22,7 +22,17 @@ import {
 /** Returned when the fast path cannot decide: evaluate with JSONata. */
 export const BAIL: unique symbol = Symbol('weft.fast-expression.bail');
 export type FastResult = unknown;
-export type FastEvaluator = (document: unknown, bindings: ExpressionBindings) => FastResult;
+/**
+ * The scope's step views by plan index (the runner's `#views`: `views[i]` is exactly what the scope
+ * holds under step `i`'s key, undefined until the step settles), or nothing. Only a caller whose
+ * `document` is that run's scope may pass it; without it every name is read from the document.
+ */
+export type StepViews = readonly unknown[] | null | undefined;
+export type FastEvaluator = (
+  document: unknown,
+  bindings: ExpressionBindings,
+  views?: StepViews,
+) => FastResult;
 
 /** A compiled expression with its fast path (when the expression is in the subset). */
 export interface FastCompiledExpression extends CompiledExpression {
@@ -35,15 +45,24 @@ export interface FastCompiledExpression extends CompiledExpression {
    * `{{ STEP.output… }}` into a direct read of that step's scope view with it (`readPath`).
    */
   readonly path: readonly string[] | null;
+  /**
+   * Whether its fast path reads a step of the plan by index when given the step views (a path such as
+   * `STEP.status` whose first name is a step key): the plan then has the runner keep them.
+   */
+  readonly stepViews: boolean;
 }
 
 type Node = Record<string, unknown> & { type?: unknown };
-type Closure = (document: Record<string, unknown>, bindings: ExpressionBindings) => unknown;
+type Closure = (document: Record<string, unknown>, bindings: ExpressionBindings, views: StepViews) => unknown;
 
 /** Variables the engine binds (docs/semantics.md, rule 7). Others are JSONata functions: not in the subset. */
 const BOUND = new Set(['input', 'steps', 'vars', 'run', 'item', 'index']);
 /** The string limit of the expression being compiled (compileFast sets it; `&` closures capture it). */
 let compilingMaxString = DEFAULT_EXPRESSION_LIMITS.maxStringLength;
+/** The plan's step indexes by key, for the expression being compiled (compileFast sets it), or null. */
+let compilingSteps: ReadonlyMap<string, number> | null = null;
+/** Whether the expression being compiled got a path that reads a step view (compileFast reads it). */
+let compilingUsedViews = false;
 /** Deeper expressions are left to JSONata, which enforces the depth limit. */
 const MAX_HEIGHT = 48;
 
@@ -115,12 +134,12 @@ function compileNode(node: Node, height: number): Closure | null {
       const otherwise =
         node.else === undefined ? () => undefined : compileNode(node.else as Node, height + 1);
       if (condition === null || then === null || otherwise === null) return null;
-      return (d, b) => {
-        const c = condition(d, b);
+      return (d, b, v) => {
+        const c = condition(d, b, v);
         if (c === BAIL) return BAIL;
         const t = truthy(c);
         if (t === BAIL) return BAIL;
-        return t ? then(d, b) : otherwise(d, b);
+        return t ? then(d, b, v) : otherwise(d, b, v);
       };
     }
     case 'block': {
@@ -132,10 +151,10 @@ function compileNode(node: Node, height: number): Closure | null {
         if (c === null) return null;
         parts.push(c);
       }
-      return (d, b) => {
+      return (d, b, v) => {
         let result: unknown;
         for (const part of parts) {
-          result = part(d, b);
+          result = part(d, b, v);
           if (result === BAIL) return BAIL;
         }
         return result;
@@ -214,29 +233,80 @@ function compilePath(node: Node, whole = false): Closure | null {
     } else return null;
   }
   const fromVariable = steps[0]!.type === 'variable';
-  if (whole && keys.length > 0) return directGetter(fromVariable ? head : null, keys);
-  // An operand path (`STEP.status = "COMPLETED"`, a conditional's usual form): two names from the
-  // document unrolled, an indexed loop otherwise (W1-obs evaluates one per step; the unrolled form took
-  // a `for…of` loop and a closure call off each: 10–60 ns of ~150 per conditional, docs/performance.md).
-  if (!fromVariable && keys.length === 2) {
-    const k0 = keys[0]!;
-    const k1 = keys[1]!;
-    return (d) => {
-      const v0 = field(d, k0);
+  const step = fromVariable ? undefined : stepOf(keys[0]!);
+  // The closures are made by functions of their own, each given an exact-size copy of what it reads: a
+  // closure keeps its maker's whole context, and a plan keeps every closure of its expressions for its life.
+  if (whole && keys.length > 0) {
+    if (step === undefined) return directGetter(fromVariable ? head : null, keys.slice());
+    // `STEP…` as a whole: the step's view is the head, the names after it as before.
+    return keys.length === 1
+      ? viewHead(step, keys[0]!)
+      : directGetter(viewHead(step, keys[0]!), keys.slice(1));
+  }
+  if (!fromVariable && keys.length === 2) return operandPair(keys[0]!, keys[1]!, step);
+  return operandPath(fromVariable ? head : null, keys.slice(), step);
+}
+
+/**
+ * An operand path of two names (`STEP.status = "COMPLETED"`, a conditional's usual form), unrolled
+ * (W1-obs evaluates one per step; the unrolled form took a `for…of` loop and a closure call off each:
+ * 10–60 ns of ~150 per conditional, docs/performance.md). A first name that is a step of the plan
+ * (`step`) is read from the step views when the caller has them: an array load, where the scope — an
+ * object with a property per settled step, in dictionary mode past ~128 of them — cost four hashed
+ * lookups and two prototype walks per read (~300 of ~400 ns per conditional, W1-obs's plan).
+ */
+function operandPair(k0: string, k1: string, step: number | undefined): Closure {
+  if (step !== undefined) {
+    return (d, _b, v) => {
+      const v0 = v == null ? field(d, k0) : v[step];
       return v0 === BAIL || v0 === undefined ? v0 : field(v0, k1);
     };
   }
+  return (d) => {
+    const v0 = field(d, k0);
+    return v0 === BAIL || v0 === undefined ? v0 : field(v0, k1);
+  };
+}
+
+/** Any other operand path: a loop over `keys` from `head` (a variable) or the document (or a step view). */
+function operandPath(head: Closure | null, keys: readonly string[], step: number | undefined): Closure {
   const n = keys.length;
-  return (d, b) => {
-    let value: unknown = fromVariable ? head!(d, b) : d;
+  return (d, b, v) => {
+    let value: unknown = head !== null ? head(d, b, v) : d;
     if (value === BAIL) return BAIL;
-    for (let k = 0; k < n; k++) {
+    let k = 0;
+    if (step !== undefined && v != null) {
+      value = v[step];
+      if (value === undefined) return undefined;
+      k = 1;
+    }
+    for (; k < n; k++) {
       value = field(value, keys[k]!);
       if (value === BAIL) return BAIL;
       if (value === undefined) return undefined;
     }
     return value;
   };
+}
+
+/**
+ * The plan index of a path's first name when the step views can stand for the scope's property: a step
+ * of the plan, but not `input` (the scope's `input` is the run input, whatever the steps' keys) nor
+ * `__proto__` (a key the scope cannot hold as its own). Undefined otherwise, or outside a plan.
+ */
+function stepOf(name: string): number | undefined {
+  if (compilingSteps === null || name === 'input' || name === '__proto__') return undefined;
+  const step = compilingSteps.get(name);
+  if (step !== undefined) compilingUsedViews = true;
+  return step;
+}
+
+/**
+ * The first name of a path as a step's view: `views[step]` when given — the same object the scope holds
+ * under `name`, or undefined before the step settles, as `field(scope, name)` gives — else `field`.
+ */
+function viewHead(step: number, name: string): Closure {
+  return (d, _b, v) => (v == null ? field(d, name) : v[step]);
 }
 
 /**
@@ -284,18 +354,18 @@ export function readPath(start: unknown, keys: readonly string[]): FastResult {
  */
 function directGetter(head: Closure | null, keys: readonly string[]): Closure {
   const last = keys[keys.length - 1]!;
-  const start = (d: Record<string, unknown>, b: ExpressionBindings): unknown =>
-    head === null ? d : head(d, b);
+  const start = (d: Record<string, unknown>, b: ExpressionBindings, v: StepViews): unknown =>
+    head === null ? d : head(d, b, v);
   if (keys.length === 1) {
-    return (d, b) => {
-      const v = start(d, b);
-      return v === BAIL ? BAIL : lastField(v, last);
+    return (d, b, v) => {
+      const v0 = start(d, b, v);
+      return v0 === BAIL ? BAIL : lastField(v0, last);
     };
   }
   if (keys.length === 2) {
     const k0 = keys[0]!;
-    return (d, b) => {
-      const v0 = start(d, b);
+    return (d, b, v) => {
+      const v0 = start(d, b, v);
       if (v0 === BAIL) return BAIL;
       const v1 = field(v0, k0);
       return v1 === BAIL || v1 === undefined ? v1 : lastField(v1, last);
@@ -304,8 +374,8 @@ function directGetter(head: Closure | null, keys: readonly string[]): Closure {
   if (keys.length === 3) {
     const k0 = keys[0]!;
     const k1 = keys[1]!;
-    return (d, b) => {
-      const v0 = start(d, b);
+    return (d, b, v) => {
+      const v0 = start(d, b, v);
       if (v0 === BAIL) return BAIL;
       const v1 = field(v0, k0);
       if (v1 === BAIL || v1 === undefined) return v1;
@@ -314,8 +384,8 @@ function directGetter(head: Closure | null, keys: readonly string[]): Closure {
     };
   }
   const n = keys.length - 1;
-  return (d, b) => {
-    let value = start(d, b);
+  return (d, b, v) => {
+    let value = start(d, b, v);
     if (value === BAIL) return BAIL;
     for (let i = 0; i < n; i++) {
       value = field(value, keys[i]!);
@@ -337,10 +407,10 @@ function compileBinary(node: Node, height: number): Closure | null {
     case '*':
     case '/':
     case '%':
-      return (d, b) => {
-        const l = lhs(d, b);
+      return (d, b, w) => {
+        const l = lhs(d, b, w);
         if (l === BAIL) return BAIL;
-        const r = rhs(d, b);
+        const r = rhs(d, b, w);
         if (r === BAIL) return BAIL;
         // JSONata raises T2001/T2002 for non-numbers and D1001 for non-finite ones: let it.
         if ((l !== undefined && !isFiniteNumber(l)) || (r !== undefined && !isFiniteNumber(r))) return BAIL;
@@ -354,10 +424,10 @@ function compileBinary(node: Node, height: number): Closure | null {
     case '<=':
     case '>':
     case '>=':
-      return (d, b) => {
-        const l = lhs(d, b);
+      return (d, b, w) => {
+        const l = lhs(d, b, w);
         if (l === BAIL) return BAIL;
-        const r = rhs(d, b);
+        const r = rhs(d, b, w);
         if (r === BAIL) return BAIL;
         const lt = typeof l;
         const rt = typeof r;
@@ -372,10 +442,10 @@ function compileBinary(node: Node, height: number): Closure | null {
       };
     case '=':
     case '!=':
-      return (d, b) => {
-        const l = lhs(d, b);
+      return (d, b, w) => {
+        const l = lhs(d, b, w);
         if (l === BAIL) return BAIL;
-        const r = rhs(d, b);
+        const r = rhs(d, b, w);
         if (r === BAIL) return BAIL;
         if (l === undefined || r === undefined) return false;
         // Objects compare deeply in JSONata: leave them to it.
@@ -384,22 +454,22 @@ function compileBinary(node: Node, height: number): Closure | null {
       };
     case 'and':
     case 'or':
-      return (d, b) => {
-        const l = lhs(d, b);
+      return (d, b, w) => {
+        const l = lhs(d, b, w);
         if (l === BAIL) return BAIL;
         const lb = truthy(l);
         if (lb === BAIL) return BAIL;
         if (op === 'and' ? !lb : lb) return lb;
-        const r = rhs(d, b);
+        const r = rhs(d, b, w);
         if (r === BAIL) return BAIL;
         return truthy(r);
       };
     case '&': {
       const cap = compilingMaxString;
-      return (d, b) => {
-        const l = lhs(d, b);
+      return (d, b, w) => {
+        const l = lhs(d, b, w);
         if (l === BAIL) return BAIL;
-        const r = rhs(d, b);
+        const r = rhs(d, b, w);
         if (r === BAIL) return BAIL;
         // Only strings: JSONata formats numbers and objects its own way.
         if ((l !== undefined && typeof l !== 'string') || (r !== undefined && typeof r !== 'string'))
@@ -419,8 +489,8 @@ function compileUnary(node: Node, height: number): Closure | null {
     if (!onlyKeys(node, ['type', 'value', 'position', 'expression'])) return null;
     const inner = compileNode(node.expression as Node, height + 1);
     if (inner === null) return null;
-    return (d, b) => {
-      const v = inner(d, b);
+    return (d, b, w) => {
+      const v = inner(d, b, w);
       if (v === BAIL || v === undefined) return v;
       return isFiniteNumber(v) ? -v : BAIL;
     };
@@ -448,11 +518,11 @@ function compileUnary(node: Node, height: number): Closure | null {
     keys.push(key);
     values.push(value);
   }
-  return (d, b) => {
+  return (d, b, w) => {
     // JSONata builds objects without a prototype.
     const out: Record<string, unknown> = Object.create(null);
     for (let i = 0; i < keys.length; i++) {
-      const v = values[i]!(d, b);
+      const v = values[i]!(d, b, w);
       if (v === BAIL) return BAIL;
       if (v !== undefined) out[keys[i]!] = v;
     }
@@ -521,44 +591,68 @@ export function compileFast(
   ast: unknown,
   maxDepth = DEFAULT_EXPRESSION_LIMITS.maxDepth,
   maxStringLength = DEFAULT_EXPRESSION_LIMITS.maxStringLength,
+  steps: ReadonlyMap<string, number> | null = null,
 ): FastEvaluator | null {
+  return compileFastIn(ast, maxDepth, maxStringLength, steps).fast;
+}
+
+/** `compileFast`, and whether the closure reads step views (`steps`: the plan's step indexes by key). */
+function compileFastIn(
+  ast: unknown,
+  maxDepth: number,
+  maxStringLength: number,
+  steps: ReadonlyMap<string, number> | null,
+): { fast: FastEvaluator | null; stepViews: boolean } {
   compilingMaxString = maxStringLength;
+  compilingSteps = steps;
+  compilingUsedViews = false;
   const root = ast as Node;
-  // A whole expression that is a path or a variable is a direct getter (it may yield an array).
-  const closure =
-    root !== null && typeof root === 'object' && root.type === 'path'
-      ? compilePath(root, true)
-      : root !== null && typeof root === 'object' && root.type === 'variable'
-        ? compileVariable(root, true)
-        : compileNode(root, 0);
-  if (closure === null || depthOf(ast as Node) > maxDepth) return null;
-  return (document, bindings) => {
+  let closure: Closure | null;
+  try {
+    // A whole expression that is a path or a variable is a direct getter (it may yield an array).
+    closure =
+      root !== null && typeof root === 'object' && root.type === 'path'
+        ? compilePath(root, true)
+        : root !== null && typeof root === 'object' && root.type === 'variable'
+          ? compileVariable(root, true)
+          : compileNode(root, 0);
+  } finally {
+    compilingSteps = null;
+  }
+  if (closure === null || depthOf(ast as Node) > maxDepth) return { fast: null, stepViews: false };
+  const compiled = closure;
+  const fast: FastEvaluator = (document, bindings, views) => {
     // The document is the run's scope; JSONata wraps an array document in a sequence: not the subset.
     if (document === null || typeof document !== 'object' || Array.isArray(document)) return BAIL;
     try {
-      return closure(document as Record<string, unknown>, bindings);
+      return compiled(document as Record<string, unknown>, bindings, views);
     } catch {
       // e.g. a getter that throws: JSONata reports it its own way.
       return BAIL;
     }
   };
+  return { fast, stepViews: compilingUsedViews };
 }
 
 /**
  * Adds the fast path to a compiled expression: `evaluate` answers from the closure when it can and from
- * JSONata otherwise. The expression is parsed a second time here (once per plan) for its AST.
+ * JSONata otherwise. The expression is parsed a second time here (once per plan) for its AST. `steps`:
+ * the plan's step indexes by key, so that paths starting at a step can read the step views.
  */
 export function withFastPath(
   compiled: CompiledExpression,
   maxDepth = DEFAULT_EXPRESSION_LIMITS.maxDepth,
   maxStringLength = DEFAULT_EXPRESSION_LIMITS.maxStringLength,
+  steps: ReadonlyMap<string, number> | null = null,
 ): FastCompiledExpression {
   if (compiled.language === 'javascript') return javascriptFastPath(compiled as JavaScriptExpression);
   const parsed = parseExpression(compiled.source);
   const ast = parsed.ok ? parsed.expression.ast() : null;
-  const fast = ast === null ? null : compileFast(ast, maxDepth, maxStringLength);
+  const { fast, stepViews } =
+    ast === null ? { fast: null, stepViews: false } : compileFastIn(ast, maxDepth, maxStringLength, steps);
   const usesSteps = ast === null || referencesVariable(ast, 'steps');
-  if (fast === null) return { ...compiled, evaluate: compiled.evaluate, fast: null, usesSteps, path: null };
+  if (fast === null)
+    return { ...compiled, evaluate: compiled.evaluate, fast: null, usesSteps, path: null, stepViews: false };
   return {
     source: compiled.source,
     site: compiled.site,
@@ -567,6 +661,7 @@ export function withFastPath(
     fast,
     usesSteps,
     path: namePath(ast),
+    stepViews,
     evaluate(document, bindings, options) {
       const value = fast(document, bindings);
       return value === BAIL ? compiled.evaluate(document, bindings, options) : Promise.resolve(value);
@@ -586,6 +681,7 @@ function javascriptFastPath(compiled: JavaScriptExpression): FastCompiledExpress
     usesIndex: compiled.usesIndex,
     usesSteps: compiled.usesSteps,
     path: null,
+    stepViews: false,
     fast(document, bindings) {
       const value = compiled.trySync(document, bindings);
       return value === NOT_NOW ? BAIL : value;

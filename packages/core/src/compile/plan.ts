@@ -118,6 +118,9 @@ export interface Plan {
    * not, runs do not maintain the `$steps` map (the scope, `ctx.scope`, is always maintained).
    */
   readonly usesSteps: boolean;
-  /** Whether a template of the plan reads a step by index (`StepRef`): runs then keep their views by step. */
+  /**
+   * Whether a template (`StepRef`) or a conditional's fast path (`stepViews`) of the plan reads a step by
+   * index: runs then keep their views by step.
+   */
   readonly stepRefs: boolean;
 }

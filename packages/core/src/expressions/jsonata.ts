@@ -229,16 +229,28 @@ export function compileExpression(
   if (!parsed.ok) {
     throw expressionFailure({ ...parsed.error, position: parsed.error.position + 1 }, source, site);
   }
-  const ast = parsed.expression.ast();
-  const usesIndex = referencesIndex(ast);
-  // Which parts of the scope and bindings the expression can read: only those cross to the worker.
-  const subset = subsetForJsonata(ast);
+  const usesIndex = referencesIndex(parsed.expression.ast());
+  // Which parts of the scope and bindings the expression can read: only those cross to the worker. Made
+  // on the first evaluation that gets here (the AST parsed again: microseconds, against a worker's
+  // round trip), not at compile time: most expressions are answered by the fast path and never do, and
+  // a plan keeps what each of its expressions holds — two Sets and three closures, ~500 bytes each.
+  let subset: ReturnType<typeof subsetForJsonata> | null = null;
   return {
     source,
     site,
     language: 'jsonata',
     usesIndex,
     evaluate(document, bindings, options) {
+      if (subset === null) {
+        // It parsed when compiled, so it parses again; a failure would still be reported, not thrown.
+        const again = parseExpression(source, limits);
+        if (!again.ok) {
+          return Promise.reject(
+            expressionFailure({ ...again.error, position: again.error.position + 1 }, source, site),
+          );
+        }
+        subset = subsetForJsonata(again.expression.ast());
+      }
       return evaluateInWorker(
         { language: 'jsonata', source, site, limits, ...subset(document, bindings) },
         options,

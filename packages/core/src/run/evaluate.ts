@@ -5,7 +5,7 @@
  * file; the scheduler only ever sees the values, as `step.evaluated` entries.
  */
 
-import type { FastCompiledExpression } from '../compile/fast-expression.js';
+import type { FastCompiledExpression, StepViews } from '../compile/fast-expression.js';
 import { BAIL, readPath } from '../compile/fast-expression.js';
 import type { CompiledConfig, PlanStep } from '../compile/plan.js';
 import { CancelledError, ERROR_CODES, WeftError } from '../errors.js';
@@ -16,15 +16,17 @@ import { setOwn } from '../json-data.js';
 /**
  * The conditional's value when the synchronous fast path (compile/fast-expression.ts) can tell: true or
  * false; undefined when only the full evaluator can (`evaluateConditional`, which reports errors).
+ * `views`: the run's step views when `scope` is the run's scope (else null).
  */
 export function conditionalNow(
   s: PlanStep,
   scope: Record<string, unknown>,
   bindings: ExpressionBindings,
+  views: StepViews,
 ): boolean | undefined {
   const fast = s.conditional!.fast;
   if (fast === null) return undefined;
-  const value = fast(scope, bindings);
+  const value = fast(scope, bindings, views);
   return value === true || value === false ? value : undefined;
 }
 

@@ -187,6 +187,7 @@ export class Runner implements ContextHost {
    */
   readonly #startedScratch: StepStartedEntry | null;
   readonly #completedScratch: StepSettledEntry | null;
+  readonly #evaluatedScratch: StepEvaluatedEntry | null;
   #resolveDone!: (run: Run) => void;
   #run: Run | null = null;
   #autoFill: AutoFillStart | null;
@@ -255,9 +256,20 @@ export class Runner implements ContextHost {
         retryable: false,
         jitter: 0,
       };
+      this.#evaluatedScratch = {
+        run_id: this.id,
+        seq: 0,
+        type: 'step.evaluated',
+        at: '',
+        key: '',
+        field: 'conditional',
+        value: null,
+        error: null,
+      };
     } else {
       this.#startedScratch = null;
       this.#completedScratch = null;
+      this.#evaluatedScratch = null;
     }
     this.done = new Promise<Run>((resolve) => {
       this.#resolveDone = resolve;
@@ -434,7 +446,10 @@ export class Runner implements ContextHost {
     return this.state.seq + 1;
   }
 
-  /** `#feed` for the entries of an execution (monomorphic paths: see `decideStarted`). */
+  /**
+   * `#feed` for the entries of an execution (monomorphic paths: see `decideStarted`). The entry was
+   * stamped (`#now`) just before, with nothing in between: the drain may keep using that reading.
+   */
   #feedStarted(entry: StepStartedEntry, step: number): void {
     if (this.#journal !== null && !this.#journal.dropped) this.#write(entry);
     try {
@@ -443,7 +458,7 @@ export class Runner implements ContextHost {
       this.#crash(error);
       return;
     }
-    this.#drain();
+    this.#drain(true);
   }
 
   #feedSettled(entry: StepSettledEntry, step: number): void {
@@ -454,7 +469,7 @@ export class Runner implements ContextHost {
       this.#crash(error);
       return;
     }
-    this.#drain();
+    this.#drain(true);
   }
 
   /** Returns what was written: a secret never reaches a sink, the journal gets a redacted copy. */
@@ -464,9 +479,16 @@ export class Runner implements ContextHost {
     return written;
   }
 
-  #drain(): void {
+  /**
+   * `stamped`: the caller has just stamped the entry it fed with a clock reading (`#now`), outside a
+   * drain and so fresh, and nothing ran since: the reading belongs to the synchronous stretch this drain
+   * continues, and serves its facts until user code runs (see `#now`). A drain that starts later (after
+   * an await, a timer) never inherits a reading: its first fact reads the clock.
+   */
+  #drain(stamped = false): void {
     if (this.#draining) return;
     this.#draining = true;
+    if (stamped && this.#clockTurn === this.#turn) this.#clockTurn = this.#turn + 1;
     this.#turn++;
     const q = this.#queue;
     try {
@@ -623,7 +645,7 @@ export class Runner implements ContextHost {
     const s = this.plan.steps[i]!;
     if (field === EVALUATION.CONDITIONAL) {
       const bindings = this.#bindings(undefined, undefined);
-      const now = conditionalNow(s, this.#scope, bindings);
+      const now = conditionalNow(s, this.#scope, bindings, this.#views);
       if (now !== undefined) {
         this.#evaluated(i, 'conditional', now, null);
         return;
@@ -657,25 +679,45 @@ export class Runner implements ContextHost {
     // The grace period may have ended the step meanwhile.
     if (this.#ended || state.stepStatus[i] !== STEP.RUNNING || state.stage[i] !== stage) return;
     const s = this.plan.steps[i]!;
-    const entry: StepEvaluatedEntry = {
-      run_id: this.id,
-      seq: this.#next(),
-      type: 'step.evaluated',
-      at: this.#now(),
-      key: s.key,
-      field,
-      value: error === null ? value : null,
-      error:
-        error === null ? null : errorRecordOf(ensureWeftError(error, ERROR_CODES.EXPRESSION_ERROR), s.key),
-    };
+    const recorded =
+      error === null ? null : errorRecordOf(ensureWeftError(error, ERROR_CODES.EXPRESSION_ERROR), s.key);
+    // Without a journal nothing keeps the entry once `decide` has read it: one object serves every
+    // evaluation of the run (as for executions' entries), its value dropped after.
+    const scratch = this.#evaluatedScratch;
+    let entry: StepEvaluatedEntry;
+    if (scratch !== null) {
+      scratch.seq = this.#next();
+      scratch.at = this.#now();
+      scratch.key = s.key;
+      scratch.field = field;
+      scratch.value = error === null ? value : null;
+      scratch.error = recorded;
+      entry = scratch;
+    } else {
+      entry = {
+        run_id: this.id,
+        seq: this.#next(),
+        type: 'step.evaluated',
+        at: this.#now(),
+        key: s.key,
+        field,
+        value: error === null ? value : null,
+        error: recorded,
+      };
+    }
     if (this.#journal !== null && !this.#journal.dropped) this.#write(entry);
     try {
       decideEvaluated(state, entry, this.#queue, i);
     } catch (e) {
       this.#crash(e);
       return;
+    } finally {
+      if (scratch !== null) {
+        scratch.value = null;
+        scratch.error = null;
+      }
     }
-    this.#drain();
+    this.#drain(true);
   }
 
   // ── executions ──────────────────────────────────────────────────────────────────────────────────
@@ -1777,7 +1819,9 @@ export class Runner implements ContextHost {
    * The time of a fact (ISO). Within one synchronous pass of the drain loop, a reading is reused as long
    * as no user code (a handler, a listener) has run since it was taken: between a step settling and the
    * next one starting only the engine's own bookkeeping runs — microseconds, below the ISO time's
-   * millisecond — and a clock read costs as much as a whole step's scheduling on some machines.
+   * millisecond — and a clock read costs as much as a whole step's scheduling on some machines (~160 ns
+   * here: `Date.now()`). The pass that a just-stamped fact starts keeps that fact's reading (`#drain`):
+   * a handler's answer is stamped once, not once for the fact and again for the next step's start.
    */
   #now(): string {
     if (this.#draining && this.#clockTurn === this.#turn && this.#clockUserCalls === this.#userCalls) {
@@ -1813,11 +1857,15 @@ export class Runner implements ContextHost {
     this.#deliver(event, payload);
   }
 
-  /** Hands a built payload to the run's listeners and the engine's. */
+  /**
+   * Hands a built payload to the run's listeners and the engine's (the caller knows someone listens).
+   * No `has` check again per emitter: an emitter nobody listened to yet has no store (`emit` is a null
+   * check), and one whose listeners have gone calls only its no-op sentinel — each cheaper than asking.
+   */
   #deliver<K extends WeftEventName>(event: K, payload: WeftEventMap[K]): void {
     this.#userCalls++;
-    if (this.#events.has(event)) this.#events.emit(event, payload);
-    if (this.#core.events.has(event)) this.#core.events.emit(event, payload);
+    this.#events.emit(event, payload);
+    this.#core.events.emit(event, payload);
   }
 
   /**

@@ -15,7 +15,7 @@
  */
 import { lookup as dnsLookup } from 'node:dns/promises';
 import { BlockList, isIP, type LookupFunction } from 'node:net';
-import { Agent, fetch as undiciFetch } from 'undici';
+import type { Agent } from 'undici';
 import { CancelledError, ERROR_CODES, WeftError } from '../errors.js';
 import type { HttpOptions, HttpTarget } from '../run/options.js';
 
@@ -388,8 +388,13 @@ export function guardedFetch(
   resolve: (hostname: string) => Promise<readonly string[]> | readonly string[],
   refuse: (address: string) => boolean = isNonPublicAddress,
 ): typeof fetch {
+  // undici is loaded on the first request, not at import: it is ~5 MB of heap that every full GC of an
+  // app that never runs an `http` step would otherwise trace (measured: 20.5 → 16.1 MB after a W1-obs run).
+  let undici: Promise<typeof import('undici')> | undefined;
   let agent: Agent | undefined;
-  return ((url: URL, init: RequestInit) => {
+  return (async (url: URL, init: RequestInit) => {
+    undici ??= import('undici');
+    const { Agent, fetch: undiciFetch } = await undici;
     agent ??= new Agent({ connect: { lookup: connectLookup(resolve, refuse) } });
     return undiciFetch(url, { ...(init as object), dispatcher: agent } as Parameters<typeof undiciFetch>[1]);
   }) as unknown as typeof fetch;
