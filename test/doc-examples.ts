@@ -4,6 +4,7 @@
  * import). Used by the docs tests of core, server, store-sqlite and store-postgres.
  */
 import ts from 'typescript';
+import { cachedCompilerHost } from './ts-cache.js';
 
 export interface ExampleCheck {
   /** The folder the examples are checked as modules of (its package's node_modules resolve). */
@@ -32,7 +33,7 @@ export function exampleTypeErrors(sources: readonly string[], check: ExampleChec
     baseUrl: check.root,
     paths: check.paths,
   };
-  const host = ts.createCompilerHost(options);
+  const host = cachedCompilerHost(options);
   const getSourceFile = host.getSourceFile.bind(host);
   host.getSourceFile = (name, version, onError, create) => {
     const source = files.get(name);

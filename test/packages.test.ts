@@ -7,6 +7,7 @@ import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } fr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { SLOW_FIRST } from './slow-first.js';
 import { publicPackages, ROOT } from './workspace.js';
 
 const root = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
@@ -121,6 +122,41 @@ describe('tests that need isolation', () => {
       }
     }
     expect(missing, 'add these to ISOLATED in the package’s vitest.isolated.config.ts').toEqual([]);
+  });
+});
+
+describe('the root test suite (vitest.config.ts)', () => {
+  it('merges every folder that has a vitest.config.ts: none is left out of `pnpm test`', () => {
+    const config = readFileSync(join(ROOT, 'vitest.config.ts'), 'utf8');
+    const listed = [...config.matchAll(/\{ dir: '([^']+)', shared: /g)].map((m) => m[1]).sort();
+    const folders = [
+      ...readdirSync(join(ROOT, 'packages')).map((name) => `packages/${name}`),
+      'bench',
+      'test',
+    ]
+      .filter((dir) => existsSync(join(ROOT, dir, 'vitest.config.ts')))
+      .sort();
+    expect(listed).toEqual(folders);
+    for (const dir of folders) {
+      if (existsSync(join(ROOT, dir, 'vitest.isolated.config.ts'))) {
+        expect(config, `${dir}: its isolated config`).toMatch(
+          new RegExp(`\\{ dir: '${dir}', shared: \\w+, isolated: \\w+ \\}`),
+        );
+      }
+    }
+  });
+
+  it("gives each file its own folder's timeouts (test/timeouts.ts), not the longest of the suite", async ({
+    task,
+  }) => {
+    const own = (await import('./vitest.config.js')).default.test!;
+    // bench's 180 s is the suite's longest: this file gets test/vitest.config.ts's.
+    expect(own.testTimeout).toBeLessThan(180_000);
+    expect(task.timeout).toBe(own.testTimeout);
+  });
+
+  it('starts existing files first (test/slow-first.ts)', () => {
+    for (const file of SLOW_FIRST) expect(existsSync(join(ROOT, file)), file).toBe(true);
   });
 });
 

@@ -1,21 +1,30 @@
 /**
  * `weft worker --db postgres://…` and `weft run --db postgres://…`: the run is enqueued by `weft run`
  * (in process, a client only) and executed by a spawned worker process (the real binary), which stops on
- * SIGTERM. Needs the package's throwaway PostgreSQL server (vitest.config.ts); skipped loudly without it.
+ * SIGTERM. Needs the suite's throwaway PostgreSQL server (../store-postgres/src/test-support/global-setup.ts);
+ * skipped loudly without it.
  */
-import { describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { adminPool, postgresUrl as server } from '../../store-postgres/src/test-support/db.js';
 import { start, tempDir, weft } from './helpers.js';
 
-declare module 'vitest' {
-  export interface ProvidedContext {
-    /** The test server's URL (../store-postgres/src/test-support/global-setup.ts), null without one. */
-    postgresUrl: string | null;
-  }
-}
+// A database of this file's own on the shared server: the CLI has no schema option (its store uses the
+// default schema, `weft`), and the store's documentation examples, running meanwhile in another worker,
+// use and drop that schema in the server's default database.
+const database = `cli_${process.pid}_${Math.random().toString(36).slice(2, 8)}`;
+let url: string | null = null;
+beforeAll(async () => {
+  if (server === null) return;
+  await adminPool().query(`CREATE DATABASE "${database}"`);
+  const own = new URL(server);
+  own.pathname = `/${database}`;
+  url = own.href;
+});
+afterAll(async () => {
+  if (url !== null) await adminPool().query(`DROP DATABASE IF EXISTS "${database}" WITH (FORCE)`);
+});
 
-const url = inject('postgresUrl');
-
-describe.skipIf(url === null)('weft worker / weft run on PostgreSQL', () => {
+describe.skipIf(server === null)('weft worker / weft run on PostgreSQL', () => {
   it('weft run --db postgres://… enqueues and waits; a weft worker process executes the run', async () => {
     const cwd = tempDir({
       'hello.json': { steps: [{ type: 'code', key: 'greet', code: '"Hello, " & input.name' }] },
