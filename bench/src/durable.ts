@@ -17,6 +17,7 @@ import { join } from 'node:path';
 import { createWeft, MemoryStore, type WeftStore } from '@weft/core';
 import { SqliteStore, type SynchronousMode } from '@weft/store-sqlite';
 import { chain } from './documents.js';
+import { enqueueDraftRuns } from './enqueue.js';
 import { fmt, mapStat, type SampleOptions, sample, stat } from './harness.js';
 import type { Row } from './workloads.js';
 
@@ -153,13 +154,7 @@ async function interrupted(path: string, n: number, owner: string): Promise<void
   const app = weft.app(APP);
   const steps = chain(STEPS).steps.map((s, i) => (i === 0 ? { ...s, type: 'gate' } : s));
   const workflow = await app.workflows.create({ name: 'w11', draft: { key: 'w11', steps } as never });
-  for (let i = 0; i < n; i += 100) {
-    await Promise.all(
-      Array.from({ length: Math.min(100, n - i) }, () =>
-        app.runs.run(workflow.id, { version: 'draft', background: true }),
-      ),
-    );
-  }
+  await enqueueDraftRuns(app, workflow.id, n);
   await weft.idle();
   // The process "dies": nothing more reaches the file (the runs stay RUNNING, owned by `owner`).
   store.close();

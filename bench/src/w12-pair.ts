@@ -18,6 +18,7 @@ import { createWeft } from '@weft/core';
 import { PostgresStore } from '@weft/store-postgres';
 import { startTestPostgres } from '../../scripts/test-postgres.mjs';
 import { chain } from './documents.js';
+import { enqueueDraftRuns } from './enqueue.js';
 import { parseReport, type spawnWorker, treeCpuMs, type WorkerReport } from './w12.js';
 
 const [roundsText = '3', runsText = '2000', workersText = '1', ...roots] = process.argv.slice(2);
@@ -58,13 +59,7 @@ try {
         try {
           const app = client.app('w12');
           const workflow = await app.workflows.create({ name: 'w2', draft: chain(10) as never });
-          for (let i = 0; i < runs; i += 100) {
-            await Promise.all(
-              Array.from({ length: Math.min(100, runs - i) }, () =>
-                app.runs.run(workflow.id, { version: 'draft', background: true }),
-              ),
-            );
-          }
+          await enqueueDraftRuns(app, workflow.id, runs);
           const children = Array.from({ length: workers }, () =>
             side.spawnWorker(server.url, schema, 16, 'on', 500),
           );

@@ -16,6 +16,7 @@ import { PostgresStore } from '@weft/store-postgres';
 import pg from 'pg';
 import { startTestPostgres } from '../../scripts/test-postgres.mjs';
 import { chain } from './documents.js';
+import { enqueueDraftRuns } from './enqueue.js';
 import { parseReport, spawnWorker, treeCpuMs, type WorkerReport } from './w12.js';
 
 /** CPU ms of the server's children by kind (backends, walwriter, autovacuum, …), live ones only. */
@@ -85,13 +86,7 @@ try {
   const client = createWeft({ store, worker: false, steps: { noop: () => null } });
   const app = client.app('w12');
   const workflow = await app.workflows.create({ name: 'w2', draft: chain(10) as never });
-  for (let i = 0; i < runs; i += 100) {
-    await Promise.all(
-      Array.from({ length: Math.min(100, runs - i) }, () =>
-        app.runs.run(workflow.id, { version: 'draft', background: true }),
-      ),
-    );
-  }
+  await enqueueDraftRuns(app, workflow.id, runs);
   const children = Array.from({ length: workers }, () =>
     spawnWorker(server.url, schema, Number(concurrencyText), 'on', Number(process.env.W12_WARM ?? 500)),
   );

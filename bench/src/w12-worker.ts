@@ -15,6 +15,7 @@ import { createWeft, type StepHandler, type Weft } from '@weft/core';
 import { PostgresStore } from '@weft/store-postgres';
 import pg from 'pg';
 import { chain } from './documents.js';
+import { enqueueDraftRuns } from './enqueue.js';
 
 const [url, schema, concurrencyText, syncCommit, warmText = '0'] = process.argv.slice(2) as [
   string,
@@ -88,13 +89,7 @@ async function warmUp(runs: number): Promise<void> {
     steps: { noop },
     worker: { concurrency: Number(concurrencyText), pollMs: 100 },
   });
-  for (let i = 0; i < runs; i += 100) {
-    await Promise.all(
-      Array.from({ length: Math.min(100, runs - i) }, () =>
-        app.runs.run(workflow.id, { version: 'draft', background: true }),
-      ),
-    );
-  }
+  await enqueueDraftRuns(app, workflow.id, runs);
   for (let polls = 0; polls < 6000; polls++) {
     if ((await warmStore.countRuns({ app_id: 'w12', status: ['PENDING', 'RUNNING'] })) === 0) break;
     await new Promise((resolve) => setTimeout(resolve, 10));

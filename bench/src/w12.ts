@@ -28,6 +28,7 @@ import { PostgresStore } from '@weft/store-postgres';
 import pg from 'pg';
 import { startTestPostgres } from '../../scripts/test-postgres.mjs';
 import { chain } from './documents.js';
+import { enqueueDraftRuns } from './enqueue.js';
 import { type Stat, stat } from './harness.js';
 import type { Row } from './workloads.js';
 
@@ -184,13 +185,7 @@ async function round(
   try {
     const app = client.app(APP);
     const workflow = await app.workflows.create({ name: 'w2', draft: chain(STEPS) as never });
-    for (let i = 0; i < sizes.runs; i += 100) {
-      await Promise.all(
-        Array.from({ length: Math.min(100, sizes.runs - i) }, () =>
-          app.runs.run(workflow.id, { version: 'draft', background: true }),
-        ),
-      );
-    }
+    await enqueueDraftRuns(app, workflow.id, sizes.runs);
     const children = Array.from({ length: workers }, () =>
       spawnWorker(url, schema, sizes.concurrency, sync, sizes.warmUp),
     );
