@@ -7,7 +7,7 @@
 import { join, relative } from 'node:path';
 import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
-import { cachedCompilerHost } from './ts-cache.js';
+import { cachedCompilerHost, strictNodeOptions } from './ts-cache.js';
 import { publicPackages, ROOT, type WorkspacePackage } from './workspace.js';
 
 interface Entry {
@@ -28,15 +28,7 @@ function entries(pkg: WorkspacePackage): Entry[] {
 
 const packages = publicPackages();
 const allEntries = packages.flatMap(entries);
-const options: ts.CompilerOptions = {
-  target: ts.ScriptTarget.ES2022,
-  module: ts.ModuleKind.NodeNext,
-  moduleResolution: ts.ModuleResolutionKind.NodeNext,
-  strict: true,
-  noEmit: true,
-  skipLibCheck: true,
-  types: ['node'],
-};
+const options: ts.CompilerOptions = { ...strictNodeOptions };
 const program = ts.createProgram(
   allEntries.map((e) => e.file),
   options,

@@ -4,7 +4,7 @@
  * import). Used by the docs tests of core, server, store-sqlite and store-postgres.
  */
 import ts from 'typescript';
-import { cachedCompilerHost } from './ts-cache.js';
+import { cachedCompilerHost, strictNodeOptions } from './ts-cache.js';
 
 export interface ExampleCheck {
   /** The folder the examples are checked as modules of (its package's node_modules resolve). */
@@ -22,14 +22,8 @@ export function exampleTypeErrors(sources: readonly string[], check: ExampleChec
   const prefix = check.prefix ?? '__doc_example_';
   const files = new Map(sources.map((source, i) => [`${check.dir}${prefix}${i + 1}.ts`, source]));
   const options: ts.CompilerOptions = {
-    target: ts.ScriptTarget.ES2022,
+    ...strictNodeOptions,
     lib: ['lib.es2023.d.ts'],
-    module: ts.ModuleKind.NodeNext,
-    moduleResolution: ts.ModuleResolutionKind.NodeNext,
-    strict: true,
-    noEmit: true,
-    skipLibCheck: true,
-    types: ['node'],
     baseUrl: check.root,
     paths: check.paths,
   };
