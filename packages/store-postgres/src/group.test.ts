@@ -11,7 +11,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { fcRuns } from '../../core/src/test-support/fc.js';
 import type { PostgresStore } from './postgres-store.js';
-import { describeWithPostgres, dropSchema, testStore } from './test-support/db.js';
+import { closeAndDrop, describeWithPostgres, testStore } from './test-support/db.js';
 
 const RUNS = ['a', 'b', 'c', 'd'];
 
@@ -63,10 +63,7 @@ describeWithPostgres('group commit, PostgreSQL against the memory store', () => 
   beforeAll(() => {
     pg = testStore();
   });
-  afterAll(async () => {
-    await pg.close();
-    await dropSchema(pg.schema);
-  });
+  afterAll(() => closeAndDrop(pg));
 
   it('random groups: the same outcomes, leases and journals', async () => {
     let round = 0;

@@ -16,6 +16,7 @@ import { MIGRATIONS, migrate, SCHEMA_VERSION, schemaVersion } from './migrations
 import { PostgresStore, postgresStore } from './postgres-store.js';
 import {
   adminPool,
+  closeAndDrop,
   describeWithPostgres,
   dropSchema,
   freshSchema,
@@ -265,8 +266,7 @@ describeWithPostgres('PostgreSQL', () => {
           ).toEqual(all.filter((s) => s > after).slice(0, limit));
         }
       }
-      await store.close();
-      await dropSchema(store.schema);
+      await closeAndDrop(store);
     });
 
     it('several processes opening a new schema at once migrate it once (advisory lock)', async () => {
@@ -457,10 +457,7 @@ describeWithPostgres('PostgreSQL', () => {
     beforeEach(() => {
       store = testStore();
     });
-    afterEach(async () => {
-      await store.close();
-      await dropSchema(store.schema);
-    });
+    afterEach(() => closeAndDrop(store));
 
     it('a group commit is one transaction: a database failure in it writes nothing of any append', async () => {
       await store.insertRun(live('a'), { owner_id: 'p1', lease_until: at(100) });
@@ -632,10 +629,7 @@ describeWithPostgres('PostgreSQL', () => {
     beforeEach(() => {
       store = testStore();
     });
-    afterEach(async () => {
-      await store.close();
-      await dropSchema(store.schema);
-    });
+    afterEach(() => closeAndDrop(store));
 
     it('the listening connection is replaced after it drops; subscribers are told to rescan, then get notices again', async () => {
       const notices: Array<{ topic: string; run_id: string | null }> = [];

@@ -9,7 +9,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fcRuns } from '../../core/src/test-support/fc.js';
 import type { PostgresStore } from './postgres-store.js';
-import { describeWithPostgres, dropSchema, testStore } from './test-support/db.js';
+import { closeAndDrop, describeWithPostgres, testStore } from './test-support/db.js';
 import { TextBlob } from './text-blob.js';
 
 describe('TextBlob', () => {
@@ -42,10 +42,7 @@ describeWithPostgres('group statements carry texts as one bytea', () => {
   beforeAll(() => {
     pg = testStore();
   });
-  afterAll(async () => {
-    await pg.close();
-    await dropSchema(pg.schema);
-  });
+  afterAll(() => closeAndDrop(pg));
 
   it('every entry and step record of a group comes back as written', async () => {
     let round = 0;

@@ -41,6 +41,12 @@ export async function dropSchema(schema: string): Promise<void> {
   created.delete(schema);
 }
 
+/** Ends a test's store: its connections closed, then its schema dropped. */
+export async function closeAndDrop(store: PostgresStore): Promise<void> {
+  await store.close();
+  await dropSchema(store.schema);
+}
+
 /**
  * A store on a fresh schema of the test server. `applicationName` names its connections (the URL's
  * parameter overrides the store's `weft`), for a test that kills them without touching other files'.
