@@ -87,6 +87,8 @@ export const ERROR_CODES = {
   STORE_ERROR: 'STORE_ERROR',
   /** The database was written by a newer Weft (its schema version is higher than this one knows). */
   STORE_SCHEMA_TOO_NEW: 'STORE_SCHEMA_TOO_NEW',
+  /** A value the store wrote and reads back is damaged (`details.table`, `details.run_id`): nothing was changed. */
+  STORE_CORRUPT: 'STORE_CORRUPT',
   /** A run interrupted by a crash could not be resumed here (its document or journal no longer runs): it ended FAILED. */
   RESUME_FAILED: 'RESUME_FAILED',
   /** `runs.wait` on a live run that no process holds, in a Weft that does not resume runs (`recover: false`). */

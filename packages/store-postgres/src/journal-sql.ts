@@ -17,6 +17,7 @@
  * JOURNAL_CONFLICT or NOT_FOUND, with the messages every store uses).
  */
 import { isLiveStatus, type JournalBatch, type RunRow } from '@weft/core/store';
+import { pack } from './packed.js';
 import {
   columnValue,
   endsRun,
@@ -29,7 +30,7 @@ import {
   RUN_FIELDS,
   type SerialisedBatch,
 } from './rows.js';
-import { TextBlob, textSql } from './text-blob.js';
+import { bytesSql, TextBlob } from './text-blob.js';
 
 export interface Statement {
   text: string;
@@ -42,15 +43,15 @@ function batchWrites(s: string, runParam: string, rows: SerialisedBatch, params:
   if (rows.seqs.length > 0) {
     // One row for the batch's entries (migration 4).
     sql += `, entries${k} AS (
-      INSERT INTO ${s}.journal_batches (run_id, last_seq, first_seq, entries)
-      SELECT ${runParam}, ${params.add(rows.seqs[rows.seqs.length - 1])}::int, ${params.add(rows.seqs[0])}::int, ${params.add(packEntries(rows))}::text
+      INSERT INTO ${s}.journal_batches (run_id, last_seq, first_seq, packed)
+      SELECT ${runParam}, ${params.add(rows.seqs[rows.seqs.length - 1])}::int, ${params.add(rows.seqs[0])}::int, ${params.add(pack(packEntries(rows)))}::bytea
       WHERE EXISTS (SELECT 1 FROM run${k}))`;
   }
   if (rows.keys.length > 0) {
     // One row for the batch's step records (migration 4); pos (an identity) orders a run's rows.
     sql += `, steps${k} AS (
-      INSERT INTO ${s}.step_batches (run_id, records)
-      SELECT ${runParam}, ${params.add(packRecords(rows.keys, rows.bodies))}::text
+      INSERT INTO ${s}.step_batches (run_id, packed)
+      SELECT ${runParam}, ${params.add(pack(packRecords(rows.keys, rows.bodies)))}::bytea
       WHERE EXISTS (SELECT 1 FROM run${k}))`;
   }
   return sql;
@@ -194,11 +195,11 @@ export function bulkAppendStatement(s: string, parts: readonly AppendPart[]): St
       entries.part.push(i);
       entries.last.push(p.rows.seqs[p.rows.seqs.length - 1]!);
       entries.first.push(p.rows.seqs[0]!);
-      entries.text.push(blob.add(packEntries(p.rows)));
+      entries.text.push(blob.addBytes(pack(packEntries(p.rows))));
     }
     if (p.rows.keys.length > 0) {
       steps.part.push(i);
-      steps.text.push(blob.add(packRecords(p.rows.keys, p.rows.bodies)));
+      steps.text.push(blob.addBytes(pack(packRecords(p.rows.keys, p.rows.bodies))));
     }
   });
   const params = new Params();
@@ -249,13 +250,13 @@ export function bulkAppendStatement(s: string, parts: readonly AppendPart[]): St
         AND (i.expected IS NULL OR r.journal_seq = i.expected)
       RETURNING i.part, r.id AS run_id, r.status, r.owner_id, r.lease_until, r.journal_seq
     ), entries AS (
-      INSERT INTO ${s}.journal_batches (run_id, last_seq, first_seq, entries)
-      SELECT run.run_id, e.last, e.first, ${textSql(bytes, 'e.off', 'e.len')}
+      INSERT INTO ${s}.journal_batches (run_id, last_seq, first_seq, packed)
+      SELECT run.run_id, e.last, e.first, ${bytesSql(bytes, 'e.off', 'e.len')}
       FROM unnest(${params.add(entries.part)}::int[], ${params.add(entries.last)}::int[], ${params.add(entries.first)}::int[], ${params.add(pick(blob.offsets, entries.text))}::int[], ${params.add(pick(blob.lengths, entries.text))}::int[]) AS e(part, last, first, off, len)
       JOIN run ON run.part = e.part
     ), steps AS (
-      INSERT INTO ${s}.step_batches (run_id, records)
-      SELECT run.run_id, ${textSql(bytes, 't.off', 't.len')}
+      INSERT INTO ${s}.step_batches (run_id, packed)
+      SELECT run.run_id, ${bytesSql(bytes, 't.off', 't.len')}
       FROM unnest(${params.add(steps.part)}::int[], ${params.add(pick(blob.offsets, steps.text))}::int[], ${params.add(pick(blob.lengths, steps.text))}::int[]) AS t(part, off, len)
       JOIN run ON run.part = t.part
     )
@@ -312,11 +313,11 @@ export function bulkInsertStatement(s: string, parts: readonly AppendPart[]): St
       entries.run.push(p.runId);
       entries.last.push(p.rows.seqs[p.rows.seqs.length - 1]!);
       entries.first.push(p.rows.seqs[0]!);
-      entries.text.push(blob.add(packEntries(p.rows)));
+      entries.text.push(blob.addBytes(pack(packEntries(p.rows))));
     }
     if (p.rows.keys.length > 0) {
       steps.run.push(p.runId);
-      steps.text.push(blob.add(packRecords(p.rows.keys, p.rows.bodies)));
+      steps.text.push(blob.addBytes(pack(packRecords(p.rows.keys, p.rows.bodies))));
     }
   }
   const bytes = `${params.add(blob.bytes())}::bytea`;
@@ -325,13 +326,13 @@ export function bulkInsertStatement(s: string, parts: readonly AppendPart[]): St
       SELECT * FROM unnest(${input.join(', ')})
       ON CONFLICT (id) DO NOTHING RETURNING ${LEASE_COLUMNS}
     ), entries AS (
-      INSERT INTO ${s}.journal_batches (run_id, last_seq, first_seq, entries)
-      SELECT e.run_id, e.last, e.first, ${textSql(bytes, 'e.off', 'e.len')}
+      INSERT INTO ${s}.journal_batches (run_id, last_seq, first_seq, packed)
+      SELECT e.run_id, e.last, e.first, ${bytesSql(bytes, 'e.off', 'e.len')}
       FROM unnest(${params.add(entries.run)}::text[], ${params.add(entries.last)}::int[], ${params.add(entries.first)}::int[], ${params.add(pick(blob.offsets, entries.text))}::int[], ${params.add(pick(blob.lengths, entries.text))}::int[]) AS e(run_id, last, first, off, len)
       WHERE e.run_id IN (SELECT run_id FROM run)
     ), steps AS (
-      INSERT INTO ${s}.step_batches (run_id, records)
-      SELECT t.run_id, ${textSql(bytes, 't.off', 't.len')}
+      INSERT INTO ${s}.step_batches (run_id, packed)
+      SELECT t.run_id, ${bytesSql(bytes, 't.off', 't.len')}
       FROM unnest(${params.add(steps.run)}::text[], ${params.add(pick(blob.offsets, steps.text))}::int[], ${params.add(pick(blob.lengths, steps.text))}::int[]) AS t(run_id, off, len)
       WHERE t.run_id IN (SELECT run_id FROM run)
     )

@@ -263,6 +263,33 @@ export const MIGRATIONS: readonly Migration[] = [
       DROP INDEX ${s}.runs_live_by_owner;
     `,
   },
+  // Version 6: version 5 is the lease's own table (s8-leases), written at the same time.
+  {
+    version: 6,
+    name: 'journal entries and step records compressed by the workers (packed bytea)',
+    sql: (s) => `
+      -- A row's JSON as the workers compress it (packed.ts): PostgreSQL neither compresses it (pglz) nor
+      -- writes the uncompressed bytes to the heap and the WAL. Rows written before keep their text
+      -- (entries, records) and are read as before; a row has one or the other (NOT VALID: the rows
+      -- before all have the text, and checking them would read the whole table under this lock).
+      -- STORAGE EXTERNAL: never compressed again; toast_tuple_target 8160: a row up to a page's worth
+      -- stays in the table rather than moving its value to the TOAST table (the text's pglz kept ~3 kB
+      -- of JSON inline; its packed bytes are to stay inline too). Adding a nullable column, dropping
+      -- NOT NULL and these settings change the catalog only: no row is rewritten.
+      ALTER TABLE ${s}.journal_batches
+        ALTER COLUMN entries DROP NOT NULL,
+        ADD COLUMN packed bytea,
+        ADD CONSTRAINT journal_batches_one_encoding CHECK (num_nonnulls(entries, packed) = 1) NOT VALID,
+        SET (toast_tuple_target = 8160);
+      ALTER TABLE ${s}.journal_batches ALTER COLUMN packed SET STORAGE EXTERNAL;
+      ALTER TABLE ${s}.step_batches
+        ALTER COLUMN records DROP NOT NULL,
+        ADD COLUMN packed bytea,
+        ADD CONSTRAINT step_batches_one_encoding CHECK (num_nonnulls(records, packed) = 1) NOT VALID,
+        SET (toast_tuple_target = 8160);
+      ALTER TABLE ${s}.step_batches ALTER COLUMN packed SET STORAGE EXTERNAL;
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

@@ -102,6 +102,7 @@ import {
 import { Listener } from './listener.js';
 import { migrate, quoted } from './migrations.js';
 import { checkOptions, type PostgresStoreOptions } from './options.js';
+import { pack } from './packed.js';
 import {
   byteOrder,
   checkPatch,
@@ -618,8 +619,8 @@ export class PostgresStore implements WeftStore, StoreNotices, StorePresence, Cl
     await this.#do('saveStepResult', async () => {
       await this.#rows(
         this.#pool,
-        `INSERT INTO ${this.#t('step_batches')} (run_id, records) VALUES ($1, $2)`,
-        [runId, packRecords([key], [JSON.stringify(record)])],
+        `INSERT INTO ${this.#t('step_batches')} (run_id, packed) VALUES ($1, $2)`,
+        [runId, pack(packRecords([key], [JSON.stringify(record)]))],
       );
     });
   }
@@ -631,10 +632,10 @@ export class PostgresStore implements WeftStore, StoreNotices, StorePresence, Cl
       if (runIds.length === 0) return out;
       const rows = await this.#rows(
         this.#pool,
-        `SELECT run_id, records FROM ${this.#t('step_batches')} WHERE run_id = ANY($1::text[]) ORDER BY run_id, pos`,
+        `SELECT run_id, pos, records, packed FROM ${this.#t('step_batches')} WHERE run_id = ANY($1::text[]) ORDER BY run_id, pos`,
         [runIds],
       );
-      for (const row of rows) mergeRecords([row], out.get(row.run_id as string)!);
+      for (const row of rows) mergeRecords([row], row.run_id as string, out.get(row.run_id as string)!);
       return out;
     });
   }
@@ -685,18 +686,20 @@ export class PostgresStore implements WeftStore, StoreNotices, StorePresence, Cl
       );
       const steps = await this.#rows(
         client,
-        `SELECT records FROM ${this.#t('step_batches')} WHERE run_id = $1 ORDER BY pos`,
+        `SELECT pos, records, packed FROM ${this.#t('step_batches')} WHERE run_id = $1 ORDER BY pos`,
         [id],
       );
       if (steps.length > 0) {
         // The run's records merged into one row, purged: no earlier value of a record is kept.
-        const records = Object.entries(mergeRecords<StepRecord>(steps));
+        const records = Object.entries(mergeRecords<StepRecord>(steps, id));
         await this.#rows(client, `DELETE FROM ${this.#t('step_batches')} WHERE run_id = $1`, [id]);
-        await this.#rows(client, `INSERT INTO ${this.#t('step_batches')} (run_id, records) VALUES ($1, $2)`, [
+        await this.#rows(client, `INSERT INTO ${this.#t('step_batches')} (run_id, packed) VALUES ($1, $2)`, [
           id,
-          packRecords(
-            records.map(([key]) => key),
-            records.map(([, record]) => JSON.stringify(purgeStepRecord(record))),
+          pack(
+            packRecords(
+              records.map(([key]) => key),
+              records.map(([, record]) => JSON.stringify(purgeStepRecord(record))),
+            ),
           ),
         ]);
       }
@@ -952,15 +955,16 @@ export class PostgresStore implements WeftStore, StoreNotices, StorePresence, Cl
       // it starts in it (journal_batches rows hold consecutive seqs; both parts are ranges of its key).
       const rows = await this.#rows(
         this.#pool,
-        `(SELECT first_seq, entries FROM ${this.#t('journal_batches')}
+        `(SELECT first_seq, last_seq, entries, packed FROM ${this.#t('journal_batches')}
           WHERE run_id = $1 AND last_seq > $2 AND last_seq <= $3 ORDER BY last_seq)
          UNION ALL
-         (SELECT first_seq, entries FROM ${this.#t('journal_batches')}
+         (SELECT first_seq, last_seq, entries, packed FROM ${this.#t('journal_batches')}
           WHERE run_id = $1 AND last_seq > $3 ORDER BY last_seq LIMIT 1)`,
         [runId, from, to],
       );
       return unpackEntries(
         rows.filter((row) => (row.first_seq as number) <= to),
+        runId,
         from,
         limit,
       ).map(([seq, type, at, data]) => loadedEntry(runId, seq, type, at, data));

@@ -12,6 +12,7 @@ import {
   type RunPatch,
   type RunRow,
 } from '@weft/core/store';
+import { unpack } from './packed.js';
 
 export type Row = Record<string, unknown>;
 
@@ -219,13 +220,28 @@ export function packRecords(keys: readonly string[], bodies: readonly string[]):
   return `${out}]`;
 }
 
+/** The JSON text of a step_batches row: `packed` (migration 6) or, in a row written before, `records`. */
+function recordsText(row: Row, runId: string): string {
+  if (row.packed != null)
+    return unpack(row.packed as Buffer, {
+      table: 'step_batches',
+      run_id: runId,
+      row: row.pos as string | undefined,
+    });
+  return row.records as string;
+}
+
 /**
  * A run's step records from its step_batches rows in pos order: a key keeps the place of its first record
  * and takes the value of its last. Throws on a row that is not what packRecords writes.
  */
-export function mergeRecords<T>(rows: readonly Row[], into: Record<string, T> = {}): Record<string, T> {
+export function mergeRecords<T>(
+  rows: readonly Row[],
+  runId: string,
+  into: Record<string, T> = {},
+): Record<string, T> {
   for (const row of rows) {
-    const records = JSON.parse(row.records as string) as unknown;
+    const records = JSON.parse(recordsText(row, runId)) as unknown;
     if (!Array.isArray(records)) throw new Error('a step_batches row is not a JSON array');
     for (const [key, record] of records as Array<[string, T]>) into[key] = record;
   }
@@ -233,19 +249,29 @@ export function mergeRecords<T>(rows: readonly Row[], into: Record<string, T> = 
 }
 
 /**
- * The entries of journal_batches rows (`first_seq`, `entries`, in seq order) with seq in `(after,
- * after + limit]`, as `[seq, type, at, data]`. A row that is not what packEntries writes is a
- * STORE_ERROR for the caller: it throws.
+ * The entries of journal_batches rows (`first_seq`, `last_seq`, and `packed` or — in rows written
+ * before migration 6 — `entries`, in seq order) with seq in `(after, after + limit]`, as
+ * `[seq, type, at, data]`. A row that is not what packEntries writes is a STORE_ERROR for the caller,
+ * a packed value that is not what `pack` writes a STORE_CORRUPT: it throws.
  */
 export function unpackEntries(
   rows: readonly Row[],
+  runId: string,
   after: number,
   limit: number,
 ): Array<[number, string, string, Row]> {
   const out: Array<[number, string, string, Row]> = [];
   for (const row of rows) {
     const first = row.first_seq as number;
-    const entries = JSON.parse(row.entries as string) as unknown;
+    const text =
+      row.packed != null
+        ? unpack(row.packed as Buffer, {
+            table: 'journal_batches',
+            run_id: runId,
+            row: row.last_seq as number,
+          })
+        : (row.entries as string);
+    const entries = JSON.parse(text) as unknown;
     if (!Array.isArray(entries)) throw new Error(`journal_batches row at seq ${first} is not a JSON array`);
     for (let i = 0; i < entries.length && out.length < limit; i++) {
       const seq = first + i;

@@ -20,7 +20,11 @@ export class TextBlob {
 
   /** Adds a text; returns its index (into `offsets` and `lengths`). */
   add(text: string): number {
-    const chunk = Buffer.from(text, 'utf8');
+    return this.addBytes(Buffer.from(text, 'utf8'));
+  }
+
+  /** Adds bytes (a packed value, packed.ts); returns their index (into `offsets` and `lengths`). */
+  addBytes(chunk: Buffer): number {
     this.#chunks.push(chunk);
     this.offsets.push(this.#bytes + 1);
     this.lengths.push(chunk.length);
@@ -32,6 +36,11 @@ export class TextBlob {
   bytes(): Buffer {
     return Buffer.concat(this.#chunks, this.#bytes);
   }
+}
+
+/** SQL for the bytes of one part of a blob: `blob` a bytea parameter, `offset` and `length` int expressions. */
+export function bytesSql(blob: string, offset: string, length: string): string {
+  return `substring(${blob} FROM ${offset} FOR ${length})`;
 }
 
 /** SQL for one text of a blob: `blob` a bytea parameter, `offset` and `length` int expressions. */
