@@ -26,11 +26,11 @@ const source: PackedSource = { table: 'journal_batches', run_id: 'run_1', row: 7
 /** Texts of every kind and length, short ones (stored as they are) and long ones (deflated) alike. */
 const texts = fc.oneof(
   fc.string({ unit: 'binary', maxLength: 40 }),
-  fc.string({ unit: 'binary', minLength: 150, maxLength: 2000 }),
+  fc.string({ unit: 'binary', minLength: 400, maxLength: 3000 }),
   fc
     .tuple(
       fc.constantFrom('é', '日本語', '🧵🪡', '\ud800', 'a\u0000b', '"\\', '{"type":"step.completed"}'),
-      fc.nat(400),
+      fc.nat(1000),
     )
     .map(([t, n]) => t.repeat(n)),
 );
@@ -69,13 +69,13 @@ describe('pack and unpack', () => {
 
   it('JSON of a journal deflates: under half its size', () => {
     const text = JSON.stringify(
-      Array.from({ length: 20 }, (_, i) => ['step.completed', at(i), { key: `step_${i}`, output: { n: i } }]),
+      Array.from({ length: 40 }, (_, i) => ['step.completed', at(i), { key: `step_${i}`, output: { n: i } }]),
     );
     expect(pack(text).length).toBeLessThan(Buffer.byteLength(text) / 2);
   });
 
   it('a damaged value is STORE_CORRUPT naming the run, the table and the row — never a crash', () => {
-    const good = pack('x'.repeat(1000));
+    const good = pack('x'.repeat(PACK_MIN_BYTES));
     const claims = (length: number, deflated: Buffer) => {
       const out = Buffer.alloc(5 + deflated.length);
       out[0] = PACK_FORMAT.deflateRaw;
@@ -102,7 +102,7 @@ describe('pack and unpack', () => {
         retryable: false,
       });
       expect(error.message, what).toMatch(message);
-      expect(error.message, what).toContain('"run_1" in journal_batches (last_seq 7)');
+      expect(error.message, what).toContain('The journal_batches row of run "run_1" (last_seq 7) is corrupt');
     }
   });
 
@@ -125,9 +125,9 @@ describe('pack and unpack', () => {
 /** Text that exercises the packing: multibyte, astral, a lone surrogate and a NUL (JSON-escaped), long. */
 const text = fc.oneof(
   fc.string({ unit: 'binary', maxLength: 12 }),
-  fc.string({ unit: 'binary', minLength: 200, maxLength: 600 }),
+  fc.string({ unit: 'binary', minLength: 500, maxLength: 1500 }),
   fc
-    .tuple(fc.constantFrom('é', '日本語', '🧵🪡', '\ud800', 'a\u0000b', '"\\', ''), fc.nat(300))
+    .tuple(fc.constantFrom('é', '日本語', '🧵🪡', '\ud800', 'a\u0000b', '"\\', ''), fc.nat(1000))
     .map(([t, n]) => t.repeat(n)),
 );
 
@@ -183,27 +183,50 @@ describeWithPostgres('packed rows in PostgreSQL', () => {
     );
   });
 
-  it('new rows are packed: the text columns stay NULL', async () => {
+  it('new rows are packed (deflated from PACK_MIN_BYTES on), the text columns NULL; saveStepResult and purges too', async () => {
     await pg.insertRun(live('fresh'), { owner_id: 'p1', lease_until: at(100) });
     await pg.appendJournal('fresh', {
       owner_id: 'p1',
       now: at(1),
-      entries: [{ seq: 1, type: 'x', at: at(1), note: 'n'.repeat(500) } as unknown as JournalEntry],
+      entries: [
+        { seq: 1, type: 'x', at: at(1), note: 'n'.repeat(PACK_MIN_BYTES) } as unknown as JournalEntry,
+      ],
       steps: { s: stepFixture('s') },
     });
-    await pg.saveStepResult('fresh', 't', stepFixture('t'));
+    await pg.appendJournal('fresh', {
+      owner_id: 'p1',
+      now: at(1),
+      entries: [{ seq: 2, type: 'y', at: at(1) } as unknown as JournalEntry],
+    });
+    await pg.saveStepResult('fresh', 't', stepFixture('t', { output: 'o'.repeat(PACK_MIN_BYTES) }));
     const s = `"${pg.schema}"`;
-    const journal = await adminPool().query(
-      `SELECT entries, get_byte(packed, 0) AS format FROM ${s}.journal_batches WHERE run_id = 'fresh'`,
-    );
-    expect(journal.rows).toEqual([{ entries: null, format: PACK_FORMAT.deflateRaw }]);
-    const steps = await adminPool().query(
-      `SELECT records, packed IS NOT NULL AS packed FROM ${s}.step_batches WHERE run_id = 'fresh' ORDER BY pos`,
-    );
-    expect(steps.rows).toEqual([
-      { records: null, packed: true },
-      { records: null, packed: true },
+    const formats = async (table: string, key: string) =>
+      (
+        await adminPool().query(
+          `SELECT ${table === 'journal_batches' ? 'entries' : 'records'} AS text, get_byte(packed, 0) AS format
+           FROM ${s}.${table} WHERE run_id = 'fresh' ORDER BY ${key}`,
+        )
+      ).rows;
+    const { utf8, deflateRaw } = PACK_FORMAT;
+    expect(await formats('journal_batches', 'last_seq')).toEqual([
+      { text: null, format: deflateRaw },
+      { text: null, format: utf8 },
     ]);
+    expect(await formats('step_batches', 'pos')).toEqual([
+      { text: null, format: utf8 },
+      { text: null, format: deflateRaw },
+    ]);
+    const before = (await pg.getStepResults(['fresh'])).get('fresh')!;
+    expect(before.t?.output).toBe('o'.repeat(PACK_MIN_BYTES));
+    await pg.appendJournal('fresh', {
+      owner_id: 'p1',
+      now: at(2),
+      entries: [{ seq: 3, type: 'z', at: at(2) } as unknown as JournalEntry],
+      run: { status: 'COMPLETED', ended_at: at(2) },
+    });
+    await pg.purgeRun('fresh', at(3));
+    expect(await formats('step_batches', 'pos')).toEqual([{ text: null, format: utf8 }]);
+    expect(Object.keys((await pg.getStepResults(['fresh'])).get('fresh')!)).toEqual(['s', 't']);
   });
 
   it('a row damaged in the database: STORE_CORRUPT naming the run and the table; other runs read on', async () => {
@@ -212,8 +235,8 @@ describeWithPostgres('packed rows in PostgreSQL', () => {
       await pg.appendJournal(id, {
         owner_id: 'p1',
         now: at(1),
-        entries: [{ seq: 1, type: 'x', at: at(1), note: 'n'.repeat(500) } as unknown as JournalEntry],
-        steps: { s: stepFixture('s', { output: 'o'.repeat(500) }) },
+        entries: [{ seq: 1, type: 'x', at: at(1), note: 'n'.repeat(3000) } as unknown as JournalEntry],
+        steps: { s: stepFixture('s', { output: 'o'.repeat(3000) }) },
       });
     }
     const s = `"${pg.schema}"`;
@@ -232,6 +255,25 @@ describeWithPostgres('packed rows in PostgreSQL', () => {
       details: { table: 'step_batches', run_id: 'bad' },
     });
     expect(await pg.loadJournal('good')).toHaveLength(1);
-    expect((await pg.getStepResults(['good'])).get('good')?.s?.output).toBe('o'.repeat(500));
+    expect((await pg.getStepResults(['good'])).get('good')?.s?.output).toBe('o'.repeat(3000));
+    // A short row (stored as it is) whose JSON was damaged, and one that is not an array.
+    await adminPool().query(`UPDATE ${s}.journal_batches SET packed = '\\x005b5b2278' WHERE run_id = 'bad'`);
+    await expect(pg.loadJournal('bad')).rejects.toMatchObject({
+      code: 'STORE_CORRUPT',
+      message: expect.stringMatching(
+        /journal_batches row of run "bad" \(last_seq 1\) is corrupt: its JSON is invalid/,
+      ),
+    });
+    await adminPool().query(`UPDATE ${s}.step_batches SET packed = '\\x007b7d' WHERE run_id = 'bad'`);
+    await expect(pg.getStepResults(['bad'])).rejects.toMatchObject({
+      code: 'STORE_CORRUPT',
+      message: expect.stringMatching(
+        /step_batches row of run "bad" \(pos \d+\) is corrupt: its JSON is not an array/,
+      ),
+    });
+    // A row with neither encoding cannot be written (the table's check).
+    await expect(
+      adminPool().query(`UPDATE ${s}.journal_batches SET packed = NULL WHERE run_id = 'bad'`),
+    ).rejects.toThrow(/journal_batches_one_encoding/);
   });
 });

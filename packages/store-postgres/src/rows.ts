@@ -12,7 +12,7 @@ import {
   type RunPatch,
   type RunRow,
 } from '@weft/core/store';
-import { unpack } from './packed.js';
+import { corruptRow, type PackedSource, unpack } from './packed.js';
 
 export type Row = Record<string, unknown>;
 
@@ -220,20 +220,26 @@ export function packRecords(keys: readonly string[], bodies: readonly string[]):
   return `${out}]`;
 }
 
-/** The JSON text of a step_batches row: `packed` (migration 6) or, in a row written before, `records`. */
-function recordsText(row: Row, runId: string): string {
-  if (row.packed != null)
-    return unpack(row.packed as Buffer, {
-      table: 'step_batches',
-      run_id: runId,
-      row: row.pos as string | undefined,
-    });
-  return row.records as string;
+/**
+ * The JSON array of a journal_batches or step_batches row: from `packed` (migration 6), or from the text
+ * column (`entries`, `records`) of a row written before. STORE_CORRUPT when it is not one.
+ */
+function rowArray(row: Row, column: 'entries' | 'records', source: PackedSource): unknown[] {
+  const text = row.packed != null ? unpack(row.packed as Buffer, source) : (row[column] as string);
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    throw corruptRow(source, `its JSON is invalid (${(error as Error).message})`);
+  }
+  if (!Array.isArray(value)) throw corruptRow(source, 'its JSON is not an array');
+  return value;
 }
 
 /**
- * A run's step records from its step_batches rows in pos order: a key keeps the place of its first record
- * and takes the value of its last. Throws on a row that is not what packRecords writes.
+ * A run's step records from its step_batches rows (`pos`, and `packed` or `records`) in pos order: a key
+ * keeps the place of its first record and takes the value of its last. STORE_CORRUPT on a row that is
+ * not what packRecords writes.
  */
 export function mergeRecords<T>(
   rows: readonly Row[],
@@ -241,8 +247,11 @@ export function mergeRecords<T>(
   into: Record<string, T> = {},
 ): Record<string, T> {
   for (const row of rows) {
-    const records = JSON.parse(recordsText(row, runId)) as unknown;
-    if (!Array.isArray(records)) throw new Error('a step_batches row is not a JSON array');
+    const records = rowArray(row, 'records', {
+      table: 'step_batches',
+      run_id: runId,
+      row: row.pos as string,
+    });
     for (const [key, record] of records as Array<[string, T]>) into[key] = record;
   }
   return into;
@@ -251,8 +260,7 @@ export function mergeRecords<T>(
 /**
  * The entries of journal_batches rows (`first_seq`, `last_seq`, and `packed` or — in rows written
  * before migration 6 — `entries`, in seq order) with seq in `(after, after + limit]`, as
- * `[seq, type, at, data]`. A row that is not what packEntries writes is a STORE_ERROR for the caller,
- * a packed value that is not what `pack` writes a STORE_CORRUPT: it throws.
+ * `[seq, type, at, data]`. STORE_CORRUPT on a row that is not what packEntries writes.
  */
 export function unpackEntries(
   rows: readonly Row[],
@@ -263,21 +271,16 @@ export function unpackEntries(
   const out: Array<[number, string, string, Row]> = [];
   for (const row of rows) {
     const first = row.first_seq as number;
-    const text =
-      row.packed != null
-        ? unpack(row.packed as Buffer, {
-            table: 'journal_batches',
-            run_id: runId,
-            row: row.last_seq as number,
-          })
-        : (row.entries as string);
-    const entries = JSON.parse(text) as unknown;
-    if (!Array.isArray(entries)) throw new Error(`journal_batches row at seq ${first} is not a JSON array`);
+    const source = { table: 'journal_batches', run_id: runId, row: row.last_seq as number } as const;
+    const entries = rowArray(row, 'entries', source);
     for (let i = 0; i < entries.length && out.length < limit; i++) {
       const seq = first + i;
       if (seq <= after) continue;
-      const [type, at, data] = entries[i] as [string, string, Row];
-      out.push([seq, type, at, data]);
+      const entry = entries[i];
+      if (!Array.isArray(entry) || typeof entry[0] !== 'string' || typeof entry[1] !== 'string') {
+        throw corruptRow(source, `its entry ${i} (seq ${seq}) is not [type, at, data]`);
+      }
+      out.push([seq, entry[0], entry[1], entry[2] as Row]);
     }
   }
   return out;
