@@ -1,14 +1,15 @@
 /**
- * Long texts of one statement (a group's journal entries and step records) as ONE `bytea` parameter:
- * their UTF-8 one after another, each found again in SQL by its byte offset and length —
- * `convert_from(substring($blob FROM off FOR len), 'UTF8')` (textSql).
+ * Long values of one statement (a group's journal entries and step records) as ONE `bytea` parameter:
+ * their bytes one after another, each found again in SQL by its byte offset and length —
+ * `substring($blob FROM off FOR len)` (bytesSql). Since migration 6 they are packed values (packed.ts),
+ * inserted into `bytea` columns as they are; a text would be `convert_from(…, 'UTF8')` of its UTF-8
+ * (textSql), which checks the encoding as a text parameter would.
  *
- * Why not a `text[]` parameter: node-postgres escapes every element of an array (a regular expression
- * pass over each character of each text), and PostgreSQL parses the array back character by character
- * (`array_in`). For a group's JSON, several kB a run, that was a tenth of the statement's CPU on each
- * side (W12, docs/performance.md). A Buffer parameter is sent as binary and received by `bytea` as it is;
- * `convert_from` then checks the bytes are UTF-8 (and converts them to the database's encoding, as a
- * text parameter would be), so a text that PostgreSQL would refuse still fails the statement.
+ * Why not a `text[]` (or `bytea[]`) parameter: node-postgres escapes every element of an array (a regular
+ * expression pass over each character of each text), and PostgreSQL parses the array back character by
+ * character (`array_in`). For a group's JSON, several kB a run, that was a tenth of the statement's CPU
+ * on each side (W12, docs/performance.md). A Buffer parameter is sent as binary and received by `bytea`
+ * as it is.
  */
 export class TextBlob {
   readonly #chunks: Buffer[] = [];
