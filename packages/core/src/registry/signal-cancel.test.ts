@@ -219,6 +219,44 @@ describe('a client-only Weft honours `signal`', () => {
     expect((await app.runs.get(queued.id)).status).toBe('CANCELLED');
   });
 
+  it('a foreground run no worker has claimed: the abort ends it CANCELLED and the call resolves with it', async () => {
+    const store = new MemoryStore();
+    const { app, workflow } = await clientOf(store, { noWorkerMs: Number.POSITIVE_INFINITY });
+    const controller = new AbortController();
+    const waiting = app.runs.run(workflow.id, { signal: controller.signal });
+    await until(async () => (await store.listRuns({ app_id: 'app_1' })).data.length === 1, 'the run');
+    controller.abort();
+    const run = await waiting;
+    expect(run).toMatchObject({ status: 'CANCELLED', started_at: null });
+    expect(await app.runs.get(run.id)).toEqual(run);
+  });
+
+  it('runs.replay: the same, foreground and background', async () => {
+    const store = new MemoryStore();
+    const held = holdingWorker(store);
+    const { app, workflow } = await clientOf(store);
+    const first = await app.runs.run(workflow.id, { signal: AbortSignal.abort() });
+    const controller = new AbortController();
+    const waiting = app.runs.replay(first.id, { signal: controller.signal });
+    await held.started;
+    controller.abort();
+    const replay = await waiting;
+    expect(replay).toMatchObject({
+      status: 'CANCELLED',
+      replay_of: first.id,
+      output: { a: { status: 'CANCELLED' } },
+    });
+    expect(held.aborted()).toBe(true);
+    const early = await app.runs.replay(first.id, { signal: AbortSignal.abort(), background: true });
+    expect(early).toMatchObject({ status: 'CANCELLED', started_at: null, replay_of: first.id });
+    await expect(
+      app.runs.replay(first.id, { from_step_key: 'b', signal: AbortSignal.abort() }),
+    ).rejects.toMatchObject({
+      code: 'INVALID_ARGUMENT',
+      details: { parameter: 'from_step_key' },
+    });
+  });
+
   it('one long-lived signal over many calls holds no listener per ended run; an abort after they ended does nothing', async () => {
     const store = new MemoryStore();
     const client = weft({ store, worker: false, steps: refuse });
@@ -334,7 +372,7 @@ describe('signalReason', () => {
   it('takes an Error’s message or a string, bounded; a default otherwise', () => {
     expect(signalReason(AbortSignal.abort(new Error('boom')))).toBe('boom');
     expect(signalReason(AbortSignal.abort('enough'))).toBe('enough');
-    expect(signalReason(AbortSignal.abort(42))).toBe("Cancelled by the caller's signal.");
+    expect(signalReason(AbortSignal.abort(42))).toBe('Cancelled by the caller.');
     const long = signalReason(AbortSignal.abort('x'.repeat(5_000)));
     expect(long).toHaveLength(MAX_SIGNAL_REASON_LENGTH);
   });

@@ -31,7 +31,7 @@ export function signalReason(signal: AbortSignal): string {
       ? reason.message
       : typeof reason === 'string'
         ? reason
-        : "Cancelled by the caller's signal.";
+        : 'Cancelled by the caller.';
   return text.length > MAX_SIGNAL_REASON_LENGTH ? `${text.slice(0, MAX_SIGNAL_REASON_LENGTH - 1)}…` : text;
 }
 
