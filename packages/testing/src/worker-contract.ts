@@ -376,7 +376,12 @@ export function describeWorkers(name: string, options: WorkerContractOptions): v
       await new Promise((resolve) => setTimeout(resolve, 150));
       await worker.idle();
       expect(executed).toBe(false);
-      expect(await app.runs.get(run.id)).toMatchObject({ status: 'CANCELLED' });
+      // Never begun: its step reads as in a run cancelled before it began in-process.
+      expect(await app.runs.get(run.id)).toMatchObject({
+        status: 'CANCELLED',
+        started_at: null,
+        output: { a: { status: 'SKIPPED', skip_reason: 'run_stopped', attempts: 0 } },
+      });
     });
 
     it('a client checks the input when it enqueues: INVALID_INPUT with the field, nothing enqueued', async () => {

@@ -5,12 +5,14 @@
  * and PostgreSQL.
  */
 import { getEventListeners, setMaxListeners } from 'node:events';
+import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ERROR_CODES, WeftError } from '../errors.js';
 import type { StepContext } from '../steps/types.js';
 import { MemoryStore } from '../store/memory.js';
 import type { WeftStore } from '../store/store.js';
 import type { RunRecord } from '../store/types.js';
+import { fcRuns } from '../test-support/fc.js';
 import type { Weft, WeftOptions } from './client.js';
 import { MAX_SIGNAL_REASON_LENGTH, signalReason } from './signal-cancel.js';
 import { createWeft } from './weft.js';
@@ -227,7 +229,14 @@ describe('a client-only Weft honours `signal`', () => {
     await until(async () => (await store.listRuns({ app_id: 'app_1' })).data.length === 1, 'the run');
     controller.abort();
     const run = await waiting;
-    expect(run).toMatchObject({ status: 'CANCELLED', started_at: null });
+    // Ended by a write of its row (nobody executed it): its steps read as in-process, never begun.
+    expect(shape(run)).toEqual({
+      status: 'CANCELLED',
+      error: null,
+      result: null,
+      started: false,
+      steps: { a: ['SKIPPED', 'run_stopped'], b: ['SKIPPED', 'run_stopped'] },
+    });
     expect(await app.runs.get(run.id)).toEqual(run);
   });
 
@@ -289,34 +298,58 @@ describe('a client-only Weft honours `signal`', () => {
     expect([...statuses]).toEqual(['COMPLETED']);
   });
 
-  it('an abort racing the run’s end: either outcome, never a hang, a failed call or a reported error', async () => {
+  it('property: an abort racing the run’s end gives either outcome, never a hang, a failed call or a reported error', async () => {
     const store = new MemoryStore();
     const reported: unknown[] = [];
     const client = weft({ store, worker: false, steps: refuse, onStoreError: (e) => reported.push(e) });
     weft({
       store,
       worker: { concurrency: 20, pollMs: 20 },
-      // Settles after a few turns of the loop: the abort lands before, during or after the end.
-      steps: { work: async () => new Promise<string>((resolve) => setTimeout(() => resolve('done'), 1)) },
+      // Settles after `ms` (its input): the abort lands before it began, while it runs, or after its end.
+      steps: {
+        work: (ctx: StepContext) =>
+          new Promise<string>((resolve) =>
+            setTimeout(
+              () => resolve('done'),
+              Number((ctx.scope.input as { ms?: number } | undefined)?.ms ?? 0),
+            ),
+          ),
+      },
     });
     const app = client.app('app_1');
     const workflow = await app.workflows.create({
       name: 'w',
-      draft: { steps: [{ type: 'work', key: 'a' }] } as never,
+      draft: { input: { ms: { type: 'number' } }, steps: [{ type: 'work', key: 'a' }] } as never,
     });
-    const outcomes = new Set<string>();
-    for (let i = 0; i < 30; i++) {
-      const controller = new AbortController();
-      const background = i % 2 === 1;
-      const call = app.runs.run(workflow.id, { version: 'draft', signal: controller.signal, background });
-      setTimeout(() => controller.abort('race'), i % 10);
-      const first = await call;
-      const run = background ? await app.runs.wait(first.id) : first;
-      expect(['COMPLETED', 'CANCELLED']).toContain(run.status);
-      outcomes.add(run.status);
-      if (background) await until(() => listeners(controller.signal) === 0, 'the listener to go');
-      else expect(listeners(controller.signal)).toBe(0);
-    }
+    await fc.assert(
+      fc.asyncProperty(
+        fc.integer({ min: 0, max: 4 }),
+        fc.integer({ min: -1, max: 12 }),
+        fc.boolean(),
+        fc.constantFrom<unknown>('race', new Error('race'), undefined, 42),
+        async (ms, abortAfter, background, reason) => {
+          const controller = new AbortController();
+          // -1: aborted in the same tick as the call (before or while it is enqueued).
+          const call = app.runs.run(workflow.id, {
+            version: 'draft',
+            input: { ms },
+            signal: controller.signal,
+            background,
+          });
+          if (abortAfter < 0) controller.abort(reason);
+          else setTimeout(() => controller.abort(reason), abortAfter);
+          const first = await call;
+          const run = background ? await app.runs.wait(first.id) : first;
+          expect(['COMPLETED', 'CANCELLED']).toContain(run.status);
+          if (run.status === 'CANCELLED') expect(['CANCELLED', 'SKIPPED']).toContain(run.output.a!.status);
+          expect(await app.runs.get(run.id)).toEqual(run);
+          await new Promise((resolve) => setTimeout(resolve, Math.max(0, abortAfter) + 1));
+          await until(() => listeners(controller.signal) === 0, 'the listener to go');
+          expect((await app.runs.get(run.id)).status).toBe(run.status); // a late abort changed nothing
+        },
+      ),
+      { numRuns: fcRuns(25) },
+    );
     expect(reported).toEqual([]);
   });
 

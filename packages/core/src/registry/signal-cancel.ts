@@ -108,8 +108,7 @@ export class SignalCancel {
     this.#fired = true;
     this.#detach();
     this.#cancel().then(this.#settled, (error: unknown) => {
-      if (this.#closed || !this.#waited)
-        this.#ctx.report(error, { operation: 'cancel', run_id: this.#runId });
+      if (this.#closed || !this.#waited) report(this.#ctx, error, 'cancel', this.#runId);
       else this.#failure = { error };
       this.#settled();
     });
@@ -145,7 +144,7 @@ export function followSignal(ctx: RegistryContext, runId: string, signal: AbortS
         const lease = await ctx.store.getLease(runId);
         if (lease === null || !isLiveStatus(lease.status)) return;
       } catch (error) {
-        ctx.report(error, { operation: 'getLease', run_id: runId });
+        report(ctx, error, 'getLease', runId);
         delay = FOLLOW_MAX_MS;
       }
       await waker.sleep(delay);
@@ -153,10 +152,25 @@ export function followSignal(ctx: RegistryContext, runId: string, signal: AbortS
     }
   };
   follow()
-    .catch((error: unknown) => ctx.report(error, { operation: 'getLease', run_id: runId }))
+    .catch((error: unknown) => report(ctx, error, 'getLease', runId))
     .finally(() => {
       ctx.closing.delete(stop);
       cancel.close();
       waker.close();
     });
+}
+
+/** `onStoreError`, from a promise nobody awaits: a reporter that throws must not become an unhandled rejection. */
+function report(ctx: RegistryContext, error: unknown, operation: string, runId: string): void {
+  try {
+    ctx.report(error, { operation, run_id: runId });
+  } catch (thrown) {
+    const message = thrown instanceof Error ? thrown.message : String(thrown);
+    process.emitWarning(
+      `onStoreError threw while reporting a failed ${operation} of run ${runId}: ${message}`,
+      {
+        code: 'WEFT_LISTENER_ERROR',
+      },
+    );
+  }
 }
