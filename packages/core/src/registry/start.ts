@@ -134,9 +134,8 @@ async function enqueueRun(
   // Aborting the signal cancels the run wherever it is (signal-cancel.ts): followed while the call waits,
   // or, in the background, until the run has ended.
   if (spec.background !== true) return waitRun(ctx, id, signal);
-  const queued = (await loadRun(ctx, id))!;
   if (signal !== undefined) followSignal(ctx, id, signal);
-  return queued;
+  return (await loadRun(ctx, id))!;
 }
 
 /**
