@@ -231,9 +231,11 @@ export function bulkAppendStatement(s: string, parts: readonly AppendPart[]): St
     }
   });
   const params = new Params();
+  const partIndexes = `${params.add(col((_, i) => i))}::int[]`;
+  const runIds = `${params.add(col((p) => p.runId))}::text[]`;
   const input = [
-    `${params.add(col((_, i) => i))}::int[]`,
-    `${params.add(col((p) => p.runId))}::text[]`,
+    partIndexes,
+    runIds,
     `${params.add(col((p) => p.batch.owner_id))}::text[]`,
     `${params.add(col((p) => p.batch.now))}::text[]`,
     `${params.add(col((p) => (p.rows.seqs.length > 0 ? p.rows.seqs[0]! - 1 : null)))}::int[]`,
@@ -269,8 +271,9 @@ export function bulkAppendStatement(s: string, parts: readonly AppendPart[]): St
       -- The lease rows are locked in id order (the joins below may visit them in any order): with
       -- heartbeats and other groups locking in that order too, no two wait on each other. A run row is
       -- written only under its lease row's lock (updateRun takes it too), so it needs no lock order.
+      -- By the ids' array (an index scan), not a join with i: the planner would scan the whole table.
       SELECT l.run_id, l.owner_id, l.lease_until, l.journal_seq FROM ${s}.run_leases AS l
-      WHERE l.run_id IN (SELECT run_id FROM i) ORDER BY l.run_id FOR UPDATE OF l
+      WHERE l.run_id = ANY(${runIds}) ORDER BY l.run_id FOR UPDATE OF l
     ), ok AS (
       -- The compare-and-set of each append, against its lease row as locked (the latest version).
       SELECT i.*, h.lease_until AS held_until FROM i JOIN held AS h ON h.run_id = i.run_id

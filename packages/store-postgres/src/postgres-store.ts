@@ -1039,14 +1039,19 @@ export class PostgresStore implements WeftStore, StoreNotices, StorePresence, Cl
         : '';
       const rows = await this.#rows(
         this.#pool,
-        // Only the lease rows change (migration 5); the run rows are read as the statement began.
+        // Only the lease rows change (migration 5); the run rows are read as the statement began. The
+        // picked ids as an array: a join with picked made the planner scan the whole table (and plan
+        // every call anew).
         `WITH picked AS (
            SELECT l.run_id, l.lease_until AS previous FROM ${this.#t('run_leases')} AS l
            WHERE ${RECOVERABLE} ORDER BY l.lease_until NULLS FIRST, l.run_id LIMIT $4 FOR UPDATE SKIP LOCKED
+         ), l AS (
+           UPDATE ${this.#t('run_leases')} SET owner_id = $2, lease_until = $3
+           WHERE run_id = ANY(ARRAY(SELECT run_id FROM picked))
+           RETURNING run_id, owner_id, lease_until, journal_seq
          )
-         UPDATE ${this.#t('run_leases')} AS l SET owner_id = $2, lease_until = $3
-         FROM picked JOIN ${this.#t('runs')} AS r ON r.id = picked.run_id WHERE l.run_id = picked.run_id
-         RETURNING ${LEASE_COLUMNS}, picked.previous${more}`,
+         SELECT ${LEASE_COLUMNS}, picked.previous${more}
+         FROM l JOIN picked ON picked.run_id = l.run_id JOIN ${this.#t('runs')} AS r ON r.id = l.run_id`,
         [checked.now, checked.owner_id, checked.lease_until, limit],
       );
       // RETURNING has no order: put the runs back in listRecoverableRuns order.
