@@ -196,6 +196,20 @@ export const MIGRATIONS: readonly Migration[] = [
       DROP TABLE steps;
     `,
   },
+  {
+    version: 5,
+    name: 'worker presence (workers)',
+    sql: `
+      -- The workers alive on this file (store/presence.ts in @weft/core): each announces itself until a
+      -- lease from now, again every heartbeat, and withdraws when it stops claiming; a client-only Weft
+      -- counts them before it fails a wait NO_WORKER. A row per worker process (few), one b-tree: an
+      -- announcement rewrites one small row on one page. Rows that ran out are deleted by countWorkers.
+      CREATE TABLE workers (
+        owner_id TEXT PRIMARY KEY,
+        until TEXT NOT NULL
+      ) WITHOUT ROWID;
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

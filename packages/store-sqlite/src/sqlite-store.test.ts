@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { isWeftError } from '@weft/core';
+import { createWeft, isWeftError, type WorkflowVersionDraft } from '@weft/core';
 import type { JournalEntry, RunRow } from '@weft/core/store';
 
 /** An entry as a store sees it: opaque beyond its bookkeeping fields. */
@@ -271,6 +271,73 @@ describe('migrations', () => {
         expect(seqs).toEqual(expected);
       }
     }
+    store.close();
+  });
+
+  it('migrate a version-4 database (before worker presence) with live and ended runs: they finish and read back', async () => {
+    const path = file();
+    // Runs as a version-4 Weft leaves them (the run path did not change with migration 5): one ended,
+    // one RUNNING that its process handed over (suspended: unowned, journaled up to its first step), one
+    // PENDING that a client enqueued for the workers. Then the file is taken back to version 4.
+    const old = sqliteStore({ path });
+    let calls = 0;
+    let started!: () => void;
+    const running = new Promise<void>((resolve) => {
+      started = resolve;
+    });
+    const first = createWeft({
+      store: old,
+      steps: {
+        slow: () => {
+          if (++calls === 2) started(); // the second run's
+          return new Promise<string>((resolve) => setTimeout(() => resolve('slow done'), 20));
+        },
+      },
+    });
+    const draft = {
+      steps: [
+        { type: 'slow', key: 'slow', destinations: ['after'] },
+        { type: 'code', key: 'after', code: '"after " & slow.output' },
+      ],
+    } as unknown as WorkflowVersionDraft;
+    const workflow = await first.app('a').workflows.create({ name: 'm', draft });
+    const ended = await first.app('a').runs.run(workflow.id, { version: 'draft' });
+    expect(ended).toMatchObject({ status: 'COMPLETED', result: 'after slow done' });
+    const live = await first.app('a').runs.run(workflow.id, { version: 'draft', background: true });
+    await running;
+    expect(await first.suspend({ graceMs: 5_000 })).toMatchObject({ suspended: [live.id] });
+    const client = createWeft({ store: old, worker: false });
+    const pending = await client.app('a').runs.run(workflow.id, { version: 'draft', background: true });
+    await client.close();
+    const endedJournal = await old.loadJournal(ended.id);
+    const liveJournal = await old.loadJournal(live.id);
+    old.close();
+    const db = new Database(path);
+    db.exec('DROP TABLE workers; DELETE FROM schema_version WHERE version > 4;');
+    expect(schemaVersion(db)).toBe(4);
+    db.close();
+
+    const store = sqliteStore({ path });
+    const check = new Database(path);
+    expect(schemaVersion(check)).toBe(SCHEMA_VERSION);
+    check.close();
+    expect(await store.getLease(live.id)).toMatchObject({ status: 'RUNNING', owner_id: null });
+    expect(await store.getLease(pending.id)).toMatchObject({ status: 'PENDING', owner_id: null });
+    expect(await store.loadJournal(live.id)).toEqual(liveJournal);
+    const worker = createWeft({
+      store,
+      worker: { concurrency: 2, pollMs: 20 },
+      steps: { slow: () => 'again' },
+    });
+    expect(await store.countWorkers(new Date().toISOString())).toBe(1);
+    const app = worker.app('a');
+    // The suspended run resumes from its journal (slow is not executed again); the enqueued one runs.
+    expect(await app.runs.wait(live.id)).toMatchObject({ status: 'COMPLETED', result: 'after slow done' });
+    expect(await app.runs.wait(pending.id)).toMatchObject({ status: 'COMPLETED', result: 'after again' });
+    expect(await app.runs.get(ended.id)).toMatchObject({ status: 'COMPLETED', result: 'after slow done' });
+    expect(await store.loadJournal(ended.id)).toEqual(endedJournal);
+    await worker.close();
+    expect(await store.countWorkers(new Date().toISOString())).toBe(0);
     store.close();
   });
 

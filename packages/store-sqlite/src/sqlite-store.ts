@@ -1,6 +1,7 @@
 /**
  * `sqliteStore({ path })`: the whole `WeftStore` — workflows, versions, runs, step records, tests,
- * variables, journal and leases — in one SQLite file, through better-sqlite3 (docs/durability.md).
+ * variables, journal, leases and worker presence — in one SQLite file, through better-sqlite3
+ * (docs/durability.md).
  *
  * - WAL mode; `synchronous=NORMAL` by default (a commit survives a crash of the process; `FULL` also
  *   survives a power loss, at a cost measured in docs/durability.md).
@@ -35,6 +36,7 @@ import {
   type AppendOutcome,
   type ClaimRequest,
   type ClaimResult,
+  checkAnnounce,
   checkAppend,
   checkAppends,
   checkBatch,
@@ -74,6 +76,7 @@ import {
   type RunRow,
   refused,
   runNotFoundInStore,
+  type StorePresence,
   type TestPatch,
   type TestQuery,
   type VersionQuery,
@@ -353,7 +356,7 @@ function pageOf<T>(rows: Row[], limit: number, map: (row: Row) => T, key: (row: 
   return { data, next_cursor: last === null ? null : encodeCursor({ key: key(last), id: String(last.id) }) };
 }
 
-export class SqliteStore implements WeftStore, FrozenWorkflowReads {
+export class SqliteStore implements WeftStore, StorePresence, FrozenWorkflowReads {
   readonly path: string;
   readonly synchronous: SynchronousMode;
   readonly #db: Database.Database;
@@ -1146,6 +1149,44 @@ export class SqliteStore implements WeftStore, FrozenWorkflowReads {
       const update = this.#prepare('UPDATE runs SET owner_id = ?, lease_until = ? WHERE id = ?');
       for (const id of ids) update.run(checked.owner_id, checked.lease_until, id);
       return ids.map((id) => this.#lease(id)!);
+    });
+  }
+
+  // ── worker presence (@weft/core store/presence.ts; migration 5, "workers") ─────────────────────────
+
+  /**
+   * One upsert in its own implicit transaction (no read before it: nothing to compare-and-set). A worker
+   * calls it every `owner.heartbeatMs`; a Weft that is not a worker never does.
+   */
+  async announceWorker(ownerId: string, until: string): Promise<void> {
+    const checked = checkAnnounce(ownerId, until);
+    this.#do('announceWorker', () =>
+      this.#exec(
+        'INSERT INTO workers (owner_id, until) VALUES (?, ?) ON CONFLICT (owner_id) DO UPDATE SET until = excluded.until',
+        checked.ownerId,
+        checked.until,
+      ),
+    );
+  }
+
+  async withdrawWorker(ownerId: string): Promise<void> {
+    checkOwnerId(ownerId, 'ownerId');
+    this.#do('withdrawWorker', () => this.#exec('DELETE FROM workers WHERE owner_id = ?', ownerId));
+  }
+
+  async countWorkers(now: string): Promise<number> {
+    const at = checkTime(now, 'now');
+    return this.#do('countWorkers', () => {
+      // A read first, which never waits for a writer (WAL): the write lock is taken only when a worker
+      // killed without withdrawing has run out and its row must go (the table holds the live ones). The
+      // delete names `until < at`, so a worker that announced again meanwhile stays.
+      const row = this.#get(
+        'SELECT count(*) FILTER (WHERE until >= ?) AS alive, count(*) FILTER (WHERE until < ?) AS gone FROM workers',
+        at,
+        at,
+      ) as { alive: number; gone: number };
+      if (row.gone > 0) this.#exec('DELETE FROM workers WHERE until < ?', at);
+      return row.alive;
     });
   }
 

@@ -547,6 +547,17 @@ export function describePresenceContract<S extends WeftStore & StorePresence>(
       expect(await store.countWorkers(at(0))).toBe(0);
     });
 
+    it('the last announcement of a worker wins, even an earlier one; each worker counts once', async () => {
+      const [store, peer] = await pair();
+      for (let i = 0; i < 20; i++) await peer.announceWorker(`w${i % 5}`, at(10 + i));
+      expect(await store.countWorkers(at(0))).toBe(5);
+      await peer.announceWorker('w0', at(2)); // moved back (a worker whose clock was ahead, corrected)
+      expect(await store.countWorkers(at(3))).toBe(4);
+      expect(await store.countWorkers(at(0))).toBe(4); // w0 ran out at 3: forgotten
+      await store.announceWorker('w0', at(10)); // announced on either handle: one table
+      expect(await peer.countWorkers(at(0))).toBe(5);
+    });
+
     it('refuses bad arguments with INVALID_ARGUMENT, naming the parameter', async () => {
       const [store] = await pair();
       const calls: Array<[() => Promise<unknown>, string]> = [
