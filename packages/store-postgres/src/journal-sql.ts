@@ -98,10 +98,12 @@ function appendCtes(
     set.length === 0
       ? `SELECT ${returning} FROM ${s}.runs AS r JOIN held${k} AS h ON h.run_id = r.id`
       : `UPDATE ${s}.runs AS r SET ${set.join(', ')} FROM held${k} AS h WHERE r.id = h.run_id RETURNING ${returning}`;
+  // By the id (the key), when run<k> wrote: `IN (SELECT … FROM run<k>)` may be planned as a scan.
+  const matched = `run_id = ${id} AND EXISTS (SELECT 1 FROM run${k})`;
   const leaseWrite = ends
-    ? `, lease${k} AS (DELETE FROM ${s}.run_leases WHERE run_id IN (SELECT run_id FROM run${k}))`
+    ? `, lease${k} AS (DELETE FROM ${s}.run_leases WHERE ${matched})`
     : moved.length > 0
-      ? `, lease${k} AS (UPDATE ${s}.run_leases SET ${moved.join(', ')} WHERE run_id IN (SELECT run_id FROM run${k}))`
+      ? `, lease${k} AS (UPDATE ${s}.run_leases SET ${moved.join(', ')} WHERE ${matched})`
       : '';
   return `held${k} AS (
       SELECT run_id, owner_id, lease_until FROM ${s}.run_leases WHERE ${where.join(' AND ')} FOR UPDATE

@@ -577,7 +577,7 @@ export class PostgresStore implements WeftStore, StoreNotices, StorePresence, Cl
         leaseWrites = isLiveStatus(patch.status)
           ? `, born AS (INSERT INTO ${this.#t('run_leases')} (run_id, owner_id, lease_until, journal_seq)
                SELECT id, NULL, NULL, journal_seq FROM run ON CONFLICT (run_id) DO NOTHING)`
-          : `, ended AS (DELETE FROM ${this.#t('run_leases')} WHERE run_id IN (SELECT id FROM run))`;
+          : `, ended AS (DELETE FROM ${this.#t('run_leases')} WHERE run_id = ${idParam} AND EXISTS (SELECT 1 FROM run))`;
       }
       const row = await this.#row(
         this.#pool,
