@@ -64,7 +64,7 @@ export async function workerCommand(flags: WorkerFlags, io: Io, hooks: WorkerHoo
   const graceMs = integer('--grace', flags.grace, 0, 3_600_000);
   if (postgresUrlOf({ db: flags.db }, io.env) === null) {
     throw new CliError(
-      '--db: give the PostgreSQL database the workers share (--db postgres://USER@HOST/DB, or WEFT_DB). A SQLite file belongs to one process: use weft run or weft serve on it.',
+      '--db: give the PostgreSQL database the workers share (--db postgres://USER@HOST/DB, or WEFT_DB). On a SQLite file, weft run and weft serve execute their runs in their own process (a library worker can share a file: docs/durability.md, Workers).',
     );
   }
   const fixtures =
