@@ -174,20 +174,105 @@ export function describeWorkers(name: string, options: WorkerContractOptions): v
       });
     });
 
-    it('a client refuses what only an executing process can honour (from_step_key, signal, onStart)', async () => {
+    it('a client refuses what only an executing process can honour (from_step_key, onStart)', async () => {
       const store = await open();
       const client = weft({ store, worker: false, steps: refuse });
       const { app, workflow } = await workflowOf(client, [['a', 'work']]);
-      for (const extra of [
-        { from_step_key: 'a' },
-        { signal: new AbortController().signal },
-        { onStart: () => undefined },
-      ]) {
+      for (const extra of [{ from_step_key: 'a' }, { onStart: () => undefined }]) {
         await expect(app.runs.run(workflow.id, { background: true, ...extra })).rejects.toMatchObject({
           code: 'INVALID_ARGUMENT',
         });
       }
       expect((await app.runs.list()).data).toHaveLength(0);
+    });
+
+    it("a client's signal cancels the run on the worker within the cancel grace; the foreground call resolves CANCELLED", async () => {
+      const store = await open();
+      // The client waits for the worker up to its own grace + 1 s before it writes the row itself: long,
+      // so that a loaded machine's slow notice is not taken for a worker that does not answer.
+      const client = weft({ store, worker: false, steps: refuse, limits: { cancelGraceMs: 30_000 } });
+      const { app, workflow } = await workflowOf(client, [
+        ['a', 'hold'],
+        ['b', 'work'],
+      ]);
+      let started = resolvers<void>();
+      let aborted = 0;
+      let ranB = false;
+      weft({
+        store: await reopen(store),
+        worker: { concurrency: 2 },
+        steps: {
+          hold: (ctx: StepContext) => {
+            started.resolve();
+            return new Promise<string>((_, reject) => {
+              ctx.signal.addEventListener('abort', () => {
+                aborted++;
+                reject(new Error('stopped'));
+              });
+            });
+          },
+          work: () => {
+            ranB = true;
+            return 'b';
+          },
+        },
+      });
+      const controller = new AbortController();
+      const waiting = app.runs.run(workflow.id, { signal: controller.signal });
+      await started.promise;
+      controller.abort(new Error('the caller gave up'));
+      const run = await waiting;
+      expect(run).toMatchObject({ status: 'CANCELLED', output: { a: { status: 'CANCELLED' } } });
+      expect(aborted).toBe(1);
+      expect(ranB).toBe(false);
+      // Stopped by the worker (its cancel and the end are journaled), not by the client's fallback write.
+      const types = (await store.loadJournal(run.id)).map((e) => e.type);
+      expect(types).toContain('cancel.requested');
+      expect(types.at(-1)).toBe('run.ended');
+      expect(await app.runs.get(run.id)).toEqual(run);
+
+      // In the background: returned PENDING, cancelled on the worker when the signal aborts later.
+      started = resolvers<void>();
+      const later = new AbortController();
+      const queued = await app.runs.run(workflow.id, { background: true, signal: later.signal });
+      expect(queued.status).toBe('PENDING');
+      await started.promise;
+      later.abort();
+      expect(await app.runs.wait(queued.id)).toMatchObject({ status: 'CANCELLED' });
+      expect(aborted).toBe(2);
+      expect(ranB).toBe(false);
+      expect((await store.loadJournal(queued.id)).map((e) => e.type)).toContain('cancel.requested');
+    });
+
+    it("a client's already-aborted signal: the run is created CANCELLED (never begun), never enqueued", async () => {
+      const store = await open();
+      const client = weft({ store, worker: false, steps: refuse });
+      const { app, workflow } = await workflowOf(client, [
+        ['a', 'work'],
+        ['b', 'work'],
+      ]);
+      let executed = false;
+      weft({
+        store: await reopen(store),
+        worker: { concurrency: 1, pollMs: 20 },
+        steps: {
+          work: () => {
+            executed = true;
+            return 'a';
+          },
+        },
+      });
+      for (const background of [false, true]) {
+        const run = await app.runs.run(workflow.id, { background, signal: AbortSignal.abort() });
+        expect(run).toMatchObject({
+          status: 'CANCELLED',
+          started_at: null,
+          output: { a: { status: 'SKIPPED' }, b: { status: 'SKIPPED' } },
+        });
+        expect(await app.runs.get(run.id)).toEqual(run);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(executed).toBe(false);
     });
 
     it('a worker executes at most `concurrency` runs at once', async () => {
@@ -291,7 +376,12 @@ export function describeWorkers(name: string, options: WorkerContractOptions): v
       await new Promise((resolve) => setTimeout(resolve, 150));
       await worker.idle();
       expect(executed).toBe(false);
-      expect(await app.runs.get(run.id)).toMatchObject({ status: 'CANCELLED' });
+      // Never begun: its step reads as in a run cancelled before it began in-process.
+      expect(await app.runs.get(run.id)).toMatchObject({
+        status: 'CANCELLED',
+        started_at: null,
+        output: { a: { status: 'SKIPPED', skip_reason: 'run_stopped', attempts: 0 } },
+      });
     });
 
     it('a client checks the input when it enqueues: INVALID_INPUT with the field, nothing enqueued', async () => {

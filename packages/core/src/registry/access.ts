@@ -9,6 +9,7 @@ import type { VersionDocument } from '../model/types.js';
 import { autoFilledOf } from '../run/auto-fill.js';
 import type { StepRecord } from '../run/types.js';
 import { hasFrozenWorkflowReads } from '../store/frozen-reads.js';
+import { isLiveStatus } from '../store/journal.js';
 import type { DiscoverableWorkflow, PublishedVersion, RunRecord, RunRow, Workflow } from '../store/types.js';
 import type { VersionRef } from './client.js';
 import type { RegistryContext } from './context.js';
@@ -176,7 +177,11 @@ function runnableSteps(document: VersionDocument | null): RunnableSteps {
   return steps;
 }
 
-/** The full run: the row, plus its step records (steps not settled yet are PENDING). */
+/**
+ * The full run: the row, plus its step records. A step without a record is PENDING while the run is
+ * live; in an ended run it never ran and never will: SKIPPED (`run_stopped`) — a run ended by a write
+ * of its row, not by the process executing it (a cancel of an enqueued run, cancel.ts), has no records.
+ */
 export function assembleRun(row: RunRow, records: Record<string, StepRecord>): RunRecord {
   return assembleInto({ ...row }, records);
 }
@@ -184,19 +189,36 @@ export function assembleRun(row: RunRow, records: Record<string, StepRecord>): R
 /** `assembleRun` on a row object of the caller's own, which becomes the record (no copy of its fields). */
 export function assembleInto(row: RunRow, records: Record<string, StepRecord>): RunRecord {
   const output: Record<string, StepRecord> = {};
+  const ended = !isLiveStatus(row.status);
   for (const step of runnableSteps(row.workflow_version ?? row.workflow_version_draft)) {
-    output[step.key] = records[step.key] ?? {
-      status: 'PENDING',
-      type: step.type,
-      key: step.key,
-      output: null,
-      logs: [],
-      calls: [],
-      start: null,
-      end: null,
-      error: null,
-      attempts: 0,
-    };
+    output[step.key] =
+      records[step.key] ??
+      (ended
+        ? {
+            status: 'SKIPPED',
+            type: step.type,
+            key: step.key,
+            output: null,
+            logs: [],
+            calls: [],
+            start: null,
+            end: row.ended_at,
+            error: null,
+            attempts: 0,
+            skip_reason: 'run_stopped',
+          }
+        : {
+            status: 'PENDING',
+            type: step.type,
+            key: step.key,
+            output: null,
+            logs: [],
+            calls: [],
+            start: null,
+            end: null,
+            error: null,
+            attempts: 0,
+          });
   }
   for (const [key, record] of Object.entries(records)) if (!(key in output)) output[key] = record;
   const run = row as RunRecord;

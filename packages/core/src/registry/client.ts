@@ -224,7 +224,12 @@ export interface RunWorkflowInput {
   record_id?: string | null;
   /** Return the run at once (RUNNING) instead of when it ends. */
   background?: boolean;
-  /** Aborting it cancels the run. */
+  /**
+   * Aborting it cancels the run (docs/semantics.md, "Cancellation"): a foreground call then resolves with
+   * the run CANCELLED (or as it ended, when its end won the race). Already aborted: the run is created
+   * CANCELLED, never begun. On a client-only Weft (`worker: false`) the run is cancelled on the worker
+   * executing it (docs/durability.md, "Workers").
+   */
   signal?: AbortSignal;
   /**
    * Called synchronously with the run's handle once the run exists, before its first step: subscribe
@@ -255,6 +260,7 @@ export interface ReplayInput {
   retention?: Retention | number | null;
   /** Default: the original run's origin. */
   origin?: RunOrigin;
+  /** As `RunWorkflowInput.signal`. */
   signal?: AbortSignal;
   /** As `RunWorkflowInput.onStart`. */
   onStart?: (handle: RunHandle) => void;

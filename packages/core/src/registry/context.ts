@@ -35,6 +35,32 @@ export interface RegistryContext {
   now(): string;
   /** The engine-wide default retention (WeftOptions.retention). */
   readonly defaultRetention: Retention | null;
+  /** What stops when the Weft closes: a client's background runs stop following their signal. */
+  readonly closing: CloseHooks;
+}
+
+/** Callbacks called once when the Weft closes; `closed` from then on. */
+export class CloseHooks {
+  readonly #hooks = new Set<() => void>();
+  #closed = false;
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  add(hook: () => void): void {
+    this.#hooks.add(hook);
+  }
+
+  delete(hook: () => void): void {
+    this.#hooks.delete(hook);
+  }
+
+  close(): void {
+    this.#closed = true;
+    for (const hook of [...this.#hooks]) hook();
+    this.#hooks.clear();
+  }
 }
 
 /** An ISO timestamp from a Date, epoch milliseconds or a date string. */

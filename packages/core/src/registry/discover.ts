@@ -6,6 +6,7 @@
  */
 import { invalidArgument } from '../errors.js';
 import { discoverableWorkflow, ownRunRow, publicView, publishedVersion } from './access.js';
+import { cancelRun } from './cancel.js';
 import type { DiscoverApi } from './client.js';
 import type { RegistryContext } from './context.js';
 import {
@@ -16,7 +17,7 @@ import {
   refuseUnsupported,
   runNotFound,
 } from './errors.js';
-import { cancelRun, runWorkflow } from './runs.js';
+import { runWorkflow } from './runs.js';
 
 export function discoverApi(ctx: RegistryContext, appId: string): DiscoverApi {
   return {

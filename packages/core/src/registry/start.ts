@@ -1,5 +1,6 @@
 /** Starting a run through the registry: input check, retention, variables, pinning, journaling. */
 
+import { optionalSignal } from '../arguments.js';
 import { ERROR_CODES, WeftError } from '../errors.js';
 import { assertValidInput } from '../input/check.js';
 import type { RunHandle } from '../run/handle.js';
@@ -9,6 +10,7 @@ import type { RunRecord, RunRow, Workflow } from '../store/types.js';
 import { loadRun, type Target } from './access.js';
 import type { RegistryContext } from './context.js';
 import { archived } from './errors.js';
+import { followSignal } from './signal-cancel.js';
 import { waitRun } from './wait.js';
 
 export interface StartSpec {
@@ -35,15 +37,20 @@ export interface StartSpec {
 export async function startRun(ctx: RegistryContext, spec: StartSpec): Promise<RunRecord> {
   const { workflow, target } = spec;
   if (workflow.archived_at !== null) throw archived(workflow.id);
+  if (ctx.enqueue) refuseOnClient(spec);
+  optionalSignal(spec.signal, 'signal');
   const retention = normalizeRetention(spec.retention) ?? workflow.retention ?? ctx.defaultRetention;
+  const id = ctx.ids();
+  // A client's run whose signal has already fired is not enqueued: it is started and cancelled here, as
+  // in a process that executes runs (CANCELLED before it began, every step SKIPPED) — no step runs, and
+  // no worker ever sees it PENDING.
+  if (ctx.enqueue && spec.signal?.aborted !== true) return enqueueRun(ctx, spec, id, retention);
   // Runs see the variables of the app that owns the workflow (it was written against them).
   const variables = (await ctx.store.listVariables(workflow.app_id)).map((v) => ({
     key: v.key,
     value: v.value,
     secret: v.secret,
   }));
-  const id = ctx.ids();
-  if (ctx.enqueue) return enqueueRun(ctx, spec, id, retention);
   const handle = ctx.engine.start(target.document, {
     id,
     input: spec.input ?? {},
@@ -93,20 +100,6 @@ async function enqueueRun(
   id: string,
   retention: Retention | null,
 ): Promise<RunRecord> {
-  for (const [name, value] of [
-    ['from_step_key', spec.from_step_key],
-    ['preset', spec.preset],
-    ['signal', spec.signal],
-    ['onStart', spec.onStart],
-  ] as const) {
-    if (value !== undefined) {
-      throw new WeftError(
-        ERROR_CODES.INVALID_ARGUMENT,
-        `\`${name === 'preset' ? 'from_step_key' : name}\` is not supported by a client-only Weft (worker: false): its runs are executed by the workers sharing its store. Start the run from a Weft that executes runs (a worker, or no \`worker\` option), or cancel it with runs.cancel instead of a signal.`,
-        { details: { parameter: name === 'preset' ? 'from_step_key' : name } },
-      );
-    }
-  }
   const { workflow, target } = spec;
   // Checked here as engine.start checks it (INVALID_INPUT, nothing enqueued); the worker checks it again
   // when the run begins, in case the row was written by something else.
@@ -137,6 +130,30 @@ async function enqueueRun(
     replay_of: spec.replay_of ?? null,
     purged_at: null,
   });
-  if (spec.background !== true) return waitRun(ctx, id);
+  const { signal } = spec;
+  // Aborting the signal cancels the run wherever it is (signal-cancel.ts): followed while the call waits,
+  // or, in the background, until the run has ended.
+  if (spec.background !== true) return waitRun(ctx, id, signal);
+  if (signal !== undefined) followSignal(ctx, id, signal);
   return (await loadRun(ctx, id))!;
+}
+
+/**
+ * What a client-only Weft cannot honour: a replay from a step (its preset records are journaled by the
+ * process that starts the run) and `onStart` (the handle lives in the worker).
+ */
+function refuseOnClient(spec: StartSpec): void {
+  for (const [name, value] of [
+    ['from_step_key', spec.from_step_key],
+    ['preset', spec.preset],
+    ['onStart', spec.onStart],
+  ] as const) {
+    if (value !== undefined) {
+      throw new WeftError(
+        ERROR_CODES.INVALID_ARGUMENT,
+        `\`${name === 'preset' ? 'from_step_key' : name}\` is not supported by a client-only Weft (worker: false): its runs are executed by the workers sharing its store. Start the run from a Weft that executes runs (a worker, or no \`worker\` option).`,
+        { details: { parameter: name === 'preset' ? 'from_step_key' : name } },
+      );
+    }
+  }
 }

@@ -11,6 +11,9 @@
  *   that has suspended its runs (`weft.suspend`), the run as it stands: RUNNING.
  * - In a client-only Weft, PENDING and unclaimed with no worker in sight for `noWorkerMs`: NO_WORKER
  *   (no-worker.ts).
+ * - With the caller's `signal` (a client's foreground `runs.run` / `runs.replay`): its abort cancels the
+ *   run (signal-cancel.ts) and the wait goes on until the run has ended, CANCELLED unless its end won the
+ *   race. A cancel that fails otherwise than NOT_CANCELLABLE fails the wait with its error.
  */
 import { ERROR_CODES, WeftError } from '../errors.js';
 import { isLiveStatus, type RunLease } from '../store/journal.js';
@@ -20,23 +23,34 @@ import { loadRun } from './access.js';
 import type { RegistryContext } from './context.js';
 import { runNotFound } from './errors.js';
 import { NoWorkerWatch } from './no-worker.js';
+import { SignalCancel } from './signal-cancel.js';
 
 const FIRST_POLL_MS = 5;
 const MAX_POLL_MS = 250;
 
-export async function waitRun(ctx: RegistryContext, runId: string): Promise<RunRecord> {
+export async function waitRun(ctx: RegistryContext, runId: string, signal?: AbortSignal): Promise<RunRecord> {
   const waker = new EndWaker(ctx, runId);
+  // Attached before the first read: an abort from now on is a cancel (one that came earlier, too).
+  const cancel = signal === undefined ? null : new SignalCancel(ctx, runId, signal, () => waker.wake(), true);
   try {
-    return await waitWith(ctx, runId, waker);
+    return await waitWith(ctx, runId, waker, cancel);
   } finally {
+    // The call settles: the signal is no longer listened to (a cancel under way goes on, its failure reported).
+    cancel?.close();
     waker.close();
   }
 }
 
-async function waitWith(ctx: RegistryContext, runId: string, waker: EndWaker): Promise<RunRecord> {
+async function waitWith(
+  ctx: RegistryContext,
+  runId: string,
+  waker: EndWaker,
+  cancel: SignalCancel | null,
+): Promise<RunRecord> {
   let delay = FIRST_POLL_MS;
   const noWorker = ctx.enqueue ? new NoWorkerWatch(ctx) : null;
   for (;;) {
+    cancel?.throwIfFailed();
     // Ended here with its end committed: what the store holds is known without reading it back.
     const answer = await ctx.recorder.ended(runId);
     if (answer !== null) return answer;
@@ -71,6 +85,8 @@ async function waitWith(ctx: RegistryContext, runId: string, waker: EndWaker): P
  */
 export class EndWaker {
   #wake: (() => void) | null = null;
+  /** wake() was called between two sleeps: the next one returns at once. */
+  #woken = false;
   readonly #unsubscribe: () => void;
 
   constructor(ctx: RegistryContext, runId: string) {
@@ -82,15 +98,25 @@ export class EndWaker {
       : () => undefined;
   }
 
+  /** Ends the current sleep now (something other than a notice says the store may have changed). */
+  wake(): void {
+    if (this.#wake === null) this.#woken = true;
+    else this.#wake();
+  }
+
   sleep(ms: number): Promise<void> {
+    if (this.#woken) {
+      this.#woken = false;
+      return Promise.resolve();
+    }
     return new Promise((resolve) => {
-      const timer = setTimeout(done, ms);
-      const wake = () => done();
-      this.#wake = wake;
-      function done() {
+      const done = () => {
         clearTimeout(timer);
+        if (this.#wake === done) this.#wake = null;
         resolve();
-      }
+      };
+      const timer = setTimeout(done, ms);
+      this.#wake = done;
     });
   }
 

@@ -13,7 +13,7 @@ import { normalizeRetention } from '../run/retention.js';
 import { MemoryStore } from '../store/memory.js';
 import type { WeftStore } from '../store/store.js';
 import type { AppClient, Weft, WeftOptions } from './client.js';
-import { type RegistryContext, toIso } from './context.js';
+import { CloseHooks, type RegistryContext, toIso } from './context.js';
 import { discoverApi } from './discover.js';
 import { KeyedMutex } from './mutex.js';
 import { Ownership } from './owner.js';
@@ -218,6 +218,7 @@ export function createWeft(givenOptions: WeftOptions = {}): Weft {
     ids,
     now: () => new Date(clock.now()).toISOString(),
     defaultRetention,
+    closing: new CloseHooks(),
   };
 
   const apps = new Map<string, AppClient>();
@@ -280,6 +281,7 @@ export function createWeft(givenOptions: WeftOptions = {}): Weft {
     idle: () => recorder.idle(),
     async close() {
       closed = true;
+      ctx.closing.close();
       for (const timer of timers) clearInterval(timer);
       timers.length = 0;
       await worker?.close();

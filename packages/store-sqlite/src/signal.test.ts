@@ -1,0 +1,120 @@
+/**
+ * A client-only Weft's `signal` on one SQLite file (docs/durability.md, "Workers"): the file sends no
+ * notices, so the client's cancel ends the row itself (compare-and-set on a live status) and the worker
+ * executing the run learns at its next heartbeat (LEASE_LOST) and stops the step. The foreground call
+ * resolves with the run CANCELLED, as in a process that executes runs.
+ */
+import { getEventListeners } from 'node:events';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createWeft, type StepContext, type Weft, type WorkflowVersionDraft } from '@weft/core';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { SqliteStore } from './sqlite-store.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'weft-sqlite-signal-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+let n = 0;
+const file = () => join(dir, `signal-${++n}.db`);
+
+const wefts: Weft[] = [];
+const stores: SqliteStore[] = [];
+afterEach(async () => {
+  for (const weft of wefts.splice(0))
+    await Promise.race([weft.close(), new Promise((r) => setTimeout(r, 50))]);
+  for (const store of stores.splice(0)) store.close();
+});
+
+function open(path: string): SqliteStore {
+  const store = new SqliteStore({ path });
+  stores.push(store);
+  return store;
+}
+
+const draft = {
+  steps: [
+    { type: 'hold', key: 'a', destinations: ['b'] },
+    { type: 'work', key: 'b' },
+  ],
+} as unknown as WorkflowVersionDraft;
+
+const refuse = {
+  hold: () => {
+    throw new Error('a client-only Weft executed a step');
+  },
+  work: () => {
+    throw new Error('a client-only Weft executed a step');
+  },
+};
+
+async function until(check: () => boolean | Promise<boolean>, what: string, ms = 15_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > end) throw new Error(`Timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
+describe("a client's signal on one SQLite file", () => {
+  it('cancels the run the worker executes; the foreground call resolves CANCELLED; the worker stops the step', async () => {
+    const path = file();
+    const client = createWeft({
+      store: open(path),
+      worker: false,
+      steps: refuse,
+      onStoreError: () => undefined,
+    });
+    wefts.push(client);
+    let started!: () => void;
+    const running = new Promise<void>((resolve) => {
+      started = resolve;
+    });
+    let aborted = false;
+    let ranB = false;
+    const worker = createWeft({
+      store: open(path),
+      worker: { concurrency: 2, pollMs: 20 },
+      owner: { leaseMs: 600, heartbeatMs: 50 },
+      onStoreError: () => undefined,
+      steps: {
+        hold: (ctx: StepContext) => {
+          started();
+          return new Promise<string>((_, reject) => {
+            ctx.signal.addEventListener('abort', () => {
+              aborted = true;
+              reject(new Error('stopped'));
+            });
+          });
+        },
+        work: () => {
+          ranB = true;
+          return 'b';
+        },
+      },
+    });
+    wefts.push(worker);
+    const app = client.app('app_1');
+    const workflow = await app.workflows.create({ name: 'w', draft });
+    await app.versions.publish(workflow.id);
+
+    const controller = new AbortController();
+    const waiting = app.runs.run(workflow.id, { signal: controller.signal });
+    await running;
+    controller.abort('enough');
+    const run = await waiting;
+    expect(run.status).toBe('CANCELLED');
+    expect(getEventListeners(controller.signal, 'abort')).toHaveLength(0);
+    // The worker learns at its next heartbeat that the run is no longer its own, and stops the step.
+    await until(() => aborted, 'the worker to abort the step');
+    expect(ranB).toBe(false);
+    expect(await app.runs.get(run.id)).toMatchObject({ status: 'CANCELLED' });
+
+    // An already-aborted signal: created CANCELLED here, never enqueued, never executed.
+    const never = await app.runs.run(workflow.id, { signal: AbortSignal.abort(), background: true });
+    expect(never).toMatchObject({
+      status: 'CANCELLED',
+      started_at: null,
+      output: { a: { status: 'SKIPPED' } },
+    });
+  });
+});
