@@ -2,8 +2,10 @@
  * The statements of the journal: each append is ONE statement, so that the owner check, the seq check
  * and every write of the batch happen together, and cost one round trip.
  *
- *   WITH run AS (UPDATE runs SET journal_seq = …, <patch> WHERE id = $1 AND owner_id = $2
- *                AND lease_until >= $now AND journal_seq = <first seq - 1> RETURNING <lease>),
+ *   WITH held AS (SELECT … FROM run_leases WHERE run_id = $1 AND owner_id = $2 AND lease_until >= $now
+ *                 AND journal_seq = <first seq - 1> FOR UPDATE),
+ *        run AS (UPDATE runs SET journal_seq = …, <patch> FROM held … RETURNING <lease>),
+ *        lease AS (DELETE FROM run_leases …  -- the run ended; else UPDATE … SET journal_seq, lease_until),
  *        entries AS (INSERT INTO journal_batches … WHERE EXISTS (SELECT 1 FROM run)),  -- one row
  *        steps AS (INSERT INTO step_batches … WHERE EXISTS (SELECT 1 FROM run))  -- one row
  *   SELECT * FROM run
@@ -11,17 +13,18 @@
  * A group commit puts many appends (of distinct runs) in one statement: the same CTEs numbered `run_0`,
  * `entries_0`, `run_1`, … and a `UNION ALL` of what each `run_k` returned (groupStatement).
  *
- * The UPDATE is the compare-and-set: under READ COMMITTED, an UPDATE that waited for another writer's
- * row lock checks its WHERE again against the row that writer committed, so two appends to one run can
- * never both pass. When it matches nothing, the caller reads the lease to say why (LEASE_LOST,
- * JOURNAL_CONFLICT or NOT_FOUND, with the messages every store uses).
+ * The lease row's lock is the compare-and-set (migration 5: a live run's owner, lease and journal_seq
+ * are its run_leases row): under READ COMMITTED, a `SELECT … FOR UPDATE` that waited for another
+ * writer's lock checks its WHERE again against the row that writer committed, so two appends to one run
+ * can never both pass, and a claim (which updates that row) waits for the append or is waited for. Every
+ * write of a live run's row holds its lease row's lock first. When nothing matches, the caller reads the
+ * lease to say why (LEASE_LOST, JOURNAL_CONFLICT or NOT_FOUND, with the messages every store uses).
  */
 import { isLiveStatus, type JournalBatch, type RunRow } from '@weft/core/store';
 import { pack } from './packed.js';
 import {
   columnValue,
   endsRun,
-  LEASE_COLUMNS,
   Params,
   packEntries,
   packRecords,
@@ -57,7 +60,12 @@ function batchWrites(s: string, runParam: string, rows: SerialisedBatch, params:
   return sql;
 }
 
-/** The CTEs of an append to an existing run (see above); `run<k>` returns its lease when it matched. */
+/**
+ * The CTEs of an append to an existing run (see above); `run<k>` returns its lease when it matched.
+ * `held<k>` locks the run's lease row if the append may write (owner, lease, journal_seq: the
+ * compare-and-set), `run<k>` writes the run row, `lease<k>` deletes the lease row (the run ended) or moves
+ * it on (journal_seq, lease_until).
+ */
 function appendCtes(
   s: string,
   runId: string,
@@ -68,28 +76,47 @@ function appendCtes(
 ): string {
   const id = params.add(runId);
   const where = [
-    `id = ${id}`,
+    `run_id = ${id}`,
     `owner_id = ${params.add(batch.owner_id)}`,
     `lease_until >= ${params.add(batch.now)}`,
   ];
-  const extra: Record<string, unknown> = {};
+  const set = patchSet(batch.run ?? {}, params);
+  const moved: string[] = [];
   if (rows.seqs.length > 0) {
     where.push(`journal_seq = ${params.add(rows.seqs[0]! - 1)}`);
-    extra.journal_seq = rows.seqs[rows.seqs.length - 1]!;
+    const last = `${params.add(rows.seqs[rows.seqs.length - 1]!)}::int`;
+    set.push(`journal_seq = ${last}`);
+    moved.push(`journal_seq = ${last}`);
   }
-  if (batch.lease_until !== undefined && !endsRun(batch.run)) extra.lease_until = batch.lease_until;
-  const set = patchSet(batch.run ?? {}, params, extra);
-  // No change to the row: the UPDATE still checks the owner and locks the row until the statement ends.
-  if (set.length === 0) set.push('journal_seq = journal_seq');
-  return `run${k} AS (
-      UPDATE ${s}.runs SET ${set.join(', ')} WHERE ${where.join(' AND ')} RETURNING ${LEASE_COLUMNS})${batchWrites(s, id, rows, params, k)}`;
+  const ends = endsRun(batch.run);
+  const until = batch.lease_until !== undefined && !ends ? params.add(batch.lease_until) : null;
+  if (until !== null) moved.push(`lease_until = ${until}::text`);
+  const owner = ends ? 'NULL::text' : 'h.owner_id';
+  const lease = ends ? 'NULL::text' : until === null ? 'h.lease_until' : `${until}::text`;
+  const returning = `r.id AS run_id, r.status, ${owner} AS owner_id, ${lease} AS lease_until, r.journal_seq`;
+  // No change to the run row: the lease row's lock alone orders the run's appends.
+  const run =
+    set.length === 0
+      ? `SELECT ${returning} FROM ${s}.runs AS r JOIN held${k} AS h ON h.run_id = r.id`
+      : `UPDATE ${s}.runs AS r SET ${set.join(', ')} FROM held${k} AS h WHERE r.id = h.run_id RETURNING ${returning}`;
+  // By the id (the key), when run<k> wrote: `IN (SELECT … FROM run<k>)` may be planned as a scan.
+  const matched = `run_id = ${id} AND EXISTS (SELECT 1 FROM run${k})`;
+  const leaseWrite = ends
+    ? `, lease${k} AS (DELETE FROM ${s}.run_leases WHERE ${matched})`
+    : moved.length > 0
+      ? `, lease${k} AS (UPDATE ${s}.run_leases SET ${moved.join(', ')} WHERE ${matched})`
+      : '';
+  return `held${k} AS (
+      SELECT run_id, owner_id, lease_until FROM ${s}.run_leases WHERE ${where.join(' AND ')} FOR UPDATE
+    ), run${k} AS (${run})${leaseWrite}${batchWrites(s, id, rows, params, k)}`;
 }
 
 /**
  * A new run with its first batch (a group append with `insert`): the row is inserted as the batch leaves
- * it — patch applied, journal_seq at the batch's last entry, owned until `lease_until` unless the batch
- * ended it — in one statement. The caller has checked the batch against the lease the run is inserted
- * with; `ON CONFLICT DO NOTHING` turns an existing id into no row (CONFLICT), never a failed transaction.
+ * it — patch applied, journal_seq at the batch's last entry — and, while it is live, its lease row (owned
+ * until `lease_until`), in one statement. The caller has checked the batch against the lease the run is
+ * inserted with; `ON CONFLICT DO NOTHING` turns an existing id into no row (CONFLICT), never a failed
+ * transaction.
  */
 function insertAppendCtes(
   s: string,
@@ -101,18 +128,22 @@ function insertAppendCtes(
 ): string {
   const run: Record<string, unknown> = { ...insert };
   for (const [field, value] of Object.entries(batch.run ?? {})) if (value !== undefined) run[field] = value;
-  const owned = isLiveStatus(run.status as RunRow['status']);
-  const columns = [...RUN_FIELDS, 'preserve', 'owner_id', 'lease_until', 'journal_seq'];
+  const live = isLiveStatus(run.status as RunRow['status']);
+  const columns = [...RUN_FIELDS, 'preserve', 'journal_seq'];
   const values = [
     ...RUN_FIELDS.map((field) => params.add(columnValue(field, run[field]))),
     params.add(preserveOf(run.retention)),
-    params.add(owned ? batch.owner_id : null),
-    params.add(owned ? batch.lease_until : null),
     params.add(rows.seqs.length > 0 ? rows.seqs[rows.seqs.length - 1] : 0),
   ];
+  const owner = live ? `${params.add(batch.owner_id)}::text` : 'NULL::text';
+  const until = live ? `${params.add(batch.lease_until ?? null)}::text` : 'NULL::text';
+  const lease = live
+    ? `, lease${k} AS (INSERT INTO ${s}.run_leases (run_id, owner_id, lease_until, journal_seq)
+      SELECT run_id, owner_id, lease_until, journal_seq FROM run${k})`
+    : '';
   return `run${k} AS (
       INSERT INTO ${s}.runs (${columns.join(', ')}) VALUES (${values.join(', ')})
-      ON CONFLICT (id) DO NOTHING RETURNING ${LEASE_COLUMNS})${batchWrites(s, values[0]!, rows, params, k)}`;
+      ON CONFLICT (id) DO NOTHING RETURNING id AS run_id, status, ${owner} AS owner_id, ${until} AS lease_until, journal_seq)${lease}${batchWrites(s, values[0]!, rows, params, k)}`;
 }
 
 /** One append (`insert`: a new run with its first batch) as the CTEs of one statement. */
@@ -203,9 +234,11 @@ export function bulkAppendStatement(s: string, parts: readonly AppendPart[]): St
     }
   });
   const params = new Params();
+  const partIndexes = `${params.add(col((_, i) => i))}::int[]`;
+  const runIds = `${params.add(col((p) => p.runId))}::text[]`;
   const input = [
-    `${params.add(col((_, i) => i))}::int[]`,
-    `${params.add(col((p) => p.runId))}::text[]`,
+    partIndexes,
+    runIds,
     `${params.add(col((p) => p.batch.owner_id))}::text[]`,
     `${params.add(col((p) => p.batch.now))}::text[]`,
     `${params.add(col((p) => (p.rows.seqs.length > 0 ? p.rows.seqs[0]! - 1 : null)))}::int[]`,
@@ -232,23 +265,33 @@ export function bulkAppendStatement(s: string, parts: readonly AppendPart[]): St
   const bytes = `${params.add(blob.bytes())}::bytea`;
   const set = [
     'journal_seq = coalesce(i.last, r.journal_seq)',
-    'owner_id = CASE WHEN i.ends THEN NULL ELSE r.owner_id END',
-    'lease_until = CASE WHEN i.ends THEN NULL ELSE coalesce(i.lease, r.lease_until) END',
     'preserve = CASE WHEN i.has_retention THEN i.preserve ELSE r.preserve END',
     ...BULK_PATCH_FIELDS.map((f) => `${f} = CASE WHEN i.has_${f} THEN i.new_${f} ELSE r.${f} END`),
   ];
   const text = `WITH i AS (
       SELECT * FROM unnest(${input.join(', ')}) AS i(${names.join(', ')})
-    ), locked AS (
-      -- The rows are locked in id order before any is updated (the UPDATE's join may visit them in any
-      -- order): with heartbeats and other groups locking in that order too, no two wait on each other.
-      SELECT r.id FROM ${s}.runs AS r WHERE r.id IN (SELECT run_id FROM i) ORDER BY r.id FOR UPDATE OF r
+    ), held AS (
+      -- The lease rows are locked in id order (the joins below may visit them in any order): with
+      -- heartbeats and other groups locking in that order too, no two wait on each other. A run row is
+      -- written only under its lease row's lock (updateRun takes it too), so it needs no lock order.
+      -- By the ids' array (an index scan), not a join with i: the planner would scan the whole table.
+      SELECT l.run_id, l.owner_id, l.lease_until, l.journal_seq FROM ${s}.run_leases AS l
+      WHERE l.run_id = ANY(${runIds}) ORDER BY l.run_id FOR UPDATE OF l
+    ), ok AS (
+      -- The compare-and-set of each append, against its lease row as locked (the latest version).
+      SELECT i.*, h.lease_until AS held_until FROM i JOIN held AS h ON h.run_id = i.run_id
+      WHERE h.owner_id = i.owner AND h.lease_until >= i.now AND (i.expected IS NULL OR h.journal_seq = i.expected)
     ), run AS (
       UPDATE ${s}.runs AS r SET ${set.join(', ')}
-      FROM i
-      WHERE r.id = i.run_id AND r.id IN (SELECT id FROM locked) AND r.owner_id = i.owner AND r.lease_until >= i.now
-        AND (i.expected IS NULL OR r.journal_seq = i.expected)
-      RETURNING i.part, r.id AS run_id, r.status, r.owner_id, r.lease_until, r.journal_seq
+      FROM ok AS i
+      WHERE r.id = i.run_id
+      RETURNING i.part, r.id AS run_id, r.status, CASE WHEN i.ends THEN NULL ELSE i.owner END AS owner_id,
+        CASE WHEN i.ends THEN NULL ELSE coalesce(i.lease, i.held_until) END AS lease_until, r.journal_seq
+    ), ended AS (
+      DELETE FROM ${s}.run_leases AS l USING ok WHERE l.run_id = ok.run_id AND ok.ends
+    ), moved AS (
+      UPDATE ${s}.run_leases AS l SET journal_seq = coalesce(ok.last, l.journal_seq), lease_until = coalesce(ok.lease, l.lease_until)
+      FROM ok WHERE l.run_id = ok.run_id AND NOT ok.ends AND (ok.last IS NOT NULL OR ok.lease IS NOT NULL)
     ), entries AS (
       INSERT INTO ${s}.journal_batches (run_id, last_seq, first_seq, packed)
       SELECT run.run_id, e.last, e.first, ${bytesSql(bytes, 'e.off', 'e.len')}
@@ -300,6 +343,7 @@ export function bulkInsertStatement(s: string, parts: readonly AppendPart[]): St
     `${params.add(parts.map((p) => (p.rows.seqs.length > 0 ? p.rows.seqs[p.rows.seqs.length - 1]! : 0)))}::int[]`,
   ];
   const columns = [...RUN_FIELDS, 'preserve', 'owner_id', 'lease_until', 'journal_seq'];
+  const runColumns = columns.filter((c) => c !== 'owner_id' && c !== 'lease_until');
   const blob = new TextBlob();
   const entries = {
     run: [] as string[],
@@ -321,10 +365,19 @@ export function bulkInsertStatement(s: string, parts: readonly AppendPart[]): St
     }
   }
   const bytes = `${params.add(blob.bytes())}::bytea`;
-  const text = `WITH run AS (
-      INSERT INTO ${s}.runs (${columns.join(', ')})
-      SELECT * FROM unnest(${input.join(', ')})
-      ON CONFLICT (id) DO NOTHING RETURNING ${LEASE_COLUMNS}
+  // The live runs inserted get their lease row (migration 5); owner_id is NULL for an ended one.
+  const text = `WITH u AS (
+      SELECT * FROM unnest(${input.join(', ')}) AS u(${columns.join(', ')})
+    ), inserted AS (
+      INSERT INTO ${s}.runs (${runColumns.join(', ')})
+      SELECT ${runColumns.join(', ')} FROM u
+      ON CONFLICT (id) DO NOTHING RETURNING id, status, journal_seq
+    ), run AS (
+      SELECT inserted.id AS run_id, inserted.status, u.owner_id, u.lease_until, inserted.journal_seq
+      FROM inserted JOIN u ON u.id = inserted.id
+    ), leases AS (
+      INSERT INTO ${s}.run_leases (run_id, owner_id, lease_until, journal_seq)
+      SELECT run_id, owner_id, lease_until, journal_seq FROM run WHERE status IN ('PENDING', 'RUNNING')
     ), entries AS (
       INSERT INTO ${s}.journal_batches (run_id, last_seq, first_seq, packed)
       SELECT e.run_id, e.last, e.first, ${bytesSql(bytes, 'e.off', 'e.len')}

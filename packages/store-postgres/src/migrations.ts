@@ -263,7 +263,65 @@ export const MIGRATIONS: readonly Migration[] = [
       DROP INDEX ${s}.runs_live_by_owner;
     `,
   },
-  // Version 6: version 5 is the lease's own table (s8-leases), written at the same time.
+  {
+    version: 5,
+    name: 'the leases of live runs in their own narrow table (run_leases); the end of a run a HOT update',
+    sql: (s) => `
+      -- A claim, a heartbeat and a release wrote a new version of the ~0.8 kB run row with an entry in every
+      -- index of runs (lease_until was indexed: never a HOT update). The lease now lives in a narrow row of
+      -- its own, one per live run only: inserted with the run, deleted by the write that ends it. An append
+      -- checks and locks it first (owner, lease, journal_seq: the compare-and-set), so journal_seq of a live
+      -- run is the lease row's; runs.journal_seq is written too (it answers for ended runs).
+      CREATE TABLE ${s}.run_leases (
+        run_id text COLLATE "C" PRIMARY KEY,
+        owner_id text COLLATE "C",
+        lease_until text COLLATE "C",
+        journal_seq integer NOT NULL
+      );
+      -- Claims and listRecoverableRuns, in the order the store contract gives them.
+      CREATE INDEX run_leases_by_until ON ${s}.run_leases (lease_until NULLS FIRST, run_id);
+      INSERT INTO ${s}.run_leases (run_id, owner_id, lease_until, journal_seq)
+        SELECT id, owner_id, lease_until, journal_seq FROM ${s}.runs WHERE status IN ('PENDING', 'RUNNING');
+
+      -- Notices: run.pending when a lease row appears unowned or loses its owner; run.ended from runs.
+      CREATE FUNCTION ${s}.notify_lease() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        IF octet_length(NEW.run_id) <= 1000
+          AND current_setting('weft.notices_after_commit', true) IS DISTINCT FROM 'on' THEN
+          PERFORM pg_notify(TG_TABLE_SCHEMA, json_build_object('topic', 'run.pending', 'run_id', NEW.run_id)::text);
+        END IF;
+        RETURN NULL;
+      END
+      $$;
+      CREATE TRIGGER run_leases_pending_on_insert AFTER INSERT ON ${s}.run_leases FOR EACH ROW
+        WHEN (NEW.owner_id IS NULL)
+        EXECUTE FUNCTION ${s}.notify_lease();
+      CREATE TRIGGER run_leases_pending_on_update AFTER UPDATE OF owner_id ON ${s}.run_leases FOR EACH ROW
+        WHEN (NEW.owner_id IS NULL AND OLD.owner_id IS NOT NULL)
+        EXECUTE FUNCTION ${s}.notify_lease();
+      DROP TRIGGER runs_pending_on_insert ON ${s}.runs;
+      DROP TRIGGER runs_notices_on_update ON ${s}.runs;
+      CREATE TRIGGER runs_ended_on_update AFTER UPDATE OF status ON ${s}.runs FOR EACH ROW
+        WHEN (OLD.status IN ('PENDING', 'RUNNING') AND NEW.status NOT IN ('PENDING', 'RUNNING'))
+        EXECUTE FUNCTION ${s}.notify_run();
+
+      -- An update of a row is HOT (no new index entries, the new version on the same page) only when no
+      -- index names a column it changes, in its key or its predicate. runs_live (lease_until) goes with the
+      -- leases; runs_due named status (and purged_at, preserve) in its predicate: it is replaced by an index
+      -- of purge_due_at, a column PostgreSQL computes from them (the retention due time while the run may be
+      -- purged, else NULL): an end that sets no retention due time leaves it NULL, so it stays HOT.
+      DROP INDEX ${s}.runs_live;
+      DROP INDEX ${s}.runs_due;
+      -- Room on each page for the new versions of its rows (HOT needs the same page); set first, so that
+      -- the rewrite below (the stored column) already leaves it.
+      ALTER TABLE ${s}.runs SET (fillfactor = 60);
+      ALTER TABLE ${s}.runs DROP COLUMN owner_id, DROP COLUMN lease_until,
+        ADD COLUMN purge_due_at text COLLATE "C" GENERATED ALWAYS AS (
+          CASE WHEN purged_at IS NULL AND NOT (status = 'FAILED' AND preserve) THEN retention_due_at END
+        ) STORED;
+      CREATE INDEX runs_purge_due ON ${s}.runs (purge_due_at, id) WHERE purge_due_at IS NOT NULL;
+    `,
+  },
   {
     version: 6,
     name: 'journal entries and step records compressed by the workers (packed bytea)',

@@ -244,6 +244,97 @@ describeWithPostgres('PostgreSQL', () => {
       await store.close();
     });
 
+    it('a version-4 schema (leases in the run rows) with live and ended runs migrates: live runs are claimed and finish, ended ones read back unchanged', async () => {
+      const schema = freshSchema();
+      const client = await adminPool().connect();
+      const s = `"${schema}"`;
+      const retention = JSON.stringify({ max_age_in_seconds: 60, preserve_on_failure: true });
+      try {
+        expect(await migrate(client, schema, at(0), MIGRATIONS.slice(0, 4))).toEqual([1, 2, 3, 4]);
+        // Live: owned with a lease in the future, owned with a lease run out, unowned (PENDING). Ended: a
+        // COMPLETED run due for purging, a FAILED one its retention preserves.
+        const runs: Array<
+          [string, string, string | null, string | null, number, string | null, string | null]
+        > = [
+          ['owned', 'RUNNING', 'p1', at(100), 2, null, null],
+          ['expired', 'RUNNING', 'gone', at(5), 1, null, null],
+          ['free', 'PENDING', null, null, 0, null, null],
+          ['done', 'COMPLETED', null, null, 2, at(70), '{"n":1}'],
+          ['kept', 'FAILED', null, null, 2, at(70), null],
+        ];
+        for (const [id, status, owner, lease, seq, due, result] of runs) {
+          await client.query(
+            `INSERT INTO ${s}.runs (id, status, origin, app_id, created_at, updated_at, owner_id, lease_until, journal_seq,
+               retention, retention_due_at, preserve, result)
+             VALUES ($1, $2, 'API', 'a', $3, $3, $4, $5, $6, $7, $8, $9, $10)`,
+            [id, status, at(0), owner, lease, seq, retention, due, status === 'FAILED', result],
+          );
+          if (seq > 0) {
+            await client.query(
+              `INSERT INTO ${s}.journal_batches (run_id, last_seq, first_seq, entries) VALUES ($1, $2, 1, $3)`,
+              [id, seq, JSON.stringify(Array.from({ length: seq }, (_, i) => [`t${i + 1}`, at(i + 1), {}]))],
+            );
+          }
+        }
+      } finally {
+        client.release();
+      }
+      const store = testStore(schema);
+      const before = await store.getRun('done');
+      expect(await store.getLease('owned')).toEqual({
+        run_id: 'owned',
+        status: 'RUNNING',
+        owner_id: 'p1',
+        lease_until: at(100),
+        journal_seq: 2,
+      });
+      expect(await store.getLease('done')).toEqual({
+        run_id: 'done',
+        status: 'COMPLETED',
+        owner_id: null,
+        lease_until: null,
+        journal_seq: 2,
+      });
+      expect((await store.listRecoverableRuns(at(10), 10)).map((l) => l.run_id)).toEqual(['free', 'expired']);
+      const claimed = await store.claimRuns({ owner_id: 'w', lease_until: at(200), now: at(10) }, 10);
+      expect(claimed.map((l) => [l.run_id, l.journal_seq])).toEqual([
+        ['free', 0],
+        ['expired', 1],
+      ]);
+      // The old owner of a lease that ran out is refused; each owner finishes its runs.
+      const end = (seq: number) => ({
+        entries: [raw({ seq, type: 'run.ended', at: at(20) })],
+        run: { status: 'COMPLETED' as const, ended_at: at(20), updated_at: at(20) },
+      });
+      expect(await codeOf(store.appendJournal('expired', { owner_id: 'gone', now: at(20), ...end(2) }))).toBe(
+        'LEASE_LOST',
+      );
+      const outcomes = await store.appendJournals([
+        { run_id: 'expired', batch: { owner_id: 'w', now: at(20), ...end(2) } },
+        { run_id: 'free', batch: { owner_id: 'w', now: at(20), ...end(1) } },
+        { run_id: 'owned', batch: { owner_id: 'p1', now: at(20), ...end(3) } },
+      ]);
+      expect(outcomes.map((o) => o.ok && o.lease)).toEqual([
+        { run_id: 'expired', status: 'COMPLETED', owner_id: null, lease_until: null, journal_seq: 2 },
+        { run_id: 'free', status: 'COMPLETED', owner_id: null, lease_until: null, journal_seq: 1 },
+        { run_id: 'owned', status: 'COMPLETED', owner_id: null, lease_until: null, journal_seq: 3 },
+      ]);
+      expect((await store.loadJournal('owned')).map((e) => [e.seq, e.type])).toEqual([
+        [1, 't1'],
+        [2, 't2'],
+        [3, 'run.ended'],
+      ]);
+      expect(await store.listRecoverableRuns(at(1000), 10)).toEqual([]);
+      // Ended runs read back unchanged; retention still purges the COMPLETED one, not the preserved FAILED one.
+      expect(await store.getRun('done')).toEqual(before);
+      expect(before).toMatchObject({ status: 'COMPLETED', result: { n: 1 }, retention_due_at: at(70) });
+      expect((await store.listRunsDue(at(1000), 10)).map((r) => r.id)).toEqual(['done']);
+      const leases = await adminPool().query(`SELECT count(*)::int AS n FROM "${schema}".run_leases`);
+      expect(leases.rows[0].n).toBe(0);
+      await store.close();
+      await dropSchema(schema);
+    });
+
     it('pages of a journal written in batches of several entries: every (after_seq, limit) is the same slice', async () => {
       const store = testStore();
       await store.insertRun(live('r'), { owner_id: 'p1', lease_until: at(100) });
@@ -539,15 +630,76 @@ describeWithPostgres('PostgreSQL', () => {
       expect((await store.getRun('r'))!.status).toBe('RUNNING');
     });
 
-    it('uses its partial index for recovery and claims', async () => {
+    it('a run has a lease row exactly while it is live, whichever write starts or ends it', async () => {
+      const leaseRows = async () =>
+        (
+          await adminPool().query(
+            `SELECT run_id, owner_id, lease_until, journal_seq FROM "${store.schema}".run_leases ORDER BY run_id`,
+          )
+        ).rows;
+      await store.insertRun(live('a'), { owner_id: 'p1', lease_until: at(100) });
+      await store.insertRun(live('b'));
+      await store.insertRun(runFixture('c', 'a', 1));
+      expect(await leaseRows()).toEqual([
+        { run_id: 'a', owner_id: 'p1', lease_until: at(100), journal_seq: 0 },
+        { run_id: 'b', owner_id: null, lease_until: null, journal_seq: 0 },
+      ]);
+      // An append moves journal_seq and the lease on; one that ends the run deletes the row.
+      await store.appendJournal('a', {
+        owner_id: 'p1',
+        now: at(1),
+        lease_until: at(150),
+        entries: [raw({ seq: 1, type: 'x', at: at(1) })],
+      });
+      expect((await leaseRows())[0]).toEqual({
+        run_id: 'a',
+        owner_id: 'p1',
+        lease_until: at(150),
+        journal_seq: 1,
+      });
+      await store.appendJournal('a', {
+        owner_id: 'p1',
+        now: at(2),
+        entries: [raw({ seq: 2, type: 'run.ended', at: at(2) })],
+        run: { status: 'COMPLETED', ended_at: at(2) },
+      });
+      expect((await leaseRows()).map((r) => r.run_id)).toEqual(['b']);
+      expect(await store.getLease('a')).toEqual({
+        run_id: 'a',
+        status: 'COMPLETED',
+        owner_id: null,
+        lease_until: null,
+        journal_seq: 2,
+      });
+      // updateRun: a status that ends the run deletes it; a live status on an ended run gives it one, unowned.
+      await store.claimRun('b', { owner_id: 'p2', lease_until: at(50), now: at(3) });
+      expect((await store.updateRun('b', { status: 'CANCELLED' }, { status_in: ['RUNNING'] }))!.status).toBe(
+        'CANCELLED',
+      );
+      expect(await leaseRows()).toEqual([]);
+      expect(await store.renewLeases('p2', at(60))).toEqual([]);
+      expect((await store.claimRun('b', { owner_id: 'p3', lease_until: at(50), now: at(4) })).claimed).toBe(
+        false,
+      );
+      await store.updateRun('c', { status: 'PENDING' });
+      expect(await leaseRows()).toEqual([{ run_id: 'c', owner_id: null, lease_until: null, journal_seq: 0 }]);
+      expect(
+        (await store.claimRuns({ owner_id: 'p3', lease_until: at(50), now: at(5) }, 5)).map((l) => l.run_id),
+      ).toEqual(['c']);
+      // A patch without a status leaves the lease alone.
+      await store.updateRun('c', { updated_at: at(6) });
+      expect(await store.getLease('c')).toMatchObject({ owner_id: 'p3', lease_until: at(50) });
+    });
+
+    it('uses the lease index for recovery and claims', async () => {
       await store.ready();
       const plan = await adminPool().query(
-        `SET enable_seqscan = off; EXPLAIN SELECT id FROM "${store.schema}".runs
-         WHERE status IN ('PENDING', 'RUNNING') AND (owner_id IS NULL OR lease_until IS NULL OR lease_until < 'x')
-         ORDER BY lease_until NULLS FIRST, id LIMIT 5`,
+        `SET enable_seqscan = off; EXPLAIN SELECT run_id FROM "${store.schema}".run_leases
+         WHERE owner_id IS NULL OR lease_until IS NULL OR lease_until < 'x'
+         ORDER BY lease_until NULLS FIRST, run_id LIMIT 5`,
       );
       const text = (plan as unknown as pg.QueryResult[])[1]!.rows.map((r) => r['QUERY PLAN']).join('\n');
-      expect(text).toMatch(/runs_live/);
+      expect(text).toMatch(/run_leases_by_until/);
     });
 
     it('with your own pool (never ended by the store): an append is one round trip, a group of them one statement', async () => {

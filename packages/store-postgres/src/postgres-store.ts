@@ -130,8 +130,8 @@ import {
 /** Something to run statements on: the pool (one statement, autocommit) or a client in a transaction. */
 type Db = Pick<pg.Pool, 'query'> | pg.PoolClient;
 
-const LIVE = "status IN ('PENDING', 'RUNNING')";
-const RECOVERABLE = `${LIVE} AND (owner_id IS NULL OR lease_until IS NULL OR lease_until < $1)`;
+/** A run_leases row `l` (a live run) that anyone may claim at `$1`: unowned, or its lease run out. */
+const RECOVERABLE = '(l.owner_id IS NULL OR l.lease_until IS NULL OR l.lease_until < $1)';
 
 function asList<T>(value: T | readonly T[] | undefined): readonly T[] | null {
   if (value === undefined) return null;
@@ -521,21 +521,25 @@ export class PostgresStore implements WeftStore, StoreNotices, StorePresence, Cl
   async insertRun(run: RunRow, lease?: LeaseGrant): Promise<void> {
     const grant = lease === undefined ? undefined : checkLeaseGrant(lease);
     await this.#do('insertRun', async () => {
-      const owned = grant !== undefined && (run.status === 'PENDING' || run.status === 'RUNNING');
+      const live = isLiveStatus(run.status);
       const params = new Params();
       const values = [
         ...RUN_FIELDS.map((field) => params.add(columnValue(field, (run as unknown as Row)[field]))),
         params.add(preserveOf(run.retention)),
-        params.add(owned ? grant.owner_id : null),
-        params.add(owned ? grant.lease_until : null),
       ];
-      const inserted = await this.#count(
+      // A live run gets its lease row (migration 5) in the same statement: owned, or unowned (run.pending).
+      const lease = live
+        ? `, lease AS (INSERT INTO ${this.#t('run_leases')} (run_id, owner_id, lease_until, journal_seq)
+             SELECT id, ${params.add(grant?.owner_id ?? null)}::text, ${params.add(grant?.lease_until ?? null)}::text, 0 FROM run)`
+        : '';
+      const inserted = await this.#rows(
         this.#pool,
-        `INSERT INTO ${this.#t('runs')} (${RUN_COLUMNS}, preserve, owner_id, lease_until)
-         VALUES (${values.join(', ')}) ON CONFLICT (id) DO NOTHING`,
+        `WITH run AS (INSERT INTO ${this.#t('runs')} (${RUN_COLUMNS}, preserve)
+           VALUES (${values.join(', ')}) ON CONFLICT (id) DO NOTHING RETURNING id)${lease}
+         SELECT id FROM run`,
         params.values,
       );
-      if (inserted === 0)
+      if (inserted.length === 0)
         throw new WeftError(ERROR_CODES.CONFLICT, `A run with id "${run.id}" already exists.`);
     });
   }
@@ -554,21 +558,36 @@ export class PostgresStore implements WeftStore, StoreNotices, StorePresence, Cl
     return this.#do('updateRun', async () => {
       const params = new Params();
       const set = patchSet(patch, params);
-      const where = [`id = ${params.add(id)}`];
+      const idParam = params.add(id);
+      const where = [`id = ${idParam}`];
       if (condition?.status_in !== undefined)
         where.push(`status = ANY(${params.add(condition.status_in)}::text[])`);
-      const row =
-        set.length === 0
-          ? await this.#row(
-              this.#pool,
-              `SELECT ${RUN_COLUMNS} FROM ${this.#t('runs')} WHERE ${where.join(' AND ')}`,
-              params.values,
-            )
-          : await this.#row(
-              this.#pool,
-              `UPDATE ${this.#t('runs')} SET ${set.join(', ')} WHERE ${where.join(' AND ')} RETURNING ${RUN_COLUMNS}`,
-              params.values,
-            );
+      if (set.length === 0) {
+        const row = await this.#row(
+          this.#pool,
+          `SELECT ${RUN_COLUMNS} FROM ${this.#t('runs')} WHERE ${where.join(' AND ')}`,
+          params.values,
+        );
+        return row === undefined ? null : runRow(row);
+      }
+      // The lease row (if any) is locked before the run row, as appends do (journal-sql.ts): the
+      // one-time filter on `held` runs before the UPDATE reads a row. A status that ends the run deletes
+      // the lease row; a live status given to an ended run gives it one, unowned (claimable).
+      let leaseWrites = '';
+      if (patch.status !== undefined) {
+        leaseWrites = isLiveStatus(patch.status)
+          ? `, born AS (INSERT INTO ${this.#t('run_leases')} (run_id, owner_id, lease_until, journal_seq)
+               SELECT id, NULL, NULL, journal_seq FROM run ON CONFLICT (run_id) DO NOTHING)`
+          : `, ended AS (DELETE FROM ${this.#t('run_leases')} WHERE run_id = ${idParam} AND EXISTS (SELECT 1 FROM run))`;
+      }
+      const row = await this.#row(
+        this.#pool,
+        `WITH held AS (SELECT run_id FROM ${this.#t('run_leases')} WHERE run_id = ${idParam} FOR UPDATE),
+         run AS (UPDATE ${this.#t('runs')} SET ${set.join(', ')} WHERE ${where.join(' AND ')}
+           AND (SELECT count(*) FROM held) >= 0 RETURNING ${RUN_COLUMNS}, journal_seq)${leaseWrites}
+         SELECT ${RUN_COLUMNS} FROM run`,
+        params.values,
+      );
       return row === undefined ? null : runRow(row);
     });
   }
@@ -645,10 +664,11 @@ export class PostgresStore implements WeftStore, StoreNotices, StorePresence, Cl
       (
         await this.#rows(
           this.#pool,
+          // purge_due_at (migration 5): retention_due_at while the run may be purged (not purged, not a
+          // FAILED run whose retention preserves failures), else NULL.
           `SELECT ${RUN_COLUMNS} FROM ${this.#t('runs')}
-           WHERE retention_due_at IS NOT NULL AND purged_at IS NULL AND NOT (status = 'FAILED' AND preserve)
-             AND retention_due_at <= $1
-           ORDER BY retention_due_at, id LIMIT $2`,
+           WHERE purge_due_at IS NOT NULL AND purge_due_at <= $1
+           ORDER BY purge_due_at, id LIMIT $2`,
           [now, limit],
         )
       ).map(runRow),
@@ -711,7 +731,12 @@ export class PostgresStore implements WeftStore, StoreNotices, StorePresence, Cl
   // ── journal and leases ───────────────────────────────────────────────────────────────────────────
 
   async #lease(db: Db, runId: string): Promise<RunLease | null> {
-    const row = await this.#row(db, `SELECT ${LEASE_COLUMNS} FROM ${this.#t('runs')} WHERE id = $1`, [runId]);
+    const row = await this.#row(
+      db,
+      `SELECT ${LEASE_COLUMNS} FROM ${this.#t('runs')} AS r LEFT JOIN ${this.#t('run_leases')} AS l ON l.run_id = r.id
+       WHERE r.id = $1`,
+      [runId],
+    );
     return row === undefined ? null : leaseOf(row);
   }
 
@@ -975,10 +1000,12 @@ export class PostgresStore implements WeftStore, StoreNotices, StorePresence, Cl
     const checked = checkClaim(claim);
     return this.#do('claimRun', async () => {
       for (let attempt = 0; ; attempt++) {
+        // Only the lease row changes; a live run has one (an ended run none: not claimable).
         const row = await this.#row(
           this.#pool,
-          `UPDATE ${this.#t('runs')} SET owner_id = $2, lease_until = $3
-           WHERE id = $1 AND ${LIVE} AND (owner_id IS NULL OR lease_until IS NULL OR lease_until < $4 OR owner_id = $2)
+          `UPDATE ${this.#t('run_leases')} AS l SET owner_id = $2, lease_until = $3 FROM ${this.#t('runs')} AS r
+           WHERE l.run_id = $1 AND r.id = l.run_id
+             AND (l.owner_id IS NULL OR l.lease_until IS NULL OR l.lease_until < $4 OR l.owner_id = $2)
            RETURNING ${LEASE_COLUMNS}`,
           [runId, checked.owner_id, checked.lease_until, checked.now],
         );
@@ -1016,12 +1043,19 @@ export class PostgresStore implements WeftStore, StoreNotices, StorePresence, Cl
         : '';
       const rows = await this.#rows(
         this.#pool,
+        // Only the lease rows change (migration 5); the run rows are read as the statement began. The
+        // picked ids as an array: a join with picked made the planner scan the whole table (and plan
+        // every call anew).
         `WITH picked AS (
-           SELECT id, lease_until AS previous FROM ${this.#t('runs')}
-           WHERE ${RECOVERABLE} ORDER BY lease_until NULLS FIRST, id LIMIT $4 FOR UPDATE SKIP LOCKED
+           SELECT l.run_id, l.lease_until AS previous FROM ${this.#t('run_leases')} AS l
+           WHERE ${RECOVERABLE} ORDER BY l.lease_until NULLS FIRST, l.run_id LIMIT $4 FOR UPDATE SKIP LOCKED
+         ), l AS (
+           UPDATE ${this.#t('run_leases')} SET owner_id = $2, lease_until = $3
+           WHERE run_id = ANY(ARRAY(SELECT run_id FROM picked))
+           RETURNING run_id, owner_id, lease_until, journal_seq
          )
-         UPDATE ${this.#t('runs')} AS r SET owner_id = $2, lease_until = $3 FROM picked WHERE r.id = picked.id
-         RETURNING r.id AS run_id, r.status, r.owner_id, r.lease_until, r.journal_seq, picked.previous${more}`,
+         SELECT ${LEASE_COLUMNS}, picked.previous${more}
+         FROM l JOIN picked ON picked.run_id = l.run_id JOIN ${this.#t('runs')} AS r ON r.id = l.run_id`,
         [checked.now, checked.owner_id, checked.lease_until, limit],
       );
       // RETURNING has no order: put the runs back in listRecoverableRuns order.
@@ -1042,13 +1076,13 @@ export class PostgresStore implements WeftStore, StoreNotices, StorePresence, Cl
       throw invalidArgument('runIds', 'an array of run ids', runIds);
     }
     return this.#do('renewLeases', async () => {
-      // Locks the rows in id order, as group commits do.
-      const only = runIds === undefined ? '' : 'AND id = ANY($3::text[])';
+      // Locks the lease rows in id order, as group commits do.
+      const only = runIds === undefined ? '' : 'AND run_id = ANY($3::text[])';
       const rows = await this.#rows(
         this.#pool,
-        `UPDATE ${this.#t('runs')} SET lease_until = $1 WHERE id IN (
-           SELECT id FROM ${this.#t('runs')} WHERE owner_id = $2 AND ${LIVE} ${only} ORDER BY id FOR UPDATE
-         ) RETURNING id`,
+        `UPDATE ${this.#t('run_leases')} SET lease_until = $1 WHERE run_id IN (
+           SELECT run_id FROM ${this.#t('run_leases')} WHERE owner_id = $2 ${only} ORDER BY run_id FOR UPDATE
+         ) RETURNING run_id AS id`,
         runIds === undefined ? [until, ownerId] : [until, ownerId, runIds],
       );
       return rows.map((row) => row.id as string);
@@ -1062,7 +1096,7 @@ export class PostgresStore implements WeftStore, StoreNotices, StorePresence, Cl
       async () =>
         (await this.#count(
           this.#pool,
-          `UPDATE ${this.#t('runs')} SET owner_id = NULL, lease_until = NULL WHERE id = $1 AND owner_id = $2`,
+          `UPDATE ${this.#t('run_leases')} SET owner_id = NULL, lease_until = NULL WHERE run_id = $1 AND owner_id = $2`,
           [runId, ownerId],
         )) > 0,
     );
@@ -1079,8 +1113,9 @@ export class PostgresStore implements WeftStore, StoreNotices, StorePresence, Cl
       (
         await this.#rows(
           this.#pool,
-          `SELECT ${LEASE_COLUMNS} FROM ${this.#t('runs')} WHERE ${RECOVERABLE}
-           ORDER BY lease_until NULLS FIRST, id LIMIT $2`,
+          `SELECT ${LEASE_COLUMNS} FROM ${this.#t('run_leases')} AS l JOIN ${this.#t('runs')} AS r ON r.id = l.run_id
+           WHERE ${RECOVERABLE}
+           ORDER BY l.lease_until NULLS FIRST, l.run_id LIMIT $2`,
           [at, limit],
         )
       ).map(leaseOf),

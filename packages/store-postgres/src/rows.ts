@@ -56,7 +56,12 @@ export const RUN_FIELDS = [
 
 export const PATCHABLE = new Set<string>(RUN_FIELDS.filter((f) => f !== 'id'));
 export const RUN_COLUMNS = RUN_FIELDS.join(', ');
-export const LEASE_COLUMNS = 'id AS run_id, status, owner_id, lease_until, journal_seq';
+/**
+ * A run's lease (migration 5): the run row's status and, for a live run, its run_leases row (`l`) — owner,
+ * lease and journal_seq; an ended run has none, and its journal_seq is the run row's (`r`).
+ */
+export const LEASE_COLUMNS =
+  'r.id AS run_id, r.status, l.owner_id, l.lease_until, coalesce(l.journal_seq, r.journal_seq) AS journal_seq';
 
 export function toJson(value: unknown): string | null {
   return value === undefined ? null : JSON.stringify(value);
@@ -126,8 +131,8 @@ export class Params {
 }
 
 /**
- * `SET col = $n, …` of a run patch (plus `preserve` for retention, and the owner cleared when the run
- * ends), and of `extra` columns.
+ * `SET col = $n, …` of a run patch (plus `preserve` for retention), and of `extra` columns. (The lease of
+ * a run that ends is its run_leases row, deleted by the caller's statement.)
  */
 export function patchSet(patch: RunPatch, params: Params, extra: Record<string, unknown> = {}): string[] {
   const set: string[] = [];
@@ -136,7 +141,6 @@ export function patchSet(patch: RunPatch, params: Params, extra: Record<string, 
     set.push(`${field} = ${params.add(columnValue(field, value))}`);
   }
   if (patch.retention !== undefined) set.push(`preserve = ${params.add(preserveOf(patch.retention))}`);
-  if (endsRun(patch)) set.push('owner_id = NULL', 'lease_until = NULL');
   for (const [column, value] of Object.entries(extra)) set.push(`${column} = ${params.add(value)}`);
   return set;
 }
