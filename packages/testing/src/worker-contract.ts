@@ -65,6 +65,53 @@ const refuse = {
   },
 };
 
+/** What the handlers of `holdingSteps` saw. */
+export interface HoldingSteps {
+  /** `hold` waits until its step's signal aborts, then rejects ('stopped'); `work` returns 'b'. */
+  steps: { hold: (ctx: StepContext) => Promise<string>; work: () => string };
+  /** Settles once a `hold` has begun (since the last `rearm`). */
+  started: Promise<void>;
+  /** A new `started`, for the next run. */
+  rearm(): void;
+  /** How many `hold` steps saw their signal abort. */
+  aborted: number;
+  /** Whether a `work` step ran. */
+  ranWork: boolean;
+}
+
+/**
+ * Handlers for a worker whose first step holds until it is cancelled: the run `hold` → `work` of the
+ * cancel tests here, and of a store's own signal tests.
+ */
+export function holdingSteps(): HoldingSteps {
+  let begun = resolvers<void>();
+  const held: HoldingSteps = {
+    started: begun.promise,
+    rearm() {
+      begun = resolvers<void>();
+      held.started = begun.promise;
+    },
+    aborted: 0,
+    ranWork: false,
+    steps: {
+      hold: (ctx: StepContext) => {
+        begun.resolve();
+        return new Promise<string>((_, reject) => {
+          ctx.signal.addEventListener('abort', () => {
+            held.aborted++;
+            reject(new Error('stopped'));
+          });
+        });
+      },
+      work: () => {
+        held.ranWork = true;
+        return 'b';
+      },
+    },
+  };
+  return held;
+}
+
 export function describeWorkers(name: string, options: WorkerContractOptions): void {
   describe(`workers: ${name}`, () => {
     const handles: WeftStore[] = [];
@@ -98,6 +145,19 @@ export function describeWorkers(name: string, options: WorkerContractOptions): v
       const workflow = await app.workflows.create({ name: 'w', draft: chain(steps) });
       await app.versions.publish(workflow.id);
       return { app, workflow };
+    }
+
+    /**
+     * A client with the workflow `a` (hold) → `b` (work), for the cancel tests. It waits for the worker up
+     * to its own grace + 1 s before it writes the row itself: by default long, so that a loaded machine's
+     * slow notice is not taken for a worker that does not answer.
+     */
+    async function cancellingClient(store: WeftStore, cancelGraceMs = 30_000) {
+      const client = weft({ store, worker: false, steps: refuse, limits: { cancelGraceMs } });
+      return workflowOf(client, [
+        ['a', 'hold'],
+        ['b', 'work'],
+      ]);
     }
 
     it('a client-only Weft enqueues (PENDING, unowned); a worker sharing the store executes the run', async () => {
@@ -188,43 +248,17 @@ export function describeWorkers(name: string, options: WorkerContractOptions): v
 
     it("a client's signal cancels the run on the worker within the cancel grace; the foreground call resolves CANCELLED", async () => {
       const store = await open();
-      // The client waits for the worker up to its own grace + 1 s before it writes the row itself: long,
-      // so that a loaded machine's slow notice is not taken for a worker that does not answer.
-      const client = weft({ store, worker: false, steps: refuse, limits: { cancelGraceMs: 30_000 } });
-      const { app, workflow } = await workflowOf(client, [
-        ['a', 'hold'],
-        ['b', 'work'],
-      ]);
-      let started = resolvers<void>();
-      let aborted = 0;
-      let ranB = false;
-      weft({
-        store: await reopen(store),
-        worker: { concurrency: 2 },
-        steps: {
-          hold: (ctx: StepContext) => {
-            started.resolve();
-            return new Promise<string>((_, reject) => {
-              ctx.signal.addEventListener('abort', () => {
-                aborted++;
-                reject(new Error('stopped'));
-              });
-            });
-          },
-          work: () => {
-            ranB = true;
-            return 'b';
-          },
-        },
-      });
+      const { app, workflow } = await cancellingClient(store);
+      const held = holdingSteps();
+      weft({ store: await reopen(store), worker: { concurrency: 2 }, steps: held.steps });
       const controller = new AbortController();
       const waiting = app.runs.run(workflow.id, { signal: controller.signal });
-      await started.promise;
+      await held.started;
       controller.abort(new Error('the caller gave up'));
       const run = await waiting;
       expect(run).toMatchObject({ status: 'CANCELLED', output: { a: { status: 'CANCELLED' } } });
-      expect(aborted).toBe(1);
-      expect(ranB).toBe(false);
+      expect(held.aborted).toBe(1);
+      expect(held.ranWork).toBe(false);
       // Stopped by the worker (its cancel and the end are journaled), not by the client's fallback write.
       const types = (await store.loadJournal(run.id)).map((e) => e.type);
       expect(types).toContain('cancel.requested');
@@ -232,15 +266,15 @@ export function describeWorkers(name: string, options: WorkerContractOptions): v
       expect(await app.runs.get(run.id)).toEqual(run);
 
       // In the background: returned PENDING, cancelled on the worker when the signal aborts later.
-      started = resolvers<void>();
+      held.rearm();
       const later = new AbortController();
       const queued = await app.runs.run(workflow.id, { background: true, signal: later.signal });
       expect(queued.status).toBe('PENDING');
-      await started.promise;
+      await held.started;
       later.abort();
       expect(await app.runs.wait(queued.id)).toMatchObject({ status: 'CANCELLED' });
-      expect(aborted).toBe(2);
-      expect(ranB).toBe(false);
+      expect(held.aborted).toBe(2);
+      expect(held.ranWork).toBe(false);
       expect((await store.loadJournal(queued.id)).map((e) => e.type)).toContain('cancel.requested');
     });
 
@@ -315,41 +349,15 @@ export function describeWorkers(name: string, options: WorkerContractOptions): v
 
     it('cancel from a client stops the handler running on a worker (run.cancel), within the cancel grace', async () => {
       const store = await open();
-      // The client waits for the worker up to its own grace + 1 s before it writes the row itself: long,
-      // so that a loaded machine's slow notice is not taken for a worker that does not answer.
-      const client = weft({ store, worker: false, steps: refuse, limits: { cancelGraceMs: 30_000 } });
-      const { app, workflow } = await workflowOf(client, [
-        ['a', 'hold'],
-        ['b', 'work'],
-      ]);
-      const started = resolvers<void>();
-      let aborted = false;
-      let ranB = false;
-      weft({
-        store: await reopen(store),
-        worker: { concurrency: 1 },
-        steps: {
-          hold: (ctx: StepContext) => {
-            started.resolve();
-            return new Promise<string>((_, reject) => {
-              ctx.signal.addEventListener('abort', () => {
-                aborted = true;
-                reject(new Error('stopped'));
-              });
-            });
-          },
-          work: () => {
-            ranB = true;
-            return 'b';
-          },
-        },
-      });
+      const { app, workflow } = await cancellingClient(store);
+      const held = holdingSteps();
+      weft({ store: await reopen(store), worker: { concurrency: 1 }, steps: held.steps });
       const run = await app.runs.run(workflow.id, { background: true });
-      await started.promise;
+      await held.started;
       const cancelled = await app.runs.cancel(run.id, 'not needed');
       expect(cancelled.status).toBe('CANCELLED');
-      expect(aborted).toBe(true);
-      expect(ranB).toBe(false);
+      expect(held.aborted).toBe(1);
+      expect(held.ranWork).toBe(false);
       // Stopped by the worker (its cancel is journaled), not by the client's fallback write of the row.
       const journal = await store.loadJournal(run.id);
       expect(journal.map((e) => e.type)).toContain('cancel.requested');
@@ -465,11 +473,7 @@ export function describeWorkers(name: string, options: WorkerContractOptions): v
     it("cancel from a client stops a handler that ignores the abort, at the worker's cancel grace", async () => {
       const store = await open();
       // The client waits for the worker up to its own grace + 1 s; the worker abandons the step at its 100 ms.
-      const client = weft({ store, worker: false, steps: refuse, limits: { cancelGraceMs: 5_000 } });
-      const { app, workflow } = await workflowOf(client, [
-        ['a', 'hold'],
-        ['b', 'work'],
-      ]);
+      const { app, workflow } = await cancellingClient(store, 5_000);
       const started = resolvers<void>();
       let aborted = false;
       let ranB = false;
