@@ -3,12 +3,13 @@
  * text must come back exactly — multibyte characters, astral ones, escaped lone surrogates and NULs in
  * JSON — through appendJournals (bulk appends to existing runs and bulk inserts of new runs alike).
  */
-import type { JournalAppend, JournalEntry } from '@weft/core/store';
-import { at, runFixture, stepFixture } from '@weft/testing/store-contract';
+import type { JournalEntry } from '@weft/core/store';
+import { at, stepFixture } from '@weft/testing/store-contract';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fcRuns } from '../../core/src/test-support/fc.js';
 import type { PostgresStore } from './postgres-store.js';
+import { appendHalfInserted } from './test-support/bulk.js';
 import { closeAndDrop, describeWithPostgres, testStore } from './test-support/db.js';
 import { TextBlob } from './text-blob.js';
 
@@ -51,26 +52,21 @@ describeWithPostgres('group statements carry texts as one bytea', () => {
         fc.array(fc.tuple(text, text, fc.boolean()), { minLength: 2, maxLength: 5 }),
         async (parts) => {
           const prefix = `b${round++}-`;
-          const live = (id: string) =>
-            runFixture(id, 'a', 1, { status: 'RUNNING', ended_at: null, result: null });
           // Half the runs exist (bulk append), half are inserted by their append (bulk insert).
-          for (const [i, [, , insert]] of parts.entries()) {
-            if (!insert) await pg.insertRun(live(`${prefix}${i}`), { owner_id: 'p1', lease_until: at(100) });
-          }
-          const appends: JournalAppend[] = parts.map(([data, output, insert], i) => ({
-            run_id: `${prefix}${i}`,
-            ...(insert ? { insert: live(`${prefix}${i}`) } : {}),
-            batch: {
-              owner_id: 'p1',
-              now: at(1),
-              lease_until: at(50),
-              entries: [
-                { seq: 1, type: 'x', at: at(1), data, list: [data, output] } as unknown as JournalEntry,
-              ],
-              steps: { s1: stepFixture('s1', { output }) },
+          const outcomes = await appendHalfInserted(
+            pg,
+            prefix,
+            parts.map(([, , insert]) => insert),
+            (i) => {
+              const [data, output] = parts[i]!;
+              return {
+                entries: [
+                  { seq: 1, type: 'x', at: at(1), data, list: [data, output] } as unknown as JournalEntry,
+                ],
+                steps: { s1: stepFixture('s1', { output }) },
+              };
             },
-          }));
-          const outcomes = await pg.appendJournals(appends);
+          );
           expect(outcomes.every((o) => o.ok)).toBe(true);
           for (const [i, [data, output]] of parts.entries()) {
             const id = `${prefix}${i}`;
