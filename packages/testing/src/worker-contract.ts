@@ -140,11 +140,17 @@ export function describeWorkers(name: string, options: WorkerContractOptions): v
       return w;
     }
 
-    async function workflowOf(client: Weft, steps: Array<[string, string]>) {
+    /** A client-only Weft on `store` (`options` added), with the workflow `steps` published. */
+    async function clientWith(
+      store: WeftStore,
+      steps: Array<[string, string]>,
+      options: Partial<WeftOptions> = {},
+    ) {
+      const client = weft({ store, worker: false, steps: refuse, ...options });
       const app = client.app('app_1');
       const workflow = await app.workflows.create({ name: 'w', draft: chain(steps) });
       await app.versions.publish(workflow.id);
-      return { app, workflow };
+      return { client, app, workflow };
     }
 
     /**
@@ -153,18 +159,20 @@ export function describeWorkers(name: string, options: WorkerContractOptions): v
      * slow notice is not taken for a worker that does not answer.
      */
     async function cancellingClient(store: WeftStore, cancelGraceMs = 30_000) {
-      const client = weft({ store, worker: false, steps: refuse, limits: { cancelGraceMs } });
-      return workflowOf(client, [
-        ['a', 'hold'],
-        ['b', 'work'],
-      ]);
+      return clientWith(
+        store,
+        [
+          ['a', 'hold'],
+          ['b', 'work'],
+        ],
+        { limits: { cancelGraceMs } },
+      );
     }
 
     it('a client-only Weft enqueues (PENDING, unowned); a worker sharing the store executes the run', async () => {
       const store = await open();
       const executed: string[] = [];
-      const client = weft({ store, worker: false, steps: refuse });
-      const { app, workflow } = await workflowOf(client, [
+      const { client, app, workflow } = await clientWith(store, [
         ['a', 'work'],
         ['b', 'work'],
       ]);
@@ -199,8 +207,7 @@ export function describeWorkers(name: string, options: WorkerContractOptions): v
 
     it('a run a worker executes reads RUNNING (with its start time) from every process while it runs', async () => {
       const store = await open();
-      const client = weft({ store, worker: false, steps: refuse });
-      const { app, workflow } = await workflowOf(client, [
+      const { app, workflow } = await clientWith(store, [
         ['a', 'hold'],
         ['b', 'work'],
       ]);
@@ -236,8 +243,7 @@ export function describeWorkers(name: string, options: WorkerContractOptions): v
 
     it('a client refuses what only an executing process can honour (from_step_key, onStart)', async () => {
       const store = await open();
-      const client = weft({ store, worker: false, steps: refuse });
-      const { app, workflow } = await workflowOf(client, [['a', 'work']]);
+      const { app, workflow } = await clientWith(store, [['a', 'work']]);
       for (const extra of [{ from_step_key: 'a' }, { onStart: () => undefined }]) {
         await expect(app.runs.run(workflow.id, { background: true, ...extra })).rejects.toMatchObject({
           code: 'INVALID_ARGUMENT',
@@ -280,8 +286,7 @@ export function describeWorkers(name: string, options: WorkerContractOptions): v
 
     it("a client's already-aborted signal: the run is created CANCELLED (never begun), never enqueued", async () => {
       const store = await open();
-      const client = weft({ store, worker: false, steps: refuse });
-      const { app, workflow } = await workflowOf(client, [
+      const { app, workflow } = await clientWith(store, [
         ['a', 'work'],
         ['b', 'work'],
       ]);
@@ -311,8 +316,7 @@ export function describeWorkers(name: string, options: WorkerContractOptions): v
 
     it('a worker executes at most `concurrency` runs at once', async () => {
       const store = await open();
-      const client = weft({ store, worker: false, steps: refuse });
-      const { app, workflow } = await workflowOf(client, [['a', 'hold']]);
+      const { app, workflow } = await clientWith(store, [['a', 'hold']]);
       let running = 0;
       let most = 0;
       const gates: Array<() => void> = [];
@@ -366,8 +370,7 @@ export function describeWorkers(name: string, options: WorkerContractOptions): v
 
     it('cancelling a run no worker has claimed yet ends it; no worker executes it afterwards', async () => {
       const store = await open();
-      const client = weft({ store, worker: false, steps: refuse });
-      const { app, workflow } = await workflowOf(client, [['a', 'work']]);
+      const { app, workflow } = await clientWith(store, [['a', 'work']]);
       const run = await app.runs.run(workflow.id, { background: true });
       expect((await app.runs.cancel(run.id)).status).toBe('CANCELLED');
       let executed = false;
@@ -422,8 +425,7 @@ export function describeWorkers(name: string, options: WorkerContractOptions): v
 
     it('a client with no worker on its store: the wait fails NO_WORKER after noWorkerMs; the run stays enqueued', async () => {
       const store = await open();
-      const client = weft({ store, worker: false, noWorkerMs: 50, steps: refuse });
-      const { app, workflow } = await workflowOf(client, [['a', 'work']]);
+      const { app, workflow } = await clientWith(store, [['a', 'work']], { noWorkerMs: 50 });
       const error = await app.runs.run(workflow.id).catch((e: unknown) => e);
       expect(error).toMatchObject({ code: 'NO_WORKER', retryable: true });
       const runId = (error as { details: { run_id: string; waited_ms: number } }).details.run_id;
@@ -446,8 +448,7 @@ export function describeWorkers(name: string, options: WorkerContractOptions): v
 
     it('a client whose workers are busy keeps waiting past noWorkerMs (no NO_WORKER)', async () => {
       const store = await open();
-      const client = weft({ store, worker: false, noWorkerMs: 50, steps: refuse });
-      const { app, workflow } = await workflowOf(client, [['a', 'hold']]);
+      const { app, workflow } = await clientWith(store, [['a', 'hold']], { noWorkerMs: 50 });
       const gate = resolvers<void>();
       let started = 0;
       weft({
@@ -510,8 +511,7 @@ export function describeWorkers(name: string, options: WorkerContractOptions): v
 
     it('cancel of a run whose process does not listen ends the row itself after the cancel grace + 1 s', async () => {
       const store = await open();
-      const client = weft({ store, worker: false, steps: refuse, limits: { cancelGraceMs: 100 } });
-      const { app, workflow } = await workflowOf(client, [['a', 'hold']]);
+      const { app, workflow } = await clientWith(store, [['a', 'hold']], { limits: { cancelGraceMs: 100 } });
       const started = resolvers<void>();
       // A Weft that executes its own runs but is no worker: it does not listen for run.cancel.
       const owner = weft({
@@ -540,8 +540,7 @@ export function describeWorkers(name: string, options: WorkerContractOptions): v
     it('a worker that dies has its run taken over by another after the lease, from its journal', async () => {
       const LEASE = { leaseMs: 1_500, heartbeatMs: 100 };
       const store = await open();
-      const client = weft({ store, worker: false, steps: refuse });
-      const { app, workflow } = await workflowOf(client, [
+      const { app, workflow } = await clientWith(store, [
         ['a', 'work'],
         ['hold', 'hold'],
         ['c', 'work'],
