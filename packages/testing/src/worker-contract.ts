@@ -153,6 +153,22 @@ export function describeWorkers(name: string, options: WorkerContractOptions): v
       return { client, app, workflow };
     }
 
+    /** A worker on another handle of `store` whose `work` steps return 'a'; `executed()`: whether one ran. */
+    async function watchedWorker(store: WeftStore) {
+      let executed = false;
+      const worker = weft({
+        store: await reopen(store),
+        worker: { concurrency: 1, pollMs: 20 },
+        steps: {
+          work: () => {
+            executed = true;
+            return 'a';
+          },
+        },
+      });
+      return { worker, executed: () => executed };
+    }
+
     /**
      * A client with the workflow `a` (hold) → `b` (work), for the cancel tests. It waits for the worker up
      * to its own grace + 1 s before it writes the row itself: by default long, so that a loaded machine's
@@ -290,17 +306,7 @@ export function describeWorkers(name: string, options: WorkerContractOptions): v
         ['a', 'work'],
         ['b', 'work'],
       ]);
-      let executed = false;
-      weft({
-        store: await reopen(store),
-        worker: { concurrency: 1, pollMs: 20 },
-        steps: {
-          work: () => {
-            executed = true;
-            return 'a';
-          },
-        },
-      });
+      const watched = await watchedWorker(store);
       for (const background of [false, true]) {
         const run = await app.runs.run(workflow.id, { background, signal: AbortSignal.abort() });
         expect(run).toMatchObject({
@@ -311,7 +317,7 @@ export function describeWorkers(name: string, options: WorkerContractOptions): v
         expect(await app.runs.get(run.id)).toEqual(run);
       }
       await new Promise((resolve) => setTimeout(resolve, 100));
-      expect(executed).toBe(false);
+      expect(watched.executed()).toBe(false);
     });
 
     it('a worker executes at most `concurrency` runs at once', async () => {
@@ -373,20 +379,10 @@ export function describeWorkers(name: string, options: WorkerContractOptions): v
       const { app, workflow } = await clientWith(store, [['a', 'work']]);
       const run = await app.runs.run(workflow.id, { background: true });
       expect((await app.runs.cancel(run.id)).status).toBe('CANCELLED');
-      let executed = false;
-      const worker = weft({
-        store: await reopen(store),
-        worker: { concurrency: 1, pollMs: 20 },
-        steps: {
-          work: () => {
-            executed = true;
-            return 'a';
-          },
-        },
-      });
+      const watched = await watchedWorker(store);
       await new Promise((resolve) => setTimeout(resolve, 150));
-      await worker.idle();
-      expect(executed).toBe(false);
+      await watched.worker.idle();
+      expect(watched.executed()).toBe(false);
       // Never begun: its step reads as in a run cancelled before it began in-process.
       expect(await app.runs.get(run.id)).toMatchObject({
         status: 'CANCELLED',
