@@ -5,8 +5,8 @@
  * and inserts of long texts, and rows damaged in the database.
  */
 import { deflateRawSync } from 'node:zlib';
-import type { JournalAppend, JournalEntry } from '@weft/core/store';
-import { at, runFixture, stepFixture } from '@weft/testing/store-contract';
+import type { JournalEntry } from '@weft/core/store';
+import { at, stepFixture } from '@weft/testing/store-contract';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fcRuns } from '../../core/src/test-support/fc.js';
@@ -19,6 +19,7 @@ import {
   unpack,
 } from './packed.js';
 import type { PostgresStore } from './postgres-store.js';
+import { expectTextsRoundTrip, liveRun } from './test-support/bulk.js';
 import { adminPool, closeAndDrop, describeWithPostgres, testStore } from './test-support/db.js';
 
 const source: PackedSource = { table: 'journal_batches', run_id: 'run_1', row: 7 };
@@ -138,53 +139,11 @@ describeWithPostgres('packed rows in PostgreSQL', () => {
   });
   afterAll(() => closeAndDrop(pg));
 
-  const live = (id: string) => runFixture(id, 'a', 1, { status: 'RUNNING', ended_at: null, result: null });
-
-  it('every entry and step record of a bulk append or insert comes back as written', async () => {
-    let round = 0;
-    await fc.assert(
-      fc.asyncProperty(
-        fc.array(fc.tuple(text, text, fc.boolean()), { minLength: 2, maxLength: 5 }),
-        async (parts) => {
-          const prefix = `p${round++}-`;
-          for (const [i, [, , insert]] of parts.entries()) {
-            if (!insert) await pg.insertRun(live(`${prefix}${i}`), { owner_id: 'p1', lease_until: at(100) });
-          }
-          const appends: JournalAppend[] = parts.map(([data, output, insert], i) => ({
-            run_id: `${prefix}${i}`,
-            ...(insert ? { insert: live(`${prefix}${i}`) } : {}),
-            batch: {
-              owner_id: 'p1',
-              now: at(1),
-              lease_until: at(50),
-              entries: [
-                { seq: 1, type: 'x', at: at(1), data } as unknown as JournalEntry,
-                { seq: 2, type: 'y', at: at(1), list: [data, output] } as unknown as JournalEntry,
-              ],
-              steps: { s1: stepFixture('s1', { output }), s2: stepFixture('s2', { output: data }) },
-            },
-          }));
-          const outcomes = await pg.appendJournals(appends);
-          expect(outcomes.every((o) => o.ok)).toBe(true);
-          const json = (value: unknown) => JSON.parse(JSON.stringify(value));
-          for (const [i, [data, output]] of parts.entries()) {
-            const id = `${prefix}${i}`;
-            const [first, second] = await pg.loadJournal(id);
-            expect((first as unknown as { data: unknown }).data).toEqual(json(data));
-            expect((second as unknown as { list: unknown }).list).toEqual(json([data, output]));
-            expect(await pg.loadJournal(id, { after_seq: 1 })).toEqual([second]);
-            const steps = (await pg.getStepResults([id])).get(id)!;
-            expect(steps.s1?.output).toEqual(json(output));
-            expect(steps.s2?.output).toEqual(json(data));
-          }
-        },
-      ),
-      { numRuns: fcRuns(15) },
-    );
-  });
+  it('every entry and step record of a bulk append or insert comes back as written', () =>
+    expectTextsRoundTrip(pg, text, 'p'));
 
   it('new rows are packed (deflated from PACK_MIN_BYTES on), the text columns NULL; saveStepResult and purges too', async () => {
-    await pg.insertRun(live('fresh'), { owner_id: 'p1', lease_until: at(100) });
+    await pg.insertRun(liveRun('fresh'), { owner_id: 'p1', lease_until: at(100) });
     await pg.appendJournal('fresh', {
       owner_id: 'p1',
       now: at(1),
@@ -231,7 +190,7 @@ describeWithPostgres('packed rows in PostgreSQL', () => {
 
   it('a row damaged in the database: STORE_CORRUPT naming the run and the table; other runs read on', async () => {
     for (const id of ['bad', 'good']) {
-      await pg.insertRun(live(id), { owner_id: 'p1', lease_until: at(100) });
+      await pg.insertRun(liveRun(id), { owner_id: 'p1', lease_until: at(100) });
       await pg.appendJournal(id, {
         owner_id: 'p1',
         now: at(1),

@@ -8,7 +8,8 @@ import { getEventListeners } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createWeft, type StepContext, type Weft, type WorkflowVersionDraft } from '@weft/core';
+import { createWeft, type Weft, type WorkflowVersionDraft } from '@weft/core';
+import { holdingSteps } from '@weft/testing/worker-contract';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { SqliteStore } from './sqlite-store.js';
 
@@ -65,32 +66,13 @@ describe("a client's signal on one SQLite file", () => {
       onStoreError: () => undefined,
     });
     wefts.push(client);
-    let started!: () => void;
-    const running = new Promise<void>((resolve) => {
-      started = resolve;
-    });
-    let aborted = false;
-    let ranB = false;
+    const held = holdingSteps();
     const worker = createWeft({
       store: open(path),
       worker: { concurrency: 2, pollMs: 20 },
       owner: { leaseMs: 600, heartbeatMs: 50 },
       onStoreError: () => undefined,
-      steps: {
-        hold: (ctx: StepContext) => {
-          started();
-          return new Promise<string>((_, reject) => {
-            ctx.signal.addEventListener('abort', () => {
-              aborted = true;
-              reject(new Error('stopped'));
-            });
-          });
-        },
-        work: () => {
-          ranB = true;
-          return 'b';
-        },
-      },
+      steps: held.steps,
     });
     wefts.push(worker);
     const app = client.app('app_1');
@@ -99,14 +81,14 @@ describe("a client's signal on one SQLite file", () => {
 
     const controller = new AbortController();
     const waiting = app.runs.run(workflow.id, { signal: controller.signal });
-    await running;
+    await held.started;
     controller.abort('enough');
     const run = await waiting;
     expect(run.status).toBe('CANCELLED');
     expect(getEventListeners(controller.signal, 'abort')).toHaveLength(0);
     // The worker learns at its next heartbeat that the run is no longer its own, and stops the step.
-    await until(() => aborted, 'the worker to abort the step');
-    expect(ranB).toBe(false);
+    await until(() => held.aborted > 0, 'the worker to abort the step');
+    expect(held.ranWork).toBe(false);
     expect(await app.runs.get(run.id)).toMatchObject({ status: 'CANCELLED' });
 
     // An already-aborted signal: created CANCELLED here, never enqueued, never executed.

@@ -65,6 +65,53 @@ const refuse = {
   },
 };
 
+/** What the handlers of `holdingSteps` saw. */
+export interface HoldingSteps {
+  /** `hold` waits until its step's signal aborts, then rejects ('stopped'); `work` returns 'b'. */
+  steps: { hold: (ctx: StepContext) => Promise<string>; work: () => string };
+  /** Settles once a `hold` has begun (since the last `rearm`). */
+  started: Promise<void>;
+  /** A new `started`, for the next run. */
+  rearm(): void;
+  /** How many `hold` steps saw their signal abort. */
+  aborted: number;
+  /** Whether a `work` step ran. */
+  ranWork: boolean;
+}
+
+/**
+ * Handlers for a worker whose first step holds until it is cancelled: the run `hold` → `work` of the
+ * cancel tests here, and of a store's own signal tests.
+ */
+export function holdingSteps(): HoldingSteps {
+  let begun = resolvers<void>();
+  const held: HoldingSteps = {
+    started: begun.promise,
+    rearm() {
+      begun = resolvers<void>();
+      held.started = begun.promise;
+    },
+    aborted: 0,
+    ranWork: false,
+    steps: {
+      hold: (ctx: StepContext) => {
+        begun.resolve();
+        return new Promise<string>((_, reject) => {
+          ctx.signal.addEventListener('abort', () => {
+            held.aborted++;
+            reject(new Error('stopped'));
+          });
+        });
+      },
+      work: () => {
+        held.ranWork = true;
+        return 'b';
+      },
+    },
+  };
+  return held;
+}
+
 export function describeWorkers(name: string, options: WorkerContractOptions): void {
   describe(`workers: ${name}`, () => {
     const handles: WeftStore[] = [];
@@ -93,18 +140,55 @@ export function describeWorkers(name: string, options: WorkerContractOptions): v
       return w;
     }
 
-    async function workflowOf(client: Weft, steps: Array<[string, string]>) {
+    /** A client-only Weft on `store` (`options` added), with the workflow `steps` published. */
+    async function clientWith(
+      store: WeftStore,
+      steps: Array<[string, string]>,
+      options: Partial<WeftOptions> = {},
+    ) {
+      const client = weft({ store, worker: false, steps: refuse, ...options });
       const app = client.app('app_1');
       const workflow = await app.workflows.create({ name: 'w', draft: chain(steps) });
       await app.versions.publish(workflow.id);
-      return { app, workflow };
+      return { client, app, workflow };
+    }
+
+    /** A worker on another handle of `store` whose `work` steps return 'a'; `executed()`: whether one ran. */
+    async function watchedWorker(store: WeftStore) {
+      let executed = false;
+      const worker = weft({
+        store: await reopen(store),
+        worker: { concurrency: 1, pollMs: 20 },
+        steps: {
+          work: () => {
+            executed = true;
+            return 'a';
+          },
+        },
+      });
+      return { worker, executed: () => executed };
+    }
+
+    /**
+     * A client with the workflow `a` (hold) → `b` (work), for the cancel tests. It waits for the worker up
+     * to its own grace + 1 s before it writes the row itself: by default long, so that a loaded machine's
+     * slow notice is not taken for a worker that does not answer.
+     */
+    async function cancellingClient(store: WeftStore, cancelGraceMs = 30_000) {
+      return clientWith(
+        store,
+        [
+          ['a', 'hold'],
+          ['b', 'work'],
+        ],
+        { limits: { cancelGraceMs } },
+      );
     }
 
     it('a client-only Weft enqueues (PENDING, unowned); a worker sharing the store executes the run', async () => {
       const store = await open();
       const executed: string[] = [];
-      const client = weft({ store, worker: false, steps: refuse });
-      const { app, workflow } = await workflowOf(client, [
+      const { client, app, workflow } = await clientWith(store, [
         ['a', 'work'],
         ['b', 'work'],
       ]);
@@ -139,8 +223,7 @@ export function describeWorkers(name: string, options: WorkerContractOptions): v
 
     it('a run a worker executes reads RUNNING (with its start time) from every process while it runs', async () => {
       const store = await open();
-      const client = weft({ store, worker: false, steps: refuse });
-      const { app, workflow } = await workflowOf(client, [
+      const { app, workflow } = await clientWith(store, [
         ['a', 'hold'],
         ['b', 'work'],
       ]);
@@ -176,8 +259,7 @@ export function describeWorkers(name: string, options: WorkerContractOptions): v
 
     it('a client refuses what only an executing process can honour (from_step_key, onStart)', async () => {
       const store = await open();
-      const client = weft({ store, worker: false, steps: refuse });
-      const { app, workflow } = await workflowOf(client, [['a', 'work']]);
+      const { app, workflow } = await clientWith(store, [['a', 'work']]);
       for (const extra of [{ from_step_key: 'a' }, { onStart: () => undefined }]) {
         await expect(app.runs.run(workflow.id, { background: true, ...extra })).rejects.toMatchObject({
           code: 'INVALID_ARGUMENT',
@@ -188,43 +270,17 @@ export function describeWorkers(name: string, options: WorkerContractOptions): v
 
     it("a client's signal cancels the run on the worker within the cancel grace; the foreground call resolves CANCELLED", async () => {
       const store = await open();
-      // The client waits for the worker up to its own grace + 1 s before it writes the row itself: long,
-      // so that a loaded machine's slow notice is not taken for a worker that does not answer.
-      const client = weft({ store, worker: false, steps: refuse, limits: { cancelGraceMs: 30_000 } });
-      const { app, workflow } = await workflowOf(client, [
-        ['a', 'hold'],
-        ['b', 'work'],
-      ]);
-      let started = resolvers<void>();
-      let aborted = 0;
-      let ranB = false;
-      weft({
-        store: await reopen(store),
-        worker: { concurrency: 2 },
-        steps: {
-          hold: (ctx: StepContext) => {
-            started.resolve();
-            return new Promise<string>((_, reject) => {
-              ctx.signal.addEventListener('abort', () => {
-                aborted++;
-                reject(new Error('stopped'));
-              });
-            });
-          },
-          work: () => {
-            ranB = true;
-            return 'b';
-          },
-        },
-      });
+      const { app, workflow } = await cancellingClient(store);
+      const held = holdingSteps();
+      weft({ store: await reopen(store), worker: { concurrency: 2 }, steps: held.steps });
       const controller = new AbortController();
       const waiting = app.runs.run(workflow.id, { signal: controller.signal });
-      await started.promise;
+      await held.started;
       controller.abort(new Error('the caller gave up'));
       const run = await waiting;
       expect(run).toMatchObject({ status: 'CANCELLED', output: { a: { status: 'CANCELLED' } } });
-      expect(aborted).toBe(1);
-      expect(ranB).toBe(false);
+      expect(held.aborted).toBe(1);
+      expect(held.ranWork).toBe(false);
       // Stopped by the worker (its cancel and the end are journaled), not by the client's fallback write.
       const types = (await store.loadJournal(run.id)).map((e) => e.type);
       expect(types).toContain('cancel.requested');
@@ -232,36 +288,25 @@ export function describeWorkers(name: string, options: WorkerContractOptions): v
       expect(await app.runs.get(run.id)).toEqual(run);
 
       // In the background: returned PENDING, cancelled on the worker when the signal aborts later.
-      started = resolvers<void>();
+      held.rearm();
       const later = new AbortController();
       const queued = await app.runs.run(workflow.id, { background: true, signal: later.signal });
       expect(queued.status).toBe('PENDING');
-      await started.promise;
+      await held.started;
       later.abort();
       expect(await app.runs.wait(queued.id)).toMatchObject({ status: 'CANCELLED' });
-      expect(aborted).toBe(2);
-      expect(ranB).toBe(false);
+      expect(held.aborted).toBe(2);
+      expect(held.ranWork).toBe(false);
       expect((await store.loadJournal(queued.id)).map((e) => e.type)).toContain('cancel.requested');
     });
 
     it("a client's already-aborted signal: the run is created CANCELLED (never begun), never enqueued", async () => {
       const store = await open();
-      const client = weft({ store, worker: false, steps: refuse });
-      const { app, workflow } = await workflowOf(client, [
+      const { app, workflow } = await clientWith(store, [
         ['a', 'work'],
         ['b', 'work'],
       ]);
-      let executed = false;
-      weft({
-        store: await reopen(store),
-        worker: { concurrency: 1, pollMs: 20 },
-        steps: {
-          work: () => {
-            executed = true;
-            return 'a';
-          },
-        },
-      });
+      const watched = await watchedWorker(store);
       for (const background of [false, true]) {
         const run = await app.runs.run(workflow.id, { background, signal: AbortSignal.abort() });
         expect(run).toMatchObject({
@@ -272,13 +317,12 @@ export function describeWorkers(name: string, options: WorkerContractOptions): v
         expect(await app.runs.get(run.id)).toEqual(run);
       }
       await new Promise((resolve) => setTimeout(resolve, 100));
-      expect(executed).toBe(false);
+      expect(watched.executed()).toBe(false);
     });
 
     it('a worker executes at most `concurrency` runs at once', async () => {
       const store = await open();
-      const client = weft({ store, worker: false, steps: refuse });
-      const { app, workflow } = await workflowOf(client, [['a', 'hold']]);
+      const { app, workflow } = await clientWith(store, [['a', 'hold']]);
       let running = 0;
       let most = 0;
       const gates: Array<() => void> = [];
@@ -315,41 +359,15 @@ export function describeWorkers(name: string, options: WorkerContractOptions): v
 
     it('cancel from a client stops the handler running on a worker (run.cancel), within the cancel grace', async () => {
       const store = await open();
-      // The client waits for the worker up to its own grace + 1 s before it writes the row itself: long,
-      // so that a loaded machine's slow notice is not taken for a worker that does not answer.
-      const client = weft({ store, worker: false, steps: refuse, limits: { cancelGraceMs: 30_000 } });
-      const { app, workflow } = await workflowOf(client, [
-        ['a', 'hold'],
-        ['b', 'work'],
-      ]);
-      const started = resolvers<void>();
-      let aborted = false;
-      let ranB = false;
-      weft({
-        store: await reopen(store),
-        worker: { concurrency: 1 },
-        steps: {
-          hold: (ctx: StepContext) => {
-            started.resolve();
-            return new Promise<string>((_, reject) => {
-              ctx.signal.addEventListener('abort', () => {
-                aborted = true;
-                reject(new Error('stopped'));
-              });
-            });
-          },
-          work: () => {
-            ranB = true;
-            return 'b';
-          },
-        },
-      });
+      const { app, workflow } = await cancellingClient(store);
+      const held = holdingSteps();
+      weft({ store: await reopen(store), worker: { concurrency: 1 }, steps: held.steps });
       const run = await app.runs.run(workflow.id, { background: true });
-      await started.promise;
+      await held.started;
       const cancelled = await app.runs.cancel(run.id, 'not needed');
       expect(cancelled.status).toBe('CANCELLED');
-      expect(aborted).toBe(true);
-      expect(ranB).toBe(false);
+      expect(held.aborted).toBe(1);
+      expect(held.ranWork).toBe(false);
       // Stopped by the worker (its cancel is journaled), not by the client's fallback write of the row.
       const journal = await store.loadJournal(run.id);
       expect(journal.map((e) => e.type)).toContain('cancel.requested');
@@ -358,24 +376,13 @@ export function describeWorkers(name: string, options: WorkerContractOptions): v
 
     it('cancelling a run no worker has claimed yet ends it; no worker executes it afterwards', async () => {
       const store = await open();
-      const client = weft({ store, worker: false, steps: refuse });
-      const { app, workflow } = await workflowOf(client, [['a', 'work']]);
+      const { app, workflow } = await clientWith(store, [['a', 'work']]);
       const run = await app.runs.run(workflow.id, { background: true });
       expect((await app.runs.cancel(run.id)).status).toBe('CANCELLED');
-      let executed = false;
-      const worker = weft({
-        store: await reopen(store),
-        worker: { concurrency: 1, pollMs: 20 },
-        steps: {
-          work: () => {
-            executed = true;
-            return 'a';
-          },
-        },
-      });
+      const watched = await watchedWorker(store);
       await new Promise((resolve) => setTimeout(resolve, 150));
-      await worker.idle();
-      expect(executed).toBe(false);
+      await watched.worker.idle();
+      expect(watched.executed()).toBe(false);
       // Never begun: its step reads as in a run cancelled before it began in-process.
       expect(await app.runs.get(run.id)).toMatchObject({
         status: 'CANCELLED',
@@ -414,8 +421,7 @@ export function describeWorkers(name: string, options: WorkerContractOptions): v
 
     it('a client with no worker on its store: the wait fails NO_WORKER after noWorkerMs; the run stays enqueued', async () => {
       const store = await open();
-      const client = weft({ store, worker: false, noWorkerMs: 50, steps: refuse });
-      const { app, workflow } = await workflowOf(client, [['a', 'work']]);
+      const { app, workflow } = await clientWith(store, [['a', 'work']], { noWorkerMs: 50 });
       const error = await app.runs.run(workflow.id).catch((e: unknown) => e);
       expect(error).toMatchObject({ code: 'NO_WORKER', retryable: true });
       const runId = (error as { details: { run_id: string; waited_ms: number } }).details.run_id;
@@ -438,8 +444,7 @@ export function describeWorkers(name: string, options: WorkerContractOptions): v
 
     it('a client whose workers are busy keeps waiting past noWorkerMs (no NO_WORKER)', async () => {
       const store = await open();
-      const client = weft({ store, worker: false, noWorkerMs: 50, steps: refuse });
-      const { app, workflow } = await workflowOf(client, [['a', 'hold']]);
+      const { app, workflow } = await clientWith(store, [['a', 'hold']], { noWorkerMs: 50 });
       const gate = resolvers<void>();
       let started = 0;
       weft({
@@ -465,11 +470,7 @@ export function describeWorkers(name: string, options: WorkerContractOptions): v
     it("cancel from a client stops a handler that ignores the abort, at the worker's cancel grace", async () => {
       const store = await open();
       // The client waits for the worker up to its own grace + 1 s; the worker abandons the step at its 100 ms.
-      const client = weft({ store, worker: false, steps: refuse, limits: { cancelGraceMs: 5_000 } });
-      const { app, workflow } = await workflowOf(client, [
-        ['a', 'hold'],
-        ['b', 'work'],
-      ]);
+      const { app, workflow } = await cancellingClient(store, 5_000);
       const started = resolvers<void>();
       let aborted = false;
       let ranB = false;
@@ -506,8 +507,7 @@ export function describeWorkers(name: string, options: WorkerContractOptions): v
 
     it('cancel of a run whose process does not listen ends the row itself after the cancel grace + 1 s', async () => {
       const store = await open();
-      const client = weft({ store, worker: false, steps: refuse, limits: { cancelGraceMs: 100 } });
-      const { app, workflow } = await workflowOf(client, [['a', 'hold']]);
+      const { app, workflow } = await clientWith(store, [['a', 'hold']], { limits: { cancelGraceMs: 100 } });
       const started = resolvers<void>();
       // A Weft that executes its own runs but is no worker: it does not listen for run.cancel.
       const owner = weft({
@@ -536,8 +536,7 @@ export function describeWorkers(name: string, options: WorkerContractOptions): v
     it('a worker that dies has its run taken over by another after the lease, from its journal', async () => {
       const LEASE = { leaseMs: 1_500, heartbeatMs: 100 };
       const store = await open();
-      const client = weft({ store, worker: false, steps: refuse });
-      const { app, workflow } = await workflowOf(client, [
+      const { app, workflow } = await clientWith(store, [
         ['a', 'work'],
         ['hold', 'hold'],
         ['c', 'work'],

@@ -186,39 +186,37 @@ export function assembleRun(row: RunRow, records: Record<string, StepRecord>): R
   return assembleInto({ ...row }, records);
 }
 
+/**
+ * The record of a step that has none: PENDING while the run is live; once it ended, SKIPPED
+ * (`run_stopped`) with the run's end as its own. The keys in the order of a written record.
+ */
+function placeholderRecord(
+  step: { type: string; key: string },
+  ended: boolean,
+  endedAt: string | null,
+): StepRecord {
+  const record: StepRecord = {
+    status: ended ? 'SKIPPED' : 'PENDING',
+    type: step.type,
+    key: step.key,
+    output: null,
+    logs: [],
+    calls: [],
+    start: null,
+    end: ended ? endedAt : null,
+    error: null,
+    attempts: 0,
+  };
+  if (ended) record.skip_reason = 'run_stopped';
+  return record;
+}
+
 /** `assembleRun` on a row object of the caller's own, which becomes the record (no copy of its fields). */
 export function assembleInto(row: RunRow, records: Record<string, StepRecord>): RunRecord {
   const output: Record<string, StepRecord> = {};
   const ended = !isLiveStatus(row.status);
   for (const step of runnableSteps(row.workflow_version ?? row.workflow_version_draft)) {
-    output[step.key] =
-      records[step.key] ??
-      (ended
-        ? {
-            status: 'SKIPPED',
-            type: step.type,
-            key: step.key,
-            output: null,
-            logs: [],
-            calls: [],
-            start: null,
-            end: row.ended_at,
-            error: null,
-            attempts: 0,
-            skip_reason: 'run_stopped',
-          }
-        : {
-            status: 'PENDING',
-            type: step.type,
-            key: step.key,
-            output: null,
-            logs: [],
-            calls: [],
-            start: null,
-            end: null,
-            error: null,
-            attempts: 0,
-          });
+    output[step.key] = records[step.key] ?? placeholderRecord(step, ended, row.ended_at);
   }
   for (const [key, record] of Object.entries(records)) if (!(key in output)) output[key] = record;
   const run = row as RunRecord;
