@@ -7,7 +7,7 @@ import type { RunHandle } from '../run/handle.js';
 import { normalizeRetention } from '../run/retention.js';
 import type { Retention, RunOrigin, StepRecord } from '../run/types.js';
 import type { RunRecord, RunRow, Workflow } from '../store/types.js';
-import { loadRun, type Target } from './access.js';
+import { assembleRun, loadRun, type Target } from './access.js';
 import type { RegistryContext } from './context.js';
 import { archived } from './errors.js';
 import { followSignal } from './signal-cancel.js';
@@ -105,7 +105,7 @@ async function enqueueRun(
   // when the run begins, in case the row was written by something else.
   if (spec.checkInput) assertValidInput(target.document, spec.input);
   const now = ctx.now();
-  await ctx.store.insertRun({
+  const row: RunRow = {
     id,
     result: null,
     input: spec.input ?? {},
@@ -129,13 +129,17 @@ async function enqueueRun(
     updated_at: now,
     replay_of: spec.replay_of ?? null,
     purged_at: null,
-  });
+  };
+  await ctx.store.insertRun(row);
   const { signal } = spec;
   // Aborting the signal cancels the run wherever it is (signal-cancel.ts): followed while the call waits,
   // or, in the background, until the run has ended.
   if (spec.background !== true) return waitRun(ctx, id, signal);
   if (signal !== undefined) followSignal(ctx, id, signal);
-  return (await loadRun(ctx, id))!;
+  // The run as enqueued (PENDING, its steps PENDING), not read back: a worker woken by the insert may
+  // already have claimed it, and the answer would then depend on who was faster. A copy: the caller's
+  // input and the document must not be shared with what it gets back.
+  return assembleRun(structuredClone(row), {});
 }
 
 /**
