@@ -7,7 +7,7 @@ import type { RunHandle } from '../run/handle.js';
 import { normalizeRetention } from '../run/retention.js';
 import type { Retention, RunOrigin, StepRecord } from '../run/types.js';
 import type { RunRecord, RunRow, Workflow } from '../store/types.js';
-import { assembleRun, loadRun, type Target } from './access.js';
+import { assembleInto, loadRun, type Target } from './access.js';
 import type { RegistryContext } from './context.js';
 import { archived } from './errors.js';
 import { followSignal } from './signal-cancel.js';
@@ -139,7 +139,7 @@ async function enqueueRun(
   // The run as enqueued (PENDING, its steps PENDING), not read back: a worker woken by the insert may
   // already have claimed it, and the answer would then depend on who was faster. A copy: the caller's
   // input and the document must not be shared with what it gets back.
-  return assembleRun(structuredClone(row), {});
+  return assembleInto(structuredClone(row), {});
 }
 
 /**
