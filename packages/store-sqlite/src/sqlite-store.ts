@@ -77,6 +77,7 @@ import {
   refused,
   runNotFoundInStore,
   type StorePresence,
+  storedJson,
   type TestPatch,
   type TestQuery,
   type VersionQuery,
@@ -173,24 +174,6 @@ const RETRYABLE_SQLITE = new Set([
   'SQLITE_BUSY_SNAPSHOT',
   'SQLITE_BUSY_RECOVERY',
 ]);
-
-/**
- * JSON text of frozen values by object: a pinned document is one frozen object shared by every run of its
- * version, so it is serialised once, not per run. Frozen means immutable, as in the memory store (which
- * shares frozen values instead of copying them): Weft deep-freezes what it freezes.
- */
-const frozenJson = new WeakMap<object, string>();
-
-function toJson(value: unknown): string | null {
-  if (value === undefined) return null;
-  if (value === null || typeof value !== 'object' || !Object.isFrozen(value)) return JSON.stringify(value);
-  let text = frozenJson.get(value);
-  if (text === undefined) {
-    text = JSON.stringify(value);
-    frozenJson.set(value, text);
-  }
-  return text;
-}
 
 function fromJson(text: unknown): unknown {
   return typeof text === 'string' ? JSON.parse(text) : null;
@@ -742,7 +725,7 @@ export class SqliteStore implements WeftStore, StorePresence, FrozenWorkflowRead
     const values: SqlValue[] = new Array(RUN_FIELDS.length + 3);
     for (let i = 0; i < RUN_FIELDS.length; i++) {
       const value = (run as unknown as Row)[RUN_FIELDS[i]!];
-      values[i] = RUN_FIELD_IS_JSON[i] ? toJson(value) : ((value ?? null) as SqlValue);
+      values[i] = RUN_FIELD_IS_JSON[i] ? storedJson(value) : ((value ?? null) as SqlValue);
     }
     values[RUN_FIELDS.length] = preserveOf(run.retention);
     values[RUN_FIELDS.length + 1] = owned ? grant.owner_id : null;
@@ -785,7 +768,7 @@ export class SqliteStore implements WeftStore, StorePresence, FrozenWorkflowRead
         throw invalidArgument(`patch.${field}`, `one of the run fields ${[...PATCHABLE].join(', ')}`, value);
       }
       columns.push(field);
-      params.push(JSON_COLUMNS.has(field) ? toJson(value) : value);
+      params.push(JSON_COLUMNS.has(field) ? storedJson(value) : value);
     }
     if (patch.retention !== undefined) {
       columns.push('preserve');

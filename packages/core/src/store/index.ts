@@ -65,6 +65,7 @@ export { PURGED_MESSAGE, purgeRunRow, purgeStepRecord } from './purge.js';
 export type { IndexPageOptions } from './sorted-index.js';
 export { SortedIndex } from './sorted-index.js';
 export type { RunCondition, WeftStore } from './store.js';
+export { storedJson } from './stored-json.js';
 export type {
   ApiKeyRecord,
   AppVariable,
