@@ -53,6 +53,7 @@ import {
   type ExpectationPatch,
   type ExpectationQuery,
   entryData,
+  type FrozenWorkflowReads,
   insertedLease,
   isLiveStatus,
   type JournalAppend,
@@ -89,6 +90,7 @@ import {
 } from '@weft/core/store';
 import type pg from 'pg';
 import { closedError, storeError } from './errors.js';
+import { FrozenWorkflows } from './frozen-workflows.js';
 import {
   type AppendPart,
   appendStatement,
@@ -160,7 +162,9 @@ interface PlannedAppend {
  */
 const GROUP_BEGIN = "BEGIN; SELECT set_config('weft.notices_after_commit', 'on', true)";
 
-export class PostgresStore implements WeftStore, StoreNotices, StorePresence, ClaimsWithRows {
+export class PostgresStore
+  implements WeftStore, StoreNotices, StorePresence, ClaimsWithRows, FrozenWorkflowReads
+{
   /** The schema that holds the store's tables. */
   readonly schema: string;
   readonly #pool: pg.Pool;
@@ -173,6 +177,8 @@ export class PostgresStore implements WeftStore, StoreNotices, StorePresence, Cl
   readonly #names = new Map<string, string>();
   /** Parsed, frozen published versions by id: immutable, so safe to share (bounded). */
   readonly #versions = new Map<string, PublishedVersion>();
+  /** getFrozenWorkflow's workflows, with the stored text each was parsed from (bounded). */
+  readonly #frozen = new FrozenWorkflows();
   readonly #hub = new NoticeHub();
   readonly #listener: Listener;
   /** Errors of idle pooled connections (a restart of the server): without a listener they would crash the process. */
@@ -347,6 +353,27 @@ export class PostgresStore implements WeftStore, StoreNotices, StorePresence, Cl
     return this.#do('getWorkflow', async () => {
       const row = await this.#row(this.#pool, `SELECT body FROM ${this.#t('workflows')} WHERE id = $1`, [id]);
       return row === undefined ? null : (JSON.parse(row.body as string) as Workflow);
+    });
+  }
+
+  async getFrozenWorkflow(id: string): Promise<Workflow | null> {
+    return this.#do('getFrozenWorkflow', async () => {
+      const candidate = this.#frozen.candidate(id);
+      // Another process may have changed the workflow since the entry was read: PostgreSQL compares the
+      // stored text in full with the entry's (byte-wise: COLLATE "C") and sends the text back only when
+      // it differs; NULL (body is NOT NULL) means the same. With no entry, $2 is NULL: the text comes back.
+      const row = await this.#row(
+        this.#pool,
+        `SELECT CASE WHEN body COLLATE "C" = $2::text THEN NULL ELSE body END AS body
+         FROM ${this.#t('workflows')} WHERE id = $1`,
+        [id, candidate?.body ?? null],
+      );
+      if (row === undefined) {
+        this.#frozen.delete(id);
+        return null;
+      }
+      const body = row.body as string | null;
+      return body === null ? this.#frozen.same(id, candidate!) : this.#frozen.stored(id, body);
     });
   }
 

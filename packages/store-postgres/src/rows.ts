@@ -11,6 +11,7 @@ import {
   type RunLease,
   type RunPatch,
   type RunRow,
+  storedJson,
 } from '@weft/core/store';
 import { corruptRow, type PackedSource, unpack } from './packed.js';
 
@@ -63,10 +64,6 @@ export const RUN_COLUMNS = RUN_FIELDS.join(', ');
 export const LEASE_COLUMNS =
   'r.id AS run_id, r.status, l.owner_id, l.lease_until, coalesce(l.journal_seq, r.journal_seq) AS journal_seq';
 
-export function toJson(value: unknown): string | null {
-  return value === undefined ? null : JSON.stringify(value);
-}
-
 function fromJson(text: unknown): unknown {
   return typeof text === 'string' ? JSON.parse(text) : null;
 }
@@ -93,7 +90,7 @@ export function leaseOf(row: Row): RunLease {
 
 /** A run column's value for a field of a row or patch. */
 export function columnValue(field: string, value: unknown): unknown {
-  return JSON_COLUMNS.has(field) ? toJson(value) : (value ?? null);
+  return JSON_COLUMNS.has(field) ? storedJson(value) : (value ?? null);
 }
 
 export function preserveOf(retention: unknown): boolean {
