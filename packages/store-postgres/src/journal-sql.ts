@@ -212,27 +212,6 @@ export function bulkAppendStatement(s: string, parts: readonly AppendPart[]): St
   const col = <T>(f: (part: AppendPart, i: number) => T): T[] => parts.map(f);
   const masks = BULK_PATCH_FIELDS.map((field) => col((p) => p.batch.run?.[field] !== undefined));
   const values = BULK_PATCH_FIELDS.map((field) => col((p) => columnValue(field, p.batch.run?.[field])));
-  // The entries and records (the long texts) go in one bytea (text-blob.ts); rows name them by index.
-  const blob = new TextBlob();
-  const entries: { part: number[]; last: number[]; first: number[]; text: number[] } = {
-    part: [],
-    last: [],
-    first: [],
-    text: [],
-  };
-  const steps: { part: number[]; text: number[] } = { part: [], text: [] };
-  parts.forEach((p, i) => {
-    if (p.rows.seqs.length > 0) {
-      entries.part.push(i);
-      entries.last.push(p.rows.seqs[p.rows.seqs.length - 1]!);
-      entries.first.push(p.rows.seqs[0]!);
-      entries.text.push(blob.addBytes(pack(packEntries(p.rows))));
-    }
-    if (p.rows.keys.length > 0) {
-      steps.part.push(i);
-      steps.text.push(blob.addBytes(pack(packRecords(p.rows.keys, p.rows.bodies))));
-    }
-  });
   const params = new Params();
   const partIndexes = `${params.add(col((_, i) => i))}::int[]`;
   const runIds = `${params.add(col((p) => p.runId))}::text[]`;
@@ -262,7 +241,6 @@ export function bulkAppendStatement(s: string, parts: readonly AppendPart[]): St
     ...BULK_PATCH_FIELDS.map((f) => `has_${f}`),
     ...BULK_PATCH_FIELDS.map((f) => `new_${f}`),
   ];
-  const bytes = `${params.add(blob.bytes())}::bytea`;
   const set = [
     'journal_seq = coalesce(i.last, r.journal_seq)',
     'preserve = CASE WHEN i.has_retention THEN i.preserve ELSE r.preserve END',
@@ -292,24 +270,14 @@ export function bulkAppendStatement(s: string, parts: readonly AppendPart[]): St
     ), moved AS (
       UPDATE ${s}.run_leases AS l SET journal_seq = coalesce(ok.last, l.journal_seq), lease_until = coalesce(ok.lease, l.lease_until)
       FROM ok WHERE l.run_id = ok.run_id AND NOT ok.ends AND (ok.last IS NOT NULL OR ok.lease IS NOT NULL)
-    ), entries AS (
-      INSERT INTO ${s}.journal_batches (run_id, last_seq, first_seq, packed)
-      SELECT run.run_id, e.last, e.first, ${bytesSql(bytes, 'e.off', 'e.len')}
-      FROM unnest(${params.add(entries.part)}::int[], ${params.add(entries.last)}::int[], ${params.add(entries.first)}::int[], ${params.add(pick(blob.offsets, entries.text))}::int[], ${params.add(pick(blob.lengths, entries.text))}::int[]) AS e(part, last, first, off, len)
-      JOIN run ON run.part = e.part
-    ), steps AS (
-      INSERT INTO ${s}.step_batches (run_id, packed)
-      SELECT run.run_id, ${bytesSql(bytes, 't.off', 't.len')}
-      FROM unnest(${params.add(steps.part)}::int[], ${params.add(pick(blob.offsets, steps.text))}::int[], ${params.add(pick(blob.lengths, steps.text))}::int[]) AS t(part, off, len)
-      JOIN run ON run.part = t.part
-    )
+    ), ${batchInserts(
+      s,
+      params,
+      packBatches(parts, (_, i) => i),
+      BY_PART,
+    )}
     SELECT * FROM run`;
   return { text, values: params.values };
-}
-
-/** `values` at `indexes`. */
-function pick(values: readonly number[], indexes: readonly number[]): number[] {
-  return indexes.map((i) => values[i]!);
 }
 
 /** Whether a new run's first append can be in a bulk insert (a patch of RunPatch fields only). */
@@ -344,27 +312,6 @@ export function bulkInsertStatement(s: string, parts: readonly AppendPart[]): St
   ];
   const columns = [...RUN_FIELDS, 'preserve', 'owner_id', 'lease_until', 'journal_seq'];
   const runColumns = columns.filter((c) => c !== 'owner_id' && c !== 'lease_until');
-  const blob = new TextBlob();
-  const entries = {
-    run: [] as string[],
-    last: [] as number[],
-    first: [] as number[],
-    text: [] as number[],
-  };
-  const steps = { run: [] as string[], text: [] as number[] };
-  for (const p of parts) {
-    if (p.rows.seqs.length > 0) {
-      entries.run.push(p.runId);
-      entries.last.push(p.rows.seqs[p.rows.seqs.length - 1]!);
-      entries.first.push(p.rows.seqs[0]!);
-      entries.text.push(blob.addBytes(pack(packEntries(p.rows))));
-    }
-    if (p.rows.keys.length > 0) {
-      steps.run.push(p.runId);
-      steps.text.push(blob.addBytes(pack(packRecords(p.rows.keys, p.rows.bodies))));
-    }
-  }
-  const bytes = `${params.add(blob.bytes())}::bytea`;
   // The live runs inserted get their lease row (migration 5); owner_id is NULL for an ended one.
   const text = `WITH u AS (
       SELECT * FROM unnest(${input.join(', ')}) AS u(${columns.join(', ')})
@@ -378,17 +325,95 @@ export function bulkInsertStatement(s: string, parts: readonly AppendPart[]): St
     ), leases AS (
       INSERT INTO ${s}.run_leases (run_id, owner_id, lease_until, journal_seq)
       SELECT run_id, owner_id, lease_until, journal_seq FROM run WHERE status IN ('PENDING', 'RUNNING')
-    ), entries AS (
-      INSERT INTO ${s}.journal_batches (run_id, last_seq, first_seq, packed)
-      SELECT e.run_id, e.last, e.first, ${bytesSql(bytes, 'e.off', 'e.len')}
-      FROM unnest(${params.add(entries.run)}::text[], ${params.add(entries.last)}::int[], ${params.add(entries.first)}::int[], ${params.add(pick(blob.offsets, entries.text))}::int[], ${params.add(pick(blob.lengths, entries.text))}::int[]) AS e(run_id, last, first, off, len)
-      WHERE e.run_id IN (SELECT run_id FROM run)
-    ), steps AS (
-      INSERT INTO ${s}.step_batches (run_id, packed)
-      SELECT t.run_id, ${bytesSql(bytes, 't.off', 't.len')}
-      FROM unnest(${params.add(steps.run)}::text[], ${params.add(pick(blob.offsets, steps.text))}::int[], ${params.add(pick(blob.lengths, steps.text))}::int[]) AS t(run_id, off, len)
-      WHERE t.run_id IN (SELECT run_id FROM run)
-    )
+    ), ${batchInserts(
+      s,
+      params,
+      packBatches(parts, (p) => p.runId),
+      BY_RUN_ID,
+    )}
     SELECT * FROM run`;
   return { text, values: params.values };
+}
+
+/**
+ * The long values of a bulk statement: each part's entries and its step records, packed (packed.ts), one
+ * after another in ONE bytea (text-blob.ts), and the rows that name them — the part's `key` (its index in
+ * the statement, or its run id), the entries' seqs, the bytes' offset and length. Parts without entries
+ * (or records) have no row.
+ */
+interface PackedBatches<K> {
+  bytes: Buffer;
+  entries: { key: K[]; last: number[]; first: number[]; off: number[]; len: number[] };
+  steps: { key: K[]; off: number[]; len: number[] };
+}
+
+function packBatches<K>(
+  parts: readonly AppendPart[],
+  key: (part: AppendPart, i: number) => K,
+): PackedBatches<K> {
+  const blob = new TextBlob();
+  const entries: PackedBatches<K>['entries'] = { key: [], last: [], first: [], off: [], len: [] };
+  const steps: PackedBatches<K>['steps'] = { key: [], off: [], len: [] };
+  parts.forEach((part, i) => {
+    const { seqs, keys, bodies } = part.rows;
+    if (seqs.length > 0) {
+      const at = blob.addBytes(pack(packEntries(part.rows)));
+      entries.key.push(key(part, i));
+      entries.last.push(seqs[seqs.length - 1]!);
+      entries.first.push(seqs[0]!);
+      entries.off.push(blob.offsets[at]!);
+      entries.len.push(blob.lengths[at]!);
+    }
+    if (keys.length > 0) {
+      const at = blob.addBytes(pack(packRecords(keys, bodies)));
+      steps.key.push(key(part, i));
+      steps.off.push(blob.offsets[at]!);
+      steps.len.push(blob.lengths[at]!);
+    }
+  });
+  return { bytes: blob.bytes(), entries, steps };
+}
+
+/**
+ * How a bulk statement's entry and record rows find their run among those its `run` CTE wrote: by the
+ * part's index (appends: `run` returns `part`), or by the run id (inserts).
+ */
+interface BatchKey {
+  column: 'part' | 'run_id';
+  type: 'int' | 'text';
+  /** The run id of a row of alias `a`. */
+  runId: (a: string) => string;
+  /** What keeps the rows of alias `a` whose run `run` wrote. */
+  match: (a: string) => string;
+}
+
+const BY_PART: BatchKey = {
+  column: 'part',
+  type: 'int',
+  runId: () => 'run.run_id',
+  match: (a) => `JOIN run ON run.part = ${a}.part`,
+};
+
+const BY_RUN_ID: BatchKey = {
+  column: 'run_id',
+  type: 'text',
+  runId: (a) => `${a}.run_id`,
+  match: (a) => `WHERE ${a}.run_id IN (SELECT run_id FROM run)`,
+};
+
+/** The CTEs `entries` and `steps` of a bulk statement: its parts' rows of journal_batches and step_batches. */
+function batchInserts(s: string, params: Params, packed: PackedBatches<unknown>, by: BatchKey): string {
+  const bytes = `${params.add(packed.bytes)}::bytea`;
+  const { entries, steps } = packed;
+  return `entries AS (
+      INSERT INTO ${s}.journal_batches (run_id, last_seq, first_seq, packed)
+      SELECT ${by.runId('e')}, e.last, e.first, ${bytesSql(bytes, 'e.off', 'e.len')}
+      FROM unnest(${params.add(entries.key)}::${by.type}[], ${params.add(entries.last)}::int[], ${params.add(entries.first)}::int[], ${params.add(entries.off)}::int[], ${params.add(entries.len)}::int[]) AS e(${by.column}, last, first, off, len)
+      ${by.match('e')}
+    ), steps AS (
+      INSERT INTO ${s}.step_batches (run_id, packed)
+      SELECT ${by.runId('t')}, ${bytesSql(bytes, 't.off', 't.len')}
+      FROM unnest(${params.add(steps.key)}::${by.type}[], ${params.add(steps.off)}::int[], ${params.add(steps.len)}::int[]) AS t(${by.column}, off, len)
+      ${by.match('t')}
+    )`;
 }
