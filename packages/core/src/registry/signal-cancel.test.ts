@@ -8,6 +8,7 @@ import { getEventListeners, setMaxListeners } from 'node:events';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ERROR_CODES, WeftError } from '../errors.js';
+import { MAX_CANCEL_REASON_LENGTH } from '../run/cancel-reason.js';
 import type { StepContext } from '../steps/types.js';
 import { MemoryStore } from '../store/memory.js';
 import type { WeftStore } from '../store/store.js';
@@ -124,6 +125,8 @@ describe('a client-only Weft honours `signal`', () => {
     controller.abort('enough');
     const run = await waiting;
     expect(run.status).toBe('CANCELLED');
+    // The caller's reason, recorded by the worker that stopped it.
+    expect(run.error).toEqual({ code: 'CANCELLED', message: 'enough' });
     expect(held.aborted()).toBe(true);
     expect(held.ranB()).toBe(false);
     expect(run).toEqual(await app.runs.get(run.id));
@@ -232,7 +235,8 @@ describe('a client-only Weft honours `signal`', () => {
     // Ended by a write of its row (nobody executed it): its steps read as in-process, never begun.
     expect(shape(run)).toEqual({
       status: 'CANCELLED',
-      error: null,
+      // The reason an abort without one gives (a DOMException's message), as in-process.
+      error: { code: 'CANCELLED', message: 'This operation was aborted' },
       result: null,
       started: false,
       steps: { a: ['SKIPPED', 'run_stopped'], b: ['SKIPPED', 'run_stopped'] },
@@ -408,6 +412,132 @@ describe('signalReason', () => {
     expect(signalReason(AbortSignal.abort(42))).toBe('Cancelled by the caller.');
     const long = signalReason(AbortSignal.abort('x'.repeat(5_000)));
     expect(long).toHaveLength(MAX_SIGNAL_REASON_LENGTH);
+  });
+
+  it('hostile reasons (throwing getters and traps, a message that is no string, no Error) give the default, never a throw', () => {
+    // No reason at all: the DOMException AbortSignal.abort() makes (an Error), as in-process.
+    expect(signalReason(AbortSignal.abort())).toBe('This operation was aborted');
+    const throwingMessage = new Error('x');
+    Object.defineProperty(throwingMessage, 'message', {
+      get() {
+        throw new Error('gotcha');
+      },
+    });
+    const objectMessage = Object.assign(new Error('x'), { message: { not: 'a string' } });
+    const trap = new Proxy(
+      {},
+      {
+        getPrototypeOf() {
+          throw new Error('trap');
+        },
+      },
+    );
+    for (const reason of [
+      throwingMessage,
+      objectMessage,
+      trap,
+      null,
+      Symbol('s'),
+      10n,
+      { message: 'no Error' },
+    ]) {
+      expect(signalReason(AbortSignal.abort(reason))).toBe('Cancelled by the caller.');
+    }
+  });
+});
+
+describe("the caller's reason is the run's recorded reason, wherever the run executes", () => {
+  async function setup() {
+    const store = new MemoryStore();
+    const held = holdingWorker(store);
+    const { app, workflow } = await clientOf(store, { noWorkerMs: Number.POSITIVE_INFINITY });
+    return { store, held, app, workflow };
+  }
+
+  it('runs.cancel of a run a worker executes: the worker records the caller’s reason (error, journal)', async () => {
+    const { store, held, app, workflow } = await setup();
+    const run = await app.runs.run(workflow.id, { background: true });
+    await held.started;
+    const cancelled = await app.runs.cancel(run.id, 'Superseded by run 42.');
+    expect(cancelled).toMatchObject({
+      status: 'CANCELLED',
+      error: { code: 'CANCELLED', message: 'Superseded by run 42.' },
+      output: { a: { status: 'CANCELLED' } },
+    });
+    const journal = await store.loadJournal(run.id);
+    expect(journal.find((e) => e.type === 'cancel.requested')).toMatchObject({
+      reason: 'Superseded by run 42.',
+    });
+    expect(await app.runs.get(run.id)).toEqual(cancelled);
+  });
+
+  it('runs.cancel of a run still pending (nobody holds it): the row records the caller’s reason', async () => {
+    const store = new MemoryStore();
+    const { app, workflow } = await clientOf(store);
+    const run = await app.runs.run(workflow.id, { background: true });
+    const cancelled = await app.runs.cancel(run.id, 'Not needed any more.');
+    expect(cancelled).toMatchObject({
+      status: 'CANCELLED',
+      started_at: null,
+      error: { code: 'CANCELLED', message: 'Not needed any more.' },
+    });
+    // Without a reason: the registry's default, the same as in a process that executes the run.
+    const other = await app.runs.run(workflow.id, { background: true });
+    expect((await app.runs.cancel(other.id)).error).toEqual({
+      code: 'CANCELLED',
+      message: 'Cancelled through the registry.',
+    });
+  });
+
+  it('a reason is bounded (1,000 characters, cut with …) and must be a string (INVALID_ARGUMENT)', async () => {
+    const { held, app, workflow } = await setup();
+    const run = await app.runs.run(workflow.id, { background: true });
+    await held.started;
+    await expect(app.runs.cancel(run.id, { evil: true } as never)).rejects.toMatchObject({
+      code: 'INVALID_ARGUMENT',
+      details: { parameter: 'reason' },
+    });
+    expect((await app.runs.get(run.id)).status).not.toBe('CANCELLED');
+    const cancelled = await app.runs.cancel(run.id, '€'.repeat(2_000));
+    expect(cancelled.error!.message).toBe(`${'€'.repeat(MAX_CANCEL_REASON_LENGTH - 1)}…`);
+  });
+
+  it('in-process (no worker split): the same reason, the same bound', async () => {
+    const local = weft({ steps: { hold: holdingWorkerStep(), work: () => 'b' } });
+    const app = local.app('app_1');
+    const workflow = await app.workflows.create({ name: 'w', draft: twoSteps('hold') as never });
+    const run = await app.runs.run(workflow.id, { version: 'draft', background: true });
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const cancelled = await app.runs.cancel(run.id, 'x'.repeat(5_000));
+    expect(cancelled.error).toEqual({ code: 'CANCELLED', message: `${'x'.repeat(999)}…` });
+    const aborted = await local.engine.start(twoSteps('hold') as never, {
+      signal: AbortSignal.abort(new Error('caller left')),
+    }).done;
+    expect(aborted.error).toEqual({ code: 'CANCELLED', message: 'caller left' });
+  });
+
+  it('property: whatever a signal’s reason, client and in-process record the same bounded reason', async () => {
+    const { app, workflow } = await setup();
+    const local = weft({ steps: { hold: holdingWorkerStep(), work: () => 'b' } });
+    await fc.assert(
+      fc.asyncProperty(
+        fc.oneof(
+          fc.string({ maxLength: 1_200 }),
+          fc.string({ maxLength: 1_200 }).map((m) => new Error(m)),
+          fc.anything(),
+        ),
+        async (reason) => {
+          const run = await app.runs.run(workflow.id, { signal: AbortSignal.abort(reason) });
+          const expected = await local.engine.start(twoSteps('hold') as never, {
+            signal: AbortSignal.abort(reason),
+          }).done;
+          expect(run.error).toEqual(expected.error);
+          expect(run.error!.code).toBe('CANCELLED');
+          expect(run.error!.message.length).toBeLessThanOrEqual(MAX_CANCEL_REASON_LENGTH);
+        },
+      ),
+      { numRuns: fcRuns(30) },
+    );
   });
 });
 
