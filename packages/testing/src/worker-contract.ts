@@ -481,6 +481,27 @@ export function describeWorkers(name: string, options: WorkerContractOptions): v
       expect(await app.runs.wait(runId)).toMatchObject({ status: 'COMPLETED', result: 'a' });
     });
 
+    it("after NO_WORKER a foreground call's signal still cancels the run it enqueued, with the caller's reason", async () => {
+      const store = await open();
+      const { app, workflow } = await clientWith(store, [['a', 'work']], { noWorkerMs: 50 });
+      const controller = new AbortController();
+      const error = await app.runs.run(workflow.id, { signal: controller.signal }).catch((e: unknown) => e);
+      expect(error).toMatchObject({ code: 'NO_WORKER', details: { signal_followed: true } });
+      const runId = (error as { details: { run_id: string } }).details.run_id;
+      expect(await app.runs.get(runId)).toMatchObject({ status: 'PENDING' });
+      controller.abort('Gave up waiting.');
+      await until(async () => (await app.runs.get(runId)).status === 'CANCELLED', 'the run to be cancelled');
+      expect(await app.runs.get(runId)).toMatchObject({
+        started_at: null,
+        error: { code: 'CANCELLED', message: 'Gave up waiting.' },
+      });
+      // A worker that comes later never executes it.
+      const watched = await watchedWorker(store);
+      await new Promise((resolve) => setTimeout(resolve, 150));
+      await watched.worker.idle();
+      expect(watched.executed()).toBe(false);
+    });
+
     it('a client whose workers are busy keeps waiting past noWorkerMs (no NO_WORKER)', async () => {
       const store = await open();
       const { app, workflow } = await clientWith(store, [['a', 'hold']], { noWorkerMs: 50 });

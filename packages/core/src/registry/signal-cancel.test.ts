@@ -405,6 +405,60 @@ describe('a client-only Weft honours `signal`', () => {
   });
 });
 
+describe('after NO_WORKER, a foreground call’s signal still cancels the run', () => {
+  it('the error names the run, which stays PENDING; a later abort cancels it with the caller’s reason', async () => {
+    const store = new MemoryStore();
+    const { app, workflow } = await clientOf(store, { noWorkerMs: 50 });
+    const controller = new AbortController();
+    const error = await app.runs.run(workflow.id, { signal: controller.signal }).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'NO_WORKER', retryable: true, details: { signal_followed: true } });
+    const runId = (error as WeftError).details!.run_id as string;
+    expect((error as WeftError).message).toContain(runId);
+    expect((error as WeftError).message).toContain('The signal given with the call still cancels it');
+    expect((await app.runs.get(runId)).status).toBe('PENDING');
+    expect(listeners(controller.signal)).toBe(1);
+    controller.abort('Gave up waiting.');
+    await until(async () => (await app.runs.get(runId)).status === 'CANCELLED', 'the run to be cancelled');
+    expect((await app.runs.get(runId)).error).toEqual({ code: 'CANCELLED', message: 'Gave up waiting.' });
+    await until(() => listeners(controller.signal) === 0, 'the listener to go');
+    // A worker that comes later finds nothing to run.
+    const held = holdingWorker(store);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(held.aborted()).toBe(false);
+  });
+
+  it('the signal is let go once a worker that came later has ended the run, or when the Weft closes', async () => {
+    const store = new MemoryStore();
+    const { client, app, workflow } = await clientOf(store, { noWorkerMs: 50 });
+    const first = new AbortController();
+    const error = await app.runs.run(workflow.id, { signal: first.signal }).catch((e: unknown) => e);
+    const runId = (error as WeftError).details!.run_id as string;
+    const second = new AbortController();
+    await expect(app.runs.run(workflow.id, { signal: second.signal })).rejects.toMatchObject({
+      code: 'NO_WORKER',
+    });
+    expect(listeners(first.signal)).toBe(1);
+    expect(listeners(second.signal)).toBe(1);
+    // A worker whose steps complete: the first run ends COMPLETED and its signal is let go.
+    weft({ store, worker: { concurrency: 1, pollMs: 20 }, steps: { hold: () => 'a', work: () => 'b' } });
+    expect(await app.runs.wait(runId)).toMatchObject({ status: 'COMPLETED' });
+    await until(() => listeners(first.signal) === 0, 'the first listener to go');
+    first.abort(); // after the end: nothing happens
+    expect((await app.runs.get(runId)).status).toBe('COMPLETED');
+    await client.close();
+    await until(() => listeners(second.signal) === 0, 'the second listener to go');
+  });
+
+  it('without a signal the error says nothing of one', async () => {
+    const store = new MemoryStore();
+    const { app, workflow } = await clientOf(store, { noWorkerMs: 50 });
+    const error = (await app.runs.run(workflow.id).catch((e: unknown) => e)) as WeftError;
+    expect(error.code).toBe('NO_WORKER');
+    expect(error.details).not.toHaveProperty('signal_followed');
+    expect(error.message).not.toContain('signal');
+  });
+});
+
 describe('signalReason', () => {
   it('takes an Error’s message or a string, bounded; a default otherwise', () => {
     expect(signalReason(AbortSignal.abort(new Error('boom')))).toBe('boom');
