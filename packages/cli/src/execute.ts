@@ -7,6 +7,7 @@
  * the local execution; the summary is then the stored run (CANCELLED).
  */
 import type { Run, RunHandle, RunRecord, Weft, WeftEventName } from '@weft/core';
+import { ERROR_CODES, isWeftError } from '@weft/core';
 import { CliError, EXIT } from './errors.js';
 import { interruptHandler, onInterrupt } from './interrupt.js';
 import { colorsFor, writeLine } from './output.js';
@@ -165,6 +166,11 @@ export async function execute(o: ExecuteOptions): Promise<number> {
       run = await weft.app(started.app_id ?? '').runs.wait(started.id);
       cancelledElsewhere = run.status === 'CANCELLED' && local.status !== 'CANCELLED';
     }
+  } catch (error) {
+    // E.g. NO_WORKER: the run stays enqueued and the client follows its signal until the Weft closes.
+    // This process is done with it: stop following (else its timers would keep the process alive).
+    weft.close().catch(() => undefined);
+    throw noWorkerError(error) ?? error;
   } finally {
     removeListeners();
     engine.off('run.started', onStarted);
@@ -191,4 +197,18 @@ export async function execute(o: ExecuteOptions): Promise<number> {
     );
   }
   return run.status === 'COMPLETED' ? EXIT.OK : EXIT.FAILED;
+}
+
+/**
+ * NO_WORKER from `weft run --db postgres://…`: said in the CLI's terms (exit 1), with the run id and how
+ * to go on; null for any other error.
+ */
+function noWorkerError(error: unknown): CliError | null {
+  if (!isWeftError(error) || error.code !== ERROR_CODES.NO_WORKER) return null;
+  const runId = String(error.details?.run_id ?? '');
+  const waited = Number(error.details?.waited_ms ?? 0);
+  return new CliError(
+    `NO_WORKER: no worker claimed run ${runId} in ${waited} ms, and none is alive on this database. The run stays PENDING: start one (weft worker --db …) and it runs (see it with weft runs show ${runId} --db …), or cancel it (weft runs cancel ${runId} --db …).`,
+    { cause: error, exitCode: EXIT.FAILED },
+  );
 }

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { postgresStore } from '@weft/store-postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { adminPool, postgresUrl as server } from '../../store-postgres/src/test-support/db.js';
-import { start, tempDir, weft } from './helpers.js';
+import { spawnWeft, start, tempDir, weft } from './helpers.js';
 
 const TRIAGE = 'examples/support-triage/workflow.json';
 
@@ -96,6 +96,30 @@ describe.skipIf(server === null)('weft worker / weft run on PostgreSQL', () => {
       await store.close();
     }
     expect((await worker.done).code).toBe(0);
+  });
+
+  it('weft run --db postgres://… with no worker exits 1 with NO_WORKER (the run stays PENDING), and does not hang', async () => {
+    const store = postgresStore({ connectionString: url! });
+    try {
+      // A lease of 1 s: the client gives up after 1 s with no worker alive (noWorkerMs = the lease).
+      // A process of its own: a timer left running after the error would keep it from exiting.
+      const r = await spawnWeft(['run', TRIAGE, '--db', url!], { env: { WEFT_LEASE_MS: '1000' } });
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain('NO_WORKER: no worker claimed run');
+      expect(r.stderr).not.toContain('internal error');
+      const runId = /claimed run (\S+) in/.exec(r.stderr)?.[1];
+      expect(runId).toBeDefined();
+      expect(await store.getRun(runId!)).toMatchObject({ status: 'PENDING' });
+      // Not left behind for a worker that starts later, in this test's database: cancelled here.
+      const cancelled = await weft(['runs', 'cancel', runId!, '--db', url!, '--reason', 'test over']);
+      expect(cancelled.code).toBe(0);
+      expect(await store.getRun(runId!)).toMatchObject({
+        status: 'CANCELLED',
+        error: { code: 'CANCELLED', message: 'test over' },
+      });
+    } finally {
+      await store.close();
+    }
   });
 
   it('weft worker refuses a SQLite file (a worker shares a PostgreSQL database)', async () => {
