@@ -3,6 +3,7 @@ import { optionalString } from '../arguments.js';
 import { ERROR_CODES, type ErrorRecord, WeftError } from '../errors.js';
 import { boundCancelReason } from '../run/cancel-reason.js';
 import { computeRetentionDueAt } from '../run/retention.js';
+import { redact, resolveVariables } from '../run/variables.js';
 import type { RunStatus } from '../statuses.js';
 import { hasNotices } from '../store/notices.js';
 import type { RunRecord, RunRow } from '../store/types.js';
@@ -41,7 +42,7 @@ export async function cancelRun(ctx: RegistryContext, row: RunRow, reason?: stri
     return final;
   }
   if (ENDED.has(row.status)) throw notCancellable(row.id, row.status);
-  const error = cancelError(text);
+  const error = cancelError(await redactReason(ctx, row, text));
   const remote = await cancelRemote(ctx, row.id, error);
   if (remote !== null) {
     if (remote.status !== 'CANCELLED') throw notCancellable(row.id, remote.status);
@@ -65,6 +66,18 @@ export async function cancelRun(ctx: RegistryContext, row: RunRow, reason?: stri
     throw notCancellable(row.id, current?.status ?? 'unknown');
   }
   return (await loadRun(ctx, row.id))!;
+}
+
+/**
+ * The reason with the secrets of the run's app redacted, as the process executing a run redacts its
+ * error: a reason written on the row here (a request, or the end) reads as it would had the run been
+ * cancelled where it executes.
+ */
+async function redactReason(ctx: RegistryContext, row: RunRow, reason: string): Promise<string> {
+  const listed = await ctx.store.listVariables(row.workflow_app_id ?? row.app_id ?? '');
+  if (!listed.some((v) => v.secret)) return reason;
+  const { secrets } = resolveVariables(listed.map((v) => ({ key: v.key, value: v.value, secret: v.secret })));
+  return redact(reason, secrets);
 }
 
 /** What a cancelled run records as its error: the cancel's reason. */

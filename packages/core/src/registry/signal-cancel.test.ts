@@ -556,6 +556,27 @@ describe("the caller's reason is the run's recorded reason, wherever the run exe
     expect(cancelled.error!.message).toBe(`${'€'.repeat(MAX_CANCEL_REASON_LENGTH - 1)}…`);
   });
 
+  it("a reason with a secret of the run's app: redacted on the row as in the process that executes runs", async () => {
+    const { held, app, workflow } = await setup();
+    await app.variables.set('token', 'tok-3f9a2c77e1', { secret: true });
+    const reason = 'Rotated tok-3f9a2c77e1 in a hurry.';
+    const pending = await app.runs.run(workflow.id, { background: true });
+    const onRow = await app.runs.cancel(pending.id, reason);
+    const running = await app.runs.run(workflow.id, { background: true });
+    await held.started;
+    const onWorker = await app.runs.cancel(running.id, reason);
+    const local = weft({ steps: { hold: holdingWorkerStep(), work: () => 'b' } });
+    const localApp = local.app('app_1');
+    await localApp.variables.set('token', 'tok-3f9a2c77e1', { secret: true });
+    const localWorkflow = await localApp.workflows.create({ name: 'w', draft: twoSteps('hold') as never });
+    const localRun = await localApp.runs.run(localWorkflow.id, { version: 'draft', background: true });
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const inProcess = await localApp.runs.cancel(localRun.id, reason);
+    expect(inProcess.error!.message).not.toContain('tok-3f9a2c77e1');
+    expect(onRow.error).toEqual(inProcess.error);
+    expect(onWorker.error).toEqual(inProcess.error);
+  });
+
   it('in-process (no worker split): the same reason, the same bound', async () => {
     const local = weft({ steps: { hold: holdingWorkerStep(), work: () => 'b' } });
     const app = local.app('app_1');
