@@ -123,9 +123,18 @@ describe("a client's signal on one SQLite file", () => {
     // Pending (no worker on the file yet): runs.cancel, then a signal.
     const queued = await app.runs.run(workflow.id, { background: true });
     expect(reason(await app.runs.cancel(queued.id, 'Queued by mistake.'))).toBe('Queued by mistake.');
+    // Hostile text is stored as given (NUL, lone surrogates), bounded to 1,000 characters.
+    for (const [given, stored] of [
+      ['nul\u0000 lone \ud800 \udfff', 'nul\u0000 lone \ud800 \udfff'],
+      ['q'.repeat(50_000), `${'q'.repeat(999)}…`],
+    ] as const) {
+      const run = await app.runs.run(workflow.id, { background: true });
+      await app.runs.cancel(run.id, given);
+      expect(reason(await app.runs.get(run.id))).toBe(stored);
+    }
     const controller = new AbortController();
     const waiting = app.runs.run(workflow.id, { signal: controller.signal });
-    await until(async () => (await app.runs.list()).data.length === 2, 'the second run');
+    await until(async () => (await app.runs.list()).data.length === 4, 'the run');
     controller.abort(new Error('Nobody waits any more.'));
     const pending = await waiting;
     expect(pending).toMatchObject({ status: 'CANCELLED', started_at: null });

@@ -430,6 +430,38 @@ export function describeWorkers(name: string, options: WorkerContractOptions): v
       expect(await app.runs.get(run.id)).toEqual(run);
     });
 
+    it('hostile cancel reasons (NUL, lone surrogates, 100,000 characters) are stored bounded, as given, by row and by worker', async () => {
+      const store = await open();
+      const { app, workflow } = await cancellingClient(store);
+      const hostile = [
+        'nul\u0000inside',
+        'lone \ud800 surrogate \udfff',
+        `${'a'.repeat(998)}😀tail`, // the cut falls inside the emoji: dropped whole
+        'z'.repeat(100_000),
+        '{"code":"FAILED"}\n\t<script>',
+      ];
+      const expected = (text: string) =>
+        text.length <= 1_000 ? text : text.startsWith('a') ? `${'a'.repeat(998)}…` : `${'z'.repeat(999)}…`;
+      for (const reason of hostile) {
+        const run = await app.runs.run(workflow.id, { background: true });
+        expect((await app.runs.cancel(run.id, reason)).error).toEqual({
+          code: 'CANCELLED',
+          message: expected(reason),
+        });
+        expect((await app.runs.get(run.id)).error!.message).toBe(expected(reason));
+      }
+      const held = holdingSteps();
+      weft({ store: await reopen(store), worker: { concurrency: 1 }, steps: held.steps });
+      const run = await app.runs.run(workflow.id, { background: true });
+      await held.started;
+      const reason = hostile[0]! + hostile[1]! + hostile[3]!;
+      const cancelled = await app.runs.cancel(run.id, reason);
+      expect(cancelled.error).toEqual({ code: 'CANCELLED', message: `${reason.slice(0, 999)}…` });
+      expect((await store.loadJournal(run.id)).find((e) => e.type === 'cancel.requested')).toMatchObject({
+        reason: `${reason.slice(0, 999)}…`,
+      });
+    });
+
     it('a client checks the input when it enqueues: INVALID_INPUT with the field, nothing enqueued', async () => {
       const store = await open();
       const client = weft({ store, worker: false, steps: refuse });
