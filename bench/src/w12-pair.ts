@@ -6,7 +6,10 @@
  *
  * Each round, for each worker count and each repository: a fresh schema on one PostgreSQL (fsync on,
  * started here), `runs` runs of the W2 chain enqueued by this process, then that repository's
- * w12-worker.js processes (warm-up 500 runs, concurrency 16, synchronous_commit on) drain them. Prints,
+ * w12-worker.js processes (warm-up 500 runs, concurrency `W12_CONCURRENCY` or 16, synchronous_commit
+ * on) drain them. The order of the repositories flips every round: the side that runs second pays for
+ * the first side's autovacuum and checkpoint (PostgreSQL's CPU is the server's whole tree), so a fixed
+ * order leans against B. Prints,
  * per round: runs/s, CPU ms per run of the workers and of PostgreSQL (/proc), and the workers' counters
  * per run (round trips, claims, notices, context switches); then the medians. A repository is a checkout
  * whose packages and bench are built (`dist/`); one PostgreSQL serves both, so only the code differs.
@@ -31,6 +34,13 @@ if (roots.length === 0) {
 const rounds = Number(roundsText);
 const runs = Number(runsText);
 const counts = workersText.split(',').map(Number);
+const concurrency = Number(process.env.W12_CONCURRENCY ?? 16);
+if (!Number.isInteger(concurrency) || concurrency < 1) {
+  console.error(
+    `W12_CONCURRENCY must be a positive integer, got ${JSON.stringify(process.env.W12_CONCURRENCY)}`,
+  );
+  process.exit(2);
+}
 const sides = await Promise.all(
   roots.map(async (root) => {
     const w12 = (await import(pathToFileURL(resolve(root, 'bench/dist/w12.js')).href)) as {
@@ -52,7 +62,8 @@ const results = new Map<string, Result[]>();
 try {
   for (let round = 0; round < rounds; round++) {
     for (const workers of counts) {
-      for (const [index, side] of sides.entries()) {
+      const order = round % 2 === 0 ? [...sides.entries()] : [...sides.entries()].reverse();
+      for (const [index, side] of order) {
         const schema = `w12pair_${round}_${workers}_${index}`;
         const store = new PostgresStore({ connectionString: server.url, schema, max: 4 });
         const client = createWeft({ store, worker: false, steps: { noop: () => null } });
@@ -61,7 +72,7 @@ try {
           const workflow = await app.workflows.create({ name: 'w2', draft: chain(10) as never });
           await enqueueDraftRuns(app, workflow.id, runs);
           const children = Array.from({ length: workers }, () =>
-            side.spawnWorker(server.url, schema, 16, 'on', 500),
+            side.spawnWorker(server.url, schema, concurrency, 'on', 500),
           );
           await Promise.all(children.map((c) => c.line('ready')));
           const pgBefore = treeCpuMs(server.pid);
@@ -95,7 +106,9 @@ try {
       `median ${key}: ${median(list.map((x) => x.rate)).toFixed(0)} runs/s, CPU ms/run worker ${median(list.map((x) => x.worker)).toFixed(3)} + postgres ${median(list.map((x) => x.postgres)).toFixed(3)}`,
     );
   }
-  console.log(`A = ${sides[0]!.root}${sides[1] === undefined ? '' : `, B = ${sides[1].root}`}`);
+  console.log(
+    `concurrency ${concurrency}; A = ${sides[0]!.root}${sides[1] === undefined ? '' : `, B = ${sides[1].root}`}`,
+  );
 } finally {
   await server.stop();
 }

@@ -7,6 +7,7 @@
  * the local execution; the summary is then the stored run (CANCELLED).
  */
 import type { Run, RunHandle, RunRecord, Weft, WeftEventName } from '@weft/core';
+import { ERROR_CODES, isWeftError } from '@weft/core';
 import { CliError, EXIT } from './errors.js';
 import { interruptHandler, onInterrupt } from './interrupt.js';
 import { colorsFor, writeLine } from './output.js';
@@ -76,8 +77,12 @@ export interface ExecuteOptions {
   opened: OpenedStore;
   /** The document the run executes (the progress view lists its steps). */
   document: Record<string, unknown>;
-  /** Starts the run in the background (`background: true`) and returns it. */
-  start(): Promise<RunRecord>;
+  /**
+   * Starts the run in the background (`background: true`) and returns it. `signal` aborts on the first
+   * Ctrl-C / SIGTERM: a client (`weft run --db postgres://…`) gives it to `runs.run`, so that the run is
+   * cancelled where a worker executes it (docs/durability.md, "A client's signal").
+   */
+  start(signal: AbortSignal): Promise<RunRecord>;
   output: OutputMode;
   json: boolean;
   /** The provider notice (first line on stderr) and whether model calls are scripted. */
@@ -118,19 +123,14 @@ export async function execute(o: ExecuteOptions): Promise<number> {
     if (cancelReason !== null) void handle.cancel(cancelReason);
   };
   engine.on('run.started', onStarted);
-  // A run enqueued for workers (weft run --db postgres://…) runs elsewhere: cancelled through the store.
-  let remote: RunRecord | undefined;
-  const cancelRemote = (reason: string) => {
-    if (remote === undefined) return;
-    weft
-      .app(remote.app_id ?? '')
-      .runs.cancel(remote.id, reason)
-      .catch(() => undefined);
-  };
+  // A run enqueued for workers (weft run --db postgres://…) runs elsewhere: the signal given with it
+  // cancels it there, with this reason (the client follows it until the run has ended; a cancel that
+  // fails is reported like a store error, below).
+  const interrupt = new AbortController();
   const cancel = (reason: string) => {
     cancelReason ??= reason;
     if (handle !== undefined) void handle.cancel(reason);
-    else cancelRemote(reason);
+    interrupt.abort(reason);
   };
 
   let interrupted = false;
@@ -149,14 +149,13 @@ export async function execute(o: ExecuteOptions): Promise<number> {
   let run: Run;
   let cancelledElsewhere = false;
   try {
-    const started = await o.start();
+    const started = await o.start(interrupt.signal);
     // A run still PENDING (filling input fields left to a model) has not emitted run.started yet.
     const pending = handle === undefined ? engine.active.get(started.id) : undefined;
     if (pending !== undefined) onStarted({ run_id: started.id });
     if (handle === undefined && (started.status === 'PENDING' || started.status === 'RUNNING')) {
-      // Enqueued for the workers sharing the store: wait for one of them to end it.
-      remote = started;
-      if (cancelReason !== null) cancelRemote(cancelReason);
+      // Enqueued for the workers sharing the store: wait for one of them to end it (a Ctrl-C meanwhile
+      // cancels it through the signal given with it).
       run = await weft.app(started.app_id ?? '').runs.wait(started.id);
     } else if (handle === undefined) {
       // Ended before it started (e.g. cancelled at once): the stored record is the run.
@@ -167,6 +166,11 @@ export async function execute(o: ExecuteOptions): Promise<number> {
       run = await weft.app(started.app_id ?? '').runs.wait(started.id);
       cancelledElsewhere = run.status === 'CANCELLED' && local.status !== 'CANCELLED';
     }
+  } catch (error) {
+    // E.g. NO_WORKER: the run stays enqueued and the client follows its signal until the Weft closes.
+    // This process is done with it: stop following (else its timers would keep the process alive).
+    weft.close().catch(() => undefined);
+    throw noWorkerError(error) ?? error;
   } finally {
     removeListeners();
     engine.off('run.started', onStarted);
@@ -193,4 +197,18 @@ export async function execute(o: ExecuteOptions): Promise<number> {
     );
   }
   return run.status === 'COMPLETED' ? EXIT.OK : EXIT.FAILED;
+}
+
+/**
+ * NO_WORKER from `weft run --db postgres://…`: said in the CLI's terms (exit 1), with the run id and how
+ * to go on; null for any other error.
+ */
+function noWorkerError(error: unknown): CliError | null {
+  if (!isWeftError(error) || error.code !== ERROR_CODES.NO_WORKER) return null;
+  const runId = String(error.details?.run_id ?? '');
+  const waited = Number(error.details?.waited_ms ?? 0);
+  return new CliError(
+    `NO_WORKER: no worker claimed run ${runId} in ${waited} ms, and none is alive on this database. The run stays PENDING: start one (weft worker --db …) and it runs (see it with weft runs show ${runId} --db …), or cancel it (weft runs cancel ${runId} --db …).`,
+    { cause: error, exitCode: EXIT.FAILED },
+  );
 }

@@ -4,9 +4,13 @@
  * SIGTERM. Needs the suite's throwaway PostgreSQL server (../store-postgres/src/test-support/global-setup.ts);
  * skipped loudly without it.
  */
+import { join } from 'node:path';
+import { postgresStore } from '@weft/store-postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { adminPool, postgresUrl as server } from '../../store-postgres/src/test-support/db.js';
-import { start, tempDir, weft } from './helpers.js';
+import { spawnWeft, start, tempDir, weft } from './helpers.js';
+
+const TRIAGE = 'examples/support-triage/workflow.json';
 
 // A database of this file's own on the shared server: the CLI has no schema option (its store uses the
 // default schema, `weft`), and the store's documentation examples, running meanwhile in another worker,
@@ -49,6 +53,73 @@ describe.skipIf(server === null)('weft worker / weft run on PostgreSQL', () => {
     const done = await worker.done;
     expect(done.code).toBe(0);
     expect(done.stderr).toContain('Stopped');
+  });
+
+  it("Ctrl-C on weft run --db postgres://… cancels the run on the worker, recorded with the reason 'Cancelled by Ctrl-C.'", async () => {
+    // The worker's model step waits 20 s (scripted): only the cancel ends the run in time.
+    const fixtures = join(tempDir({ 'slow.json': { latency_ms: 20_000 } }), 'slow.json');
+    const worker = start(['worker', '--db', url!, '--fixtures', fixtures, '--grace', '500'], {
+      cwd: tempDir({}),
+    });
+    const store = postgresStore({ connectionString: url! });
+    try {
+      await worker.waitForLine((l) => l.startsWith('Weft worker '));
+      const known = new Set((await store.listRuns({ app_id: 'local', limit: 100 })).data.map((r) => r.id));
+      const client = start(['run', TRIAGE, '--db', url!, '--json']);
+      // Once the worker has begun the run (the model step is waiting on its fixture):
+      let runId: string | undefined;
+      const deadline = Date.now() + 30_000;
+      while (runId === undefined) {
+        if (Date.now() > deadline || client.child.exitCode !== null) throw new Error('the run never began');
+        const running = (await store.listRuns({ app_id: 'local', status: 'RUNNING', limit: 100 })).data;
+        runId = running.find((r) => !known.has(r.id))?.id;
+        if (runId === undefined) await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      client.child.kill('SIGINT');
+      const r = await client.done;
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain('Cancelling');
+      expect(r.stderr).toContain('CANCELLED');
+      // Cancelled where it executed — by the worker, which journaled the cancel — with the CLI's reason.
+      const run = await store.getRun(runId);
+      expect(run).toMatchObject({
+        status: 'CANCELLED',
+        error: { code: 'CANCELLED', message: 'Cancelled by Ctrl-C.' },
+      });
+      const journal = await store.loadJournal(runId);
+      expect(journal.find((e) => e.type === 'cancel.requested')).toMatchObject({
+        reason: 'Cancelled by Ctrl-C.',
+      });
+      expect(journal.at(-1)).toMatchObject({ type: 'run.ended', status: 'CANCELLED' });
+    } finally {
+      worker.child.kill('SIGTERM');
+      await store.close();
+    }
+    expect((await worker.done).code).toBe(0);
+  });
+
+  it('weft run --db postgres://… with no worker exits 1 with NO_WORKER (the run stays PENDING), and does not hang', async () => {
+    const store = postgresStore({ connectionString: url! });
+    try {
+      // A lease of 1 s: the client gives up after 1 s with no worker alive (noWorkerMs = the lease).
+      // A process of its own: a timer left running after the error would keep it from exiting.
+      const r = await spawnWeft(['run', TRIAGE, '--db', url!], { env: { WEFT_LEASE_MS: '1000' } });
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain('NO_WORKER: no worker claimed run');
+      expect(r.stderr).not.toContain('internal error');
+      const runId = /claimed run (\S+) in/.exec(r.stderr)?.[1];
+      expect(runId).toBeDefined();
+      expect(await store.getRun(runId!)).toMatchObject({ status: 'PENDING' });
+      // Not left behind for a worker that starts later, in this test's database: cancelled here.
+      const cancelled = await weft(['runs', 'cancel', runId!, '--db', url!, '--reason', 'test over']);
+      expect(cancelled.code).toBe(0);
+      expect(await store.getRun(runId!)).toMatchObject({
+        status: 'CANCELLED',
+        error: { code: 'CANCELLED', message: 'test over' },
+      });
+    } finally {
+      await store.close();
+    }
   });
 
   it('weft worker refuses a SQLite file (a worker shares a PostgreSQL database)', async () => {

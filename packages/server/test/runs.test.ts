@@ -225,6 +225,8 @@ describe('Cancel a Workflow Run', () => {
     const cancelled = await t.call('POST', `/apps/c/workflows/${holdId}/runs/${run.body.id}/cancel`);
     expect(cancelled.status).toBe(200);
     expect(cancelled.body.status).toBe('CANCELLED');
+    // The cancel's reason, as the platform's `error` string, with Weft's code beside it.
+    expect(cancelled.body).toMatchObject({ error: 'Cancelled over HTTP.', error_code: 'CANCELLED' });
     expect(cancelled.body.output.first.status).toBe('CANCELLED');
     expect(cancelled.body.output.second.status).toBe('SKIPPED');
     const again = await t.call('POST', `/apps/c/workflows/${holdId}/runs/${run.body.id}/cancel`, {

@@ -278,13 +278,22 @@ export function describeWorkers(name: string, options: WorkerContractOptions): v
       await held.started;
       controller.abort(new Error('the caller gave up'));
       const run = await waiting;
-      expect(run).toMatchObject({ status: 'CANCELLED', output: { a: { status: 'CANCELLED' } } });
+      // The caller's reason (the Error's message) is what the run records, as in-process.
+      expect(run).toMatchObject({
+        status: 'CANCELLED',
+        error: { code: 'CANCELLED', message: 'the caller gave up' },
+        output: { a: { status: 'CANCELLED' } },
+      });
       expect(held.aborted).toBe(1);
       expect(held.ranWork).toBe(false);
       // Stopped by the worker (its cancel and the end are journaled), not by the client's fallback write.
-      const types = (await store.loadJournal(run.id)).map((e) => e.type);
+      const journal = await store.loadJournal(run.id);
+      const types = journal.map((e) => e.type);
       expect(types).toContain('cancel.requested');
       expect(types.at(-1)).toBe('run.ended');
+      expect(journal.find((e) => e.type === 'cancel.requested')).toMatchObject({
+        reason: 'the caller gave up',
+      });
       expect(await app.runs.get(run.id)).toEqual(run);
 
       // In the background: returned PENDING, cancelled on the worker when the signal aborts later.
@@ -293,8 +302,11 @@ export function describeWorkers(name: string, options: WorkerContractOptions): v
       const queued = await app.runs.run(workflow.id, { background: true, signal: later.signal });
       expect(queued.status).toBe('PENDING');
       await held.started;
-      later.abort();
-      expect(await app.runs.wait(queued.id)).toMatchObject({ status: 'CANCELLED' });
+      later.abort('Closed by the user.');
+      expect(await app.runs.wait(queued.id)).toMatchObject({
+        status: 'CANCELLED',
+        error: { code: 'CANCELLED', message: 'Closed by the user.' },
+      });
       expect(held.aborted).toBe(2);
       expect(held.ranWork).toBe(false);
       expect((await store.loadJournal(queued.id)).map((e) => e.type)).toContain('cancel.requested');
@@ -368,17 +380,24 @@ export function describeWorkers(name: string, options: WorkerContractOptions): v
       expect(cancelled.status).toBe('CANCELLED');
       expect(held.aborted).toBe(1);
       expect(held.ranWork).toBe(false);
-      // Stopped by the worker (its cancel is journaled), not by the client's fallback write of the row.
+      // Stopped by the worker (its cancel is journaled), not by the client's fallback write of the row,
+      // with the caller's reason: read on the run's row, where the cancel wrote it before its notice.
       const journal = await store.loadJournal(run.id);
-      expect(journal.map((e) => e.type)).toContain('cancel.requested');
-      expect(await app.runs.get(run.id)).toMatchObject({ status: 'CANCELLED' });
+      expect(journal.find((e) => e.type === 'cancel.requested')).toMatchObject({ reason: 'not needed' });
+      expect(await app.runs.get(run.id)).toMatchObject({
+        status: 'CANCELLED',
+        error: { code: 'CANCELLED', message: 'not needed' },
+      });
     });
 
     it('cancelling a run no worker has claimed yet ends it; no worker executes it afterwards', async () => {
       const store = await open();
       const { app, workflow } = await clientWith(store, [['a', 'work']]);
       const run = await app.runs.run(workflow.id, { background: true });
-      expect((await app.runs.cancel(run.id)).status).toBe('CANCELLED');
+      expect(await app.runs.cancel(run.id, 'Never mind.')).toMatchObject({
+        status: 'CANCELLED',
+        error: { code: 'CANCELLED', message: 'Never mind.' },
+      });
       const watched = await watchedWorker(store);
       await new Promise((resolve) => setTimeout(resolve, 150));
       await watched.worker.idle();
@@ -387,7 +406,59 @@ export function describeWorkers(name: string, options: WorkerContractOptions): v
       expect(await app.runs.get(run.id)).toMatchObject({
         status: 'CANCELLED',
         started_at: null,
+        error: { code: 'CANCELLED', message: 'Never mind.' },
         output: { a: { status: 'SKIPPED', skip_reason: 'run_stopped', attempts: 0 } },
+      });
+    });
+
+    it("a client's signal on a run no worker has claimed: the row ends CANCELLED with the caller's reason", async () => {
+      const store = await open();
+      const { app, workflow } = await clientWith(store, [['a', 'work']], {
+        noWorkerMs: Number.POSITIVE_INFINITY,
+      });
+      const controller = new AbortController();
+      const waiting = app.runs.run(workflow.id, { signal: controller.signal });
+      await until(async () => (await app.runs.list()).data.length === 1, 'the run to be enqueued');
+      controller.abort(new Error('The user closed the tab.'));
+      const run = await waiting;
+      expect(run).toMatchObject({
+        status: 'CANCELLED',
+        started_at: null,
+        error: { code: 'CANCELLED', message: 'The user closed the tab.' },
+        output: { a: { status: 'SKIPPED', skip_reason: 'run_stopped' } },
+      });
+      expect(await app.runs.get(run.id)).toEqual(run);
+    });
+
+    it('hostile cancel reasons (NUL, lone surrogates, 100,000 characters) are stored bounded, as given, by row and by worker', async () => {
+      const store = await open();
+      const { app, workflow } = await cancellingClient(store);
+      const hostile = [
+        'nul\u0000inside',
+        'lone \ud800 surrogate \udfff',
+        `${'a'.repeat(998)}😀tail`, // the cut falls inside the emoji: dropped whole
+        'z'.repeat(100_000),
+        '{"code":"FAILED"}\n\t<script>',
+      ];
+      const expected = (text: string) =>
+        text.length <= 1_000 ? text : text.startsWith('a') ? `${'a'.repeat(998)}…` : `${'z'.repeat(999)}…`;
+      for (const reason of hostile) {
+        const run = await app.runs.run(workflow.id, { background: true });
+        expect((await app.runs.cancel(run.id, reason)).error).toEqual({
+          code: 'CANCELLED',
+          message: expected(reason),
+        });
+        expect((await app.runs.get(run.id)).error!.message).toBe(expected(reason));
+      }
+      const held = holdingSteps();
+      weft({ store: await reopen(store), worker: { concurrency: 1 }, steps: held.steps });
+      const run = await app.runs.run(workflow.id, { background: true });
+      await held.started;
+      const reason = hostile[0]! + hostile[1]! + hostile[3]!;
+      const cancelled = await app.runs.cancel(run.id, reason);
+      expect(cancelled.error).toEqual({ code: 'CANCELLED', message: `${reason.slice(0, 999)}…` });
+      expect((await store.loadJournal(run.id)).find((e) => e.type === 'cancel.requested')).toMatchObject({
+        reason: `${reason.slice(0, 999)}…`,
       });
     });
 
@@ -440,6 +511,27 @@ export function describeWorkers(name: string, options: WorkerContractOptions): v
         return lease?.owner_id !== null || lease.status !== 'PENDING';
       }, 'the worker to claim the run');
       expect(await app.runs.wait(runId)).toMatchObject({ status: 'COMPLETED', result: 'a' });
+    });
+
+    it("after NO_WORKER a foreground call's signal still cancels the run it enqueued, with the caller's reason", async () => {
+      const store = await open();
+      const { app, workflow } = await clientWith(store, [['a', 'work']], { noWorkerMs: 50 });
+      const controller = new AbortController();
+      const error = await app.runs.run(workflow.id, { signal: controller.signal }).catch((e: unknown) => e);
+      expect(error).toMatchObject({ code: 'NO_WORKER', details: { signal_followed: true } });
+      const runId = (error as { details: { run_id: string } }).details.run_id;
+      expect(await app.runs.get(runId)).toMatchObject({ status: 'PENDING' });
+      controller.abort('Gave up waiting.');
+      await until(async () => (await app.runs.get(runId)).status === 'CANCELLED', 'the run to be cancelled');
+      expect(await app.runs.get(runId)).toMatchObject({
+        started_at: null,
+        error: { code: 'CANCELLED', message: 'Gave up waiting.' },
+      });
+      // A worker that comes later never executes it.
+      const watched = await watchedWorker(store);
+      await new Promise((resolve) => setTimeout(resolve, 150));
+      await watched.worker.idle();
+      expect(watched.executed()).toBe(false);
     });
 
     it('a client whose workers are busy keeps waiting past noWorkerMs (no NO_WORKER)', async () => {
@@ -497,6 +589,7 @@ export function describeWorkers(name: string, options: WorkerContractOptions): v
       const cancelled = await app.runs.cancel(run.id, 'not needed');
       expect(cancelled.status).toBe('CANCELLED');
       expect(cancelled.output.a).toMatchObject({ status: 'CANCELLED' });
+      expect(cancelled.error).toEqual({ code: 'CANCELLED', message: 'not needed' });
       expect(aborted).toBe(true);
       expect(ranB).toBe(false);
       // Ended by the worker (its cancel and the end are journaled), not by the client's fallback write.
@@ -523,9 +616,11 @@ export function describeWorkers(name: string, options: WorkerContractOptions): v
       await started.promise;
       await owner.idle();
       const before = Date.now();
-      const cancelled = await app.runs.cancel(run.id);
+      const cancelled = await app.runs.cancel(run.id, 'x'.repeat(3_000));
       const waited = Date.now() - before;
       expect(cancelled.status).toBe('CANCELLED');
+      // The row records the caller's reason, bounded (1,000 characters, the last one "…").
+      expect(cancelled.error).toEqual({ code: 'CANCELLED', message: `${'x'.repeat(999)}…` });
       // Not the 10 s it was: the client waited its grace (100 ms) + 1 s, then wrote the row. The upper
       // bound is loose on purpose (a loaded machine), and still below the old fixed wait.
       expect(waited).toBeGreaterThanOrEqual(1_100);

@@ -117,12 +117,16 @@ export async function runCommand(file: string, flags: RunFlags, io: Io): Promise
       weft,
       opened,
       document: root.document,
-      async start() {
+      async start(interrupted) {
+        // A client (PostgreSQL): the run executes on a worker, and Ctrl-C cancels it there through the
+        // signal. In process, Ctrl-C cancels the run's handle (execute.ts).
+        const signal = opened.postgres ? { signal: interrupted } : {};
         try {
           if (flags.fromRun !== undefined) {
             const runId = await storedRunId(weft, target, flags.fromRun);
             return await target.app.runs.replay(runId, {
               background: true,
+              ...signal,
               ...(flags.fromStep === undefined ? {} : { from_step_key: flags.fromStep }),
             });
           }
@@ -130,6 +134,7 @@ export async function runCommand(file: string, flags: RunFlags, io: Io): Promise
             version: target.version,
             input,
             background: true,
+            ...signal,
             ...(flags.fromStep === undefined ? {} : { from_step_key: flags.fromStep }),
           });
         } catch (error) {

@@ -85,7 +85,8 @@ export interface WeftOptions extends Omit<EngineOptions, 'workflows' | 'journal'
   /**
    * A client-only Weft (`worker: false`): a wait for one of its runs (`runs.wait`, a foreground
    * `runs.run`) fails NO_WORKER when the run stayed PENDING and unclaimed this many ms and the store's
-   * worker presence says no worker is alive (stores without presence wait on). The run stays enqueued.
+   * worker presence says no worker is alive (stores without presence wait on). The run stays enqueued;
+   * the call's `signal`, if any, still cancels it until it has ended or this Weft closes.
    * Default `owner.leaseMs` (15,000); `Infinity` waits as long as it takes. Ignored by other Wefts.
    */
   noWorkerMs?: number;
@@ -228,7 +229,8 @@ export interface RunWorkflowInput {
    * Aborting it cancels the run (docs/semantics.md, "Cancellation"): a foreground call then resolves with
    * the run CANCELLED (or as it ended, when its end won the race). Already aborted: the run is created
    * CANCELLED, never begun. On a client-only Weft (`worker: false`) the run is cancelled on the worker
-   * executing it (docs/durability.md, "Workers").
+   * executing it (docs/durability.md, "Workers"). The run records the signal's reason (an Error's
+   * message or a string, else "Cancelled by the caller."; at most 1,000 characters) as its `error`.
    */
   signal?: AbortSignal;
   /**
@@ -273,7 +275,11 @@ export interface RunsApi {
   get(runId: string): Promise<RunRecord>;
   /** Get Workflow Runs: newest first. */
   list(query?: ListRunsQuery): Promise<Page<RunRecord>>;
-  /** Cancel a Workflow Run: PENDING or RUNNING → CANCELLED; an ended run fails with NOT_CANCELLABLE. */
+  /**
+   * Cancel a Workflow Run: PENDING or RUNNING → CANCELLED; an ended run fails with NOT_CANCELLABLE. The
+   * run records `reason` (default "Cancelled through the registry."; at most 1,000 characters, a longer
+   * one cut with "…") as its `error` (code CANCELLED), wherever it executes.
+   */
   cancel(runId: string, reason?: string): Promise<RunRecord>;
   /** Replay a Workflow Run: a new run of the same pinned version and input, linked by `replay_of`. */
   replay(runId: string, input?: ReplayInput): Promise<RunRecord>;

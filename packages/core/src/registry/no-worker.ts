@@ -4,7 +4,8 @@
  * store. Once the run has stayed PENDING and unclaimed for `noWorkerMs` of the wait, the store's worker
  * presence (store/presence.ts) says whether any worker is alive: none — the wait fails NO_WORKER (the run
  * stays enqueued for a worker to come); some — they are busy, the count starts again. A store without
- * presence cannot tell the two apart: the wait goes on, bounded only by the caller.
+ * presence cannot tell the two apart: the wait goes on, bounded only by the caller. A foreground call's
+ * signal goes on cancelling the run after NO_WORKER (wait.ts): `details.signal_followed`.
  */
 import { ERROR_CODES, WeftError } from '../errors.js';
 import { hasPresence } from '../store/presence.js';
@@ -13,11 +14,14 @@ import type { RegistryContext } from './context.js';
 
 export class NoWorkerWatch {
   readonly #ctx: RegistryContext;
+  /** The waiting call has a signal: it goes on cancelling the run after NO_WORKER (wait.ts). */
+  readonly #signalFollowed: boolean;
   /** When the count started (epoch ms): the wait's start, or the last time workers were seen busy. */
   #since = Date.now();
 
-  constructor(ctx: RegistryContext) {
+  constructor(ctx: RegistryContext, signalFollowed = false) {
     this.#ctx = ctx;
+    this.#signalFollowed = signalFollowed;
   }
 
   /** Throws NO_WORKER when `run` (live, as just read) has waited `noWorkerMs` with no worker alive. */
@@ -33,10 +37,20 @@ export class NoWorkerWatch {
       this.#since = Date.now(); // claimed, or workers alive and busy: look again after another bound
       return;
     }
+    const signal = this.#signalFollowed
+      ? ' The signal given with the call still cancels it (until it has ended or this Weft closes).'
+      : '';
     throw new WeftError(
       ERROR_CODES.NO_WORKER,
-      `Run ${run.id} was enqueued for the workers (this Weft is a client: worker: false), but no worker claimed it in ${waited} ms and none is alive on this store. The run stays PENDING, nothing is lost: start a worker on the same store (createWeft({ store, worker: {} }) or \`weft worker --db …\`) and call runs.wait("${run.id}") again, or cancel it (runs.cancel).`,
-      { details: { run_id: run.id, waited_ms: waited }, retryable: true },
+      `Run ${run.id} was enqueued for the workers (this Weft is a client: worker: false), but no worker claimed it in ${waited} ms and none is alive on this store. The run stays PENDING, nothing is lost: start a worker on the same store (createWeft({ store, worker: {} }) or \`weft worker --db …\`) and call runs.wait("${run.id}") again, or cancel it (runs.cancel).${signal}`,
+      {
+        details: {
+          run_id: run.id,
+          waited_ms: waited,
+          ...(this.#signalFollowed ? { signal_followed: true } : {}),
+        },
+        retryable: true,
+      },
     );
   }
 }

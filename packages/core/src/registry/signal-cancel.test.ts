@@ -8,6 +8,7 @@ import { getEventListeners, setMaxListeners } from 'node:events';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ERROR_CODES, WeftError } from '../errors.js';
+import { MAX_CANCEL_REASON_LENGTH } from '../run/cancel-reason.js';
 import type { StepContext } from '../steps/types.js';
 import { MemoryStore } from '../store/memory.js';
 import type { WeftStore } from '../store/store.js';
@@ -124,6 +125,8 @@ describe('a client-only Weft honours `signal`', () => {
     controller.abort('enough');
     const run = await waiting;
     expect(run.status).toBe('CANCELLED');
+    // The caller's reason, recorded by the worker that stopped it.
+    expect(run.error).toEqual({ code: 'CANCELLED', message: 'enough' });
     expect(held.aborted()).toBe(true);
     expect(held.ranB()).toBe(false);
     expect(run).toEqual(await app.runs.get(run.id));
@@ -232,7 +235,8 @@ describe('a client-only Weft honours `signal`', () => {
     // Ended by a write of its row (nobody executed it): its steps read as in-process, never begun.
     expect(shape(run)).toEqual({
       status: 'CANCELLED',
-      error: null,
+      // The reason an abort without one gives (a DOMException's message), as in-process.
+      error: { code: 'CANCELLED', message: 'This operation was aborted' },
       result: null,
       started: false,
       steps: { a: ['SKIPPED', 'run_stopped'], b: ['SKIPPED', 'run_stopped'] },
@@ -401,6 +405,60 @@ describe('a client-only Weft honours `signal`', () => {
   });
 });
 
+describe('after NO_WORKER, a foreground call’s signal still cancels the run', () => {
+  it('the error names the run, which stays PENDING; a later abort cancels it with the caller’s reason', async () => {
+    const store = new MemoryStore();
+    const { app, workflow } = await clientOf(store, { noWorkerMs: 50 });
+    const controller = new AbortController();
+    const error = await app.runs.run(workflow.id, { signal: controller.signal }).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'NO_WORKER', retryable: true, details: { signal_followed: true } });
+    const runId = (error as WeftError).details!.run_id as string;
+    expect((error as WeftError).message).toContain(runId);
+    expect((error as WeftError).message).toContain('The signal given with the call still cancels it');
+    expect((await app.runs.get(runId)).status).toBe('PENDING');
+    expect(listeners(controller.signal)).toBe(1);
+    controller.abort('Gave up waiting.');
+    await until(async () => (await app.runs.get(runId)).status === 'CANCELLED', 'the run to be cancelled');
+    expect((await app.runs.get(runId)).error).toEqual({ code: 'CANCELLED', message: 'Gave up waiting.' });
+    await until(() => listeners(controller.signal) === 0, 'the listener to go');
+    // A worker that comes later finds nothing to run.
+    const held = holdingWorker(store);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(held.aborted()).toBe(false);
+  });
+
+  it('the signal is let go once a worker that came later has ended the run, or when the Weft closes', async () => {
+    const store = new MemoryStore();
+    const { client, app, workflow } = await clientOf(store, { noWorkerMs: 50 });
+    const first = new AbortController();
+    const error = await app.runs.run(workflow.id, { signal: first.signal }).catch((e: unknown) => e);
+    const runId = (error as WeftError).details!.run_id as string;
+    const second = new AbortController();
+    await expect(app.runs.run(workflow.id, { signal: second.signal })).rejects.toMatchObject({
+      code: 'NO_WORKER',
+    });
+    expect(listeners(first.signal)).toBe(1);
+    expect(listeners(second.signal)).toBe(1);
+    // A worker whose steps complete: the first run ends COMPLETED and its signal is let go.
+    weft({ store, worker: { concurrency: 1, pollMs: 20 }, steps: { hold: () => 'a', work: () => 'b' } });
+    expect(await app.runs.wait(runId)).toMatchObject({ status: 'COMPLETED' });
+    await until(() => listeners(first.signal) === 0, 'the first listener to go');
+    first.abort(); // after the end: nothing happens
+    expect((await app.runs.get(runId)).status).toBe('COMPLETED');
+    await client.close();
+    await until(() => listeners(second.signal) === 0, 'the second listener to go');
+  });
+
+  it('without a signal the error says nothing of one', async () => {
+    const store = new MemoryStore();
+    const { app, workflow } = await clientOf(store, { noWorkerMs: 50 });
+    const error = (await app.runs.run(workflow.id).catch((e: unknown) => e)) as WeftError;
+    expect(error.code).toBe('NO_WORKER');
+    expect(error.details).not.toHaveProperty('signal_followed');
+    expect(error.message).not.toContain('signal');
+  });
+});
+
 describe('signalReason', () => {
   it('takes an Error’s message or a string, bounded; a default otherwise', () => {
     expect(signalReason(AbortSignal.abort(new Error('boom')))).toBe('boom');
@@ -408,6 +466,153 @@ describe('signalReason', () => {
     expect(signalReason(AbortSignal.abort(42))).toBe('Cancelled by the caller.');
     const long = signalReason(AbortSignal.abort('x'.repeat(5_000)));
     expect(long).toHaveLength(MAX_SIGNAL_REASON_LENGTH);
+  });
+
+  it('hostile reasons (throwing getters and traps, a message that is no string, no Error) give the default, never a throw', () => {
+    // No reason at all: the DOMException AbortSignal.abort() makes (an Error), as in-process.
+    expect(signalReason(AbortSignal.abort())).toBe('This operation was aborted');
+    const throwingMessage = new Error('x');
+    Object.defineProperty(throwingMessage, 'message', {
+      get() {
+        throw new Error('gotcha');
+      },
+    });
+    const objectMessage = Object.assign(new Error('x'), { message: { not: 'a string' } });
+    const trap = new Proxy(
+      {},
+      {
+        getPrototypeOf() {
+          throw new Error('trap');
+        },
+      },
+    );
+    for (const reason of [
+      throwingMessage,
+      objectMessage,
+      trap,
+      null,
+      Symbol('s'),
+      10n,
+      { message: 'no Error' },
+    ]) {
+      expect(signalReason(AbortSignal.abort(reason))).toBe('Cancelled by the caller.');
+    }
+  });
+});
+
+describe("the caller's reason is the run's recorded reason, wherever the run executes", () => {
+  async function setup() {
+    const store = new MemoryStore();
+    const held = holdingWorker(store);
+    const { app, workflow } = await clientOf(store, { noWorkerMs: Number.POSITIVE_INFINITY });
+    return { store, held, app, workflow };
+  }
+
+  it('runs.cancel of a run a worker executes: the worker records the caller’s reason (error, journal)', async () => {
+    const { store, held, app, workflow } = await setup();
+    const run = await app.runs.run(workflow.id, { background: true });
+    await held.started;
+    const cancelled = await app.runs.cancel(run.id, 'Superseded by run 42.');
+    expect(cancelled).toMatchObject({
+      status: 'CANCELLED',
+      error: { code: 'CANCELLED', message: 'Superseded by run 42.' },
+      output: { a: { status: 'CANCELLED' } },
+    });
+    const journal = await store.loadJournal(run.id);
+    expect(journal.find((e) => e.type === 'cancel.requested')).toMatchObject({
+      reason: 'Superseded by run 42.',
+    });
+    expect(await app.runs.get(run.id)).toEqual(cancelled);
+  });
+
+  it('runs.cancel of a run still pending (nobody holds it): the row records the caller’s reason', async () => {
+    const store = new MemoryStore();
+    const { app, workflow } = await clientOf(store);
+    const run = await app.runs.run(workflow.id, { background: true });
+    const cancelled = await app.runs.cancel(run.id, 'Not needed any more.');
+    expect(cancelled).toMatchObject({
+      status: 'CANCELLED',
+      started_at: null,
+      error: { code: 'CANCELLED', message: 'Not needed any more.' },
+    });
+    // Without a reason: the registry's default, the same as in a process that executes the run.
+    const other = await app.runs.run(workflow.id, { background: true });
+    expect((await app.runs.cancel(other.id)).error).toEqual({
+      code: 'CANCELLED',
+      message: 'Cancelled through the registry.',
+    });
+  });
+
+  it('a reason is bounded (1,000 characters, cut with …) and must be a string (INVALID_ARGUMENT)', async () => {
+    const { held, app, workflow } = await setup();
+    const run = await app.runs.run(workflow.id, { background: true });
+    await held.started;
+    await expect(app.runs.cancel(run.id, { evil: true } as never)).rejects.toMatchObject({
+      code: 'INVALID_ARGUMENT',
+      details: { parameter: 'reason' },
+    });
+    expect((await app.runs.get(run.id)).status).not.toBe('CANCELLED');
+    const cancelled = await app.runs.cancel(run.id, '€'.repeat(2_000));
+    expect(cancelled.error!.message).toBe(`${'€'.repeat(MAX_CANCEL_REASON_LENGTH - 1)}…`);
+  });
+
+  it("a reason with a secret of the run's app: redacted on the row as in the process that executes runs", async () => {
+    const { held, app, workflow } = await setup();
+    await app.variables.set('token', 'tok-3f9a2c77e1', { secret: true });
+    const reason = 'Rotated tok-3f9a2c77e1 in a hurry.';
+    const pending = await app.runs.run(workflow.id, { background: true });
+    const onRow = await app.runs.cancel(pending.id, reason);
+    const running = await app.runs.run(workflow.id, { background: true });
+    await held.started;
+    const onWorker = await app.runs.cancel(running.id, reason);
+    const local = weft({ steps: { hold: holdingWorkerStep(), work: () => 'b' } });
+    const localApp = local.app('app_1');
+    await localApp.variables.set('token', 'tok-3f9a2c77e1', { secret: true });
+    const localWorkflow = await localApp.workflows.create({ name: 'w', draft: twoSteps('hold') as never });
+    const localRun = await localApp.runs.run(localWorkflow.id, { version: 'draft', background: true });
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const inProcess = await localApp.runs.cancel(localRun.id, reason);
+    expect(inProcess.error!.message).not.toContain('tok-3f9a2c77e1');
+    expect(onRow.error).toEqual(inProcess.error);
+    expect(onWorker.error).toEqual(inProcess.error);
+  });
+
+  it('in-process (no worker split): the same reason, the same bound', async () => {
+    const local = weft({ steps: { hold: holdingWorkerStep(), work: () => 'b' } });
+    const app = local.app('app_1');
+    const workflow = await app.workflows.create({ name: 'w', draft: twoSteps('hold') as never });
+    const run = await app.runs.run(workflow.id, { version: 'draft', background: true });
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const cancelled = await app.runs.cancel(run.id, 'x'.repeat(5_000));
+    expect(cancelled.error).toEqual({ code: 'CANCELLED', message: `${'x'.repeat(999)}…` });
+    const aborted = await local.engine.start(twoSteps('hold') as never, {
+      signal: AbortSignal.abort(new Error('caller left')),
+    }).done;
+    expect(aborted.error).toEqual({ code: 'CANCELLED', message: 'caller left' });
+  });
+
+  it('property: whatever a signal’s reason, client and in-process record the same bounded reason', async () => {
+    const { app, workflow } = await setup();
+    const local = weft({ steps: { hold: holdingWorkerStep(), work: () => 'b' } });
+    await fc.assert(
+      fc.asyncProperty(
+        fc.oneof(
+          fc.string({ maxLength: 1_200 }),
+          fc.string({ maxLength: 1_200 }).map((m) => new Error(m)),
+          fc.anything(),
+        ),
+        async (reason) => {
+          const run = await app.runs.run(workflow.id, { signal: AbortSignal.abort(reason) });
+          const expected = await local.engine.start(twoSteps('hold') as never, {
+            signal: AbortSignal.abort(reason),
+          }).done;
+          expect(run.error).toEqual(expected.error);
+          expect(run.error!.code).toBe('CANCELLED');
+          expect(run.error!.message.length).toBeLessThanOrEqual(MAX_CANCEL_REASON_LENGTH);
+        },
+      ),
+      { numRuns: fcRuns(30) },
+    );
   });
 });
 

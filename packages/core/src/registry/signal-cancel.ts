@@ -7,13 +7,14 @@
  * following stops, so one long-lived signal given to many calls holds no listener per ended run.
  */
 import { ERROR_CODES, isWeftError } from '../errors.js';
+import { cancelReasonOf, MAX_CANCEL_REASON_LENGTH } from '../run/cancel-reason.js';
 import { isLiveStatus } from '../store/journal.js';
 import { cancelRun } from './cancel.js';
 import type { RegistryContext } from './context.js';
 import { EndWaker } from './wait.js';
 
 /** A signal's reason is the caller's text: kept to this many characters in the cancel's reason. */
-export const MAX_SIGNAL_REASON_LENGTH = 1_000;
+export const MAX_SIGNAL_REASON_LENGTH = MAX_CANCEL_REASON_LENGTH;
 
 /**
  * How often a background run's end is looked for (besides `run.ended` notices), to stop listening to its
@@ -23,16 +24,12 @@ export const MAX_SIGNAL_REASON_LENGTH = 1_000;
 const FOLLOW_FIRST_MS = 50;
 const FOLLOW_MAX_MS = 2_000;
 
-/** The cancel reason a signal gives, as `engine.start` takes it: an Error's message, a string, or a default. */
+/**
+ * The cancel reason a signal gives, as `engine.start` takes it (run/cancel-reason.ts): an Error's
+ * message, a string, or a default — bounded, and never throwing whatever the reason is.
+ */
 export function signalReason(signal: AbortSignal): string {
-  const reason = signal.reason as unknown;
-  const text =
-    reason instanceof Error
-      ? reason.message
-      : typeof reason === 'string'
-        ? reason
-        : 'Cancelled by the caller.';
-  return text.length > MAX_SIGNAL_REASON_LENGTH ? `${text.slice(0, MAX_SIGNAL_REASON_LENGTH - 1)}…` : text;
+  return cancelReasonOf(signal.reason);
 }
 
 /**

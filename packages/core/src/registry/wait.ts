@@ -10,12 +10,13 @@
  *   runs (`recover`, the default with a store); else RUN_ORPHANED, saying how to resume it. In a Weft
  *   that has suspended its runs (`weft.suspend`), the run as it stands: RUNNING.
  * - In a client-only Weft, PENDING and unclaimed with no worker in sight for `noWorkerMs`: NO_WORKER
- *   (no-worker.ts).
+ *   (no-worker.ts). The run stays enqueued; the caller's signal, if any, keeps cancelling it until it
+ *   has ended or the Weft closes (followSignal, as for a background run).
  * - With the caller's `signal` (a client's foreground `runs.run` / `runs.replay`): its abort cancels the
  *   run (signal-cancel.ts) and the wait goes on until the run has ended, CANCELLED unless its end won the
  *   race. A cancel that fails otherwise than NOT_CANCELLABLE fails the wait with its error.
  */
-import { ERROR_CODES, WeftError } from '../errors.js';
+import { ERROR_CODES, isWeftError, WeftError } from '../errors.js';
 import { isLiveStatus, type RunLease } from '../store/journal.js';
 import { hasNotices } from '../store/notices.js';
 import type { RunRecord, RunRow } from '../store/types.js';
@@ -23,7 +24,7 @@ import { loadRun } from './access.js';
 import type { RegistryContext } from './context.js';
 import { runNotFound } from './errors.js';
 import { NoWorkerWatch } from './no-worker.js';
-import { SignalCancel } from './signal-cancel.js';
+import { followSignal, SignalCancel } from './signal-cancel.js';
 
 const FIRST_POLL_MS = 5;
 const MAX_POLL_MS = 250;
@@ -32,12 +33,21 @@ export async function waitRun(ctx: RegistryContext, runId: string, signal?: Abor
   const waker = new EndWaker(ctx, runId);
   // Attached before the first read: an abort from now on is a cancel (one that came earlier, too).
   const cancel = signal === undefined ? null : new SignalCancel(ctx, runId, signal, () => waker.wake(), true);
+  let follow = false;
   try {
     return await waitWith(ctx, runId, waker, cancel);
+  } catch (error) {
+    // NO_WORKER: the call gives up waiting, not the run — it stays enqueued for a worker to come. The
+    // caller's signal keeps meaning "cancel it", as a background run's does, until the run has ended
+    // (or the Weft closes): an abort after the error must not leave the run to be executed later.
+    follow = cancel !== null && !cancel.fired && isWeftError(error) && error.code === ERROR_CODES.NO_WORKER;
+    throw error;
   } finally {
-    // The call settles: the signal is no longer listened to (a cancel under way goes on, its failure reported).
+    // The call settles: the signal is no longer listened to here (a cancel under way goes on, its
+    // failure reported); after NO_WORKER it is followed on (followSignal) from now on.
     cancel?.close();
     waker.close();
+    if (follow) followSignal(ctx, runId, signal!);
   }
 }
 
@@ -48,7 +58,7 @@ async function waitWith(
   cancel: SignalCancel | null,
 ): Promise<RunRecord> {
   let delay = FIRST_POLL_MS;
-  const noWorker = ctx.enqueue ? new NoWorkerWatch(ctx) : null;
+  const noWorker = ctx.enqueue ? new NoWorkerWatch(ctx, cancel !== null) : null;
   for (;;) {
     cancel?.throwIfFailed();
     // Ended here with its end committed: what the store holds is known without reading it back.

@@ -7,7 +7,7 @@
  *
  * It looks for work when a `run.pending` notice arrives (stores with notices), when one of its runs
  * ends (a slot freed), and every `pollMs` (notices can be lost, and an expired lease sends none). A
- * `run.cancel` notice for a run executing here cancels it here.
+ * `run.cancel` notice for a run executing here cancels it here, with the reason the canceller wrote on its row.
  *
  * On a store with worker presence (store/presence.ts) it announces itself when it opens and every
  * `owner.heartbeatMs`, until a lease from then, and withdraws when it stops claiming: a client can then
@@ -18,11 +18,15 @@ import { hasClaimsWithRows, type RunLease } from '../store/journal.js';
 import { hasNotices } from '../store/notices.js';
 import { hasPresence } from '../store/presence.js';
 import type { RunRow } from '../store/types.js';
+import { requestedCancelReason } from './cancel.js';
 import type { RegistryContext } from './context.js';
 import type { WorkerSettings } from './worker-options.js';
 
 /** Claim batches per wake-up: the rest waits for the next one (bounded work per tick). */
 const MAX_BATCHES = 100;
+
+/** The reason a run cancelled by a notice records when its row holds none (a canceller of an older Weft). */
+const REMOTE_CANCEL_REASON = 'Cancelled from another process sharing the store.';
 
 export class Worker {
   readonly #ctx: RegistryContext;
@@ -33,6 +37,8 @@ export class Worker {
   #busy: Promise<void> | null = null;
   #again = false;
   #closed = false;
+  /** Runs a `run.cancel` notice is being acted on for (the notice repeats while the canceller waits). */
+  readonly #cancelling = new Set<string>();
 
   constructor(ctx: RegistryContext, settings: WorkerSettings) {
     this.#ctx = ctx;
@@ -120,12 +126,23 @@ export class Worker {
     }
   }
 
+  /**
+   * A `run.cancel` notice: a run executing here is cancelled with the reason the canceller wrote on its
+   * row (cancel.ts), else a reason of ours. The notice comes again at every look of the canceller: one
+   * read and one cancel per run at a time.
+   */
   #cancel(runId: string): void {
-    const handle = this.#ctx.recorder.handleOf(runId);
-    if (handle === undefined) return;
-    handle.cancel('Cancelled from another process sharing the store.').catch((error: unknown) => {
-      this.#ctx.report(error, { operation: 'cancel', run_id: runId });
-    });
+    const { recorder, store } = this.#ctx;
+    if (recorder.handleOf(runId) === undefined || this.#cancelling.has(runId)) return;
+    this.#cancelling.add(runId);
+    store
+      .getRun(runId)
+      .then((row) => {
+        const reason = requestedCancelReason(row) ?? REMOTE_CANCEL_REASON;
+        return recorder.handleOf(runId)?.cancel(reason);
+      })
+      .catch((error: unknown) => this.#ctx.report(error, { operation: 'cancel', run_id: runId }))
+      .finally(() => this.#cancelling.delete(runId));
   }
 
   /** Stops claiming (runs in progress here go on to their end), and says so to the store. */

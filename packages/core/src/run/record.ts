@@ -4,9 +4,10 @@
  * here, on the way out (the state keeps real outputs: expressions may need what a secret-bearing step
  * returned).
  */
-import type { ErrorRecord } from '../errors.js';
+import { ERROR_CODES, type ErrorRecord } from '../errors.js';
 import { STEP, stepLifecycle } from '../lifecycle/lifecycle.js';
 import type { VersionDocument } from '../model/types.js';
+import { DEFAULT_CANCEL_REASON } from './cancel-reason.js';
 import { computeRetentionDueAt } from './retention.js';
 import { type RunState, SKIP } from './state.js';
 import {
@@ -154,7 +155,7 @@ export function runFields(
     input: hide(state.input, secrets),
     status: state.status,
     origin: meta.origin,
-    error: state.error === null ? null : hide(state.error as ErrorRecord, secrets),
+    error: runError(state, secrets),
     started_at: state.startedAt,
     ended_at: state.endedAt,
     app_id: meta.app_id,
@@ -172,4 +173,15 @@ export function runFields(
     updated_at: state.endedAt ?? state.startedAt ?? state.createdAt,
     replay_of: meta.replay_of,
   };
+}
+
+/**
+ * The run's error: the failure that ended it; for a CANCELLED run, the cancel's reason (code CANCELLED,
+ * the caller's text as `handle.cancel`, `runs.cancel` or the signal gave it — docs/semantics.md, rule 11).
+ */
+function runError(state: RunState, secrets: Secrets): ErrorRecord | null {
+  if (state.error !== null) return hide(state.error as ErrorRecord, secrets);
+  // Ending CANCELLED counts too: a durable store's end row is projected before the state has ended.
+  if (state.status !== 'CANCELLED' && state.ending !== 'CANCELLED') return null;
+  return hide({ code: ERROR_CODES.CANCELLED, message: state.stopReason ?? DEFAULT_CANCEL_REASON }, secrets);
 }

@@ -22,6 +22,7 @@ import { runLifecycle, STEP, stepLifecycle } from '../lifecycle/lifecycle.js';
 import type { HandlerEventName, RunInfo } from '../steps/types.js';
 import { agentIfAny, invocationAbandoned, toolOf, transcriptOf } from './agent.js';
 import { isCurrent, timeoutError } from './attempt.js';
+import { boundCancelReason, cancelReasonOf, DEFAULT_CANCEL_REASON } from './cancel-reason.js';
 import { CommandQueue, EVALUATION, type IterationStatus, OP } from './commands.js';
 import { type AgentPort, type ContextHost, ExecutionContext, type LogLevel } from './context.js';
 import type { EngineCore, HandlerEntry } from './engine-core.js';
@@ -395,7 +396,7 @@ export class Runner implements ContextHost {
   }
 
   /** Cancels the run. Returns false when it had already ended (or was ending, or stopping). */
-  cancel(reason = 'Cancelled by the caller.'): boolean {
+  cancel(text: string = DEFAULT_CANCEL_REASON): boolean {
     const state = this.state;
     if (
       this.#ended ||
@@ -405,6 +406,8 @@ export class Runner implements ContextHost {
     ) {
       return false;
     }
+    // The caller's text, bounded: it is journaled, and recorded as the run's error.
+    const reason = boundCancelReason(text);
     this.#feed({ run_id: this.id, seq: this.#next(), type: 'cancel.requested', at: this.#now(), reason });
     this.#fillController?.abort(new CancelledError(reason));
     return true;
@@ -2012,10 +2015,7 @@ function weftErrorOf(record: ErrorRecord): WeftError {
 }
 
 function abortReason(signal: AbortSignal): string {
-  const r = signal.reason as unknown;
-  if (r instanceof Error) return r.message;
-  if (typeof r === 'string') return r;
-  return 'Cancelled by the caller.';
+  return cancelReasonOf(signal.reason);
 }
 
 function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
