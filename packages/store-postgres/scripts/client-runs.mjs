@@ -9,7 +9,8 @@
  * a `createWeft({ worker: false })`, creates the workflow, starts 200 runs untimed (warm-up), then `runs`
  * timed. Prints per run: PostgreSQL's CPU (/proc: the server's processes, and apart the server processes
  * of the child's own connections — the whole server's also counts autovacuum, checkpoints and the WAL
- * writer, which come and go) and the child's CPU (user + system); then the medians. fsync on, synchronous_commit on.
+ * writer, which come and go) and the child's CPU (user + system); then the medians, and the medians of
+ * the per-round ratios to A. fsync on, synchronous_commit on.
  */
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -52,11 +53,18 @@ async function child(root, url, schema, runsText) {
   await enqueue(WARM_UP);
   const lines = createInterface({ input: process.stdin });
   console.log('ready');
-  for await (const line of lines) if (line === 'go') break;
+  // One iterator for both waits (breaking out of a for-await would close the interface).
+  const input = lines[Symbol.asyncIterator]();
+  const until = async (word) => {
+    for (let line = await input.next(); !line.done && line.value !== word; line = await input.next());
+  };
+  await until('go');
   const before = process.cpuUsage();
   await enqueue(Number(runsText));
   const used = process.cpuUsage(before);
   console.log(`cpu ${(used.user + used.system) / 1000}`);
+  // Connections stay open until the parent has read their CPU ("stop", or stdin's end).
+  await until('stop');
   lines.close();
   await weft.close();
   await store.close();
@@ -100,22 +108,30 @@ async function parent(roundsText = '6', runsText = '1000', ...roots) {
         const lines = out[Symbol.asyncIterator]();
         const next = async () => (await lines.next()).value;
         if ((await next()) !== 'ready') throw new Error('the child did not start');
-        const backends = (
-          await admin.query('SELECT pid FROM pg_stat_activity WHERE application_name = $1', [schema])
-        ).rows.map((row) => row.pid);
+        const backendsOf = async () =>
+          (
+            await admin.query('SELECT pid FROM pg_stat_activity WHERE application_name = $1', [schema])
+          ).rows.map((row) => row.pid);
         const pgBefore = treeCpuMs(server.pid);
-        const backendsBefore = backendCpuMs(backends);
+        const backendsBefore = backendCpuMs(await backendsOf());
         proc.stdin.write('go\n');
         const reply = await next();
-        const backend = (backendCpuMs(backends) - backendsBefore) / runs;
+        // A connection opened meanwhile counts from 0; one closed meanwhile (the pool's idle timeout) is
+        // lost with its CPU since the start: such a round is marked.
+        const backendsAfter = backendCpuMs(await backendsOf());
+        let lost = 0;
+        let used = 0;
+        for (const [pid, ms] of backendsAfter) used += ms - (backendsBefore.get(pid) ?? 0);
+        for (const pid of backendsBefore.keys()) if (!backendsAfter.has(pid)) lost++;
+        const backend = used / runs;
         const postgres = (treeCpuMs(server.pid) - pgBefore) / runs;
         const node = Number(/^cpu (\S+)$/.exec(reply ?? '')?.[1]) / runs;
-        proc.stdin.end();
+        proc.stdin.end('stop\n');
         await new Promise((done) => proc.on('exit', done));
         await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
         results[index].push({ postgres, backend, node });
         console.log(
-          `${'ABC'[index]} round ${round + 1}: CPU ms/run postgres ${postgres.toFixed(4)} (the client's ${backends.length} connections ${backend.toFixed(4)}), client ${node.toFixed(4)}`,
+          `${'ABC'[index]} round ${round + 1}: CPU ms/run postgres ${postgres.toFixed(4)} (the client's ${backendsAfter.size} connections ${backend.toFixed(4)}${lost > 0 ? `, ${lost} closed meanwhile: low` : ''}), client ${node.toFixed(4)}`,
         );
       }
     }
@@ -129,15 +145,27 @@ async function parent(roundsText = '6', runsText = '1000', ...roots) {
       `median ${'ABC'[index]}: CPU ms/run postgres ${median(list.map((x) => x.postgres)).toFixed(4)} (the client's connections ${median(list.map((x) => x.backend)).toFixed(4)}), client ${median(list.map((x) => x.node)).toFixed(4)} (${roots[index]})`,
     );
   });
+  // Paired by round (each round runs every side once, in alternating order): less of the load's drift.
+  for (let index = 1; index < results.length; index++) {
+    const ratio = (key) => median(results[index].map((x, round) => x[key] / results[0][round][key]));
+    console.log(
+      `median paired ratio ${'ABC'[index]}/A: postgres ${ratio('postgres').toFixed(3)} (the client's connections ${ratio('backend').toFixed(3)}), client ${ratio('node').toFixed(3)}`,
+    );
+  }
 }
 
-/** CPU time (user + system, ms) of these processes so far (/proc; USER_HZ 100). */
+/** CPU time (user + system, ms) so far of each of these processes that is still there (/proc; USER_HZ 100). */
 function backendCpuMs(pids) {
-  let ticks = 0;
+  const out = new Map();
   for (const pid of pids) {
-    const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    let text;
+    try {
+      text = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    } catch {
+      continue; // gone
+    }
     const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
-    ticks += Number(fields[11]) + Number(fields[12]);
+    out.set(pid, (Number(fields[11]) + Number(fields[12])) * 10);
   }
-  return ticks * 10;
+  return out;
 }
