@@ -144,7 +144,12 @@ async function main(): Promise<void> {
   });
   await step('W12', async () => {
     try {
-      return await w12(args.quick ? W12_QUICK : W12_FULL);
+      // W12_CONCURRENCY: the workers' `concurrency` (a setting of the benchmark; 16 by default), to draw
+      // the curve against batch size by hand.
+      const concurrency = Number(process.env.W12_CONCURRENCY ?? W12_FULL.concurrency);
+      if (!Number.isInteger(concurrency) || concurrency < 1)
+        throw new Error('W12_CONCURRENCY must be a positive integer');
+      return await w12(args.quick ? W12_QUICK : { ...W12_FULL, concurrency });
     } catch (error) {
       // PostgreSQL could not start here: say so loudly; CI must run W12. Any other error is a failure.
       if (process.env.CI || (error as { unavailable?: boolean }).unavailable !== true) throw error;
