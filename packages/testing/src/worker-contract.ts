@@ -390,6 +390,147 @@ export function describeWorkers(name: string, options: WorkerContractOptions): v
       });
     });
 
+    it('a live run whose row holds a cancel request reads error: null everywhere; a worker claiming a run with one cancels it at once', async () => {
+      const store = await open();
+      const { app, workflow } = await cancellingClient(store);
+      let holds = 0;
+      const held = holdingSteps();
+      const counted = {
+        ...held.steps,
+        hold: (ctx: StepContext) => {
+          holds++;
+          return held.steps.hold(ctx);
+        },
+      };
+      const worker = weft({
+        store: await reopen(store),
+        worker: { concurrency: 1, pollMs: 20 },
+        steps: counted,
+      });
+      const first = await app.runs.run(workflow.id, { background: true });
+      await held.started;
+      await until(async () => (await app.runs.get(first.id)).status === 'RUNNING', 'the row to say RUNNING');
+      // The worker's only slot is taken: the second run stays enqueued.
+      const second = await app.runs.run(workflow.id, { background: true });
+      // Requests as a canceller writes them on the row before its notice (here no notice follows: the
+      // canceller died, or its notice was lost).
+      const live = ['PENDING', 'RUNNING'] as const;
+      const requested = { code: 'CANCELLED', message: 'Requested by a canceller that died.' };
+      expect(await store.updateRun(first.id, { error: requested }, { status_in: [...live] })).not.toBeNull();
+      expect(await store.updateRun(second.id, { error: requested }, { status_in: [...live] })).not.toBeNull();
+      for (const reader of [app, worker.app('app_1')]) {
+        expect(await reader.runs.get(first.id)).toMatchObject({ status: 'RUNNING', error: null });
+        expect(await reader.runs.get(second.id)).toMatchObject({ status: 'PENDING', error: null });
+        const listed = (await reader.runs.list()).data;
+        expect(listed.map((r) => [r.id, r.status, r.error]).sort()).toEqual(
+          [
+            [first.id, 'RUNNING', null],
+            [second.id, 'PENDING', null],
+          ].sort(),
+        );
+      }
+      // The request stays on the row, for the worker.
+      expect((await store.getRun(first.id))!.error).toEqual(requested);
+
+      // A cancel that reaches the worker: the run ends with the caller's reason (its request replaced
+      // the earlier one). The slot frees; the worker claims the second run, whose row holds a request:
+      // cancelled at once with that reason, its steps never executed there.
+      expect(await app.runs.cancel(first.id, 'Cancelled by the caller.')).toMatchObject({
+        status: 'CANCELLED',
+        error: { code: 'CANCELLED', message: 'Cancelled by the caller.' },
+      });
+      const cancelled = await app.runs.wait(second.id);
+      expect(cancelled).toMatchObject({
+        status: 'CANCELLED',
+        error: requested,
+        started_at: null,
+        output: { a: { status: 'SKIPPED', skip_reason: 'run_stopped' }, b: { status: 'SKIPPED' } },
+      });
+      expect(holds).toBe(1);
+      expect(held.ranWork).toBe(false);
+      // Cancelled by the worker that claimed it (journaled there), not by a write of the row.
+      const journal = await store.loadJournal(second.id);
+      expect(journal.map((e) => e.type)).toEqual(['cancel.requested', 'run.ended']);
+      expect(journal[0]).toMatchObject({ reason: requested.message });
+      expect(await app.runs.get(second.id)).toEqual(cancelled);
+    });
+
+    it('a run whose owner died after a cancel request was written on its row: the worker that takes it over cancels it, executing nothing', async () => {
+      const LEASE = { leaseMs: 1_500, heartbeatMs: 100 };
+      const store = await open();
+      const { app, workflow } = await clientWith(store, [
+        ['a', 'work'],
+        ['hold', 'hold'],
+        ['c', 'work'],
+      ]);
+      const executions: string[] = [];
+      const held = resolvers<void>();
+      const cut = severable(await reopen(store));
+      const a = weft({
+        store: cut.store,
+        owner: LEASE,
+        worker: { concurrency: 1, pollMs: 50 },
+        steps: {
+          work: (ctx: StepContext) => {
+            executions.push(`A:${ctx.step.key}`);
+            return `${ctx.step.key}@A`;
+          },
+          hold: () => {
+            executions.push('A:hold');
+            held.resolve();
+            return new Promise(() => undefined);
+          },
+        },
+      });
+      const run = await app.runs.run(workflow.id, { background: true });
+      await held.promise;
+      await a.idle();
+      // The request on the row, then both the canceller and the run's process are gone.
+      const requested = { code: 'CANCELLED', message: 'Stop it, whoever runs it.' };
+      expect(
+        await store.updateRun(run.id, { error: requested }, { status_in: ['PENDING', 'RUNNING'] }),
+      ).not.toBeNull();
+      cut.sever();
+      const step = (ctx: StepContext) => {
+        executions.push(`B:${ctx.step.key}`);
+        return `${ctx.step.key}@B`;
+      };
+      const b = weft({
+        store: await reopen(store),
+        owner: LEASE,
+        worker: { concurrency: 1, pollMs: 50 },
+        steps: { work: step, hold: step },
+      });
+      const reasons: string[] = [];
+      b.engine.on('run.cancelled', (event) => {
+        reasons.push(event.reason);
+      });
+      const done = await app.runs.wait(run.id);
+      expect(done).toMatchObject({
+        status: 'CANCELLED',
+        error: requested,
+        output: {
+          a: { status: 'COMPLETED', output: 'a@A' },
+          hold: { status: 'CANCELLED' },
+          c: { status: 'SKIPPED' },
+        },
+      });
+      // `hold` was running when A died: with the cancel it ends CANCELLED instead of running again on B.
+      expect(executions).toEqual(['A:a', 'A:hold']);
+      expect(reasons).toEqual([requested.message]);
+      const types = (await store.loadJournal(run.id)).map((e) => e.type);
+      // Nothing started after the claim: the cancel is journaled before the resume, then the end.
+      expect(types).toEqual([
+        'run.started',
+        'step.started',
+        'step.settled',
+        'step.started',
+        'cancel.requested',
+        'run.resumed',
+        'run.ended',
+      ]);
+    });
+
     it('cancelling a run no worker has claimed yet ends it; no worker executes it afterwards', async () => {
       const store = await open();
       const { app, workflow } = await clientWith(store, [['a', 'work']]);

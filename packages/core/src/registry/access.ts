@@ -211,10 +211,16 @@ function placeholderRecord(
   return record;
 }
 
-/** `assembleRun` on a row object of the caller's own, which becomes the record (no copy of its fields). */
+/**
+ * `assembleRun` on a row object of the caller's own, which becomes the record (no copy of its fields).
+ * A live run (PENDING or RUNNING) reads `error: null` whatever its row holds: only a run's end writes an
+ * error, except a cancel request another process wrote there for the worker (cancel.ts), which is not the
+ * run's outcome (docs/durability.md, "Cancel across processes").
+ */
 export function assembleInto(row: RunRow, records: Record<string, StepRecord>): RunRecord {
   const output: Record<string, StepRecord> = {};
   const ended = !isLiveStatus(row.status);
+  if (!ended && row.error !== null) row.error = null;
   for (const step of runnableSteps(row.workflow_version ?? row.workflow_version_draft)) {
     output[step.key] = records[step.key] ?? placeholderRecord(step, ended, row.ended_at);
   }

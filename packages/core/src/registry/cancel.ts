@@ -1,7 +1,7 @@
 /** Cancelling a run of the caller: here, in the process that executes it (run.cancel), or its row. */
 import { optionalString } from '../arguments.js';
 import { ERROR_CODES, type ErrorRecord, WeftError } from '../errors.js';
-import { boundCancelReason } from '../run/cancel-reason.js';
+import { boundCancelReason, reasonOfCancelError } from '../run/cancel-reason.js';
 import { computeRetentionDueAt } from '../run/retention.js';
 import { redact, resolveVariables } from '../run/variables.js';
 import type { RunStatus } from '../statuses.js';
@@ -92,9 +92,7 @@ function cancelError(reason: string): ErrorRecord {
  */
 export function requestedCancelReason(row: RunRow | null): string | null {
   if (row === null || (row.status !== 'PENDING' && row.status !== 'RUNNING')) return null;
-  const error = row.error as Partial<ErrorRecord> | null;
-  if (error === null || typeof error !== 'object' || error.code !== ERROR_CODES.CANCELLED) return null;
-  return typeof error.message === 'string' ? boundCancelReason(error.message) : null;
+  return reasonOfCancelError(row.error);
 }
 
 /**

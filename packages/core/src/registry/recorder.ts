@@ -15,6 +15,7 @@
  */
 import { ERROR_CODES, WeftError } from '../errors.js';
 import { runLifecycle } from '../lifecycle/lifecycle.js';
+import { reasonOfCancelError } from '../run/cancel-reason.js';
 import type { Engine } from '../run/engine.js';
 import type { RunHandle } from '../run/handle.js';
 import { computeRetentionDueAt } from '../run/retention.js';
@@ -34,6 +35,8 @@ export type StoreErrorReporter = (error: unknown, context: { operation: string; 
 export const MAX_UNRECORDED = 10_000;
 /** Leases renewed per store call. */
 const RENEW_CHUNK = 500;
+/** A run found CANCELLED at a heartbeat whose row holds no reason (written by an older Weft). */
+const LOST_CANCEL_REASON = 'Cancelled from another process.';
 
 /** A run that ended here and whose end the store does not have. */
 interface Unrecorded {
@@ -243,8 +246,15 @@ export class RunRecorder {
       if (complete) this.#owner.markRenewed();
       for (const tracker of held) {
         if (renewed.has(tracker.id)) continue;
-        const lease = await this.#store.getLease(tracker.id).catch(() => undefined);
-        if (lease === undefined) continue; // the store fails: decide on a later heartbeat
+        // The row is read with the lease (one wait, as for the lease alone): a run cancelled from another
+        // process is cancelled here with the reason its row records, decided in the same tick as the
+        // lease is known — a read in between would let the run go on, and its outcome here change.
+        const found = await Promise.all([
+          this.#store.getLease(tracker.id),
+          this.#store.getRun(tracker.id),
+        ]).catch(() => undefined);
+        if (found === undefined) continue; // the store fails: decide on a later heartbeat
+        const [lease, row] = found;
         // Ended meanwhile (its own end), or renewed by a claim of ours since: not lost.
         if (tracker.endStored || tracker.endSent || !tracker.writable) continue;
         if (lease !== null && lease.owner_id === this.#owner.id && isLiveStatus(lease.status)) continue;
@@ -252,7 +262,7 @@ export class RunRecorder {
         if (lease?.status === 'CANCELLED') {
           // Cancelled from another process (runs.cancel on a run it does not execute): cancelled here
           // too — handlers aborted, `run.cancelled` emitted — and nothing more written.
-          void tracker.handle.cancel('Cancelled from another process.');
+          void tracker.handle.cancel(reasonOfCancelError(row?.error) ?? LOST_CANCEL_REASON);
           continue;
         }
         tracker.runner.abandon(
@@ -330,12 +340,17 @@ export class RunRecorder {
     };
   }
 
-  /** A run in progress here, as it stands (before its row reached the store). */
+  /**
+   * A run in progress here, as it stands (before its row reached the store). Read as a stored live run
+   * reads (access.ts assembleInto): `error: null` until it has ended — the failure stopping it is its
+   * error once it ends.
+   */
   current(runId: string): RunRecord | null {
     const tracker = this.#trackers.get(runId);
     if (tracker === undefined) return null;
     const run = tracker.handle.snapshot();
-    return { ...run, replay_of: run.replay_of ?? null, purged_at: null };
+    const error = isLiveStatus(run.status) ? null : run.error;
+    return { ...run, error, replay_of: run.replay_of ?? null, purged_at: null };
   }
 
   /**

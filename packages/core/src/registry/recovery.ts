@@ -17,6 +17,7 @@ import { computeRetentionDueAt } from '../run/retention.js';
 import type { Variable } from '../run/variables.js';
 import { isLiveStatus, MAX_JOURNAL_PAGE } from '../store/journal.js';
 import type { RunRow } from '../store/types.js';
+import { requestedCancelReason } from './cancel.js';
 import type { RecoverResult } from './client.js';
 import type { RegistryContext } from './context.js';
 
@@ -210,6 +211,12 @@ export class Recovery {
         return;
       }
       ctx.recorder.track(handle, true);
+      // A cancel another process asked for on the row, and nobody has acted on (its canceller died, or
+      // its notice was lost): cancelled here at once, with that reason. Synchronously, before the run
+      // begins or resumes (on the microtask after engine.start / engine.resume): none of its steps is
+      // executed here — a step interrupted with the old owner ends CANCELLED, never runs again.
+      const requested = requestedCancelReason(row);
+      if (requested !== null) void handle.cancel(requested);
       result.resumed.push(runId);
     } finally {
       this.#resuming.delete(runId);

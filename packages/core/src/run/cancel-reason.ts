@@ -3,6 +3,7 @@
  * bounded. One function for every way in — `handle.cancel(reason)`, `runs.cancel(id, reason)`, a
  * `signal`'s reason (in-process or through a client) — so a run records the same text wherever it runs.
  */
+import { ERROR_CODES } from '../errors.js';
 
 /** A reason is kept to this many characters (UTF-16 code units): longer ones end with "…". */
 export const MAX_CANCEL_REASON_LENGTH = 1_000;
@@ -33,4 +34,15 @@ export function cancelReasonOf(reason: unknown, fallback = DEFAULT_CANCEL_REASON
     text = fallback;
   }
   return boundCancelReason(typeof text === 'string' ? text : fallback);
+}
+
+/**
+ * The reason a cancel's error record holds (`{ code: "CANCELLED", message }`, as a run records it, or as
+ * another process wrote it on a run's row), bounded; null for anything else. Read as hostile (a row
+ * comes from outside): a non-object, another code, a message that is not a string give null.
+ */
+export function reasonOfCancelError(error: unknown): string | null {
+  if (error === null || typeof error !== 'object') return null;
+  const { code, message } = error as { code?: unknown; message?: unknown };
+  return code === ERROR_CODES.CANCELLED && typeof message === 'string' ? boundCancelReason(message) : null;
 }
