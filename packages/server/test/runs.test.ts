@@ -236,6 +236,28 @@ describe('Cancel a Workflow Run', () => {
     expect(again.status).toBe(409);
     expect(again.body.code).toBe('NOT_CANCELLABLE');
   });
+
+  it('a live run whose row holds a cancel request (another process asked) answers error and error_code null', async () => {
+    const run = await t.call('POST', `/apps/c/workflows/${holdId}/runs`, {
+      body: { workflow_version_id: 'draft', background: true, input: { gate: 'never' } },
+    });
+    // As a canceller in another process writes it on the row before its notice.
+    const request = { code: 'CANCELLED', message: 'Requested elsewhere.' };
+    expect(
+      await t.weft.store.updateRun(run.body.id, { error: request }, { status_in: ['RUNNING'] }),
+    ).not.toBeNull();
+    const got = await t.call('GET', `/apps/c/workflows/${holdId}/runs/${run.body.id}`);
+    expect(got.body).toMatchObject({ status: 'RUNNING', error: null, error_code: null });
+    const listed = await t.call('GET', `/apps/c/workflows/${holdId}/runs?status=RUNNING`);
+    const mine = (listed.body as Array<{ id: string }>).filter((r) => r.id === run.body.id);
+    expect(mine).toMatchObject([{ status: 'RUNNING', error: null, error_code: null }]);
+    const cancelled = await t.call('POST', `/apps/c/workflows/${holdId}/runs/${run.body.id}/cancel`);
+    expect(cancelled.body).toMatchObject({
+      status: 'CANCELLED',
+      error: 'Cancelled over HTTP.',
+      error_code: 'CANCELLED',
+    });
+  });
 });
 
 describe('Replay a Workflow Run', () => {
