@@ -117,7 +117,11 @@ export function describeRunInputOwnership(name: string, options: WorkerContractO
       const workflow = await app.workflows.create({ name: 'look', draft: single('look') });
       const input = given();
       // onStart runs after the run exists and before its first step: the caller's object changes there.
-      const run = await app.runs.run(workflow.id, { version: 'draft', input, onStart: () => scribble(input) });
+      const run = await app.runs.run(workflow.id, {
+        version: 'draft',
+        input,
+        onStart: () => scribble(input),
+      });
       expect(run.status).toBe('COMPLETED');
       expect(seen.snapshots).toEqual([given()]);
       expect(seen.objects[0]).not.toBe(input);
