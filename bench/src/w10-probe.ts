@@ -11,7 +11,8 @@
  * database file, and their batches alternate (A B A B …): a machine shared with other work slows both
  * alike, and the median of the per-pair ratios (after / before CPU) is the figure to read. With
  * `W10_PROFILE=<file>` (one root) it writes a CPU profile (`.cpuprofile`, 100 µs sampling) of the
- * measured batches only: the warm-up, module loading and set-up are left out.
+ * measured batches only: the warm-up, module loading and set-up are left out. With `W10_INPUT_FIELDS=<n>`
+ * each run gets an input of n fields of mixed types (50: about 2 KB of JSON), the same object every run.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
@@ -42,6 +43,20 @@ function chain(n: number) {
   };
 }
 
+/** `n` fields cycling through a string, an integer, a float, a boolean, null, an array and an object. */
+function benchInput(n: number): Record<string, unknown> {
+  const kinds = [
+    (i: number) => `The value of field ${i}: a sentence of ordinary text.`,
+    (i: number) => i * 1000,
+    (i: number) => i / 7,
+    (i: number) => i % 2 === 0,
+    () => null,
+    (i: number) => [i, `item ${i}`, true],
+    (i: number) => ({ id: i, label: `the label of field ${i}`, tags: ['alpha', 'beta'] }),
+  ];
+  return Object.fromEntries(Array.from({ length: n }, (_, i) => [`field_${i}`, kinds[i % kinds.length]!(i)]));
+}
+
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[values.length >> 1]!;
 
 interface Subject {
@@ -65,10 +80,12 @@ async function subject(root: string, storeKind: string, handlerKind: string, dir
   const noop = handlerKind === 'sync' ? () => null : async () => null;
   const weft = core.createWeft({ store, steps: { noop }, recover: false });
   const app = weft.app('bench');
+  const fields = Number(process.env.W10_INPUT_FIELDS ?? 0);
+  const options = fields > 0 ? { version: 'draft', input: benchInput(fields) } : { version: 'draft' };
   const workflow = await app.workflows.create({ name: 'w2', draft: chain(STEPS) });
   return {
     async runOnce() {
-      const run = await app.runs.run(workflow.id, { version: 'draft' });
+      const run = await app.runs.run(workflow.id, options);
       if (run.status !== 'COMPLETED') throw new Error(`A run ended ${run.status}.`);
     },
     async close() {
@@ -129,7 +146,11 @@ async function main(): Promise<void> {
       session.disconnect();
     }
     for (const s of subjects) await s.close();
-    const out: Record<string, unknown> = { store: storeKind, handlers: handlerKind };
+    const out: Record<string, unknown> = {
+      store: storeKind,
+      handlers: handlerKind,
+      input_fields: Number(process.env.W10_INPUT_FIELDS ?? 0),
+    };
     roots.split(',').forEach((root, k) => {
       out[root] = {
         cpu_us_per_run: Math.round(median(cpu[k]!)),

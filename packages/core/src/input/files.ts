@@ -15,7 +15,8 @@
  * INVALID_INPUT problem at their JSON pointer: binary data has no JSON form Weft could guess.
  */
 import { Buffer } from 'node:buffer';
-import type { Problem } from '../errors.js';
+import { isPlainObject as isPlainData, readingArguments } from '../arguments.js';
+import { invalidArgument, type Problem } from '../errors.js';
 import { sniffMediaType } from '../files/sniff.js';
 import { checkedCopy, setOwn } from '../json-data.js';
 import { type InputFieldSite, inputDefinitions, invalidInput } from './check.js';
@@ -134,6 +135,47 @@ export function copyRunInput(document: object, input: Record<string, unknown>): 
     if (binary.length > 0) throw invalidInput(binary);
     throw error;
   }
+}
+
+/**
+ * Run inputs copied by `handOverRunInput` and not yet taken by `engine.start`. Held by object, so the mark
+ * names one copy that only Weft's own code has ever referenced (a caller never sees it), and it is taken
+ * once: the copy becomes the run's input, never another run's.
+ */
+const HANDED_OVER = new WeakSet<object>();
+
+/**
+ * `copyRunInput`, for a caller that hands the copy to `engine.start` (the registry): the engine keeps
+ * that copy as the run's input instead of copying it again (`ownRunInput`). One copy per run, taken where
+ * the input enters Weft; the caller's object and the run's are never the same object.
+ */
+export function handOverRunInput(document: object, input: unknown): Record<string, unknown> {
+  const copy = checkedRunInput(document, input);
+  HANDED_OVER.add(copy);
+  return copy;
+}
+
+/**
+ * The input a run keeps (`engine.start`): a copy `handOverRunInput` made, as it is and only once; anything
+ * else checked and copied — a direct caller of the engine has no copy before it.
+ */
+export function ownRunInput(document: object, input: unknown): Record<string, unknown> {
+  if (input !== null && typeof input === 'object' && HANDED_OVER.delete(input)) {
+    return input as Record<string, unknown>;
+  }
+  return checkedRunInput(document, input);
+}
+
+/**
+ * The run input as `engine.start` and `runs.run` take it, so that both refuse the same inputs with the
+ * same errors: a plain object (INVALID_ARGUMENT `input` otherwise, a Date or a Map included), copied by
+ * `copyRunInput`; a getter or Proxy that throws while it is read is INVALID_ARGUMENT too.
+ */
+function checkedRunInput(document: object, input: unknown): Record<string, unknown> {
+  return readingArguments('input', () => {
+    if (!isPlainData(input)) throw invalidArgument('input', 'an object', input);
+    return copyRunInput(document, input);
+  });
 }
 
 /** One field's value (an array field's elements, a nested object's fields) with its files converted. */

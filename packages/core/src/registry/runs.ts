@@ -1,6 +1,6 @@
 /** Runs of this app: run, get, list, cancel, replay, retention. */
 import { ERROR_CODES, invalidArgument, WeftError } from '../errors.js';
-import { copyRunInput } from '../input/files.js';
+import { handOverRunInput } from '../input/files.js';
 import { computeRetentionDueAt, normalizeRetention } from '../run/retention.js';
 import { type Retention, RUN_ORIGINS, type StepRecord } from '../run/types.js';
 import { RUN_STATUSES } from '../statuses.js';
@@ -162,7 +162,9 @@ export async function runWorkflow(
     workflow,
     target,
     // File fields given as bytes become JSON here, before a store or a worker sees the input (input/files.ts).
-    input: isPlainInput(input.input) ? copyRunInput(target.document, input.input) : input.input,
+    // The run's only copy: engine.start keeps it as it is (handOverRunInput).
+    // A non-object input is refused here as engine.start refuses it (one function: the same errors).
+    input: input.input === undefined ? undefined : handOverRunInput(target.document, input.input),
     checkInput: true,
     from_step_key: input.from_step_key,
     retention: input.retention,
@@ -174,9 +176,6 @@ export async function runWorkflow(
     onStart: input.onStart,
   });
 }
-
-const isPlainInput = (value: unknown): value is Record<string, unknown> =>
-  value !== null && typeof value === 'object' && !Array.isArray(value);
 
 export function runsApi(ctx: RegistryContext, appId: string): RunsApi {
   return {

@@ -22,7 +22,7 @@ import {
 import type { Plan } from '../compile/plan.js';
 import { ERROR_CODES, invalidArgument, WeftError } from '../errors.js';
 import { EXPRESSION_LANGUAGES } from '../expressions/jsonata.js';
-import { copyRunInput } from '../input/files.js';
+import { ownRunInput } from '../input/files.js';
 import { checkedCopy } from '../json-data.js';
 import { RetrySchema } from '../model/schema.js';
 import { STEP_STATUSES } from '../statuses.js';
@@ -201,9 +201,9 @@ export function checkStartOptions(plan: Plan, options: unknown): CheckedStartOpt
     const o = (options ?? {}) as Record<string, unknown>;
     const out: CheckedStartOptions = {};
     if (o.input !== undefined) {
-      if (!isPlainObject(o.input)) throw invalidArgument('input', 'an object', o.input);
       // File fields given as bytes become JSON first (input/files.ts); other binary data is INVALID_INPUT.
-      out.input = copyRunInput(plan.document, o.input);
+      // The registry's copy is kept as it is (it made it with the same function): one copy per run.
+      out.input = ownRunInput(plan.document, o.input);
     }
     if (o.variables !== undefined) out.variables = checkVariables(o.variables, 'variables');
     if (o.from_step_key !== undefined) {

@@ -338,8 +338,13 @@ export function createEngine(givenOptions: EngineOptions = {}): Engine {
     }
     const retention = normalizeRetention(startOptions.retention);
     const doc = plan.document;
-    // The run's own copy (spreading undefined adds nothing: no empty object made per run for it).
-    const input = { ...(doc.input_default ?? undefined), ...startOptions.input };
+    // checkStartOptions' copy is the run's own already; with defaults, they are merged under it in a new
+    // object (the document's `input_default` is shared by every run of it and must not become one's input).
+    const ownInput = startOptions.input;
+    const input =
+      doc.input_default === undefined || doc.input_default === null
+        ? (ownInput ?? {})
+        : { ...doc.input_default, ...ownInput };
     const runner = openRunner(parent?.depth ?? 0, plan, {
       autoFill: autoFillFor(plan, startOptions.from_step_key, input),
       init: {
