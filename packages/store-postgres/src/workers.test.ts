@@ -3,7 +3,11 @@
  * process would be), notices by LISTEN/NOTIFY, claims with FOR UPDATE SKIP LOCKED.
  */
 import { describeDurableRuns } from '@weft/testing/durable-contract';
-import { describePresenceContract, describeWorkers } from '@weft/testing/worker-contract';
+import {
+  describeCancelledElsewhere,
+  describePresenceContract,
+  describeWorkers,
+} from '@weft/testing/worker-contract';
 import type { PostgresStore } from './postgres-store.js';
 import { describeWithPostgres, dropSchema, testStore } from './test-support/db.js';
 
@@ -33,6 +37,11 @@ async function destroy(store: PostgresStore): Promise<void> {
 
 describeWithPostgres('PostgreSQL', () => {
   describeWorkers('PostgresStore (a pool per Weft)', {
+    create,
+    reopen: (store) => reopen(store as PostgresStore),
+    destroy: (store) => destroy(store as PostgresStore),
+  });
+  describeCancelledElsewhere('PostgresStore (a pool per Weft)', {
     create,
     reopen: (store) => reopen(store as PostgresStore),
     destroy: (store) => destroy(store as PostgresStore),

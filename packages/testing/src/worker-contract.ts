@@ -902,3 +902,226 @@ export function describePresenceContract<S extends WeftStore & StorePresence>(
     });
   });
 }
+
+/**
+ * A run cancelled by another process, seen the same way by the process executing it
+ * (docs/durability.md, "Cancel across processes"): when the store refuses a worker's append because the
+ * run's row ended CANCELLED (LEASE_LOST, `details.status: "CANCELLED"`), the worker ends the run
+ * CANCELLED with the reason the row records — `run.cancelled`, never `run.failed` — and appends nothing
+ * more; any other refusal stays LEASE_LOST. A run whose row holds a cancel request but cannot be resumed
+ * (RESUME_FAILED) ends CANCELLED with the request's reason. For every store with `claimRuns` (notices not
+ * needed: the cancels here are written on the row, as a canceller does when nobody answers it).
+ */
+export function describeCancelledElsewhere(name: string, options: WorkerContractOptions): void {
+  describe(`a run cancelled elsewhere: ${name}`, () => {
+    const handles: WeftStore[] = [];
+    const wefts: Weft[] = [];
+
+    afterEach(async () => {
+      for (const weft of wefts.splice(0))
+        await Promise.race([weft.close(), new Promise((r) => setTimeout(r, 50))]);
+      for (const store of handles.splice(0).reverse()) await options.destroy?.(store);
+    });
+
+    async function open(): Promise<WeftStore> {
+      const store = await options.create();
+      handles.push(store);
+      return store;
+    }
+    async function reopen(store: WeftStore): Promise<WeftStore> {
+      if (options.reopen === undefined) return store;
+      const again = await options.reopen(store);
+      if (again !== store) handles.push(again);
+      return again;
+    }
+    function weft(opts: WeftOptions): Weft {
+      const w = createWeft({ onStoreError: () => undefined, ...opts });
+      wefts.push(w);
+      return w;
+    }
+    async function clientWith(store: WeftStore, steps: Array<[string, string]>) {
+      const client = weft({ store, worker: false, steps: refuse });
+      const app = client.app('app_1');
+      const workflow = await app.workflows.create({ name: 'w', draft: chain(steps) });
+      await app.versions.publish(workflow.id);
+      return { client, app, workflow };
+    }
+
+    /**
+     * `store` (another handle) where `act` runs, once, just before the first `appendJournals` that
+     * carries an append of `runId` — after the worker claimed the run, before any entry of it is written.
+     */
+    function beforeFirstAppend(store: WeftStore, runId: string, act: () => Promise<void>): WeftStore {
+      let done = false;
+      return new Proxy(store, {
+        get(target, property) {
+          const value = Reflect.get(target, property, target);
+          if (typeof value !== 'function') return value;
+          if (property !== 'appendJournals') return value.bind(target); // private fields need the target
+          return async (appends: Array<{ run_id: string }>) => {
+            if (!done && appends.some((a) => a.run_id === runId)) {
+              done = true;
+              await act();
+            }
+            return value.call(target, appends);
+          };
+        },
+      });
+    }
+
+    /** Ends the row CANCELLED with `reason`, as a canceller does when nobody answers it (cancel.ts). */
+    async function endCancelled(store: WeftStore, runId: string, reason: string): Promise<void> {
+      const now = new Date().toISOString();
+      const ended = await store.updateRun(
+        runId,
+        {
+          status: 'CANCELLED',
+          error: { code: 'CANCELLED', message: reason },
+          ended_at: now,
+          updated_at: now,
+        },
+        { status_in: ['PENDING', 'RUNNING'] },
+      );
+      expect(ended).not.toBeNull();
+    }
+
+    /** The outcome events a Weft's engine emits, by run. */
+    function outcomes(w: Weft) {
+      const seen: Array<{ run: string; event: string; reason?: string; code?: string }> = [];
+      w.engine.on('run.cancelled', (e) => {
+        seen.push({ run: e.run.id, event: 'run.cancelled', reason: e.reason });
+      });
+      w.engine.on('run.failed', (e) => {
+        seen.push({ run: e.run.id, event: 'run.failed', code: e.error.code });
+      });
+      w.engine.on('run.completed', (e) => {
+        seen.push({ run: e.run.id, event: 'run.completed' });
+      });
+      return seen;
+    }
+
+    it("a row cancelled before the worker's first batch: the worker's run ends CANCELLED with the row's reason (run.cancelled), nothing appended", async () => {
+      const store = await open();
+      const { app, workflow } = await clientWith(store, [
+        ['a', 'hold'],
+        ['b', 'work'],
+      ]);
+      const queued = await app.runs.run(workflow.id, { background: true });
+      const reason = 'Cancelled by a client whose worker did not answer.';
+      const held = holdingSteps();
+      const worker = weft({
+        store: beforeFirstAppend(await reopen(store), queued.id, () =>
+          endCancelled(store, queued.id, reason),
+        ),
+        worker: { concurrency: 1, pollMs: 20 },
+        steps: held.steps,
+      });
+      const seen = outcomes(worker);
+      await until(() => seen.length > 0, 'the run to end on the worker');
+      await worker.idle();
+      expect(seen).toEqual([{ run: queued.id, event: 'run.cancelled', reason }]);
+      // The local outcome is the stored one: the caller's reason, from every process.
+      const stored = { status: 'CANCELLED', error: { code: 'CANCELLED', message: reason } };
+      expect(await app.runs.get(queued.id)).toMatchObject(stored);
+      expect(await worker.app('app_1').runs.get(queued.id)).toMatchObject(stored);
+      // The refused batch held the run's first entries: nothing of it was appended, then or after.
+      expect(await store.loadJournal(queued.id)).toEqual([]);
+      expect(held.ranWork).toBe(false);
+      expect(await store.getLease(queued.id)).toMatchObject({ status: 'CANCELLED', owner_id: null });
+    });
+
+    it('a row cancelled while the run was ending here (its end refused): run.cancelled, not run.completed', async () => {
+      const store = await open();
+      const { app, workflow } = await clientWith(store, [['a', 'work']]);
+      const queued = await app.runs.run(workflow.id, { background: true });
+      const reason = 'Too late, but first.';
+      let worked = 0;
+      const worker = weft({
+        store: beforeFirstAppend(await reopen(store), queued.id, () =>
+          endCancelled(store, queued.id, reason),
+        ),
+        worker: { concurrency: 1, pollMs: 20 },
+        steps: {
+          work: () => {
+            worked++;
+            return 'done';
+          },
+        },
+      });
+      const seen = outcomes(worker);
+      await until(() => seen.length > 0, 'the run to end on the worker');
+      await worker.idle();
+      expect(worked).toBe(1);
+      expect(seen).toEqual([{ run: queued.id, event: 'run.cancelled', reason }]);
+      expect(await app.runs.get(queued.id)).toMatchObject({
+        status: 'CANCELLED',
+        result: null,
+        error: { code: 'CANCELLED', message: reason },
+      });
+      expect(await store.loadJournal(queued.id)).toEqual([]);
+    });
+
+    it('a refusal for any other reason (another owner took the run) stays LEASE_LOST: run.failed here, the row is the new owner’s', async () => {
+      const store = await open();
+      const { app, workflow } = await clientWith(store, [
+        ['a', 'hold'],
+        ['b', 'work'],
+      ]);
+      const queued = await app.runs.run(workflow.id, { background: true });
+      const held = holdingSteps();
+      const owner = 'worker-that-lost-it';
+      const worker = weft({
+        store: beforeFirstAppend(await reopen(store), queued.id, async () => {
+          // Its lease given up and taken by another owner, as after a pause past the lease.
+          expect(await store.releaseRun(queued.id, owner)).toBe(true);
+          const far = new Date(Date.now() + 3_600_000).toISOString();
+          const now = new Date().toISOString();
+          expect(
+            await store.claimRun(queued.id, { owner_id: 'another', lease_until: far, now }),
+          ).toMatchObject({ claimed: true });
+        }),
+        owner: { id: owner },
+        worker: { concurrency: 1, pollMs: 20 },
+        steps: held.steps,
+      });
+      const seen = outcomes(worker);
+      await until(() => seen.length > 0, 'the run to end on the worker');
+      expect(seen).toEqual([{ run: queued.id, event: 'run.failed', code: 'LEASE_LOST' }]);
+      expect(await store.getLease(queued.id)).toMatchObject({ owner_id: 'another' });
+      expect((await store.getRun(queued.id))!.status).not.toBe('CANCELLED');
+      expect(await store.loadJournal(queued.id)).toEqual([]);
+    });
+
+    it('a run whose row holds a cancel request but cannot be resumed (RESUME_FAILED) ends CANCELLED with the request; the failure is reported', async () => {
+      const store = await open();
+      const { app, workflow } = await clientWith(store, [
+        ['a', 'hold'],
+        ['b', 'work'],
+      ]);
+      const requested = await app.runs.run(workflow.id, { background: true });
+      const plain = await app.runs.run(workflow.id, { background: true });
+      const request = { code: 'CANCELLED', message: 'Asked before anyone found it broken.' };
+      expect(
+        await store.updateRun(requested.id, { error: request }, { status_in: ['PENDING', 'RUNNING'] }),
+      ).not.toBeNull();
+      const reported: Array<{ code: unknown; run_id: string | undefined; status: unknown }> = [];
+      // A worker without the `hold` step type: neither run can begin here.
+      weft({
+        store: await reopen(store),
+        worker: { concurrency: 2, pollMs: 20 },
+        steps: { work: () => 'b' },
+        onStoreError: (error, context) => {
+          const e = error as { code?: unknown; details?: { status?: unknown } };
+          reported.push({ code: e.code, run_id: context.run_id, status: e.details?.status });
+        },
+      });
+      expect(await app.runs.wait(requested.id)).toMatchObject({ status: 'CANCELLED', error: request });
+      const failed = await app.runs.wait(plain.id);
+      expect(failed).toMatchObject({ status: 'FAILED', error: { code: 'RESUME_FAILED' } });
+      expect(reported.sort((x, y) => String(x.status).localeCompare(String(y.status)))).toEqual([
+        { code: 'RESUME_FAILED', run_id: requested.id, status: 'CANCELLED' },
+        { code: 'RESUME_FAILED', run_id: plain.id, status: 'FAILED' },
+      ]);
+    });
+  });
+}

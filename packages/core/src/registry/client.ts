@@ -32,7 +32,10 @@ import type { WorkerOptions } from './worker-options.js';
 export interface RecoverResult {
   /** Runs now resumed in this process. */
   resumed: string[];
-  /** Runs that could not be resumed here: they ended FAILED with `error` (RESUME_FAILED). */
+  /**
+   * Runs that could not be resumed here (`error`: RESUME_FAILED): they ended FAILED with that error — or
+   * CANCELLED with the caller's reason when their row held a cancel request (`error.details.status`).
+   */
   failed: Array<{ run_id: string; error: ErrorRecord }>;
 }
 

@@ -12,7 +12,8 @@
  * ahead of its decision, `run.ended`, supplies the final status and time itself.
  *
  * A refused append stops only its run: LEASE_LOST (another process owns it now, or it ended elsewhere)
- * abandons the local execution, whose outcome is then the store's; any other refusal ends it FAILED with
+ * abandons the local execution, whose outcome is then the store's — a run the store says CANCELLED ends
+ * CANCELLED here too, with the reason its row records (recorder.ts); any other refusal ends it FAILED with
  * STORE_ERROR. A store that fails (the call rejects) fails every run of the batch through the writer,
  * which sends the entries again with the next batch.
  */
@@ -32,8 +33,12 @@ export interface SinkHost {
   readonly owner: Ownership;
   /** The tracker of a run whose entries arrived, or null when the run is not the registry's (no app). */
   trackerFor(runId: string): Tracker | null;
-  /** The store refused the run's append for good (not a failure of the store itself). */
-  refused(tracker: Tracker, error: WeftError): void;
+  /**
+   * The store refused the run's append for good (not a failure of the store itself). A promise: the run's
+   * outcome needs a read first (its row was cancelled elsewhere) — the batch is answered after it, so that
+   * the run cannot end here meanwhile (its entries wait to be acknowledged).
+   */
+  refused(tracker: Tracker, error: WeftError): Promise<void> | undefined;
 }
 
 /** One run's part of a batch, computed synchronously when the batch is handed over. */
@@ -110,6 +115,7 @@ export class StoreJournal implements JournalSink {
     }
     const now = owner.now();
     const until = owner.until();
+    let reads: Promise<void>[] | null = null;
     for (let start = 0; start < parts.length; start += MAX_GROUP_APPENDS) {
       const chunk = parts.length <= MAX_GROUP_APPENDS ? parts : parts.slice(start, start + MAX_GROUP_APPENDS);
       for (const part of chunk) if (part.end !== null) part.tracker.endSent = true;
@@ -120,6 +126,7 @@ export class StoreJournal implements JournalSink {
         for (const part of chunk) part.tracker.endSent = false;
         // Nothing of this chunk was written. The first: the writer fails the batch and sends it again.
         if (start === 0) throw error;
+        if (reads !== null) await Promise.all(reads);
         // A later chunk, after earlier ones committed: those runs alone end FAILED (STORE_ERROR).
         for (const rest of parts.slice(start)) rest.tracker.runner.abandon(storeErrorOf(error));
         return;
@@ -153,11 +160,16 @@ export class StoreJournal implements JournalSink {
             outcome === undefined
               ? new WeftError(ERROR_CODES.STORE_ERROR, 'The store answered fewer outcomes than appends.')
               : outcome.error;
-          this.#host.refused(tracker, error);
+          const read = this.#host.refused(tracker, error);
+          if (read !== undefined) {
+            reads ??= [];
+            reads.push(read);
+          }
         }
         tracker.settleFirstAppend();
       }
     }
+    if (reads !== null) await Promise.all(reads);
   }
 }
 

@@ -13,7 +13,7 @@
  *   a later heartbeat, once the store works again — until then reads of the run answer that record, so a
  *   caller never sees RUNNING (or nothing) for a run that ended here.
  */
-import { ERROR_CODES, WeftError } from '../errors.js';
+import { CancelledError, ERROR_CODES, WeftError } from '../errors.js';
 import { runLifecycle } from '../lifecycle/lifecycle.js';
 import { reasonOfCancelError } from '../run/cancel-reason.js';
 import type { Engine } from '../run/engine.js';
@@ -37,6 +37,14 @@ export const MAX_UNRECORDED = 10_000;
 const RENEW_CHUNK = 500;
 /** A run found CANCELLED at a heartbeat whose row holds no reason (written by an older Weft). */
 const LOST_CANCEL_REASON = 'Cancelled from another process.';
+
+/**
+ * What a run cancelled from another process stops with here: the journal's refusal as the cancel (code
+ * CANCELLED, the reason its row records), so that it ends CANCELLED with that reason (run/stop.ts).
+ */
+function cancelledElsewhere(runId: string, reason: string): WeftError {
+  return new CancelledError(reason, { details: { run_id: runId } });
+}
 
 /** A run that ended here and whose end the store does not have. */
 interface Unrecorded {
@@ -127,13 +135,29 @@ export class RunRecorder {
     return tracker;
   }
 
-  #refused(tracker: Tracker, error: WeftError): void {
-    if (error.code === ERROR_CODES.LEASE_LOST) tracker.lost = true;
-    else {
+  #refused(tracker: Tracker, error: WeftError): Promise<void> | undefined {
+    if (error.code === ERROR_CODES.LEASE_LOST) {
+      tracker.lost = true;
+      if (error.details?.status === 'CANCELLED') {
+        // Cancelled from another process (its row ended CANCELLED before this append: runs.cancel on a run
+        // it does not execute): cancelled here too, with the reason the row records — read once; the row
+        // is ended, so the read sees its final reason. Until then no step starts here, and the run cannot
+        // end here (the sink answers the batch after this read): its outcome here is the store's.
+        void tracker.runner.suspend();
+        return this.#store
+          .getRun(tracker.id)
+          .then(
+            (row) => reasonOfCancelError(row?.error) ?? LOST_CANCEL_REASON,
+            () => LOST_CANCEL_REASON,
+          )
+          .then((reason) => tracker.runner.abandon(cancelledElsewhere(tracker.id, reason)));
+      }
+    } else {
       tracker.refused = error;
       this.#report(error, { operation: 'appendJournals', run_id: tracker.id });
     }
     tracker.runner.abandon(storeErrorOf(error));
+    return undefined;
   }
 
   #onDone(tracker: Tracker, run: Run): void {
@@ -254,17 +278,29 @@ export class RunRecorder {
           this.#store.getRun(tracker.id),
         ]).catch(() => undefined);
         if (found === undefined) continue; // the store fails: decide on a later heartbeat
-        const [lease, row] = found;
+        const [lease] = found;
+        let row = found[1];
         // Ended meanwhile (its own end), or renewed by a claim of ours since: not lost.
         if (tracker.endStored || tracker.endSent || !tracker.writable) continue;
         if (lease !== null && lease.owner_id === this.#owner.id && isLiveStatus(lease.status)) continue;
-        tracker.lost = true;
         if (lease?.status === 'CANCELLED') {
           // Cancelled from another process (runs.cancel on a run it does not execute): cancelled here
-          // too — handlers aborted, `run.cancelled` emitted — and nothing more written.
-          void tracker.handle.cancel(reasonOfCancelError(row?.error) ?? LOST_CANCEL_REASON);
+          // too — handlers aborted, `run.cancelled` emitted — and nothing more written. The two reads
+          // may have raced (separate connections: PostgreSQL's pool): a row read before the cancel is
+          // read again — ended, its reason is final. Meanwhile no step starts here, and the run is still
+          // ours to write: an append it makes is refused (LEASE_LOST), which cancels it the same way.
+          if (row?.status !== 'CANCELLED') {
+            void tracker.runner.suspend();
+            row = await this.#store.getRun(tracker.id).catch(() => null);
+            if (!tracker.writable) continue; // an append's refusal acted first
+          }
+          tracker.lost = true;
+          tracker.runner.abandon(
+            cancelledElsewhere(tracker.id, reasonOfCancelError(row?.error) ?? LOST_CANCEL_REASON),
+          );
           continue;
         }
+        tracker.lost = true;
         tracker.runner.abandon(
           lease === null
             ? runNotFoundInStore(tracker.id)

@@ -226,20 +226,31 @@ export class Recovery {
   /** Ends a run that cannot be resumed here FAILED with RESUME_FAILED (a projection; no entry). */
   async #fail(row: RunRow, cause: WeftError, result: RecoverResult): Promise<void> {
     const { store, owner, report } = this.#ctx();
+    const requested = requestedCancelReason(row);
     const error = new WeftError(
       ERROR_CODES.RESUME_FAILED,
-      `Run ${row.id} was interrupted (its process stopped) and could not be resumed by this process: ${cause.message} The run was ended FAILED. Register what its workflow needs (step types with createWeft({ steps }), providers) in every process that opens this store, or replay it (runs.replay).`,
-      { details: { run_id: row.id, cause: cause.toJSON() }, retryable: false },
+      `Run ${row.id} was interrupted (its process stopped) and could not be resumed by this process: ${cause.message} ${requested === null ? 'The run was ended FAILED.' : 'A cancel had been asked for: the run was ended CANCELLED, with its reason.'} Register what its workflow needs (step types with createWeft({ steps }), providers) in every process that opens this store, or replay it (runs.replay).`,
+      {
+        details: {
+          run_id: row.id,
+          cause: cause.toJSON(),
+          status: requested === null ? 'FAILED' : 'CANCELLED',
+        },
+        retryable: false,
+      },
     );
     const now = owner.now();
+    // (requested, above:) a cancel was asked for before the failure was found (the row holds the request): the caller asked
+    // for the run to stop, and it does stop — CANCELLED with the caller's reason, as a run that could be
+    // resumed would end here. Why it could not be resumed is still reported (onStoreError, the result).
     try {
       await store.appendJournal(row.id, {
         owner_id: owner.id,
         now,
         entries: [],
         run: {
-          status: 'FAILED',
-          error: error.toJSON(),
+          status: requested === null ? 'FAILED' : 'CANCELLED',
+          error: requested === null ? error.toJSON() : { code: ERROR_CODES.CANCELLED, message: requested },
           ended_at: now,
           updated_at: now,
           retention_due_at: computeRetentionDueAt(row.retention, now),

@@ -13,6 +13,7 @@
  * `owner.heartbeatMs`, until a lease from then, and withdraws when it stops claiming: a client can then
  * tell "no worker" from "workers busy" (NO_WORKER, no-worker.ts).
  */
+import { reasonOfCancelError } from '../run/cancel-reason.js';
 import type { Variable } from '../run/variables.js';
 import { hasClaimsWithRows, type RunLease } from '../store/journal.js';
 import { hasNotices } from '../store/notices.js';
@@ -138,7 +139,13 @@ export class Worker {
     store
       .getRun(runId)
       .then((row) => {
-        const reason = requestedCancelReason(row) ?? REMOTE_CANCEL_REASON;
+        // The request on the live row; or, when the canceller's wait ran out between its notice and this
+        // read and it ended the row itself, the reason the ended row records — the same text, which the
+        // store then holds (a run cancelled here with another would report a different outcome).
+        const reason =
+          requestedCancelReason(row) ??
+          (row?.status === 'CANCELLED' ? reasonOfCancelError(row.error) : null) ??
+          REMOTE_CANCEL_REASON;
         return recorder.handleOf(runId)?.cancel(reason);
       })
       .catch((error: unknown) => this.#ctx.report(error, { operation: 'cancel', run_id: runId }))

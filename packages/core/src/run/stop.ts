@@ -4,7 +4,7 @@
  * after it, running executions are aborted, executions waiting to retry end at once, and once the grace
  * period has passed the steps still running end CANCELLED. Part of the scheduler; pure like it.
  */
-import type { ErrorRecord } from '../errors.js';
+import { ERROR_CODES, type ErrorRecord } from '../errors.js';
 import { runLifecycle, STEP } from '../lifecycle/lifecycle.js';
 import { stopToolStep } from './agent.js';
 import { cancelWaiting } from './attempt.js';
@@ -16,17 +16,21 @@ import { loopOf, type RunState, SKIP, STAGE, UNIT } from './state.js';
 
 export function cancelRequested(state: RunState, entry: CancelRequestedEntry, out: Commands): void {
   if (runLifecycle.isFinal(state.status) || state.ending !== null || state.stopReason !== null) return;
+  cancel(state, entry.reason, entry.at, out);
+}
+
+function cancel(state: RunState, reason: string, at: string, out: Commands): void {
   if (state.status === 'PENDING') {
     // Cancelled before it began: no step ran, so every step ends SKIPPED.
-    state.stopReason = entry.reason;
+    state.stopReason = reason;
     for (let i = 0; i < state.plan.steps.length; i++) {
-      if (state.stepStatus[i] === STEP.PENDING) skipStep(state, i, SKIP.RUN_STOPPED, entry.at, out);
+      if (state.stepStatus[i] === STEP.PENDING) skipStep(state, i, SKIP.RUN_STOPPED, at, out);
     }
     state.ending = 'CANCELLED';
     out.end();
     return;
   }
-  stop(state, entry.reason, null, entry.at, out);
+  stop(state, reason, null, at, out);
 }
 
 /** Rule 5: the first failure with `throw_on_error` (or a budget overrun) fails the run. */
@@ -75,6 +79,10 @@ export function graceFired(state: RunState, entry: TimerFiredEntry, out: Command
  */
 export function journalFailed(state: RunState, entry: JournalFailedEntry, out: Commands): void {
   if (runLifecycle.isFinal(state.status)) throw impossible(state, entry, 'the run has ended');
+  if (entry.error.code === ERROR_CODES.CANCELLED) {
+    cancelledElsewhere(state, entry, out);
+    return;
+  }
   const previous = state.error;
   const error =
     previous === null
@@ -87,5 +95,25 @@ export function journalFailed(state: RunState, entry: JournalFailedEntry, out: C
     state.error = error;
   } else {
     stop(state, `The run failed: ${entry.error.message}`, error, entry.at, out);
+  }
+}
+
+/**
+ * The journal refused the run because the run ended CANCELLED where it is kept (a durable store: another
+ * process cancelled it; the error's message is the reason recorded there). Nothing more is written, and
+ * the run ends CANCELLED here too with that reason, whatever it was doing: running (stopped like a
+ * cancel), stopping (a failure or another cancel: its outcome becomes this cancel), or already ending
+ * with an end the store refused — so that what this process reports is what the store holds.
+ */
+function cancelledElsewhere(state: RunState, entry: JournalFailedEntry, out: Commands): void {
+  const reason = entry.error.message;
+  state.error = null;
+  if (state.ending !== null) {
+    state.ending = 'CANCELLED';
+    state.stopReason = reason;
+  } else if (state.stopReason !== null) {
+    state.stopReason = reason;
+  } else {
+    cancel(state, reason, entry.at, out);
   }
 }
