@@ -46,6 +46,26 @@ function cancelledElsewhere(runId: string, reason: string): WeftError {
   return new CancelledError(reason, { details: { run_id: runId } });
 }
 
+/**
+ * How long the read of a cancelled run's reason may take before the generic reason stands: the batch of
+ * the refused append is answered after it, and must be well within the journal's own timeout
+ * (`limits.journalTimeoutMs`, 30 s by default) — a store that hangs fails appends, not this read.
+ */
+export const CANCEL_REASON_READ_MS = 2_000;
+
+/** The reason the ended row of a run cancelled elsewhere records (one read, bounded), else the generic one. */
+function readReason(store: WeftStore, runId: string): Promise<string> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<string>((resolve) => {
+    timer = setTimeout(() => resolve(LOST_CANCEL_REASON), CANCEL_REASON_READ_MS);
+  });
+  const read = store.getRun(runId).then(
+    (row) => reasonOfCancelError(row?.error) ?? LOST_CANCEL_REASON,
+    () => LOST_CANCEL_REASON,
+  );
+  return Promise.race([read, late]).finally(() => clearTimeout(timer));
+}
+
 /** A run that ended here and whose end the store does not have. */
 interface Unrecorded {
   run: Run;
@@ -144,13 +164,9 @@ export class RunRecorder {
         // is ended, so the read sees its final reason. Until then no step starts here, and the run cannot
         // end here (the sink answers the batch after this read): its outcome here is the store's.
         void tracker.runner.suspend();
-        return this.#store
-          .getRun(tracker.id)
-          .then(
-            (row) => reasonOfCancelError(row?.error) ?? LOST_CANCEL_REASON,
-            () => LOST_CANCEL_REASON,
-          )
-          .then((reason) => tracker.runner.abandon(cancelledElsewhere(tracker.id, reason)));
+        return readReason(this.#store, tracker.id).then((reason) =>
+          tracker.runner.abandon(cancelledElsewhere(tracker.id, reason)),
+        );
       }
     } else {
       tracker.refused = error;
@@ -278,8 +294,7 @@ export class RunRecorder {
           this.#store.getRun(tracker.id),
         ]).catch(() => undefined);
         if (found === undefined) continue; // the store fails: decide on a later heartbeat
-        const [lease] = found;
-        let row = found[1];
+        const [lease, row] = found;
         // Ended meanwhile (its own end), or renewed by a claim of ours since: not lost.
         if (tracker.endStored || tracker.endSent || !tracker.writable) continue;
         if (lease !== null && lease.owner_id === this.#owner.id && isLiveStatus(lease.status)) continue;
@@ -289,15 +304,14 @@ export class RunRecorder {
           // may have raced (separate connections: PostgreSQL's pool): a row read before the cancel is
           // read again — ended, its reason is final. Meanwhile no step starts here, and the run is still
           // ours to write: an append it makes is refused (LEASE_LOST), which cancels it the same way.
+          let reason = reasonOfCancelError(row?.error);
           if (row?.status !== 'CANCELLED') {
             void tracker.runner.suspend();
-            row = await this.#store.getRun(tracker.id).catch(() => null);
+            reason = await readReason(this.#store, tracker.id);
             if (!tracker.writable) continue; // an append's refusal acted first
           }
           tracker.lost = true;
-          tracker.runner.abandon(
-            cancelledElsewhere(tracker.id, reasonOfCancelError(row?.error) ?? LOST_CANCEL_REASON),
-          );
+          tracker.runner.abandon(cancelledElsewhere(tracker.id, reason ?? LOST_CANCEL_REASON));
           continue;
         }
         tracker.lost = true;
