@@ -48,6 +48,19 @@ const refuse = {
   },
 };
 
+/** A Weft executing the file's runs with `steps`: short lease and heartbeat, so it learns of a cancel soon. */
+function startWorker(path: string, steps: ReturnType<typeof holdingSteps>['steps']): Weft {
+  const worker = createWeft({
+    store: open(path),
+    worker: { concurrency: 2, pollMs: 20 },
+    owner: { leaseMs: 600, heartbeatMs: 50 },
+    onStoreError: () => undefined,
+    steps,
+  });
+  wefts.push(worker);
+  return worker;
+}
+
 async function until(check: () => boolean | Promise<boolean>, what: string, ms = 15_000): Promise<void> {
   const end = Date.now() + ms;
   while (!(await check())) {
@@ -67,14 +80,7 @@ describe("a client's signal on one SQLite file", () => {
     });
     wefts.push(client);
     const held = holdingSteps();
-    const worker = createWeft({
-      store: open(path),
-      worker: { concurrency: 2, pollMs: 20 },
-      owner: { leaseMs: 600, heartbeatMs: 50 },
-      onStoreError: () => undefined,
-      steps: held.steps,
-    });
-    wefts.push(worker);
+    startWorker(path, held.steps);
     const app = client.app('app_1');
     const workflow = await app.workflows.create({ name: 'w', draft });
     await app.versions.publish(workflow.id);
@@ -142,14 +148,7 @@ describe("a client's signal on one SQLite file", () => {
 
     // Claimed by a worker on the same file: runs.cancel, then a background run's signal.
     const held = holdingSteps();
-    const worker = createWeft({
-      store: open(path),
-      worker: { concurrency: 2, pollMs: 20 },
-      owner: { leaseMs: 600, heartbeatMs: 50 },
-      onStoreError: () => undefined,
-      steps: held.steps,
-    });
-    wefts.push(worker);
+    startWorker(path, held.steps);
     const claimed = await app.runs.run(workflow.id, { background: true });
     await held.started;
     const cancelled = await app.runs.cancel(claimed.id, 'Superseded.');
