@@ -4,19 +4,14 @@
  * CANCELLED here with the row's reason; a run with a cancel request that cannot be resumed ends
  * CANCELLED (@weft/testing/worker-contract, `describeCancelledElsewhere`).
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describeCancelledElsewhere } from '@weft/testing/worker-contract';
-import { afterAll } from 'vitest';
-import { SqliteStore } from './sqlite-store.js';
+import type { SqliteStore } from './sqlite-store.js';
+import { sharedFiles } from './test-support/files.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'weft-sqlite-cancelled-elsewhere-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
-let n = 0;
+// The stores are closed after each test by sharedFiles, once the contract has closed its Wefts.
+const { file, open } = sharedFiles('cancelled-elsewhere');
 
 describeCancelledElsewhere('SqliteStore (a handle per Weft on one file)', {
-  create: () => new SqliteStore({ path: join(dir, `elsewhere-${++n}.db`) }),
-  reopen: (store) => new SqliteStore({ path: (store as SqliteStore).path }),
-  destroy: (store) => (store as SqliteStore).close(),
+  create: () => open(file()),
+  reopen: (store) => open((store as SqliteStore).path),
 });
