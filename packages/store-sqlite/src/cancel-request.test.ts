@@ -5,60 +5,22 @@
  * once with that reason, executing none of its steps; a worker that learns of a cancel at its heartbeat
  * (the file sends no notices) emits `run.cancelled` with the reason the row records.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { createWeft, type StepContext, type Weft, type WorkflowVersionDraft } from '@weft/core';
 import { severable } from '@weft/testing/durable-contract';
 import { holdingSteps } from '@weft/testing/worker-contract';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { SqliteStore } from './sqlite-store.js';
+import { describe, expect, it } from 'vitest';
+import { refuse, sharedFiles, until } from './test-support/files.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'weft-sqlite-cancel-request-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
-let n = 0;
-const file = () => join(dir, `cancel-${++n}.db`);
-
-const wefts: Weft[] = [];
-const stores: SqliteStore[] = [];
-afterEach(async () => {
-  for (const weft of wefts.splice(0))
-    await Promise.race([weft.close(), new Promise((r) => setTimeout(r, 50))]);
-  for (const store of stores.splice(0)) store.close();
-});
-
-function open(path: string): SqliteStore {
-  const store = new SqliteStore({ path });
-  stores.push(store);
-  return store;
-}
+const { file, open, track } = sharedFiles('cancel');
 
 function weft(options: Parameters<typeof createWeft>[0]): Weft {
-  const w = createWeft({ onStoreError: () => undefined, ...options });
-  wefts.push(w);
-  return w;
-}
-
-const refuse = {
-  hold: () => {
-    throw new Error('a client-only Weft executed a step');
-  },
-  work: () => {
-    throw new Error('a client-only Weft executed a step');
-  },
-};
-
-async function until(check: () => boolean | Promise<boolean>, what: string, ms = 15_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error(`Timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
+  return track(createWeft({ onStoreError: () => undefined, ...options }));
 }
 
 /** A client-only Weft on `path` with the published workflow `steps` (a chain). */
 async function client(path: string, steps: Array<[string, string]>) {
-  const c = weft({ store: open(path), worker: false, steps: refuse, noWorkerMs: Number.POSITIVE_INFINITY });
+  const store = open(path);
+  const c = weft({ store, worker: false, steps: refuse, noWorkerMs: Number.POSITIVE_INFINITY });
   const app = c.app('app_1');
   const draft = {
     steps: steps.map(([key, type], i) => ({
@@ -69,7 +31,7 @@ async function client(path: string, steps: Array<[string, string]>) {
   } as unknown as WorkflowVersionDraft;
   const workflow = await app.workflows.create({ name: 'w', draft });
   await app.versions.publish(workflow.id);
-  return { app, workflow, store: stores.at(-1)! };
+  return { app, workflow, store };
 }
 
 const LIVE = ['PENDING', 'RUNNING'] as const;

@@ -5,32 +5,12 @@
  * resolves with the run CANCELLED, as in a process that executes runs.
  */
 import { getEventListeners } from 'node:events';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { createWeft, type Weft, type WorkflowVersionDraft } from '@weft/core';
 import { holdingSteps } from '@weft/testing/worker-contract';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { SqliteStore } from './sqlite-store.js';
+import { describe, expect, it } from 'vitest';
+import { refuse, sharedFiles, until } from './test-support/files.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'weft-sqlite-signal-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
-let n = 0;
-const file = () => join(dir, `signal-${++n}.db`);
-
-const wefts: Weft[] = [];
-const stores: SqliteStore[] = [];
-afterEach(async () => {
-  for (const weft of wefts.splice(0))
-    await Promise.race([weft.close(), new Promise((r) => setTimeout(r, 50))]);
-  for (const store of stores.splice(0)) store.close();
-});
-
-function open(path: string): SqliteStore {
-  const store = new SqliteStore({ path });
-  stores.push(store);
-  return store;
-}
+const { file, open, track } = sharedFiles('signal');
 
 const draft = {
   steps: [
@@ -39,21 +19,16 @@ const draft = {
   ],
 } as unknown as WorkflowVersionDraft;
 
-const refuse = {
-  hold: () => {
-    throw new Error('a client-only Weft executed a step');
-  },
-  work: () => {
-    throw new Error('a client-only Weft executed a step');
-  },
-};
-
-async function until(check: () => boolean | Promise<boolean>, what: string, ms = 15_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error(`Timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
+/** A Weft executing the file's runs with `steps`: short lease and heartbeat, so it learns of a cancel soon. */
+function startWorker(path: string, steps: ReturnType<typeof holdingSteps>['steps']): Weft {
+  const worker = createWeft({
+    store: open(path),
+    worker: { concurrency: 2, pollMs: 20 },
+    owner: { leaseMs: 600, heartbeatMs: 50 },
+    onStoreError: () => undefined,
+    steps,
+  });
+  return track(worker);
 }
 
 describe("a client's signal on one SQLite file", () => {
@@ -65,16 +40,9 @@ describe("a client's signal on one SQLite file", () => {
       steps: refuse,
       onStoreError: () => undefined,
     });
-    wefts.push(client);
+    track(client);
     const held = holdingSteps();
-    const worker = createWeft({
-      store: open(path),
-      worker: { concurrency: 2, pollMs: 20 },
-      owner: { leaseMs: 600, heartbeatMs: 50 },
-      onStoreError: () => undefined,
-      steps: held.steps,
-    });
-    wefts.push(worker);
+    startWorker(path, held.steps);
     const app = client.app('app_1');
     const workflow = await app.workflows.create({ name: 'w', draft });
     await app.versions.publish(workflow.id);
@@ -114,7 +82,7 @@ describe("a client's signal on one SQLite file", () => {
       noWorkerMs: Number.POSITIVE_INFINITY,
       onStoreError: () => undefined,
     });
-    wefts.push(client);
+    track(client);
     const app = client.app('app_1');
     const workflow = await app.workflows.create({ name: 'w', draft });
     await app.versions.publish(workflow.id);
@@ -142,14 +110,7 @@ describe("a client's signal on one SQLite file", () => {
 
     // Claimed by a worker on the same file: runs.cancel, then a background run's signal.
     const held = holdingSteps();
-    const worker = createWeft({
-      store: open(path),
-      worker: { concurrency: 2, pollMs: 20 },
-      owner: { leaseMs: 600, heartbeatMs: 50 },
-      onStoreError: () => undefined,
-      steps: held.steps,
-    });
-    wefts.push(worker);
+    startWorker(path, held.steps);
     const claimed = await app.runs.run(workflow.id, { background: true });
     await held.started;
     const cancelled = await app.runs.cancel(claimed.id, 'Superseded.');

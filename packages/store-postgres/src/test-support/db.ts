@@ -62,6 +62,40 @@ export function testStore(
   return new PostgresStore({ connectionString: url, schema, max: extra.max ?? 4 });
 }
 
+/**
+ * Stores for the registry contracts, "a pool per Weft": `create` opens a store on a fresh schema,
+ * `reopen` another pool on the same schema (as another process would), `destroy` closes one and drops
+ * the schema when its last pool is closed.
+ */
+export function poolPerWeft(): {
+  create(): PostgresStore;
+  reopen(store: PostgresStore): PostgresStore;
+  destroy(store: PostgresStore): Promise<void>;
+} {
+  const stores = new Map<string, PostgresStore[]>();
+  return {
+    create() {
+      const store = testStore();
+      stores.set(store.schema, [store]);
+      return store;
+    },
+    reopen(store) {
+      const again = testStore(store.schema);
+      stores.get(store.schema)?.push(again);
+      return again;
+    },
+    async destroy(store) {
+      await store.close();
+      const open = stores.get(store.schema)?.filter((s) => s !== store) ?? [];
+      stores.set(store.schema, open);
+      if (open.length === 0) {
+        stores.delete(store.schema);
+        await dropSchema(store.schema).catch(() => undefined);
+      }
+    },
+  };
+}
+
 afterAll(async () => {
   if (admin === null) return;
   for (const schema of [...created]) await dropSchema(schema).catch(() => undefined);
