@@ -7,8 +7,10 @@
  *   base64 text (`encoding: "raw"`: the text itself), or raw bytes; `media_type` and `filename` are read as
  *   `type` and `name`.
  *
- * Bytes become `{ data: <base64>, type, name? }` before anything else looks at the input — JSON, so the run
- * input is journaled, stored (SQLite, PostgreSQL) and resumed like any other, and templates read
+ * Taking an input is two steps: `captureRunInput` copies it when the call is made (binary data kept as
+ * CapturedBinary, its bytes copied), then, once the document is known, bytes in file fields become
+ * `{ data: <base64>, type, name? }` before anything else looks at the input — JSON, so the run input is
+ * journaled, stored (SQLite, PostgreSQL) and resumed like any other, and templates read
  * `input.FIELD.name`. `type` is the caller's if given, else sniffed from the bytes (files/sniff.ts). At most
  * MAX_INPUT_FILE_BYTES per file and MAX_INPUT_FILES_BYTES for all of an input's files. Bytes anywhere
  * else (a field that is not a `file` field, an undefined field, a `Float32Array`, an `ArrayBuffer`) are an
