@@ -42,9 +42,14 @@ export const DATA_LIMITS: DataLimits = { maxDepth: 256, maxValues: 2_000_000 };
  * non-finite number, class instance (Date, Map…) or cycle; LIMIT_EXCEEDED past `limits`. Iterative:
  * depth never costs stack. Never throws anything but a WeftError (a throwing getter or Proxy included).
  */
-export function checkedCopy(value: unknown, parameter: string, limits: DataLimits = DATA_LIMITS): unknown {
+export function checkedCopy(
+  value: unknown,
+  parameter: string,
+  limits: DataLimits = DATA_LIMITS,
+  keep?: LeafCopier,
+): unknown {
   try {
-    return copyData(value, parameter, limits);
+    return copyData(value, parameter, limits, keep);
   } catch (error) {
     if (error instanceof WeftError) throw error;
     throw new WeftError(
@@ -55,6 +60,13 @@ export function checkedCopy(value: unknown, parameter: string, limits: DataLimit
   }
 }
 
+/**
+ * Called with each object below the root before it is refused or walked: its copy, kept as one value (it
+ * counts as one, and is not descended into), or `undefined` to treat it as JSON data. The run input keeps
+ * binary data this way until its document says which of it is a file (input/files.ts).
+ */
+export type LeafCopier = (value: object) => unknown;
+
 interface Frame {
   source: object;
   target: Record<string | number, unknown> | unknown[];
@@ -64,7 +76,7 @@ interface Frame {
   path: string;
 }
 
-function copyData(value: unknown, parameter: string, limits: DataLimits): unknown {
+function copyData(value: unknown, parameter: string, limits: DataLimits, keep?: LeafCopier): unknown {
   const leaf = primitive(value, parameter);
   if (leaf !== NOT_PRIMITIVE) return leaf;
   let values = 1;
@@ -119,6 +131,11 @@ function copyData(value: unknown, parameter: string, limits: DataLimits): unknow
         continue;
       }
       setOwn(frame.target, key, copied);
+      continue;
+    }
+    const kept = keep?.(child as object);
+    if (kept !== undefined) {
+      setOwn(frame.target, key, kept);
       continue;
     }
     const next = open(child as object, frame.depth + 1, path);

@@ -2,8 +2,10 @@
  * A run's input is its own, on every store (docs/api.md, "The run input"): the input of `runs.run` is
  * copied once where it enters Weft, and from then on the caller's object and the run's are two objects —
  * the caller changing its object after the run began changes nothing in the run (its steps, its record, its
- * journal), and a step changing the run's input changes nothing of the caller's. On a Weft that executes
- * runs, a client-only Weft with a worker (one handle each, as two processes), and a replay.
+ * journal), and a step changing the run's input changes nothing of the caller's. The input and the
+ * options are taken when `runs.run` is called, before it awaits anything: changing them right after the
+ * call, before awaiting its promise, changes nothing either. On a Weft that executes runs, a client-only
+ * Weft with a worker (one handle each, as two processes), and a replay.
  *
  *   describeRunInputOwnership('MyStore', { create: () => new MyStore(), reopen: (s) => new MyStore(sameDb) });
  *
@@ -131,6 +133,56 @@ export function describeRunInputOwnership(name: string, options: WorkerContractO
       expect(await startedInput(store, run.id)).toEqual(given());
       expect(Object.hasOwn(run.input, '__proto__')).toBe(true);
       expect((run.input as { isAdmin?: unknown }).isAdmin).toBeUndefined();
+    });
+
+    it('the caller changing its object right after the call, before awaiting it, changes nothing in the run', async () => {
+      const store = await open();
+      const seen: Seen = { snapshots: [], objects: [] };
+      const app = weft(store, { steps: handlers(seen) }).app('app');
+      const workflow = await app.workflows.create({ name: 'look', draft: single('look') });
+      const input = given();
+      const options = { version: 'draft', input, collection_id: 'at the call' as string | null };
+      // The call returns its promise before it has looked anything up: the input is taken by then.
+      const pending = app.runs.run(workflow.id, options);
+      scribble(input);
+      options.input = { name: 'another object' } as never;
+      options.collection_id = null;
+      const run = await pending;
+      expect(run.status).toBe('COMPLETED');
+      expect(seen.snapshots).toEqual([given()]);
+      expect(run.input).toEqual(given());
+      expect(run.collection_id).toBe('at the call');
+      expect((await app.runs.get(run.id)).input).toEqual(given());
+      expect(await startedInput(store, run.id)).toEqual(given());
+    });
+
+    it('a client-only Weft and a worker: the caller’s changes right after the call, before awaiting it, reach neither the row nor the worker’s run', async () => {
+      const store = await open();
+      const seen: Seen = { snapshots: [], objects: [] };
+      const client = weft(store, { worker: false });
+      weft(await reopen(store), { steps: handlers(seen), worker: { concurrency: 1 } });
+      const app = client.app('app');
+      const workflow = await app.workflows.create({ name: 'look', draft: single('look') });
+      const foreground = given();
+      const background = given();
+      const waited = app.runs.run(workflow.id, { version: 'draft', input: foreground });
+      const options = { version: 'draft', input: background, background: true };
+      const enqueuing = app.runs.run(workflow.id, options);
+      scribble(foreground);
+      scribble(background);
+      options.background = false;
+      const enqueued = await enqueuing;
+      expect(enqueued.status).toBe('PENDING');
+      expect(enqueued.input).toEqual(given());
+      const run = await waited;
+      expect(run.status).toBe('COMPLETED');
+      expect(run.input).toEqual(given());
+      await until(async () => (await app.runs.get(enqueued.id)).status === 'COMPLETED', 'the worker');
+      expect(seen.snapshots).toEqual([given(), given()]);
+      for (const id of [run.id, enqueued.id]) {
+        expect((await app.runs.get(id)).input).toEqual(given());
+        expect(await startedInput(store, id)).toEqual(given());
+      }
     });
 
     it('a step changing the run input changes nothing of the caller’s object', async () => {

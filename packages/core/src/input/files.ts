@@ -7,8 +7,10 @@
  *   base64 text (`encoding: "raw"`: the text itself), or raw bytes; `media_type` and `filename` are read as
  *   `type` and `name`.
  *
- * Bytes become `{ data: <base64>, type, name? }` before anything else looks at the input — JSON, so the run
- * input is journaled, stored (SQLite, PostgreSQL) and resumed like any other, and templates read
+ * Taking an input is two steps: `captureRunInput` copies it when the call is made (binary data kept as
+ * CapturedBinary, its bytes copied), then, once the document is known, bytes in file fields become
+ * `{ data: <base64>, type, name? }` before anything else looks at the input — JSON, so the run input is
+ * journaled, stored (SQLite, PostgreSQL) and resumed like any other, and templates read
  * `input.FIELD.name`. `type` is the caller's if given, else sniffed from the bytes (files/sniff.ts). At most
  * MAX_INPUT_FILE_BYTES per file and MAX_INPUT_FILES_BYTES for all of an input's files. Bytes anywhere
  * else (a field that is not a `file` field, an undefined field, a `Float32Array`, an `ArrayBuffer`) are an
@@ -18,7 +20,7 @@ import { Buffer } from 'node:buffer';
 import { isPlainObject as isPlainData, readingArguments } from '../arguments.js';
 import { invalidArgument, type Problem } from '../errors.js';
 import { sniffMediaType } from '../files/sniff.js';
-import { checkedCopy, setOwn } from '../json-data.js';
+import { checkedCopy, DATA_LIMITS, setOwn } from '../json-data.js';
 import { type InputFieldSite, inputDefinitions, invalidInput } from './check.js';
 import {
   describeInput,
@@ -64,6 +66,66 @@ function isBinary(value: unknown): boolean {
   );
 }
 
+/**
+ * Binary data of a run input, as it was when the input was captured (`captureRunInput`), before the
+ * document says whether it sits in a file field: its size and kind, and a copy of its bytes when it is a
+ * Uint8Array the caps allow. Every later check reads this, never the caller's object.
+ */
+class CapturedBinary {
+  constructor(
+    /** The constructor's name, for the "binary data here" problem ("Buffer", "Float32Array"…). */
+    readonly name: string,
+    readonly byteLength: number,
+    /**
+     * The bytes, copied; null when the value is not a Uint8Array, or when copying it would pass a cap
+     * (one file over MAX_INPUT_FILE_BYTES, all of them over MAX_INPUT_FILES_BYTES): such an input is
+     * refused anyway, whatever its document, and its bytes are never read.
+     */
+    readonly bytes: Uint8Array | null,
+    /** A Uint8Array (or Buffer): what a file field takes. */
+    readonly isBytes: boolean,
+  ) {}
+}
+
+/** The intrinsic getters: a subclass or a hostile object cannot answer for the bytes it holds. */
+const TYPED_ARRAY_PROTOTYPE = Object.getPrototypeOf(Uint8Array.prototype) as object;
+const intrinsic = (name: string) => Object.getOwnPropertyDescriptor(TYPED_ARRAY_PROTOTYPE, name)!.get!;
+const typedBuffer = intrinsic('buffer');
+const typedByteOffset = intrinsic('byteOffset');
+const typedByteLength = intrinsic('byteLength');
+
+function binaryName(value: object): string {
+  try {
+    const name = (value as { constructor?: { name?: unknown } }).constructor?.name;
+    return typeof name === 'string' && name !== '' ? name : 'bytes';
+  } catch {
+    return 'bytes';
+  }
+}
+
+/** Binary data met while capturing one input, and the bytes copied so far (bounded by the caps). */
+interface Capture {
+  binary: boolean;
+  copied: number;
+}
+
+/** `checkedCopy`'s LeafCopier for a run input: binary data becomes a CapturedBinary. */
+function captureBinary(capture: Capture, value: object): CapturedBinary | undefined {
+  if (!isBinary(value)) return undefined;
+  capture.binary = true;
+  if (!isBytes(value)) return new CapturedBinary(binaryName(value), 0, null, false);
+  const size = Reflect.apply(typedByteLength, value, []) as number;
+  let bytes: Uint8Array | null = null;
+  if (size <= MAX_INPUT_FILE_BYTES && capture.copied + size <= MAX_INPUT_FILES_BYTES) {
+    capture.copied += size;
+    const buffer = Reflect.apply(typedBuffer, value, []) as ArrayBufferLike;
+    const offset = Reflect.apply(typedByteOffset, value, []) as number;
+    bytes = new Uint8Array(size);
+    bytes.set(new Uint8Array(buffer, offset, size));
+  }
+  return new CapturedBinary(binaryName(value), size, bytes, true);
+}
+
 /** Base64 text of `length` characters decodes to about this many bytes. */
 const base64Bytes = (length: number): number => Math.floor((length * 3) / 4);
 
@@ -96,9 +158,10 @@ export function fileSites(document: object): readonly InputFieldSite[] {
 }
 
 /**
- * The input with every file value given as bytes turned into `{ data: base64, type, name? }`, and every
- * problem of a file value (too large, a bad `type` or `name`) listed. Only file fields are visited; the
- * input itself is never changed: what is converted is copied along its path.
+ * The captured input (`captureRunInput`) with every file value given as bytes turned into
+ * `{ data: base64, type, name? }`, and every problem of a file value (too large, a bad `type` or `name`)
+ * listed. Only file fields are visited; the input itself is never changed: what is converted is copied
+ * along its path.
  */
 export function normalizeFileInputs(
   sites: readonly InputFieldSite[],
@@ -121,61 +184,89 @@ export function normalizeFileInputs(
 }
 
 /**
- * The run input of `engine.start` and the registry: file values converted, then copied as plain JSON
- * (checkedCopy). INVALID_INPUT lists the file problems, or the binary data found outside file fields (at
- * their JSON pointers) when the copy refuses the input; any other refusal is checkedCopy's own error.
+ * A run input taken from its caller (`captureRunInput`): a copy made at the call, plain JSON data except
+ * for the binary data in it, which waits for the document to say which of it is a file. Opaque: only
+ * this file makes one or reads it.
  */
-export function copyRunInput(document: object, input: Record<string, unknown>): Record<string, unknown> {
-  const normalized = normalizeFileInputs(fileSites(document), input);
-  if (normalized.problems.length > 0) throw invalidInput(normalized.problems);
-  try {
-    return checkedCopy(normalized.input, 'input') as Record<string, unknown>;
-  } catch (error) {
-    const binary = binaryProblems(normalized.input);
-    if (binary.length > 0) throw invalidInput(binary);
-    throw error;
-  }
+export class CapturedRunInput {
+  /** @internal */
+  constructor(
+    /** @internal The copy: JSON data, and CapturedBinary values wherever the caller had binary data. */
+    readonly copy: Record<string, unknown>,
+    /** @internal Whether the copy holds a CapturedBinary (else no binary data can be left to refuse). */
+    readonly binary: boolean,
+  ) {}
 }
 
 /**
- * Run inputs copied by `handOverRunInput` and not yet taken by `engine.start`. Held by object, so the mark
- * names one copy that only Weft's own code has ever referenced (a caller never sees it), and it is taken
- * once: the copy becomes the run's input, never another run's.
+ * Step one of taking a run input, which needs no document, so the registry takes it when it is called,
+ * before any await (docs/api.md, "The run input is the run's own"): a plain object (INVALID_ARGUMENT
+ * `input` otherwise, a Date or a Map included) copied as JSON data (checkedCopy: INVALID_ARGUMENT naming
+ * the path of a function, BigInt, cycle, class instance or throwing getter/Proxy; LIMIT_EXCEEDED past
+ * DATA_LIMITS), binary data kept as it is now — its bytes copied, within the caps — for step two. From
+ * here on nothing the caller does to its object reaches the run.
+ */
+export function captureRunInput(input: unknown): CapturedRunInput {
+  return readingArguments('input', () => {
+    if (!isPlainData(input)) throw invalidArgument('input', 'an object', input);
+    const capture: Capture = { binary: false, copied: 0 };
+    const copy = checkedCopy(input, 'input', DATA_LIMITS, (value) => captureBinary(capture, value));
+    return new CapturedRunInput(copy as Record<string, unknown>, capture.binary);
+  });
+}
+
+/**
+ * Step two, against the run's document: file values given as bytes converted (INVALID_INPUT lists their
+ * problems), then any binary data left — outside a file field, or not bytes a file field takes —
+ * INVALID_INPUT at its JSON pointer. The result is plain JSON data, the copy step one made (copied again
+ * only along the path of a converted file).
+ */
+function finishRunInput(document: object, captured: CapturedRunInput): Record<string, unknown> {
+  const normalized = normalizeFileInputs(fileSites(document), captured.copy);
+  if (normalized.problems.length > 0) throw invalidInput(normalized.problems);
+  if (!captured.binary) return normalized.input;
+  const binary = binaryProblems(normalized.input);
+  if (binary.length > 0) throw invalidInput(binary);
+  return normalized.input;
+}
+
+/**
+ * The run input of `engine.start` and the registry, in one call: `captureRunInput`, then its check against
+ * `document`. Errors in that order: the input's own (INVALID_ARGUMENT, LIMIT_EXCEEDED) before its
+ * document's (INVALID_INPUT: file problems, then binary data outside file fields).
+ */
+export function copyRunInput(document: object, input: Record<string, unknown>): Record<string, unknown> {
+  return finishRunInput(document, captureRunInput(input));
+}
+
+/**
+ * Run inputs finished by `handOverRunInput` and not yet taken by `engine.start`. Held by object, so the
+ * mark names one copy that only Weft's own code has ever referenced (a caller never sees it), and it is
+ * taken once: the copy becomes the run's input, never another run's.
  */
 const HANDED_OVER = new WeakSet<object>();
 
 /**
- * `copyRunInput`, for a caller that hands the copy to `engine.start` (the registry): the engine keeps
- * that copy as the run's input instead of copying it again (`ownRunInput`). One copy per run, taken where
- * the input enters Weft; the caller's object and the run's are never the same object.
+ * Step two of a captured input, for a caller that hands the result to `engine.start` (the registry): the
+ * engine keeps it as the run's input instead of copying it again (`ownRunInput`). One copy per run, taken
+ * where the input enters Weft; the caller's object and the run's are never the same object.
  */
-export function handOverRunInput(document: object, input: unknown): Record<string, unknown> {
-  const copy = checkedRunInput(document, input);
+export function handOverRunInput(document: object, captured: CapturedRunInput): Record<string, unknown> {
+  const copy = finishRunInput(document, captured);
   HANDED_OVER.add(copy);
   return copy;
 }
 
 /**
  * The input a run keeps (`engine.start`): a copy `handOverRunInput` made, as it is and only once; anything
- * else checked and copied — a direct caller of the engine has no copy before it.
+ * else captured and checked here (`copyRunInput`) — a direct caller of the engine has no copy before it.
+ * Both paths refuse the same inputs with the same errors.
  */
 export function ownRunInput(document: object, input: unknown): Record<string, unknown> {
   if (input !== null && typeof input === 'object' && HANDED_OVER.delete(input)) {
     return input as Record<string, unknown>;
   }
-  return checkedRunInput(document, input);
-}
-
-/**
- * The run input as `engine.start` and `runs.run` take it, so that both refuse the same inputs with the
- * same errors: a plain object (INVALID_ARGUMENT `input` otherwise, a Date or a Map included), copied by
- * `copyRunInput`; a getter or Proxy that throws while it is read is INVALID_ARGUMENT too.
- */
-function checkedRunInput(document: object, input: unknown): Record<string, unknown> {
-  return readingArguments('input', () => {
-    if (!isPlainData(input)) throw invalidArgument('input', 'an object', input);
-    return copyRunInput(document, input);
-  });
+  return finishRunInput(document, captureRunInput(input));
 }
 
 /** One field's value (an array field's elements, a nested object's fields) with its files converted. */
@@ -233,7 +324,9 @@ function fileValue(value: unknown, path: string[], budget: Budget, out: InputPro
     checkDataUrlSize(value, at, label, budget, out);
     return value;
   }
-  if (isBytes(value)) return fromBytes(value, undefined, undefined, at, label, budget, out);
+  if (value instanceof CapturedBinary && value.isBytes) {
+    return fromBytes(value, undefined, undefined, at, label, budget, out);
+  }
   if (!isPlainObject(value) || !('data' in value)) return value;
   const data = value.data;
   const type = value.type ?? value.media_type;
@@ -258,12 +351,14 @@ function fileValue(value: unknown, path: string[], budget: Budget, out: InputPro
     return value;
   }
   const mediaType = type === undefined ? undefined : (type as string).trim().toLowerCase();
-  if (isBytes(data)) return fromBytes(data, mediaType, name as string | undefined, at, label, budget, out);
+  if (data instanceof CapturedBinary && data.isBytes) {
+    return fromBytes(data, mediaType, name as string | undefined, at, label, budget, out);
+  }
   if (typeof data !== 'string') {
     out.add(
       INPUT_PROBLEM_CODES.TYPE,
       pointer(...path, 'data'),
-      `The data of file field "${label}" must be base64 text, a URL, or a Buffer/Uint8Array; got ${isBinary(data) ? 'binary data that is not a Uint8Array' : describeInput(data)}.`,
+      `The data of file field "${label}" must be base64 text, a URL, or a Buffer/Uint8Array; got ${data instanceof CapturedBinary ? 'binary data that is not a Uint8Array' : describeInput(data)}.`,
     );
     return value;
   }
@@ -282,7 +377,7 @@ function fileValue(value: unknown, path: string[], budget: Budget, out: InputPro
 }
 
 function fromBytes(
-  bytes: Uint8Array,
+  captured: CapturedBinary,
   type: string | undefined,
   name: string | undefined,
   at: string,
@@ -290,7 +385,9 @@ function fromBytes(
   budget: Budget,
   out: InputProblemList,
 ): unknown {
-  if (!charge(bytes.byteLength, at, label, budget, out)) return bytes;
+  const bytes = captured.bytes;
+  // Bytes not copied were over a cap: this charge, or another file's, fails — the input is refused.
+  if (!charge(captured.byteLength, at, label, budget, out) || bytes === null) return captured;
   const view = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const file: InputFileData = {
     data: view.toString('base64'),
@@ -356,12 +453,12 @@ export function binaryProblems(input: unknown): Problem[] {
     while (stack.length > 0 && count++ < MAX_SCAN_VALUES && !out.full) {
       const { value, path, depth } = stack.pop()!;
       if (value === null || typeof value !== 'object') continue;
-      if (isBinary(value)) {
+      if (value instanceof CapturedBinary || isBinary(value)) {
         const first = path[0];
         out.add(
           INPUT_PROBLEM_CODES.BINARY,
           pointer(...path),
-          `${path.length === 0 ? 'The run input' : `The value at ${pointer(...path)}`} is binary data (${value.constructor?.name ?? 'bytes'}), which only a file field takes${first === undefined ? '' : ` ("${first}" is not a file field here${path.length > 1 ? ', or this is not where its file goes' : ''})`}. Make the field a file field, or pass text (e.g. base64) instead.`,
+          `${path.length === 0 ? 'The run input' : `The value at ${pointer(...path)}`} is binary data (${value instanceof CapturedBinary ? value.name : binaryName(value)}), which only a file field takes${first === undefined ? '' : ` ("${first}" is not a file field here${path.length > 1 ? ', or this is not where its file goes' : ''})`}. Make the field a file field, or pass text (e.g. base64) instead.`,
         );
         continue;
       }

@@ -15,7 +15,7 @@ import { MemoryStore } from '../store/memory.js';
 import { fcRuns, jsonObject, jsonValue } from '../test-support/fc.js';
 import { hostileValue } from '../test-support/hostile.js';
 import { draft } from '../test-support/workflows.js';
-import { copyRunInput, handOverRunInput, ownRunInput } from './files.js';
+import { captureRunInput, copyRunInput, handOverRunInput, ownRunInput } from './files.js';
 
 const DOC = draft(
   [
@@ -43,7 +43,7 @@ const given = () =>
 describe('the hand-over', () => {
   it('engine.start keeps a handed-over copy as it is, once; a second start with it copies it', () => {
     const caller = given();
-    const copy = handOverRunInput(DOC, caller);
+    const copy = handOverRunInput(DOC, captureRunInput(caller));
     expect(copy).toEqual(caller);
     expect(copy).not.toBe(caller);
     expect(copy.nested).not.toBe(caller.nested);
@@ -63,7 +63,10 @@ describe('the hand-over', () => {
 
   it('both refuse a non-object input as engine.start always has (INVALID_ARGUMENT `input`)', () => {
     for (const value of [5, 'x', null, [], new Date(0), new Map()]) {
-      for (const take of [handOverRunInput, ownRunInput]) {
+      for (const take of [
+        (doc: object, input: unknown) => handOverRunInput(doc, captureRunInput(input)),
+        ownRunInput,
+      ]) {
         expect(() => take(DOC, value)).toThrow(
           expect.objectContaining({ code: 'INVALID_ARGUMENT', details: { parameter: 'input' } }),
         );

@@ -9,14 +9,8 @@ import { discoverableWorkflow, ownRunRow, publicView, publishedVersion } from '.
 import { cancelRun } from './cancel.js';
 import type { DiscoverApi } from './client.js';
 import type { RegistryContext } from './context.js';
-import {
-  checkOptions,
-  checkPageQuery,
-  FILTER_OPTIONS,
-  forbidden,
-  refuseUnsupported,
-  runNotFound,
-} from './errors.js';
+import { checkPageQuery, FILTER_OPTIONS, forbidden, refuseUnsupported, runNotFound } from './errors.js';
+import { checkIdArgument, takeRunCall } from './run-call.js';
 import { runWorkflow } from './runs.js';
 
 export function discoverApi(ctx: RegistryContext, appId: string): DiscoverApi {
@@ -34,8 +28,10 @@ export function discoverApi(ctx: RegistryContext, appId: string): DiscoverApi {
 
     async listVersions(workflowId, query = {}) {
       checkPageQuery(query);
+      // The query as the call found it, before the first await.
+      const page = { ...query, workflow_id: workflowId };
       await discoverableWorkflow(ctx, workflowId);
-      return ctx.store.listVersions({ ...query, workflow_id: workflowId });
+      return ctx.store.listVersions(page);
     },
 
     async getVersion(workflowId, ref) {
@@ -50,10 +46,12 @@ export function discoverApi(ctx: RegistryContext, appId: string): DiscoverApi {
     },
 
     async run(workflowId, input = {}) {
-      checkOptions(input, 'input');
+      // Everything the run takes from the caller is taken here, before the first await (run-call.ts).
+      checkIdArgument(workflowId, 'workflowId');
+      const call = takeRunCall(ctx, input);
       const workflow = await discoverableWorkflow(ctx, workflowId);
       // Other apps' workflows run published versions only, never a draft.
-      return runWorkflow(ctx, appId, workflow, input, { allowDraft: false });
+      return runWorkflow(ctx, appId, workflow, call, { allowDraft: false });
     },
 
     async cancel(workflowId, runId, reason) {

@@ -1,5 +1,5 @@
 /** Runs of this app: run, get, list, cancel, replay, retention. */
-import { ERROR_CODES, invalidArgument, WeftError } from '../errors.js';
+import { invalidArgument } from '../errors.js';
 import { handOverRunInput } from '../input/files.js';
 import { computeRetentionDueAt, normalizeRetention } from '../run/retention.js';
 import { type Retention, RUN_ORIGINS, type StepRecord } from '../run/types.js';
@@ -15,50 +15,25 @@ import {
   targetOf,
 } from './access.js';
 import { cancelRun } from './cancel.js';
-import type { ListRunsQuery, ReplayInput, RunsApi, RunWorkflowInput } from './client.js';
+import type { ListRunsQuery, RunsApi, RunWorkflowInput } from './client.js';
 import { type RegistryContext, toIso } from './context.js';
 import { downstreamKeys } from './downstream.js';
-import {
-  checkOneOrMany,
-  checkOptions,
-  checkPageQuery,
-  conflict,
-  forbidden,
-  refuseUnsupported,
-  STREAM_OPTION,
-} from './errors.js';
+import { checkOneOrMany, checkPageQuery, conflict, forbidden } from './errors.js';
+import { checkIdArgument, type ReplayCall, type RunCall, takeReplayCall, takeRunCall } from './run-call.js';
 import { startRun } from './start.js';
 import { waitRun } from './wait.js';
 
 const SETTLED: ReadonlySet<string> = new Set(['COMPLETED', 'FAILED', 'CANCELLED', 'SKIPPED']);
 
-/** `from_step_key`, or the platform's `stepKey`; both given and different is INVALID_ARGUMENT. */
-function replayStepKey(options: ReplayInput): string | undefined {
-  const { from_step_key: weft, stepKey: platform } = options;
-  for (const [name, value] of [
-    ['from_step_key', weft],
-    ['stepKey', platform],
-  ] as const) {
-    if (value !== undefined && (typeof value !== 'string' || value === '')) {
-      throw invalidArgument(name, 'a step key (a non-empty string)', value);
-    }
-  }
-  if (weft !== undefined && platform !== undefined && weft !== platform) {
-    throw new WeftError(
-      ERROR_CODES.INVALID_ARGUMENT,
-      `Expected \`from_step_key\` and \`stepKey\` to name the same step, got ${JSON.stringify(weft)} and ${JSON.stringify(platform)}. They are two names for the step to replay from: give one of them.`,
-      { details: { parameter: 'stepKey' } },
-    );
-  }
-  return weft ?? platform;
-}
-
-/** A new run of the original's pinned version with its input; `from_step_key` keeps the upstream records. */
+/**
+ * A new run of the original's pinned version with its input; `from_step_key` keeps the upstream records.
+ * `call` is what `runs.replay` took when it was called (run-call.ts).
+ */
 export async function replayRun(
   ctx: RegistryContext,
   appId: string,
   original: RunRecord,
-  options: ReplayInput,
+  call: ReplayCall,
 ): Promise<RunRecord> {
   if (original.purged_at !== null) {
     throw conflict(
@@ -83,7 +58,7 @@ export async function replayRun(
     );
   }
   let preset: Record<string, StepRecord> | undefined;
-  const from = replayStepKey(options);
+  const from = call.from_step_key;
   checkForeignStart(ctx, appId, workflow, document, from);
   if (from !== undefined) {
     const downstream = downstreamKeys(document, from);
@@ -103,15 +78,15 @@ export async function replayRun(
     input: original.input,
     checkInput: false,
     from_step_key: from,
-    retention: options.retention ?? original.retention,
-    origin: options.origin ?? original.origin,
+    retention: call.retention ?? original.retention,
+    origin: call.origin ?? original.origin,
     collection_id: original.collection_id,
     record_id: original.record_id,
-    background: options.background,
-    signal: options.signal,
+    background: call.background,
+    signal: call.signal,
     preset,
     replay_of: original.id,
-    onStart: options.onStart,
+    onStart: call.onStart,
   });
 }
 
@@ -121,7 +96,8 @@ export async function updateRetention(
   runId: string,
   value: Retention | number,
 ): Promise<RunRecord> {
-  const row = await ownRunRow(ctx, appId, runId);
+  checkIdArgument(runId, 'runId');
+  // Read when called, as every argument of a registry call: the caller's object may change after.
   const retention = normalizeRetention(value);
   if (retention === null) {
     throw invalidArgument(
@@ -130,6 +106,7 @@ export async function updateRetention(
       value,
     );
   }
+  const row = await ownRunRow(ctx, appId, runId);
   const now = ctx.now();
   const live = ctx.recorder.setRetention(row.id, retention, now);
   if (live !== false) await live;
@@ -145,46 +122,53 @@ export async function updateRetention(
 
 /**
  * Run a Workflow (and Run Discoverable Workflow): the run belongs to `appId`; only an own workflow may
- * run its draft. Input is checked against the version's definition before any step runs.
+ * run its draft. `call` is what the call took when it was made (run-call.ts: the input captured, the
+ * options read); the input is checked against the version's definition before any step runs.
  */
 export async function runWorkflow(
   ctx: RegistryContext,
   appId: string,
   workflow: Workflow,
-  input: RunWorkflowInput,
+  call: RunCall,
   options: { allowDraft: boolean },
 ) {
-  refuseUnsupported(input, STREAM_OPTION);
-  const target = await targetOf(ctx, workflow, input.version, options.allowDraft);
-  checkForeignStart(ctx, appId, workflow, target.document, input.from_step_key);
+  const target = await targetOf(ctx, workflow, call.version, options.allowDraft);
+  checkForeignStart(ctx, appId, workflow, target.document, call.from_step_key);
   return startRun(ctx, {
     app_id: appId,
     workflow,
     target,
-    // File fields given as bytes become JSON here, before a store or a worker sees the input (input/files.ts).
-    // The run's only copy: engine.start keeps it as it is (handOverRunInput).
-    // A non-object input is refused here as engine.start refuses it (one function: the same errors).
-    input: input.input === undefined ? undefined : handOverRunInput(target.document, input.input),
+    // File fields given as bytes become JSON here, before a store or a worker sees the input; binary data
+    // elsewhere is INVALID_INPUT (input/files.ts). The copy captured at the call is the run's only copy:
+    // engine.start keeps it as it is (handOverRunInput), and refuses what it would refuse itself.
+    input: call.input === undefined ? undefined : handOverRunInput(target.document, call.input),
     checkInput: true,
-    from_step_key: input.from_step_key,
-    retention: input.retention,
-    origin: input.origin,
-    collection_id: input.collection_id,
-    record_id: input.record_id,
-    background: input.background,
-    signal: input.signal,
-    onStart: input.onStart,
+    from_step_key: call.from_step_key,
+    retention: call.retention,
+    origin: call.origin,
+    collection_id: call.collection_id,
+    record_id: call.record_id,
+    background: call.background,
+    signal: call.signal,
+    onStart: call.onStart,
   });
+}
+
+/** A filter of one value or an array of them; the array copied (the caller's may change after the call). */
+function copyOneOrMany<T>(value: T | readonly T[]): T | T[] {
+  return Array.isArray(value) ? [...(value as readonly T[])] : (value as T);
 }
 
 export function runsApi(ctx: RegistryContext, appId: string): RunsApi {
   return {
     async run(workflowId: string, input: RunWorkflowInput = {}) {
-      checkOptions(input, 'input');
+      // Everything the run takes from the caller is taken here, before the first await (run-call.ts).
+      checkIdArgument(workflowId, 'workflowId');
+      const call = takeRunCall(ctx, input);
       // Frozen: the run only reads it, and a draft pinned by identity is not copied, re-matched nor
       // re-serialised per run (store/frozen-reads.ts).
       const workflow = await ownWorkflow(ctx, appId, workflowId, true);
-      return runWorkflow(ctx, appId, workflow, input, { allowDraft: true });
+      return runWorkflow(ctx, appId, workflow, call, { allowDraft: true });
     },
 
     get: (runId) => ownRun(ctx, appId, runId),
@@ -196,16 +180,10 @@ export function runsApi(ctx: RegistryContext, appId: string): RunsApi {
       }
       checkOneOrMany(query.status, 'status', RUN_STATUSES);
       checkOneOrMany(query.origin, 'origin', RUN_ORIGINS);
-      // The short form of one of the app's custom ids names its workflow here too.
-      const workflowId =
-        query.workflow_id === undefined
-          ? undefined
-          : ((await findOwnWorkflow(ctx, appId, query.workflow_id))?.id ?? query.workflow_id);
-      const page = await ctx.store.listRuns({
-        app_id: appId,
-        ...(workflowId === undefined ? {} : { workflow_id: workflowId }),
-        ...(query.status === undefined ? {} : { status: query.status }),
-        ...(query.origin === undefined ? {} : { origin: query.origin }),
+      // The filter as the call found it (arrays copied), before the first await: as every argument.
+      const filter = {
+        ...(query.status === undefined ? {} : { status: copyOneOrMany(query.status) }),
+        ...(query.origin === undefined ? {} : { origin: copyOneOrMany(query.origin) }),
         ...(query.created_after === undefined
           ? {}
           : { created_after: toIso(query.created_after, 'created_after') }),
@@ -214,6 +192,15 @@ export function runsApi(ctx: RegistryContext, appId: string): RunsApi {
           : { created_before: toIso(query.created_before, 'created_before') }),
         ...(query.cursor === undefined ? {} : { cursor: query.cursor }),
         ...(query.limit === undefined ? {} : { limit: query.limit }),
+      };
+      const given = query.workflow_id;
+      // The short form of one of the app's custom ids names its workflow here too.
+      const workflowId =
+        given === undefined ? undefined : ((await findOwnWorkflow(ctx, appId, given))?.id ?? given);
+      const page = await ctx.store.listRuns({
+        app_id: appId,
+        ...(workflowId === undefined ? {} : { workflow_id: workflowId }),
+        ...filter,
       });
       const records = await ctx.store.getStepResults(page.data.map((r) => r.id));
       return {
@@ -227,9 +214,9 @@ export function runsApi(ctx: RegistryContext, appId: string): RunsApi {
     },
 
     async replay(runId, input = {}) {
-      checkOptions(input, 'input');
-      refuseUnsupported(input, STREAM_OPTION);
-      return replayRun(ctx, appId, await ownRun(ctx, appId, runId), input);
+      checkIdArgument(runId, 'runId');
+      const call = takeReplayCall(ctx, input);
+      return replayRun(ctx, appId, await ownRun(ctx, appId, runId), call);
     },
 
     updateRetention: (runId, retention) => updateRetention(ctx, appId, runId, retention),

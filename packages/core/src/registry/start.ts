@@ -144,9 +144,10 @@ async function enqueueRun(
 
 /**
  * What a client-only Weft cannot honour: a replay from a step (its preset records are journaled by the
- * process that starts the run) and `onStart` (the handle lives in the worker).
+ * process that starts the run) and `onStart` (the handle lives in the worker). The run-starting calls
+ * check it when called (run-call.ts); startRun again, for its other callers.
  */
-function refuseOnClient(spec: StartSpec): void {
+export function refuseOnClient(spec: Pick<StartSpec, 'from_step_key' | 'preset' | 'onStart'>): void {
   for (const [name, value] of [
     ['from_step_key', spec.from_step_key],
     ['preset', spec.preset],
