@@ -517,6 +517,9 @@ export function describeWorkers(name: string, options: WorkerContractOptions): v
       });
       // `hold` was running when A died: with the cancel it ends CANCELLED instead of running again on B.
       expect(executions).toEqual(['A:a', 'A:hold']);
+      // The client's wait can settle (the run.ended notice, on its own connection) before B has the
+      // answer to the append that ended the run, and so before B emits run.cancelled: wait for it.
+      await until(() => reasons.length > 0, 'run.cancelled on the worker that took the run over');
       expect(reasons).toEqual([requested.message]);
       const types = (await store.loadJournal(run.id)).map((e) => e.type);
       // Nothing started after the claim: the cancel is journaled before the resume, then the end.
