@@ -11,17 +11,10 @@
  *
  * Like `@weft/testing/store-contract`, it imports vitest itself (a peer dependency of this entry only).
  */
-import {
-  createWeft,
-  type RunRecord,
-  type StepContext,
-  type Weft,
-  type WeftOptions,
-  type WeftStore,
-  type WorkflowVersionDraft,
-} from '@weft/core';
+import type { RunRecord, StepContext, Weft, WeftOptions, WeftStore, WorkflowVersionDraft } from '@weft/core';
 import fc from 'fast-check';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { contractFixture } from './contract-fixture.js';
 
 export interface DurableContractOptions {
   /** A new, empty store (called for each test). */
@@ -157,31 +150,7 @@ async function until(check: () => boolean | Promise<boolean>, what: string, ms =
 
 export function describeDurableRuns(name: string, options: DurableContractOptions): void {
   describe(`durable runs: ${name}`, () => {
-    const handles: WeftStore[] = [];
-    const wefts: Weft[] = [];
-
-    afterEach(async () => {
-      for (const weft of wefts.splice(0))
-        await Promise.race([weft.close(), new Promise((r) => setTimeout(r, 50))]);
-      for (const store of handles.splice(0).reverse()) await options.destroy?.(store);
-    });
-
-    async function open(): Promise<WeftStore> {
-      const store = await options.create();
-      handles.push(store);
-      return store;
-    }
-    async function reopen(store: WeftStore): Promise<WeftStore> {
-      if (options.reopen === undefined) return store;
-      const again = await options.reopen(store);
-      if (again !== store) handles.push(again);
-      return again;
-    }
-    function weft(opts: WeftOptions): Weft {
-      const w = createWeft({ onStoreError: () => undefined, ...opts });
-      wefts.push(w);
-      return w;
-    }
+    const { open, reopen, weft } = contractFixture(options);
 
     /**
      * Process A starts a run of `a → hold → c`, and dies while `hold` runs (its store handle hangs from

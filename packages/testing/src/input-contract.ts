@@ -20,7 +20,8 @@ import {
   type WeftStore,
   type WorkflowVersionDraft,
 } from '@weft/core';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { contractFixture } from './contract-fixture.js';
 import type { WorkerContractOptions } from './worker-contract.js';
 
 /** A fresh input: nested objects and arrays, a null, and a "__proto__" key that JSON keeps as data. */
@@ -81,30 +82,9 @@ function scribble(input: Record<string, unknown>): void {
 
 export function describeRunInputOwnership(name: string, options: WorkerContractOptions): void {
   describe(`run input ownership: ${name}`, () => {
-    const handles: WeftStore[] = [];
-    const wefts: Weft[] = [];
-
-    afterEach(async () => {
-      for (const weft of wefts.splice(0))
-        await Promise.race([weft.close(), new Promise((r) => setTimeout(r, 50))]);
-      for (const store of handles.splice(0).reverse()) await options.destroy?.(store);
-    });
-
-    async function open(): Promise<WeftStore> {
-      const store = await options.create();
-      handles.push(store);
-      return store;
-    }
-    async function reopen(store: WeftStore): Promise<WeftStore> {
-      if (options.reopen === undefined) return store;
-      const again = await options.reopen(store);
-      if (again !== store) handles.push(again);
-      return again;
-    }
+    const { open, reopen, track } = contractFixture(options);
     function weft(store: WeftStore, extra: Partial<WeftOptions> = {}): Weft {
-      const made = createWeft({ store, recover: false, ...extra } as WeftOptions);
-      wefts.push(made);
-      return made;
+      return track(createWeft({ store, recover: false, ...extra } as WeftOptions));
     }
     async function startedInput(store: WeftStore, runId: string): Promise<unknown> {
       const [first] = await store.loadJournal(runId, { after_seq: 0, limit: 1 });

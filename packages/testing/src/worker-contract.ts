@@ -8,16 +8,10 @@
  *
  * Each Weft gets its own handle (`reopen`), as a process of its own would. Imports vitest itself.
  */
-import {
-  createWeft,
-  type StepContext,
-  type Weft,
-  type WeftOptions,
-  type WeftStore,
-  type WorkflowVersionDraft,
-} from '@weft/core';
+import type { StepContext, Weft, WeftOptions, WeftStore, WorkflowVersionDraft } from '@weft/core';
 import type { StorePresence } from '@weft/core/store';
 import { afterEach, describe, expect, it } from 'vitest';
+import { contractFixture } from './contract-fixture.js';
 import { severable } from './durable-contract.js';
 
 export interface WorkerContractOptions {
@@ -114,31 +108,7 @@ export function holdingSteps(): HoldingSteps {
 
 export function describeWorkers(name: string, options: WorkerContractOptions): void {
   describe(`workers: ${name}`, () => {
-    const handles: WeftStore[] = [];
-    const wefts: Weft[] = [];
-
-    afterEach(async () => {
-      for (const weft of wefts.splice(0))
-        await Promise.race([weft.close(), new Promise((r) => setTimeout(r, 50))]);
-      for (const store of handles.splice(0).reverse()) await options.destroy?.(store);
-    });
-
-    async function open(): Promise<WeftStore> {
-      const store = await options.create();
-      handles.push(store);
-      return store;
-    }
-    async function reopen(store: WeftStore): Promise<WeftStore> {
-      if (options.reopen === undefined) return store;
-      const again = await options.reopen(store);
-      if (again !== store) handles.push(again);
-      return again;
-    }
-    function weft(opts: WeftOptions): Weft {
-      const w = createWeft({ onStoreError: () => undefined, ...opts });
-      wefts.push(w);
-      return w;
-    }
+    const { open, reopen, weft } = contractFixture(options);
 
     /** A client-only Weft on `store` (`options` added), with the workflow `steps` published. */
     async function clientWith(
@@ -917,31 +887,7 @@ export function describePresenceContract<S extends WeftStore & StorePresence>(
  */
 export function describeCancelledElsewhere(name: string, options: WorkerContractOptions): void {
   describe(`a run cancelled elsewhere: ${name}`, () => {
-    const handles: WeftStore[] = [];
-    const wefts: Weft[] = [];
-
-    afterEach(async () => {
-      for (const weft of wefts.splice(0))
-        await Promise.race([weft.close(), new Promise((r) => setTimeout(r, 50))]);
-      for (const store of handles.splice(0).reverse()) await options.destroy?.(store);
-    });
-
-    async function open(): Promise<WeftStore> {
-      const store = await options.create();
-      handles.push(store);
-      return store;
-    }
-    async function reopen(store: WeftStore): Promise<WeftStore> {
-      if (options.reopen === undefined) return store;
-      const again = await options.reopen(store);
-      if (again !== store) handles.push(again);
-      return again;
-    }
-    function weft(opts: WeftOptions): Weft {
-      const w = createWeft({ onStoreError: () => undefined, ...opts });
-      wefts.push(w);
-      return w;
-    }
+    const { open, reopen, weft } = contractFixture(options);
     async function clientWith(store: WeftStore, steps: Array<[string, string]>) {
       const client = weft({ store, worker: false, steps: refuse });
       const app = client.app('app_1');
