@@ -123,6 +123,45 @@ export function describeWorkers(name: string, options: WorkerContractOptions): v
       return { client, app, workflow };
     }
 
+    /**
+     * Process A (its handle `cut`, severable) executing a run of `a → hold → c` of a client's, stopped in
+     * `hold`; `executions` records A's (and, pushed by the test, B's) steps. Leases long enough that a
+     * loaded machine renews them in time: an append needs an unexpired lease, and with 300 ms A's lapsed
+     * under load (PostgreSQL) before its append of `a` — B ran `a` again. Only the sever ends A's lease.
+     */
+    async function heldByA() {
+      const LEASE = { leaseMs: 1_500, heartbeatMs: 100 };
+      const store = await open();
+      const { app, workflow } = await clientWith(store, [
+        ['a', 'work'],
+        ['hold', 'hold'],
+        ['c', 'work'],
+      ]);
+      const executions: string[] = [];
+      const held = resolvers<void>();
+      const cut = severable(await reopen(store));
+      const a = weft({
+        store: cut.store,
+        owner: LEASE,
+        worker: { concurrency: 1, pollMs: 50 },
+        steps: {
+          work: (ctx: StepContext) => {
+            executions.push(`A:${ctx.step.key}`);
+            return `${ctx.step.key}@A`;
+          },
+          hold: () => {
+            executions.push('A:hold');
+            held.resolve();
+            return new Promise(() => undefined);
+          },
+        },
+      });
+      const run = await app.runs.run(workflow.id, { background: true });
+      await held.promise;
+      await a.idle();
+      return { LEASE, store, app, workflow, run, executions, cut };
+    }
+
     /** A worker on another handle of `store` whose `work` steps return 'a'; `executed()`: whether one ran. */
     async function watchedWorker(store: WeftStore) {
       let executed = false;
@@ -426,35 +465,7 @@ export function describeWorkers(name: string, options: WorkerContractOptions): v
     });
 
     it('a run whose owner died after a cancel request was written on its row: the worker that takes it over cancels it, executing nothing', async () => {
-      const LEASE = { leaseMs: 1_500, heartbeatMs: 100 };
-      const store = await open();
-      const { app, workflow } = await clientWith(store, [
-        ['a', 'work'],
-        ['hold', 'hold'],
-        ['c', 'work'],
-      ]);
-      const executions: string[] = [];
-      const held = resolvers<void>();
-      const cut = severable(await reopen(store));
-      const a = weft({
-        store: cut.store,
-        owner: LEASE,
-        worker: { concurrency: 1, pollMs: 50 },
-        steps: {
-          work: (ctx: StepContext) => {
-            executions.push(`A:${ctx.step.key}`);
-            return `${ctx.step.key}@A`;
-          },
-          hold: () => {
-            executions.push('A:hold');
-            held.resolve();
-            return new Promise(() => undefined);
-          },
-        },
-      });
-      const run = await app.runs.run(workflow.id, { background: true });
-      await held.promise;
-      await a.idle();
+      const { LEASE, store, app, run, executions, cut } = await heldByA();
       // The request on the row, then both the canceller and the run's process are gone.
       const requested = { code: 'CANCELLED', message: 'Stop it, whoever runs it.' };
       expect(
@@ -743,38 +754,7 @@ export function describeWorkers(name: string, options: WorkerContractOptions): v
     });
 
     it('a worker that dies has its run taken over by another after the lease, from its journal', async () => {
-      const LEASE = { leaseMs: 1_500, heartbeatMs: 100 };
-      const store = await open();
-      const { app, workflow } = await clientWith(store, [
-        ['a', 'work'],
-        ['hold', 'hold'],
-        ['c', 'work'],
-      ]);
-      const executions: string[] = [];
-      const held = resolvers<void>();
-      const cut = severable(await reopen(store));
-      // Leases long enough that a loaded machine renews them in time: an append needs an unexpired lease,
-      // and with 300 ms A's lapsed under load (PostgreSQL) before its append of \`a\` — B ran \`a\` again.
-      // Only the sever ends A's lease here.
-      const a = weft({
-        store: cut.store,
-        owner: LEASE,
-        worker: { concurrency: 1, pollMs: 50 },
-        steps: {
-          work: (ctx: StepContext) => {
-            executions.push(`A:${ctx.step.key}`);
-            return `${ctx.step.key}@A`;
-          },
-          hold: () => {
-            executions.push('A:hold');
-            held.resolve();
-            return new Promise(() => undefined);
-          },
-        },
-      });
-      const run = await app.runs.run(workflow.id, { background: true });
-      await held.promise;
-      await a.idle();
+      const { LEASE, store, app, run, executions, cut } = await heldByA();
       cut.sever(); // process A stops between two instructions: no heartbeat, no append
       const step = (ctx: StepContext) => {
         executions.push(`B:${ctx.step.key}`);
