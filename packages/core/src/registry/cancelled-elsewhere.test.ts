@@ -7,35 +7,18 @@
  * refused-append cases on memory, SQLite and PostgreSQL.
  */
 import fc from 'fast-check';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { boundCancelReason } from '../run/cancel-reason.js';
 import type { StepContext } from '../steps/types.js';
 import { MemoryStore } from '../store/memory.js';
 import type { WeftStore } from '../store/store.js';
 import type { RunRow } from '../store/types.js';
 import { fcRuns } from '../test-support/fc.js';
-import type { Weft, WeftOptions } from './client.js';
+import type { Weft } from './client.js';
+import { trackedWefts, until } from './test-support/wefts.js';
 import { createWeft } from './weft.js';
 
-const wefts: Weft[] = [];
-afterEach(async () => {
-  for (const weft of wefts.splice(0))
-    await Promise.race([weft.close(), new Promise((r) => setTimeout(r, 50))]);
-});
-
-function weft(options: WeftOptions): Weft {
-  const w = createWeft({ onStoreError: () => undefined, ...options });
-  wefts.push(w);
-  return w;
-}
-
-async function until(check: () => boolean | Promise<boolean>, what: string, ms = 10_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error(`Timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
+const weft = trackedWefts();
 
 const refuse = {
   hold: () => {

@@ -6,7 +6,7 @@
  */
 import { getEventListeners, setMaxListeners } from 'node:events';
 import fc from 'fast-check';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ERROR_CODES, WeftError } from '../errors.js';
 import { MAX_CANCEL_REASON_LENGTH } from '../run/cancel-reason.js';
 import type { StepContext } from '../steps/types.js';
@@ -14,29 +14,11 @@ import { MemoryStore } from '../store/memory.js';
 import type { WeftStore } from '../store/store.js';
 import type { RunRecord } from '../store/types.js';
 import { fcRuns } from '../test-support/fc.js';
-import type { Weft, WeftOptions } from './client.js';
+import type { WeftOptions } from './client.js';
 import { MAX_SIGNAL_REASON_LENGTH, signalReason } from './signal-cancel.js';
-import { createWeft } from './weft.js';
+import { trackedWefts, until } from './test-support/wefts.js';
 
-const wefts: Weft[] = [];
-afterEach(async () => {
-  for (const weft of wefts.splice(0))
-    await Promise.race([weft.close(), new Promise((r) => setTimeout(r, 50))]);
-});
-
-function weft(options: WeftOptions): Weft {
-  const w = createWeft({ onStoreError: () => undefined, ...options });
-  wefts.push(w);
-  return w;
-}
-
-async function until(check: () => boolean | Promise<boolean>, what: string, ms = 10_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error(`Timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
+const weft = trackedWefts();
 
 const listeners = (signal: AbortSignal) => getEventListeners(signal, 'abort').length;
 
