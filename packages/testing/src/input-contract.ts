@@ -86,6 +86,16 @@ export function describeRunInputOwnership(name: string, options: WorkerContractO
     function weft(store: WeftStore, extra: Partial<WeftOptions> = {}): Weft {
       return track(createWeft({ store, recover: false, ...extra } as WeftOptions));
     }
+    /** A client-only Weft on a new store and a worker on another handle; the workflow `name`, one step `key`. */
+    async function clientAndWorker(name: string, key: string) {
+      const store = await open();
+      const seen: Seen = { snapshots: [], objects: [] };
+      const client = weft(store, { worker: false });
+      const worker = weft(await reopen(store), { steps: handlers(seen), worker: { concurrency: 1 } });
+      const app = client.app('app');
+      const workflow = await app.workflows.create({ name, draft: single(key) });
+      return { store, seen, app, workflow, worker };
+    }
     async function startedInput(store: WeftStore, runId: string): Promise<unknown> {
       const [first] = await store.loadJournal(runId, { after_seq: 0, limit: 1 });
       expect(first?.type).toBe('run.started');
@@ -137,12 +147,7 @@ export function describeRunInputOwnership(name: string, options: WorkerContractO
     });
 
     it('a client-only Weft and a worker: the caller’s changes right after the call, before awaiting it, reach neither the row nor the worker’s run', async () => {
-      const store = await open();
-      const seen: Seen = { snapshots: [], objects: [] };
-      const client = weft(store, { worker: false });
-      weft(await reopen(store), { steps: handlers(seen), worker: { concurrency: 1 } });
-      const app = client.app('app');
-      const workflow = await app.workflows.create({ name: 'look', draft: single('look') });
+      const { store, seen, app, workflow } = await clientAndWorker('look', 'look');
       const foreground = given();
       const background = given();
       const waited = app.runs.run(workflow.id, { version: 'draft', input: foreground });
@@ -191,12 +196,7 @@ export function describeRunInputOwnership(name: string, options: WorkerContractO
     });
 
     it('a client-only Weft and a worker: the caller’s changes after the call reach neither the row nor the worker’s run', async () => {
-      const store = await open();
-      const seen: Seen = { snapshots: [], objects: [] };
-      const client = weft(store, { worker: false });
-      const worker = weft(await reopen(store), { steps: handlers(seen), worker: { concurrency: 1 } });
-      const app = client.app('app');
-      const workflow = await app.workflows.create({ name: 'touch', draft: single('look') });
+      const { store, seen, app, workflow, worker } = await clientAndWorker('touch', 'look');
       const input = given();
       const enqueued = await app.runs.run(workflow.id, { version: 'draft', input, background: true });
       scribble(input);
@@ -210,12 +210,7 @@ export function describeRunInputOwnership(name: string, options: WorkerContractO
     });
 
     it('a client-only Weft and a worker: a step changing the run input changes nothing of the caller’s object', async () => {
-      const store = await open();
-      const seen: Seen = { snapshots: [], objects: [] };
-      const client = weft(store, { worker: false });
-      weft(await reopen(store), { steps: handlers(seen), worker: { concurrency: 1 } });
-      const app = client.app('app');
-      const workflow = await app.workflows.create({ name: 'touch', draft: single('touch') });
+      const { seen, app, workflow } = await clientAndWorker('touch', 'touch');
       const input = given();
       const run = await app.runs.run(workflow.id, { version: 'draft', input });
       expect(run.status).toBe('COMPLETED');
